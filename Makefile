@@ -1,0 +1,98 @@
+# flowkit - one POSIX-ish Makefile (GNU make), no autotools.
+#
+#   make            build the tools into build/
+#   make check      run the test suite twice: plain, then under ASan+UBSan
+#   make fuzz       build the libFuzzer harnesses (clang) and run each briefly
+#   make bench      benchmarks (see scripts/bench.sh)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS = libpcap jansson libcrypto libpng
+
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS)) -Icommon
+LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
+
+B ?= build
+COMMON_SRC = $(sort $(wildcard common/*.c))
+COMMON_OBJ = $(COMMON_SRC:common/%.c=$(B)/common/%.o)
+TOOLS = $(sort $(basename $(notdir $(wildcard cmd/*.c))))
+TOOL_BIN = $(TOOLS:%=$(B)/%)
+UNIT_SRC = $(sort $(wildcard tests/unit/*.c))
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
+MANPAGES = $(wildcard man/*.[157])
+
+SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+all: $(TOOL_BIN) $(UNIT_BIN)
+
+$(B)/common/%.o: common/%.c common/*.h | $(B)/common
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libflowkit.a: $(COMMON_OBJ)
+	rm -f $@
+	ar rcs $@ $(COMMON_OBJ)
+
+$(B)/%: cmd/%.c $(B)/libflowkit.a common/*.h
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libflowkit.a $(LDFLAGS) $(LDLIBS)
+
+$(B)/unit/%: tests/unit/%.c $(B)/libflowkit.a common/*.h | $(B)/unit
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libflowkit.a $(LDFLAGS) $(LDLIBS)
+
+$(B)/common $(B)/unit:
+	mkdir -p $@
+
+# The suite runs against the binaries in FK_BIN.
+check: all
+	$(MAKE) B=build-asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all
+	FK_BIN=$(CURDIR)/build prove -f tests/*.t
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	FK_BIN=$(CURDIR)/build-asan FK_SANITIZED=1 prove -f tests/*.t
+
+# Only the plain run, for a quick look.
+check-quick: all
+	FK_BIN=$(CURDIR)/build prove -f tests/*.t
+
+FUZZ_SRC = $(sort $(wildcard tests/fuzz/*.c))
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_SECONDS ?= 20
+FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+build-fuzz/%: tests/fuzz/%.c $(COMMON_SRC) common/*.h
+	@mkdir -p build-fuzz
+	clang -std=c11 -D_GNU_SOURCE $(FUZZ_FLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS)) -Icommon \
+		-o $@ $< $(COMMON_SRC) $(LDLIBS)
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do \
+		n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
+		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus-$$n tests/fuzz/seeds/$$n \
+			>build-fuzz/$$n.log 2>&1 || { tail -n 40 build-fuzz/$$n.log; exit 1; }; \
+	done
+
+bench: all
+	sh scripts/bench.sh
+
+lint-man:
+	mandoc -Tlint -W warning $(MANPAGES)
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	for t in $(TOOLS); do install -m 755 $(B)/$$t $(DESTDIR)$(BINDIR)/$$t; done
+	for m in $(MANPAGES); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+
+uninstall:
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
+	for m in $(MANPAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+.PHONY: all check check-quick fuzz bench lint-man install uninstall clean
+.SECONDARY:

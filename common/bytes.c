@@ -1,0 +1,64 @@
+/*
+ * bytes.c - the growable buffer and allocation helpers of bytes.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bytes.h"
+#include "cli.h"
+
+static void oom(void)
+{
+	cli_die(EXIT_DATA, "out of memory");
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL) oom();
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL) oom();
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (p == NULL) oom();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(xmalloc(n), s, n);
+}
+
+/* Grow geometrically so that appending stays amortised O(1). */
+void buf_reserve(struct buf *b, size_t extra)
+{
+	size_t need, cap;
+
+	if (b->cap - b->len >= extra) return;
+	if (extra > SIZE_MAX / 2 - b->len) oom();
+	need = b->len + extra;
+	cap = b->cap ? b->cap : 256;
+	while (cap < need) cap *= 2;
+	b->p = xrealloc(b->p, cap);
+	b->cap = cap;
+}
+
+void buf_free(struct buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}

@@ -1,0 +1,456 @@
+/*
+ * stream.c - flowrec stream reader and writer.
+ *
+ * The reader keeps one buffer; it reads the 8-byte prefix, validates the
+ * length against the limits of the record type, and only then makes sure
+ * the whole record is in the buffer (growing it up to the limit).  Records
+ * are numbered from 1 in each input; messages name the input, the byte
+ * offset of the record and its number.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "stream.h"
+
+#define RS_BUFSZ (1u << 20)
+
+enum { ST_START, ST_SEGMENT, ST_AFTER_END, ST_FAILED };
+
+struct rs_reader {
+	int fd;
+	char *name;
+	bool mem, quiet, eof;
+	uint8_t *buf;
+	size_t cap, start, end;
+	uint64_t base;      /* file offset of buf[0] */
+	uint64_t recoff;    /* offset of the current record */
+	uint64_t nrec;      /* complete records read (all types) */
+	uint64_t nflows;
+	int state;
+	struct rec_end seg;
+	struct rec_header hdr;
+	struct rec_flow flow;
+	char err[512];
+};
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return b > REC_U64_MAX - a ? REC_U64_MAX : a + b;
+}
+
+static struct rs_reader *reader_new(int fd, const char *name)
+{
+	struct rs_reader *r = xcalloc(1, sizeof *r);
+
+	r->fd = fd;
+	r->name = xstrdup(name);
+	r->state = ST_START;
+	return r;
+}
+
+struct rs_reader *rs_fdopen(int fd, const char *name)
+{
+	struct rs_reader *r = reader_new(fd, name);
+
+	r->cap = RS_BUFSZ;
+	r->buf = xmalloc(r->cap);
+	return r;
+}
+
+struct rs_reader *rs_open(const char *path)
+{
+	int fd;
+
+	if (path == NULL || strcmp(path, "-") == 0) {
+		if (isatty(0)) {
+			cli_warn("stdin: refusing to read binary records from a terminal");
+			return NULL;
+		}
+		return rs_fdopen(0, "stdin");
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		cli_warn("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	return rs_fdopen(fd, path);
+}
+
+struct rs_reader *rs_memopen(const void *p, size_t n, const char *name)
+{
+	struct rs_reader *r = reader_new(-1, name);
+
+	r->mem = true;
+	r->buf = (uint8_t *)p; /* never written through */
+	r->cap = r->end = n;
+	r->eof = true;
+	return r;
+}
+
+void rs_quiet(struct rs_reader *r) { r->quiet = true; }
+const char *rs_errmsg(const struct rs_reader *r) { return r->err; }
+const char *rs_name(const struct rs_reader *r) { return r->name; }
+uint64_t rs_offset(const struct rs_reader *r) { return r->recoff; }
+uint64_t rs_records(const struct rs_reader *r) { return r->nflows; }
+
+void rs_close(struct rs_reader *r)
+{
+	if (r == NULL) return;
+	if (!r->mem) {
+		free(r->buf);
+		if (r->fd > 0) close(r->fd);
+	}
+	free(r->name);
+	free(r);
+}
+
+static void report(struct rs_reader *r, const char *msg)
+{
+	snprintf(r->err, sizeof r->err, "%s: offset %llu: %s", r->name,
+	    (unsigned long long)r->recoff, msg);
+	if (!r->quiet) cli_warn("%s", r->err);
+	r->state = ST_FAILED;
+}
+
+void rs_error(const struct rs_reader *r, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cli_warn("%s: offset %llu: record %llu: %s", r->name, (unsigned long long)r->recoff,
+	    (unsigned long long)r->nrec + 1, msg);
+}
+
+static int fail_rec(struct rs_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail_rec(struct rs_reader *r, const char *fmt, ...)
+{
+	char msg[400], full[450];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	snprintf(full, sizeof full, "record %llu: %s", (unsigned long long)r->nrec + 1, msg);
+	report(r, full);
+	return RS_ERR;
+}
+
+static int fail_trunc(struct rs_reader *r)
+{
+	char msg[100];
+
+	snprintf(msg, sizeof msg, "stream truncated after %llu records", (unsigned long long)r->nrec);
+	report(r, msg);
+	return RS_ERR;
+}
+
+/*
+ * Make at least n bytes available from r->start on, reading as needed.
+ * Returns how many are available (fewer than n only at EOF), or -1 on a
+ * read error (reported).
+ */
+static ssize_t fill(struct rs_reader *r, size_t n)
+{
+	while (r->end - r->start < n && !r->eof) {
+		ssize_t got;
+
+		if (r->cap - r->start < n) {
+			/* Slide down, and grow when the record is larger than the buffer. */
+			memmove(r->buf, r->buf + r->start, r->end - r->start);
+			r->base += r->start;
+			r->end -= r->start;
+			r->start = 0;
+			if (r->cap < n) {
+				r->cap = n;
+				r->buf = xrealloc(r->buf, r->cap);
+			}
+		}
+		got = read(r->fd, r->buf + r->end, r->cap - r->end);
+		if (got < 0) {
+			if (errno == EINTR) continue;
+			snprintf(r->err, sizeof r->err, "%s: read error: %s", r->name, strerror(errno));
+			if (!r->quiet) cli_warn("%s", r->err);
+			r->state = ST_FAILED;
+			return -1;
+		}
+		if (got == 0) r->eof = true;
+		r->end += (size_t)got;
+	}
+	return (ssize_t)(r->end - r->start);
+}
+
+static int not_flowrec(struct rs_reader *r)
+{
+	const char *hint;
+	ssize_t n = fill(r, 64);
+
+	if (n < 0) return RS_ERR;
+	hint = rec_sniff_foreign(r->buf + r->start, (size_t)n);
+	if (hint) {
+		char msg[160];
+
+		snprintf(msg, sizeof msg, "not a flowrec stream: this is %s", hint);
+		report(r, msg);
+	} else {
+		report(r, "not a flowrec stream (no header record at the start)");
+	}
+	return RS_ERR;
+}
+
+int rs_next(struct rs_reader *r, struct rs_item *it)
+{
+	const uint8_t *p;
+	uint32_t len;
+	uint16_t type;
+	ssize_t n;
+	char err[300];
+
+	for (;;) {
+		if (r->state == ST_FAILED) return RS_ERR;
+		r->recoff = r->base + r->start;
+		n = fill(r, REC_PREFIX_LEN);
+		if (n < 0) return RS_ERR;
+		if (n == 0) {
+			if (r->state == ST_SEGMENT) return fail_trunc(r);
+			return RS_EOF;
+		}
+		if (n < (ssize_t)REC_PREFIX_LEN)
+			return r->state == ST_START ? not_flowrec(r) : fail_trunc(r);
+		p = r->buf + r->start;
+		len = be32(p);
+		type = be16(p + 4);
+		if (r->state == ST_START) {
+			n = fill(r, REC_HEADER_FIXED);
+			if (n < 0) return RS_ERR;
+			p = r->buf + r->start;
+			if (type != REC_HEADER || n < (ssize_t)REC_HEADER_FIXED ||
+			    memcmp(p + 8, rec_magic, sizeof rec_magic) != 0)
+				return not_flowrec(r);
+		}
+		if (len < REC_PREFIX_LEN || len > REC_MAX_LEN)
+			return fail_rec(r, "record length %u out of range", len);
+		if (be16(p + 6) != 0)
+			return fail_rec(r, "reserved prefix bytes are not zero");
+		switch (type) {
+		case REC_HEADER:
+			if (len < REC_HEADER_FIXED || len > REC_MAX_HEADER_LEN)
+				return fail_rec(r, "header length %u out of range", len);
+			if (r->state == ST_SEGMENT)
+				return fail_rec(r, "header inside a segment (the end record is missing)");
+			break;
+		case REC_FLOW:
+			if (len < REC_FLOW_CORE)
+				return fail_rec(r, "flow record length %u out of range", len);
+			break;
+		case REC_END:
+			if (len != REC_END_LEN)
+				return fail_rec(r, "end record length %u, expected %u", len, REC_END_LEN);
+			break;
+		}
+		if (type != REC_HEADER && r->state != ST_SEGMENT)
+			return fail_rec(r, "record of type %u outside a segment (no header before it)", type);
+		n = fill(r, len);
+		if (n < 0) return RS_ERR;
+		if (n < (ssize_t)len) return fail_trunc(r);
+		p = r->buf + r->start;
+		it->raw = p;
+		it->rawlen = len;
+		it->type = type;
+		switch (type) {
+		case REC_HEADER:
+			if (rec_decode_header(p, len, &r->hdr, err, sizeof err) < 0)
+				return fail_rec(r, "%s", err);
+			it->hdr = &r->hdr;
+			r->state = ST_SEGMENT;
+			memset(&r->seg, 0, sizeof r->seg);
+			break;
+		case REC_FLOW:
+			if (rec_decode_flow(p, len, &r->flow, err, sizeof err) < 0)
+				return fail_rec(r, "%s", err);
+			it->flow = &r->flow;
+			r->seg.records++;
+			r->seg.packets = sat_add(r->seg.packets, sat_add(r->flow.pkts[0], r->flow.pkts[1]));
+			r->seg.bytes = sat_add(r->seg.bytes, sat_add(r->flow.bytes[0], r->flow.bytes[1]));
+			r->nflows++;
+			break;
+		case REC_END:
+			if (rec_decode_end(p, len, &it->end, err, sizeof err) < 0)
+				return fail_rec(r, "%s", err);
+			if (it->end.records != r->seg.records || it->end.packets != r->seg.packets ||
+			    it->end.bytes != r->seg.bytes)
+				return fail_rec(r, "end record counts %llu records, %llu packets, %llu bytes; "
+				    "the segment holds %llu, %llu, %llu",
+				    (unsigned long long)it->end.records, (unsigned long long)it->end.packets,
+				    (unsigned long long)it->end.bytes, (unsigned long long)r->seg.records,
+				    (unsigned long long)r->seg.packets, (unsigned long long)r->seg.bytes);
+			r->state = ST_AFTER_END;
+			break;
+		}
+		r->start += len;
+		r->nrec++;
+		if (type == REC_HEADER || type == REC_FLOW || type == REC_END) return type;
+		/* An unknown record type inside a segment: skipped. */
+	}
+}
+
+/* ---- writer ---- */
+
+struct rs_writer {
+	FILE *fp;
+	char *name;
+	bool in_seg;
+	struct rec_end seg;
+	struct buf b;
+	char **notes;
+	size_t nnotes;
+	struct rec_header h;
+};
+
+struct rs_writer *rs_wopen(FILE *fp, const char *name)
+{
+	struct rs_writer *w;
+
+	if (isatty(fileno(fp))) {
+		cli_warn("%s: refusing to write binary records to a terminal", name);
+		return NULL;
+	}
+	w = xcalloc(1, sizeof *w);
+	w->fp = fp;
+	w->name = xstrdup(name);
+	return w;
+}
+
+void rs_add_note(struct rs_writer *w, const char *note)
+{
+	w->notes = xrealloc(w->notes, (w->nnotes + 1) * sizeof *w->notes);
+	w->notes[w->nnotes++] = xstrdup(note);
+}
+
+int rs_in_segment(const struct rs_writer *w) { return w->in_seg; }
+
+static void emit(struct rs_writer *w)
+{
+	if (fwrite(w->b.p, 1, w->b.len, w->fp) != w->b.len || ferror(w->fp))
+		cli_die(EXIT_DATA, "%s: write error: %s", w->name, strerror(errno));
+	buf_reset(&w->b);
+}
+
+int rs_write_header_exact(struct rs_writer *w, const struct rec_header *h)
+{
+	char err[200];
+
+	if (w->in_seg) rs_write_end(w);
+	if (rec_encode_header(&w->b, h, err, sizeof err) < 0) {
+		cli_warn("%s: %s", w->name, err);
+		return -1;
+	}
+	emit(w);
+	w->in_seg = true;
+	memset(&w->seg, 0, sizeof w->seg);
+	return 0;
+}
+
+int rs_write_header(struct rs_writer *w, const struct rec_header *in)
+{
+	static const char creator[] = "flowkit " FK_VERSION;
+	struct rec_header *h = &w->h;
+	const char *cmd = cli_cmdline();
+	unsigned i, nprov = 0;
+	bool have_creator = false;
+	uint64_t size = REC_HEADER_FIXED;
+
+	h->major = REC_VERSION_MAJOR;
+	h->minor = REC_VERSION_MINOR;
+	h->nelem = 0;
+	if (in) {
+		h->minor = in->minor;
+		for (i = 0; i < in->nelem; i++) {
+			h->elem[h->nelem++] = in->elem[i];
+			size += 6 + (uint64_t)in->elem[i].len;
+			if (in->elem[i].id == RH_CREATOR) have_creator = true;
+			if (in->elem[i].id == RH_PROVENANCE) nprov++;
+		}
+	}
+	if (!have_creator) {
+		rec_header_add(h, RH_CREATOR, creator, sizeof creator - 1);
+		size += 6 + sizeof creator - 1;
+	}
+	for (i = 0; i < w->nnotes; i++) {
+		size_t n = strlen(w->notes[i]);
+
+		if (size + 6 + n > REC_MAX_HEADER_LEN || rec_header_add(h, RH_NOTE, w->notes[i],
+		    (uint32_t)n) < 0)
+			cli_warn("%s: header full: note not recorded", w->name);
+		else
+			size += 6 + n;
+	}
+	if (nprov >= REC_MAX_PROVENANCE || size + 6 + strlen(cmd) > REC_MAX_HEADER_LEN ||
+	    rec_header_add(h, RH_PROVENANCE, cmd, (uint32_t)strlen(cmd)) < 0)
+		cli_warn("%s: header full: this command line not recorded in the provenance", w->name);
+	return rs_write_header_exact(w, h);
+}
+
+int rs_write_raw(struct rs_writer *w, const uint8_t *raw, size_t len, const struct rec_flow *f)
+{
+	if (!w->in_seg && rs_write_header(w, NULL) < 0) return -1;
+	buf_put(&w->b, raw, len);
+	emit(w);
+	w->seg.records++;
+	w->seg.packets = sat_add(w->seg.packets, sat_add(f->pkts[0], f->pkts[1]));
+	w->seg.bytes = sat_add(w->seg.bytes, sat_add(f->bytes[0], f->bytes[1]));
+	return 0;
+}
+
+int rs_write_flow(struct rs_writer *w, const struct rec_flow *f)
+{
+	char err[200];
+
+	if (!w->in_seg && rs_write_header(w, NULL) < 0) return -1;
+	if (rec_encode_flow(&w->b, f, err, sizeof err) < 0) {
+		cli_warn("%s: %s", w->name, err);
+		return -1;
+	}
+	emit(w);
+	w->seg.records++;
+	w->seg.packets = sat_add(w->seg.packets, sat_add(f->pkts[0], f->pkts[1]));
+	w->seg.bytes = sat_add(w->seg.bytes, sat_add(f->bytes[0], f->bytes[1]));
+	return 0;
+}
+
+int rs_write_end(struct rs_writer *w)
+{
+	if (!w->in_seg) return 0;
+	rec_encode_end(&w->b, &w->seg);
+	emit(w);
+	w->in_seg = false;
+	return 0;
+}
+
+int rs_wclose(struct rs_writer *w)
+{
+	size_t i;
+	int rc = 0;
+
+	if (w == NULL) return 0;
+	rs_write_end(w);
+	if (ferror(w->fp)) {
+		cli_warn("%s: write error", w->name);
+		rc = -1;
+	}
+	for (i = 0; i < w->nnotes; i++) free(w->notes[i]);
+	free(w->notes);
+	buf_free(&w->b);
+	free(w->name);
+	free(w);
+	return rc;
+}
