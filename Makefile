@@ -16,6 +16,9 @@ PKG_CONFIG ?= pkg-config
 PKGS = libpcap jansson libcrypto libpng
 
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+ifeq ($(CI),true)
+WARN += -Werror
+endif
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS)) -Icommon
 LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
@@ -50,7 +53,7 @@ $(B)/common $(B)/unit:
 	mkdir -p $@
 
 # The suite runs against the binaries in FK_BIN.
-check: all
+check: all lint-man
 	$(MAKE) B=build-asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all
 	FK_BIN=$(CURDIR)/build prove -f tests/*.t
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -94,5 +97,6 @@ uninstall:
 clean:
 	rm -rf build build-asan build-fuzz
 
+.DELETE_ON_ERROR:
 .PHONY: all check check-quick fuzz bench lint-man install uninstall clean
 .SECONDARY:

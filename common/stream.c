@@ -207,6 +207,25 @@ static int not_flowrec(struct rs_reader *r)
 	return RS_ERR;
 }
 
+/*
+ * Could these n (< 20) bytes be the start of a header record?  Then a
+ * stream that ends here was cut short rather than something else.
+ */
+static bool header_prefix(const uint8_t *p, size_t n)
+{
+	static const uint8_t tmpl[REC_HEADER_FIXED] = {
+		0, 0, 0, 0, 0, 1, 0, 0, 0x89, 'F', 'L', 'O', 'W', 0x0d, 0x0a, 0x1a,
+	};
+	size_t i;
+
+	for (i = 0; i < n && i < 16; i++) {
+		if (i == 1 && p[1] <= 0x10) continue;  /* header length <= 1 MiB */
+		if (i == 2 || i == 3) continue;
+		if (p[i] != tmpl[i]) return false;
+	}
+	return true;
+}
+
 int rs_next(struct rs_reader *r, struct rs_item *it)
 {
 	const uint8_t *p;
@@ -224,19 +243,20 @@ int rs_next(struct rs_reader *r, struct rs_item *it)
 			if (r->state == ST_SEGMENT) return fail_trunc(r);
 			return RS_EOF;
 		}
-		if (n < (ssize_t)REC_PREFIX_LEN)
-			return r->state == ST_START ? not_flowrec(r) : fail_trunc(r);
-		p = r->buf + r->start;
-		len = be32(p);
-		type = be16(p + 4);
 		if (r->state == ST_START) {
 			n = fill(r, REC_HEADER_FIXED);
 			if (n < 0) return RS_ERR;
+			if (n < (ssize_t)REC_HEADER_FIXED)
+				return header_prefix(r->buf + r->start, (size_t)n) ? fail_trunc(r) :
+				    not_flowrec(r);
 			p = r->buf + r->start;
-			if (type != REC_HEADER || n < (ssize_t)REC_HEADER_FIXED ||
-			    memcmp(p + 8, rec_magic, sizeof rec_magic) != 0)
+			if (be16(p + 4) != REC_HEADER || memcmp(p + 8, rec_magic, sizeof rec_magic) != 0)
 				return not_flowrec(r);
 		}
+		if (n < (ssize_t)REC_PREFIX_LEN) return fail_trunc(r);
+		p = r->buf + r->start;
+		len = be32(p);
+		type = be16(p + 4);
 		if (len < REC_PREFIX_LEN || len > REC_MAX_LEN)
 			return fail_rec(r, "record length %u out of range", len);
 		if (be16(p + 6) != 0)

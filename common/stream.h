@@ -52,7 +52,8 @@ int rs_next(struct rs_reader *r, struct rs_item *it);
 
 const char *rs_name(const struct rs_reader *r);
 uint64_t rs_offset(const struct rs_reader *r);   /* offset of the last record read */
-uint64_t rs_records(const struct rs_reader *r);  /* flow records read so far */
+uint64_t rs_records(const struct rs_reader *r);  /* FLOW records read so far (messages count
+                                                    records of every type) */
 void rs_close(struct rs_reader *r);
 
 /* Report a data error about the last record: "prog: name: offset N: record M: msg". */

@@ -1,0 +1,590 @@
+/*
+ * flowtab.c - the flow table (flowtab.h).
+ *
+ * Every active flow is in the hash table, in the creation-ordered list
+ * (active timeout, end-of-input order) and in one activity list: one per
+ * protocol class ordered by last packet, or the linger list of closed TCP
+ * flows ordered by closing time.  Expiry only ever looks at list heads, so
+ * the per-packet cost is constant.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bytes.h"
+#include "cli.h"
+#include "flowtab.h"
+
+enum { L_TCP, L_UDP, L_OTHER, L_LINGER, L_N };
+
+struct src {
+	char *file, *label;
+	unsigned refs;
+};
+
+struct flow {
+	struct flow *hnext;
+	struct flow *aprev, *anext;   /* activity list */
+	struct flow *cprev, *cnext;   /* creation list */
+	uint64_t hash;
+	uint8_t list;
+	/* key: canonical endpoint order (a <= b) unless unidirectional */
+	uint8_t ipv, proto;
+	uint16_t kpa, kpb;
+	uint8_t ka[16], kb[16];
+	/* initiator endpoint, as in the packets */
+	uint8_t isrc[16];
+	uint16_t isport;
+	uint16_t rec_sport, rec_dport;
+	uint8_t idst[16];
+	uint32_t flags;
+	uint16_t tcp_flags[2];
+	uint64_t first_ns, last_ns, close_ns;
+	uint64_t pkts[2], bytes[2], l3[2];
+	uint64_t first_pkt_no;
+	/* TCP */
+	bool closing, rst, syn_valid;
+	uint8_t fin;                  /* bit d: FIN seen from direction d */
+	uint8_t seq_valid;            /* bit d: next_seq[d] known */
+	uint32_t next_seq[2], syn_seq;
+	/* stored data */
+	struct buf pk, pb, pl;
+	uint32_t npk, npb;
+	uint32_t pb_used;
+	bool mac_set;
+	uint8_t mac[12];
+	uint8_t encap_len;
+	uint8_t encap[REC_MAX_ENCAP * 5];
+	struct src *src;
+};
+
+struct ft_table {
+	struct ft_config c;
+	ft_emit_fn emit;
+	void *ctx;
+	struct flow **bucket;
+	size_t nbucket, nflows;
+	struct flow *ahead[L_N], *atail[L_N];
+	struct flow *chead, *ctail;
+	uint64_t now;
+	bool now_set, warned_evict;
+	struct src *cur;
+	struct ft_stats st;
+	struct rec_flow rec;
+	struct buf tmp;
+};
+
+void ft_config_default(struct ft_config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->idle_ns[FT_TCP] = 300 * 1000000000ull;
+	c->idle_ns[FT_UDP] = 120 * 1000000000ull;
+	c->idle_ns[FT_OTHER] = 60 * 1000000000ull;
+	c->active_ns = 1800 * 1000000000ull;
+	c->linger_ns = 2 * 1000000000ull;
+	c->max_flows = 1u << 20;
+	c->max_pkts = 16384;
+	c->bytes_budget = 1024;
+	c->payload_budget = 1024;
+}
+
+struct ft_table *ft_new(const struct ft_config *c, ft_emit_fn emit, void *ctx)
+{
+	struct ft_table *t = xcalloc(1, sizeof *t);
+
+	t->c = *c;
+	if (t->c.max_flows == 0) t->c.max_flows = 1;
+	t->emit = emit;
+	t->ctx = ctx;
+	t->nbucket = 4096;
+	t->bucket = xcalloc(t->nbucket, sizeof *t->bucket);
+	return t;
+}
+
+static void src_put(struct src *s)
+{
+	if (s && --s->refs == 0) {
+		free(s->file);
+		free(s->label);
+		free(s);
+	}
+}
+
+void ft_set_source(struct ft_table *t, const char *file, const char *label)
+{
+	struct src *s = xcalloc(1, sizeof *s);
+
+	s->file = xstrdup(file ? file : "");
+	s->label = label ? xstrdup(label) : NULL;
+	s->refs = 1;
+	src_put(t->cur);
+	t->cur = s;
+}
+
+/* ---- lists ---- */
+
+static void act_unlink(struct ft_table *t, struct flow *f)
+{
+	if (f->aprev) f->aprev->anext = f->anext; else t->ahead[f->list] = f->anext;
+	if (f->anext) f->anext->aprev = f->aprev; else t->atail[f->list] = f->aprev;
+	f->aprev = f->anext = NULL;
+}
+
+static void act_append(struct ft_table *t, struct flow *f, uint8_t list)
+{
+	f->list = list;
+	f->anext = NULL;
+	f->aprev = t->atail[list];
+	if (t->atail[list]) t->atail[list]->anext = f; else t->ahead[list] = f;
+	t->atail[list] = f;
+}
+
+static void cre_unlink(struct ft_table *t, struct flow *f)
+{
+	if (f->cprev) f->cprev->cnext = f->cnext; else t->chead = f->cnext;
+	if (f->cnext) f->cnext->cprev = f->cprev; else t->ctail = f->cprev;
+}
+
+static void cre_append(struct ft_table *t, struct flow *f)
+{
+	f->cnext = NULL;
+	f->cprev = t->ctail;
+	if (t->ctail) t->ctail->cnext = f; else t->chead = f;
+	t->ctail = f;
+}
+
+static uint8_t class_of(uint8_t proto)
+{
+	return proto == 6 ? L_TCP : proto == 17 ? L_UDP : L_OTHER;
+}
+
+/* ---- hashing ---- */
+
+static inline uint64_t mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
+
+static uint64_t key_hash(uint8_t ipv, uint8_t proto, const uint8_t *a, const uint8_t *b,
+    uint16_t pa, uint16_t pb)
+{
+	uint64_t w[4], h = 0x243f6a8885a308d3ull;
+
+	memcpy(w, a, 16);
+	memcpy(w + 2, b, 16);
+	h = mix(h, w[0]);
+	h = mix(h, w[1]);
+	h = mix(h, w[2]);
+	h = mix(h, w[3]);
+	h = mix(h, (uint64_t)ipv << 40 | (uint64_t)proto << 32 | (uint64_t)pa << 16 | pb);
+	return h ^ (h >> 32);
+}
+
+static void grow(struct ft_table *t)
+{
+	size_t n = t->nbucket * 2, i;
+	struct flow **nb = xcalloc(n, sizeof *nb);
+
+	for (i = 0; i < t->nbucket; i++) {
+		struct flow *f = t->bucket[i], *next;
+
+		for (; f; f = next) {
+			next = f->hnext;
+			f->hnext = nb[f->hash & (n - 1)];
+			nb[f->hash & (n - 1)] = f;
+		}
+	}
+	free(t->bucket);
+	t->bucket = nb;
+	t->nbucket = n;
+}
+
+static void hash_remove(struct ft_table *t, struct flow *f)
+{
+	struct flow **pp = &t->bucket[f->hash & (t->nbucket - 1)];
+
+	while (*pp != f) pp = &(*pp)->hnext;
+	*pp = f->hnext;
+}
+
+/* ---- ending a flow ---- */
+
+static void emit_flow(struct ft_table *t, struct flow *f, uint8_t reason)
+{
+	struct rec_flow *r = &t->rec;
+	int i;
+
+	r->ipv = f->ipv;
+	r->proto = f->proto;
+	r->end_reason = reason;
+	r->flags = f->flags;
+	memcpy(r->src, f->isrc, 16);
+	memcpy(r->dst, f->idst, 16);
+	if (f->ipv == 4) {
+		memset(r->src + 4, 0, 12);
+		memset(r->dst + 4, 0, 12);
+	}
+	r->sport = f->rec_sport;
+	r->dport = f->rec_dport;
+	for (i = 0; i < 2; i++) {
+		r->tcp_flags[i] = f->tcp_flags[i];
+		r->pkts[i] = f->pkts[i];
+		r->bytes[i] = f->bytes[i];
+		r->l3_bytes[i] = f->l3[i];
+	}
+	r->first_ns = f->first_ns;
+	r->last_ns = f->last_ns;
+	r->nelem = 0;
+
+	buf_reset(&t->tmp);
+	if (f->src) {
+		size_t n = strlen(f->src->file);
+
+		buf_put64(&t->tmp, f->first_pkt_no);
+		buf_put(&t->tmp, f->src->file, n > REC_MAX_SOURCE_NAME ? REC_MAX_SOURCE_NAME : n);
+		rec_set(r, RE_SOURCE, t->tmp.p, (uint32_t)t->tmp.len);
+	}
+	if (f->src && f->src->label) {
+		size_t n = strlen(f->src->label);
+
+		rec_set(r, RE_LABEL, f->src->label, (uint32_t)(n > REC_MAX_LABEL ? REC_MAX_LABEL : n));
+	}
+	if (f->npk) {
+		put_be32(f->pk.p, f->npk);
+		rec_set(r, RE_PACKETS, f->pk.p, (uint32_t)f->pk.len);
+	}
+	if (f->npb) {
+		put_be32(f->pb.p + 4, f->npb);
+		rec_set(r, RE_PKTBYTES, f->pb.p, (uint32_t)f->pb.len);
+	}
+	if (f->pl.len) rec_set(r, RE_PAYLOAD, f->pl.p, (uint32_t)f->pl.len);
+	if (f->mac_set) rec_set(r, RE_MAC, f->mac, 12);
+	if (f->encap_len) rec_set(r, RE_ENCAP, f->encap, f->encap_len);
+
+	if (reason < END_NKNOWN) t->st.ended[reason]++;
+	if (f->flags & RF_PKTS_TRUNCATED) t->st.pkts_truncated++;
+	if (f->flags & RF_BYTES_TRUNCATED) t->st.bytes_truncated++;
+	t->emit(t->ctx, r);
+}
+
+static void end_flow(struct ft_table *t, struct flow *f, uint8_t reason)
+{
+	emit_flow(t, f, reason);
+	hash_remove(t, f);
+	act_unlink(t, f);
+	cre_unlink(t, f);
+	t->nflows--;
+	buf_free(&f->pk);
+	buf_free(&f->pb);
+	buf_free(&f->pl);
+	src_put(f->src);
+	free(f);
+}
+
+static uint8_t closed_reason(const struct flow *f)
+{
+	return f->rst ? END_RST : END_FIN;
+}
+
+void ft_expire(struct ft_table *t, uint64_t now)
+{
+	int l;
+	struct flow *f;
+
+	if (t->c.no_split) return;
+	for (l = L_TCP; l <= L_OTHER; l++) {
+		uint64_t idle = t->c.idle_ns[l];
+
+		while (idle && (f = t->ahead[l]) != NULL && now - f->last_ns > idle && now > f->last_ns)
+			end_flow(t, f, END_IDLE);
+	}
+	while ((f = t->ahead[L_LINGER]) != NULL && now > f->close_ns &&
+	    now - f->close_ns > t->c.linger_ns)
+		end_flow(t, f, closed_reason(f));
+	while (t->c.active_ns && (f = t->chead) != NULL && now > f->first_ns &&
+	    now - f->first_ns > t->c.active_ns)
+		end_flow(t, f, END_ACTIVE);
+}
+
+/* The least recently active flow: closed ones first, then the oldest head. */
+static void evict_one(struct ft_table *t)
+{
+	struct flow *victim = t->ahead[L_LINGER];
+	int l;
+
+	if (!victim)
+		for (l = L_TCP; l <= L_OTHER; l++)
+			if (t->ahead[l] && (!victim || t->ahead[l]->last_ns < victim->last_ns))
+				victim = t->ahead[l];
+	if (!victim) return;
+	if (!t->warned_evict) {
+		cli_warn("flow table full (%u flows): evicting the least recently active flows",
+		    t->c.max_flows);
+		t->warned_evict = true;
+	}
+	t->st.evicted++;
+	end_flow(t, victim, END_EVICTED);
+}
+
+static struct flow *flow_new(struct ft_table *t, const struct ft_pkt *p, uint64_t h,
+    const uint8_t *ka, const uint8_t *kb, uint16_t kpa, uint16_t kpb)
+{
+	struct flow *f;
+	bool reverse = false;
+
+	while (t->nflows >= t->c.max_flows) evict_one(t);
+	f = xcalloc(1, sizeof *f);
+	f->hash = h;
+	f->ipv = p->ipv;
+	f->proto = p->proto;
+	memcpy(f->ka, ka, 16);
+	memcpy(f->kb, kb, 16);
+	f->kpa = kpa;
+	f->kpb = kpb;
+	if (p->is_tcp && (p->tcp_flags & 0x12) == 0x12) {
+		reverse = true;                    /* SYN+ACK: the receiver opened it */
+	} else if (p->is_tcp && !(p->tcp_flags & 0x02)) {
+		f->flags |= RF_INITIATOR_GUESSED;
+	}
+	if (t->c.unidirectional) {
+		reverse = false;
+		f->flags |= RF_UNIDIRECTIONAL;
+	}
+	if (!reverse) {
+		memcpy(f->isrc, p->src, 16);
+		memcpy(f->idst, p->dst, 16);
+		f->isport = p->sport;
+		f->rec_sport = p->rec_sport;
+		f->rec_dport = p->rec_dport;
+	} else {
+		memcpy(f->isrc, p->dst, 16);
+		memcpy(f->idst, p->src, 16);
+		f->isport = p->dport;
+		f->rec_sport = p->rec_dport;
+		f->rec_dport = p->rec_sport;
+	}
+	f->first_ns = f->last_ns = p->ts_ns;
+	f->first_pkt_no = p->pkt_no;
+	f->src = t->cur;
+	if (f->src) f->src->refs++;
+	if (p->encap && p->encap_len) {
+		f->encap_len = p->encap_len > sizeof f->encap ? sizeof f->encap : p->encap_len;
+		f->encap_len -= f->encap_len % 5;
+		memcpy(f->encap, p->encap, f->encap_len);
+	}
+	buf_put32(&f->pk, 0);                      /* count, patched at the end */
+	if (t->c.bytes_budget) {
+		buf_put8(&f->pb, t->c.link_bytes ? 1 : 0);
+		buf_put8(&f->pb, 0);
+		buf_put16(&f->pb, 0);
+		buf_put32(&f->pb, 0);
+	}
+	f->hnext = t->bucket[h & (t->nbucket - 1)];
+	t->bucket[h & (t->nbucket - 1)] = f;
+	act_append(t, f, class_of(f->proto));
+	cre_append(t, f);
+	if (++t->nflows > t->nbucket && t->nbucket < (1u << 26)) grow(t);
+	if (t->nflows > t->st.max_active) t->st.max_active = t->nflows;
+	t->st.flows++;
+	return f;
+}
+
+/* Serial-number comparison (RFC 1982): is a after b? */
+static inline bool seq_after(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+
+static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *p)
+{
+	int d;
+	uint8_t pflags = p->pflags;
+
+	if (t->c.unidirectional) {
+		d = 0;
+	} else {
+		d = !(p->sport == f->isport && memcmp(p->src, f->isrc, 16) == 0);
+		if (p->sport == p->dport && memcmp(p->src, p->dst, 16) == 0) d = 0;
+	}
+	if (p->is_tcp) {
+		uint16_t fl = p->tcp_flags;
+		uint32_t end = p->seq + p->payload_len + !!(fl & 0x02) + !!(fl & 0x01);
+
+		/* A segment that carries nothing beyond what was already sent is a
+		 * retransmission (keep-alives included). */
+		if (end != p->seq) {
+			if ((f->seq_valid >> d & 1) && !seq_after(end, f->next_seq[d])) {
+				pflags |= RP_RETRANS;
+				t->st.retrans++;
+				if (t->c.drop_retrans) {
+					t->st.retrans_dropped++;
+					return;
+				}
+			} else {
+				f->next_seq[d] = end;
+				f->seq_valid |= (uint8_t)(1u << d);
+			}
+		}
+	}
+	if (p->ts_ns < f->last_ns) f->flags |= RF_TS_BACKWARDS;
+	else f->last_ns = p->ts_ns;
+	if (p->pflags & RP_FRAG) f->flags |= RF_FRAGMENTS;
+	if (p->pflags & RP_SNAPLEN) f->flags |= RF_SNAPLEN;
+	f->pkts[d]++;
+	f->bytes[d] += p->wire_len;
+	f->l3[d] += p->ip_len;
+
+	if (p->is_tcp) {
+		uint16_t fl = p->tcp_flags;
+
+		f->tcp_flags[d] |= fl;
+		if ((fl & 0x12) == 0x02 && !f->syn_valid) {
+			f->syn_valid = true;
+			f->syn_seq = p->seq;
+		}
+		if (!t->c.no_split && !f->closing) {
+			if (fl & 0x04) f->rst = true;
+			if (fl & 0x01) f->fin |= (uint8_t)(1u << d);
+			if (f->rst || f->fin == 3) {
+				f->closing = true;
+				f->close_ns = p->ts_ns;
+				act_unlink(t, f);
+				act_append(t, f, L_LINGER);
+			}
+		}
+	}
+	if (!f->closing) {
+		act_unlink(t, f);
+		act_append(t, f, f->list);
+	}
+
+	if (!f->mac_set && p->mac_src && p->mac_dst) {
+		memcpy(f->mac, d == 0 ? p->mac_src : p->mac_dst, 6);
+		memcpy(f->mac + 6, d == 0 ? p->mac_dst : p->mac_src, 6);
+		f->mac_set = true;
+	}
+
+	if (f->npk < t->c.max_pkts) {
+		struct rec_pkt e;
+
+		e.t_ns = p->ts_ns > f->first_ns ? p->ts_ns - f->first_ns : 0;
+		if (e.t_ns > f->last_ns - f->first_ns) e.t_ns = f->last_ns - f->first_ns;
+		e.wire_len = p->wire_len;
+		e.ip_len = p->ip_len;
+		e.l4_len = p->l4_len;
+		e.payload_len = p->payload_len;
+		e.dir = (uint8_t)d;
+		e.pflags = pflags;
+		e.ttl = p->ttl;
+		e.tos = p->tos;
+		e.tcp_flags = p->is_tcp ? p->tcp_flags : 0;
+		e.window = p->is_tcp ? p->window : 0;
+		rec_pkt_put(&f->pk, &e);
+		f->npk++;
+	} else {
+		f->flags |= RF_PKTS_TRUNCATED;
+	}
+
+	if (t->c.bytes_budget) {
+		const uint8_t *from = t->c.link_bytes ? p->frame : p->ip;
+		uint32_t avail = t->c.link_bytes ? p->caplen : p->ip_caplen;
+
+		if (from == NULL) avail = 0;
+		if (f->pb_used < t->c.bytes_budget && avail > 0) {
+			struct rec_pb pb;
+			uint32_t room = t->c.bytes_budget - f->pb_used;
+
+			pb.index = (uint32_t)(f->pkts[0] + f->pkts[1] - 1);
+			pb.ts_ns = p->ts_ns;
+			pb.orig_len = p->orig_len;
+			pb.incl_len = p->caplen;
+			pb.linktype = p->linktype;
+			pb.link_len = p->link_len;
+			pb.n = avail < room ? avail : room;
+			pb.data = from;
+			if (pb.n < avail) f->flags |= RF_BYTES_TRUNCATED;
+			rec_pb_put(&f->pb, &pb);
+			f->npb++;
+			f->pb_used += pb.n;
+		} else if (avail > 0) {
+			f->flags |= RF_BYTES_TRUNCATED;
+		}
+	}
+	if (p->payload_caplen && p->payload) {
+		uint32_t room = t->c.payload_budget - (uint32_t)f->pl.len;
+		uint32_t n = p->payload_caplen < room ? p->payload_caplen : room;
+
+		if (n) buf_put(&f->pl, p->payload, n);
+		if (n < p->payload_caplen) f->flags |= RF_BYTES_TRUNCATED;
+	}
+}
+
+void ft_packet(struct ft_table *t, const struct ft_pkt *p)
+{
+	const uint8_t *ka = p->src, *kb = p->dst;
+	uint16_t kpa = p->sport, kpb = p->dport;
+	uint64_t h;
+	struct flow *f;
+
+	t->st.packets++;
+	if (!t->now_set || p->ts_ns >= t->now) {
+		t->now = p->ts_ns;
+		t->now_set = true;
+	} else {
+		t->st.ts_backwards++;
+	}
+	ft_expire(t, t->now);
+
+	if (!t->c.unidirectional) {
+		int c = memcmp(p->src, p->dst, 16);
+
+		if (c > 0 || (c == 0 && p->sport > p->dport)) {
+			ka = p->dst; kb = p->src;
+			kpa = p->dport; kpb = p->sport;
+		}
+	}
+	h = key_hash(p->ipv, p->proto, ka, kb, kpa, kpb);
+	for (f = t->bucket[h & (t->nbucket - 1)]; f; f = f->hnext)
+		if (f->hash == h && f->kpa == kpa && f->kpb == kpb && f->proto == p->proto &&
+		    f->ipv == p->ipv && memcmp(f->ka, ka, 16) == 0 && memcmp(f->kb, kb, 16) == 0)
+			break;
+	if (f && !t->c.no_split) {
+		bool pure_syn = p->is_tcp && (p->tcp_flags & 0x12) == 0x02;
+
+		if (f->closing && pure_syn) {
+			end_flow(t, f, closed_reason(f));
+			f = NULL;
+		} else if (pure_syn && f->syn_valid && p->seq != f->syn_seq &&
+		    f->pkts[0] + f->pkts[1] > 1) {
+			/* A new connection on a tuple still open: the old one is over. */
+			end_flow(t, f, END_REUSED);
+			f = NULL;
+		}
+	}
+	if (!f) f = flow_new(t, p, h, ka, kb, kpa, kpb);
+	add_packet(t, f, p);
+}
+
+void ft_flush(struct ft_table *t, uint8_t reason)
+{
+	while (t->chead) end_flow(t, t->chead, reason);
+	t->now_set = false;
+}
+
+const struct ft_stats *ft_stats(const struct ft_table *t) { return &t->st; }
+
+void ft_free(struct ft_table *t)
+{
+	if (t == NULL) return;
+	while (t->chead) {
+		struct flow *f = t->chead;
+
+		cre_unlink(t, f);
+		buf_free(&f->pk);
+		buf_free(&f->pb);
+		buf_free(&f->pl);
+		src_put(f->src);
+		free(f);
+	}
+	src_put(t->cur);
+	buf_free(&t->tmp);
+	free(t->bucket);
+	free(t);
+}

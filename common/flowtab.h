@@ -1,0 +1,97 @@
+/*
+ * flowtab.h - the flow table of pcap-flows: packets in, flow records out.
+ *
+ * Flows are bidirectional by default (the initiator is the SYN sender, else
+ * the sender of the first packet), keyed by IP version, protocol, the two
+ * addresses and the two ports.  A flow ends on FIN from both sides or RST
+ * (after a short linger that collects the last ACKs), on an idle or active
+ * timeout driven by packet time, when the table is full (the least recently
+ * seen flow is evicted), or at the end of the input.  Ending flows are
+ * handed to an emit callback as finished flowrec records.
+ *
+ * Memory: one struct per active flow plus its per-packet table and stored
+ * bytes, each capped by the configuration; nothing grows with the input.
+ */
+#ifndef FK_FLOWTAB_H
+#define FK_FLOWTAB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rec.h"
+
+enum { FT_TCP, FT_UDP, FT_OTHER, FT_NCLASS };
+
+struct ft_config {
+	uint64_t idle_ns[FT_NCLASS];  /* idle timeout per protocol class; 0 = none */
+	uint64_t active_ns;           /* active timeout; 0 = none */
+	uint64_t linger_ns;           /* after FIN/FIN or RST */
+	uint32_t max_flows;           /* table size limit (eviction beyond) */
+	uint32_t max_pkts;            /* per-packet table cap per flow */
+	uint32_t bytes_budget;        /* PKTBYTES: stored packet bytes per flow */
+	uint32_t payload_budget;      /* PAYLOAD: stored payload bytes per flow */
+	bool link_bytes;              /* store bytes from the link layer */
+	bool unidirectional;
+	bool no_split;                /* one flow per tuple per input: no timeouts, no TCP ends */
+	bool drop_retrans;            /* TCP retransmissions are counted, not added */
+};
+
+/* Defaults: idle 300 s TCP, 120 s UDP, 60 s other; active 1800 s; linger 2 s;
+ * 1 Mi flows; 16384 packets; 1024 bytes and 1024 payload bytes. */
+void ft_config_default(struct ft_config *c);
+
+/*
+ * One decoded packet, filled by the caller.  Addresses and ports are as
+ * in the packet (sender first).  For ICMP the caller puts the flow key's
+ * ports in sport/dport (echo identifier, or type and code) and the record's
+ * port values in icmp_sport/icmp_dport.
+ */
+struct ft_pkt {
+	uint64_t ts_ns;
+	uint64_t pkt_no;              /* 1-based number in its capture file */
+	uint8_t ipv, proto;
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport;
+	uint16_t rec_sport, rec_dport; /* port values for the record (== sport/dport but for ICMP) */
+	bool is_tcp;
+	uint16_t tcp_flags, window;
+	uint32_t seq;
+	uint32_t wire_len, ip_len, l4_len, payload_len;
+	uint8_t ttl, tos, pflags;     /* pflags: RP_FRAG, RP_SNAPLEN */
+	/* bytes for storage */
+	const uint8_t *frame;         /* the captured frame (NULL when only ip is known) */
+	uint32_t caplen, orig_len;
+	uint16_t linktype, link_len;  /* link_len: offset of the IP header in frame */
+	const uint8_t *ip;            /* the IP header (in frame, or a reassembled datagram) */
+	uint32_t ip_caplen;           /* captured bytes from ip on, trailer excluded */
+	const uint8_t *payload;       /* the transport payload */
+	uint32_t payload_caplen;      /* captured payload bytes */
+	const uint8_t *mac_src, *mac_dst; /* NULL when not Ethernet */
+	const uint8_t *encap;         /* ENCAP element value (5-byte entries), or NULL */
+	uint8_t encap_len;
+};
+
+struct ft_stats {
+	uint64_t packets, flows, ended[END_NKNOWN], evicted, ts_backwards, retrans, retrans_dropped,
+	    pkts_truncated, bytes_truncated;
+	uint64_t max_active;
+};
+
+typedef void (*ft_emit_fn)(void *ctx, const struct rec_flow *f);
+
+struct ft_table;
+
+struct ft_table *ft_new(const struct ft_config *c, ft_emit_fn emit, void *ctx);
+/* The source (file name) and label of the packets that follow; both are
+ * copied; label may be NULL. */
+void ft_set_source(struct ft_table *t, const char *file, const char *label);
+/* Feed one packet (may end and emit flows). */
+void ft_packet(struct ft_table *t, const struct ft_pkt *p);
+/* Expire flows idle at time now_ns (called by the caller on quiet links). */
+void ft_expire(struct ft_table *t, uint64_t now_ns);
+/* End every flow with the given reason, in order of their first packet. */
+void ft_flush(struct ft_table *t, uint8_t reason);
+const struct ft_stats *ft_stats(const struct ft_table *t);
+void ft_free(struct ft_table *t);
+
+#endif
