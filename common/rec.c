@@ -154,7 +154,7 @@ static int check_packets(const struct rec_flow *f, const struct rec_elem *e, cha
 	return 0;
 }
 
-static int check_pktbytes(const struct rec_elem *e, char *err, size_t errlen)
+static int check_pktbytes(const struct rec_flow *f, const struct rec_elem *e, char *err, size_t errlen)
 {
 	struct cur c = cur_make(e->val, e->len);
 	uint8_t layer;
@@ -186,6 +186,9 @@ static int check_pktbytes(const struct rec_elem *e, char *err, size_t errlen)
 		if ((int64_t)index <= last)
 			return fail(err, errlen, "pkt_bytes: packet %u: index %u not increasing", i, index);
 		last = index;
+		if (index >= f->pkts[0] + f->pkts[1])
+			return fail(err, errlen, "pkt_bytes: packet %u: index %u beyond the flow's packets", i,
+			    index);
 		if (be64(h + 4) > REC_U64_MAX)
 			return fail(err, errlen, "pkt_bytes: packet %u: timestamp out of range", i);
 		if (n > REC_MAX_PKT_STORED)
@@ -299,7 +302,7 @@ static int check_elem(const struct rec_flow *f, const struct rec_elem *e, char *
 {
 	switch (e->id) {
 	case RE_PACKETS: return check_packets(f, e, err, errlen);
-	case RE_PKTBYTES: return check_pktbytes(e, err, errlen);
+	case RE_PKTBYTES: return check_pktbytes(f, e, err, errlen);
 	case RE_PAYLOAD: return 0;
 	case RE_LABEL:
 		if (e->len > REC_MAX_LABEL)

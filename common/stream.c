@@ -380,6 +380,19 @@ int rs_write_header_exact(struct rs_writer *w, const struct rec_header *h)
 	return 0;
 }
 
+/* Stable insertion sort by id: creator, provenance in order, notes in order. */
+static void sort_header(struct rec_header *h)
+{
+	unsigned i, j;
+
+	for (i = 1; i < h->nelem; i++) {
+		struct rec_elem e = h->elem[i];
+
+		for (j = i; j > 0 && h->elem[j - 1].id > e.id; j--) h->elem[j] = h->elem[j - 1];
+		h->elem[j] = e;
+	}
+}
+
 int rs_write_header(struct rs_writer *w, const struct rec_header *in)
 {
 	static const char creator[] = "flowkit " FK_VERSION;
@@ -393,7 +406,7 @@ int rs_write_header(struct rs_writer *w, const struct rec_header *in)
 	h->minor = REC_VERSION_MINOR;
 	h->nelem = 0;
 	if (in) {
-		h->minor = in->minor;
+		if (in->minor > h->minor) h->minor = in->minor;
 		for (i = 0; i < in->nelem; i++) {
 			h->elem[h->nelem++] = in->elem[i];
 			size += 6 + (uint64_t)in->elem[i].len;
@@ -417,6 +430,7 @@ int rs_write_header(struct rs_writer *w, const struct rec_header *in)
 	if (nprov >= REC_MAX_PROVENANCE || size + 6 + strlen(cmd) > REC_MAX_HEADER_LEN ||
 	    rec_header_add(h, RH_PROVENANCE, cmd, (uint32_t)strlen(cmd)) < 0)
 		cli_warn("%s: header full: this command line not recorded in the provenance", w->name);
+	sort_header(h);
 	return rs_write_header_exact(w, h);
 }
 
