@@ -1,0 +1,74 @@
+/*
+ * fuzz_pkt.c - libFuzzer harness for the packet decoder and the fragment
+ * reassembler.
+ *
+ * Input: byte 0 picks a link type from lts[] (modulo its size), byte 1
+ * holds flags (bit 0: the frame was cut by a snapshot length, so wirelen
+ * is larger; bits 1-7: how many seconds of packet time pass before this
+ * frame), the rest is the frame.  Fragments go to one long-lived
+ * reassembler with small limits, so eviction and timeouts are reached;
+ * reassembled datagrams and ICMP quotes are decoded again.  Invariants
+ * that callers rely on are checked and abort when broken.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "frag.h"
+#include "pkt.h"
+
+static const uint32_t lts[] = {
+	PKT_LT_EN10MB, PKT_LT_EN10MB, PKT_LT_EN10MB, PKT_LT_RAW, PKT_LT_RAW12, PKT_LT_RAW14,
+	PKT_LT_IPV4, PKT_LT_IPV6, PKT_LT_NULL, PKT_LT_LOOP, PKT_LT_SLL, PKT_LT_SLL2, PKT_LT_NFLOG,
+	PKT_LT_PPP, PKT_LT_PPP_HDLC, PKT_LT_C_HDLC, 147,
+};
+
+static struct frag *fr;
+static uint64_t now;
+
+static void check(const struct pkt_info *pi, int rc)
+{
+	if (rc > 0 || rc <= -PKT_NERR) abort();
+	if (rc == PKT_OK && !(pi->layers & PKT_L_NET)) abort();
+	if (pi->wirelen < pi->caplen) abort();
+	if ((pi->layers & PKT_L_PAYLOAD) &&
+	    (uint64_t)pi->payload_off + pi->payload_caplen > pi->caplen) abort();
+	if ((pi->layers & PKT_L_PAYLOAD) && pi->payload_caplen > pi->payload_len) abort();
+	if ((pi->layers & PKT_L_ICMPQ) && (uint64_t)pi->icmpq_off + pi->icmpq_len > pi->caplen) abort();
+	if ((pi->layers & PKT_L_NET) && pi->ipver != 4 && pi->ipver != 6) abort();
+	if (pi->n_encap > PKT_MAX_ENCAP) abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct pkt_info pi, q;
+	const uint8_t *d;
+	uint32_t caplen, wirelen, len;
+	int rc;
+
+	if (size < 2) return 0;
+	if (!fr) {
+		struct frag_cfg cfg = { .max_datagrams = 8, .max_bytes = 1, .timeout_ns = 5000000000ull };
+		fr = frag_new(&cfg);
+	}
+	caplen = (uint32_t)(size - 2);
+	wirelen = caplen + (data[1] & 1 ? 100 : 0);
+	now += (uint64_t)(data[1] >> 1) * 1000000000ull;
+	rc = pkt_decode(lts[data[0] % (sizeof lts / sizeof lts[0])], data + 2, caplen, wirelen, &pi);
+	check(&pi, rc);
+	if (pi.layers & PKT_L_ICMPQ) {
+		rc = pkt_decode_ip(data + 2 + pi.icmpq_off, pi.icmpq_len, UINT32_MAX, &q);
+		check(&q, rc);
+	}
+	if ((pi.layers & PKT_L_NET) && (pi.flags & PKT_F_FRAG)) {
+		d = frag_feed(fr, &pi, data + 2, now, &len);
+		if (d) {
+			rc = pkt_decode_ip(d, len, len, &q);
+			check(&q, rc);
+			/* IPv4 clears MF and the offset; IPv6 data may nest another fragment header. */
+			if (q.ipver == 4 && (q.flags & PKT_F_FRAG)) abort();
+		}
+	}
+	if (frag_stats(fr)->held > 8) abort();
+	return 0;
+}
