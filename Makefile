@@ -80,7 +80,7 @@ fuzz: $(FUZZ_BIN)
 	done
 
 bench: all
-	sh scripts/bench.sh
+	CC="$(CC)" B="$(B)" sh scripts/bench.sh
 
 lint-man:
 	mandoc -Tlint -W warning $(MANPAGES)
