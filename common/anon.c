@@ -1,0 +1,1236 @@
+/*
+ * anon.c - keyed anonymization (see anon.h).
+ *
+ * Crypto-PAn follows Xu, Fan, Ammar and Moon, "Prefix-preserving IP
+ * address anonymization" (ICNP 2002; Computer Networks 46(2), 2004): with
+ * E the AES-128 encryption under key[0..15] and pad = E(key[16..31]), bit
+ * i of the output is bit i of the input XOR the first bit of E(the first
+ * i bits of the input followed by the bits of pad from i on).  Output bit
+ * i therefore depends only on input bits 0..i, which is what preserves
+ * prefixes; for a given prefix the map of the next bit is a bijection,
+ * which makes the whole map injective.  IPv6 is the same construction
+ * over 128 bits.
+ *
+ * The keyed pseudorandom map (AN_HMAC) and the MAC map are balanced
+ * Feistel networks whose round function is HMAC-SHA-256 under a derived
+ * subkey: a Feistel network is a permutation whatever its round
+ * function, so distinct inputs never collide (a truncated hash of 32-bit
+ * IPv4 addresses would, by the birthday bound, after ~65000 addresses).
+ *
+ * Checksums: RFC 1071 sums; a checksum whose data is stored whole is
+ * recomputed, otherwise it is updated incrementally (RFC 1624, eqn. 3)
+ * with the difference between the original and the rewritten stored
+ * bytes, which is exact whatever part of the data is missing, because
+ * the missing part did not change.
+ */
+#include "anon.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "bytes.h"
+#include "pkt.h"
+
+#define CACHE_BITS 14
+#define FEISTEL_ROUNDS 8
+#define MAX_PRESERVE 64
+#define MAX_DEPTH 4   /* nested tunnels and quotes followed */
+
+/* HMAC-SHA-256 with the key's inner and outer states computed once. */
+struct hmac {
+	EVP_MD_CTX *in, *out;
+};
+
+struct cache_ent {
+	uint8_t len; /* 0: empty */
+	uint8_t in[16], out[16];
+};
+
+struct prefix {
+	uint8_t len, bits;
+	uint8_t a[16];
+};
+
+struct an_ctx {
+	enum an_method m;
+	uint8_t key[AN_KEY_LEN];
+	EVP_CIPHER_CTX *aes;
+	uint8_t pad[16];
+	EVP_MD_CTX *tmp;
+	struct hmac h_ip, h_mac, h_name;
+	struct cache_ent *cache;
+	struct prefix pre[MAX_PRESERVE];
+	unsigned npre;
+	unsigned trunc4, trunc6;
+	uint8_t *orig;     /* copy of the packet being rewritten */
+	size_t origcap;
+};
+
+/* ------------------------------------------------------------------ keys */
+
+static int hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9') return ch - '0';
+	if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+	return -1;
+}
+
+int an_key_load(const char *path, uint8_t key[AN_KEY_LEN], char *err, size_t errlen)
+{
+	uint8_t buf[256];
+	size_t n = 0, i, k = 0;
+	ssize_t r;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (n < sizeof buf && (r = read(fd, buf + n, sizeof buf - n)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR) continue;
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		n += (size_t)r;
+	}
+	close(fd);
+	if (n == AN_KEY_LEN) {
+		memcpy(key, buf, AN_KEY_LEN);
+		OPENSSL_cleanse(buf, sizeof buf);
+		return 0;
+	}
+	/* Otherwise 64 hex digits, white space around them allowed. */
+	for (i = 0; i < n; i++) {
+		int hi, lo;
+
+		if (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n' || buf[i] == '\r') {
+			if (k > 0 && k < AN_KEY_LEN) break;
+			continue;
+		}
+		if (k == AN_KEY_LEN || i + 1 >= n) break;
+		hi = hexval(buf[i]);
+		lo = hexval(buf[i + 1]);
+		if (hi < 0 || lo < 0) break;
+		key[k++] = (uint8_t)(hi << 4 | lo);
+		i++;
+	}
+	OPENSSL_cleanse(buf, sizeof buf);
+	if (i != n || k != AN_KEY_LEN) {
+		OPENSSL_cleanse(key, AN_KEY_LEN);
+		snprintf(err, errlen, "%s: not a key: want 32 bytes, raw or as 64 hex digits", path);
+		return -1;
+	}
+	return 0;
+}
+
+int an_key_generate(const char *path, char *err, size_t errlen)
+{
+	static const char hx[] = "0123456789abcdef";
+	uint8_t key[AN_KEY_LEN];
+	char text[2 * AN_KEY_LEN + 1];
+	size_t i, off = 0;
+	int fd;
+
+	if (RAND_bytes(key, sizeof key) != 1) {
+		snprintf(err, errlen, "no random bytes from libcrypto");
+		return -1;
+	}
+	for (i = 0; i < AN_KEY_LEN; i++) {
+		text[2 * i] = hx[key[i] >> 4];
+		text[2 * i + 1] = hx[key[i] & 15];
+	}
+	text[2 * AN_KEY_LEN] = '\n';
+	OPENSSL_cleanse(key, sizeof key);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		OPENSSL_cleanse(text, sizeof text);
+		return -1;
+	}
+	while (off < sizeof text) {
+		ssize_t w = write(fd, text + off, sizeof text - off);
+
+		if (w < 0 && errno == EINTR) continue;
+		if (w <= 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			close(fd);
+			unlink(path);
+			OPENSSL_cleanse(text, sizeof text);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	OPENSSL_cleanse(text, sizeof text);
+	if (fsync(fd) < 0 || close(fd) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+void an_key_fingerprint(const uint8_t key[AN_KEY_LEN], char out[9])
+{
+	uint8_t md[32];
+	unsigned mdlen = 0;
+
+	EVP_Digest(key, AN_KEY_LEN, md, &mdlen, EVP_sha256(), NULL);
+	snprintf(out, 9, "%02x%02x%02x%02x", md[0], md[1], md[2], md[3]);
+}
+
+/* ----------------------------------------------------------------- HMAC */
+
+static int hmac_init(struct hmac *h, const uint8_t *k, size_t klen)
+{
+	uint8_t ip[64], op[64];
+	size_t i;
+	int ok;
+
+	h->in = EVP_MD_CTX_new();
+	h->out = EVP_MD_CTX_new();
+	if (h->in == NULL || h->out == NULL || klen > 64) return -1;
+	memset(ip, 0x36, sizeof ip);
+	memset(op, 0x5c, sizeof op);
+	for (i = 0; i < klen; i++) {
+		ip[i] ^= k[i];
+		op[i] ^= k[i];
+	}
+	ok = EVP_DigestInit_ex(h->in, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(h->in, ip, sizeof ip) == 1 &&
+	    EVP_DigestInit_ex(h->out, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(h->out, op, sizeof op) == 1;
+	OPENSSL_cleanse(ip, sizeof ip);
+	OPENSSL_cleanse(op, sizeof op);
+	return ok ? 0 : -1;
+}
+
+static void hmac_free(struct hmac *h)
+{
+	EVP_MD_CTX_free(h->in);
+	EVP_MD_CTX_free(h->out);
+}
+
+/* hmac_calc: HMAC-SHA-256 of d/n into md (32 bytes); tmp is scratch. */
+static void hmac_calc(const struct hmac *h, EVP_MD_CTX *tmp, const uint8_t *d, size_t n,
+    uint8_t md[32])
+{
+	uint8_t ih[32];
+	unsigned len;
+
+	EVP_MD_CTX_copy_ex(tmp, h->in);
+	EVP_DigestUpdate(tmp, d, n);
+	EVP_DigestFinal_ex(tmp, ih, &len);
+	EVP_MD_CTX_copy_ex(tmp, h->out);
+	EVP_DigestUpdate(tmp, ih, sizeof ih);
+	EVP_DigestFinal_ex(tmp, md, &len);
+}
+
+/* A subkey for one purpose: HMAC-SHA-256(key, "flowkit-anon " label). */
+static int subkey(struct an_ctx *c, const struct hmac *master, const char *label, struct hmac *out)
+{
+	uint8_t md[32];
+	char text[64];
+	int n = snprintf(text, sizeof text, "flowkit-anon %s", label), rc;
+
+	hmac_calc(master, c->tmp, (const uint8_t *)text, (size_t)n, md);
+	rc = hmac_init(out, md, sizeof md);
+	OPENSSL_cleanse(md, sizeof md);
+	return rc;
+}
+
+/*
+ * Feistel permutation of len bytes (len even, at most 16) in place:
+ * FEISTEL_ROUNDS rounds, round function = the first len/2 bytes of
+ * HMAC(round number, len, right half).
+ */
+static void feistel(struct an_ctx *c, const struct hmac *h, uint8_t *v, unsigned len)
+{
+	unsigned half = len / 2, r, i;
+	uint8_t L[8], R[8], in[2 + 8], md[32];
+
+	memcpy(L, v, half);
+	memcpy(R, v + half, half);
+	for (r = 0; r < FEISTEL_ROUNDS; r++) {
+		in[0] = (uint8_t)r;
+		in[1] = (uint8_t)len;
+		memcpy(in + 2, R, half);
+		hmac_calc(h, c->tmp, in, 2 + half, md);
+		for (i = 0; i < half; i++) {
+			uint8_t t = R[i];
+			R[i] = L[i] ^ md[i];
+			L[i] = t;
+		}
+	}
+	memcpy(v, L, half);
+	memcpy(v + half, R, half);
+}
+
+/* ------------------------------------------------------------- context */
+
+struct an_ctx *an_new(const uint8_t key[AN_KEY_LEN], enum an_method m)
+{
+	struct an_ctx *c = xcalloc(1, sizeof *c);
+	struct hmac master = { 0 };
+	int outl = 0, ok;
+
+	c->m = m;
+	memcpy(c->key, key, AN_KEY_LEN);
+	c->trunc4 = 32;
+	c->trunc6 = 128;
+	c->cache = xcalloc((size_t)1 << CACHE_BITS, sizeof *c->cache);
+	c->aes = EVP_CIPHER_CTX_new();
+	c->tmp = EVP_MD_CTX_new();
+	ok = c->aes && c->tmp &&
+	    EVP_EncryptInit_ex(c->aes, EVP_aes_128_ecb(), NULL, key, NULL) == 1 &&
+	    EVP_CIPHER_CTX_set_padding(c->aes, 0) == 1 &&
+	    EVP_EncryptUpdate(c->aes, c->pad, &outl, key + 16, 16) == 1 && outl == 16 &&
+	    hmac_init(&master, key, AN_KEY_LEN) == 0 &&
+	    subkey(c, &master, "ip", &c->h_ip) == 0 &&
+	    subkey(c, &master, "mac", &c->h_mac) == 0 &&
+	    subkey(c, &master, "name", &c->h_name) == 0;
+	hmac_free(&master);
+	if (!ok) {
+		an_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void an_free(struct an_ctx *c)
+{
+	if (c == NULL) return;
+	EVP_CIPHER_CTX_free(c->aes);
+	EVP_MD_CTX_free(c->tmp);
+	hmac_free(&c->h_ip);
+	hmac_free(&c->h_mac);
+	hmac_free(&c->h_name);
+	OPENSSL_cleanse(c->key, sizeof c->key);
+	OPENSSL_cleanse(c->pad, sizeof c->pad);
+	if (c->cache) OPENSSL_cleanse(c->cache, ((size_t)1 << CACHE_BITS) * sizeof *c->cache);
+	free(c->cache);
+	free(c->orig);
+	free(c);
+}
+
+int an_preserve_add(struct an_ctx *c, const char *cidr)
+{
+	char text[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(cidr, '/');
+	struct prefix p = { 0 };
+	size_t alen = slash ? (size_t)(slash - cidr) : strlen(cidr);
+	char *end;
+	unsigned long bits;
+
+	if (c->npre == MAX_PRESERVE || alen == 0 || alen >= sizeof text) return -1;
+	memcpy(text, cidr, alen);
+	text[alen] = 0;
+	if (inet_pton(AF_INET, text, p.a) == 1) p.len = 4;
+	else if (inet_pton(AF_INET6, text, p.a) == 1) p.len = 16;
+	else return -1;
+	bits = (unsigned long)p.len * 8;
+	if (slash) {
+		if (slash[1] < '0' || slash[1] > '9') return -1;
+		errno = 0;
+		bits = strtoul(slash + 1, &end, 10);
+		if (errno || *end || bits > (unsigned long)p.len * 8) return -1;
+	}
+	p.bits = (uint8_t)bits;
+	c->pre[c->npre++] = p;
+	return 0;
+}
+
+void an_set_truncate(struct an_ctx *c, unsigned b4, unsigned b6)
+{
+	c->trunc4 = b4 > 32 ? 32 : b4;
+	c->trunc6 = b6 > 128 ? 128 : b6;
+}
+
+/* Copy the first bits bits of src over dst. */
+static void copy_bits(uint8_t *dst, const uint8_t *src, unsigned bits)
+{
+	unsigned full = bits / 8, rem = bits % 8;
+
+	memcpy(dst, src, full);
+	if (rem) {
+		uint8_t mask = (uint8_t)(0xFF00u >> rem);
+		dst[full] = (uint8_t)((src[full] & mask) | (dst[full] & ~mask));
+	}
+}
+
+static bool prefix_match(const uint8_t *a, const uint8_t *p, unsigned bits)
+{
+	unsigned full = bits / 8, rem = bits % 8;
+
+	if (memcmp(a, p, full) != 0) return false;
+	if (rem) {
+		uint8_t mask = (uint8_t)(0xFF00u >> rem);
+		if ((a[full] ^ p[full]) & mask) return false;
+	}
+	return true;
+}
+
+void an_cryptopan(struct an_ctx *c, const uint8_t *in, uint8_t *out, unsigned len)
+{
+	uint8_t blk[128 * 16], enc[128 * 16];
+	unsigned nbits = len * 8, i;
+	int outl = 0;
+
+	if (len != 4 && len != 16) {
+		memcpy(out, in, len);
+		return;
+	}
+	for (i = 0; i < nbits; i++) {
+		memcpy(blk + 16 * i, c->pad, 16);
+		copy_bits(blk + 16 * i, in, i);
+	}
+	EVP_EncryptUpdate(c->aes, enc, &outl, blk, (int)(16 * nbits));
+	memcpy(out, in, len);
+	for (i = 0; i < nbits; i++)
+		if (enc[16 * i] & 0x80) out[i / 8] ^= (uint8_t)(0x80u >> (i % 8));
+}
+
+/* The seeds' mapping: SHA-256 of the address text, first len bytes. */
+static void sha_text(const uint8_t *in, uint8_t *out, unsigned len)
+{
+	char text[INET6_ADDRSTRLEN];
+	uint8_t md[32];
+	unsigned mdlen;
+
+	inet_ntop(len == 4 ? AF_INET : AF_INET6, in, text, sizeof text);
+	EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL);
+	memcpy(out, md, len);
+}
+
+static uint32_t cache_slot(const uint8_t *a, unsigned len)
+{
+	uint32_t h = 2166136261u;
+	unsigned i;
+
+	for (i = 0; i < len; i++) h = (h ^ a[i]) * 16777619u;
+	return (h ^ h >> 15) & ((1u << CACHE_BITS) - 1);
+}
+
+void an_addr(struct an_ctx *c, uint8_t *a, unsigned len)
+{
+	static const uint8_t rm4[4] = { 192, 0, 2, 0 };
+	static const uint8_t rm6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+	struct cache_ent *e;
+	uint8_t out[16];
+	unsigned i, tb;
+
+	if (c->m == AN_KEEP || (len != 4 && len != 16)) return;
+	e = &c->cache[cache_slot(a, len)];
+	if (e->len == len && memcmp(e->in, a, len) == 0) {
+		memcpy(a, e->out, len);
+		return;
+	}
+	switch (c->m) {
+	case AN_CRYPTOPAN: an_cryptopan(c, a, out, len); break;
+	case AN_HMAC: memcpy(out, a, len); feistel(c, &c->h_ip, out, len); break;
+	case AN_ZERO: memset(out, 0, len); break;
+	case AN_REMOVE: memcpy(out, len == 4 ? rm4 : rm6, len); break;
+	case AN_SHA_TEXT: sha_text(a, out, len); break;
+	default: memcpy(out, a, len); break;
+	}
+	for (i = 0; i < c->npre; i++)
+		if (c->pre[i].len == len && prefix_match(a, c->pre[i].a, c->pre[i].bits)) {
+			copy_bits(out, a, c->pre[i].bits);
+			break;
+		}
+	tb = len == 4 ? c->trunc4 : c->trunc6;
+	if (tb < len * 8) {
+		uint8_t z[16] = { 0 };
+		copy_bits(z, out, tb);
+		memcpy(out, z, len);
+	}
+	e->len = (uint8_t)len;
+	memcpy(e->in, a, len);
+	memcpy(e->out, out, len);
+	memcpy(a, out, len);
+}
+
+/*
+ * The group bit and the local bit (the two low bits of the first byte)
+ * are kept, so that a unicast address stays unicast: cycle walking (apply
+ * the permutation again until those bits match) restricts a permutation
+ * of all MACs to a permutation of the MACs with the same two bits.
+ */
+void an_mac_map(struct an_ctx *c, uint8_t m[6])
+{
+	static const uint8_t zero[6];
+	uint8_t bits = m[0] & 3;
+
+	struct cache_ent *e;
+	uint8_t in[6];
+
+	if (memcmp(m, zero, 6) == 0) return;
+	e = &c->cache[cache_slot(m, 6)];
+	if (e->len == 6 && memcmp(e->in, m, 6) == 0) {
+		memcpy(m, e->out, 6);
+		return;
+	}
+	memcpy(in, m, 6);
+	do
+		feistel(c, &c->h_mac, m, 6);
+	while ((m[0] & 3) != bits || memcmp(m, zero, 6) == 0);
+	e->len = 6;
+	memcpy(e->in, in, 6);
+	memcpy(e->out, m, 6);
+}
+
+void an_name_hash(struct an_ctx *c, const uint8_t *name, size_t len, char out[17])
+{
+	uint8_t md[32];
+	uint8_t *low = xmalloc(len + 1);
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		low[i] = (uint8_t)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+	hmac_calc(&c->h_name, c->tmp, low, len, md);
+	free(low);
+	for (i = 0; i < 8; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* ------------------------------------------------------------ checksums */
+
+uint32_t an_csum_add(uint32_t sum, const uint8_t *p, size_t len, int odd)
+{
+	uint64_t s = sum;
+	size_t i = 0;
+
+	if (odd && len) {
+		s += p[0];
+		i = 1;
+	}
+	for (; i + 1 < len; i += 2) s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (i < len) s += (uint32_t)p[i] << 8;
+	while (s >> 16) s = (s & 0xFFFF) + (s >> 16);
+	return (uint32_t)s;
+}
+
+uint16_t an_csum_fold(uint32_t sum)
+{
+	while (sum >> 16) sum = (sum & 0xFFFF) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static uint32_t oc_add(uint32_t a, uint32_t b)
+{
+	a += b;
+	while (a >> 16) a = (a & 0xFFFF) + (a >> 16);
+	return a;
+}
+
+/* ------------------------------------------------------ packet rewriting */
+
+struct rw {
+	struct an_ctx *c;
+	const struct an_opts *o;
+	uint8_t *buf;          /* the stored bytes, rewritten in place */
+	const uint8_t *orig;   /* their copy before any change */
+	uint32_t n;
+	struct an_stats *st;
+};
+
+/* The pseudo-header of TCP, UDP and ICMPv6 (RFC 9293 §3.1, RFC 768,
+ * RFC 8200 §8.1): addresses at absolute offsets sa and da. */
+struct pseudo {
+	uint32_t sa, da;
+	unsigned alen;
+	uint8_t proto;
+};
+
+/*
+ * fix_csum: the 16-bit checksum at fld covers cov bytes from start (and
+ * the pseudo-header ps, if any); end is where the stored bytes of this
+ * datagram end, frag says the data continues in other fragments.
+ */
+static void fix_csum(struct rw *w, uint32_t fld, uint32_t start, uint32_t cov, uint32_t end,
+    const struct pseudo *ps, bool frag, bool udp4)
+{
+	uint8_t *b = w->buf;
+	uint16_t old, v;
+	uint32_t s;
+
+	if (fld + 2 > end || start > end) return;
+	old = be16(b + fld);
+	if (w->o->csum == ANC_KEEP) return;
+	if (w->o->csum == ANC_ZERO) {
+		put_be16(b + fld, 0);
+		return;
+	}
+	if (udp4 && old == 0) return; /* UDP over IPv4 without a checksum */
+	if (!frag && (uint64_t)start + cov <= end) {
+		put_be16(b + fld, 0);
+		s = an_csum_add(0, b + start, cov, 0);
+		if (ps) {
+			uint8_t tail[8] = { 0, 0, 0, 0, 0, 0, 0, ps->proto };
+			s = an_csum_add(s, b + ps->sa, ps->alen, 0);
+			s = an_csum_add(s, b + ps->da, ps->alen, 0);
+			put_be32(tail, cov);
+			s = an_csum_add(s, tail, 8, 0);
+		}
+		v = an_csum_fold(s);
+		w->st->csum_full++;
+	} else {
+		uint32_t have = (uint64_t)start + cov <= end ? cov : end - start;
+		uint32_t snew = an_csum_add(0, b + start, have, 0);
+		uint32_t sold = an_csum_add(0, w->orig + start, have, 0);
+
+		if (ps) {
+			snew = an_csum_add(snew, b + ps->sa, ps->alen, 0);
+			snew = an_csum_add(snew, b + ps->da, ps->alen, 0);
+			sold = an_csum_add(sold, w->orig + ps->sa, ps->alen, 0);
+			sold = an_csum_add(sold, w->orig + ps->da, ps->alen, 0);
+		}
+		s = oc_add(oc_add(~(uint32_t)old & 0xFFFF, snew), ~sold & 0xFFFF);
+		v = (uint16_t)~s;
+		w->st->csum_incr++;
+	}
+	if (udp4 && v == 0) v = 0xFFFF;
+	if (ps && ps->proto == 17 && v == 0) v = 0xFFFF;
+	put_be16(b + fld, v);
+}
+
+static void rw_ip(struct rw *w, uint32_t base, const struct pkt_info *pi, int depth);
+static int rw_frame(struct rw *w, uint32_t linktype, uint32_t base, uint32_t len, uint32_t wirelen,
+    struct pkt_info *pi, int depth);
+
+/* An inner IP datagram at off (len stored bytes, wire on the wire). */
+static void rw_inner(struct rw *w, uint32_t off, uint32_t len, uint32_t wire, int depth, bool quote)
+{
+	struct pkt_info q;
+
+	if (len == 0) return;
+	memset(&q, 0, sizeof q);
+	/* Quotes are cut short by design: say so, or the decoder would clamp
+	 * the quoted lengths to what is there. */
+	pkt_decode_ip(w->buf + off, len, quote ? UINT32_MAX : wire > len ? wire : len, &q);
+	if (q.layers & PKT_L_NET) {
+		rw_ip(w, off, &q, depth + 1);
+		if (quote) w->st->quotes++;
+		else w->st->tunnels++;
+	} else {
+		/* Fail closed: bytes that may hold part of an address go. */
+		memset(w->buf + off, 0, len);
+		if (quote) w->st->quotes_zeroed++;
+	}
+}
+
+/*
+ * GRE, RFC 2784 / RFC 2890 (and RFC 1701 flags), and the enhanced GRE of
+ * PPTP (RFC 2637 §4.1): find the payload and rewrite it when it is IP, IP
+ * in PPP, or Ethernet (transparent bridging, 0x6558).
+ */
+static void rw_gre(struct rw *w, uint32_t off, uint32_t len, uint32_t wire, int depth)
+{
+	struct cur cu = cur_make(w->buf + off, len);
+	uint16_t flags, proto;
+	uint32_t hl = 4, g0 = off, glen = len, gwire = wire > len ? wire : len;
+	unsigned ver;
+	bool csum;
+
+	if (!cur_u16(&cu, &flags) || !cur_u16(&cu, &proto)) return;
+	ver = flags & 7;
+	if (ver > 1 || (flags & 0x4000)) return; /* source routing: not followed */
+	csum = ver == 0 && (flags & 0x8000);
+	if (flags & 0x8000) hl += 4;
+	if (flags & 0x2000) hl += 4;
+	if (flags & 0x1000) hl += 4;
+	if (ver == 1 && (flags & 0x0080)) hl += 4;
+	if (hl > len) return;
+	off += hl;
+	len -= hl;
+	wire = wire > hl ? wire - hl : 0;
+	if (proto == 0x880B && len >= 1) { /* PPP, RFC 1661 §2 */
+		uint32_t k = 0;
+		uint16_t pp;
+
+		if (len >= 2 && w->buf[off] == 0xFF && w->buf[off + 1] == 0x03) k = 2;
+		if (k < len && (w->buf[off + k] & 1)) {
+			pp = w->buf[off + k];
+			k += 1;
+		} else if (k + 2 <= len) {
+			pp = be16(w->buf + off + k);
+			k += 2;
+		} else {
+			return;
+		}
+		if (pp == 0x21) proto = 0x0800;
+		else if (pp == 0x57) proto = 0x86DD;
+		else return;
+		off += k;
+		len -= k;
+		wire = wire > k ? wire - k : 0;
+	}
+	if (proto == 0x0800 || proto == 0x86DD) {
+		rw_inner(w, off, len, wire, depth, false);
+	} else if (proto == 0x6558) {
+		struct pkt_info e;
+		if (rw_frame(w, PKT_LT_EN10MB, off, len, wire > len ? wire : len, &e, depth + 1) == 0)
+			w->st->tunnels++;
+	}
+	/* The optional GRE checksum covers the GRE header and its payload. */
+	if (csum) fix_csum(w, g0 + 4, g0, gwire, g0 + glen, NULL, false, false);
+}
+
+/* Map an address of alen bytes at off when it is stored whole. */
+static void map_at(struct rw *w, uint32_t off, unsigned alen, uint32_t end)
+{
+	if ((uint64_t)off + alen <= end) an_addr(w->c, w->buf + off, alen);
+}
+
+/* A MAC inside a packet body (ND options). */
+static void mac_at(struct rw *w, uint32_t off, uint32_t end)
+{
+	if ((uint64_t)off + 6 > end || w->o->mac == ANM_KEEP) return;
+	if (w->o->mac == ANM_ANON) an_mac_map(w->c, w->buf + off);
+	else memset(w->buf + off, 0, 6);
+}
+
+/*
+ * Neighbor Discovery options (RFC 4861 §4.6): link-layer addresses (1,
+ * 2), prefixes (3), the redirected header (4), DNS servers (RFC 8106, 25).
+ */
+static void rw_nd_opts(struct rw *w, uint32_t off, uint32_t end, int depth)
+{
+	while ((uint64_t)off + 2 <= end) {
+		uint32_t len = (uint32_t)w->buf[off + 1] * 8, k;
+
+		if (len == 0) return;
+		switch (w->buf[off]) {
+		case 1: case 2:
+			mac_at(w, off + 2, end);
+			break;
+		case 3:
+			map_at(w, off + 16, 16, end);
+			break;
+		case 4:
+			if (len > 8 && (uint64_t)off + 8 < end && depth < MAX_DEPTH) {
+				uint32_t q = off + 8, ql = off + len <= end ? len - 8 : end - q;
+				rw_inner(w, q, ql, len - 8, depth, true);
+			}
+			break;
+		case 25:
+			for (k = 8; k + 16 <= len; k += 16) map_at(w, off + k, 16, end);
+			break;
+		}
+		if ((uint64_t)off + len > end) return;
+		off += len;
+	}
+}
+
+/* ICMPv6 messages that carry addresses: ND (RFC 4861 §4), MLD (RFC 2710,
+ * RFC 3810 §5).  t is the ICMPv6 header, end the end of the stored bytes. */
+static void rw_icmp6(struct rw *w, uint32_t t, uint32_t end, uint32_t len, int depth)
+{
+	uint8_t type = w->buf[t];
+	uint32_t k, n, rec, off;
+
+	switch (type) {
+	case 133: rw_nd_opts(w, t + 8, end, depth); break;
+	case 134: rw_nd_opts(w, t + 16, end, depth); break;
+	case 135: case 136:
+		map_at(w, t + 8, 16, end);
+		rw_nd_opts(w, t + 24, end, depth);
+		break;
+	case 137:
+		map_at(w, t + 8, 16, end);
+		map_at(w, t + 24, 16, end);
+		rw_nd_opts(w, t + 40, end, depth);
+		break;
+	case 130: case 131: case 132:
+		map_at(w, t + 8, 16, end);
+		if (type == 130 && len >= 28 && (uint64_t)t + 28 <= end) {
+			n = be16(w->buf + t + 26);
+			for (k = 0; k < n; k++) map_at(w, t + 28 + 16 * k, 16, end);
+		}
+		break;
+	case 143:
+		if ((uint64_t)t + 8 > end) break;
+		n = be16(w->buf + t + 6);
+		off = t + 8;
+		for (rec = 0; rec < n && (uint64_t)off + 20 <= end; rec++) {
+			uint32_t aux = w->buf[off + 1], ns = be16(w->buf + off + 2);
+			map_at(w, off + 4, 16, end);
+			for (k = 0; k < ns; k++) map_at(w, off + 20 + 16 * k, 16, end);
+			off += 20 + 16 * ns + 4 * aux;
+		}
+		break;
+	}
+}
+
+/* CRC-32C (Castagnoli, reflected 0x82F63B78), RFC 9260 appendix A. */
+static uint32_t crc32c_tab[256];
+
+static void crc32c_init(void)
+{
+	uint32_t i, k, c;
+
+	if (crc32c_tab[1]) return;
+	for (i = 0; i < 256; i++) {
+		c = i;
+		for (k = 0; k < 8; k++) c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+		crc32c_tab[i] = c;
+	}
+}
+
+static uint32_t crc32c_raw(uint32_t crc, const uint8_t *p, size_t n)
+{
+	while (n--) crc = crc32c_tab[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+	return crc;
+}
+
+/*
+ * SCTP (RFC 9260): the address parameters of INIT and INIT ACK (§3.3.2,
+ * IPv4 type 5 and IPv6 type 6), then the CRC-32C over the whole packet.
+ * When only part of the packet is stored, CRC linearity gives the new
+ * value: crc(new) = crc(old) xor crc0(new xor old), crc0 without the
+ * initial and final inversion, over the full length (zeros past what is
+ * stored, which did not change).
+ */
+static void rw_sctp(struct rw *w, uint32_t t, uint32_t end, uint32_t tlen, bool frag)
+{
+	uint8_t *b = w->buf;
+	uint32_t off = t + 12, have, i, crc;
+
+	while ((uint64_t)off + 4 <= end) {
+		uint32_t clen = be16(b + off + 2), p, cend;
+
+		if (clen < 4) break;
+		cend = (uint64_t)off + clen < end ? off + clen : end;
+		if ((b[off] == 1 || b[off] == 2) && clen >= 20) {
+			for (p = off + 20; p + 4 <= cend;) {
+				uint32_t pt = be16(b + p), pl = be16(b + p + 2);
+				if (pl < 4) break;
+				if (pt == 5 && pl == 8) map_at(w, p + 4, 4, cend);
+				if (pt == 6 && pl == 20) map_at(w, p + 4, 16, cend);
+				p += (pl + 3) & ~3u;
+			}
+		}
+		off += (clen + 3) & ~3u;
+	}
+	if ((uint64_t)t + 12 > end || w->o->csum == ANC_KEEP) return;
+	if (w->o->csum == ANC_ZERO) {
+		memset(b + t + 8, 0, 4);
+		return;
+	}
+	crc32c_init();
+	if (!frag && (uint64_t)t + tlen <= end) {
+		static const uint8_t z4[4];
+		crc = crc32c_raw(0xFFFFFFFFu, b + t, 8);
+		crc = crc32c_raw(crc, z4, 4);
+		crc = ~crc32c_raw(crc, b + t + 12, tlen - 12);
+		w->st->csum_full++;
+	} else {
+		uint8_t d[256];
+		uint32_t old = le32(b + t + 8);
+
+		have = end - t;
+		crc = 0;
+		for (i = 0; i < tlen; i += (uint32_t)sizeof d) {
+			uint32_t m = tlen - i < sizeof d ? tlen - i : (uint32_t)sizeof d, j;
+			for (j = 0; j < m; j++) {
+				uint32_t at = i + j;
+				d[j] = at < have && (at < 8 || at >= 12) ? b[t + at] ^ w->orig[t + at] : 0;
+			}
+			crc = crc32c_raw(crc, d, m);
+		}
+		crc ^= old;
+		w->st->csum_incr++;
+	}
+	b[t + 8] = (uint8_t)crc;
+	b[t + 9] = (uint8_t)(crc >> 8);
+	b[t + 10] = (uint8_t)(crc >> 16);
+	b[t + 11] = (uint8_t)(crc >> 24);
+}
+
+/*
+ * UDP tunnels, found by port: Teredo (RFC 4380 §5.1.1, 3544: optional
+ * authentication and origin indication, then IPv6; the origin indication
+ * holds the client's IPv4 address obfuscated by XOR), VXLAN (RFC 7348 §5,
+ * 4789: 8 bytes, then Ethernet), GENEVE (RFC 8926 §3, 6081) and GTP-U
+ * (3GPP TS 29.281 §5, 2152: 8 bytes, 4 more when E, S or PN is set, then
+ * extension headers, then IP).
+ */
+static void rw_udp_tunnel(struct rw *w, uint32_t p, uint32_t cap, uint32_t wire,
+    uint16_t sport, uint16_t dport, int depth)
+{
+	uint8_t *b = w->buf;
+	uint32_t end = p + cap, k;
+	struct pkt_info e;
+
+	if (sport == 3544 || dport == 3544) {
+		if (p + 2 <= end && be16(b + p) == 1 && p + 4 <= end) {
+			uint32_t skip = 4 + (uint32_t)b[p + 2] + b[p + 3] + 8 + 1;
+			p += skip;
+		}
+		if (p + 8 <= end && be16(b + p) == 0) {
+			uint8_t a[4];
+			for (k = 0; k < 4; k++) a[k] = (uint8_t)~b[p + 4 + k];
+			an_addr(w->c, a, 4);
+			for (k = 0; k < 4; k++) b[p + 4 + k] = (uint8_t)~a[k];
+			p += 8;
+		}
+		if (p < end && (b[p] >> 4) == 6) rw_inner(w, p, end - p, wire, depth, false);
+	} else if (sport == 4789 || dport == 4789) {
+		if (p + 8 < end && rw_frame(w, PKT_LT_EN10MB, p + 8, end - p - 8, end - p - 8, &e,
+		    depth + 1) == 0)
+			w->st->tunnels++;
+	} else if (sport == 6081 || dport == 6081) {
+		uint32_t hl;
+		uint16_t proto;
+
+		if (p + 8 > end) return;
+		hl = 8 + (uint32_t)(b[p] & 0x3F) * 4;
+		proto = be16(b + p + 2);
+		if (p + hl >= end) return;
+		if (proto == 0x6558) {
+			if (rw_frame(w, PKT_LT_EN10MB, p + hl, end - p - hl, end - p - hl, &e,
+			    depth + 1) == 0)
+				w->st->tunnels++;
+		} else if (proto == 0x0800 || proto == 0x86DD) {
+			rw_inner(w, p + hl, end - p - hl, end - p - hl, depth, false);
+		}
+	} else if (sport == 2152 || dport == 2152) {
+		uint32_t hl = 8;
+
+		if (p + 8 > end || (b[p] >> 5) != 1 || b[p + 1] != 0xFF) return; /* G-PDU only */
+		if (b[p] & 0x07) {
+			uint8_t next;
+
+			hl = 12;
+			if (p + hl > end) return;
+			next = b[p + 11];
+			while (next && (b[p] & 0x04)) {
+				uint32_t xl;
+				if (p + hl + 1 > end) return;
+				xl = (uint32_t)b[p + hl] * 4;
+				if (xl == 0 || p + hl + xl > end) return;
+				next = b[p + hl + xl - 1];
+				hl += xl;
+			}
+		}
+		if (p + hl < end) rw_inner(w, p + hl, end - p - hl, end - p - hl, depth, false);
+	}
+}
+
+/*
+ * IPv6 extension headers (RFC 8200 §4) that hold addresses: the routing
+ * headers of type 0 (deprecated, RFC 5095), 2 (Mobile IPv6, RFC 6275
+ * §6.4) and 4 (segment routing, RFC 8754 §2), and the Home Address
+ * destination option (RFC 6275 §6.3).  Returns the offset of the final
+ * destination named by a routing header with segments left, which the
+ * upper-layer pseudo-header uses (RFC 8200 §8.1), or 0.
+ */
+static uint32_t rw_ip6_ext(struct rw *w, uint32_t net, uint32_t hend)
+{
+	uint8_t *b = w->buf;
+	uint8_t nh = b[net + 6];
+	uint32_t off = net + 40, final = 0;
+
+	while (off + 2 <= hend) {
+		uint32_t len, k;
+
+		switch (nh) {
+		case 0: case 60: case 43: case 135:
+			len = ((uint32_t)b[off + 1] + 1) * 8;
+			break;
+		case 44:
+			len = 8;
+			break;
+		case 51:
+			len = ((uint32_t)b[off + 1] + 2) * 4;
+			break;
+		default:
+			return final;
+		}
+		if (off + len > hend) len = hend - off;
+		if (nh == 60) {
+			for (k = 2; k + 2 <= len;) {
+				uint8_t t = b[off + k], ol;
+				if (t == 0) { k++; continue; }
+				ol = b[off + k + 1];
+				if (t == 0xC9 && ol == 16) map_at(w, off + k + 2, 16, off + len);
+				k += 2u + ol;
+			}
+		} else if (nh == 43 && len >= 8) {
+			uint8_t type = b[off + 2], left = b[off + 3];
+			uint32_t n = (uint32_t)b[off + 1] / 2, last = 0;
+
+			if (type == 4 && (uint32_t)b[off + 4] + 1 < n) n = (uint32_t)b[off + 4] + 1;
+			if (type == 0 || type == 2 || type == 4) {
+				for (k = 0; k < n; k++) {
+					map_at(w, off + 8 + 16 * k, 16, off + len);
+					if (off + 8 + 16 * k + 16 <= off + len) last = off + 8 + 16 * k;
+				}
+				/* Type 4 lists the segments last first. */
+				if (left && n && type != 4 && last) final = last;
+				if (left && n && type == 4 && off + 24 <= off + len) final = off + 8;
+			}
+		}
+		nh = b[off];
+		if (len == 0) return final;
+		off += len;
+	}
+	return final;
+}
+
+/*
+ * IPv4 options that hold addresses (RFC 791 §3.1): loose and strict
+ * source routes (131, 137) and record route (7): addresses from byte 3;
+ * timestamps (68, RFC 791) with flag 1 or 3: address and time pairs from
+ * byte 4.  Returns the offset of the final destination of an unfinished
+ * source route (the pseudo-header's destination, RFC 9293 §3.1), or 0.
+ */
+static uint32_t rw_ip4_opts(struct rw *w, uint32_t off, uint32_t end)
+{
+	uint8_t *b = w->buf;
+	uint32_t final = 0, k;
+
+	while (off < end) {
+		uint8_t t = b[off], len;
+
+		if (t == 0) break;
+		if (t == 1) { off++; continue; }
+		if (off + 2 > end) break;
+		len = b[off + 1];
+		if (len < 2 || off + len > end) break;
+		if (t == 131 || t == 137 || t == 7) {
+			for (k = 3; k + 4 <= len; k += 4) map_at(w, off + k, 4, off + len);
+			if (t != 7 && len >= 7 && b[off + 2] <= len) final = off + 3 + (len - 3) / 4 * 4 - 4;
+		} else if (t == 68 && len >= 4 && ((b[off + 3] & 15) == 1 || (b[off + 3] & 15) == 3)) {
+			for (k = 4; k + 8 <= len; k += 8) map_at(w, off + k, 4, off + len);
+		}
+		off += len;
+	}
+	return final;
+}
+
+/*
+ * rw_ip: rewrite the datagram decoded into pi; pi's offsets are from
+ * base, its pointers point into w->buf.
+ */
+static void rw_ip(struct rw *w, uint32_t base, const struct pkt_info *pi, int depth)
+{
+	uint8_t *b = w->buf;
+	uint32_t net = base + pi->net_off, end = base + pi->caplen;
+	unsigned alen = pi->ipver == 4 ? 4 : 16;
+	uint32_t sa = (uint32_t)(pi->saddr - b), da = (uint32_t)(pi->daddr - b);
+	bool first = pi->frag_off == 0;
+	/* A fragment, or a length clamped to the frame: the checksum covers
+	 * data that is not here, so it can only be updated. */
+	bool frag = (pi->flags & (PKT_F_FRAG | PKT_F_IPLEN_CLAMPED | PKT_F_UDPLEN_CLAMPED)) != 0;
+	struct pseudo ps = { sa, da, alen, pi->proto };
+
+	an_addr(w->c, b + sa, alen);
+	an_addr(w->c, b + da, alen);
+	if (pi->ipver == 4 && (pi->flags & PKT_F_IPOPTS)) {
+		uint32_t hend = net + (uint32_t)(b[net] & 15) * 4, fin;
+
+		fin = rw_ip4_opts(w, net + 20, hend < end ? hend : end);
+		if (fin) ps.da = fin;
+	}
+	if (pi->ipver == 6 && (pi->flags & PKT_F_IP6EXT) && pi->ip_hdr_len > 40) {
+		uint32_t hend = net + pi->ip_hdr_len, fin;
+
+		fin = rw_ip6_ext(w, net, hend < end ? hend : end);
+		if (fin) ps.da = fin;
+	}
+
+	if (first && (pi->layers & PKT_L_TRANS)) {
+		uint32_t t = base + pi->trans_off;
+
+		if (w->o->zero_ports && (pi->proto == 6 || pi->proto == 17 || pi->proto == 132 ||
+		    pi->proto == 136) && t + 4 <= end)
+			memset(b + t, 0, 4);
+		if ((pi->layers & PKT_L_ICMPQ) && depth < MAX_DEPTH)
+			rw_inner(w, base + pi->icmpq_off, pi->icmpq_len, 0, depth, true);
+		switch (pi->proto) {
+		case 6:
+			fix_csum(w, t + 16, t, pi->trans_len, end, &ps, frag, false);
+			break;
+		case 17: {
+			uint32_t cov0 = pi->udp_len >= 8 && pi->udp_len <= pi->trans_len ? pi->udp_len
+			                                                                  : pi->trans_len;
+			if ((pi->layers & PKT_L_PAYLOAD) && depth < MAX_DEPTH) {
+				uint32_t pp = base + pi->payload_off;
+				if (pp < end)
+					rw_udp_tunnel(w, pp, pi->payload_caplen <= end - pp ? pi->payload_caplen
+					    : end - pp, cov0 - 8, pi->sport, pi->dport, depth);
+			}
+			uint32_t cov = pi->udp_len >= 8 && pi->udp_len <= pi->trans_len ? pi->udp_len
+			                                                                 : pi->trans_len;
+			fix_csum(w, t + 6, t, cov, end, &ps, frag, alen == 4);
+			break;
+		}
+		case 1:
+			if (alen == 4) fix_csum(w, t + 2, t, pi->trans_len, end, NULL, frag, false);
+			break;
+		case 58:
+			if (depth < MAX_DEPTH && t + 8 <= end) rw_icmp6(w, t, end, pi->trans_len, depth);
+			if (alen == 16) fix_csum(w, t + 2, t, pi->trans_len, end, &ps, frag, false);
+			break;
+		case 132:
+			rw_sctp(w, t, end, pi->trans_len, frag);
+			break;
+		}
+	} else if (first && (pi->layers & PKT_L_PAYLOAD) && depth < MAX_DEPTH) {
+		uint32_t p = base + pi->payload_off;
+		uint32_t cap = pi->payload_caplen;
+
+		if (p <= end && cap <= end - p) {
+			if (pi->proto == 4 || pi->proto == 41)
+				rw_inner(w, p, cap, pi->payload_len, depth, false);
+			else if (pi->proto == 47)
+				rw_gre(w, p, cap, pi->payload_len, depth);
+		}
+	}
+	if (pi->ipver == 4 && net + 20 <= end) {
+		uint32_t hl = (uint32_t)(b[net] & 15) * 4;
+
+		if (hl >= 20 && net + hl <= end) {
+			if (w->o->csum == ANC_ZERO) {
+				put_be16(b + net + 10, 0);
+			} else if (w->o->csum == ANC_FIX) {
+				put_be16(b + net + 10, 0);
+				put_be16(b + net + 10, an_csum_fold(an_csum_add(0, b + net, hl, 0)));
+			}
+		}
+	}
+}
+
+/* rw_frame: decode a frame at base and rewrite its MACs and IP packet.
+ * 0 when an IP header was found, -1 otherwise. */
+static int rw_frame(struct rw *w, uint32_t linktype, uint32_t base, uint32_t len, uint32_t wirelen,
+    struct pkt_info *pi, int depth)
+{
+	memset(pi, 0, sizeof *pi);
+	pkt_decode(linktype, w->buf + base, len, wirelen < len ? len : wirelen, pi);
+	if (w->o->mac == ANM_ANON || w->o->mac == ANM_ZERO) {
+		uint32_t offs[2];
+		int k, nm = 0;
+
+		if (pi->layers & PKT_L_MACDST) offs[nm++] = pi->mac_dst_off;
+		if (pi->layers & PKT_L_MACSRC) offs[nm++] = pi->mac_src_off;
+		for (k = 0; k < nm; k++) {
+			if ((uint64_t)offs[k] + 6 > len) continue;
+			if (w->o->mac == ANM_ZERO) memset(w->buf + base + offs[k], 0, 6);
+			else an_mac_map(w->c, w->buf + base + offs[k]);
+		}
+	}
+	if (!(pi->layers & PKT_L_NET)) return -1;
+	rw_ip(w, base, pi, depth);
+	return 0;
+}
+
+/*
+ * A network-layer packet cut inside its fixed IP header (a byte budget
+ * that ran out): what is stored of each address is mapped when whole,
+ * zeroed when cut.  0, or -1 when the bytes are not such a header.
+ */
+static int short_ip(struct an_ctx *c, uint8_t *d, uint32_t n, struct an_stats *st)
+{
+	unsigned v = n ? d[0] >> 4 : 0, alen = v == 4 ? 4 : 16, k;
+	uint32_t a0 = v == 4 ? 12 : 8;
+
+	if ((v != 4 && v != 6) || n >= a0 + 2 * alen) return -1;
+	for (k = 0; k < 2; k++) {
+		uint32_t at = a0 + k * alen;
+		if (n >= at + alen) an_addr(c, d + at, alen);
+		else if (n > at) memset(d + at, 0, n - at);
+	}
+	st->short_hdr++;
+	return 0;
+}
+
+int an_packet(struct an_ctx *c, const struct an_opts *o, uint32_t linktype, int layer,
+    uint8_t *data, uint32_t n, uint32_t wirelen, uint32_t *newlen, struct an_stats *st)
+{
+	struct rw w = { c, o, data, NULL, n, st };
+	struct pkt_info pi;
+	int rc;
+
+	st->pkts++;
+	*newlen = n;
+	if (c->origcap < n) {
+		c->orig = xrealloc(c->orig, n);
+		c->origcap = n;
+	}
+	if (n) memcpy(c->orig, data, n);
+	w.orig = c->orig;
+	if (layer == 0) {
+		memset(&pi, 0, sizeof pi);
+		pkt_decode_ip(data, n, wirelen < n ? n : wirelen, &pi);
+		rc = (pi.layers & PKT_L_NET) ? 0 : -1;
+		if (rc == 0) rw_ip(&w, 0, &pi, 0);
+		else if (short_ip(c, data, n, st) == 0) return 0;
+	} else {
+		rc = rw_frame(&w, linktype, 0, n, wirelen, &pi, 0);
+	}
+	if (rc < 0) {
+		st->undecoded++;
+		return -1;
+	}
+	if (o->drop_payload) {
+		uint32_t cut;
+
+		if (pi.layers & PKT_L_PAYLOAD) cut = pi.payload_off;
+		else if (pi.layers & PKT_L_TRANS) cut = pi.trans_off + pi.trans_hdr_len;
+		else cut = pi.net_off + (pi.ip_hdr_len ? pi.ip_hdr_len : (pi.ipver == 4 ? 20u : 40u));
+		if (cut < *newlen) *newlen = cut;
+	}
+	return 0;
+}
+
+int an_udp_pad(enum an_csum cs, uint32_t linktype, int layer, uint8_t *d, uint32_t n,
+    uint32_t wirelen)
+{
+	struct pkt_info pi;
+	uint32_t t, net;
+
+	memset(&pi, 0, sizeof pi);
+	if (layer == 0) pkt_decode_ip(d, n, wirelen < n ? n : wirelen, &pi);
+	else pkt_decode(linktype, d, n, wirelen < n ? n : wirelen, &pi);
+	if (!(pi.layers & PKT_L_TRANS) || pi.proto != 17 || (pi.flags & (PKT_F_FRAG | PKT_F_JUMBO)) ||
+	    pi.udp_len < 8 || n + 12 > 262144)
+		return 0;
+	net = pi.net_off;
+	t = pi.trans_off;
+	if (t + 8 > n || pi.ip_len + 12 > 0xFFFF + (pi.ipver == 6 ? 40u : 0u)) return 0;
+	memmove(d + t + 20, d + t + 8, n - t - 8);
+	memset(d + t + 8, 0, 12);
+	put_be16(d + t + 4, (uint16_t)(pi.udp_len + 12));
+	if (pi.ipver == 4) {
+		uint32_t hl = (uint32_t)(d[net] & 15) * 4;
+
+		put_be16(d + net + 2, (uint16_t)(pi.ip_len + 12));
+		if (cs == ANC_FIX && net + hl <= n) {
+			put_be16(d + net + 10, 0);
+			put_be16(d + net + 10, an_csum_fold(an_csum_add(0, d + net, hl, 0)));
+		}
+	} else {
+		put_be16(d + net + 4, (uint16_t)(pi.ip_len - 40 + 12));
+	}
+	/* The zeros add nothing to the sum and keep the payload's alignment;
+	 * the length grows by 12 in the header and in the pseudo-header. */
+	if (cs == ANC_FIX && be16(d + t + 6) != 0) {
+		uint32_t x = oc_add(~(uint32_t)be16(d + t + 6) & 0xFFFF, 24);
+		uint16_t v = (uint16_t)~x;
+		put_be16(d + t + 6, v ? v : 0xFFFF);
+	}
+	return 12;
+}

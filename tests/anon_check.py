@@ -1,0 +1,227 @@
+#!/usr/bin/python3
+"""anon_check.py - helpers of tests/flow-anon.t (Debian python3, standard library only).
+
+  anon_check.py pcap JSONL OUTPREFIX [all]
+      Rebuild captures from the "pkt_bytes" of flow-json -x output: one
+      pcap per link type, OUTPREFIX-LT.pcap (network-layer bytes as
+      LINKTYPE_RAW, 101).  Only packets stored whole (the stored bytes are
+      all the captured bytes, and nothing was cut by the snapshot length)
+      are written, so that every checksum can be verified, unless "all"
+      is given.  Prints the file names.
+
+  anon_check.py seen FIELDS ANONFIELDS
+      The original addresses and MACs (FIELDS, as for leak) that tshark
+      still finds in the rebuilt anonymized captures (ANONFIELDS, the same
+      tshark fields).  Exit 1 when there is one.
+
+  anon_check.py leak FIELDS STREAM JSONL [ORIGJSONL|- ["ADDR ..."]]
+      FIELDS is tshark -T fields output (-e ip.src -e ip.dst -e ipv6.src
+      -e ipv6.dst -e eth.src -e eth.dst, -E occurrence=a, comma-separated
+      values, tab-separated fields).  Reports every original address or MAC
+      found in STREAM (raw bytes, network order) or in JSONL (as text, in
+      any string value; hex strings are searched for the raw bytes).
+      Exit 1 when something leaked.  Skipped, and listed as skipped:
+      loopback addresses, addresses and MACs made of at most two distinct
+      byte values (0.0.0.0, ff:ff:..., 48.48.48.48 = "0000", 00:..:01), which fill counters, padding and crafted
+      payloads; and, when ORIGJSONL (flow-json -x of the original stream)
+      is given, those that occur in the payload of an original TCP, UDP or
+      SCTP flow: application data is not anonymized (flow-anon(1)); and
+      the addresses listed in the last argument (application data inside
+      tunnels, which the test names one by one).
+
+  anon_check.py map JSONL
+      Print "src dst" of every flow, for the consistency test.
+"""
+import ipaddress
+import json
+import re
+import struct
+import sys
+
+
+def cmd_pcap(jsonl, prefix, every=""):
+    out = {}
+    for line in open(jsonl):
+        rec = json.loads(line)
+        pb = rec.get("pkt_bytes")
+        if not pb:
+            continue
+        layer = pb["layer"]
+        for p in pb["packets"]:
+            data = bytes.fromhex(p["hex"])
+            whole_frame = p["incl_len"] == p["orig_len"]
+            if layer == "link":
+                stored_all = len(data) == p["incl_len"]
+                lt = p["linktype"]
+            else:
+                stored_all = len(data) == p["incl_len"] - p["link_len"]
+                lt = 101
+            if not (whole_frame and stored_all) and every != "all":
+                continue
+            f = out.get(lt)
+            if f is None:
+                name = "%s-%d.pcap" % (prefix, lt)
+                f = open(name, "wb")
+                f.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 262144, lt))
+                out[lt] = f
+                print(name)
+            ts = p["ts_ns"]
+            orig = len(data) if stored_all else max(len(data), p["orig_len"] - (p["link_len"] if layer != "link" else 0))
+            f.write(struct.pack("<IIII", ts // 10**9, ts % 10**9, len(data), orig))
+            f.write(data)
+    for f in out.values():
+        f.close()
+
+
+ZERO_ONES = {b"\0" * 4, b"\xff" * 4, b"\0" * 16, b"\xff" * 16, b"\0" * 6, b"\xff" * 6}
+
+
+def weak(b):
+    """An IPv4 address with two zero bytes or more (10.0.0.1 = 0a 00 00 01),
+    or bytes in sequence (12.13.14.15, a ping payload): such patterns turn
+    up by chance in binary data (a TCP checksum ending in 0a, a zero urgent
+    pointer, a NOP option), so they are not searched as raw bytes; the
+    text check and the tshark check of flow-anon.t still see them."""
+    seq = all(b[i + 1] == (b[i] + 1) & 0xFF for i in range(len(b) - 1))
+    return (len(b) == 4 and b.count(0) >= 2) or seq
+
+
+def fill(b):
+    """At most two distinct byte values (0.0.0.0, 48.48.48.48 = "0000",
+    aa:aa:aa:aa:aa:aa, 00:00:00:00:00:01): such patterns fill counters,
+    padding, zero-extended fields and crafted payloads, so finding them
+    proves nothing."""
+    return len(set(b)) <= 2
+
+
+def loopback(a):
+    """127.0.0.0/8 and ::1 name every host's own loopback: they identify
+    nobody, and 7f 00 00 01 turns up at random in binary data (a TCP
+    checksum ending in 7f, a zero urgent pointer, a NOP option)."""
+    return a.is_loopback
+
+
+def originals(fields):
+    addrs, macs = set(), set()
+    for line in open(fields):
+        cols = line.rstrip("\n").split("\t")
+        for i, col in enumerate(cols):
+            for v in col.split(","):
+                v = v.strip()
+                if not v:
+                    continue
+                if i < 4:
+                    try:
+                        addrs.add(ipaddress.ip_address(v))
+                    except ValueError:
+                        pass
+                else:
+                    if re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", v):
+                        macs.add(bytes.fromhex(v.replace(":", "")))
+    return addrs, macs
+
+
+ADDR_RE = re.compile(r"[0-9A-Fa-f:.]{2,}")
+
+
+def payload_bytes(jsonl):
+    """The PAYLOAD elements of the original flows whose payload is
+    application data (TCP, UDP, SCTP): what flow-anon documents as not
+    anonymized.  Tunnels and ICMP are not exempt."""
+    out = []
+    for line in open(jsonl):
+        rec = json.loads(line)
+        if rec.get("proto") in (6, 17, 132) and "payload" in rec:
+            out.append(bytes.fromhex(rec["payload"]))
+    return b"\x00".join(out)
+
+
+def cmd_leak(fields, stream, jsonl, origjson=None, known=""):
+    addrs, macs = originals(fields)
+    pay = payload_bytes(origjson) if origjson and origjson != "-" else b""
+    exempt = set(x.packed for x in addrs if x.packed in pay) | set(m for m in macs if m in pay)
+    for k in known.split():
+        exempt.add(ipaddress.ip_address(k).packed)
+    raw = open(stream, "rb").read()
+    text = open(jsonl).read()
+    leaks, skipped = [], []
+    # Text: every token of a string value that parses as an address.
+    seen_text = set()
+    hexes = []
+    for line in text.splitlines():
+        rec = json.loads(line)
+        stack = [rec]
+        while stack:
+            v = stack.pop()
+            if isinstance(v, dict):
+                stack.extend(v.values())
+            elif isinstance(v, list):
+                stack.extend(v)
+            elif isinstance(v, str):
+                if re.fullmatch(r"[0-9a-f]+", v) and len(v) % 2 == 0 and len(v) >= 8:
+                    hexes.append(v)
+                for tok in ADDR_RE.findall(v):
+                    try:
+                        seen_text.add(ipaddress.ip_address(tok))
+                    except ValueError:
+                        if re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", tok):
+                            seen_text.add(bytes.fromhex(tok.replace(":", "")))
+    for a in sorted(addrs, key=lambda x: (x.version, x.packed)):
+        b = a.packed
+        if fill(b) or b in exempt or loopback(a):
+            skipped.append(str(a) + ("(payload)" if b in exempt else ""))
+            continue
+        if b in raw and not weak(b):
+            leaks.append("%s as raw bytes at offset %d" % (a, raw.index(b)))
+        if a in seen_text:
+            leaks.append("%s as text" % a)
+    for m in sorted(macs):
+        t = ":".join("%02x" % x for x in m)
+        if fill(m) or m in exempt:
+            skipped.append(t + ("(payload)" if m in exempt else ""))
+            continue
+        if m in raw and not weak(m):
+            leaks.append("MAC %s as raw bytes at offset %d" % (t, raw.index(m)))
+        if m in seen_text:
+            leaks.append("MAC %s as text" % t)
+    for lk in leaks:
+        print("leak: " + lk)
+    print("checked %d addresses, %d MACs; skipped %s" % (len(addrs), len(macs), " ".join(skipped) or "none"))
+    return 1 if leaks else 0
+
+
+def cmd_seen(fields, anonfields):
+    addrs, macs = originals(fields)
+    a2, m2 = originals(anonfields)
+    bad = sorted(str(a) for a in addrs & a2 if not fill(a.packed)) + \
+        sorted(m.hex() for m in macs & m2 if not fill(m))
+    for x in bad:
+        print("seen: " + x)
+    print("%d addresses and %d MACs decoded by tshark in the anonymized packets" % (len(a2), len(m2)))
+    return 1 if bad else 0
+
+
+def cmd_map(jsonl):
+    for line in open(jsonl):
+        rec = json.loads(line)
+        if "src" in rec:
+            print(rec["src"], rec["dst"])
+
+
+def main(argv):
+    if len(argv) >= 2 and argv[1] == "pcap" and len(argv) in (4, 5):
+        cmd_pcap(*argv[2:])
+        return 0
+    if len(argv) >= 2 and argv[1] == "leak" and len(argv) in (5, 6, 7):
+        return cmd_leak(*argv[2:])
+    if len(argv) >= 2 and argv[1] == "seen" and len(argv) == 4:
+        return cmd_seen(argv[2], argv[3])
+    if len(argv) >= 2 and argv[1] == "map" and len(argv) == 3:
+        cmd_map(argv[2])
+        return 0
+    sys.stderr.write(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,302 @@
+#!/bin/sh
+# flow-anon.t - flow-anon(1): the unit tests of common/anon.c (Crypto-PAn
+# reference vectors, prefix preservation, injectivity, checksums), keys,
+# provenance, the leak test over every capture in tests/data, consistency
+# across files, checksums verified by tshark on captures rebuilt from the
+# rewritten bytes, and the elements that must pass through untouched.
+. "${0%/*}/lib.sh"
+
+FA=$FK_BIN/flow-anon
+FJ=$FK_BIN/flow-json
+PF=$FK_BIN/pcap-flows
+PY=/usr/bin/python3
+CHECK=$FK_ROOT/tests/anon_check.py
+[ -x "$FA" ] || skip_all "no $FA"
+[ -x "$FJ" ] || skip_all "no $FJ"
+
+# --- unit tests
+run "$FK_BIN/unit/t_anon"
+if [ "$status" -eq 0 ]; then
+	pass "t_anon: $(grep -c '^ok' "$T/out") unit tests"
+else
+	fail "t_anon: unit tests (exit $status)"
+	diag "$(grep -v '^ok' "$T/out" | head -n 20)"
+fi
+
+# --- keys
+K=$T/k.key
+run "$FA" --genkey "$K"
+is "$status" 0 "--genkey: exit 0"
+is "$(stat -c %a "$K")" 600 "--genkey: mode 0600"
+ok "--genkey: 64 hex digits" grep -Eqx '[0-9a-f]{64}' "$K"
+run "$FA" --genkey "$K"
+is "$status" 1 "--genkey: an existing file is not overwritten"
+like "$err" "flow-anon: *k.key*" "--genkey: existing file named"
+run "$FA" </dev/null
+is "$status" 2 "no -k: usage error"
+like "$err" "*-k FILE*" "no -k: says how to give a key"
+printf 'short' >"$T/bad.key"
+run "$FA" -k "$T/bad.key" </dev/null
+is "$status" 1 "bad key file: exit 1"
+like "$err" "*not a key*" "bad key file: message"
+run "$FA" -k "$K" --method nosuch </dev/null
+is "$status" 2 "bad --method: exit 2"
+
+# --- provenance: method and fingerprint, never the key
+"$FJ" -r "$FK_DATA/elements.jsonl" >"$T/el.flows"
+run "$FA" -k "$K" "$T/el.flows"
+cp "$T/out" "$T/el.anon"
+"$FJ" -H "$T/el.anon" | head -n 1 >"$T/hdr.json"
+fp=$(xxd -r -p "$K" | sha256sum | cut -c1-8)
+like "$(cat "$T/hdr.json")" "*\"anon=cryptopan key=fp:$fp\"*" "provenance: NOTE with method and key fingerprint"
+like "$(cat "$T/hdr.json")" "*\"flow-anon -k $K $T/el.flows\"*" "provenance: own command line last"
+hexkey=$(cat "$K")
+rawhit=$($PY -c 'import sys; k=bytes.fromhex(open(sys.argv[1]).read().strip()); d=open(sys.argv[2],"rb").read(); print(int(k in d or k[:8] in d or k[16:24] in d))' "$K" "$T/el.anon")
+is "$rawhit" 0 "the key's bytes are nowhere in the output"
+"$FJ" -a "$T/el.anon" >"$T/el.json"
+ok "the key's hex is nowhere in flow-json -a" sh -c "! grep -qi '${hexkey%????????????????????????????????????????????????}' '$T/el.json'"
+like "$err" "*unknown identifying element 0x4abc*" "unknown identifying element: warned"
+is "$(grep -c 'unknown identifying' "$T/err")" 1 "unknown identifying element: warned once"
+
+# --- elements: what changes, what passes through
+$PY - "$T/el.flows" "$T/el.anon" "$FJ" <<'PYEOF' >"$T/elements.out"
+import json, subprocess, sys
+def flows(p):
+    out = subprocess.run([sys.argv[3], "-a", p], capture_output=True, text=True).stdout
+    return [json.loads(l) for l in out.splitlines() if '"flowrec"' not in l]
+a, b = flows(sys.argv[1]), flows(sys.argv[2])
+bad = []
+same = ("packets", "label", "source", "encap", "features", "elem_0x0000", "elem_0x0123", "elem_0x3fff",
+        "sport", "dport", "first_ns", "last_ns", "src_pkts", "dst_pkts", "src_bytes", "dst_bytes", "end")
+for x, y in zip(a, b):
+    for k in same:
+        if x.get(k) != y.get(k):
+            bad.append("%s changed" % k)
+    if "elem_0x4abc" in y: bad.append("identifying 0x4abc kept")
+    if "anonymized" not in y["flags"]: bad.append("not flagged")
+    if x["src"] == y["src"] or x["dst"] == y["dst"]: bad.append("address kept")
+    if "mac" in x and x["mac"]["src"] != "00:00:00:00:00:00" and x["mac"] == y["mac"]: bad.append("mac kept")
+    for el, tag in (("tls", "sni"), ("http", "host"), ("dns", "qname"), ("quic", "sni")):
+        if tag in x.get(el, {}) and x[el][tag] == y[el][tag]: bad.append(el + " name kept")
+    if "dns" in x and x["dns"].get("answer_addr") and x["dns"]["answer_addr"] == y["dns"]["answer_addr"]:
+        bad.append("dns answer kept")
+print(len(a) == len(b) and len(a) > 0, " ".join(bad) or "none")
+PYEOF
+is "$(cat "$T/elements.out")" "True none" "elements: addresses, MACs, names, DNS answers changed; the others untouched"
+run "$FA" -k "$K" --keep-unknown --names keep "$T/el.flows"
+"$FJ" "$T/out" >"$T/keep.json"
+ok "--keep-unknown keeps the unknown identifying element" grep -q '"elem_0x4abc"' "$T/keep.json"
+ok "--names keep keeps the SNI" grep -q '"sni":"www.example.com"' "$T/keep.json"
+run "$FA" -k "$K" --names drop --mac remove --ports zero "$T/el.flows"
+"$FJ" "$T/out" >"$T/drop.json"
+ok "--names drop: no SNI" sh -c "! grep -q '\"sni\"' '$T/drop.json'"
+ok "--mac remove: no MAC element" sh -c "! grep -q '\"mac\"' '$T/drop.json'"
+ok "--ports zero: ports zero" sh -c "! grep -Eq '\"[sd]port\":[1-9]' '$T/drop.json'"
+run "$FA" -k "$K" --method zero "$T/el.flows"
+"$FJ" "$T/out" >"$T/zero.json"
+$PY "$CHECK" map "$T/zero.json" | tr ' ' '\n' | sort -u >"$T/zero.addr"
+is "$(tr '\n' ' ' <"$T/zero.addr")" "0.0.0.0 :: " "--method zero: every address zero"
+run "$FA" -k "$K" --method sha-text "$T/el.flows"
+like "$err" "*reversible*" "--method sha-text: warns that it is reversible"
+"$FJ" "$T/out" >"$T/sha.json"
+$PY "$CHECK" map "$T/sha.json" >"$T/sha.map"
+head -n 1 "$T/sha.map" | cut -d' ' -f1 >"$T/sha.src"
+want=$(printf 10.8.0.2 | sha256sum | cut -c1-8 | $PY -c 'import sys; h=sys.stdin.read().strip(); print(".".join(str(int(h[i:i+2],16)) for i in (0,2,4,6)))')
+is "$(cat "$T/sha.src")" "$want" "--method sha-text: SHA-256 of the dotted quad, first 4 bytes"
+
+# --- preserve lists and truncation
+run "$FA" -k "$K" --preserve 10.0.0.0/8 "$T/el.flows"
+"$FJ" "$T/out" >"$T/pre.json"
+$PY "$CHECK" map "$T/pre.json" >"$T/pre.map"
+is "$(head -n 1 "$T/pre.map" | cut -d' ' -f1 | cut -d. -f1)" 10 "--preserve 10.0.0.0/8: 10.8.0.2 stays in 10/8"
+ok "--preserve: but is still mapped" sh -c "! grep -q '\"src\":\"10.8.0.2\"' '$T/pre.json'"
+run "$FA" -k "$K" --truncate 24,48 "$T/el.flows"
+"$FJ" "$T/out" >"$T/trunc.json"
+$PY "$CHECK" map "$T/trunc.json" | tr ' ' '\n' | grep -v : | grep -vc '\.0$' >"$T/trunc.n" || :
+is "$(cat "$T/trunc.n")" 0 "--truncate 24: every IPv4 address ends in .0"
+run "$FA" -k "$K" --preserve 10.0.0.0/33 "$T/el.flows"
+is "$status" 2 "--preserve with a bad prefix: usage error"
+
+# --- the EXAMPLES of flow-anon(1)
+if [ -x "$PF" ]; then
+	(cd "$T" && "$FA" --genkey site.key && "$PF" "$FK_DATA/dns_tcp.pcap" | "$FA" -k site.key | "$FJ" -a) >"$T/ex1" 2>&1
+	ok "EXAMPLES: --genkey, then pcap-flows | flow-anon | flow-json -a" grep -q '"anonymized"' "$T/ex1"
+	"$PF" "$FK_DATA/dns_tcp.pcap" >"$T/in.flows"
+	run "$FA" -k "$T/site.key" --preserve 10.0.0.0/8 --preserve 192.168.0.0/16 --method hmac --drop-payload "$T/in.flows"
+	is "$status" 0 "EXAMPLES: preserve, hmac, --drop-payload"
+	run "$FA" -k "$T/site.key" --method sha-text --mac zero "$T/in.flows"
+	is "$status" 0 "EXAMPLES: sha-text, --mac zero"
+fi
+
+# --- the captures, with a fixed key so that results repeat (a different
+# key may make an original's bytes turn up by chance in a checksum)
+K=$FK_DATA/anon.key
+[ -x "$PF" ] || { skip 1 "no $PF"; done_testing; }
+command -v tshark >/dev/null 2>&1 || { skip 1 "no tshark"; done_testing; }
+# Application data inside tunnels is not anonymized (flow-anon(1)); these
+# addresses are such data: an NTP reference id in a GRE-tunnelled NTP
+# packet, DNS AAAA answers in 6in4-tunnelled DNS responses.
+known() {
+	case $1 in
+	gre_sample.pcap) echo "18.26.4.105" ;;
+	ipip_6in4.pcap) echo "2a03:2880:fffe:b:face:b00c:0:99 2a03:2880:1010:6f03:face:b00c:0:2" ;;
+	*) echo "" ;;
+	esac
+}
+# Every capture pcap-flows makes flows from; one tshark run over all of
+# them (mergecap keeps each file's link types).
+n=0 list="" exempt=""
+: >"$T/all.in"
+for f in "$FK_DATA"/*.pcap "$FK_DATA"/*.pcapng; do
+	b=${f##*/}
+	"$PF" --link --bytes 4000000 --payload 4000000 "$f" >"$T/c.in" 2>/dev/null || continue
+	"$FJ" "$T/c.in" | grep -q . || continue
+	n=$((n + 1))
+	cat "$T/c.in" >>"$T/all.in"
+	list="$list $f"
+	exempt="$exempt $(known "$b")"
+done
+ok "captures with flows: $n" test "$n" -gt 20
+# shellcheck disable=SC2086
+mergecap -a -F pcapng -w "$T/all.pcapng" $list 2>/dev/null
+tshark -r "$T/all.pcapng" -T fields -e ip.src -e ip.dst -e ipv6.src -e ipv6.dst -e eth.src -e eth.dst \
+	-E occurrence=a -E aggregator=, 2>/dev/null >"$T/all.fields"
+ok "tshark: original addresses collected" test -s "$T/all.fields"
+"$FJ" -x "$T/all.in" >"$T/all.injson"
+"$FA" -k "$K" "$T/all.in" >"$T/leak.out" 2>"$T/leak.err"
+"$FJ" -a "$T/leak.out" >"$T/leak.json"
+run $PY "$CHECK" leak "$T/all.fields" "$T/leak.out" "$T/leak.json" "$T/all.injson" "$exempt"
+is "$status" 0 "leak test: no original address or MAC in the output of $n captures (application payload excepted)"
+[ "$status" -eq 0 ] || diag "$(grep leak: "$T/out" | head -n 10)"
+diag "$(tail -n 1 "$T/out" | cut -c1-300)"
+"$FA" -k "$K" --drop-payload "$T/all.in" >"$T/leak.out" 2>"$T/leak.err"
+"$FJ" -a "$T/leak.out" >"$T/leak.json"
+run $PY "$CHECK" leak "$T/all.fields" "$T/leak.out" "$T/leak.json"
+is "$status" 0 "leak test with --drop-payload: no original address or MAC at all"
+[ "$status" -eq 0 ] || diag "$(grep leak: "$T/out" | head -n 10)"
+# What tshark decodes in the anonymized packets (every IP header it finds,
+# ICMP quotes and tunnels included): no original address or MAC.
+rm -f "$T"/rb-*.pcap
+"$FJ" -x "$T/leak.out" >"$T/leak.xjson"
+$PY "$CHECK" pcap "$T/leak.xjson" "$T/rb" all >"$T/rb.list"
+# shellcheck disable=SC2046
+mergecap -a -F pcapng -w "$T/anon.pcapng" $(cat "$T/rb.list") 2>/dev/null
+"$FA" -k "$K" "$T/all.in" | "$FJ" -x >"$T/leak.xjson"
+rm -f "$T"/rb-*.pcap
+$PY "$CHECK" pcap "$T/leak.xjson" "$T/rb" all >"$T/rb.list"
+# shellcheck disable=SC2046
+mergecap -a -F pcapng -w "$T/anon2.pcapng" $(cat "$T/rb.list") 2>/dev/null
+for a in anon anon2; do
+	tshark -r "$T/$a.pcapng" -T fields -e ip.src -e ip.dst -e ipv6.src -e ipv6.dst -e eth.src -e eth.dst \
+		-E occurrence=a -E aggregator=, 2>/dev/null
+done >"$T/anon.fields"
+run $PY "$CHECK" seen "$T/all.fields" "$T/anon.fields"
+is "$status" 0 "leak test, tshark's view: no original address or MAC in any header of the rewritten packets"
+[ "$status" -eq 0 ] || diag "$(head -n 10 "$T/out")"
+ok "every flow flagged anonymized" sh -c "! '$FJ' '$T/leak.out' | grep -v '\"anonymized\"' | grep -q ."
+
+# --- consistency: separately, together, concatenated
+"$PF" --link "$FK_DATA/dns_tcp.pcap" >"$T/a.in"
+"$PF" --link "$FK_DATA/pcapng_3if_dns_tcp.pcapng" >"$T/b.in"
+"$FA" -k "$K" "$T/a.in" >"$T/a.out"
+"$FA" -k "$K" "$T/b.in" >"$T/b.out"
+"$FA" -k "$K" "$T/a.in" "$T/b.in" >"$T/ab.out"
+cat "$T/a.in" "$T/b.in" | "$FA" -k "$K" >"$T/cat.out"
+"$FJ" -a "$T/a.out" "$T/b.out" | grep -v '"flowrec"' >"$T/sep.json"
+"$FJ" -a "$T/ab.out" | grep -v '"flowrec"' >"$T/tog.json"
+"$FJ" -a "$T/cat.out" | grep -v '"flowrec"' >"$T/cat.json"
+ok "consistency: some flows" test -s "$T/sep.json"
+is_file "$T/tog.json" "$T/sep.json" "consistency: two files in one run = each file alone"
+is_file "$T/cat.json" "$T/sep.json" "consistency: cat a b | flow-anon = each file alone"
+cp "$K" "$T/k2.key"
+"$FA" -k "$T/k2.key" "$T/a.in" "$T/b.in" | "$FJ" -a | grep -v '"flowrec"' >"$T/k2.json"
+is_file "$T/k2.json" "$T/tog.json" "consistency: the same key from another file, the same mapping"
+# Over all captures: one pseudonym per address, one address per pseudonym.
+"$FA" -k "$K" "$T/all.in" >"$T/all.out"
+"$FJ" "$T/all.in" >"$T/all.in.json"
+"$FJ" "$T/all.out" >"$T/all.out.json"
+$PY - "$T/all.in.json" "$T/all.out.json" <<'PYEOF' >"$T/map.out"
+import json, sys
+fw, bw = {}, {}
+bad = 0
+for x, y in zip(open(sys.argv[1]), open(sys.argv[2])):
+    x, y = json.loads(x), json.loads(y)
+    for k in ("src", "dst"):
+        if fw.setdefault(x[k], y[k]) != y[k] or bw.setdefault(y[k], x[k]) != x[k]:
+            bad += 1
+print(len(fw), bad)
+PYEOF
+like "$(cat "$T/map.out")" "* 0" "consistency: a one-to-one mapping over all captures ($(cut -d' ' -f1 "$T/map.out") addresses)"
+"$FA" -k "$K" --method hmac "$T/all.in" >"$T/allh.out"
+"$FJ" "$T/allh.out" >"$T/all.out.json"
+$PY - "$T/all.in.json" "$T/all.out.json" <<'PYEOF' >"$T/map.out"
+import json, sys
+fw, bw = {}, {}
+bad = 0
+for x, y in zip(open(sys.argv[1]), open(sys.argv[2])):
+    x, y = json.loads(x), json.loads(y)
+    for k in ("src", "dst"):
+        if fw.setdefault(x[k], y[k]) != y[k] or bw.setdefault(y[k], x[k]) != x[k]:
+            bad += 1
+print(len(fw), bad)
+PYEOF
+like "$(cat "$T/map.out")" "* 0" "consistency: --method hmac is one-to-one too"
+
+# --- checksums, verified by tshark on captures rebuilt from the rewritten bytes
+TS_OPTS="-o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE -o udp.check_checksum:TRUE"
+BAD='ip.checksum.status == "Bad" || tcp.checksum.status == "Bad" || udp.checksum.status == "Bad" || icmp.checksum.status == "Bad" || icmpv6.checksum.status == "Bad"'
+# The bad checksums of a capture rebuilt from the original stored bytes.
+badset() {
+	rm -f "$T"/rb-*.pcap
+	$PY "$CHECK" pcap "$1" "$T/rb" >"$T/rb.list"
+	for p in $(cat "$T/rb.list"); do
+		# shellcheck disable=SC2086
+		tshark -r "$p" $TS_OPTS -Y "$BAD" -T fields -e frame.time_epoch -e frame.len -e frame.cap_len 2>/dev/null
+	done | sort
+}
+"$FJ" -x "$T/all.in" >"$T/cs.json"
+badset "$T/cs.json" >"$T/orig.bad"
+for mode in default ports-zero; do
+	A=""
+	[ "$mode" = ports-zero ] && A="--ports zero"
+	# shellcheck disable=SC2086
+	"$FA" -k "$K" $A "$T/all.in" | "$FJ" -x >"$T/cs.json"
+	badset "$T/cs.json" >"$T/anon.bad"
+	total=0
+	for p in $(cat "$T/rb.list"); do total=$((total + $(tshark -r "$p" 2>/dev/null | wc -l))); done
+	ok "checksums ($mode): packets stored whole rebuilt ($total)" test "$total" -gt 1000
+	# Packets stored whole get every checksum recomputed; those whose lengths
+	# were clamped (malformed, fuzzed) are only updated, so a checksum that
+	# was bad stays bad: what is bad now must have been bad before.
+	comm -13 "$T/orig.bad" "$T/anon.bad" >"$T/new.bad"
+	is "$(wc -l <"$T/new.bad" | tr -d ' ')" 0 "checksums ($mode): tshark finds no bad checksum that was good ($(wc -l <"$T/anon.bad" | tr -d ' ') bad now, $(wc -l <"$T/orig.bad" | tr -d ' ') in the original)"
+done
+"$FA" -k "$K" --checksum zero "$T/all.in" | "$FJ" -x >"$T/cs.json"
+rm -f "$T"/rb-*.pcap
+$PY "$CHECK" pcap "$T/cs.json" "$T/rb" >"$T/rb.list"
+for p in $(cat "$T/rb.list"); do
+	tshark -r "$p" -T fields -e ip.checksum -e tcp.checksum -e udp.checksum -e icmp.checksum \
+		-e icmpv6.checksum -E occurrence=a -E aggregator=, 2>/dev/null
+done | tr '\t,' '\n\n' | grep . | sort -u >"$T/zero.cs"
+is "$(tr '\n' ' ' <"$T/zero.cs")" "0x0000 " "--checksum zero: every checksum is zero"
+# --udp-pad: UDP headers padded to 20 bytes, lengths and checksums fixed.
+"$PF" --link "$FK_DATA/pcapng_3if_dns_tcp.pcapng" "$FK_DATA/dns_udp_tcp_ecs_frag.pcap" >"$T/u.in"
+"$FA" -k "$K" --udp-pad "$T/u.in" | "$FJ" -x >"$T/u.json"
+rm -f "$T"/rb-*.pcap
+$PY "$CHECK" pcap "$T/u.json" "$T/rb" >"$T/rb.list"
+p=$(head -n 1 "$T/rb.list")
+# shellcheck disable=SC2086
+b=$(tshark -r "$p" $TS_OPTS -Y "$BAD" 2>/dev/null | wc -l)
+g=$(tshark -r "$p" -Y 'udp && (udp.length == ip.len - ip.hdr_len || udp.length == ipv6.plen) && udp.payload[0:12] == 00:00:00:00:00:00:00:00:00:00:00:00' 2>/dev/null | wc -l)
+a=$(tshark -r "$p" -Y 'udp' 2>/dev/null | wc -l)
+ok "--udp-pad: every UDP packet padded, lengths consistent ($g of $a)" test "$g" -eq "$a" -a "$a" -gt 0
+is "$b" 0 "--udp-pad: checksums good"
+# SCTP: the CRC-32C recomputed after the ports are zeroed.
+"$PF" --link "$FK_DATA/pcap_be_sctp.pcap" | "$FA" -k "$K" --ports zero | "$FJ" -x >"$T/sctp.json"
+rm -f "$T"/rb-*.pcap
+$PY "$CHECK" pcap "$T/sctp.json" "$T/rb" >"$T/rb.list"
+b=$(tshark -r "$(head -n 1 "$T/rb.list")" -o sctp.checksum:crc-32c -Y 'sctp.checksum.status == "Bad"' 2>/dev/null | wc -l)
+g=$(tshark -r "$(head -n 1 "$T/rb.list")" -o sctp.checksum:crc-32c -Y 'sctp.checksum.status == "Good" && sctp.srcport == 0' 2>/dev/null | wc -l)
+ok "SCTP: CRC-32C good after zeroing the ports ($g packets)" test "$b" -eq 0 -a "$g" -gt 0
+
+done_testing

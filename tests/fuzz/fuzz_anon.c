@@ -1,0 +1,59 @@
+/*
+ * fuzz_anon.c - libFuzzer harness for the packet rewriter of flow-anon
+ * (an_packet in common/anon.c).
+ *
+ * Input: byte 0 picks a link type from lts[] (modulo its size; the first
+ * entry means network layer, bytes from the IP header), byte 1 holds the
+ * options (bit 0 zero ports, bits 1-2 checksum mode, bit 3 drop payload,
+ * bits 4-5 MAC mode, bit 6: the stored bytes are a prefix of a longer
+ * packet), the rest is the stored packet.  The packet is rewritten in a
+ * buffer of exactly its size, so that ASan sees any access past it; the
+ * result must be the same twice and newlen never above the length.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anon.h"
+#include "pkt.h"
+
+static const uint32_t lts[] = {
+	0, PKT_LT_EN10MB, PKT_LT_EN10MB, PKT_LT_RAW, PKT_LT_SLL, PKT_LT_SLL2, PKT_LT_NULL,
+	PKT_LT_NFLOG, PKT_LT_PPP, PKT_LT_IPV4, PKT_LT_IPV6,
+};
+
+static struct an_ctx *ctx;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const uint8_t key[AN_KEY_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+	struct an_opts o;
+	struct an_stats st = { 0 };
+	uint32_t lt, n, wire, nl1 = 0, nl2 = 0;
+	uint8_t *a, *b;
+	int layer, r1, r2;
+
+	if (size < 2 || size - 2 > 65536) return 0;
+	if (ctx == NULL) ctx = an_new(key, AN_CRYPTOPAN);
+	lt = lts[data[0] % (sizeof lts / sizeof lts[0])];
+	layer = data[0] % (sizeof lts / sizeof lts[0]) == 0 ? 0 : 1;
+	o.zero_ports = data[1] & 1;
+	o.csum = (enum an_csum)((data[1] >> 1) & 3) % 3;
+	o.drop_payload = (data[1] >> 3) & 1;
+	o.mac = (enum an_mac)((data[1] >> 4) & 3);
+	n = (uint32_t)(size - 2);
+	wire = (data[1] & 0x40) ? n + 1000 : n;
+	a = malloc(n ? n : 1);
+	b = malloc(n ? n : 1);
+	memcpy(a, data + 2, n);
+	memcpy(b, data + 2, n);
+	r1 = an_packet(ctx, &o, lt, layer, a, n, wire, &nl1, &st);
+	r2 = an_packet(ctx, &o, lt, layer, b, n, wire, &nl2, &st);
+	if (r1 != r2 || nl1 != nl2 || memcmp(a, b, n) != 0) abort();
+	if (r1 == 0 && nl1 > n) abort();
+	free(a);
+	free(b);
+	return 0;
+}
