@@ -346,9 +346,12 @@ if "$B/pcap-flows" -v "$cap" > "$flows" 2> "$err"; then
 	fbytes=$(wc -c < "$flows")
 	echo "flow-json on pcap-flows' output for the bench capture: $nrec flow records (at most $active" \
 		"active), $(awk -v b="$fbytes" 'BEGIN {printf "%.1f MiB", b / 1048576}'), best of $BENCH_RUNS:"
-	for what in "flow-json" "flow-json -p" "cat"; do
+	anonkey=$BENCH_DIR/bench-anon.key
+	[ -f "$anonkey" ] || "$B/flow-anon" --genkey "$anonkey" || failed=1
+	for what in "flow-json" "flow-json -p" "flow-anon" "cat"; do
 		case $what in
 		cat) measure "$BENCH_RUNS" /dev/null cat "$flows" ;;
+		flow-anon) measure "$BENCH_RUNS" /dev/null "$B/flow-anon" -k "$anonkey" "$flows" ;;
 		"flow-json -p") measure "$BENCH_RUNS" /dev/null "$B/flow-json" -p "$flows" ;;
 		*) measure "$BENCH_RUNS" /dev/null "$B/flow-json" "$flows" ;;
 		esac
@@ -365,5 +368,36 @@ else
 	tail -n 20 "$err" >&2
 	failed=1
 fi
+# ---- sessions/s: pcap-flows | flow-anon | flow-idx against pcap-flows alone ----
+if [ -x "$B/flow-anon" ] && [ -x "$B/flow-idx" ]; then
+	idxdir=$BENCH_DIR/idx
+	mkdir -p "$idxdir"
+	"$B/flow-anon" --genkey "$idxdir/key" 2>/dev/null || [ -f "$idxdir/key" ]
+	nsess=$("$B/flow-idx" -o "$idxdir/count" --dedup none "$flows" 2>&1 >/dev/null |
+		sed -n 's/^sessions read //p')
+	echo "sessions/s on the bench capture ($nsess sessions), best of $BENCH_RUNS:"
+	measure "$BENCH_RUNS" /dev/null "$B/pcap-flows" "$cap" && base=$wall
+	for what in "pcap-flows" "pcap-flows | flow-idx" "pcap-flows | flow-anon | flow-idx"; do
+		case $what in
+		"pcap-flows") wall=$base ;;
+		"pcap-flows | flow-idx")
+			# shellcheck disable=SC2016
+			measure "$BENCH_RUNS" /dev/null sh -c '"$0" "$1" | "$2" -q -o "$3"' \
+				"$B/pcap-flows" "$cap" "$B/flow-idx" "$idxdir/bench" ;;
+		*)
+			# shellcheck disable=SC2016
+			measure "$BENCH_RUNS" /dev/null sh -c '"$0" "$1" | "$2" -k "$3" 2>/dev/null | "$4" -q -o "$5"' \
+				"$B/pcap-flows" "$cap" "$B/flow-anon" "$idxdir/key" "$B/flow-idx" "$idxdir/bench" ;;
+		esac
+		if [ -n "$wall" ] && [ -n "${base:-}" ]; then
+			awk -v n="$what" -v w="$wall" -v c="$nsess" -v b="$base" 'BEGIN {
+				printf "  %-36s %8.3f s %12.0f sessions/s  %5.2fx pcap-flows alone\n", n, w, c / w, b / w }'
+		else
+			printf '  %-36s failed\n' "$what"
+		fi
+	done
+	rm -rf "$idxdir"
+fi
+
 rm -f "$flows"
 exit "$failed"
