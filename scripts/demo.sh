@@ -1,6 +1,7 @@
 #!/bin/sh
 # demo.sh - the README's first command: install the dependencies (Debian),
-# build, and run the best pipeline the tree has on data shipped with it.
+# build, and run the main job on a capture shipped with the tree: flows
+# from a capture, anonymized with a key, turned into MNIST-style images.
 #
 #   sh scripts/demo.sh
 set -eu
@@ -11,17 +12,21 @@ make -j"$(nproc 2>/dev/null || echo 2)"
 
 PATH=$PWD/build:$PATH
 export PATH
+out=build/demo
+mkdir -p "$out"
+cap=tests/data/tls12_google_cert_repeat.pcap
 
-# show CMD: print a pipeline, then run it.
+# show CMD: print a command, then run it.
 show() {
 	printf '\n$ %s\n' "$1"
 	sh -c "$1"
 }
 
-if [ -x build/pcap-flows ]; then
-	show "pcap-flows tests/data/dns_tcp.pcap | flow-json"
-else
-	echo
-	echo "demo: pcap-flows is not built yet; showing the record stream made from a JSON fixture"
-	show "flow-json -r tests/data/battery.jsonl | flow-json"
-fi
+show "pcap-flows -v --label web $cap > $out/demo.flows"
+show "flow-json $out/demo.flows | head -n 3"
+[ -f "$out/demo.key" ] || show "flow-anon --genkey $out/demo.key"
+show "flow-anon -k $out/demo.key $out/demo.flows | flow-idx -o $out/demo --preview $out/demo.png"
+show "ls -l $out"
+echo
+echo "demo: $out/demo-images-idx3-ubyte and $out/demo-labels-idx1-ubyte hold one"
+echo "28x28 image per flow; $out/demo.png shows them."
