@@ -4,7 +4,7 @@
  * Every active flow is in the hash table, in the creation-ordered list
  * (active timeout, end-of-input order) and in one activity list: one per
  * protocol class ordered by last packet, or the linger list of closed TCP
- * flows ordered by closing time.  Expiry only ever looks at list heads, so
+ * flows, also ordered by last packet.  Expiry only ever looks at list heads, so
  * the per-packet cost is constant.
  */
 #include <stdlib.h>
@@ -38,7 +38,7 @@ struct flow {
 	uint8_t idst[16];
 	uint32_t flags;
 	uint16_t tcp_flags[2];
-	uint64_t first_ns, last_ns, close_ns;
+	uint64_t first_ns, last_ns;
 	uint64_t pkts[2], bytes[2], l3[2];
 	uint64_t first_pkt_no;
 	/* TCP */
@@ -59,14 +59,15 @@ struct flow {
 
 struct ft_table {
 	struct ft_config c;
+	uint32_t npb_max;             /* PKTBYTES packets per flow, so that records fit */
 	ft_emit_fn emit;
 	void *ctx;
 	struct flow **bucket;
 	size_t nbucket, nflows;
 	struct flow *ahead[L_N], *atail[L_N];
 	struct flow *chead, *ctail;
-	uint64_t now;
-	bool now_set, warned_evict;
+	uint64_t prev_ts;             /* time of the previous packet */
+	bool now_set, warned_evict, warned_name;
 	struct src *cur;
 	struct ft_stats st;
 	struct rec_flow rec;
@@ -80,11 +81,51 @@ void ft_config_default(struct ft_config *c)
 	c->idle_ns[FT_UDP] = 120 * 1000000000ull;
 	c->idle_ns[FT_OTHER] = 60 * 1000000000ull;
 	c->active_ns = 1800 * 1000000000ull;
-	c->linger_ns = 2 * 1000000000ull;
+	c->linger_ns = 5 * 1000000000ull;
 	c->max_flows = 1u << 20;
 	c->max_pkts = 16384;
 	c->bytes_budget = 1024;
 	c->payload_budget = 1024;
+}
+
+/*
+ * The largest flow record a configuration can produce: the core, the
+ * element headers, label, source, MAC and ENCAP at their limits, PACKETS
+ * at its cap, the two byte budgets, and 28 bytes of PKTBYTES header per
+ * stored packet.  Every stored packet holds at least one byte, so there
+ * are at most bytes_budget of them; npb_max bounds them further so that
+ * the record stays within REC_MAX_LEN.
+ */
+#define FIXED_ROOM (REC_FLOW_CORE + 16 * 6 + REC_MAX_LABEL + 8 + REC_MAX_SOURCE_NAME + 12 + \
+	5 * REC_MAX_ENCAP + 4 + 8)
+
+static int64_t pb_room(const struct ft_config *c)
+{
+	return (int64_t)REC_MAX_LEN - FIXED_ROOM - (int64_t)REC_PKT_ENTRY * c->max_pkts -
+	    (int64_t)c->bytes_budget - (int64_t)c->payload_budget;
+}
+
+static uint32_t npb_max(const struct ft_config *c)
+{
+	int64_t room = pb_room(c), n = room > 0 ? room / REC_PB_HDR : 0;
+
+	if (n > (int64_t)c->bytes_budget) n = c->bytes_budget;
+	if (n > (int64_t)REC_MAX_PKTS) n = REC_MAX_PKTS;
+	return (uint32_t)n;
+}
+
+int ft_config_check(const struct ft_config *c, char *err, size_t errlen)
+{
+	if (c->max_pkts > REC_MAX_PKTS) {
+		snprintf(err, errlen, "at most %u packets per flow table", REC_MAX_PKTS);
+		return -1;
+	}
+	if (pb_room(c) < 0 || (c->bytes_budget && npb_max(c) == 0)) {
+		snprintf(err, errlen, "the packet table and byte budgets together exceed the "
+		    "%u-byte record limit", REC_MAX_LEN);
+		return -1;
+	}
+	return 0;
 }
 
 struct ft_table *ft_new(const struct ft_config *c, ft_emit_fn emit, void *ctx)
@@ -92,6 +133,7 @@ struct ft_table *ft_new(const struct ft_config *c, ft_emit_fn emit, void *ctx)
 	struct ft_table *t = xcalloc(1, sizeof *t);
 
 	t->c = *c;
+	t->npb_max = npb_max(c);
 	if (t->c.max_flows == 0) t->c.max_flows = 1;
 	t->emit = emit;
 	t->ctx = ctx;
@@ -239,16 +281,24 @@ static void emit_flow(struct ft_table *t, struct flow *f, uint8_t reason)
 	buf_reset(&t->tmp);
 	if (f->src) {
 		size_t n = strlen(f->src->file);
+		const char *name = f->src->file;
 
+		/* Keep the end of an over-long path: the file name says most. */
+		if (n > REC_MAX_SOURCE_NAME) {
+			name += n - REC_MAX_SOURCE_NAME;
+			n = REC_MAX_SOURCE_NAME;
+			if (!t->warned_name) {
+				cli_warn("%s: name longer than %u bytes: its last %u bytes are recorded",
+				    f->src->file, REC_MAX_SOURCE_NAME, REC_MAX_SOURCE_NAME);
+				t->warned_name = true;
+			}
+		}
 		buf_put64(&t->tmp, f->first_pkt_no);
-		buf_put(&t->tmp, f->src->file, n > REC_MAX_SOURCE_NAME ? REC_MAX_SOURCE_NAME : n);
+		buf_put(&t->tmp, name, n);
 		rec_set(r, RE_SOURCE, t->tmp.p, (uint32_t)t->tmp.len);
 	}
-	if (f->src && f->src->label) {
-		size_t n = strlen(f->src->label);
-
-		rec_set(r, RE_LABEL, f->src->label, (uint32_t)(n > REC_MAX_LABEL ? REC_MAX_LABEL : n));
-	}
+	if (f->src && f->src->label)
+		rec_set(r, RE_LABEL, f->src->label, (uint32_t)strlen(f->src->label));
 	if (f->npk) {
 		put_be32(f->pk.p, f->npk);
 		rec_set(r, RE_PACKETS, f->pk.p, (uint32_t)f->pk.len);
@@ -298,8 +348,8 @@ void ft_expire(struct ft_table *t, uint64_t now)
 		while (idle && (f = t->ahead[l]) != NULL && now - f->last_ns > idle && now > f->last_ns)
 			end_flow(t, f, END_IDLE);
 	}
-	while ((f = t->ahead[L_LINGER]) != NULL && now > f->close_ns &&
-	    now - f->close_ns > t->c.linger_ns)
+	while ((f = t->ahead[L_LINGER]) != NULL && now > f->last_ns &&
+	    now - f->last_ns > t->c.linger_ns)
 		end_flow(t, f, closed_reason(f));
 	while (t->c.active_ns && (f = t->chead) != NULL && now > f->first_ns &&
 	    now - f->first_ns > t->c.active_ns)
@@ -323,7 +373,8 @@ static void evict_one(struct ft_table *t)
 		t->warned_evict = true;
 	}
 	t->st.evicted++;
-	end_flow(t, victim, END_EVICTED);
+	/* A closed flow is complete: it only loses its linger. */
+	end_flow(t, victim, victim->closing ? closed_reason(victim) : END_EVICTED);
 }
 
 static struct flow *flow_new(struct ft_table *t, const struct ft_pkt *p, uint64_t h,
@@ -423,6 +474,7 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 			}
 		}
 	}
+	t->st.packets++;
 	if (p->ts_ns < f->last_ns) f->flags |= RF_TS_BACKWARDS;
 	else f->last_ns = p->ts_ns;
 	if (p->pflags & RP_FRAG) f->flags |= RF_FRAGMENTS;
@@ -442,15 +494,18 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 		if (!t->c.no_split && !f->closing) {
 			if (fl & 0x04) f->rst = true;
 			if (fl & 0x01) f->fin |= (uint8_t)(1u << d);
-			if (f->rst || f->fin == 3) {
+			/* A unidirectional flow is one side of a connection: its
+			 * own FIN ends it. */
+			if (f->rst || f->fin == 3 || (t->c.unidirectional && f->fin)) {
 				f->closing = true;
-				f->close_ns = p->ts_ns;
 				act_unlink(t, f);
 				act_append(t, f, L_LINGER);
 			}
 		}
 	}
-	if (!f->closing) {
+	/* The lists are in order of last activity (the linger list too:
+	 * a closed flow lingers until its stragglers stop). */
+	if (t->atail[f->list] != f) {
 		act_unlink(t, f);
 		act_append(t, f, f->list);
 	}
@@ -478,19 +533,20 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 		e.window = p->is_tcp ? p->window : 0;
 		rec_pkt_put(&f->pk, &e);
 		f->npk++;
-	} else {
+	} else if (t->c.max_pkts) {
 		f->flags |= RF_PKTS_TRUNCATED;
 	}
 
 	if (t->c.bytes_budget) {
 		const uint8_t *from = t->c.link_bytes ? p->frame : p->ip;
-		uint32_t avail = t->c.link_bytes ? p->caplen : p->ip_caplen;
+		uint32_t avail = t->c.link_bytes ? p->link_caplen : p->ip_caplen;
 
 		if (from == NULL) avail = 0;
-		if (f->pb_used < t->c.bytes_budget && avail > 0) {
+		if (f->pb_used < t->c.bytes_budget && avail > 0 && f->npb < t->npb_max) {
 			struct rec_pb pb;
 			uint32_t room = t->c.bytes_budget - f->pb_used;
 
+			if (room > REC_MAX_PKT_STORED) room = REC_MAX_PKT_STORED;
 			pb.index = (uint32_t)(f->pkts[0] + f->pkts[1] - 1);
 			pb.ts_ns = p->ts_ns;
 			pb.orig_len = p->orig_len;
@@ -507,7 +563,7 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 			f->flags |= RF_BYTES_TRUNCATED;
 		}
 	}
-	if (p->payload_caplen && p->payload) {
+	if (p->payload_caplen && p->payload && t->c.payload_budget) {
 		uint32_t room = t->c.payload_budget - (uint32_t)f->pl.len;
 		uint32_t n = p->payload_caplen < room ? p->payload_caplen : room;
 
@@ -516,21 +572,43 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 	}
 }
 
+/*
+ * Should flow f end before a packet at time ts joins it?  Its own
+ * timeouts decide, whatever the table's sweeps have seen.  Returns the
+ * end reason, or 0.
+ */
+static uint8_t stale(const struct ft_table *t, const struct flow *f, uint64_t ts)
+{
+	uint64_t idle = t->c.idle_ns[class_of(f->proto)];
+
+	if (ts <= f->last_ns) return 0;
+	if (f->closing) return ts - f->last_ns > t->c.linger_ns ? closed_reason(f) : 0;
+	if (idle && ts - f->last_ns > idle) return END_IDLE;
+	if (t->c.active_ns && ts > f->first_ns && ts - f->first_ns > t->c.active_ns)
+		return END_ACTIVE;
+	return 0;
+}
+
 void ft_packet(struct ft_table *t, const struct ft_pkt *p)
 {
 	const uint8_t *ka = p->src, *kb = p->dst;
 	uint16_t kpa = p->sport, kpb = p->dport;
-	uint64_t h;
+	uint64_t h, clock;
 	struct flow *f;
 
-	t->st.packets++;
-	if (!t->now_set || p->ts_ns >= t->now) {
-		t->now = p->ts_ns;
-		t->now_set = true;
-	} else {
-		t->st.ts_backwards++;
-	}
-	ft_expire(t, t->now);
+	/*
+	 * The sweeps run on the older of this packet's and the previous
+	 * packet's time: one packet stamped far in the future (a broken
+	 * clock, a crafted file) cannot end every other flow; two in a row
+	 * are a real jump.  Each flow's own timeouts are checked exactly
+	 * when its next packet comes (stale()).
+	 */
+	clock = p->ts_ns;
+	if (t->now_set && p->ts_ns < t->prev_ts) t->st.ts_backwards++;
+	else if (t->now_set) clock = t->prev_ts;
+	t->prev_ts = p->ts_ns;
+	t->now_set = true;
+	ft_expire(t, clock);
 
 	if (!t->c.unidirectional) {
 		int c = memcmp(p->src, p->dst, 16);
@@ -547,8 +625,12 @@ void ft_packet(struct ft_table *t, const struct ft_pkt *p)
 			break;
 	if (f && !t->c.no_split) {
 		bool pure_syn = p->is_tcp && (p->tcp_flags & 0x12) == 0x02;
+		uint8_t why = stale(t, f, p->ts_ns);
 
-		if (f->closing && pure_syn) {
+		if (why) {
+			end_flow(t, f, why);
+			f = NULL;
+		} else if (f->closing && pure_syn) {
 			end_flow(t, f, closed_reason(f));
 			f = NULL;
 		} else if (pure_syn && f->syn_valid && p->seq != f->syn_seq &&
@@ -564,7 +646,11 @@ void ft_packet(struct ft_table *t, const struct ft_pkt *p)
 
 void ft_flush(struct ft_table *t, uint8_t reason)
 {
-	while (t->chead) end_flow(t, t->chead, reason);
+	while (t->chead) {
+		struct flow *f = t->chead;
+
+		end_flow(t, f, f->closing ? closed_reason(f) : reason);
+	}
 	t->now_set = false;
 }
 

@@ -4,10 +4,17 @@
  * Flows are bidirectional by default (the initiator is the SYN sender, else
  * the sender of the first packet), keyed by IP version, protocol, the two
  * addresses and the two ports.  A flow ends on FIN from both sides or RST
- * (after a short linger that collects the last ACKs), on an idle or active
- * timeout driven by packet time, when the table is full (the least recently
- * seen flow is evicted), or at the end of the input.  Ending flows are
- * handed to an emit callback as finished flowrec records.
+ * (after a linger that collects the last ACKs and retransmitted FINs: the
+ * flow ends once it has been quiet that long), on a new SYN, on an idle or
+ * active timeout driven by packet time, when the table is full (a closed
+ * flow, else the least recently seen one is evicted), or at the end of the
+ * input.  Ending flows are handed to an emit callback as finished flowrec
+ * records.
+ *
+ * Time: a flow's own timeouts are checked when its next packet comes, with
+ * that packet's time.  Flows that get no more packets are swept out with
+ * the older of the current and the previous packet's time, so that one
+ * packet stamped far in the future does not end every flow.
  *
  * Memory: one struct per active flow plus its per-packet table and stored
  * bytes, each capped by the configuration; nothing grows with the input.
@@ -16,6 +23,7 @@
 #define FK_FLOWTAB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "rec.h"
@@ -25,7 +33,7 @@ enum { FT_TCP, FT_UDP, FT_OTHER, FT_NCLASS };
 struct ft_config {
 	uint64_t idle_ns[FT_NCLASS];  /* idle timeout per protocol class; 0 = none */
 	uint64_t active_ns;           /* active timeout; 0 = none */
-	uint64_t linger_ns;           /* after FIN/FIN or RST */
+	uint64_t linger_ns;           /* after FIN/FIN or RST: ends when quiet this long */
 	uint32_t max_flows;           /* table size limit (eviction beyond) */
 	uint32_t max_pkts;            /* per-packet table cap per flow */
 	uint32_t bytes_budget;        /* PKTBYTES: stored packet bytes per flow */
@@ -36,15 +44,19 @@ struct ft_config {
 	bool drop_retrans;            /* TCP retransmissions are counted, not added */
 };
 
-/* Defaults: idle 300 s TCP, 120 s UDP, 60 s other; active 1800 s; linger 2 s;
+/* Defaults: idle 300 s TCP, 120 s UDP, 60 s other; active 1800 s; linger 5 s;
  * 1 Mi flows; 16384 packets; 1024 bytes and 1024 payload bytes. */
 void ft_config_default(struct ft_config *c);
+/* ft_config_check: 0 when every record the configuration can produce fits
+ * the flowrec limits, else -1 with the reason in err. */
+int ft_config_check(const struct ft_config *c, char *err, size_t errlen);
 
 /*
  * One decoded packet, filled by the caller.  Addresses and ports are as
  * in the packet (sender first).  For ICMP the caller puts the flow key's
- * ports in sport/dport (echo identifier, or type and code) and the record's
- * port values in icmp_sport/icmp_dport.
+ * ports in sport/dport (echo identifier twice, or type << 8 | code and 0)
+ * and the record's port values in rec_sport/rec_dport.  The pointers are
+ * only read during ft_packet().
  */
 struct ft_pkt {
 	uint64_t ts_ns;
@@ -59,8 +71,10 @@ struct ft_pkt {
 	uint32_t wire_len, ip_len, l4_len, payload_len;
 	uint8_t ttl, tos, pflags;     /* pflags: RP_FRAG, RP_SNAPLEN */
 	/* bytes for storage */
-	const uint8_t *frame;         /* the captured frame (NULL when only ip is known) */
-	uint32_t caplen, orig_len;
+	const uint8_t *frame;         /* the captured frame (a reassembled datagram: the datagram,
+	                                 with linktype RAW) */
+	uint32_t caplen, orig_len;    /* PKTBYTES incl_len and orig_len */
+	uint32_t link_caplen;         /* bytes of frame that may be stored (the trailer excluded) */
 	uint16_t linktype, link_len;  /* link_len: offset of the IP header in frame */
 	const uint8_t *ip;            /* the IP header (in frame, or a reassembled datagram) */
 	uint32_t ip_caplen;           /* captured bytes from ip on, trailer excluded */
@@ -72,7 +86,8 @@ struct ft_pkt {
 };
 
 struct ft_stats {
-	uint64_t packets, flows, ended[END_NKNOWN], evicted, ts_backwards, retrans, retrans_dropped,
+	uint64_t packets;             /* packets added to flows */
+	uint64_t flows, ended[END_NKNOWN], evicted, ts_backwards, retrans, retrans_dropped,
 	    pkts_truncated, bytes_truncated;
 	uint64_t max_active;
 };
@@ -83,11 +98,13 @@ struct ft_table;
 
 struct ft_table *ft_new(const struct ft_config *c, ft_emit_fn emit, void *ctx);
 /* The source (file name) and label of the packets that follow; both are
- * copied; label may be NULL. */
+ * copied; label may be NULL, and is at most REC_MAX_LABEL bytes (the
+ * caller checks). */
 void ft_set_source(struct ft_table *t, const char *file, const char *label);
 /* Feed one packet (may end and emit flows). */
 void ft_packet(struct ft_table *t, const struct ft_pkt *p);
-/* Expire flows idle at time now_ns (called by the caller on quiet links). */
+/* Sweep out flows whose idle, active or linger time has passed at now_ns
+ * (ft_packet does it; call it on quiet live links with the clock). */
 void ft_expire(struct ft_table *t, uint64_t now_ns);
 /* End every flow with the given reason, in order of their first packet. */
 void ft_flush(struct ft_table *t, uint8_t reason);

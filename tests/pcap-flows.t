@@ -1,0 +1,257 @@
+#!/bin/sh
+# pcap-flows.t - pcap-flows on real captures (and a few made by
+# tests/mkpcap.py): the golden cases of tests/pcap-flows.cases, each
+# checked once by hand against tshark's view of the packets; then the
+# properties that are better said than shown: stdin equals the file,
+# directories, determinism, atomic output, write errors, labels, the
+# Ethernet trailer, the seed filters, BPF on every input, and that every
+# capture of $FK_DATA is read without a crash.
+# Regenerate one golden file for review: tests/pcap-flows-golden.sh NAME.
+. "${0%/*}/lib.sh"
+
+PF=$FK_BIN/pcap-flows
+FJ=$FK_BIN/flow-json
+PY=/usr/bin/python3
+G=$FK_DATA/golden/pcap-flows
+[ -x "$PF" ] && [ -x "$FJ" ] || skip_all "pcap-flows or flow-json not built"
+[ -x "$PY" ] || skip_all "no $PY (the synthetic captures are made with it)"
+
+PF_GOLDEN_LIB=1
+. "$FK_ROOT/tests/pcap-flows-golden.sh"
+
+# ---- golden cases
+mkdir "$T/g"
+grep -v '^#' "$FK_ROOT/tests/pcap-flows.cases" | grep . >"$T/cases"
+while IFS='|' read -r name want opts inputs fjopts; do
+	st=$(pf_case "$name" "$opts" "$inputs" "$fjopts" "$T/g")
+	if [ "$st" = "$want" ] && cmp -s "$T/g/$name.jsonl" "$G/$name.jsonl" &&
+		{ [ ! -f "$G/$name.err" ] && [ ! -f "$T/g/$name.err" ] ||
+			cmp -s "$T/g/$name.err" "$G/$name.err"; }; then
+		pass "$name: pcap-flows $opts $inputs"
+	else
+		fail "$name: pcap-flows $opts $inputs"
+		[ "$st" = "$want" ] || diag "exit status $st, wanted $want"
+		cmp -s "$T/g/$name.jsonl" "$G/$name.jsonl" ||
+			diag "$(diff -u "$G/$name.jsonl" "$T/g/$name.jsonl" | cut -c1-300 | head -n 20)"
+		if [ -f "$G/$name.err" ] || [ -f "$T/g/$name.err" ]; then
+			touch "$T/g/$name.err.none"
+			diag "$(diff -u "$G/$name.err" "$T/g/$name.err" 2>&1 | head -n 20)"
+		fi
+	fi
+done <"$T/cases"
+# Golden files with no case left.
+for f in "$G"/*.jsonl; do
+	n=${f##*/}
+	n=${n%.jsonl}
+	grep -q "^$n|" "$T/cases" || fail "golden file $n.jsonl has no case in tests/pcap-flows.cases"
+done
+
+# jq-free field extraction from flow-json lines: key=value per flow.
+field() {
+	"$PY" -c 'import json,sys
+for l in sys.stdin:
+    f = json.loads(l)
+    print(" ".join(str(f.get(k)) for k in sys.argv[1:]))' "$@"
+}
+
+# ---- every capture: no crash, exit 0 or 1, the records valid
+for f in $(cd "$FK_DATA" && ls -- *.pcap *.pcapng); do
+	st=0
+	"$PF" "$FK_DATA/$f" >"$T/all.flows" 2>"$T/all.err" || st=$?
+	"$FJ" -a "$T/all.flows" >"$T/all.jsonl" 2>>"$T/all.err" || st=fj$?
+	case $st in
+	0 | 1) pass "$f: read (exit $st, $(grep -vc flowrec "$T/all.jsonl") flows)" ;;
+	*) fail "$f: read (exit $st)"; diag "$(head -n 5 "$T/all.err")" ;;
+	esac
+done
+
+# ---- stdin equals the file, but for the name of the source
+cd "$FK_DATA" || exit 1
+for f in pcapng_2if_snaplen_trunc.pcapng ipv4_frag_http_socks5.pcap; do
+	"$PF" "$f" | "$FJ" -p -x >"$T/file.jsonl"
+	# The pipe is the point: stdin is not a file.
+	# shellcheck disable=SC2002
+	cat "$f" | "$PF" | "$FJ" -p -x | sed "s/\"file\":\"-\"/\"file\":\"$f\"/" >"$T/stdin.jsonl"
+	ok "$f: cat $f | pcap-flows = pcap-flows $f (source - for stdin)" cmp -s "$T/file.jsonl" "$T/stdin.jsonl"
+	"$PF" - <"$f" | "$FJ" -p -x | sed "s/\"file\":\"-\"/\"file\":\"$f\"/" >"$T/stdin2.jsonl"
+	ok "$f: pcap-flows - < $f, the same" cmp -s "$T/file.jsonl" "$T/stdin2.jsonl"
+done
+run "$PF" </dev/null
+is "$status" 1 "empty stdin: exit 1 (not a capture)"
+like "$err" "pcap-flows: stdin: *" "empty stdin: named"
+
+# ---- directories: recursive, sorted, independent of creation order
+mkdir -p "$T/d1/b/c" "$T/d1/a" "$T/d2/a" "$T/d2/b/c"
+cp eth_vlan_http.pcap "$T/d1/b/c/x.pcap"
+cp dns_tcp.pcap "$T/d1/b/y.PCAP"
+cp nflog_dns.pcap "$T/d1/a/z.pcapng"
+cp pcapng_2if_multi.pcapng "$T/d1/b/w.cap"
+echo "not a capture" >"$T/d1/b/notes.txt"
+# The same files created in the opposite order.
+cp pcapng_2if_multi.pcapng "$T/d2/b/w.cap"
+cp nflog_dns.pcap "$T/d2/a/z.pcapng"
+cp dns_tcp.pcap "$T/d2/b/y.PCAP"
+cp eth_vlan_http.pcap "$T/d2/b/c/x.pcap"
+(cd "$T/d1" && "$PF" . >"$T/d1.flows")
+st1=$?
+(cd "$T/d2" && "$PF" . >"$T/d2.flows")
+ok "directory: exit 0" [ "$st1" -eq 0 ]
+ok "directory: the same bytes whatever the order of creation" cmp -s "$T/d1.flows" "$T/d2.flows"
+is "$("$FJ" "$T/d1.flows" | field source | sed 's/.*.file.: .\([^,]*\).,.*/\1/' | uniq | tr '\n' ' ')" \
+	"./a/z.pcapng ./b/c/x.pcap ./b/w.cap ./b/y.PCAP " "directory: depth first, names sorted, *.txt skipped"
+(cd "$T/d1" && "$PF" . >"$T/d1b.flows")
+ok "two runs: byte-identical" cmp -s "$T/d1.flows" "$T/d1b.flows"
+
+# ---- -o: atomic, same bytes as stdout
+echo old >"$T/out.flows"
+"$PF" -o "$T/out.flows" dns_tcp.pcap
+"$PF" dns_tcp.pcap >"$T/stdout.flows"
+"$FJ" -a "$T/out.flows" | sed 1d >"$T/out.jsonl"
+"$FJ" -a "$T/stdout.flows" | sed 1d >"$T/stdout.jsonl"
+ok "-o: the same flows as on the standard output" cmp -s "$T/out.jsonl" "$T/stdout.jsonl"
+like "$("$FJ" -H "$T/out.flows")" '*"provenance":\["pcap-flows -o *out.flows dns_tcp.pcap"\]*' "-o: the command line in the header"
+left=$(find "$T" -maxdepth 1 -name 'out.flows.tmp*' | wc -l | tr -d ' ')
+is "$left" 0 "-o: no temporary file left"
+echo old >"$T/out2.flows"
+run "$PF" -o "$T/out2.flows" --bytes nine dns_tcp.pcap
+is "$status $(cat "$T/out2.flows")" "2 old" "-o: a usage error leaves the old file alone"
+
+# ---- write errors, closed pipes
+if [ -w /dev/full ]; then
+	run sh -c "'$PF' dns_tcp.pcap >/dev/full"
+	is "$status" 1 ">/dev/full: exit 1"
+	like "$err" "pcap-flows: *" ">/dev/full: message"
+else
+	skip 2 "no /dev/full"
+fi
+{
+	st=0
+	"$PF" --bytes 65536 --payload 65536 pcap_be_fuzz_mixed_malformed.pcap tls12_google_cert_repeat.pcap \
+		2>"$T/pipe.err" || st=$?
+	echo "$st" >"$T/pipe.st"
+} | head -c 1 >/dev/null
+is "$(cat "$T/pipe.st") $(cat "$T/pipe.err")" "141 " "| head -c1: killed by SIGPIPE, silently"
+
+# ---- not a capture, missing file: named, the other files still read
+printf 'hello\n' >"$T/hello.pcap"
+run "$PF" "$T/hello.pcap" dns_tcp.pcap "$T/missing.pcap"
+is "$status" 1 "not a capture, missing file: exit 1"
+like "$err" "*pcap-flows: $T/hello.pcap: not a pcap or pcapng file*" "not a capture: named"
+like "$err" "*pcap-flows: $T/missing.pcap: *" "missing file: named"
+"$FJ" "$T/out" >"$T/o.jsonl"
+is "$(wc -l <"$T/o.jsonl" | tr -d ' ')" 1 "not a capture: the other file's flow written"
+
+# ---- truncated capture: the complete packets, a warning with file and offset
+run "$PF" trunc_file_cut_mid_packet.pcap
+is "$status" 1 "truncated capture: exit 1"
+is "$err" "pcap-flows: trunc_file_cut_mid_packet.pcap: offset 240: file ends inside a record header (7 of 16 bytes)" \
+	"truncated capture: file and offset"
+
+# ---- the Ethernet trailer is never stored (dns_tcp.pcap has 4 padded frames)
+"$PF" --bytes 100000 --payload 100000 dns_tcp.pcap | "$FJ" -p -x >"$T/tr.jsonl"
+"$PF" --link --bytes 100000 dns_tcp.pcap | "$FJ" -p -x >"$T/trl.jsonl"
+"$PF" --link --trailer --bytes 100000 dns_tcp.pcap | "$FJ" -p -x >"$T/trt.jsonl"
+chk='import json,sys
+f = json.loads(open(sys.argv[1]).readline())
+P, B = f["packets"], f["pkt_bytes"]["packets"]
+mode = sys.argv[2]
+bad = 0
+for b in B:
+    i = b["index"]
+    n = len(b["hex"]) // 2
+    want = {"net": P["ip_len"][i], "link": b["link_len"] + P["ip_len"][i], "trailer": b["incl_len"]}[mode]
+    bad += n != want
+pad = sum(1 for i, w in enumerate(P["wire_len"]) if w - 14 > P["ip_len"][i])
+pl = len(f["payload"]) // 2
+print(bad, pad, pl == sum(P["payload_len"]))'
+is "$("$PY" -c "$chk" "$T/tr.jsonl" net)" "0 4 True" "trailer: network bytes end with the IP datagram (4 padded frames); payload = sum of payload lengths"
+is "$("$PY" -c "$chk" "$T/trl.jsonl" link)" "0 4 True" "trailer: --link bytes end with the IP datagram too"
+is "$("$PY" -c "$chk" "$T/trt.jsonl" trailer)" "0 4 True" "trailer: --link --trailer keeps the whole frame"
+run "$PF" --trailer dns_tcp.pcap
+is "$status" 2 "--trailer without --link: usage error"
+
+# ---- budgets and the record limit
+run "$PF" --max-pkts 262144 --bytes 4194304 --payload 4194304 dns_tcp.pcap
+is "$status" 2 "budgets beyond the record limit: usage error"
+run "$PF" --max-pkts 262145 dns_tcp.pcap
+is "$status" 2 "--max-pkts 262145: usage error"
+"$PF" --max-pkts 100000 --bytes 4194304 --payload 4194304 tls12_google_cert_repeat.pcap >"$T/big.flows"
+ok "large budgets: records valid" "$FJ" -a -o "$T/big.jsonl" "$T/big.flows"
+
+# ---- labels
+mkdir -p "$T/lab/VPN-Streaming" "$T/lab2"
+cp dns_tcp.pcap "$T/lab/VPN-Streaming/vpn_netflix_A.pcap"
+cp dns_tcp.pcap "$T/lab2/Netflix_B.pcap"
+cp dns_tcp.pcap "$T/lab2/unknown.pcap"
+MAP=$FK_ROOT/scripts/labels/iscx-vpn2016.map
+run "$PF" -L "$MAP" "$T/lab/VPN-Streaming/vpn_netflix_A.pcap" "$T/lab2/Netflix_B.pcap" "$T/lab2/unknown.pcap"
+"$FJ" "$T/out" | field label >"$T/labels"
+is "$(tr '\n' ' ' <"$T/labels")" "VPN_Streaming Streaming None " "--label-map: longest keyword (vpn_netflix), lowercased name (Netflix), no match"
+like "$err" "*unknown.pcap: no keyword of the label map matches*" "--label-map: a file without a label is reported"
+is "$status" 0 "--label-map: exit 0"
+(cd "$T/lab/VPN-Streaming" && "$PF" --label-dir vpn_netflix_A.pcap) | "$FJ" | field label >"$T/labels"
+is "$(cat "$T/labels")" "VPN-Streaming" "--label-dir: the parent directory, also for a bare name"
+"$PF" --label-dir "$T/lab" | "$FJ" | field label >"$T/labels"
+is "$(cat "$T/labels")" "VPN-Streaming" "--label-dir: on a directory tree"
+run "$PF" --label x --label-dir dns_tcp.pcap
+is "$status" 2 "--label and --label-dir: usage error"
+printf 'onlyone\n' >"$T/bad.map"
+run "$PF" -L "$T/bad.map" dns_tcp.pcap
+is "$status" 2 "a bad label map: usage error"
+like "$err" "*bad.map: line 1:*" "a bad label map: file and line"
+for m in iscx-vpn2016 ustc-tfc2016 quic-netflow; do
+	run "$PF" -L "$FK_ROOT/scripts/labels/$m.map" dns_tcp.pcap
+	ok "shipped map $m.map loads" [ "$status" -eq 0 ]
+done
+
+# ---- BPF: on a pcap, and on a pcapng with two link types
+n=$("$PF" -f 'tcp' pcapng_2if_snaplen_trunc.pcapng | "$FJ" | wc -l)
+m=$("$PF" pcapng_2if_snaplen_trunc.pcapng | "$FJ" | grep -c '"proto":6')
+is "$n" "$m" "-f tcp on an Ethernet + SLL pcapng: the TCP flows, no other"
+"$PF" -f 'tcp' pcapng_2if_snaplen_trunc.pcapng | "$FJ" -p >"$T/bpf1"
+"$PF" pcapng_2if_snaplen_trunc.pcapng | "$FJ" -p | grep '"proto":6' >"$T/bpf2"
+ok "-f tcp: the TCP flows are those of the unfiltered run" cmp -s "$T/bpf1" "$T/bpf2"
+n=$("$PF" -f 'ip6' dns_udp_tcp_ecs_frag.pcap | "$FJ" | grep -c '"ipv":6')
+m=$("$PF" -f 'ip6' dns_udp_tcp_ecs_frag.pcap | "$FJ" | wc -l)
+ok "-f ip6 on a pcap: only IPv6 flows ($n)" [ "$n" -eq "$m" ] && [ "$n" -gt 0 ]
+
+# ---- seed filters: counted with -v
+run "$PF" -v --no-split --drop-control --drop-dns --drop-retrans eth_qinq_pppoe_tls_retrans.pcap dns_tcp.pcap
+like "$err" "*dropped: TCP control (--drop-control): *" "-v: --drop-control counted"
+like "$err" "*dropped: DNS (--drop-dns): 2*" "-v: --drop-dns counted (the 2 DNS packets with payload left)"
+like "$err" "*dropped: TCP retransmissions (--drop-retrans): *" "-v: --drop-retrans counted"
+
+# ---- the EXAMPLES of pcap-flows(1) run (all but the live capture)
+mkdir -p "$T/ex/captures/Chat" "$T/ex/captures/Streaming" "$T/ex/scripts"
+cp dns_tcp.pcap "$T/ex/capture.pcap"
+gzip -c tls12_google_cert_repeat.pcap >"$T/ex/capture.pcap.gz"
+cp sll2_tls13_openjdk.pcap "$T/ex/captures/Chat/aim_chat_3a.pcap"
+cp eth_vlan_http.pcap "$T/ex/captures/Streaming/vpn_netflix_A.pcap"
+ln -s "$FK_ROOT/scripts/labels" "$T/ex/scripts/labels"
+sed -n '/^\.Sh EXAMPLES/,/^\.Sh /p' "$FK_ROOT/man/pcap-flows.1" |
+	sed -n '/^\.Bd -literal/,/^\.Ed/p' | grep -v '^\.' | sed 's/\\e$/\\/' |
+	awk '/\\$/ { sub(/\\$/, ""); line = line $0; next } { print line $0; line = "" }' >"$T/ex/cmds"
+n=0
+while read -r cmd; do
+	case $cmd in *" -i "*) continue ;; esac
+	n=$((n + 1))
+	# The commands call the tools by name.
+	(cd "$T/ex" && PATH=$FK_BIN:$PATH && eval "$cmd") >"$T/ex/out" 2>"$T/ex/err"
+	st=$?
+	ok "EXAMPLES: $cmd" [ "$st" -eq 0 ] || diag "$(cat "$T/ex/err")"
+done <"$T/ex/cmds"
+ok "EXAMPLES: $n commands found" [ "$n" -ge 4 ]
+is "$("$FJ" "$T/ex/dataset.flows" | field label | sort -u | tr '\n' ' ')" "Chat Streaming " \
+	"EXAMPLES: --label-dir labels by class directory"
+is "$("$FJ" "$T/ex/iscx.flows" | field label | sort -u | tr '\n' ' ')" "Chat VPN_Streaming " \
+	"EXAMPLES: the ISCX map labels by file name"
+ok "EXAMPLES: https.flows holds flows" [ "$("$FJ" "$T/ex/https.flows" | wc -l)" -gt 0 ]
+
+# ---- live options need -i, and -i takes no files
+run "$PF" -c 3 dns_tcp.pcap
+is "$status" 2 "-c without -i: usage error"
+run "$PF" -i lo dns_tcp.pcap
+is "$status" 2 "-i with a file: usage error"
+run "$PF" --udp-idle x dns_tcp.pcap
+is "$status" 2 "--udp-idle x: usage error"
+done_testing
