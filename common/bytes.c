@@ -50,15 +50,24 @@ void buf_reserve(struct buf *b, size_t extra)
 	if (b->cap - b->len >= extra) return;
 	if (extra > SIZE_MAX / 2 - b->len) oom();
 	need = b->len + extra;
-	cap = b->cap ? b->cap : 256;
+	cap = b->cap ? b->cap : need > 64 ? need : 64; /* a first size is taken as meant */
 	while (cap < need) cap *= 2;
-	b->p = xrealloc(b->p, cap);
+	if (b->borrowed) {
+		uint8_t *p = xmalloc(cap);
+
+		if (b->len) memcpy(p, b->p, b->len);
+		b->p = p;
+		b->borrowed = false;
+	} else {
+		b->p = xrealloc(b->p, cap);
+	}
 	b->cap = cap;
 }
 
 void buf_free(struct buf *b)
 {
-	free(b->p);
+	if (!b->borrowed) free(b->p);
+	b->borrowed = false;
 	b->p = NULL;
 	b->len = b->cap = 0;
 }

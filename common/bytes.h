@@ -93,7 +93,17 @@ static inline bool cur_sub(struct cur *c, size_t n, struct cur *sub)
 struct buf {
 	uint8_t *p;
 	size_t len, cap;
+	bool borrowed;  /* p is the caller's memory: moved to the heap when it must grow */
 };
+
+/* buf_borrow: a buffer over cap bytes of the caller's memory (not freed). */
+static inline void buf_borrow(struct buf *b, void *mem, size_t cap)
+{
+	b->p = mem;
+	b->len = 0;
+	b->cap = cap;
+	b->borrowed = true;
+}
 
 void buf_reserve(struct buf *b, size_t extra);
 void buf_free(struct buf *b);

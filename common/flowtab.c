@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "bytes.h"
 #include "cli.h"
@@ -72,7 +73,38 @@ struct ft_table {
 	struct ft_stats st;
 	struct rec_flow rec;
 	struct buf tmp;
+	/* flow slots: struct flow + inline buffers (see flow_alloc) */
+	struct flow *free;            /* ended flows, chained by hnext */
+	uint8_t *carve;               /* the unused rest of the newest chunk */
+	size_t left;
+	void **chunks;
+	size_t nchunks;
+	size_t slot, off_pk, off_pb, off_pl, cap_pk, cap_pb, cap_pl;
 };
+
+/*
+ * Flows live in fixed-size slots carved from large chunks that ask for
+ * transparent huge pages; each slot holds the struct and the first part
+ * of its per-packet table, stored bytes and payload, so a typical flow
+ * costs no allocation at all, and ended flows' slots are reused.  Chunks
+ * are never returned: memory follows the peak of active flows.  A flow
+ * that outgrows its inline room moves that buffer to the heap (buf.h).
+ */
+#define SLAB_CHUNK  (32u << 20)
+/* Under AddressSanitizer every flow and buffer is its own heap block, so
+ * that an overrun is caught at its first byte. */
+#if defined(__SANITIZE_ADDRESS__)
+#define FT_SLAB 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FT_SLAB 0
+#endif
+#endif
+#ifndef FT_SLAB
+#define FT_SLAB 1
+#endif
+#define INLINE_PKTS 8u
+#define INLINE_MAX  2048u
 
 void ft_config_default(struct ft_config *c)
 {
@@ -128,6 +160,8 @@ int ft_config_check(const struct ft_config *c, char *err, size_t errlen)
 	return 0;
 }
 
+static void slab_init(struct ft_table *t);
+
 struct ft_table *ft_new(const struct ft_config *c, ft_emit_fn emit, void *ctx)
 {
 	struct ft_table *t = xcalloc(1, sizeof *t);
@@ -139,6 +173,7 @@ struct ft_table *ft_new(const struct ft_config *c, ft_emit_fn emit, void *ctx)
 	t->ctx = ctx;
 	t->nbucket = 4096;
 	t->bucket = xcalloc(t->nbucket, sizeof *t->bucket);
+	slab_init(t);
 	return t;
 }
 
@@ -317,6 +352,71 @@ static void emit_flow(struct ft_table *t, struct flow *f, uint8_t reason)
 	t->emit(t->ctx, r);
 }
 
+static size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
+
+static void slab_init(struct ft_table *t)
+{
+	const struct ft_config *c = &t->c;
+
+	t->cap_pk = 4 + REC_PKT_ENTRY * (c->max_pkts < INLINE_PKTS ? c->max_pkts : INLINE_PKTS);
+	t->cap_pb = c->bytes_budget ? 8 + REC_PB_HDR * 2 +
+	    (c->bytes_budget < INLINE_MAX ? c->bytes_budget : INLINE_MAX) : 0;
+	t->cap_pl = c->payload_budget < INLINE_MAX ? c->payload_budget : INLINE_MAX;
+	t->off_pk = round_up(sizeof(struct flow), 16);
+	t->off_pb = t->off_pk + round_up(t->cap_pk, 16);
+	t->off_pl = t->off_pb + round_up(t->cap_pb, 16);
+	t->slot = round_up(t->off_pl + t->cap_pl, 64);
+	if (!FT_SLAB) t->cap_pk = t->cap_pb = t->cap_pl = 0;
+}
+
+static void slab_grow(struct ft_table *t)
+{
+	void *p = mmap(NULL, SLAB_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) cli_die(EXIT_DATA, "out of memory");
+	(void)madvise(p, SLAB_CHUNK, MADV_HUGEPAGE); /* a hint: fewer page faults and TLB misses */
+	t->chunks = xrealloc(t->chunks, (t->nchunks + 1) * sizeof *t->chunks);
+	t->chunks[t->nchunks++] = p;
+	t->carve = p;
+	t->left = SLAB_CHUNK;
+}
+
+/* A zeroed flow with its inline buffers, from a reused or a new slot. */
+static struct flow *flow_alloc(struct ft_table *t)
+{
+	struct flow *f = t->free;
+
+	if (!FT_SLAB) {
+		f = xmalloc(sizeof *f);
+	} else if (f) {
+		t->free = f->hnext;
+	} else {
+		if (t->left < t->slot) slab_grow(t);
+		f = (struct flow *)(void *)t->carve;
+		t->carve += t->slot;
+		t->left -= t->slot;
+	}
+	memset(f, 0, sizeof *f);
+	buf_borrow(&f->pk, (uint8_t *)f + t->off_pk, t->cap_pk);
+	if (t->cap_pb) buf_borrow(&f->pb, (uint8_t *)f + t->off_pb, t->cap_pb);
+	if (t->cap_pl) buf_borrow(&f->pl, (uint8_t *)f + t->off_pl, t->cap_pl);
+	return f;
+}
+
+/* Give back what a flow took from the heap; its slot goes to the free list. */
+static void flow_release(struct ft_table *t, struct flow *f)
+{
+	buf_free(&f->pk);
+	buf_free(&f->pb);
+	buf_free(&f->pl);
+	if (!FT_SLAB) {
+		free(f);
+		return;
+	}
+	f->hnext = t->free;
+	t->free = f;
+}
+
 static void end_flow(struct ft_table *t, struct flow *f, uint8_t reason)
 {
 	emit_flow(t, f, reason);
@@ -324,11 +424,8 @@ static void end_flow(struct ft_table *t, struct flow *f, uint8_t reason)
 	act_unlink(t, f);
 	cre_unlink(t, f);
 	t->nflows--;
-	buf_free(&f->pk);
-	buf_free(&f->pb);
-	buf_free(&f->pl);
 	src_put(f->src);
-	free(f);
+	flow_release(t, f);
 }
 
 static uint8_t closed_reason(const struct flow *f)
@@ -384,7 +481,7 @@ static struct flow *flow_new(struct ft_table *t, const struct ft_pkt *p, uint64_
 	bool reverse = false;
 
 	while (t->nflows >= t->c.max_flows) evict_one(t);
-	f = xcalloc(1, sizeof *f);
+	f = flow_alloc(t);
 	f->hash = h;
 	f->ipv = p->ipv;
 	f->proto = p->proto;
@@ -663,12 +760,11 @@ void ft_free(struct ft_table *t)
 		struct flow *f = t->chead;
 
 		cre_unlink(t, f);
-		buf_free(&f->pk);
-		buf_free(&f->pb);
-		buf_free(&f->pl);
 		src_put(f->src);
-		free(f);
+		flow_release(t, f);
 	}
+	for (size_t i = 0; i < t->nchunks; i++) munmap(t->chunks[i], SLAB_CHUNK);
+	free(t->chunks);
 	src_put(t->cur);
 	buf_free(&t->tmp);
 	free(t->bucket);
