@@ -828,6 +828,13 @@ static void rw_sctp(struct rw *w, uint32_t t, uint32_t end, uint32_t tlen, bool 
 		memset(b + t + 8, 0, 4);
 		return;
 	}
+	if (tlen > 65535) {
+		/* No real SCTP packet is this long (a damaged length): the CRC
+		 * cannot be brought up to date, so it is zeroed rather than left
+		 * stale, and a run over gigabytes of zeros is avoided. */
+		memset(b + t + 8, 0, 4);
+		return;
+	}
 	crc32c_init();
 	if (!frag && (uint64_t)t + tlen <= end) {
 		static const uint8_t z4[4];
