@@ -22,31 +22,7 @@
 #include "frag.h"
 #include "pkt.h"
 
-static int ntest, nfail;
-
-static void tap(int cond, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void tap(int cond, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntest++;
-	printf("%s %d - ", cond ? "ok" : "not ok", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond) {
-		nfail++;
-		printf("#   failed at line %d\n", line);
-	}
-}
-#define ok(cond, ...) tap(!!(cond), __LINE__, __VA_ARGS__)
-#define is(got, want, ...) do { \
-	long long g_ = (long long)(got), w_ = (long long)(want); \
-	tap(g_ == w_, __LINE__, __VA_ARGS__); \
-	if (g_ != w_) printf("#   got %lld, want %lld\n", g_, w_); \
-} while (0)
+#include "tap.h"
 
 #define SEC 1000000000ull
 

@@ -21,31 +21,7 @@
 #include "pkt.h"
 #include "rec.h"
 
-static int ntest, nfail;
-
-static void tap(int cond, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void tap(int cond, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntest++;
-	printf("%s %d - ", cond ? "ok" : "not ok", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond) {
-		nfail++;
-		printf("#   failed at line %d\n", line);
-	}
-}
-#define ok(cond, ...) tap(!!(cond), __LINE__, __VA_ARGS__)
-#define is(got, want, ...) do { \
-	long long g_ = (long long)(got), w_ = (long long)(want); \
-	tap(g_ == w_, __LINE__, __VA_ARGS__); \
-	if (g_ != w_) printf("#   got %lld, want %lld\n", g_, w_); \
-} while (0)
+#include "tap.h"
 
 /* ------------------------------------------------------------ frame builder */
 
@@ -995,7 +971,7 @@ static void cb_bounds(unsigned no, int rc, const struct pkt_info *pi, const uint
 
 static int opened(int r, const char *name)
 {
-	if (r) tap(0, __LINE__, "open %s", name);
+	if (r) tap_result(0, __LINE__, "open %s", name);
 	return r == 0;
 }
 

@@ -21,48 +21,9 @@
 #include "rec.h"
 #include "stream.h"
 
-static unsigned ntest, nfail;
+#include "tap.h"
+
 static char err[512];
-
-static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fputs("# ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static int ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntest++;
-	if (!cond)
-		nfail++;
-	printf("%s %u - ", cond ? "ok" : "not ok", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return cond;
-}
-
-/* A small deterministic PRNG (xorshift64*), so that failures repeat. */
-static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545F4914F6CDD1Dull;
-}
 
 /* Element values live in these buffers while a record is built. */
 enum { NVAL = 80 };
