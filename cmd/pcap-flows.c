@@ -51,6 +51,7 @@ static const char usage_text[] =
 "packet filters (as the seed scripts):\n"
 "      --drop-control      drop TCP packets with SYN, FIN or ACK and no payload\n"
 "      --drop-dns          drop packets to or from port 53\n"
+"      --drop-dns-queries  drop packets to port 53 only (seed 001 reproduction)\n"
 "      --drop-retrans      drop TCP retransmissions\n"
 "labels:\n"
 "  -l, --label NAME        label every flow NAME\n"
@@ -64,7 +65,7 @@ static const char usage_text[] =
 
 enum {
 	O_NOSPLIT = 256, O_IDLE, O_TCPIDLE, O_UDPIDLE, O_OTHERIDLE, O_ACTIVE, O_LINGER,
-	O_MAXFLOWS, O_MAXPKTS, O_BYTES, O_PAYLOAD, O_LINK, O_TRAILER, O_DROPCTL, O_DROPDNS,
+	O_MAXFLOWS, O_MAXPKTS, O_BYTES, O_PAYLOAD, O_LINK, O_TRAILER, O_DROPCTL, O_DROPDNS, O_DROPDNSQ,
 	O_DROPRETR, O_LABELDIR, O_VERSION
 };
 
@@ -89,6 +90,7 @@ static const struct option longopts[] = {
 	{ "trailer", no_argument, NULL, O_TRAILER },
 	{ "drop-control", no_argument, NULL, O_DROPCTL },
 	{ "drop-dns", no_argument, NULL, O_DROPDNS },
+	{ "drop-dns-queries", no_argument, NULL, O_DROPDNSQ },
 	{ "drop-retrans", no_argument, NULL, O_DROPRETR },
 	{ "label", required_argument, NULL, 'l' },
 	{ "label-map", required_argument, NULL, 'L' },
@@ -116,7 +118,7 @@ struct labelmap {
 
 static struct {
 	struct ft_config fc;
-	bool drop_control, drop_dns, verbose, label_dir, trailer;
+	bool drop_control, drop_dns, drop_dns_queries, verbose, label_dir, trailer;
 	const char *label, *bpf_expr, *iface, *outpath;
 	uint64_t count, duration_ns;
 	struct labelmap map;
@@ -366,8 +368,8 @@ static bool seed_drop(const struct ft_pkt *fp)
 		st.drops[D_CONTROL]++;
 		return true;
 	}
-	if (opt.drop_dns && (fp->proto == 6 || fp->proto == 17) &&
-	    (fp->rec_sport == 53 || fp->rec_dport == 53)) {
+	if ((opt.drop_dns || opt.drop_dns_queries) && (fp->proto == 6 || fp->proto == 17) &&
+	    (fp->rec_dport == 53 || (!opt.drop_dns_queries && fp->rec_sport == 53))) {
 		st.drops[D_DNS]++;
 		return true;
 	}
@@ -656,6 +658,7 @@ int main(int argc, char **argv)
 		case O_TRAILER: opt.trailer = true; break;
 		case O_DROPCTL: opt.drop_control = true; break;
 		case O_DROPDNS: opt.drop_dns = true; break;
+		case O_DROPDNSQ: opt.drop_dns_queries = true; break;
 		case O_DROPRETR: opt.fc.drop_retrans = true; break;
 		case 'l':
 			opt.label = optarg;

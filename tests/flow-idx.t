@@ -319,13 +319,13 @@ done
 
 # ---- seed 001 on raw-IP captures, rebuilt in Python from the captures ----
 FA=$FK_BIN/flow-anon
-for c in rawip101_tls_split_ch rawip101_ocs_mobile; do
-	"$PF" --no-split --drop-control --drop-dns -f ip --bytes 4194304 "$FK_DATA/$c.pcap" |
+for c in rawip101_tls_split_ch rawip101_ocs_mobile rawip101_tcp_dns; do
+	"$PF" --no-split --drop-control --drop-dns-queries -f ip --bytes 4194304 "$FK_DATA/$c.pcap" |
 		"$FI" -q -o "$T/s1" --seed001
 	run $PY "$CHK" seed001 "$FK_DATA/$c.pcap" "$T/s1"
 	like "$out$err" "ok [1-9]* sessions" "seed 001 without anonymization, byte-identical: $c"
 	if [ -x "$FA" ] && "$FA" --genkey "$T/key" 2>/dev/null; then
-		"$PF" --no-split --drop-control --drop-dns -f ip --bytes 4194304 "$FK_DATA/$c.pcap" |
+		"$PF" --no-split --drop-control --drop-dns-queries -f ip --bytes 4194304 "$FK_DATA/$c.pcap" |
 			"$FA" -k "$T/key" -m sha-text --checksum keep --ports keep --mac keep --names keep 2>/dev/null |
 			"$FI" -q -o "$T/s1" --seed001
 		run $PY "$CHK" seed001 "$FK_DATA/$c.pcap" "$T/s1" --anon
