@@ -80,7 +80,7 @@ enum { DEDUP_NONE, DEDUP_FILE, DEDUP_ALL };
 #define M_TS   0x40u
 #define M_ALL  0x7fu
 
-#define MAX_PARTS   6   /* two temporary files each, within cli.c's table */
+#define MAX_PARTS   16  /* two output files each, well within CLI_MAX_OUT */
 #define MAX_CLASSES 255 /* ids 0..254; 255 is "unknown" */
 #define MAX_NAMES   4096
 #define UNKNOWN     255

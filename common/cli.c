@@ -24,7 +24,7 @@ static const char *secret_opts[8];
 static size_t nsecret;
 
 /* Temporary output files to remove if we die; touched by the signal handler. */
-#define MAX_TMP 16
+#define MAX_TMP CLI_MAX_OUT
 static char *volatile tmp_files[MAX_TMP];
 
 static void remove_tmp_files(void)
@@ -214,15 +214,17 @@ const char *cli_cmdline(void)
 	return cmdline;
 }
 
-static void tmp_register(char *path)
+/* Remember a temporary file for removal; -1 when the table is full. */
+static int tmp_register(char *path)
 {
 	size_t i;
 
 	for (i = 0; i < MAX_TMP; i++)
 		if (tmp_files[i] == NULL) {
 			tmp_files[i] = path;
-			return;
+			return 0;
 		}
+	return -1;
 }
 
 static void tmp_unregister(const char *path)
@@ -257,7 +259,14 @@ int cli_out_open(struct cli_out *o, const char *path)
 		free(o->path);
 		return -1;
 	}
-	tmp_register(o->tmp);
+	if (tmp_register(o->tmp) < 0) {
+		cli_warn("%s: more than %d output files at once", path, CLI_MAX_OUT);
+		close(fd);
+		unlink(o->tmp);
+		free(o->tmp);
+		free(o->path);
+		return -1;
+	}
 	/* mkstemp makes 0600; the result should look like any new file. */
 	mask = umask(0);
 	umask(mask);

@@ -46,6 +46,9 @@ void cli_secret_option(const char *opt);
  * cli_out_commit().  Unfinished temporary files are removed by cli_die()
  * and when the process is ended by SIGINT, SIGTERM or SIGHUP.
  */
+/* At most this many output files may be open (unfinished) at once. */
+#define CLI_MAX_OUT 64
+
 struct cli_out {
 	FILE *fp;
 	char *path, *tmp;
