@@ -1006,6 +1006,11 @@ int main(int argc, char **argv)
 		optind = 0;
 	}
 
+	/* An append reads the old data set, writes and renames: appending jobs
+	 * on one prefix take turns (out_lock waits), or they lose data. */
+	cls_path = path_of(NULL, "lock");
+	if (opt.append && out_lock(cls_path) < 0) cli_die(EXIT_DATA, "%s: not written", opt.prefix);
+	free(cls_path);
 	cls_path = path_of(NULL, "classes.txt");
 	if (opt.classes) {
 		load_classes(opt.classes, 0);
@@ -1096,6 +1101,9 @@ int main(int argc, char **argv)
 	for (c = 0; c < (int)nparts; c++)
 		if (idx_finish(&parts[c].img) < 0 || idx_finish(&parts[c].lab) < 0)
 			cli_die(EXIT_DATA, "%s: not written", opt.prefix);
+	/* Everything on the disk before the first rename. */
+	if (out_finish(&cls_out) < 0 || (opt.stats && out_finish(&stats_out) < 0))
+		cli_die(EXIT_DATA, "%s: not written", opt.prefix);
 	crash_hook("before-rename");
 	if (cli_out_commit(&cls_out) < 0) cli_die(EXIT_DATA, "%s: not written", opt.prefix);
 	for (c = 0; c < (int)nparts; c++) {

@@ -5,11 +5,11 @@
 #include <string.h>
 
 #include "bytes.h"
-#include "cli.h"
+#include "msg.h"
 
 static void oom(void)
 {
-	cli_die(EXIT_DATA, "out of memory");
+	msg_die(EXIT_DATA, "out of memory");
 }
 
 void *xmalloc(size_t n)

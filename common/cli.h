@@ -1,8 +1,8 @@
 /*
- * cli.h - the command-line rules every flowkit tool shares: program name
- * and messages, exit codes, strict number parsing, inputs ("-" is stdin),
- * output files written to a temporary name and renamed, provenance, and a
- * progress meter on stderr when it is a terminal.
+ * cli.h - the command-line rules every flowkit tool shares: usage errors,
+ * --version, strict number parsing, and the command line quoted for
+ * provenance (secrets hidden).  Messages and exit codes are in msg.h,
+ * output files in out.h; both are included here for the tools.
  */
 #ifndef FK_CLI_H
 #define FK_CLI_H
@@ -10,19 +10,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "msg.h"
+#include "out.h"
+
 #define FK_VERSION "0.1.0"
 
-enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
-
-/* cli_init: remember the program name and command line; call first in main. */
+/* cli_init: msg_init(prog) and remember the command line; call first in main. */
 void cli_init(const char *prog, int argc, char **argv);
-const char *cli_prog(void);
 
-/* "prog: message" on stderr.  cli_die exits with status after removing
- * unfinished output files. */
-void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void cli_die(int status, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3), noreturn));
 /* cli_usage_error: "prog: message" + "Try 'prog --help'." and exit 2. */
 void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* cli_version: print "prog (flowkit) VERSION" on stdout and exit 0. */
@@ -41,33 +36,21 @@ const char *cli_cmdline(void);
 void cli_secret_option(const char *opt);
 
 /*
- * Output files.  cli_out_open(o, path): path NULL or "-" is stdout;
- * otherwise a temporary file next to path, renamed over it by
- * cli_out_commit().  Unfinished temporary files are removed by cli_die()
- * and when the process is ended by SIGINT, SIGTERM or SIGHUP.
+ * TEMPORARY compatibility names for the parallel work packages: the
+ * integrator renames the call sites (sed 's/\bcli_warn\b/msg_warn/g' and
+ * so on, one line per macro below) and then deletes this block.
  */
-/* At most this many output files may be open (unfinished) at once. */
-#define CLI_MAX_OUT 64
-
-struct cli_out {
-	FILE *fp;
-	char *path, *tmp;
-	const char *name; /* for messages: path, or "stdout" */
-};
-int cli_out_open(struct cli_out *o, const char *path);
-/* Flush, check for errors, close, rename.  0 ok; -1 after a message. */
-int cli_out_commit(struct cli_out *o);
-void cli_out_abort(struct cli_out *o);
-
-/* Check and close stdout at exit: a write error is reported, exit 1. */
-void cli_close_stdout(void);
-
-/*
- * Progress meter: call often with what has been done; it draws at most a
- * few times a second, and only when stderr is a terminal.  cli_progress_end
- * clears the line.
- */
-void cli_progress(const char *what, uint64_t done, uint64_t total);
-void cli_progress_end(void);
+#define cli_prog msg_prog
+#define cli_warn msg_warn
+#define cli_die msg_die
+#define cli_progress msg_progress
+#define cli_progress_end msg_progress_end
+#define cli_close_stdout out_close_stdout
+#define cli_out out_file
+#define cli_out_open out_open
+#define cli_out_commit out_commit
+#define cli_out_abort out_abort
+#define CLI_MAX_OUT MSG_MAX_UNFINISHED
+/* end of the temporary block */
 
 #endif

@@ -84,7 +84,7 @@ int idx_read_info(const char *path, unsigned want_dims, struct idx_info *inf,
 
 static int werr(struct idx_writer *w)
 {
-	if (!w->failed) cli_warn("%s: write error: %s", w->out.path, strerror(errno));
+	if (!w->failed) msg_warn("%s: write error: %s", w->out.path, strerror(errno));
 	w->failed = 1;
 	return -1;
 }
@@ -100,7 +100,7 @@ int idx_create(struct idx_writer *w, const char *path, unsigned dims, uint32_t r
 	w->dim[1] = rows;
 	w->dim[2] = cols;
 	w->item = dims == 3 ? (uint64_t)rows * cols : 1;
-	if (cli_out_open(&w->out, path) < 0) return -1;
+	if (out_open_regular(&w->out, path) < 0) return -1;
 	hl = idx_header(h, dims, w->dim);
 	if (fwrite(h, 1, hl, w->out.fp) != hl) return werr(w);
 	return 0;
@@ -115,17 +115,17 @@ int idx_copy_from(struct idx_writer *w, const char *src)
 	size_t n;
 
 	if (idx_read_info(src, w->dims, &inf, err, sizeof err) < 0) {
-		cli_warn("%s: %s", src, err);
+		msg_warn("%s: %s", src, err);
 		return -1;
 	}
 	if (inf.item != w->item || (w->dims == 3 && (inf.dim[1] != w->dim[1] || inf.dim[2] != w->dim[2]))) {
-		cli_warn("%s: images are %lux%lu, not %lux%lu", src, (unsigned long)inf.dim[1],
+		msg_warn("%s: images are %lux%lu, not %lux%lu", src, (unsigned long)inf.dim[1],
 		    (unsigned long)inf.dim[2], (unsigned long)w->dim[1], (unsigned long)w->dim[2]);
 		return -1;
 	}
 	fp = fopen(src, "rb");
 	if (fp == NULL || fseek(fp, (long)inf.hdr, SEEK_SET) != 0) {
-		cli_warn("%s: %s", src, strerror(errno));
+		msg_warn("%s: %s", src, strerror(errno));
 		if (fp) fclose(fp);
 		return -1;
 	}
@@ -134,7 +134,7 @@ int idx_copy_from(struct idx_writer *w, const char *src)
 	while (left) {
 		n = fread(b, 1, left < (1u << 16) ? (size_t)left : 1u << 16, fp);
 		if (n == 0) {
-			cli_warn("%s: %s", src, ferror(fp) ? strerror(errno) : "file shrank while read");
+			msg_warn("%s: %s", src, ferror(fp) ? strerror(errno) : "file shrank while read");
 			free(b);
 			fclose(fp);
 			return -1;
@@ -166,7 +166,7 @@ int idx_finish(struct idx_writer *w)
 
 	if (w->failed) return -1;
 	if (w->n > UINT32_MAX) {
-		cli_warn("%s: more than %lu items do not fit an IDX header", w->out.path,
+		msg_warn("%s: more than %lu items do not fit an IDX header", w->out.path,
 		    (unsigned long)UINT32_MAX);
 		w->failed = 1;
 		return -1;
@@ -175,10 +175,13 @@ int idx_finish(struct idx_writer *w)
 	 * count can be written in place once it is known. */
 	put_be32(h, (uint32_t)w->n);
 	if (fflush(w->out.fp) != 0 || fseek(w->out.fp, 4, SEEK_SET) != 0 ||
-	    fwrite(h, 1, 4, w->out.fp) != 4 || fflush(w->out.fp) != 0 || ferror(w->out.fp))
+	    fwrite(h, 1, 4, w->out.fp) != 4)
 		return werr(w);
 	/* The data must be on the disk before the rename makes it the file. */
-	if (fsync(fileno(w->out.fp)) != 0 && errno != EINVAL && errno != EROFS) return werr(w);
+	if (out_finish(&w->out) < 0) {
+		w->failed = 1;
+		return -1;
+	}
 	return 0;
 }
 
@@ -188,10 +191,10 @@ int idx_commit(struct idx_writer *w)
 		idx_abort(w);
 		return -1;
 	}
-	return cli_out_commit(&w->out);
+	return out_commit(&w->out);
 }
 
 void idx_abort(struct idx_writer *w)
 {
-	cli_out_abort(&w->out);
+	out_abort(&w->out);
 }

@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "cli.h"
+#include "out.h"
 
 #define IDX_UBYTE 0x08u
 #define IDX_MAX_DIMS 3
@@ -44,13 +44,15 @@ int idx_read_info(const char *path, unsigned want_dims, struct idx_info *inf,
 
 /*
  * A writer: the file is built under a temporary name next to path
- * (cli_out_open) with a placeholder count, items are added with idx_put,
+ * (out_open_regular: a FIFO or device is refused, the count is written
+ * in place) with a placeholder count, items are added with idx_put,
  * idx_finish writes the real count and flushes everything to the disk,
- * and idx_commit renames the file over path.  Nothing is visible at path
- * before idx_commit; cli_die and the usual signals remove the temporary.
+ * and idx_commit renames the file over path (or a group commits it:
+ * out_group_add(g, &w->out)).  Nothing is visible at path before the
+ * commit; msg_die and the usual signals remove the temporary.
  */
 struct idx_writer {
-	struct cli_out out;
+	struct out_file out;
 	unsigned dims;
 	uint32_t dim[IDX_MAX_DIMS];
 	uint64_t item;

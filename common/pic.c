@@ -9,7 +9,7 @@
 #include <png.h>
 
 #include "bytes.h"
-#include "cli.h"
+#include "out.h"
 #include "pic.h"
 
 /*
@@ -67,23 +67,23 @@ static void draw_text(uint8_t *px, size_t stride, size_t x0, size_t y0, const ch
  * Kept apart so that nothing but its arguments lives across the setjmp. */
 static int write_png(const char *path, uint8_t **rowp, uint32_t w, uint32_t h)
 {
-	static struct cli_out out; /* static: untouched by the longjmp */
+	static struct out_file out; /* static: untouched by the longjmp */
 	png_structp png;
 	png_infop info = NULL;
 
-	if (cli_out_open(&out, path) < 0) return -1;
+	if (out_open(&out, path) < 0) return -1;
 	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
 	if (png) info = png_create_info_struct(png);
 	if (info == NULL) {
 		png_destroy_write_struct(&png, NULL);
-		cli_warn("%s: out of memory", path);
-		cli_out_abort(&out);
+		msg_warn("%s: out of memory", path);
+		out_abort(&out);
 		return -1;
 	}
 	if (setjmp(png_jmpbuf(png))) {
-		cli_warn("%s: cannot write the PNG", path);
+		msg_warn("%s: cannot write the PNG", path);
 		png_destroy_write_struct(&png, &info);
-		cli_out_abort(&out);
+		out_abort(&out);
 		return -1;
 	}
 	png_init_io(png, out.fp);
@@ -93,7 +93,7 @@ static int write_png(const char *path, uint8_t **rowp, uint32_t w, uint32_t h)
 	png_write_image(png, rowp);
 	png_write_end(png, NULL);
 	png_destroy_write_struct(&png, &info);
-	return cli_out_commit(&out);
+	return out_commit(&out);
 }
 
 int pic_contact_sheet(const char *path, const uint8_t *const *img, const char *const *labels,
@@ -116,7 +116,7 @@ int pic_contact_sheet(const char *path, const uint8_t *const *img, const char *c
 	w = GAP + label_w + per_row * (cw + GAP);
 	h = GAP + (nrow ? nrow : 1) * (rh + GAP);
 	if (w > 100000 || h > 100000) {
-		cli_warn("%s: a contact sheet of %zux%zu pixels is too large", path, w, h);
+		msg_warn("%s: a contact sheet of %zux%zu pixels is too large", path, w, h);
 		return -1;
 	}
 	px = xmalloc(w * h);
