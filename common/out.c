@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -20,8 +21,17 @@ static bool sync_failed(int fd)
 	return fsync(fd) != 0 && errno != EINVAL && errno != EROFS && errno != ENOTSUP;
 }
 
+/* names_open_file(path): /dev/stdout, /dev/fd/N, /proc/self/fd/N and the
+ * like name a file already open, not a place to put a new one. */
+static bool names_open_file(const char *p)
+{
+	return strncmp(p, "/proc/", 6) == 0 || strncmp(p, "/dev/fd/", 8) == 0 ||
+	    strcmp(p, "/dev/stdout") == 0 || strcmp(p, "/dev/stderr") == 0;
+}
+
 /* follow_links(path): path with the symbolic links of its last component
- * followed to their end (xmalloc'd); NULL with errno ELOOP. */
+ * followed to their end, or to the first name of an open file
+ * (xmalloc'd); NULL with errno ELOOP. */
 static char *follow_links(const char *path)
 {
 	char *p = xstrdup(path), link[PATH_MAX];
@@ -34,7 +44,7 @@ static char *follow_links(const char *path)
 		size_t dl;
 		char *q;
 
-		if (lstat(p, &st) != 0 || !S_ISLNK(st.st_mode)) return p;
+		if (names_open_file(p) || lstat(p, &st) != 0 || !S_ISLNK(st.st_mode)) return p;
 		n = readlink(p, link, sizeof link - 1);
 		if (n < 0) return p; /* open reports it */
 		link[n] = '\0';
@@ -61,6 +71,28 @@ static void release(struct out_file *o)
 	o->fp = NULL;
 }
 
+/* open_fd_name(path): for /dev/stdout, /dev/stderr, /dev/fd/N and
+ * /proc/self/fd/N a duplicate of that descriptor; otherwise -1 with errno
+ * 0. */
+static int open_fd_name(const char *p)
+{
+	const char *n = NULL;
+	uint64_t v = 0;
+
+	errno = 0;
+	if (strcmp(p, "/dev/stdout") == 0) return fcntl(1, F_DUPFD_CLOEXEC, 3);
+	if (strcmp(p, "/dev/stderr") == 0) return fcntl(2, F_DUPFD_CLOEXEC, 3);
+	if (strncmp(p, "/dev/fd/", 8) == 0) n = p + 8;
+	else if (strncmp(p, "/proc/self/fd/", 14) == 0) n = p + 14;
+	if (n == NULL || *n == '\0') return -1;
+	for (; *n; n++) {
+		if (*n < '0' || *n > '9' || v > INT_MAX / 10) return -1;
+		v = v * 10 + (uint64_t)(*n - '0');
+	}
+	if (v > INT_MAX) return -1;
+	return fcntl((int)v, F_DUPFD_CLOEXEC, 3);
+}
+
 static int open_direct(struct out_file *o, bool need_regular)
 {
 	int fd;
@@ -70,7 +102,11 @@ static int open_direct(struct out_file *o, bool need_regular)
 		release(o);
 		return -1;
 	}
-	fd = open(o->path, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY | O_CLOEXEC, 0666);
+	/* A name of one of our own descriptors is that descriptor, with its
+	 * offset and append mode: "-o /dev/stdout >>log" must append. */
+	fd = open_fd_name(o->path);
+	if (fd < 0 && errno == 0)
+		fd = open(o->path, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY | O_CLOEXEC, 0666);
 	if (fd < 0 || (o->fp = fdopen(fd, "wb")) == NULL) {
 		msg_warn("%s: %s", o->name, strerror(errno));
 		if (fd >= 0) close(fd);
@@ -103,16 +139,17 @@ static int open_(struct out_file *o, const char *path, bool need_regular)
 	}
 	o->path = xstrdup(path);
 	o->name = o->path;
-	/* /dev/stdout, /dev/fd/N, /proc/self/fd/N and device nodes name an
-	 * open file, not a place to put a new one. */
-	if (strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0 ||
-	    (stat(path, &st) == 0 && !S_ISREG(st.st_mode)))
-		return open_direct(o, need_regular);
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) return open_direct(o, need_regular);
 	o->dest = follow_links(path);
 	if (o->dest == NULL) {
 		msg_warn("%s: %s", path, strerror(errno));
 		release(o);
 		return -1;
+	}
+	if (names_open_file(o->dest)) {
+		free(o->dest);
+		o->dest = NULL;
+		return open_direct(o, need_regular);
 	}
 	n = strlen(o->dest) + 16;
 	o->tmp = xmalloc(n);
@@ -181,8 +218,10 @@ static int sync_dir(const char *path)
 		memcpy(d, path, (size_t)(slash - path));
 		d[slash - path] = '\0';
 	}
+	/* A directory we may not open (write and search permission only) is
+	 * one we cannot sync: that is no write error. */
 	fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || sync_failed(fd)) {
+	if (fd >= 0 && sync_failed(fd)) {
 		msg_warn("%s: cannot sync the directory: %s", d, strerror(errno));
 		rc = -1;
 	}
