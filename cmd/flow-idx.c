@@ -908,7 +908,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static char *stdin_only[] = { "-", NULL };
-	struct cli_out cls_out, stats_out;
+	struct cli_out cls_out, stats_out, pv_out;
 	struct buf s = { 0 };
 	struct rs_item it;
 	uint8_t *image;
@@ -1092,7 +1092,8 @@ int main(int argc, char **argv)
 				counts[nr] = pv.n[k];
 				rowsv[nr++] = pv.img[k];
 			}
-		if (pic_contact_sheet(opt.preview, rowsv, (const char *const *)labels, counts, nr,
+		if (cli_out_open(&pv_out, opt.preview) < 0 ||
+		    pic_contact_sheet(&pv_out, rowsv, (const char *const *)labels, counts, nr,
 		    PREVIEW_PER_CLASS, opt.rows, opt.cols) < 0)
 			cli_die(EXIT_DATA, "%s: not written", opt.prefix);
 		for (k = 0; k < nr; k++) free(labels[k]);
@@ -1102,7 +1103,8 @@ int main(int argc, char **argv)
 		if (idx_finish(&parts[c].img) < 0 || idx_finish(&parts[c].lab) < 0)
 			cli_die(EXIT_DATA, "%s: not written", opt.prefix);
 	/* Everything on the disk before the first rename. */
-	if (out_finish(&cls_out) < 0 || (opt.stats && out_finish(&stats_out) < 0))
+	if (out_finish(&cls_out) < 0 || (opt.stats && out_finish(&stats_out) < 0) ||
+	    (opt.preview && out_finish(&pv_out) < 0))
 		cli_die(EXIT_DATA, "%s: not written", opt.prefix);
 	crash_hook("before-rename");
 	if (cli_out_commit(&cls_out) < 0) cli_die(EXIT_DATA, "%s: not written", opt.prefix);
@@ -1113,6 +1115,7 @@ int main(int argc, char **argv)
 			cli_die(EXIT_DATA, "%s: labels not renamed: the images are new and the labels "
 			    "old; rebuild the data set", opt.prefix);
 	}
+	if (opt.preview && cli_out_commit(&pv_out) < 0) status = EXIT_DATA;
 	if (opt.stats) {
 		if (cli_out_commit(&stats_out) < 0) status = EXIT_DATA;
 	} else if (!opt.quiet) {

@@ -63,40 +63,36 @@ static void draw_text(uint8_t *px, size_t stride, size_t x0, size_t y0, const ch
 	}
 }
 
-/* write_png(path, rowp, w, h): rows of w grey bytes to path, atomically.
+/* write_png(o, rowp, w, h): rows of w grey bytes to the open output o.
  * Kept apart so that nothing but its arguments lives across the setjmp. */
-static int write_png(const char *path, uint8_t **rowp, uint32_t w, uint32_t h)
+static int write_png(struct out_file *o, uint8_t **rowp, uint32_t w, uint32_t h)
 {
-	static struct out_file out; /* static: untouched by the longjmp */
 	png_structp png;
 	png_infop info = NULL;
 
-	if (out_open(&out, path) < 0) return -1;
 	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
 	if (png) info = png_create_info_struct(png);
 	if (info == NULL) {
 		png_destroy_write_struct(&png, NULL);
-		msg_warn("%s: out of memory", path);
-		out_abort(&out);
+		msg_warn("%s: out of memory", o->name);
 		return -1;
 	}
 	if (setjmp(png_jmpbuf(png))) {
-		msg_warn("%s: cannot write the PNG", path);
+		msg_warn("%s: cannot write the PNG", o->name);
 		png_destroy_write_struct(&png, &info);
-		out_abort(&out);
 		return -1;
 	}
-	png_init_io(png, out.fp);
+	png_init_io(png, o->fp);
 	png_set_IHDR(png, info, w, h, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
 	    PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
 	png_write_info(png, info);
 	png_write_image(png, rowp);
 	png_write_end(png, NULL);
 	png_destroy_write_struct(&png, &info);
-	return out_commit(&out);
+	return 0;
 }
 
-int pic_contact_sheet(const char *path, const uint8_t *const *img, const char *const *labels,
+int pic_contact_sheet(struct out_file *o, const uint8_t *const *img, const char *const *labels,
     const unsigned *counts, unsigned nrow, unsigned per_row, uint32_t rows, uint32_t cols)
 {
 	unsigned scale = rows <= 64 && cols <= 64 ? 2 : 1;
@@ -116,7 +112,7 @@ int pic_contact_sheet(const char *path, const uint8_t *const *img, const char *c
 	w = GAP + label_w + per_row * (cw + GAP);
 	h = GAP + (nrow ? nrow : 1) * (rh + GAP);
 	if (w > 100000 || h > 100000) {
-		msg_warn("%s: a contact sheet of %zux%zu pixels is too large", path, w, h);
+		msg_warn("%s: a contact sheet of %zux%zu pixels is too large", o->name, w, h);
 		return -1;
 	}
 	px = xmalloc(w * h);
@@ -136,7 +132,7 @@ int pic_contact_sheet(const char *path, const uint8_t *const *img, const char *c
 	}
 	rowp = xmalloc(h * sizeof *rowp);
 	for (y = 0; y < h; y++) rowp[y] = px + y * w;
-	rc = write_png(path, rowp, (uint32_t)w, (uint32_t)h);
+	rc = write_png(o, rowp, (uint32_t)w, (uint32_t)h);
 	free(rowp);
 	free(px);
 	return rc;

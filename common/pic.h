@@ -7,16 +7,18 @@
 
 #include <stdint.h>
 
+#include "out.h"
+
 /*
- * pic_contact_sheet(path, img, labels, counts, nrow, per_row, rows, cols):
- * write path (through a temporary file, cli_out) as an 8-bit greyscale
- * PNG.  Row r shows counts[r] (at most per_row) images of rows x cols
+ * pic_contact_sheet(o, img, labels, counts, nrow, per_row, rows, cols):
+ * write an 8-bit greyscale PNG to the open output o (out_open); the
+ * caller commits or aborts o, so the picture can join a group.  Row r shows counts[r] (at most per_row) images of rows x cols
  * bytes stored one after the other at img[r], with labels[r] at its left
  * (in a small upper-case font: letters, digits, "_-.()", the first 24
  * characters).  Byte values are grey levels, 0 black.  The caller keeps
  * the buffers.  0 ok; -1 after a message.
  */
-int pic_contact_sheet(const char *path, const uint8_t *const *img, const char *const *labels,
+int pic_contact_sheet(struct out_file *o, const uint8_t *const *img, const char *const *labels,
     const unsigned *counts, unsigned nrow, unsigned per_row, uint32_t rows, uint32_t cols);
 
 #endif

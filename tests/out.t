@@ -116,8 +116,13 @@ if command -v strace >/dev/null 2>&1 && strace -f -o /dev/null true 2>/dev/null;
 	# The data set: every file on the disk before the first rename.
 	is "$(awk '/rename/ && /(classes\.txt|ubyte)\.tmp/ && !r { r = NR } /fsync\(/ && r && /(classes\.txt|ubyte)\.tmp/ { late++ }
 		END { print late + 0 }' "$T/tr3")" 0 "flow-idx: no data-set file is synced after the first rename"
+	# Nothing is replaced before the data set is complete: a run that
+	# fails before its renames leaves even the preview as it was.
+	is "$(grep -o 'rename("[^"]*' "$T/tr3" | sed 's/.*\/\([^/]*\)\.tmp\..*/\1/' | tr '\n' ' ')" \
+		"d-classes.txt d-images-idx3-ubyte d-labels-idx1-ubyte pv.png st.txt " \
+		"flow-idx: renames in order, the data set first, labels last of it"
 else
-	skip 7 "strace is not installed or cannot trace here"
+	skip 8 "strace is not installed or cannot trace here"
 fi
 
 # ---- a file-size limit is a write error ----
