@@ -472,11 +472,13 @@ static void emit(struct rs_writer *w)
 	buf_reset(&w->b);
 }
 
+static void end_segment(struct rs_writer *w);
+
 int rs_write_header_exact(struct rs_writer *w, const struct rec_header *h)
 {
 	char err[200];
 
-	if (w->in_seg) rs_write_end(w);
+	end_segment(w);
 	if (rec_encode_header(&w->b, h, err, sizeof err) < 0) {
 		cli_warn("%s: %s", w->name, err);
 		return -1;
@@ -568,14 +570,22 @@ int rs_write_flow(struct rs_writer *w, const struct rec_flow *f)
 	return 0;
 }
 
-int rs_write_end(struct rs_writer *w)
+/* Close the open segment: with its END record, unless it is broken. */
+static void end_segment(struct rs_writer *w)
 {
-	if (!w->in_seg) return 0;
+	if (!w->in_seg) return;
 	if (!w->broken) {
 		rec_encode_end(&w->b, &w->seg);
 		emit(w);
 	}
 	w->in_seg = w->broken = false;
+}
+
+int rs_write_end(struct rs_writer *w)
+{
+	/* A broken segment stays open, so that an output ending here ends
+	 * unfinished; the next header closes it (without END). */
+	if (!w->broken) end_segment(w);
 	return 0;
 }
 

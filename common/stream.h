@@ -156,14 +156,15 @@ int rs_write_end(struct rs_writer *w);
 /* rs_in_segment: a header was written and its end not yet. */
 int rs_in_segment(const struct rs_writer *w);
 /*
- * rw_abandon: the output will not be complete (an input failed): flush
- * what was written and never end the open segment, so that the next tool
- * reports the stream as truncated.  The writer goes on (a later header
- * starts a new segment after the unfinished one, which readers reject),
- * and rs_wclose leaves the last segment without its END record, starting
- * an empty one when none is open.  The caller must not commit an -o
- * file (cli_out_abort keeps the previous one).  Calling it again is
- * harmless.  -1 on a write error (reported).
+ * rw_abandon: the output will not be complete (an input failed).  Flushes
+ * what was written; the open segment, if any, never gets its END record
+ * (rs_write_end leaves it open; a later header starts a new segment
+ * after it, which readers reject as "header inside a segment"); and
+ * rs_wclose ends the output unfinished: no END for an open segment, an
+ * empty segment started when none is open.  So the next tool reports the
+ * stream as truncated.  The caller must not commit an -o file
+ * (cli_out_abort keeps the previous one).  Calling it again is harmless.
+ * -1 on a write error (reported).
  */
 int rw_abandon(struct rs_writer *w);
 /* rs_abandoned: rw_abandon was called. */
