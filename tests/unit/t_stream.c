@@ -254,7 +254,7 @@ static void test_loop(void)
 	struct buf b = { 0 };
 	struct rs_inputs in;
 	const char *name;
-	char *ops[5];
+	char *ops[5], names[6][128];
 	int status, fd, save, n;
 
 	write_script("one.flows", "HFE");
@@ -267,16 +267,17 @@ static void test_loop(void)
 	ok(n == (int)b.len, "bad.flows written");
 	mkdir(path_in("sub"), 0700);
 
-	ops[0] = xstrdup(path_in("one.flows"));
-	ops[1] = xstrdup(path_in("two.flows"));
+#define OP(i, name) (snprintf(names[i], sizeof names[i], "%s", path_in(name)), ops[i] = names[i])
+	OP(0, "one.flows");
+	OP(1, "two.flows");
 	is_str(loop(ops, 2, &st, &status), "HFEHFFEHFE", "two files, read in order as one stream");
 	ok(status == EXIT_OK && st.inputs == 2 && st.failed == 0 && st.segments == 3 && st.records == 4,
 	    "two files: exit 0, 2 inputs, 3 segments, 4 records");
 
-	ops[1] = xstrdup(path_in("missing.flows"));
-	ops[2] = xstrdup(path_in("sub"));
-	ops[3] = xstrdup(path_in("bad.flows"));
-	ops[4] = xstrdup(path_in("two.flows"));
+	OP(1, "missing.flows");
+	OP(2, "sub");
+	OP(3, "bad.flows");
+	OP(4, "two.flows");
 	is_str(loop(ops, 5, &st, &status), "HFE!!H!HFFEHFE",
 	    "a missing file, a directory, a damaged file: one RS_ERR each, the loop goes on");
 	ok(status == EXIT_DATA && st.inputs == 3 && st.failed == 3 && st.segments == 3 && st.records == 4,
@@ -299,7 +300,8 @@ static void test_loop(void)
 	close(save);
 
 	/* Inputs that the caller reads itself. */
-	ops[0] = xstrdup(path_in("one.flows"));
+	OP(0, "one.flows");
+#undef OP
 	rs_in_begin(&in, NULL, ops, 5);
 	n = 0;
 	while ((fd = rs_in_nextfd(&in, &name)) >= 0) {
