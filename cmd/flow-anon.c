@@ -271,7 +271,10 @@ static int run_inputs(struct run *r, char **in, int nin, struct cli_out *out, ch
 		if (t == RS_ERR) {
 			rw_abandon(w); /* the output must not look complete */
 		} else if (t == RS_HEADER) {
-			if (rs_write_header(w, it.hdr) < 0) status = EXIT_DATA;
+			if (rs_write_header(w, it.hdr) < 0) {
+				rw_abandon(w);
+				status = EXIT_DATA;
+			}
 		} else if (t == RS_FLOW) {
 			anon_flow(r, it.flow);
 			if (rs_write_flow(w, it.flow) < 0) {
@@ -311,6 +314,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
+	static char *stdin_only[] = { "-", NULL };
 	struct run r = { 0 };
 	struct cli_out out;
 	const char *keyfile = NULL, *genkey = NULL, *opath = NULL;
@@ -389,6 +393,11 @@ int main(int argc, char **argv)
 	if (method == AN_SHA_TEXT)
 		cli_warn("warning: --method sha-text is unkeyed and reversible: hashing every IPv4 "
 		    "address recovers the originals in minutes");
+	if (optind == argc) {
+		argv = stdin_only;
+		argc = 1;
+		optind = 0;
+	}
 	if (cli_out_open(&out, opath) < 0) return EXIT_DATA;
 	snprintf(notes[0], sizeof notes[0], "anon=%s key=fp:%s", method_names[method], fp);
 	snprintf(notes[1], sizeof notes[1],
