@@ -1,11 +1,14 @@
 /*
- * stream.c - flowrec stream reader and writer.
+ * stream.c - flowrec stream reader, the input loop over a tool's
+ * operands, and the writer.
  *
  * The reader keeps one buffer; it reads the 8-byte prefix, validates the
  * length against the limits of the record type, and only then makes sure
  * the whole record is in the buffer (growing it up to the limit).  Records
  * are numbered from 1 in each input; messages name the input, the byte
- * offset of the record and its number.
+ * offset of the record and its number.  The writer's abandoned state
+ * exists so that a transform whose input failed can never end its output
+ * with a valid END record (flowrec(5), "What a writer MUST do").
  */
 #include <errno.h>
 #include <fcntl.h>

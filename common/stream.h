@@ -3,8 +3,9 @@
  *
  * A reader walks one input (a file or stdin) record by record, validating
  * every length before it allocates or reads, and reports data errors as
- * "prog: NAME: offset N: record M: what".  A writer keeps the per-segment
- * counts and writes them in the END record.
+ * "prog: NAME: offset N: record M: what".  The input loop (rs_in_*) runs
+ * over a tool's operands.  A writer keeps the per-segment counts and
+ * writes them in the END record, unless abandoned (rw_abandon).
  */
 #ifndef FK_STREAM_H
 #define FK_STREAM_H
