@@ -259,37 +259,35 @@ static void anon_flow(struct run *r, struct rec_flow *f)
 static int run_inputs(struct run *r, char **in, int nin, struct cli_out *out, char notes[2][160])
 {
 	struct rs_writer *w = rs_wopen(out->fp, out->name);
+	struct rs_inputs ins;
 	struct rs_item it;
-	int i, t = RS_EOF, status = EXIT_OK;
+	int t, status = EXIT_OK;
 
 	if (w == NULL) return -1;
 	rs_add_note(w, notes[0]);
 	rs_add_note(w, notes[1]);
-	for (i = 0; i < nin; i++) {
-		struct rs_reader *rd = rs_open(in[i]);
-
-		if (rd == NULL) {
-			status = EXIT_DATA;
-			continue;
-		}
-		while ((t = rs_next(rd, &it)) > 0) {
-			if (t == RS_HEADER) {
-				if (rs_write_header(w, it.hdr) < 0) status = EXIT_DATA;
-			} else if (t == RS_FLOW) {
-				anon_flow(r, it.flow);
-				if (rs_write_flow(w, it.flow) < 0) {
-					rs_error(rd, "cannot write the anonymized record");
-					status = EXIT_DATA;
-					break;
-				}
-				if ((++r->flows & 1023) == 0) cli_progress("records", r->flows, 0);
-			} else if (t == RS_END) {
-				if (rs_write_end(w) < 0) status = EXIT_DATA;
+	rs_in_begin(&ins, NULL, in, nin);
+	while ((t = rs_in_next(&ins, &it)) != RS_EOF) {
+		if (t == RS_ERR) {
+			rw_abandon(w); /* the output must not look complete */
+		} else if (t == RS_HEADER) {
+			if (rs_write_header(w, it.hdr) < 0) {
+				rw_abandon(w);
+				status = EXIT_DATA;
 			}
+		} else if (t == RS_FLOW) {
+			anon_flow(r, it.flow);
+			if (rs_write_flow(w, it.flow) < 0) {
+				rs_error(ins.r, "cannot write the anonymized record");
+				rw_abandon(w);
+				status = EXIT_DATA;
+			}
+			if ((++r->flows & 1023) == 0) cli_progress("records", r->flows, 0);
+		} else if (t == RS_END) {
+			if (rs_write_end(w) < 0) status = EXIT_DATA;
 		}
-		if (t == RS_ERR) status = EXIT_DATA;
-		rs_close(rd);
 	}
+	if (rs_in_end(&ins, NULL) != EXIT_OK) status = EXIT_DATA;
 	cli_progress_end();
 	if (rs_wclose(w) < 0) status = EXIT_DATA;
 	return status;
@@ -432,6 +430,12 @@ int main(int argc, char **argv)
 	buf_free(&r.pkt);
 	buf_free(&r.mac);
 	for (i = 0; i < 4; i++) buf_free(&r.meta[i]);
-	if (cli_out_commit(&out) < 0) status = EXIT_DATA;
+	if (status != EXIT_OK && opath && strcmp(opath, "-") != 0) {
+		/* Keep the previous file rather than put a partial one over it. */
+		cli_warn("%s: not written: an input failed", opath);
+		cli_out_abort(&out);
+	} else if (cli_out_commit(&out) < 0) {
+		status = EXIT_DATA;
+	}
 	return status;
 }

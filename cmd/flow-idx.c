@@ -910,10 +910,11 @@ int main(int argc, char **argv)
 	static char *stdin_only[] = { "-", NULL };
 	struct cli_out cls_out, stats_out, pv_out;
 	struct buf s = { 0 };
+	struct rs_inputs ins;
 	struct rs_item it;
 	uint8_t *image;
 	char *cls_path;
-	int c, i, t, status = EXIT_OK;
+	int c, t, status = EXIT_OK;
 	bool have_classes_txt = false;
 
 	cli_init("flow-idx", argc, argv);
@@ -1031,21 +1032,13 @@ int main(int argc, char **argv)
 		    "appended to are unknown", cls_path);
 
 	image = xmalloc(image_len());
-	for (i = optind; i < argc; i++) {
-		struct rs_reader *r = rs_open(argv[i]);
-
-		if (r == NULL) {
-			status = EXIT_DATA;
-			continue;
-		}
-		while ((t = rs_next(r, &it)) > 0) {
-			if (t != RS_FLOW) continue;
-			take_flow(it.flow, &s, image);
-			if ((st.read & 1023) == 0) cli_progress("sessions", st.read, 0);
-		}
-		if (t == RS_ERR) status = EXIT_DATA;
-		rs_close(r);
+	rs_in_begin(&ins, NULL, argv + optind, argc - optind);
+	while ((t = rs_in_next(&ins, &it)) != RS_EOF) {
+		if (t != RS_FLOW) continue;
+		take_flow(it.flow, &s, image);
+		if ((st.read & 1023) == 0) cli_progress("sessions", st.read, 0);
 	}
+	if (rs_in_end(&ins, NULL) != EXIT_OK) status = EXIT_DATA;
 	cli_progress_end();
 	if (st.read && st.nobytes == st.read)
 		cli_warn("no flow carries packet bytes: run pcap-flows with --bytes N (N >= %lu)",

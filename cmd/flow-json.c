@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "rjson.h"
@@ -43,28 +44,21 @@ static void write_out(struct cli_out *out, struct buf *b)
 static int to_json(char **in, int nin, struct cli_out *out, unsigned opts, bool headers)
 {
 	struct buf b = { 0 };
+	struct rs_inputs ins;
 	struct rs_item it;
 	uint64_t n = 0;
-	int i, t, status = EXIT_OK;
+	int t, status;
 
-	for (i = 0; i < nin; i++) {
-		struct rs_reader *r = rs_open(in[i]);
-
-		if (r == NULL) {
-			status = EXIT_DATA;
-			continue;
-		}
-		while ((t = rs_next(r, &it)) > 0) {
-			if (t == RS_FLOW) rj_put_flow(&b, it.flow, opts);
-			else if (t == RS_HEADER && headers) rj_put_header(&b, it.hdr);
-			else continue;
-			buf_put8(&b, '\n');
-			if (b.len >= FLUSH_AT) write_out(out, &b);
-			if ((++n & 1023) == 0) cli_progress("records", n, 0);
-		}
-		if (t == RS_ERR) status = EXIT_DATA;
-		rs_close(r);
+	rs_in_begin(&ins, NULL, in, nin);
+	while ((t = rs_in_next(&ins, &it)) != RS_EOF) {
+		if (t == RS_FLOW) rj_put_flow(&b, it.flow, opts);
+		else if (t == RS_HEADER && headers) rj_put_header(&b, it.hdr);
+		else continue;
+		buf_put8(&b, '\n');
+		if (b.len >= FLUSH_AT) write_out(out, &b);
+		if ((++n & 1023) == 0) cli_progress("records", n, 0);
 	}
+	status = rs_in_end(&ins, NULL);
 	write_out(out, &b);
 	buf_free(&b);
 	cli_progress_end();
@@ -73,7 +67,7 @@ static int to_json(char **in, int nin, struct cli_out *out, unsigned opts, bool 
 
 /* A line reader that keeps no line longer than MAX_LINE. */
 struct lines {
-	FILE *fp;
+	int fd;
 	const char *name;
 	char *buf;
 	size_t cap, start, end;
@@ -94,14 +88,19 @@ static bool fill(struct lines *l)
 		l->cap = l->cap ? 2 * l->cap : 1u << 20;
 		l->buf = xrealloc(l->buf, l->cap);
 	}
-	l->end += fread(l->buf + l->end, 1, l->cap - l->end, l->fp);
-	if (ferror(l->fp)) {
-		cli_warn("%s: read error: %s", l->name, strerror(errno));
-		l->err = true;
-		return false;
+	for (;;) {
+		ssize_t got = read(l->fd, l->buf + l->end, l->cap - l->end);
+
+		if (got < 0 && errno == EINTR) continue;
+		if (got < 0) {
+			cli_warn("%s: read error: %s", l->name, strerror(errno));
+			l->err = true;
+			return false;
+		}
+		if (got == 0) l->eof = true;
+		l->end += (size_t)got;
+		return true;
 	}
-	if (feof(l->fp)) l->eof = true;
-	return true;
 }
 
 /* The next line without its newline, or NULL at the end (or on error: l->err). */
@@ -154,25 +153,20 @@ static bool refuse_binary(struct lines *l)
 static int to_records(char **in, int nin, struct cli_out *out)
 {
 	struct rs_writer *w = rs_wopen(out->fp, out->name);
+	struct rs_in_cfg cfg = { .text = true };
+	struct rs_inputs ins;
 	struct rj_dec *d;
 	struct lines l = { 0 };
 	uint64_t n = 0;
-	int i, status = EXIT_OK;
+	int status;
 
 	if (w == NULL) return -1;
 	d = rj_dec_new();
-	for (i = 0; i < nin; i++) {
-		bool stdin_ = strcmp(in[i], "-") == 0;
+	rs_in_begin(&ins, &cfg, in, nin);
+	while ((l.fd = rs_in_nextfd(&ins, &l.name)) >= 0) {
 		char *line;
 		size_t len;
 
-		l.name = stdin_ ? "stdin" : in[i];
-		l.fp = stdin_ ? stdin : fopen(in[i], "rb");
-		if (l.fp == NULL) {
-			cli_warn("%s: %s", in[i], strerror(errno));
-			status = EXIT_DATA;
-			continue;
-		}
 		l.start = l.end = 0;
 		l.eof = l.err = false;
 		l.lineno = 0;
@@ -193,9 +187,15 @@ static int to_records(char **in, int nin, struct cli_out *out)
 			}
 			if (l.err) break;
 		}
-		if (l.err) status = EXIT_DATA;
-		if (!stdin_) fclose(l.fp);
+		if (l.err) {
+			/* What this input gave so far stays unfinished: the next
+			 * tool must not take it for a complete stream. */
+			rs_in_failed(&ins);
+			rw_abandon(w);
+		}
 	}
+	status = rs_in_end(&ins, NULL);
+	if (status != EXIT_OK) rw_abandon(w);
 	cli_progress_end();
 	free(l.buf);
 	rj_dec_free(d);
@@ -216,7 +216,6 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static char *stdin_only[] = { "-", NULL };
 	struct cli_out out;
 	const char *opath = NULL;
 	unsigned opts = 0;
@@ -246,17 +245,15 @@ int main(int argc, char **argv)
 	}
 	if (reverse && (opts || headers))
 		cli_usage_error("-r takes none of -a, -H, -p, -x");
-	if (optind == argc) {
-		argv = stdin_only;
-		argc = 1;
-		optind = 0;
-	}
 	if (cli_out_open(&out, opath) < 0) return EXIT_DATA;
 	if (reverse)
 		status = to_records(argv + optind, argc - optind, &out);
 	else
 		status = to_json(argv + optind, argc - optind, &out, opts, headers);
-	if (status < 0) {
+	if (status < 0 || (status != EXIT_OK && opath && strcmp(opath, "-") != 0)) {
+		/* A failed input: an -o file keeps what it held (stdout has what
+		 * could be read, and with -r no end record after it). */
+		if (status > 0) cli_warn("%s: not written: an input failed", opath);
 		cli_out_abort(&out);
 		return EXIT_DATA;
 	}

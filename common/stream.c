@@ -1,11 +1,14 @@
 /*
- * stream.c - flowrec stream reader and writer.
+ * stream.c - flowrec stream reader, the input loop over a tool's
+ * operands, and the writer.
  *
  * The reader keeps one buffer; it reads the 8-byte prefix, validates the
  * length against the limits of the record type, and only then makes sure
  * the whole record is in the buffer (growing it up to the limit).  Records
  * are numbered from 1 in each input; messages name the input, the byte
- * offset of the record and its number.
+ * offset of the record and its number.  The writer's abandoned state
+ * exists so that a transform whose input failed can never end its output
+ * with a valid END record (flowrec(5), "What a writer MUST do").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -63,23 +67,44 @@ struct rs_reader *rs_fdopen(int fd, const char *name)
 	return r;
 }
 
+/*
+ * Open an operand for reading: "-" (or NULL) is stdin.  A directory is
+ * refused, and so is a terminal unless tty_ok.  Returns the descriptor, or
+ * -1 after "prog: name: why".
+ */
+static int open_input(const char *path, bool tty_ok)
+{
+	bool is_stdin = path == NULL || strcmp(path, "-") == 0;
+	const char *name = is_stdin ? "stdin" : path;
+	struct stat sb;
+	int fd = 0;
+
+	if (is_stdin) {
+		if (!tty_ok && isatty(0)) {
+			cli_warn("stdin: refusing to read binary records from a terminal");
+			return -1;
+		}
+	} else {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			cli_warn("%s: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		cli_warn("%s: is a directory, not an input file", name);
+		if (fd > 0) close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 struct rs_reader *rs_open(const char *path)
 {
-	int fd;
+	int fd = open_input(path, false);
 
-	if (path == NULL || strcmp(path, "-") == 0) {
-		if (isatty(0)) {
-			cli_warn("stdin: refusing to read binary records from a terminal");
-			return NULL;
-		}
-		return rs_fdopen(0, "stdin");
-	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		cli_warn("%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	return rs_fdopen(fd, path);
+	if (fd < 0) return NULL;
+	return rs_fdopen(fd, path == NULL || strcmp(path, "-") == 0 ? "stdin" : path);
 }
 
 struct rs_reader *rs_memopen(const void *p, size_t n, const char *name)
@@ -98,6 +123,7 @@ const char *rs_errmsg(const struct rs_reader *r) { return r->err; }
 const char *rs_name(const struct rs_reader *r) { return r->name; }
 uint64_t rs_offset(const struct rs_reader *r) { return r->recoff; }
 uint64_t rs_records(const struct rs_reader *r) { return r->nflows; }
+uint64_t rs_recno(const struct rs_reader *r) { return r->nrec; }
 
 void rs_close(struct rs_reader *r)
 {
@@ -126,8 +152,9 @@ void rs_error(const struct rs_reader *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	/* nrec already counts the record rs_next returned. */
 	cli_warn("%s: offset %llu: record %llu: %s", r->name, (unsigned long long)r->recoff,
-	    (unsigned long long)r->nrec + 1, msg);
+	    (unsigned long long)rs_recno(r), msg);
 }
 
 static int fail_rec(struct rs_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -323,12 +350,94 @@ int rs_next(struct rs_reader *r, struct rs_item *it)
 	}
 }
 
+/* ---- the input loop ---- */
+
+void rs_in_begin(struct rs_inputs *in, const struct rs_in_cfg *cfg, char *const *ops, int nops)
+{
+	static char *const stdin_only[] = { "-" };
+
+	memset(in, 0, sizeof *in);
+	if (cfg) in->cfg = *cfg;
+	if (nops <= 0) {
+		ops = stdin_only;
+		nops = 1;
+	}
+	in->ops = ops;
+	in->nops = nops;
+	in->fd = -1;
+}
+
+int rs_in_next(struct rs_inputs *in, struct rs_item *it)
+{
+	int t;
+
+	for (;;) {
+		if (in->r == NULL) {
+			if (in->next >= in->nops) return RS_EOF;
+			in->r = rs_open(in->ops[in->next++]);
+			if (in->r == NULL) {
+				in->st.failed++;
+				return RS_ERR;
+			}
+			in->st.inputs++;
+		}
+		t = rs_next(in->r, it);
+		if (t == RS_FLOW) in->st.records++;
+		else if (t == RS_END) in->st.segments++;
+		if (t > 0) return t;
+		rs_close(in->r);
+		in->r = NULL;
+		if (t == RS_ERR) {
+			in->st.failed++;
+			return RS_ERR;
+		}
+	}
+}
+
+static void in_closefd(struct rs_inputs *in)
+{
+	if (in->fd > 0) close(in->fd);
+	in->fd = -1;
+}
+
+int rs_in_nextfd(struct rs_inputs *in, const char **name)
+{
+	in_closefd(in);
+	while (in->next < in->nops) {
+		const char *op = in->ops[in->next++];
+		int fd = open_input(op, in->cfg.text);
+
+		if (fd < 0) {
+			in->st.failed++;
+			continue;
+		}
+		in->st.inputs++;
+		in->fd = fd;
+		*name = strcmp(op, "-") == 0 ? "stdin" : op;
+		return fd;
+	}
+	return -1;
+}
+
+void rs_in_failed(struct rs_inputs *in) { in->st.failed++; }
+
+int rs_in_end(struct rs_inputs *in, struct rs_in_stats *st)
+{
+	rs_close(in->r);
+	in->r = NULL;
+	in_closefd(in);
+	if (st) *st = in->st;
+	return in->st.failed ? EXIT_DATA : EXIT_OK;
+}
+
 /* ---- writer ---- */
 
 struct rs_writer {
 	FILE *fp;
 	char *name;
 	bool in_seg;
+	bool abandoned;  /* rw_abandon was called: the output is known incomplete */
+	bool broken;     /* the open segment must never get its END record */
 	struct rec_end seg;
 	struct buf b;
 	char **notes;
@@ -357,6 +466,7 @@ void rs_add_note(struct rs_writer *w, const char *note)
 }
 
 int rs_in_segment(const struct rs_writer *w) { return w->in_seg; }
+int rs_abandoned(const struct rs_writer *w) { return w->abandoned; }
 
 static void emit(struct rs_writer *w)
 {
@@ -365,11 +475,13 @@ static void emit(struct rs_writer *w)
 	buf_reset(&w->b);
 }
 
+static void end_segment(struct rs_writer *w);
+
 int rs_write_header_exact(struct rs_writer *w, const struct rec_header *h)
 {
 	char err[200];
 
-	if (w->in_seg) rs_write_end(w);
+	end_segment(w);
 	if (rec_encode_header(&w->b, h, err, sizeof err) < 0) {
 		cli_warn("%s: %s", w->name, err);
 		return -1;
@@ -461,12 +573,33 @@ int rs_write_flow(struct rs_writer *w, const struct rec_flow *f)
 	return 0;
 }
 
+/* Close the open segment: with its END record, unless it is broken. */
+static void end_segment(struct rs_writer *w)
+{
+	if (!w->in_seg) return;
+	if (!w->broken) {
+		rec_encode_end(&w->b, &w->seg);
+		emit(w);
+	}
+	w->in_seg = w->broken = false;
+}
+
 int rs_write_end(struct rs_writer *w)
 {
-	if (!w->in_seg) return 0;
-	rec_encode_end(&w->b, &w->seg);
-	emit(w);
-	w->in_seg = false;
+	/* A broken segment stays open, so that an output ending here ends
+	 * unfinished; the next header closes it (without END). */
+	if (!w->broken) end_segment(w);
+	return 0;
+}
+
+int rw_abandon(struct rs_writer *w)
+{
+	w->abandoned = true;
+	if (w->in_seg) w->broken = true;
+	if (fflush(w->fp) != 0 || ferror(w->fp)) {
+		cli_warn("%s: write error: %s", w->name, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -476,7 +609,10 @@ int rs_wclose(struct rs_writer *w)
 	int rc = 0;
 
 	if (w == NULL) return 0;
-	rs_write_end(w);
+	if (!w->abandoned)
+		rs_write_end(w);
+	else if (!w->in_seg)
+		rs_write_header(w, NULL); /* an unfinished segment marks the output incomplete */
 	if (ferror(w->fp)) {
 		cli_warn("%s: write error", w->name);
 		rc = -1;

@@ -2,7 +2,9 @@
 # battery.t - the behaviour every flowkit tool shares (STYLE.md, "Tests"):
 # help and version, usage errors, empty and header-only input, concatenated
 # streams, truncation, write errors, a closed pipe, terminals, missing
-# files, and a capture or JSON file given by mistake.
+# files, directories, a capture or JSON file given by mistake, record
+# numbers in messages; and for transforms, that a failed input leaves an
+# output that the next tool sees as unfinished, and an -o file unchanged.
 #
 # Each tool in TOOLS that exists in $FK_BIN gets the tests that fit its
 # kind:
@@ -51,6 +53,19 @@ NA=$(($(grep -c . "$FK_DATA/battery.jsonl") + 1))
 size=$(wc -c <"$T/a.flows")
 head -c $((size - 32)) "$T/a.flows" >"$T/trunc-end.flows"
 head -c $((size - 40)) "$T/a.flows" >"$T/trunc-mid.flows"
+# Damaged first, second and last records (flowrec(5): records of every
+# type are numbered from 1 in each input, the header being record 1).
+hl=$(od -An -tu4 --endian=big -N4 "$T/a.flows" | tr -d ' ')
+patch_byte() { # FILE OFFSET OCTAL
+	printf "\\$3" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+cp "$T/a.flows" "$T/bad1.flows" && patch_byte "$T/bad1.flows" 7 001
+cp "$T/a.flows" "$T/bad2.flows" && patch_byte "$T/bad2.flows" $((hl + 7)) 001
+cp "$T/a.flows" "$T/badlast.flows" && patch_byte "$T/badlast.flows" $((size - 17)) 377
+# flow-json -r input cut inside its last line.
+jsize=$(wc -c <"$FK_DATA/battery.jsonl")
+head -c $((jsize - 10)) "$FK_DATA/battery.jsonl" >"$T/trunc.jsonl"
+mkdir "$T/dir"
 cp "$T/a.flows" "$T/big.flows"
 for _ in 1 2 3 4 5 6 7 8 9; do # 512 copies, by doubling
 	cat "$T/big.flows" "$T/big.flows" >"$T/big2.flows"
@@ -137,6 +152,22 @@ reader_tests() {
 	view "$k" "$T/out" >"$T/a.view"
 	is_file "$T/miss.view" "$T/a.view" "$t: missing file: the other file still processed"
 
+	run "$x" $A "$T/dir" "$T/a.flows"
+	is "$status" 1 "$t: directory: exit 1"
+	is "$err" "$t: $T/dir: is a directory, not an input file" "$t: directory: message"
+	view "$k" "$T/out" >"$T/dir.view"
+	is_file "$T/dir.view" "$T/a.view" "$t: directory: the other file still processed"
+
+	run "$x" $A "$T/bad1.flows"
+	like "$status:$err" "1:$t: $T/bad1.flows: offset 0: record 1: reserved prefix bytes are not zero" \
+	    "$t: damaged header: named as record 1"
+	run "$x" $A "$T/bad2.flows"
+	like "$status:$err" "1:$t: $T/bad2.flows: offset $hl: record 2: reserved prefix bytes are not zero" \
+	    "$t: damaged first flow: named as record 2"
+	run "$x" $A "$T/badlast.flows"
+	like "$status:$err" "1:$t: $T/badlast.flows: offset $((size - 32)): record $((NA + 1)): end record counts*" \
+	    "$t: damaged end record: named as record $((NA + 1))"
+
 	run "$x" $A "$FK_DATA/dns_tcp.pcap"
 	is "$status" 1 "$t: pcap given: exit 1"
 	like "$err" "$t: *pcap-flows*" "$t: pcap given: says to use pcap-flows"
@@ -198,6 +229,48 @@ writer_tests() {
 	fi
 }
 
+# Tests for tools that write a stream made from what they read (flowrec(5),
+# "What a writer MUST do"): after a failed input the output has no END
+# record, so that the next tool reports it truncated, and an -o file keeps
+# what it held.  NAME labels the tests, t is the program; BAD is an input
+# that fails part way, GOOD one that does not.
+transform_tests() {
+	n=$1 t=$2 x=$3 A=$4 BAD=$5 GOOD=$6
+
+	status=0
+	"$x" $A "$BAD" >"$T/x.flows" 2>/dev/null || status=$?
+	is "$status" 1 "$n: input cut short: exit 1"
+	run "$FJ" "$T/x.flows"
+	like "$status:$err" "1:flow-json: $T/x.flows: *stream truncated after*" \
+	    "$n: input cut short: the output has no end record"
+	rm -rf "$T/ds" && mkdir "$T/ds"
+	status=0
+	"$x" $A "$BAD" 2>/dev/null | "$FK_BIN/flow-idx" -q -o "$T/ds/p" 2>"$T/err" || status=$?
+	like "$status:$(cat "$T/err")" "1:flow-idx: stdin: *stream truncated after*" \
+	    "$n | flow-idx: input cut short: flow-idx exits 1"
+	is "$(ls "$T/ds")" "" "$n | flow-idx: input cut short: no data set"
+
+	status=0
+	"$x" $A "$T/nosuch" "$GOOD" >"$T/x.flows" 2>/dev/null || status=$?
+	is "$status" 1 "$n: a missing input: exit 1"
+	run "$FJ" "$T/x.flows"
+	like "$status:$err" "1:flow-json: $T/x.flows: *stream truncated after*" \
+	    "$n: a missing input: the output has no end record"
+
+	rm -rf "$T/od" && mkdir "$T/od"
+	cp "$T/hdr.flows" "$T/od/prev.flows"
+	run "$x" $A -o "$T/od/prev.flows" "$BAD"
+	is "$status" 1 "$n -o: input cut short: exit 1"
+	like "$err" "*$t: $T/od/prev.flows: not written: an input failed" "$n -o: input cut short: says so"
+	is_file "$T/od/prev.flows" "$T/hdr.flows" "$n -o: input cut short: the previous file is kept"
+	is "$(ls "$T/od")" "prev.flows" "$n -o: input cut short: no temporary file left"
+	run "$x" $A -o "$T/od/prev.flows" "$T/nosuch" "$GOOD"
+	is_file "$T/od/prev.flows" "$T/hdr.flows" "$n -o: a missing input: the previous file is kept"
+	run "$x" $A -o "$T/od/prev.flows" "$GOOD"
+	ok "$n -o: good input: the file is replaced" test "$status" -eq 0 -a -s "$T/od/prev.flows" &&
+		! cmp -s "$T/od/prev.flows" "$T/hdr.flows"
+}
+
 # Tool-specific cases of the shared rules.
 extra_tests() {
 	t=$1 x=$2
@@ -220,6 +293,11 @@ extra_tests() {
 		else
 			skip 2 "no /dev/full"
 		fi
+		transform_tests "$t -r" "$t" "$x" -r "$T/trunc.jsonl" "$FK_DATA/battery.jsonl"
+		# Text output too: an -o file is replaced only by a complete result.
+		cp "$T/hdr.flows" "$T/od/prev.jsonl"
+		run "$x" -o "$T/od/prev.jsonl" "$T/trunc-mid.flows"
+		is_file "$T/od/prev.jsonl" "$T/hdr.flows" "$t -o: input cut short: the previous file is kept"
 		;;
 	esac
 }
@@ -243,6 +321,10 @@ for entry in $TOOLS; do
 	*)
 		reader_tests "$t" "$x" "$k" "$A"
 		writer_tests "$t" "$x" "$k" "$A" "$T/a.flows" "$T/big.flows"
+		if [ "$k" = xform ]; then
+			transform_tests "$t" "$t" "$x" "$A" "$T/trunc-mid.flows" "$T/a.flows"
+			transform_tests "$t (cut at the end)" "$t" "$x" "$A" "$T/trunc-end.flows" "$T/a.flows"
+		fi
 		;;
 	esac
 	extra_tests "$t" "$x"
