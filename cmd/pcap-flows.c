@@ -50,8 +50,8 @@ static const char usage_text[] =
 "      --trailer           with --link, keep the Ethernet trailer in the stored bytes\n"
 "packet filters (as the seed scripts):\n"
 "      --drop-control      drop TCP packets with SYN, FIN or ACK and no payload\n"
-"      --drop-dns          drop packets to or from port 53\n"
-"      --drop-dns-queries  drop packets to port 53 only (seed 001 reproduction)\n"
+"      --drop-dns          drop UDP packets to port 53 (DNS queries), as the seeds\n"
+"      --drop-dns-queries  the same (an older name)\n"
 "      --drop-retrans      drop TCP retransmissions\n"
 "labels:\n"
 "  -l, --label NAME        label every flow NAME\n"
@@ -108,7 +108,7 @@ enum {
 };
 static const char *const drop_names[D_N] = {
 	"filtered by BPF", "unknown link type", "not IP", "malformed or cut before the IP header",
-	"TCP control (--drop-control)", "DNS (--drop-dns)", "fragments held or discarded",
+	"TCP control (--drop-control)", "UDP to port 53 (--drop-dns)", "fragments held or discarded",
 };
 
 struct labelmap {
@@ -118,7 +118,7 @@ struct labelmap {
 
 static struct {
 	struct ft_config fc;
-	bool drop_control, drop_dns, drop_dns_queries, verbose, label_dir, trailer;
+	bool drop_control, drop_dns, verbose, label_dir, trailer;
 	const char *label, *bpf_expr, *iface, *outpath;
 	uint64_t count, duration_ns;
 	struct labelmap map;
@@ -368,8 +368,9 @@ static bool seed_drop(const struct ft_pkt *fp)
 		st.drops[D_CONTROL]++;
 		return true;
 	}
-	if ((opt.drop_dns || opt.drop_dns_queries) && (fp->proto == 6 || fp->proto == 17) &&
-	    (fp->rec_dport == 53 || (!opt.drop_dns_queries && fp->rec_sport == 53))) {
+	/* Both seeds drop UDP to port 53 only: TCP to port 53 and every
+	 * answer are kept. */
+	if (opt.drop_dns && fp->proto == 17 && fp->rec_dport == 53) {
 		st.drops[D_DNS]++;
 		return true;
 	}
@@ -657,8 +658,8 @@ int main(int argc, char **argv)
 		case O_LINK: opt.fc.link_bytes = true; break;
 		case O_TRAILER: opt.trailer = true; break;
 		case O_DROPCTL: opt.drop_control = true; break;
-		case O_DROPDNS: opt.drop_dns = true; break;
-		case O_DROPDNSQ: opt.drop_dns_queries = true; break;
+		case O_DROPDNS:
+		case O_DROPDNSQ: opt.drop_dns = true; break;
 		case O_DROPRETR: opt.fc.drop_retrans = true; break;
 		case 'l':
 			opt.label = optarg;

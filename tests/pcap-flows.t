@@ -218,8 +218,39 @@ ok "-f ip6 on a pcap: only IPv6 flows ($n)" [ "$n" -eq "$m" ] && [ "$n" -gt 0 ]
 # ---- seed filters: counted with -v
 run "$PF" -v --no-split --drop-control --drop-dns --drop-retrans eth_qinq_pppoe_tls_retrans.pcap dns_tcp.pcap
 like "$err" "*dropped: TCP control (--drop-control): *" "-v: --drop-control counted"
-like "$err" "*dropped: DNS (--drop-dns): 2*" "-v: --drop-dns counted (the 2 DNS packets with payload left)"
+ndns=$(printf '%s\n' "$err" | grep -c 'to port 53' || true)
+is "$ndns" 0 "-v: --drop-dns drops none of dns_tcp.pcap's TCP DNS packets"
 like "$err" "*dropped: TCP retransmissions (--drop-retrans): *" "-v: --drop-retrans counted"
+
+# ---- --drop-dns drops UDP to port 53 only, as both seeds (COMPAT.md):
+# the count against tshark's, TCP DNS and answers kept, with or without
+# --drop-dns-queries (the same option).  pkts_of FILTER: packets of the
+# --no-split flows that FILTER (a python expression on f) keeps.
+pkts_of() {
+	"$PY" -c 'import json, sys
+print(sum(f["src_pkts"] + f["dst_pkts"] for f in map(json.loads, sys.stdin) if '"$1"'))'
+}
+dns53='f["proto"] == 17 and 53 in (f["sport"], f["dport"])'
+tcp53='f["proto"] == 6 and 53 in (f["sport"], f["dport"])'
+if command -v tshark >/dev/null 2>&1; then
+	for f in dns_tcp.pcap dns_udp_tcp_ecs_frag.pcap rawip101_tcp_dns.pcap; do
+		want=$(tshark -n -r "$f" -Y 'udp.dstport == 53 && !icmp && !icmpv6' 2>/dev/null | wc -l)
+		run "$PF" -v --no-split --drop-dns -o "$T/dd.flows" "$f"
+		got=$(printf '%s\n' "$err" | sed -n 's/.*dropped: UDP to port 53 (--drop-dns): //p')
+		is "${got:-0}" "$want" "$f: --drop-dns drops tshark's $want UDP datagrams to port 53"
+		"$PF" --no-split --drop-dns-queries -o "$T/dq.flows" "$f"
+		"$FJ" -p -x "$T/dd.flows" >"$T/dd.jsonl"
+		"$FJ" -p -x "$T/dq.flows" >"$T/dq.jsonl"
+		ok "$f: --drop-dns-queries is --drop-dns" cmp -s "$T/dd.jsonl" "$T/dq.jsonl"
+		want=$(tshark -n -r "$f" -Y 'tcp.port == 53 && !icmp && !icmpv6' 2>/dev/null | wc -l)
+		is "$("$FJ" "$T/dd.flows" | pkts_of "$tcp53")" "$want" "$f: --drop-dns keeps the $want TCP packets of port 53"
+		want=$(tshark -n -r "$f" -Y 'udp.srcport == 53 && udp.dstport != 53 && !icmp && !icmpv6' \
+			2>/dev/null | wc -l)
+		is "$("$FJ" "$T/dd.flows" | pkts_of "$dns53")" "$want" "$f: --drop-dns keeps the $want answers"
+	done
+else
+	skip 12 "tshark not installed"
+fi
 
 # ---- the EXAMPLES of pcap-flows(1) run (all but the live capture)
 mkdir -p "$T/ex/captures/Chat" "$T/ex/captures/Streaming" "$T/ex/scripts"
