@@ -603,9 +603,10 @@ static void print_stats(struct ft_table *ft, struct frag *fr)
 	    (unsigned long long)fs->ended[END_ACTIVE], (unsigned long long)fs->ended[END_EOF],
 	    (unsigned long long)fs->ended[END_EVICTED], (unsigned long long)fs->ended[END_REUSED],
 	    (unsigned long long)fs->evicted);
-	cli_warn("truncated: %llu packet tables, %llu byte stores; %llu packets cut by snaplen; "
-	    "%llu timestamps backwards; %llu retransmissions",
+	cli_warn("truncated: %llu packet tables, %llu byte stores, %llu payload stores; "
+	    "%llu packets cut by snaplen; %llu timestamps backwards; %llu retransmissions",
 	    (unsigned long long)fs->pkts_truncated, (unsigned long long)fs->bytes_truncated,
+	    (unsigned long long)fs->payload_truncated,
 	    (unsigned long long)st.snaplen, (unsigned long long)fs->ts_backwards,
 	    (unsigned long long)fs->retrans);
 }

@@ -88,7 +88,7 @@ struct ft_pkt {
 struct ft_stats {
 	uint64_t packets;             /* packets added to flows */
 	uint64_t flows, ended[END_NKNOWN], evicted, ts_backwards, retrans, retrans_dropped,
-	    pkts_truncated, bytes_truncated;
+	    pkts_truncated, bytes_truncated, payload_truncated;
 	uint64_t max_active;
 };
 

@@ -175,6 +175,22 @@ run "$PF" --max-pkts 262144 --bytes 4194304 --payload 4194304 dns_tcp.pcap
 is "$status" 2 "budgets beyond the record limit: usage error"
 run "$PF" --max-pkts 262145 dns_tcp.pcap
 is "$status" 2 "--max-pkts 262145: usage error"
+# One flag per budget: bytes_truncated for --bytes, payload_truncated for
+# --payload, each only when that budget cut something.
+for b in "10 100000:bytes_truncated" "100000 10:payload_truncated" "10 10:bytes_truncated payload_truncated" \
+	"100000 100000:"; do
+	bb=${b%%:*}
+	"$PF" --bytes "${bb% *}" --payload "${bb#* }" dns_tcp.pcap >"$T/bud.flows"
+	is "$("$FJ" "$T/bud.flows" | "$PY" -c 'import json, sys
+print(" ".join(n for n in json.loads(sys.stdin.readline())["flags"] if n.endswith("_truncated")))')" \
+		"${b#*:}" "--bytes ${bb% *} --payload ${bb#* }: flags '${b#*:}'"
+	# flow-idx counts a short store of payload images by the payload flag.
+	want=0
+	case $b in *payload_truncated*) want=1 ;; esac
+	"$FK_BIN/flow-idx" -q --layer payload -o "$T/bud" --stats "$T/bud.stats" "$T/bud.flows"
+	is "$(sed -n 's/^short store //p' "$T/bud.stats")" "$want" \
+		"--bytes ${bb% *} --payload ${bb#* }: flow-idx --layer payload: short store $want"
+done
 "$PF" --max-pkts 100000 --bytes 4194304 --payload 4194304 tls12_google_cert_repeat.pcap >"$T/big.flows"
 ok "large budgets: records valid" "$FJ" -a -o "$T/big.jsonl" "$T/big.flows"
 
