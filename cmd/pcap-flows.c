@@ -257,11 +257,12 @@ static bool is_echo(uint8_t proto, uint8_t type)
  * Fill an ft_pkt from a decoded packet.  pi describes the IP datagram at
  * ipbase: the frame's (ipbase == cp->data, lk == pi) or a reassembled
  * datagram's (then lk describes the frame of its last fragment, which
- * gives the link addresses, the encapsulation and the wire length).
+ * gives the link addresses and the encapsulation).  wire is the length on
+ * the wire: the frame's, or the sum of the fragments' frames.
  * fp points into cp->data and ipbase; nothing is copied.
  */
 static void to_ft(struct ft_pkt *fp, const struct pkt_info *pi, const struct pkt_info *lk,
-    const struct cap_pkt *cp, uint64_t ts, const uint8_t *ipbase, uint8_t pflags)
+    const struct cap_pkt *cp, uint64_t ts, const uint8_t *ipbase, uint8_t pflags, uint32_t wire)
 {
 	static uint8_t encap[PKT_MAX_ENCAP * 5];
 	unsigned i, alen = pi->ipver == 4 ? 4 : 16;
@@ -315,7 +316,7 @@ static void to_ft(struct ft_pkt *fp, const struct pkt_info *pi, const struct pkt
 		fp->payload_caplen = pi->payload_caplen;
 		fp->payload = ipbase + pi->payload_off;
 	}
-	fp->wire_len = lk->wirelen;
+	fp->wire_len = wire;
 	fp->mac_src = fp->mac_dst = NULL;
 	fp->encap = NULL;
 	fp->encap_len = 0;
@@ -396,6 +397,7 @@ static void packet(struct ft_table *ft, struct frag *fr, struct cap_bpf *bpf,
 	struct ft_pkt fp;
 	int rc;
 	uint8_t pflags = 0;
+	uint64_t wire;
 
 	st.read++;
 	if (bpf) {
@@ -442,9 +444,11 @@ static void packet(struct ft_table *ft, struct frag *fr, struct cap_bpf *bpf,
 			malformed(rc);
 			return;
 		}
-		to_ft(&fp, &dpi, &pi, cp, ts, dg, (uint8_t)(pflags | RP_FRAG));
+		wire = frag_wirelen(fr);
+		to_ft(&fp, &dpi, &pi, cp, ts, dg, (uint8_t)(pflags | RP_FRAG),
+		    wire > UINT32_MAX ? UINT32_MAX : (uint32_t)wire);
 	} else {
-		to_ft(&fp, &pi, &pi, cp, ts, cp->data, pflags);
+		to_ft(&fp, &pi, &pi, cp, ts, cp->data, pflags, pi.wirelen);
 	}
 	fp.pkt_no = pkt_no;
 	st.decoded++;

@@ -268,6 +268,52 @@ else
 	skip 12 "tshark not installed"
 fi
 
+# ---- a reassembled datagram's wire length is the sum of its fragments'
+# frame lengths, as tshark lists them (ip.fragment, ipv6.fragment).  The
+# datagrams not in flows: ipv4_frag_garbage_9k's 2 with a bad TCP header,
+# ipv4_frag_tcp's with overlapping fragments that differ (pcap-flows(1)).
+fragchk='import json, subprocess, sys
+cap, pf, fj = sys.argv[1:4]
+out = subprocess.run(["tshark", "-n", "-r", cap, "-T", "fields", "-E", "occurrence=a",
+                      "-E", "aggregator=,", "-e", "frame.number", "-e", "frame.len",
+                      "-e", "ip.fragment", "-e", "ipv6.fragment"],
+                     capture_output=True, text=True).stdout
+flen, want = {}, []
+for line in out.splitlines():
+    c = line.split("\t")
+    flen[int(c[0])] = int(c[1])
+    for fr in c[2:4]:
+        if fr:
+            want.append([int(x) for x in fr.split(",")])
+want = sorted(sum(flen[i] for i in fs) for fs in want)
+p = subprocess.run([pf, "--no-split", cap], capture_output=True).stdout
+js = subprocess.run([fj, "-p"], input=p, capture_output=True).stdout.decode()
+got = []
+for l in js.splitlines():
+    P = json.loads(l).get("packets")
+    if P:
+        got += [w for w, fl in zip(P["wire_len"], P["pflags"]) if fl & 2]
+# Every datagram in a flow has the length of one of those of tshark; print how
+# many of those are not in a flow.
+for w in got:
+    if w not in want:
+        print("pcap-flows has a datagram of %d bytes, tshark has %s" % (w, want))
+        sys.exit()
+    want.remove(w)
+print("%d datagrams, %d not in flows" % (len(got), len(want)))
+'
+if command -v tshark >/dev/null 2>&1; then
+	for c in "dns_udp_tcp_ecs_frag.pcap 4 0" "ipv6_fragments_udp.pcap 4 0" \
+		"ipv6_fragmented_dns.pcap 1 0" "ipv4_frag_http_socks5.pcap 4 0" \
+		"ipv4_frag_garbage_9k.pcap 2 2" "ipv4_frag_tcp.pcap 0 1"; do
+		set -- $c
+		is "$("$PY" -c "$fragchk" "$1" "$PF" "$FJ")" "$2 datagrams, $3 not in flows" \
+			"$1: reassembled wire lengths are tshark's sums of fragment frames"
+	done
+else
+	skip 6 "tshark not installed"
+fi
+
 # ---- the EXAMPLES of pcap-flows(1) run (all but the live capture)
 mkdir -p "$T/ex/captures/Chat" "$T/ex/captures/Streaming" "$T/ex/scripts"
 cp dns_tcp.pcap "$T/ex/capture.pcap"
