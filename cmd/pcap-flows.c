@@ -126,7 +126,8 @@ static struct {
 
 static struct {
 	uint64_t read, decoded, drops[D_N], malformed[PKT_NERR], snaplen, inputs, bad_inputs;
-	bool linktype_warned[65536];
+	uint64_t wire_clamped;
+	bool linktype_warned[65536], wire_warned;
 } st;
 
 static struct rs_writer *out;
@@ -385,19 +386,29 @@ static void malformed(int rc)
 }
 
 /*
+ * The largest wire length taken from a capture record: above every real
+ * frame (an IPv4 or IPv6 datagram of 65535 bytes, or a 512 KiB Linux
+ * BIG TCP / GRO super-packet, with its link header), far below the
+ * gigabytes a damaged record can claim.  A longer recorded length (that is
+ * also longer than the captured bytes) is taken as this one.
+ */
+#define MAX_WIRE (1u << 20)
+
+/*
  * One captured packet: filter, decode, reassemble, drop, add to a flow.
  * A packet cut by the snapshot length is used as far as it was decoded;
  * any other decoding error drops it (counted by reason), as receivers
  * and tshark's conversation tables do.
  */
 static void packet(struct ft_table *ft, struct frag *fr, struct cap_bpf *bpf,
-    const struct cap_pkt *cp, uint64_t ts, uint64_t pkt_no)
+    const struct cap_pkt *cp, uint64_t ts, uint64_t pkt_no, const char *display)
 {
 	struct pkt_info pi, dpi;
 	struct ft_pkt fp;
 	int rc;
 	uint8_t pflags = 0;
 	uint64_t wire;
+	uint32_t wirelen = cp->wirelen;
 
 	st.read++;
 	if (bpf) {
@@ -409,7 +420,17 @@ static void packet(struct ft_table *ft, struct frag *fr, struct cap_bpf *bpf,
 			return;
 		}
 	}
-	rc = pkt_decode(cp->linktype, cp->data, cp->caplen, cp->wirelen, &pi);
+	if (wirelen > MAX_WIRE && wirelen > cp->caplen) {
+		wirelen = cp->caplen > MAX_WIRE ? cp->caplen : MAX_WIRE;
+		if (!st.wire_warned)
+			cli_warn("%s: packet %llu: recorded wire length %lu is not believable: taken as "
+			    "%lu (later ones of this input are counted by -v)", display,
+			    (unsigned long long)pkt_no, (unsigned long)cp->wirelen,
+			    (unsigned long)wirelen);
+		st.wire_warned = true;
+		st.wire_clamped++;
+	}
+	rc = pkt_decode(cp->linktype, cp->data, cp->caplen, wirelen, &pi);
 	if (rc == PKT_E_LINKTYPE) {
 		if (!st.linktype_warned[cp->linktype]) {
 			cli_warn("link type %u is not decoded; its packets are counted and skipped",
@@ -529,6 +550,7 @@ static void read_input(struct ft_table *ft, struct frag *fr, struct cap_bpf *bpf
 	ft_set_source(ft, display, label);
 	free(label);
 	st.inputs++;
+	st.wire_warned = false;
 	for (;;) {
 		rc = cap_next(c, &cp);
 		if (rc == CAP_TIMEOUT) {
@@ -546,7 +568,7 @@ static void read_input(struct ft_table *ft, struct frag *fr, struct cap_bpf *bpf
 		ts = cp.ts > 0 ? (uint64_t)cp.ts : 0;
 		if (cp.flags & CAP_PKT_NOTS) ts = last_ts;
 		last_ts = ts;
-		packet(ft, fr, bpf, &cp, ts, n);
+		packet(ft, fr, bpf, &cp, ts, n, display);
 		if ((n & 0xffff) == 0) cli_progress(display, n, 0);
 		if (opt.count && n >= opt.count) break;
 		if (stop_live) break;
@@ -589,6 +611,10 @@ static void print_stats(struct ft_table *ft, struct frag *fr)
 	if (fs->retrans_dropped)
 		cli_warn("dropped: TCP retransmissions (--drop-retrans): %llu",
 		    (unsigned long long)fs->retrans_dropped);
+	if (st.wire_clamped)
+		cli_warn("recorded wire lengths over %u bytes, taken as %u or the captured length: %llu",
+		    MAX_WIRE, MAX_WIRE,
+		    (unsigned long long)st.wire_clamped);
 	for (i = 1; i < PKT_NERR; i++)
 		if (st.malformed[i])
 			cli_warn("malformed: %s: %llu", pkt_strerror(-i),

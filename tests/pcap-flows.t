@@ -314,6 +314,26 @@ else
 	skip 6 "tshark not installed"
 fi
 
+# ---- recorded wire lengths over 1 MiB (and over the captured length) are
+# taken as 1 MiB, with a message: UDP packets of 60 captured bytes
+# recorded as 1048576, 1048577 and 4000000000 bytes on the wire.
+"$PY" -c 'import struct, sys
+ip = bytes.fromhex("4500001c000100004011" "0000" "0a000001" "0a000002") + bytes.fromhex("1f901f900008" "0000")
+out = open(sys.argv[1], "wb")
+out.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101))
+for i, w in enumerate((1048576, 1048577, 4000000000)):
+    out.write(struct.pack("<IIII", 1000 + i, 0, len(ip), w) + ip)' "$T/wire.pcap"
+run "$PF" -v --no-split "$T/wire.pcap"
+"$PF" --no-split "$T/wire.pcap" | "$FJ" -p >"$T/wire.jsonl"
+is "$status" 0 "absurd wire lengths: exit 0"
+is "$(field src_bytes <"$T/wire.jsonl")" 3145728 "absurd wire lengths: taken as 1048576 (3 x 1048576 bytes)"
+is "$("$PY" -c 'import json, sys; print(json.loads(sys.stdin.readline())["packets"]["wire_len"])' <"$T/wire.jsonl")" \
+	"[1048576, 1048576, 1048576]" "absurd wire lengths: per packet"
+like "$err" "*wire.pcap: packet 2: recorded wire length 1048577 is not believable: taken as 1048576*" \
+	"absurd wire lengths: the first one named"
+like "$err" "*recorded wire lengths over 1048576 bytes, taken as 1048576 or the captured length: 2*" \
+	"absurd wire lengths: -v counts them"
+
 # ---- the EXAMPLES of pcap-flows(1) run (all but the live capture)
 mkdir -p "$T/ex/captures/Chat" "$T/ex/captures/Streaming" "$T/ex/scripts"
 cp dns_tcp.pcap "$T/ex/capture.pcap"

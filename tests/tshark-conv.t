@@ -53,7 +53,7 @@ ipv4_frag_http_socks5.pcap	bytes	tcp	10.0.0.1:1637	10.0.0.2:21477	reassembled da
 ipv6_fragmented_dns.pcap	bytes	udp	[2001:470:1f11:81f:d138:5f55:6d4:1fe2]:51851	[2607:f740:b::f93]:53	reassembled datagrams: pcap-flows counts the frames of all their fragments, tshark the last one
 ipv6_fragments_udp.pcap	bytes	udp	[fe80::21f:f3ff:fecd:f617]:5353	[ff02::fb]:5353	reassembled datagrams: pcap-flows counts the frames of all their fragments, tshark the last one
 ipv6_fragments_udp.pcap	bytes	udp	[fe80::2c23:b96c:78d:e116]:60245	[ff02::c]:3702	reassembled datagrams: pcap-flows counts the frames of all their fragments, tshark the last one
-rawip14_fuzz_malformed.pcap	bytes	tcp	250.255.255.0:80	93.49.246.255:65241	a damaged record says 3599899676 bytes on the wire: tshark shows 2147483647, pcap-flows the recorded length
+rawip14_fuzz_malformed.pcap	bytes	tcp	250.255.255.0:80	93.49.246.255:65241	a damaged record says 3599899676 bytes on the wire: tshark shows 2147483647, pcap-flows takes 1048576 (1 MiB, its bound)
 EOF
 
 # Captures tshark cannot read at all: pcap-flows must refuse them too.
