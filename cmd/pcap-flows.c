@@ -118,7 +118,7 @@ struct labelmap {
 
 static struct {
 	struct ft_config fc;
-	bool drop_control, drop_dns, verbose, label_dir, trailer;
+	bool drop_control, drop_dns, drop_dns_queries, verbose, label_dir, trailer;
 	const char *label, *bpf_expr, *iface, *outpath;
 	uint64_t count, duration_ns;
 	struct labelmap map;
@@ -372,7 +372,7 @@ static bool seed_drop(const struct ft_pkt *fp)
 	}
 	/* Both seeds drop UDP to port 53 only: TCP to port 53 and every
 	 * answer are kept. */
-	if (opt.drop_dns && fp->proto == 17 && fp->rec_dport == 53) {
+	if ((opt.drop_dns || opt.drop_dns_queries) && fp->proto == 17 && fp->rec_dport == 53) {
 		st.drops[D_DNS]++;
 		return true;
 	}
@@ -401,7 +401,7 @@ static void malformed(int rc)
  * and tshark's conversation tables do.
  */
 static void packet(struct ft_table *ft, struct frag *fr, struct cap_bpf *bpf,
-    const struct cap_pkt *cp, uint64_t ts, uint64_t pkt_no, const char *display)
+    const struct cap_pkt *cp, uint64_t ts, uint64_t pkt_no)
 {
 	struct pkt_info pi, dpi;
 	struct ft_pkt fp;
@@ -410,6 +410,7 @@ static void packet(struct ft_table *ft, struct frag *fr, struct cap_bpf *bpf,
 	uint64_t wire;
 	uint32_t wirelen = cp->wirelen;
 
+	if (pkt_no == 1) st.wire_warned = false;   /* a new input */
 	st.read++;
 	if (bpf) {
 		int m = cap_bpf_match(bpf, cp);
@@ -424,7 +425,7 @@ static void packet(struct ft_table *ft, struct frag *fr, struct cap_bpf *bpf,
 		wirelen = cp->caplen > MAX_WIRE ? cp->caplen : MAX_WIRE;
 		if (!st.wire_warned)
 			cli_warn("%s: packet %llu: recorded wire length %lu is not believable: taken as "
-			    "%lu (later ones of this input are counted by -v)", display,
+			    "%lu (later ones of this input are counted by -v)", ft_source(ft),
 			    (unsigned long long)pkt_no, (unsigned long)cp->wirelen,
 			    (unsigned long)wirelen);
 		st.wire_warned = true;
@@ -550,7 +551,6 @@ static void read_input(struct ft_table *ft, struct frag *fr, struct cap_bpf *bpf
 	ft_set_source(ft, display, label);
 	free(label);
 	st.inputs++;
-	st.wire_warned = false;
 	for (;;) {
 		rc = cap_next(c, &cp);
 		if (rc == CAP_TIMEOUT) {
@@ -568,7 +568,7 @@ static void read_input(struct ft_table *ft, struct frag *fr, struct cap_bpf *bpf
 		ts = cp.ts > 0 ? (uint64_t)cp.ts : 0;
 		if (cp.flags & CAP_PKT_NOTS) ts = last_ts;
 		last_ts = ts;
-		packet(ft, fr, bpf, &cp, ts, n, display);
+		packet(ft, fr, bpf, &cp, ts, n);
 		if ((n & 0xffff) == 0) cli_progress(display, n, 0);
 		if (opt.count && n >= opt.count) break;
 		if (stop_live) break;
@@ -613,8 +613,7 @@ static void print_stats(struct ft_table *ft, struct frag *fr)
 		    (unsigned long long)fs->retrans_dropped);
 	if (st.wire_clamped)
 		cli_warn("recorded wire lengths over %u bytes, taken as %u or the captured length: %llu",
-		    MAX_WIRE, MAX_WIRE,
-		    (unsigned long long)st.wire_clamped);
+		    MAX_WIRE, MAX_WIRE, (unsigned long long)st.wire_clamped);
 	for (i = 1; i < PKT_NERR; i++)
 		if (st.malformed[i])
 			cli_warn("malformed: %s: %llu", pkt_strerror(-i),
@@ -689,8 +688,8 @@ int main(int argc, char **argv)
 		case O_LINK: opt.fc.link_bytes = true; break;
 		case O_TRAILER: opt.trailer = true; break;
 		case O_DROPCTL: opt.drop_control = true; break;
-		case O_DROPDNS:
-		case O_DROPDNSQ: opt.drop_dns = true; break;
+		case O_DROPDNS: opt.drop_dns = true; break;
+		case O_DROPDNSQ: opt.drop_dns_queries = true; break;
 		case O_DROPRETR: opt.fc.drop_retrans = true; break;
 		case 'l':
 			opt.label = optarg;

@@ -197,6 +197,8 @@ void ft_set_source(struct ft_table *t, const char *file, const char *label)
 	t->cur = s;
 }
 
+const char *ft_source(const struct ft_table *t) { return t->cur ? t->cur->file : ""; }
+
 /* ---- lists ---- */
 
 static void act_unlink(struct ft_table *t, struct flow *f)

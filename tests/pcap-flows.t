@@ -333,6 +333,8 @@ like "$err" "*wire.pcap: packet 2: recorded wire length 1048577 is not believabl
 	"absurd wire lengths: the first one named"
 like "$err" "*recorded wire lengths over 1048576 bytes, taken as 1048576 or the captured length: 2*" \
 	"absurd wire lengths: -v counts them"
+run "$PF" -o "$T/wire2.flows" "$T/wire.pcap" "$T/wire.pcap"
+is "$(printf '%s\n' "$err" | grep -c 'not believable')" 2 "absurd wire lengths: reported once per input"
 
 # ---- the EXAMPLES of pcap-flows(1) run (all but the live capture)
 mkdir -p "$T/ex/captures/Chat" "$T/ex/captures/Streaming" "$T/ex/scripts"
