@@ -414,7 +414,7 @@ static void build_session(const struct rec_flow *f, struct buf *s, bool *short_s
 	if (opt.layer == LAYER_PAYLOAD) {
 		e = rec_find(f, RE_PAYLOAD);
 		if (e) buf_put(s, e->val, e->len);
-		*short_store = (f->flags & RF_BYTES_TRUNCATED) && s->len < image_len();
+		*short_store = (f->flags & RF_PAYLOAD_TRUNCATED) && s->len < image_len();
 		return;
 	}
 	e = rec_find(f, RE_PKTBYTES);

@@ -50,8 +50,8 @@ static const char usage_text[] =
 "      --trailer           with --link, keep the Ethernet trailer in the stored bytes\n"
 "packet filters (as the seed scripts):\n"
 "      --drop-control      drop TCP packets with SYN, FIN or ACK and no payload\n"
-"      --drop-dns          drop packets to or from port 53\n"
-"      --drop-dns-queries  drop packets to port 53 only (seed 001 reproduction)\n"
+"      --drop-dns          drop UDP packets to port 53 (DNS queries), as the seeds\n"
+"      --drop-dns-queries  the same (an older name)\n"
 "      --drop-retrans      drop TCP retransmissions\n"
 "labels:\n"
 "  -l, --label NAME        label every flow NAME\n"
@@ -108,7 +108,7 @@ enum {
 };
 static const char *const drop_names[D_N] = {
 	"filtered by BPF", "unknown link type", "not IP", "malformed or cut before the IP header",
-	"TCP control (--drop-control)", "DNS (--drop-dns)", "fragments held or discarded",
+	"TCP control (--drop-control)", "UDP to port 53 (--drop-dns)", "fragments held or discarded",
 };
 
 struct labelmap {
@@ -126,7 +126,8 @@ static struct {
 
 static struct {
 	uint64_t read, decoded, drops[D_N], malformed[PKT_NERR], snaplen, inputs, bad_inputs;
-	bool linktype_warned[65536];
+	uint64_t wire_clamped;
+	bool linktype_warned[65536], wire_warned;
 } st;
 
 static struct rs_writer *out;
@@ -257,11 +258,12 @@ static bool is_echo(uint8_t proto, uint8_t type)
  * Fill an ft_pkt from a decoded packet.  pi describes the IP datagram at
  * ipbase: the frame's (ipbase == cp->data, lk == pi) or a reassembled
  * datagram's (then lk describes the frame of its last fragment, which
- * gives the link addresses, the encapsulation and the wire length).
+ * gives the link addresses and the encapsulation).  wire is the length on
+ * the wire: the frame's, or the sum of the fragments' frames.
  * fp points into cp->data and ipbase; nothing is copied.
  */
 static void to_ft(struct ft_pkt *fp, const struct pkt_info *pi, const struct pkt_info *lk,
-    const struct cap_pkt *cp, uint64_t ts, const uint8_t *ipbase, uint8_t pflags)
+    const struct cap_pkt *cp, uint64_t ts, const uint8_t *ipbase, uint8_t pflags, uint32_t wire)
 {
 	static uint8_t encap[PKT_MAX_ENCAP * 5];
 	unsigned i, alen = pi->ipver == 4 ? 4 : 16;
@@ -315,7 +317,7 @@ static void to_ft(struct ft_pkt *fp, const struct pkt_info *pi, const struct pkt
 		fp->payload_caplen = pi->payload_caplen;
 		fp->payload = ipbase + pi->payload_off;
 	}
-	fp->wire_len = lk->wirelen;
+	fp->wire_len = wire;
 	fp->mac_src = fp->mac_dst = NULL;
 	fp->encap = NULL;
 	fp->encap_len = 0;
@@ -368,8 +370,9 @@ static bool seed_drop(const struct ft_pkt *fp)
 		st.drops[D_CONTROL]++;
 		return true;
 	}
-	if ((opt.drop_dns || opt.drop_dns_queries) && (fp->proto == 6 || fp->proto == 17) &&
-	    (fp->rec_dport == 53 || (!opt.drop_dns_queries && fp->rec_sport == 53))) {
+	/* Both seeds drop UDP to port 53 only: TCP to port 53 and every
+	 * answer are kept. */
+	if ((opt.drop_dns || opt.drop_dns_queries) && fp->proto == 17 && fp->rec_dport == 53) {
 		st.drops[D_DNS]++;
 		return true;
 	}
@@ -381,6 +384,15 @@ static void malformed(int rc)
 	st.drops[D_MALFORMED]++;
 	st.malformed[rc < 0 && -rc < PKT_NERR ? -rc : 0]++;
 }
+
+/*
+ * The largest wire length taken from a capture record: above every real
+ * frame (an IPv4 or IPv6 datagram of 65535 bytes, or a 512 KiB Linux
+ * BIG TCP / GRO super-packet, with its link header), far below the
+ * gigabytes a damaged record can claim.  A longer recorded length (that is
+ * also longer than the captured bytes) is taken as this one.
+ */
+#define MAX_WIRE (1u << 20)
 
 /*
  * One captured packet: filter, decode, reassemble, drop, add to a flow.
@@ -395,7 +407,10 @@ static void packet(struct ft_table *ft, struct frag *fr, struct cap_bpf *bpf,
 	struct ft_pkt fp;
 	int rc;
 	uint8_t pflags = 0;
+	uint64_t wire;
+	uint32_t wirelen = cp->wirelen;
 
+	if (pkt_no == 1) st.wire_warned = false;   /* a new input */
 	st.read++;
 	if (bpf) {
 		int m = cap_bpf_match(bpf, cp);
@@ -406,7 +421,17 @@ static void packet(struct ft_table *ft, struct frag *fr, struct cap_bpf *bpf,
 			return;
 		}
 	}
-	rc = pkt_decode(cp->linktype, cp->data, cp->caplen, cp->wirelen, &pi);
+	if (wirelen > MAX_WIRE && wirelen > cp->caplen) {
+		wirelen = cp->caplen > MAX_WIRE ? cp->caplen : MAX_WIRE;
+		if (!st.wire_warned)
+			cli_warn("%s: packet %llu: recorded wire length %lu is not believable: taken as "
+			    "%lu (later ones of this input are counted by -v)", ft_source(ft),
+			    (unsigned long long)pkt_no, (unsigned long)cp->wirelen,
+			    (unsigned long)wirelen);
+		st.wire_warned = true;
+		st.wire_clamped++;
+	}
+	rc = pkt_decode(cp->linktype, cp->data, cp->caplen, wirelen, &pi);
 	if (rc == PKT_E_LINKTYPE) {
 		if (!st.linktype_warned[cp->linktype]) {
 			cli_warn("link type %u is not decoded; its packets are counted and skipped",
@@ -441,9 +466,11 @@ static void packet(struct ft_table *ft, struct frag *fr, struct cap_bpf *bpf,
 			malformed(rc);
 			return;
 		}
-		to_ft(&fp, &dpi, &pi, cp, ts, dg, (uint8_t)(pflags | RP_FRAG));
+		wire = frag_wirelen(fr);
+		to_ft(&fp, &dpi, &pi, cp, ts, dg, (uint8_t)(pflags | RP_FRAG),
+		    wire > UINT32_MAX ? UINT32_MAX : (uint32_t)wire);
 	} else {
-		to_ft(&fp, &pi, &pi, cp, ts, cp->data, pflags);
+		to_ft(&fp, &pi, &pi, cp, ts, cp->data, pflags, pi.wirelen);
 	}
 	fp.pkt_no = pkt_no;
 	st.decoded++;
@@ -584,6 +611,9 @@ static void print_stats(struct ft_table *ft, struct frag *fr)
 	if (fs->retrans_dropped)
 		cli_warn("dropped: TCP retransmissions (--drop-retrans): %llu",
 		    (unsigned long long)fs->retrans_dropped);
+	if (st.wire_clamped)
+		cli_warn("recorded wire lengths over %u bytes, taken as %u or the captured length: %llu",
+		    MAX_WIRE, MAX_WIRE, (unsigned long long)st.wire_clamped);
 	for (i = 1; i < PKT_NERR; i++)
 		if (st.malformed[i])
 			cli_warn("malformed: %s: %llu", pkt_strerror(-i),
@@ -602,9 +632,10 @@ static void print_stats(struct ft_table *ft, struct frag *fr)
 	    (unsigned long long)fs->ended[END_ACTIVE], (unsigned long long)fs->ended[END_EOF],
 	    (unsigned long long)fs->ended[END_EVICTED], (unsigned long long)fs->ended[END_REUSED],
 	    (unsigned long long)fs->evicted);
-	cli_warn("truncated: %llu packet tables, %llu byte stores; %llu packets cut by snaplen; "
-	    "%llu timestamps backwards; %llu retransmissions",
+	cli_warn("truncated: %llu packet tables, %llu byte stores, %llu payload stores; "
+	    "%llu packets cut by snaplen; %llu timestamps backwards; %llu retransmissions",
 	    (unsigned long long)fs->pkts_truncated, (unsigned long long)fs->bytes_truncated,
+	    (unsigned long long)fs->payload_truncated,
 	    (unsigned long long)st.snaplen, (unsigned long long)fs->ts_backwards,
 	    (unsigned long long)fs->retrans);
 }

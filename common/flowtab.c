@@ -197,6 +197,8 @@ void ft_set_source(struct ft_table *t, const char *file, const char *label)
 	t->cur = s;
 }
 
+const char *ft_source(const struct ft_table *t) { return t->cur ? t->cur->file : ""; }
+
 /* ---- lists ---- */
 
 static void act_unlink(struct ft_table *t, struct flow *f)
@@ -349,6 +351,7 @@ static void emit_flow(struct ft_table *t, struct flow *f, uint8_t reason)
 	if (reason < END_NKNOWN) t->st.ended[reason]++;
 	if (f->flags & RF_PKTS_TRUNCATED) t->st.pkts_truncated++;
 	if (f->flags & RF_BYTES_TRUNCATED) t->st.bytes_truncated++;
+	if (f->flags & RF_PAYLOAD_TRUNCATED) t->st.payload_truncated++;
 	t->emit(t->ctx, r);
 }
 
@@ -665,7 +668,7 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 		uint32_t n = p->payload_caplen < room ? p->payload_caplen : room;
 
 		if (n) buf_put(&f->pl, p->payload, n);
-		if (n < p->payload_caplen) f->flags |= RF_BYTES_TRUNCATED;
+		if (n < p->payload_caplen) f->flags |= RF_PAYLOAD_TRUNCATED;
 	}
 }
 

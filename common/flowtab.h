@@ -88,7 +88,7 @@ struct ft_pkt {
 struct ft_stats {
 	uint64_t packets;             /* packets added to flows */
 	uint64_t flows, ended[END_NKNOWN], evicted, ts_backwards, retrans, retrans_dropped,
-	    pkts_truncated, bytes_truncated;
+	    pkts_truncated, bytes_truncated, payload_truncated;
 	uint64_t max_active;
 };
 
@@ -101,6 +101,8 @@ struct ft_table *ft_new(const struct ft_config *c, ft_emit_fn emit, void *ctx);
  * copied; label may be NULL, and is at most REC_MAX_LABEL bytes (the
  * caller checks). */
 void ft_set_source(struct ft_table *t, const char *file, const char *label);
+/* The file name last given to ft_set_source ("" before). */
+const char *ft_source(const struct ft_table *t);
 /* Feed one packet (may end and emit flows). */
 void ft_packet(struct ft_table *t, const struct ft_pkt *p);
 /* Sweep out flows whose idle, active or linger time has passed at now_ns

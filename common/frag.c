@@ -44,6 +44,7 @@ struct slot {
 	uint32_t total;     /* data length, once the last fragment is seen */
 	uint32_t maxend;    /* highest data end seen */
 	uint32_t got;       /* data bytes held */
+	uint64_t wire;      /* wire lengths of the fragments that added data */
 	int32_t hnext;      /* hash chain, or free list */
 	int32_t prev, next; /* arrival list */
 };
@@ -56,6 +57,7 @@ struct frag {
 	uint32_t nbucket;   /* a power of two */
 	int32_t free_head;
 	int32_t old, young; /* arrival list ends */
+	uint64_t last_wire; /* the wire length of the datagram returned last */
 };
 
 void frag_cfg_default(struct frag_cfg *cfg)
@@ -101,6 +103,8 @@ void frag_free(struct frag *f)
 }
 
 const struct frag_stats *frag_stats(const struct frag *f) { return &f->st; }
+
+uint64_t frag_wirelen(const struct frag *f) { return f->last_wire; }
 
 static uint32_t key_hash(uint8_t ver, uint8_t proto, uint32_t id, const uint8_t *src,
     const uint8_t *dst, uint32_t alen)
@@ -245,6 +249,7 @@ static int32_t lookup(struct frag *f, const struct pkt_info *pi, uint64_t ts)
 	memcpy(s->dst, pi->daddr, alen);
 	s->first_ts = ts;
 	s->total = s->maxend = s->got = 0;
+	s->wire = 0;
 	s->hdr_len = 0;
 	if (s->buf) memset(s->buf, 0, BITMAP_LEN);
 	f->st.held++;
@@ -313,6 +318,7 @@ static const uint8_t *finish(struct frag *f, int32_t si, uint32_t *len)
 		h[s->nh_off] = s->nexthdr;
 	}
 	f->st.reassembled++;
+	f->last_wire = s->wire;
 	slot_release(f, si);
 	*len = n;
 	return h;
@@ -370,6 +376,7 @@ const uint8_t *frag_feed(struct frag *f, const struct pkt_info *pi, const uint8_
 		return NULL;
 	}
 	s->got += (uint32_t)fresh;
+	s->wire += pi->wirelen;
 	if (end > s->maxend) s->maxend = end;
 	if (last) {
 		s->have_last = 1;

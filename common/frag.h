@@ -86,6 +86,14 @@ void frag_free(struct frag *f);
 const uint8_t *frag_feed(struct frag *f, const struct pkt_info *pi, const uint8_t *buf,
     uint64_t ts_ns, uint32_t *len);
 
+/*
+ * frag_wirelen: the length on the wire of the datagram frag_feed returned
+ * last: the sum of the wire (frame) lengths of the fragments that made it,
+ * link headers included; a fragment that only repeated bytes already held
+ * (a duplicate) is not part of it.
+ */
+uint64_t frag_wirelen(const struct frag *f);
+
 /* frag_expire: drop datagrams older than the timeout at now_ns (frag_feed
  * does this itself; call it when time advances without fragments). */
 void frag_expire(struct frag *f, uint64_t now_ns);

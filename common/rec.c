@@ -744,7 +744,7 @@ int rec_end_by_name(const char *name)
 
 static const char *const flag_names[RF_NKNOWN] = {
 	"anonymized", "pkts_truncated", "bytes_truncated", "unidirectional",
-	"initiator_guessed", "fragments", "snaplen", "ts_backwards",
+	"initiator_guessed", "fragments", "snaplen", "ts_backwards", "payload_truncated",
 };
 
 const char *rec_flag_name(unsigned bit)

@@ -84,7 +84,8 @@ enum {
 #define RF_FRAGMENTS         0x0020u
 #define RF_SNAPLEN           0x0040u
 #define RF_TS_BACKWARDS      0x0080u
-#define RF_NKNOWN            8
+#define RF_PAYLOAD_TRUNCATED 0x0100u /* the PAYLOAD budget ran out (RF_BYTES_TRUNCATED: PKTBYTES') */
+#define RF_NKNOWN            9
 
 /* Per-packet flags (PACKETS entry byte 25). */
 #define RP_RETRANS 0x01u

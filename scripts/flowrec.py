@@ -72,7 +72,8 @@ CRITICAL = 0x8000
 
 END_NAMES = ["unknown", "fin", "rst", "idle", "active", "eof", "evicted", "reused"]
 FLAG_NAMES = ["anonymized", "pkts_truncated", "bytes_truncated", "unidirectional",
-              "initiator_guessed", "fragments", "snaplen", "ts_backwards"]
+              "initiator_guessed", "fragments", "snaplen", "ts_backwards",
+              "payload_truncated"]
 ENCAP_NAMES = {1: "vlan", 2: "svlan", 3: "mpls", 4: "pppoe"}
 PKT_FIELDS = ["t_ns", "wire_len", "ip_len", "l4_len", "payload_len", "dir",
               "pflags", "ttl", "tos", "tcp_flags", "window"]

@@ -233,7 +233,7 @@ rich_a = flow([
     (0x4013, meta([(1, u32(1)), (4, b"\x01\x02")])),
     (0x0123, b"\xaa"),
     (0x4124, b""),
-], ipv=6, proto=6, end=9, flags=0x80000101, src="2001:db8::1", dst="2001:db8::1:0:0:1",
+], ipv=6, proto=6, end=9, flags=0x80000201, src="2001:db8::1", dst="2001:db8::1:0:0:1",
    sport=50000, dport=443, stf=0x1b, dtf=0x13, first=1600000000123456789,
    last=1600000000128456789, sp=3, dp=2, sb=300, db=200, sl3=250, dl3=150)
 rich_b = flow([], proto=1, end=0, sport=0x0800, dport=0x1234, first=10**18, last=10**18,
@@ -252,7 +252,7 @@ rich_a_core = {
     "dport": 443, "first_ns": 1600000000123456789, "last_ns": 1600000000128456789,
     "src_pkts": 3, "dst_pkts": 2, "src_bytes": 300, "dst_bytes": 200, "src_l3_bytes": 250,
     "dst_l3_bytes": 150, "src_tcp_flags": 0x1b, "dst_tcp_flags": 0x13, "end": 9,
-    "flags": ["anonymized", "bit8", "bit31"]}
+    "flags": ["anonymized", "bit9", "bit31"]}
 rich_a_elems = [
     ("label", {"hex": "636166e9"}),
     ("source", {"file": "cap/ü.pcap", "first_pkt": 17}),

@@ -175,6 +175,22 @@ run "$PF" --max-pkts 262144 --bytes 4194304 --payload 4194304 dns_tcp.pcap
 is "$status" 2 "budgets beyond the record limit: usage error"
 run "$PF" --max-pkts 262145 dns_tcp.pcap
 is "$status" 2 "--max-pkts 262145: usage error"
+# One flag per budget: bytes_truncated for --bytes, payload_truncated for
+# --payload, each only when that budget cut something.
+for b in "10 100000:bytes_truncated" "100000 10:payload_truncated" "10 10:bytes_truncated payload_truncated" \
+	"100000 100000:"; do
+	bb=${b%%:*}
+	"$PF" --bytes "${bb% *}" --payload "${bb#* }" dns_tcp.pcap >"$T/bud.flows"
+	is "$("$FJ" "$T/bud.flows" | "$PY" -c 'import json, sys
+print(" ".join(n for n in json.loads(sys.stdin.readline())["flags"] if n.endswith("_truncated")))')" \
+		"${b#*:}" "--bytes ${bb% *} --payload ${bb#* }: flags '${b#*:}'"
+	# flow-idx counts a short store of payload images by the payload flag.
+	want=0
+	case $b in *payload_truncated*) want=1 ;; esac
+	"$FK_BIN/flow-idx" -q --layer payload -o "$T/bud" --stats "$T/bud.stats" "$T/bud.flows"
+	is "$(sed -n 's/^short store //p' "$T/bud.stats")" "$want" \
+		"--bytes ${bb% *} --payload ${bb#* }: flow-idx --layer payload: short store $want"
+done
 "$PF" --max-pkts 100000 --bytes 4194304 --payload 4194304 tls12_google_cert_repeat.pcap >"$T/big.flows"
 ok "large budgets: records valid" "$FJ" -a -o "$T/big.jsonl" "$T/big.flows"
 
@@ -218,8 +234,107 @@ ok "-f ip6 on a pcap: only IPv6 flows ($n)" [ "$n" -eq "$m" ] && [ "$n" -gt 0 ]
 # ---- seed filters: counted with -v
 run "$PF" -v --no-split --drop-control --drop-dns --drop-retrans eth_qinq_pppoe_tls_retrans.pcap dns_tcp.pcap
 like "$err" "*dropped: TCP control (--drop-control): *" "-v: --drop-control counted"
-like "$err" "*dropped: DNS (--drop-dns): 2*" "-v: --drop-dns counted (the 2 DNS packets with payload left)"
+ndns=$(printf '%s\n' "$err" | grep -c 'to port 53' || true)
+is "$ndns" 0 "-v: --drop-dns drops none of dns_tcp.pcap's TCP DNS packets"
 like "$err" "*dropped: TCP retransmissions (--drop-retrans): *" "-v: --drop-retrans counted"
+
+# ---- --drop-dns drops UDP to port 53 only, as both seeds (COMPAT.md):
+# the count against tshark's, TCP DNS and answers kept, with or without
+# --drop-dns-queries (the same option).  pkts_of FILTER: packets of the
+# --no-split flows that FILTER (a python expression on f) keeps.
+pkts_of() {
+	"$PY" -c 'import json, sys
+print(sum(f["src_pkts"] + f["dst_pkts"] for f in map(json.loads, sys.stdin) if '"$1"'))'
+}
+dns53='f["proto"] == 17 and 53 in (f["sport"], f["dport"])'
+tcp53='f["proto"] == 6 and 53 in (f["sport"], f["dport"])'
+if command -v tshark >/dev/null 2>&1; then
+	for f in dns_tcp.pcap dns_udp_tcp_ecs_frag.pcap rawip101_tcp_dns.pcap; do
+		want=$(tshark -n -r "$f" -Y 'udp.dstport == 53 && !icmp && !icmpv6' 2>/dev/null | wc -l)
+		run "$PF" -v --no-split --drop-dns -o "$T/dd.flows" "$f"
+		got=$(printf '%s\n' "$err" | sed -n 's/.*dropped: UDP to port 53 (--drop-dns): //p')
+		is "${got:-0}" "$want" "$f: --drop-dns drops tshark's $want UDP datagrams to port 53"
+		"$PF" --no-split --drop-dns-queries -o "$T/dq.flows" "$f"
+		"$FJ" -p -x "$T/dd.flows" >"$T/dd.jsonl"
+		"$FJ" -p -x "$T/dq.flows" >"$T/dq.jsonl"
+		ok "$f: --drop-dns-queries is --drop-dns" cmp -s "$T/dd.jsonl" "$T/dq.jsonl"
+		want=$(tshark -n -r "$f" -Y 'tcp.port == 53 && !icmp && !icmpv6' 2>/dev/null | wc -l)
+		is "$("$FJ" "$T/dd.flows" | pkts_of "$tcp53")" "$want" "$f: --drop-dns keeps the $want TCP packets of port 53"
+		want=$(tshark -n -r "$f" -Y 'udp.srcport == 53 && udp.dstport != 53 && !icmp && !icmpv6' \
+			2>/dev/null | wc -l)
+		is "$("$FJ" "$T/dd.flows" | pkts_of "$dns53")" "$want" "$f: --drop-dns keeps the $want answers"
+	done
+else
+	skip 12 "tshark not installed"
+fi
+
+# ---- a reassembled datagram's wire length is the sum of its fragments'
+# frame lengths, as tshark lists them (ip.fragment, ipv6.fragment).  The
+# datagrams not in flows: ipv4_frag_garbage_9k's 2 with a bad TCP header,
+# ipv4_frag_tcp's with overlapping fragments that differ (pcap-flows(1)).
+fragchk='import json, subprocess, sys
+cap, pf, fj = sys.argv[1:4]
+out = subprocess.run(["tshark", "-n", "-r", cap, "-T", "fields", "-E", "occurrence=a",
+                      "-E", "aggregator=,", "-e", "frame.number", "-e", "frame.len",
+                      "-e", "ip.fragment", "-e", "ipv6.fragment"],
+                     capture_output=True, text=True).stdout
+flen, want = {}, []
+for line in out.splitlines():
+    c = line.split("\t")
+    flen[int(c[0])] = int(c[1])
+    for fr in c[2:4]:
+        if fr:
+            want.append([int(x) for x in fr.split(",")])
+want = sorted(sum(flen[i] for i in fs) for fs in want)
+p = subprocess.run([pf, "--no-split", cap], capture_output=True).stdout
+js = subprocess.run([fj, "-p"], input=p, capture_output=True).stdout.decode()
+got = []
+for l in js.splitlines():
+    P = json.loads(l).get("packets")
+    if P:
+        got += [w for w, fl in zip(P["wire_len"], P["pflags"]) if fl & 2]
+# Every datagram in a flow has the length of one of those of tshark; print how
+# many of those are not in a flow.
+for w in got:
+    if w not in want:
+        print("pcap-flows has a datagram of %d bytes, tshark has %s" % (w, want))
+        sys.exit()
+    want.remove(w)
+print("%d datagrams, %d not in flows" % (len(got), len(want)))
+'
+if command -v tshark >/dev/null 2>&1; then
+	for c in "dns_udp_tcp_ecs_frag.pcap 4 0" "ipv6_fragments_udp.pcap 4 0" \
+		"ipv6_fragmented_dns.pcap 1 0" "ipv4_frag_http_socks5.pcap 4 0" \
+		"ipv4_frag_garbage_9k.pcap 2 2" "ipv4_frag_tcp.pcap 0 1"; do
+		set -- $c
+		is "$("$PY" -c "$fragchk" "$1" "$PF" "$FJ")" "$2 datagrams, $3 not in flows" \
+			"$1: reassembled wire lengths are tshark's sums of fragment frames"
+	done
+else
+	skip 6 "tshark not installed"
+fi
+
+# ---- recorded wire lengths over 1 MiB (and over the captured length) are
+# taken as 1 MiB, with a message: UDP packets of 60 captured bytes
+# recorded as 1048576, 1048577 and 4000000000 bytes on the wire.
+"$PY" -c 'import struct, sys
+ip = bytes.fromhex("4500001c000100004011" "0000" "0a000001" "0a000002") + bytes.fromhex("1f901f900008" "0000")
+out = open(sys.argv[1], "wb")
+out.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101))
+for i, w in enumerate((1048576, 1048577, 4000000000)):
+    out.write(struct.pack("<IIII", 1000 + i, 0, len(ip), w) + ip)' "$T/wire.pcap"
+run "$PF" -v --no-split "$T/wire.pcap"
+"$PF" --no-split "$T/wire.pcap" 2>/dev/null | "$FJ" -p >"$T/wire.jsonl"
+is "$status" 0 "absurd wire lengths: exit 0"
+is "$(field src_bytes <"$T/wire.jsonl")" 3145728 "absurd wire lengths: taken as 1048576 (3 x 1048576 bytes)"
+is "$("$PY" -c 'import json, sys; print(json.loads(sys.stdin.readline())["packets"]["wire_len"])' <"$T/wire.jsonl")" \
+	"[1048576, 1048576, 1048576]" "absurd wire lengths: per packet"
+like "$err" "*wire.pcap: packet 2: recorded wire length 1048577 is not believable: taken as 1048576*" \
+	"absurd wire lengths: the first one named"
+like "$err" "*recorded wire lengths over 1048576 bytes, taken as 1048576 or the captured length: 2*" \
+	"absurd wire lengths: -v counts them"
+run "$PF" -o "$T/wire2.flows" "$T/wire.pcap" "$T/wire.pcap"
+is "$(printf '%s\n' "$err" | grep -c 'not believable')" 2 "absurd wire lengths: reported once per input"
 
 # ---- the EXAMPLES of pcap-flows(1) run (all but the live capture)
 mkdir -p "$T/ex/captures/Chat" "$T/ex/captures/Streaming" "$T/ex/scripts"

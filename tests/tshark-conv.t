@@ -25,7 +25,8 @@ command -v tshark >/dev/null 2>&1 || skip_all "tshark not installed"
 # Classes (see tests/tshark_conv.py): inner = a conversation of a packet
 # inside a tunnel (tshark dissects tunnels, pcap-flows keys every packet on
 # its outer header, so the tunnel is one flow of its own protocol);
-# packets, bytes = the counts differ.
+# packets, bytes = the counts differ.  Each "reassembled datagrams" line is
+# checked exactly by tests/pcap-flows.t, against tshark's fragment lists.
 cat >"$T/expect" <<'EOF'
 gre_sample.pcap	inner	tcp	172.28.2.3:22	66.59.111.190:40264	inside GRE
 gre_sample.pcap	inner	udp	129.170.17.4:123	66.59.111.190:123	inside GRE
@@ -42,7 +43,17 @@ ipip_6in4.pcap	inner	udp	[2001:470:1f16:13f::2]:53959	[2a03:2880:fffe:b:face:b00
 vxlan_http.pcap	inner	tcp	172.16.11.201:40354	54.86.237.188:80	inside VXLAN (the outer UDP flow agrees)
 ipv4_frag_tcp.pcap	packets	tcp	10.0.0.1:80	128.32.46.142:7790	fragments overlap with different bytes: tshark reassembles them, pcap-flows discards the datagram (RFC 5722)
 tcp_snaplen_truncated_hdr.pcap	packets	tcp	128.3.26.249:25	201.186.157.67:60827	a SYN whose TCP options are cut by the snapshot length: tshark leaves it out of the conversation, pcap-flows counts it
-rawip14_fuzz_malformed.pcap	bytes	tcp	250.255.255.0:80	93.49.246.255:65241	a damaged record says 3599899676 bytes on the wire: tshark shows 2147483647, pcap-flows the recorded length
+dns_udp_tcp_ecs_frag.pcap	bytes	udp	172.217.40.76:56680	193.24.227.238:53	reassembled datagrams: pcap-flows counts the frames of all their fragments, tshark the last one
+dns_udp_tcp_ecs_frag.pcap	bytes	udp	173.194.169.104:59464	193.24.227.238:53	reassembled datagrams: pcap-flows counts the frames of all their fragments, tshark the last one
+dns_udp_tcp_ecs_frag.pcap	bytes	udp	193.24.227.238:53	194.247.5.6:51791	reassembled datagrams: pcap-flows counts the frames of all their fragments, tshark the last one
+dns_udp_tcp_ecs_frag.pcap	bytes	udp	193.24.227.238:53	74.125.47.136:59330	reassembled datagrams: pcap-flows counts the frames of all their fragments, tshark the last one
+ipv4_frag_garbage_9k.pcap	bytes	tcp	10.0.0.2:9253	10.128.0.2:24102	reassembled datagrams: pcap-flows counts the frames of all their fragments, tshark the last one
+ipv4_frag_garbage_9k.pcap	bytes	tcp	10.0.0.2:18730	10.128.0.2:20304	reassembled datagrams: pcap-flows counts the frames of all their fragments, tshark the last one
+ipv4_frag_http_socks5.pcap	bytes	tcp	10.0.0.1:1637	10.0.0.2:21477	reassembled datagrams: pcap-flows counts the frames of all their fragments, tshark the last one
+ipv6_fragmented_dns.pcap	bytes	udp	[2001:470:1f11:81f:d138:5f55:6d4:1fe2]:51851	[2607:f740:b::f93]:53	reassembled datagrams: pcap-flows counts the frames of all their fragments, tshark the last one
+ipv6_fragments_udp.pcap	bytes	udp	[fe80::21f:f3ff:fecd:f617]:5353	[ff02::fb]:5353	reassembled datagrams: pcap-flows counts the frames of all their fragments, tshark the last one
+ipv6_fragments_udp.pcap	bytes	udp	[fe80::2c23:b96c:78d:e116]:60245	[ff02::c]:3702	reassembled datagrams: pcap-flows counts the frames of all their fragments, tshark the last one
+rawip14_fuzz_malformed.pcap	bytes	tcp	250.255.255.0:80	93.49.246.255:65241	a damaged record says 3599899676 bytes on the wire: tshark shows 2147483647, pcap-flows takes 1048576 (1 MiB, its bound)
 EOF
 
 # Captures tshark cannot read at all: pcap-flows must refuse them too.

@@ -272,6 +272,23 @@ static void t_overlap(void)
 	frag_free(f);
 }
 
+/* The wire length of a datagram: its fragments' frames added up, a
+ * duplicate left out. */
+static void t_wire(void)
+{
+	struct frag *f = frag_new(NULL);
+	uint32_t tot = mk4(dg, 20 + 64, 20, 21, 3), n, len, sum = 0;
+	const uint8_t *r;
+
+	n = frag4(fr, dg, 0, 16, 1); feed(f, fr, n + 10, n, 0, &len); sum += n + 10;
+	n = frag4(fr, dg, 0, 16, 1); feed(f, fr, n + 99, n, 0, &len);
+	n = frag4(fr, dg, 16, 16, 1); feed(f, fr, n + 20, n, 0, &len); sum += n + 20;
+	n = frag4(fr, dg, 32, 32, 0); r = feed(f, fr, n + 30, n, 0, &len); sum += n + 30;
+	ok(r && len == tot, "three fragments and a duplicate: the datagram");
+	is(frag_wirelen(f), sum, "wire length: the three frames' wire lengths added up");
+	frag_free(f);
+}
+
 static void t_limits(void)
 {
 	struct frag_cfg cfg = { .max_datagrams = 4, .max_bytes = 0, .timeout_ns = 0 };
@@ -487,6 +504,7 @@ int main(int argc, char **argv)
 	}
 	t_basic();
 	t_overlap();
+	t_wire();
 	t_limits();
 	t_shuffle();
 	t_captures(argc > 1 ? argv[1] : "tests/data");
