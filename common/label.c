@@ -201,6 +201,11 @@ int label_map_read(struct label_map *m, FILE *fp, const char *name, char *err, s
 			rc = fail(&r, "label longer than %u bytes", REC_MAX_LABEL);
 			break;
 		}
+		if (memchr(l.f[0], '/', l.len[0])) {
+			rc = fail(&r, "keyword '%s': a '/' never matches a file name",
+			    shown(l.f[0], l.len[0], s));
+			break;
+		}
 		for (p = l.f[0]; *p; p++)
 			if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
 		for (i = 0; i < m->n; i++)

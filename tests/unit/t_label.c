@@ -117,6 +117,9 @@ static void test_maps(void)
 	ok(map_of(&m, "a A\nA B\n") < 0 && strcmp(err, "t.map: line 2: keyword 'a' given twice") == 0,
 	    "map: a keyword twice (after lowering): %s", err);
 	label_map_free(&m);
+	ok(map_of(&m, "a/b A\n") < 0 && strstr(err, "line 1: keyword 'a/b': a '/' never matches"),
+	    "map: a keyword with a '/': %s", err);
+	label_map_free(&m);
 	ok(map_of(&m, "# nothing\n") < 0 && strcmp(err, "t.map: no keywords") == 0, "map: empty: %s", err);
 	label_map_free(&m);
 	ok(map_of(&m, "a\\q A\n") < 0 && strstr(err, "line 1: a backslash"), "map: bad escape: %s", err);
