@@ -371,5 +371,15 @@ cp "$FK_DATA/dns_tcp.pcap" "$T/cl/real_9/a.pcap"
 ln -s real_9 "$T/cl/Web"
 "$PF" --label-dir "$T/cl/Web/a.pcap" | "$FI" -q -o "$T/cl/x/d"
 is "$(cat "$T/cl/x/d-classes.txt")" "0 Web" "--label-dir through a linked directory: the class is the name given"
+# Seed 001's labels: its own map and classes give its ids (first match:
+# vpn_netflix_A is Streaming, 3); the shipped map gives VPN_Streaming, 8.
+cp "$FK_DATA/rawip101_tcp_dns.pcap" "$T/cl/vpn_netflix_A.pcap"
+for m in seed001-iscx:3 iscx-vpn2016:8; do
+	"$PF" --no-split --drop-control --drop-dns-queries -f ip --bytes 4194304 \
+		-L "$FK_ROOT/scripts/labels/${m%:*}.map" "$T/cl/vpn_netflix_A.pcap" |
+		"$FI" -q -o "$T/cl/s" --seed001 -c "$FK_ROOT/scripts/labels/${m%:*}.classes"
+	is "$(od -An -tu1 -j8 -v "$T/cl/s-labels-idx1-ubyte" | tr -s ' \n' '\n' | grep . | sort -u)" "${m#*:}" \
+		"seed 001 recipe with ${m%:*}.map: vpn_netflix_A is class ${m#*:}"
+done
 
 done_testing
