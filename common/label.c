@@ -3,7 +3,6 @@
  * read with one line grammar (see label.h and flowkit(7), LABELS).
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,7 +299,7 @@ static char *logical_cwd(void)
  */
 static char *dir_name(const char *path)
 {
-	char *full, *p, **comp, *res = NULL;
+	char *full, *p, *save = NULL, **comp, *res = NULL;
 	size_t n = 0, cap;
 
 	if (path[0] == '/') {
@@ -315,7 +314,7 @@ static char *dir_name(const char *path)
 	}
 	cap = strlen(full) / 2 + 2;
 	comp = xmalloc(cap * sizeof *comp);
-	for (p = strtok(full, "/"); p; p = strtok(NULL, "/")) {
+	for (p = strtok_r(full, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
 		if (strcmp(p, ".") == 0) continue;
 		if (strcmp(p, "..") == 0) {
 			if (n) n--;
