@@ -22,6 +22,7 @@
 #include "bytes.h"
 #include "cli.h"
 #include "idx.h"
+#include "label.h"
 #include "pic.h"
 #include "pkt.h"
 #include "stream.h"
@@ -81,9 +82,7 @@ enum { DEDUP_NONE, DEDUP_FILE, DEDUP_ALL };
 #define M_ALL  0x7fu
 
 #define MAX_PARTS   16  /* two output files each, well within CLI_MAX_OUT */
-#define MAX_CLASSES 255 /* ids 0..254; 255 is "unknown" */
-#define MAX_NAMES   4096
-#define UNKNOWN     255
+#define UNKNOWN     LABEL_UNKNOWN
 #define PREVIEW_PER_CLASS 8
 
 static struct {
@@ -97,15 +96,7 @@ static struct {
 } opt = { .layer = LAYER_NET, .dedup = DEDUP_FILE, .rows = 28, .cols = 28 };
 
 /* The class table: names (several may share an id in a class file). */
-struct cname {
-	char *name;
-	size_t len;
-	uint8_t id;
-};
-static struct cname names[MAX_NAMES];
-static unsigned nnames, nclass_ids;  /* nclass_ids: next id in first-appearance mode */
-static bool fixed_classes;
-static const struct cname *last_hit;
+static struct label_classes classes;
 
 struct part {
 	char *name;
@@ -197,100 +188,29 @@ static void sha_add64(uint64_t v)
 
 /* ---- class table ---- */
 
-static const struct cname *class_lookup(const uint8_t *s, size_t len)
+/* Read a class table (cols: a class file or classes.txt); exits on a bad one. */
+static void load_classes(const char *path, enum label_cols cols)
 {
-	unsigned i;
+	char err[LABEL_ERRLEN];
 
-	if (last_hit && last_hit->len == len && memcmp(last_hit->name, s, len) == 0) return last_hit;
-	for (i = 0; i < nnames; i++)
-		if (names[i].len == len && memcmp(names[i].name, s, len) == 0) return last_hit = &names[i];
-	return NULL;
-}
-
-static const struct cname *class_add(const char *s, size_t len, unsigned id)
-{
-	struct cname *c;
-
-	if (nnames == MAX_NAMES) cli_die(EXIT_DATA, "more than %u class names", MAX_NAMES);
-	c = &names[nnames++];
-	c->name = xmalloc(len + 1);
-	memcpy(c->name, s, len);
-	c->name[len] = '\0';
-	c->len = len;
-	c->id = (uint8_t)id;
-	if (id >= nclass_ids) nclass_ids = id + 1;
-	return c;
-}
-
-/*
- * Read a class table.  form 0: a class file, lines "name id"; form 1: a
- * classes.txt written by flow-idx, lines "id name".  Blank lines and lines
- * starting with '#' are skipped.  Exits on a malformed file.
- */
-static void load_classes(const char *path, int form)
-{
-	char line[4096];
-	unsigned long lineno = 0;
-	FILE *fp = fopen(path, "r");
-
-	if (fp == NULL) cli_die(EXIT_DATA, "%s: %s", path, strerror(errno));
-	while (fgets(line, sizeof line, fp)) {
-		char *s = line, *name, *num, *sp;
-		size_t len = strlen(line);
-		uint64_t id;
-
-		lineno++;
-		if (len && line[len - 1] == '\n') line[--len] = '\0';
-		else if (len == sizeof line - 1) cli_die(EXIT_DATA, "%s: line %lu: too long", path, lineno);
-		if (len && line[len - 1] == '\r') line[--len] = '\0';
-		while (*s == ' ' || *s == '\t') s++;
-		if (*s == '\0' || *s == '#') continue;
-		if (form == 0) {
-			sp = s + strlen(s);
-			while (sp > s && sp[-1] != ' ' && sp[-1] != '\t') sp--;
-			num = sp;
-			while (sp > s && (sp[-1] == ' ' || sp[-1] == '\t')) sp--;
-			if (sp == s) cli_die(EXIT_DATA, "%s: line %lu: expected 'name id'", path, lineno);
-			*sp = '\0';
-			name = s;
-		} else {
-			sp = strchr(s, ' ');
-			if (sp == NULL) cli_die(EXIT_DATA, "%s: line %lu: expected 'id name'", path, lineno);
-			*sp = '\0';
-			num = s;
-			name = sp + 1;
-		}
-		if (cli_parse_u64(num, 0, MAX_CLASSES - 1, &id) < 0)
-			cli_die(EXIT_DATA, "%s: line %lu: '%s' is not a class id (0 to %u)", path, lineno,
-			    num, MAX_CLASSES - 1);
-		if (class_lookup((const uint8_t *)name, strlen(name)))
-			cli_die(EXIT_DATA, "%s: line %lu: class '%s' given twice", path, lineno, name);
-		class_add(name, strlen(name), (unsigned)id);
-	}
-	if (ferror(fp)) cli_die(EXIT_DATA, "%s: read error: %s", path, strerror(errno));
-	fclose(fp);
-	if (nnames == 0) cli_die(EXIT_DATA, "%s: no classes", path);
+	if (label_classes_load(&classes, path, cols, err, sizeof err) < 0) cli_die(EXIT_DATA, "%s", err);
 }
 
 /* The class id of a flow's label (counts unlabeled and unknown labels). */
 static uint8_t class_of(const struct rec_flow *f)
 {
 	const struct rec_elem *e = rec_find(f, RE_LABEL);
-	const struct cname *c;
+	char err[LABEL_ERRLEN];
+	int id;
 
 	if (e == NULL) {
 		st.unlabeled++;
 		return UNKNOWN;
 	}
-	c = class_lookup(e->val, e->len);
-	if (c) return c->id;
-	if (fixed_classes) {
-		st.unknown++;
-		return UNKNOWN;
-	}
-	if (nclass_ids >= MAX_CLASSES)
-		cli_die(EXIT_DATA, "more than %u classes; give a class file (-c)", MAX_CLASSES);
-	return class_add((const char *)e->val, e->len, nclass_ids)->id;
+	id = label_class_id(&classes, e->val, e->len, err, sizeof err);
+	if (id < 0) cli_die(EXIT_DATA, "%s; give a class file (-c)", err);
+	if (id == (int)UNKNOWN) st.unknown++;
+	return (uint8_t)id;
 }
 
 /* ---- masking ---- */
@@ -638,45 +558,15 @@ static void open_parts(void)
 	}
 }
 
-/* A class name as one line of classes.txt: control bytes and '\' escaped. */
+/* A class name as one field of the label grammar (flowkit(7), LABELS). */
 static void put_name(FILE *fp, const char *s, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch < 0x20 || ch == 0x7f || ch == '\\') fprintf(fp, "\\x%02x", ch);
-		else putc(ch, fp);
-	}
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-	const struct cname *x = *(const struct cname *const *)a, *y = *(const struct cname *const *)b;
-
-	if (x->id != y->id) return x->id < y->id ? -1 : 1;
-	return x < y ? -1 : x > y;
-}
-
-/* The names sorted by id (file order within an id); the caller frees. */
-static const struct cname **sorted_names(void)
-{
-	const struct cname **v = xcalloc(nnames + 1, sizeof *v);
-	unsigned i;
-
-	for (i = 0; i < nnames; i++) v[i] = &names[i];
-	qsort(v, nnames, sizeof *v, cmp_names);
-	return v;
+	label_put_field(fp, s, n);
 }
 
 static const char *name_of(unsigned id)
 {
-	unsigned i;
-
-	for (i = 0; i < nnames; i++)
-		if (names[i].id == id) return names[i].name;
-	return NULL;
+	return label_class_name(&classes, id);
 }
 
 static void write_stats(FILE *fp)
@@ -1014,13 +904,13 @@ int main(int argc, char **argv)
 	free(cls_path);
 	cls_path = path_of(NULL, "classes.txt");
 	if (opt.classes) {
-		load_classes(opt.classes, 0);
-		fixed_classes = true;
+		load_classes(opt.classes, LABEL_NAME_ID);
+		classes.fixed = true;
 	} else if (opt.append) {
 		struct stat sb;
 
 		if (stat(cls_path, &sb) == 0) {
-			load_classes(cls_path, 1);
+			load_classes(cls_path, LABEL_ID_NAME);
 			have_classes_txt = true;
 		}
 	}
@@ -1052,18 +942,8 @@ int main(int argc, char **argv)
 	/* Finish everything, then rename: labels last, so that a reader that
 	 * finds matching counts finds a complete pair. */
 	if (cli_out_open(&cls_out, cls_path) < 0) cli_die(EXIT_DATA, "%s: not written", opt.prefix);
-	{
-		const struct cname **v = sorted_names();
-		unsigned k;
-
-		for (k = 0; k < nnames; k++) {
-			fprintf(cls_out.fp, "%u ", v[k]->id);
-			put_name(cls_out.fp, v[k]->name, v[k]->len);
-			putc('\n', cls_out.fp);
-		}
-		free(v);
-	}
-	if (fflush(cls_out.fp) != 0 || ferror(cls_out.fp))
+	if (label_classes_write(&classes, cls_out.fp) < 0 || fflush(cls_out.fp) != 0 ||
+	    ferror(cls_out.fp))
 		cli_die(EXIT_DATA, "%s: write error: %s", cls_path, strerror(errno));
 	if (opt.stats) {
 		if (cli_out_open(&stats_out, opt.stats) < 0) cli_die(EXIT_DATA, "%s: not written", opt.prefix);
@@ -1116,6 +996,7 @@ int main(int argc, char **argv)
 	}
 	free(image);
 	free(cls_path);
+	label_classes_free(&classes);
 	buf_free(&s);
 	EVP_MD_CTX_free(md);
 	return status;

@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "flowtab.h"
 #include "frag.h"
+#include "label.h"
 #include "pkt.h"
 #include "stream.h"
 
@@ -111,17 +112,12 @@ static const char *const drop_names[D_N] = {
 	"TCP control (--drop-control)", "UDP to port 53 (--drop-dns)", "fragments held or discarded",
 };
 
-struct labelmap {
-	char **kw, **cls;
-	size_t n;
-};
-
 static struct {
 	struct ft_config fc;
 	bool drop_control, drop_dns, drop_dns_queries, verbose, label_dir, trailer;
 	const char *label, *bpf_expr, *iface, *outpath;
 	uint64_t count, duration_ns;
-	struct labelmap map;
+	struct label_map map;
 } opt;
 
 static struct {
@@ -163,87 +159,25 @@ static uint64_t parse_count(const char *s, const char *what, uint64_t min, uint6
 
 static void load_label_map(const char *path)
 {
-	FILE *fp = fopen(path, "r");
-	char line[1024];
-	unsigned lineno = 0;
+	char err[LABEL_ERRLEN];
 
-	if (!fp) cli_die(EXIT_USAGE, "%s: %s", path, strerror(errno));
-	while (fgets(line, sizeof line, fp)) {
-		char *kw, *cls, *save, *p;
-
-		lineno++;
-		if ((p = strchr(line, '#')) != NULL) *p = '\0';
-		kw = strtok_r(line, " \t\r\n", &save);
-		if (!kw) continue;
-		cls = strtok_r(NULL, " \t\r\n", &save);
-		if (!cls || strtok_r(NULL, " \t\r\n", &save))
-			cli_die(EXIT_USAGE, "%s: line %u: expected 'keyword class'", path, lineno);
-		for (p = kw; *p; p++)
-			if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
-		if (strlen(cls) > REC_MAX_LABEL)
-			cli_die(EXIT_USAGE, "%s: line %u: class longer than %u bytes", path, lineno,
-			    REC_MAX_LABEL);
-		opt.map.kw = xrealloc(opt.map.kw, (opt.map.n + 1) * sizeof *opt.map.kw);
-		opt.map.cls = xrealloc(opt.map.cls, (opt.map.n + 1) * sizeof *opt.map.cls);
-		opt.map.kw[opt.map.n] = xstrdup(kw);
-		opt.map.cls[opt.map.n] = xstrdup(cls);
-		opt.map.n++;
-	}
-	if (ferror(fp)) cli_die(EXIT_DATA, "%s: read error", path);
-	fclose(fp);
-	if (opt.map.n == 0) cli_die(EXIT_USAGE, "%s: no keywords", path);
+	if (label_map_load(&opt.map, path, err, sizeof err) < 0) cli_die(EXIT_USAGE, "%s", err);
 }
 
 /*
- * The label of a capture: fixed, by keyword (longest wins, the first of
- * equal length), or the name of the directory it is in.  path is NULL for
- * stdin and live captures, which have no name to go by.  Returns an
+ * The label of an input (see label_for_input): display names it in
+ * messages, path is its file name or NULL (stdin, live capture).  An
  * allocated string or NULL (no label).
  */
-static char *label_for(const char *path)
+static char *label_for(const char *display, const char *path)
 {
-	const char *base;
-	char *lower, *p, *res = NULL;
-	size_t i, best = 0;
+	struct label_config lc = { opt.label, opt.map.n ? &opt.map : NULL, opt.label_dir };
+	char *label, why[LABEL_ERRLEN];
 
-	if (opt.label) return xstrdup(opt.label);
-	if (path == NULL) return NULL;
-	if (opt.label_dir) {
-		char *full = realpath(path, NULL), *slash;
-
-		if (full && (slash = strrchr(full, '/')) != NULL && slash != full) {
-			*slash = '\0';
-			slash = strrchr(full, '/');
-			res = xstrdup(slash + 1);
-		}
-		free(full);
-		if (res && strlen(res) > REC_MAX_LABEL) {
-			free(res);
-			res = NULL;
-		}
-		if (!res) cli_warn("%s: no parent directory name to label its flows with", path);
-		return res;
-	}
-	if (opt.map.n == 0) return NULL;
-	base = strrchr(path, '/');
-	lower = xstrdup(base ? base + 1 : path);
-	for (p = lower; *p; p++)
-		if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
-	for (i = 0; i < opt.map.n; i++) {
-		size_t n = strlen(opt.map.kw[i]);
-
-		if (n > best && strstr(lower, opt.map.kw[i])) {
-			best = n;
-			res = opt.map.cls[i];
-		}
-	}
-	free(lower);
-	if (!res) {
-		cli_warn("%s: no keyword of the label map matches its name: its flows have no label",
-		    path);
-		return NULL;
-	}
-	return xstrdup(res);
+	if (label_for_input(&lc, path, &label, why, sizeof why) > 0)
+		cli_warn("%s: %s", path ? path : strcmp(display, "-") == 0 ? "standard input" : display,
+		    why);
+	return label;
 }
 
 /* ---- packets ---- */
@@ -546,7 +480,7 @@ static void read_input(struct ft_table *ft, struct frag *fr, struct cap_bpf *bpf
 	struct cap_stats cs;
 	int rc;
 	uint64_t n = 0, ts, last_ts = 0;
-	char *label = label_for(path);
+	char *label = label_for(display, path);
 
 	ft_set_source(ft, display, label);
 	free(label);
@@ -789,11 +723,6 @@ int main(int argc, char **argv)
 	ft_free(ft);
 	frag_free(fr);
 	cap_bpf_free(bpf);
-	for (i = 0; i < opt.map.n; i++) {
-		free(opt.map.kw[i]);
-		free(opt.map.cls[i]);
-	}
-	free(opt.map.kw);
-	free(opt.map.cls);
+	label_map_free(&opt.map);
 	return st.bad_inputs ? EXIT_DATA : EXIT_OK;
 }

@@ -355,4 +355,31 @@ run "$FI" -o "$T/pv" --preview "$T/pv.png" "$T/net.flows"
 is "$status" 0 "--preview: exit 0"
 is "$(head -c 8 "$T/pv.png" | od -An -tx1 | tr -d ' ')" "89504e470d0a1a0a" "--preview writes a PNG"
 
+# ---- class files (wp-label): one grammar, file:line errors, names as given
+printf 'Chat 0\n# c\n\nweb x\n' >"$T/bad.classes"
+"$PF" -l Chat "$FK_DATA/dns_tcp.pcap" >"$T/one.flows"
+run "$FI" -q -o "$T/bc" -c "$T/bad.classes" "$T/one.flows"
+is "$status:$err" "1:flow-idx: $T/bad.classes: line 4: 'x' is not a class id (0 to 254)" "a bad class file: exit 1, file and line"
+"$PF" -l "my class" "$FK_DATA/dns_tcp.pcap" >"$T/sp.flows"
+"$FI" -q -o "$T/sp" "$T/sp.flows"
+is "$(cat "$T/sp-classes.txt")" '0 my\x20class' "classes.txt: a space in a name is escaped"
+"$PF" -l other "$FK_DATA/dns_tcp.pcap" >"$T/sp2.flows"
+"$FI" -q -a -o "$T/sp" "$T/sp.flows" "$T/sp2.flows"
+is "$(tr '\n' , <"$T/sp-classes.txt")" '0 my\x20class,1 other,' "append: classes.txt read back, the spaced name keeps id 0"
+mkdir -p "$T/cl/real_9" "$T/cl/x"
+cp "$FK_DATA/dns_tcp.pcap" "$T/cl/real_9/a.pcap"
+ln -s real_9 "$T/cl/Web"
+"$PF" --label-dir "$T/cl/Web/a.pcap" | "$FI" -q -o "$T/cl/x/d"
+is "$(cat "$T/cl/x/d-classes.txt")" "0 Web" "--label-dir through a linked directory: the class is the name given"
+# Seed 001's labels: its own map and classes give its ids (first match:
+# vpn_netflix_A is Streaming, 3); the shipped map gives VPN_Streaming, 8.
+cp "$FK_DATA/rawip101_tcp_dns.pcap" "$T/cl/vpn_netflix_A.pcap"
+for m in seed001-iscx:3 iscx-vpn2016:8; do
+	"$PF" --no-split --drop-control --drop-dns-queries -f ip --bytes 4194304 \
+		-L "$FK_ROOT/scripts/labels/${m%:*}.map" "$T/cl/vpn_netflix_A.pcap" |
+		"$FI" -q -o "$T/cl/s" --seed001 -c "$FK_ROOT/scripts/labels/${m%:*}.classes"
+	is "$(od -An -tu1 -j8 -v "$T/cl/s-labels-idx1-ubyte" | tr -s ' \n' '\n' | grep . | sort -u)" "${m#*:}" \
+		"seed 001 recipe with ${m%:*}.map: vpn_netflix_A is class ${m#*:}"
+done
+
 done_testing

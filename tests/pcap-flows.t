@@ -369,4 +369,20 @@ run "$PF" -i lo dns_tcp.pcap
 is "$status" 2 "-i with a file: usage error"
 run "$PF" --udp-idle x dns_tcp.pcap
 is "$status" 2 "--udp-idle x: usage error"
+# ---- labels (wp-label): stdin has no file name; --label-dir as named
+run "$PF" -L "$FK_ROOT/scripts/labels/iscx-vpn2016.map" <dns_tcp.pcap
+like "$err" "*standard input: no file name to take a label from*" "-L on stdin: says stdin has no file name"
+is "$status" 0 "-L on stdin: exit 0"
+is "$("$FJ" "$T/out" | field label | sort -u)" "None" "-L on stdin: no label"
+run "$PF" --label-dir - <dns_tcp.pcap
+like "$err" "*standard input: no file name*" "--label-dir on stdin: says so too"
+mkdir -p "$T/sl/store" "$T/sl/Chat" "$T/sl/real_dir_7f3a"
+cp dns_tcp.pcap "$T/sl/store/blob.pcap"
+ln -s ../store/blob.pcap "$T/sl/Chat/aim_chat_3a.pcap"
+cp dns_tcp.pcap "$T/sl/real_dir_7f3a/x.pcap"
+ln -s real_dir_7f3a "$T/sl/VPN-Chat"
+"$PF" --label-dir "$T/sl/Chat/aim_chat_3a.pcap" "$T/sl/VPN-Chat/x.pcap" | "$FJ" | field label >"$T/labels"
+is "$(tr '\n' ' ' <"$T/labels")" "Chat VPN-Chat " "--label-dir: a linked file and a linked directory keep the names given"
+(cd "$T/sl/VPN-Chat" && "$PF" --label-dir x.pcap ../Chat/aim_chat_3a.pcap) | "$FJ" | field label >"$T/labels"
+is "$(tr '\n' ' ' <"$T/labels")" "VPN-Chat Chat " "--label-dir: in a linked directory, bare and .. names go by \$PWD"
 done_testing
