@@ -54,194 +54,191 @@ static const struct fld_sym encap_syms[] = {
 /* ---------------------------------------------------------------- registry */
 
 #define F(ID, NAME, TYPE, UNIT, IDENT, MEANING, ...) \
-	[ID] = { .id = ID, .name = NAME, .type = TYPE, .unit = UNIT, .ident = IDENT, \
+	[ID] = { .id = ID, NAME, .type = TYPE, .unit = UNIT, .ident = IDENT, \
 		.meaning = MEANING, __VA_ARGS__ }
+/* A name of its own, or an element's key, a dot and the field's key. */
+#define N1(k) .name = k, .key = k, .keylen = sizeof(k) - 1
+#define N2(e, k) .name = e "." k, .key = k, .keylen = sizeof(k) - 1
+#define ELEM(e) .elem = e, .flags = FF_ELEM
 #define DIR(d, tot) .dir = d, .total = tot
 #define COL(o, w) .elem = RE_PACKETS, .off = o, .width = w
 #define META(e, t) .elem = e, .tag = t
 
 const struct fld fld_table[FLD_N] = {
-	F(FLD_IPV, "ipv", FT_U8, NULL, FI_NO, "IP version: 4 or 6"),
-	F(FLD_PROTO, "proto", FT_ENUM, NULL, FI_NO, "IP protocol number", SYMS(proto_syms)),
-	F(FLD_SRC, "src", FT_ADDR, NULL, FI_ADDR, "initiator address", DIR(FD_SRC, 0)),
-	F(FLD_SPORT, "sport", FT_U16, NULL, FI_NO, "initiator port (ICMP: type and code)",
+	F(FLD_IPV, N1("ipv"), FT_U8, NULL, FI_NO, "IP version: 4 or 6"),
+	F(FLD_PROTO, N1("proto"), FT_ENUM, NULL, FI_NO, "IP protocol number", SYMS(proto_syms)),
+	F(FLD_SRC, N1("src"), FT_ADDR, NULL, FI_ADDR, "initiator address", DIR(FD_SRC, 0)),
+	F(FLD_SPORT, N1("sport"), FT_U16, NULL, FI_NO, "initiator port (ICMP: type and code)",
 	    DIR(FD_SRC, 0)),
-	F(FLD_DST, "dst", FT_ADDR, NULL, FI_ADDR, "responder address", DIR(FD_DST, 0)),
-	F(FLD_DPORT, "dport", FT_U16, NULL, FI_NO, "responder port (ICMP: echo identifier)",
+	F(FLD_DST, N1("dst"), FT_ADDR, NULL, FI_ADDR, "responder address", DIR(FD_DST, 0)),
+	F(FLD_DPORT, N1("dport"), FT_U16, NULL, FI_NO, "responder port (ICMP: echo identifier)",
 	    DIR(FD_DST, 0)),
-	F(FLD_FIRST_NS, "first_ns", FT_TIME, "ns", FI_NO, "time of the first packet"),
-	F(FLD_LAST_NS, "last_ns", FT_TIME, "ns", FI_NO, "time of the latest packet"),
-	F(FLD_SRC_PKTS, "src_pkts", FT_U64, "packets", FI_NO, "packets initiator to responder",
+	F(FLD_FIRST_NS, N1("first_ns"), FT_TIME, "ns", FI_NO, "time of the first packet"),
+	F(FLD_LAST_NS, N1("last_ns"), FT_TIME, "ns", FI_NO, "time of the latest packet"),
+	F(FLD_SRC_PKTS, N1("src_pkts"), FT_U64, "packets", FI_NO, "packets initiator to responder",
 	    DIR(FD_SRC, FLD_PKTS)),
-	F(FLD_DST_PKTS, "dst_pkts", FT_U64, "packets", FI_NO, "packets responder to initiator",
+	F(FLD_DST_PKTS, N1("dst_pkts"), FT_U64, "packets", FI_NO, "packets responder to initiator",
 	    DIR(FD_DST, FLD_PKTS)),
-	F(FLD_SRC_BYTES, "src_bytes", FT_U64, "bytes", FI_NO,
+	F(FLD_SRC_BYTES, N1("src_bytes"), FT_U64, "bytes", FI_NO,
 	    "wire bytes initiator to responder", DIR(FD_SRC, FLD_BYTES)),
-	F(FLD_DST_BYTES, "dst_bytes", FT_U64, "bytes", FI_NO,
+	F(FLD_DST_BYTES, N1("dst_bytes"), FT_U64, "bytes", FI_NO,
 	    "wire bytes responder to initiator", DIR(FD_DST, FLD_BYTES)),
-	F(FLD_SRC_L3_BYTES, "src_l3_bytes", FT_U64, "bytes", FI_NO,
+	F(FLD_SRC_L3_BYTES, N1("src_l3_bytes"), FT_U64, "bytes", FI_NO,
 	    "IP bytes initiator to responder", DIR(FD_SRC, FLD_L3_BYTES)),
-	F(FLD_DST_L3_BYTES, "dst_l3_bytes", FT_U64, "bytes", FI_NO,
+	F(FLD_DST_L3_BYTES, N1("dst_l3_bytes"), FT_U64, "bytes", FI_NO,
 	    "IP bytes responder to initiator", DIR(FD_DST, FLD_L3_BYTES)),
-	F(FLD_SRC_TCP_FLAGS, "src_tcp_flags", FT_FLAGS, NULL, FI_NO,
+	F(FLD_SRC_TCP_FLAGS, N1("src_tcp_flags"), FT_FLAGS, NULL, FI_NO,
 	    "OR of the TCP flags sent by the initiator", SYMS(tcp_syms),
 	    DIR(FD_SRC, FLD_TCP_FLAGS)),
-	F(FLD_DST_TCP_FLAGS, "dst_tcp_flags", FT_FLAGS, NULL, FI_NO,
+	F(FLD_DST_TCP_FLAGS, N1("dst_tcp_flags"), FT_FLAGS, NULL, FI_NO,
 	    "OR of the TCP flags sent by the responder", SYMS(tcp_syms),
 	    DIR(FD_DST, FLD_TCP_FLAGS)),
-	F(FLD_END, "end", FT_ENUM, NULL, FI_NO, "end reason", SYMS(end_syms)),
-	F(FLD_FLAGS, "flags", FT_FLAGS, NULL, FI_NO, "flow flags", SYMS(flow_flag_syms)),
+	F(FLD_END, N1("end"), FT_ENUM, NULL, FI_NO, "end reason", SYMS(end_syms)),
+	F(FLD_FLAGS, N1("flags"), FT_FLAGS, NULL, FI_NO, "flow flags", SYMS(flow_flag_syms)),
 
-	F(FLD_DURATION, "duration", FT_DURATION, "ns", FI_NO, "last_ns minus first_ns",
+	F(FLD_DURATION, N1("duration"), FT_DURATION, "ns", FI_NO, "last_ns minus first_ns",
 	    .flags = FF_DERIVED),
-	F(FLD_PKTS, "pkts", FT_U64, "packets", FI_NO, "packets in both directions",
+	F(FLD_PKTS, N1("pkts"), FT_U64, "packets", FI_NO, "packets in both directions",
 	    .flags = FF_DERIVED),
-	F(FLD_BYTES, "bytes", FT_U64, "bytes", FI_NO, "wire bytes in both directions",
+	F(FLD_BYTES, N1("bytes"), FT_U64, "bytes", FI_NO, "wire bytes in both directions",
 	    .flags = FF_DERIVED),
-	F(FLD_L3_BYTES, "l3_bytes", FT_U64, "bytes", FI_NO, "IP bytes in both directions",
+	F(FLD_L3_BYTES, N1("l3_bytes"), FT_U64, "bytes", FI_NO, "IP bytes in both directions",
 	    .flags = FF_DERIVED),
-	F(FLD_TCP_FLAGS, "tcp_flags", FT_FLAGS, NULL, FI_NO, "OR of the TCP flags of both directions",
+	F(FLD_TCP_FLAGS, N1("tcp_flags"), FT_FLAGS, NULL, FI_NO, "OR of the TCP flags of both directions",
 	    SYMS(tcp_syms), .flags = FF_DERIVED),
 
-	F(FLD_PACKETS, "packets", FT_TABLE, NULL, FI_NO, "PACKETS: the per-packet table",
-	    .elem = RE_PACKETS),
-	F(FLD_P_T_NS, "packets.t_ns", FT_DURATION, "ns", FI_NO, "time of the packet minus first_ns",
+	F(FLD_PACKETS, N1("packets"), FT_TABLE, NULL, FI_NO, "PACKETS: the per-packet table",
+	    ELEM(RE_PACKETS)),
+	F(FLD_P_T_NS, N2("packets", "t_ns"), FT_DURATION, "ns", FI_NO, "time of the packet minus first_ns",
 	    COL(0, 8)),
-	F(FLD_P_WIRE_LEN, "packets.wire_len", FT_U32, "bytes", FI_NO, "original frame length",
+	F(FLD_P_WIRE_LEN, N2("packets", "wire_len"), FT_U32, "bytes", FI_NO, "original frame length",
 	    COL(8, 4)),
-	F(FLD_P_IP_LEN, "packets.ip_len", FT_U32, "bytes", FI_NO, "IP length", COL(12, 4)),
-	F(FLD_P_L4_LEN, "packets.l4_len", FT_U32, "bytes", FI_NO, "transport header plus payload",
+	F(FLD_P_IP_LEN, N2("packets", "ip_len"), FT_U32, "bytes", FI_NO, "IP length", COL(12, 4)),
+	F(FLD_P_L4_LEN, N2("packets", "l4_len"), FT_U32, "bytes", FI_NO, "transport header plus payload",
 	    COL(16, 4)),
-	F(FLD_P_PAYLOAD_LEN, "packets.payload_len", FT_U32, "bytes", FI_NO, "transport payload",
+	F(FLD_P_PAYLOAD_LEN, N2("packets", "payload_len"), FT_U32, "bytes", FI_NO, "transport payload",
 	    COL(20, 4)),
-	F(FLD_P_DIR, "packets.dir", FT_ENUM, NULL, FI_NO, "direction: src (initiator to responder) "
+	F(FLD_P_DIR, N2("packets", "dir"), FT_ENUM, NULL, FI_NO, "direction: src (initiator to responder) "
 	    "or dst", COL(24, 1), SYMS(dir_syms)),
-	F(FLD_P_PFLAGS, "packets.pflags", FT_FLAGS, NULL, FI_NO, "packet flags", COL(25, 1),
+	F(FLD_P_PFLAGS, N2("packets", "pflags"), FT_FLAGS, NULL, FI_NO, "packet flags", COL(25, 1),
 	    SYMS(pflag_syms)),
-	F(FLD_P_TTL, "packets.ttl", FT_U8, "hops", FI_NO, "IPv4 TTL or IPv6 hop limit", COL(26, 1)),
-	F(FLD_P_TOS, "packets.tos", FT_U8, NULL, FI_NO, "IPv4 TOS or IPv6 traffic class", COL(27, 1)),
-	F(FLD_P_TCP_FLAGS, "packets.tcp_flags", FT_FLAGS, NULL, FI_NO, "TCP flags of the packet",
+	F(FLD_P_TTL, N2("packets", "ttl"), FT_U8, "hops", FI_NO, "IPv4 TTL or IPv6 hop limit", COL(26, 1)),
+	F(FLD_P_TOS, N2("packets", "tos"), FT_U8, NULL, FI_NO, "IPv4 TOS or IPv6 traffic class", COL(27, 1)),
+	F(FLD_P_TCP_FLAGS, N2("packets", "tcp_flags"), FT_FLAGS, NULL, FI_NO, "TCP flags of the packet",
 	    COL(28, 2), SYMS(tcp_syms)),
-	F(FLD_P_WINDOW, "packets.window", FT_U16, "bytes", FI_NO, "TCP window as sent (unscaled)",
+	F(FLD_P_WINDOW, N2("packets", "window"), FT_U16, "bytes", FI_NO, "TCP window as sent (unscaled)",
 	    COL(30, 2)),
 
-	F(FLD_PKTBYTES, "pkt_bytes", FT_OBJECT, NULL, FI_BYTES, "PKTBYTES: stored packet bytes",
-	    .elem = RE_PKTBYTES),
-	F(FLD_PB_LAYER, "pkt_bytes.layer", FT_ENUM, NULL, FI_NO, "where the stored bytes start",
+	F(FLD_PKTBYTES, N1("pkt_bytes"), FT_OBJECT, NULL, FI_BYTES, "PKTBYTES: stored packet bytes",
+	    ELEM(RE_PKTBYTES)),
+	F(FLD_PB_LAYER, N2("pkt_bytes", "layer"), FT_ENUM, NULL, FI_NO, "where the stored bytes start",
 	    .elem = RE_PKTBYTES, SYMS(layer_syms)),
-	F(FLD_PB_PACKETS, "pkt_bytes.packets", FT_TABLE, NULL, FI_BYTES, "the stored packets",
+	F(FLD_PB_PACKETS, N2("pkt_bytes", "packets"), FT_TABLE, NULL, FI_BYTES, "the stored packets",
 	    .elem = RE_PKTBYTES),
-	F(FLD_PB_INDEX, "pkt_bytes.index", FT_U32, NULL, FI_NO, "index of the packet in PACKETS",
+	F(FLD_PB_INDEX, N2("pkt_bytes", "index"), FT_U32, NULL, FI_NO, "index of the packet in PACKETS",
 	    .elem = RE_PKTBYTES),
-	F(FLD_PB_TS_NS, "pkt_bytes.ts_ns", FT_TIME, "ns", FI_NO, "time of the packet",
+	F(FLD_PB_TS_NS, N2("pkt_bytes", "ts_ns"), FT_TIME, "ns", FI_NO, "time of the packet",
 	    .elem = RE_PKTBYTES),
-	F(FLD_PB_ORIG_LEN, "pkt_bytes.orig_len", FT_U32, "bytes", FI_NO, "frame length on the wire",
+	F(FLD_PB_ORIG_LEN, N2("pkt_bytes", "orig_len"), FT_U32, "bytes", FI_NO, "frame length on the wire",
 	    .elem = RE_PKTBYTES),
-	F(FLD_PB_INCL_LEN, "pkt_bytes.incl_len", FT_U32, "bytes", FI_NO, "frame length as captured",
+	F(FLD_PB_INCL_LEN, N2("pkt_bytes", "incl_len"), FT_U32, "bytes", FI_NO, "frame length as captured",
 	    .elem = RE_PKTBYTES),
-	F(FLD_PB_LINKTYPE, "pkt_bytes.linktype", FT_U16, NULL, FI_NO, "LINKTYPE_ value of the frame",
+	F(FLD_PB_LINKTYPE, N2("pkt_bytes", "linktype"), FT_U16, NULL, FI_NO, "LINKTYPE_ value of the frame",
 	    .elem = RE_PKTBYTES),
-	F(FLD_PB_LINK_LEN, "pkt_bytes.link_len", FT_U16, "bytes", FI_NO,
+	F(FLD_PB_LINK_LEN, N2("pkt_bytes", "link_len"), FT_U16, "bytes", FI_NO,
 	    "bytes of the frame before the IP header", .elem = RE_PKTBYTES),
-	F(FLD_PB_HEX, "pkt_bytes.hex", FT_BYTES, "bytes", FI_BYTES, "the stored bytes",
+	F(FLD_PB_HEX, N2("pkt_bytes", "hex"), FT_BYTES, "bytes", FI_BYTES, "the stored bytes",
 	    .elem = RE_PKTBYTES),
 
-	F(FLD_PAYLOAD, "payload", FT_BYTES, "bytes", FI_BYTES,
-	    "PAYLOAD: the transport payloads, concatenated", .elem = RE_PAYLOAD),
-	F(FLD_LABEL, "label", FT_STR, NULL, FI_NO, "LABEL: the class label", .elem = RE_LABEL),
+	F(FLD_PAYLOAD, N1("payload"), FT_BYTES, "bytes", FI_BYTES,
+	    "PAYLOAD: the transport payloads, concatenated", ELEM(RE_PAYLOAD)),
+	F(FLD_LABEL, N1("label"), FT_STR, NULL, FI_NO, "LABEL: the class label", ELEM(RE_LABEL)),
 
-	F(FLD_SOURCE, "source", FT_OBJECT, NULL, FI_NO, "SOURCE: where the flow was read",
+	F(FLD_SOURCE, N1("source"), FT_OBJECT, NULL, FI_NO, "SOURCE: where the flow was read",
+	    ELEM(RE_SOURCE)),
+	F(FLD_SOURCE_FILE, N2("source", "file"), FT_STR, NULL, FI_NO, "name of the capture file",
 	    .elem = RE_SOURCE),
-	F(FLD_SOURCE_FILE, "source.file", FT_STR, NULL, FI_NO, "name of the capture file",
-	    .elem = RE_SOURCE),
-	F(FLD_SOURCE_FIRST_PKT, "source.first_pkt", FT_U64, NULL, FI_NO,
+	F(FLD_SOURCE_FIRST_PKT, N2("source", "first_pkt"), FT_U64, NULL, FI_NO,
 	    "number of the flow's first packet in the file, from 1", .elem = RE_SOURCE),
 
-	F(FLD_MAC, "mac", FT_OBJECT, NULL, FI_MAC, "MAC: link addresses", .elem = RE_MAC),
-	F(FLD_MAC_SRC, "mac.src", FT_MAC, NULL, FI_MAC, "initiator MAC address", .elem = RE_MAC,
+	F(FLD_MAC, N1("mac"), FT_OBJECT, NULL, FI_MAC, "MAC: link addresses", ELEM(RE_MAC)),
+	F(FLD_MAC_SRC, N2("mac", "src"), FT_MAC, NULL, FI_MAC, "initiator MAC address", .elem = RE_MAC,
 	    DIR(FD_SRC, 0)),
-	F(FLD_MAC_DST, "mac.dst", FT_MAC, NULL, FI_MAC, "responder MAC address", .elem = RE_MAC,
+	F(FLD_MAC_DST, N2("mac", "dst"), FT_MAC, NULL, FI_MAC, "responder MAC address", .elem = RE_MAC,
 	    DIR(FD_DST, 0)),
 
-	F(FLD_ENCAP, "encap", FT_TABLE, NULL, FI_NO, "ENCAP: encapsulation, outermost first",
-	    .elem = RE_ENCAP),
-	F(FLD_ENCAP_KIND, "encap.kind", FT_ENUM, NULL, FI_NO, "kind of an entry", .elem = RE_ENCAP,
+	F(FLD_ENCAP, N1("encap"), FT_TABLE, NULL, FI_NO, "ENCAP: encapsulation, outermost first",
+	    ELEM(RE_ENCAP)),
+	F(FLD_ENCAP_KIND, N2("encap", "kind"), FT_ENUM, NULL, FI_NO, "kind of an entry", .elem = RE_ENCAP,
 	    SYMS(encap_syms)),
-	F(FLD_ENCAP_VALUE, "encap.value", FT_U32, NULL, FI_NO, "VLAN TCI, MPLS label, PPPoE session",
+	F(FLD_ENCAP_VALUE, N2("encap", "value"), FT_U32, NULL, FI_NO, "VLAN TCI, MPLS label, PPPoE session",
 	    .elem = RE_ENCAP),
 
-	F(FLD_FEATURES, "features", FT_MAP, NULL, FI_NO, "FEATURES: named f64 values",
-	    .elem = RE_FEATURES),
+	F(FLD_FEATURES, N1("features"), FT_MAP, NULL, FI_NO, "FEATURES: named f64 values",
+	    ELEM(RE_FEATURES)),
 
-	F(FLD_TLS, "tls", FT_OBJECT, NULL, FI_NAME, "TLS metadata", .elem = RE_TLS),
-	F(FLD_TLS_CLIENT_VERSION, "tls.client_version", FT_U16, NULL, FI_NO,
+	F(FLD_TLS, N1("tls"), FT_OBJECT, NULL, FI_NAME, "TLS metadata", ELEM(RE_TLS)),
+	F(FLD_TLS_CLIENT_VERSION, N2("tls", "client_version"), FT_U16, NULL, FI_NO,
 	    "legacy_version of the ClientHello", META(RE_TLS, 1)),
-	F(FLD_TLS_SERVER_VERSION, "tls.server_version", FT_U16, NULL, FI_NO,
+	F(FLD_TLS_SERVER_VERSION, N2("tls", "server_version"), FT_U16, NULL, FI_NO,
 	    "version chosen by the server", META(RE_TLS, 2)),
-	F(FLD_TLS_SNI, "tls.sni", FT_STR, NULL, FI_NAME, "server name indication", META(RE_TLS, 3)),
-	F(FLD_TLS_ALPN, "tls.alpn", FT_STR, NULL, FI_NO, "ALPN protocols offered by the client",
+	F(FLD_TLS_SNI, N2("tls", "sni"), FT_STR, NULL, FI_NAME, "server name indication", META(RE_TLS, 3)),
+	F(FLD_TLS_ALPN, N2("tls", "alpn"), FT_STR, NULL, FI_NO, "ALPN protocols offered by the client",
 	    META(RE_TLS, 4), .flags = FF_MULTI),
-	F(FLD_TLS_CIPHERS, "tls.ciphers", FT_U16LIST, NULL, FI_NO,
+	F(FLD_TLS_CIPHERS, N2("tls", "ciphers"), FT_U16LIST, NULL, FI_NO,
 	    "cipher suites offered by the client", META(RE_TLS, 5)),
-	F(FLD_TLS_CIPHER, "tls.cipher", FT_U16, NULL, FI_NO, "cipher suite chosen by the server",
+	F(FLD_TLS_CIPHER, N2("tls", "cipher"), FT_U16, NULL, FI_NO, "cipher suite chosen by the server",
 	    META(RE_TLS, 6)),
-	F(FLD_TLS_EXTENSIONS, "tls.extensions", FT_U16LIST, NULL, FI_NO,
+	F(FLD_TLS_EXTENSIONS, N2("tls", "extensions"), FT_U16LIST, NULL, FI_NO,
 	    "extension types of the ClientHello", META(RE_TLS, 7)),
-	F(FLD_TLS_GROUPS, "tls.groups", FT_U16LIST, NULL, FI_NO, "supported groups of the client",
+	F(FLD_TLS_GROUPS, N2("tls", "groups"), FT_U16LIST, NULL, FI_NO, "supported groups of the client",
 	    META(RE_TLS, 8)),
-	F(FLD_TLS_CERT_SUBJECT, "tls.cert_subject", FT_STR, NULL, FI_NAME,
+	F(FLD_TLS_CERT_SUBJECT, N2("tls", "cert_subject"), FT_STR, NULL, FI_NAME,
 	    "certificate subjects, the server's own first", META(RE_TLS, 9), .flags = FF_MULTI),
-	F(FLD_TLS_CERT_ISSUER, "tls.cert_issuer", FT_STR, NULL, FI_NAME,
+	F(FLD_TLS_CERT_ISSUER, N2("tls", "cert_issuer"), FT_STR, NULL, FI_NAME,
 	    "certificate issuers, same order", META(RE_TLS, 10), .flags = FF_MULTI),
-	F(FLD_TLS_JA3, "tls.ja3", FT_STR, NULL, FI_NO, "JA3 fingerprint", META(RE_TLS, 11)),
-	F(FLD_TLS_JA4, "tls.ja4", FT_STR, NULL, FI_NO, "JA4 fingerprint", META(RE_TLS, 12)),
+	F(FLD_TLS_JA3, N2("tls", "ja3"), FT_STR, NULL, FI_NO, "JA3 fingerprint", META(RE_TLS, 11)),
+	F(FLD_TLS_JA4, N2("tls", "ja4"), FT_STR, NULL, FI_NO, "JA4 fingerprint", META(RE_TLS, 12)),
 
-	F(FLD_HTTP, "http", FT_OBJECT, NULL, FI_NAME, "HTTP metadata", .elem = RE_HTTP),
-	F(FLD_HTTP_METHOD, "http.method", FT_STR, NULL, FI_NO, "request method", META(RE_HTTP, 1)),
-	F(FLD_HTTP_URI, "http.uri", FT_STR, NULL, FI_TEXT, "request target", META(RE_HTTP, 2)),
-	F(FLD_HTTP_VERSION, "http.version", FT_STR, NULL, FI_NO, "protocol version",
+	F(FLD_HTTP, N1("http"), FT_OBJECT, NULL, FI_NAME, "HTTP metadata", ELEM(RE_HTTP)),
+	F(FLD_HTTP_METHOD, N2("http", "method"), FT_STR, NULL, FI_NO, "request method", META(RE_HTTP, 1)),
+	F(FLD_HTTP_URI, N2("http", "uri"), FT_STR, NULL, FI_TEXT, "request target", META(RE_HTTP, 2)),
+	F(FLD_HTTP_VERSION, N2("http", "version"), FT_STR, NULL, FI_NO, "protocol version",
 	    META(RE_HTTP, 3)),
-	F(FLD_HTTP_HOST, "http.host", FT_STR, NULL, FI_NAME, "Host header", META(RE_HTTP, 4)),
-	F(FLD_HTTP_USER_AGENT, "http.user_agent", FT_STR, NULL, FI_NO, "User-Agent header",
+	F(FLD_HTTP_HOST, N2("http", "host"), FT_STR, NULL, FI_NAME, "Host header", META(RE_HTTP, 4)),
+	F(FLD_HTTP_USER_AGENT, N2("http", "user_agent"), FT_STR, NULL, FI_NO, "User-Agent header",
 	    META(RE_HTTP, 5)),
-	F(FLD_HTTP_STATUS, "http.status", FT_U16, NULL, FI_NO, "response status code",
+	F(FLD_HTTP_STATUS, N2("http", "status"), FT_U16, NULL, FI_NO, "response status code",
 	    META(RE_HTTP, 6)),
-	F(FLD_HTTP_CONTENT_TYPE, "http.content_type", FT_STR, NULL, FI_NO,
+	F(FLD_HTTP_CONTENT_TYPE, N2("http", "content_type"), FT_STR, NULL, FI_NO,
 	    "Content-Type of the response", META(RE_HTTP, 7)),
-	F(FLD_HTTP_SERVER, "http.server", FT_STR, NULL, FI_NO, "Server header", META(RE_HTTP, 8)),
+	F(FLD_HTTP_SERVER, N2("http", "server"), FT_STR, NULL, FI_NO, "Server header", META(RE_HTTP, 8)),
 
-	F(FLD_DNS, "dns", FT_OBJECT, NULL, FI_NAME, "DNS metadata", .elem = RE_DNS),
-	F(FLD_DNS_ID, "dns.id", FT_U16, NULL, FI_NO, "transaction id", META(RE_DNS, 1)),
-	F(FLD_DNS_QNAME, "dns.qname", FT_STR, NULL, FI_NAME, "first question name",
+	F(FLD_DNS, N1("dns"), FT_OBJECT, NULL, FI_NAME, "DNS metadata", ELEM(RE_DNS)),
+	F(FLD_DNS_ID, N2("dns", "id"), FT_U16, NULL, FI_NO, "transaction id", META(RE_DNS, 1)),
+	F(FLD_DNS_QNAME, N2("dns", "qname"), FT_STR, NULL, FI_NAME, "first question name",
 	    META(RE_DNS, 2)),
-	F(FLD_DNS_QTYPE, "dns.qtype", FT_U16, NULL, FI_NO, "first question type", META(RE_DNS, 3)),
-	F(FLD_DNS_RCODE, "dns.rcode", FT_U8, NULL, FI_NO, "response code", META(RE_DNS, 4)),
-	F(FLD_DNS_ANSWER_ADDR, "dns.answer_addr", FT_ADDR, NULL, FI_ADDR, "A and AAAA answers",
+	F(FLD_DNS_QTYPE, N2("dns", "qtype"), FT_U16, NULL, FI_NO, "first question type", META(RE_DNS, 3)),
+	F(FLD_DNS_RCODE, N2("dns", "rcode"), FT_U8, NULL, FI_NO, "response code", META(RE_DNS, 4)),
+	F(FLD_DNS_ANSWER_ADDR, N2("dns", "answer_addr"), FT_ADDR, NULL, FI_ADDR, "A and AAAA answers",
 	    META(RE_DNS, 5), .flags = FF_MULTI),
-	F(FLD_DNS_ANSWER_NAME, "dns.answer_name", FT_STR, NULL, FI_NAME,
+	F(FLD_DNS_ANSWER_NAME, N2("dns", "answer_name"), FT_STR, NULL, FI_NAME,
 	    "CNAME and other name answers", META(RE_DNS, 6), .flags = FF_MULTI),
 
-	F(FLD_QUIC, "quic", FT_OBJECT, NULL, FI_NAME, "QUIC metadata", .elem = RE_QUIC),
-	F(FLD_QUIC_VERSION, "quic.version", FT_U32, NULL, FI_NO,
+	F(FLD_QUIC, N1("quic"), FT_OBJECT, NULL, FI_NAME, "QUIC metadata", ELEM(RE_QUIC)),
+	F(FLD_QUIC_VERSION, N2("quic", "version"), FT_U32, NULL, FI_NO,
 	    "QUIC version of the first Initial packet", META(RE_QUIC, 1)),
-	F(FLD_QUIC_SNI, "quic.sni", FT_STR, NULL, FI_NAME, "server name from the ClientHello",
+	F(FLD_QUIC_SNI, N2("quic", "sni"), FT_STR, NULL, FI_NAME, "server name from the ClientHello",
 	    META(RE_QUIC, 2)),
-	F(FLD_QUIC_ALPN, "quic.alpn", FT_STR, NULL, FI_NO, "ALPN protocols offered",
+	F(FLD_QUIC_ALPN, N2("quic", "alpn"), FT_STR, NULL, FI_NO, "ALPN protocols offered",
 	    META(RE_QUIC, 3), .flags = FF_MULTI),
-	F(FLD_QUIC_DCID, "quic.dcid", FT_BYTES, NULL, FI_NO, "destination connection id",
+	F(FLD_QUIC_DCID, N2("quic", "dcid"), FT_BYTES, NULL, FI_NO, "destination connection id",
 	    META(RE_QUIC, 4)),
-	F(FLD_QUIC_SCID, "quic.scid", FT_BYTES, NULL, FI_NO, "source connection id",
+	F(FLD_QUIC_SCID, N2("quic", "scid"), FT_BYTES, NULL, FI_NO, "source connection id",
 	    META(RE_QUIC, 5)),
 };
 
 /* ----------------------------------------------------------------- lookups */
-
-const char *fld_key(const struct fld *d)
-{
-	const char *dot = strchr(d->name, '.');
-
-	return dot ? dot + 1 : d->name;
-}
 
 const struct fld *fld_by_name(const char *name)
 {
@@ -254,17 +251,31 @@ const struct fld *fld_by_name(const char *name)
 
 static bool is_elem(const struct fld *d)
 {
-	return d->elem != 0 && strchr(d->name, '.') == NULL;
+	return d->flags & FF_ELEM;
 }
 
+/* Called for every element of every record by the codec and flow-json:
+ * a switch, not a search (t_field checks it against the table). */
 const struct fld *fld_elem(uint16_t elem)
 {
-	size_t i;
+	enum fld_id id;
 
-	if (elem == 0) return NULL;
-	for (i = 0; i < FLD_N; i++)
-		if (fld_table[i].elem == elem && is_elem(&fld_table[i])) return &fld_table[i];
-	return NULL;
+	switch (elem) {
+	case RE_PACKETS: id = FLD_PACKETS; break;
+	case RE_PKTBYTES: id = FLD_PKTBYTES; break;
+	case RE_PAYLOAD: id = FLD_PAYLOAD; break;
+	case RE_LABEL: id = FLD_LABEL; break;
+	case RE_SOURCE: id = FLD_SOURCE; break;
+	case RE_MAC: id = FLD_MAC; break;
+	case RE_ENCAP: id = FLD_ENCAP; break;
+	case RE_FEATURES: id = FLD_FEATURES; break;
+	case RE_TLS: id = FLD_TLS; break;
+	case RE_HTTP: id = FLD_HTTP; break;
+	case RE_DNS: id = FLD_DNS; break;
+	case RE_QUIC: id = FLD_QUIC; break;
+	default: return NULL;
+	}
+	return &fld_table[id];
 }
 
 const struct fld *fld_elem_by_key(const char *key)

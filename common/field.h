@@ -94,6 +94,7 @@ enum fld_dir { FD_NONE, FD_SRC, FD_DST };
 /* Field flags. */
 #define FF_DERIVED 0x01u /* computed from other fields, no JSON key */
 #define FF_MULTI   0x02u /* a metadata tag that may repeat, an array in JSON */
+#define FF_ELEM    0x04u /* an element (its id in elem) */
 
 /* One value name of an enum or flags field. */
 struct fld_sym {
@@ -105,6 +106,8 @@ struct fld_sym {
 struct fld {
 	uint16_t id;           /* enum fld_id, its index in the registry */
 	const char *name;      /* "tls.sni" */
+	const char *key;       /* its JSON key, "sni" */
+	uint8_t keylen;        /* strlen(key) */
 	uint8_t type;          /* enum fld_type */
 	uint8_t ident;         /* enum fld_ident */
 	uint8_t dir;           /* enum fld_dir */
@@ -125,7 +128,7 @@ static inline const struct fld *fld_def(enum fld_id id) { return &fld_table[id];
 static inline const char *fld_name(enum fld_id id) { return fld_table[id].name; }
 
 /* The JSON key: the name after its element's prefix ("sni" of "tls.sni"). */
-const char *fld_key(const struct fld *d);
+static inline const char *fld_key(const struct fld *d) { return d->key; }
 
 /* The field of a full name ("dport", "tls.sni"); NULL if none. */
 const struct fld *fld_by_name(const char *name);

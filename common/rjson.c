@@ -248,10 +248,18 @@ static void put_packets(struct buf *b, const struct rec_elem *e)
 /* sep (unless 0), then "key": of a registry field. */
 static void put_key(struct buf *b, char sep, enum fld_id id)
 {
-	if (sep) buf_put8(b, (uint8_t)sep);
-	buf_put8(b, '"');
-	put_lit(b, key_of(id));
-	put_lit(b, "\":");
+	const struct fld *d = fld_def(id);
+	uint8_t *q;
+
+	buf_reserve(b, d->keylen + 4u);
+	q = b->p + b->len;
+	if (sep) *q++ = (uint8_t)sep;
+	*q++ = '"';
+	memcpy(q, d->key, d->keylen);
+	q += d->keylen;
+	*q++ = '"';
+	*q++ = ':';
+	b->len = (size_t)(q - b->p);
 }
 
 /* A value name as a JSON string; false (nothing written) when it has none. */

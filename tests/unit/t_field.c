@@ -64,6 +64,12 @@ static void t_invariants(void)
 			if (strcmp(fld_table[j].name, d->name) == 0) dup++;
 		if (fld_by_name(d->name) != d) bad_lookup++;
 		dot = strchr(d->name, '.');
+		if (strcmp(d->key, dot ? dot + 1 : d->name) != 0 || d->keylen != strlen(d->key) ||
+		    !!(d->flags & FF_ELEM) != (!dot && d->elem != 0) ||
+		    ((d->flags & FF_ELEM) && fld_elem(d->elem) != d)) {
+			bad_elem++;
+			diag("%s: key, element flag or fld_elem() wrong", d->name);
+		}
 		/* A dotted name lives in the element its prefix names. */
 		if (dot) {
 			const struct fld *e = fld_elem(d->elem);
