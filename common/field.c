@@ -60,39 +60,39 @@ static const struct fld_sym encap_syms[] = {
 #define N1(k) .name = k, .key = k, .keylen = sizeof(k) - 1
 #define N2(e, k) .name = e "." k, .key = k, .keylen = sizeof(k) - 1
 #define ELEM(e) .elem = e, .flags = FF_ELEM
-#define DIR(d, tot) .dir = d, .total = tot
+#define DIR(d, tot, tw) .dir = d, .total = tot, .twin = tw
 #define COL(o, w) .elem = RE_PACKETS, .off = o, .width = w
 #define META(e, t) .elem = e, .tag = t
 
 const struct fld fld_table[FLD_N] = {
 	F(FLD_IPV, N1("ipv"), FT_U8, NULL, FI_NO, "IP version: 4 or 6"),
 	F(FLD_PROTO, N1("proto"), FT_ENUM, NULL, FI_NO, "IP protocol number", SYMS(proto_syms)),
-	F(FLD_SRC, N1("src"), FT_ADDR, NULL, FI_ADDR, "initiator address", DIR(FD_SRC, 0)),
+	F(FLD_SRC, N1("src"), FT_ADDR, NULL, FI_ADDR, "initiator address", DIR(FD_SRC, 0, FLD_DST)),
 	F(FLD_SPORT, N1("sport"), FT_U16, NULL, FI_NO, "initiator port (ICMP: type and code)",
-	    DIR(FD_SRC, 0)),
-	F(FLD_DST, N1("dst"), FT_ADDR, NULL, FI_ADDR, "responder address", DIR(FD_DST, 0)),
+	    DIR(FD_SRC, 0, FLD_DPORT)),
+	F(FLD_DST, N1("dst"), FT_ADDR, NULL, FI_ADDR, "responder address", DIR(FD_DST, 0, FLD_SRC)),
 	F(FLD_DPORT, N1("dport"), FT_U16, NULL, FI_NO, "responder port (ICMP: echo identifier)",
-	    DIR(FD_DST, 0)),
+	    DIR(FD_DST, 0, FLD_SPORT)),
 	F(FLD_FIRST_NS, N1("first_ns"), FT_TIME, "ns", FI_NO, "time of the first packet"),
 	F(FLD_LAST_NS, N1("last_ns"), FT_TIME, "ns", FI_NO, "time of the latest packet"),
 	F(FLD_SRC_PKTS, N1("src_pkts"), FT_U64, "packets", FI_NO, "packets initiator to responder",
-	    DIR(FD_SRC, FLD_PKTS)),
+	    DIR(FD_SRC, FLD_PKTS, FLD_DST_PKTS)),
 	F(FLD_DST_PKTS, N1("dst_pkts"), FT_U64, "packets", FI_NO, "packets responder to initiator",
-	    DIR(FD_DST, FLD_PKTS)),
+	    DIR(FD_DST, FLD_PKTS, FLD_SRC_PKTS)),
 	F(FLD_SRC_BYTES, N1("src_bytes"), FT_U64, "bytes", FI_NO,
-	    "wire bytes initiator to responder", DIR(FD_SRC, FLD_BYTES)),
+	    "wire bytes initiator to responder", DIR(FD_SRC, FLD_BYTES, FLD_DST_BYTES)),
 	F(FLD_DST_BYTES, N1("dst_bytes"), FT_U64, "bytes", FI_NO,
-	    "wire bytes responder to initiator", DIR(FD_DST, FLD_BYTES)),
+	    "wire bytes responder to initiator", DIR(FD_DST, FLD_BYTES, FLD_SRC_BYTES)),
 	F(FLD_SRC_L3_BYTES, N1("src_l3_bytes"), FT_U64, "bytes", FI_NO,
-	    "IP bytes initiator to responder", DIR(FD_SRC, FLD_L3_BYTES)),
+	    "IP bytes initiator to responder", DIR(FD_SRC, FLD_L3_BYTES, FLD_DST_L3_BYTES)),
 	F(FLD_DST_L3_BYTES, N1("dst_l3_bytes"), FT_U64, "bytes", FI_NO,
-	    "IP bytes responder to initiator", DIR(FD_DST, FLD_L3_BYTES)),
+	    "IP bytes responder to initiator", DIR(FD_DST, FLD_L3_BYTES, FLD_SRC_L3_BYTES)),
 	F(FLD_SRC_TCP_FLAGS, N1("src_tcp_flags"), FT_FLAGS, NULL, FI_NO,
 	    "OR of the TCP flags sent by the initiator", SYMS(tcp_syms),
-	    DIR(FD_SRC, FLD_TCP_FLAGS)),
+	    DIR(FD_SRC, FLD_TCP_FLAGS, FLD_DST_TCP_FLAGS)),
 	F(FLD_DST_TCP_FLAGS, N1("dst_tcp_flags"), FT_FLAGS, NULL, FI_NO,
 	    "OR of the TCP flags sent by the responder", SYMS(tcp_syms),
-	    DIR(FD_DST, FLD_TCP_FLAGS)),
+	    DIR(FD_DST, FLD_TCP_FLAGS, FLD_SRC_TCP_FLAGS)),
 	F(FLD_END, N1("end"), FT_ENUM, NULL, FI_NO, "end reason", SYMS(end_syms)),
 	F(FLD_FLAGS, N1("flags"), FT_FLAGS, NULL, FI_NO, "flow flags", SYMS(flow_flag_syms)),
 
@@ -163,9 +163,9 @@ const struct fld fld_table[FLD_N] = {
 
 	F(FLD_MAC, N1("mac"), FT_OBJECT, NULL, FI_MAC, "MAC: link addresses", ELEM(RE_MAC)),
 	F(FLD_MAC_SRC, N2("mac", "src"), FT_MAC, NULL, FI_MAC, "initiator MAC address", .elem = RE_MAC,
-	    DIR(FD_SRC, 0)),
+	    DIR(FD_SRC, 0, FLD_MAC_DST)),
 	F(FLD_MAC_DST, N2("mac", "dst"), FT_MAC, NULL, FI_MAC, "responder MAC address", .elem = RE_MAC,
-	    DIR(FD_DST, 0)),
+	    DIR(FD_DST, 0, FLD_MAC_SRC)),
 
 	F(FLD_ENCAP, N1("encap"), FT_TABLE, NULL, FI_NO, "ENCAP: encapsulation, outermost first",
 	    ELEM(RE_ENCAP)),
@@ -305,6 +305,11 @@ const struct fld *fld_child(uint16_t elem, const char *key)
 	for (d = e + 1; d < fld_table + FLD_N && d->elem == elem; d++)
 		if (strcmp(fld_key(d), key) == 0) return d;
 	return NULL;
+}
+
+int fld_twin(enum fld_id id)
+{
+	return fld_table[id].dir != FD_NONE ? fld_table[id].twin : -1;
 }
 
 int fld_variant(enum fld_id total, enum fld_dir dir)

@@ -116,7 +116,8 @@ struct fld {
 	uint16_t elem;         /* the element holding it (RE_*), 0 for the core */
 	uint8_t tag;           /* metadata fields: the tag */
 	uint8_t off, width;    /* PACKETS columns: place in the 32-byte entry */
-	uint16_t total;        /* FD_SRC/FD_DST: the both-directions field */
+	uint16_t total;        /* FD_SRC/FD_DST: the both-directions field, or 0 */
+	uint16_t twin;         /* FD_SRC/FD_DST: the other direction's field */
 	const struct fld_sym *syms;
 	uint8_t nsyms;
 	const char *meaning;   /* one line, as in flowrec(5) FIELDS */
@@ -141,6 +142,8 @@ const struct fld *fld_meta(uint16_t elem, uint8_t tag);
 /* The field with JSON key key inside element elem; NULL if none. */
 const struct fld *fld_child(uint16_t elem, const char *key);
 
+/* The other direction's field (FLD_SPORT -> FLD_DPORT); -1 when none. */
+int fld_twin(enum fld_id id);
 /* The src or dst variant of a both-directions field (FLD_PKTS, FD_DST ->
  * FLD_DST_PKTS); -1 when it has none. */
 int fld_variant(enum fld_id total, enum fld_dir dir);

@@ -150,6 +150,25 @@ static void t_lookups(void)
 	is(fld_variant(FLD_PKTS, FD_DST), FLD_DST_PKTS, "pkts, dst -> dst_pkts");
 	is(fld_variant(FLD_TCP_FLAGS, FD_SRC), FLD_SRC_TCP_FLAGS, "tcp_flags, src -> src_tcp_flags");
 	is(fld_variant(FLD_PROTO, FD_SRC), -1, "proto has no variants");
+	is(fld_twin(FLD_SPORT), FLD_DPORT, "sport's twin is dport");
+	is(fld_twin(FLD_MAC_DST), FLD_MAC_SRC, "mac.dst's twin is mac.src");
+	is(fld_twin(FLD_PROTO), -1, "proto has no twin");
+	{
+		size_t k, bad = 0;
+
+		for (k = 0; k < FLD_N; k++) {
+			const struct fld *e = &fld_table[k];
+			const struct fld *t = e->dir ? fld_def(e->twin) : NULL;
+
+			if (e->dir && (t->twin != e->id || t->dir == e->dir || t->total != e->total ||
+			    t->type != e->type || t->elem != e->elem))
+				bad++;
+			if (e->total && (e->dir == FD_NONE || fld_variant(e->total, e->dir) != (int)k ||
+			    fld_def(e->total)->type != e->type))
+				bad++;
+		}
+		is(bad, 0, "twins pair src and dst of one type; totals have both variants");
+	}
 	is(fld_variant(FLD_PKTS, FD_NONE), -1, "no variant without a direction");
 
 	ok(fld_sym_value(fld_def(FLD_PROTO), "tcp", &v) == 0 && v == 6, "proto tcp = 6");
