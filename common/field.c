@@ -309,6 +309,7 @@ const struct fld *fld_child(uint16_t elem, const char *key)
 
 int fld_twin(enum fld_id id)
 {
+	if ((unsigned)id >= FLD_N) return -1;
 	return fld_table[id].dir != FD_NONE ? fld_table[id].twin : -1;
 }
 
@@ -413,7 +414,7 @@ static bool meta_at(const struct rec_elem *e, uint8_t want, uint32_t i, const ui
 
 uint32_t fld_count(const struct rec_flow *f, enum fld_id id)
 {
-	const struct fld *d = fld_def(id);
+	const struct fld *d;
 	const struct rec_elem *e;
 	struct rec_meta_iter it;
 	const uint8_t *val;
@@ -421,6 +422,8 @@ uint32_t fld_count(const struct rec_flow *f, enum fld_id id)
 	uint8_t tag;
 	uint32_t n = 0;
 
+	if ((unsigned)id >= FLD_N) return 0;
+	d = fld_def(id);
 	if (d->elem == 0) return 1;
 	if ((e = rec_find(f, d->elem)) == NULL) return 0;
 	if (is_elem(d) || id == FLD_PB_LAYER || id == FLD_SOURCE_FILE || id == FLD_SOURCE_FIRST_PKT ||
