@@ -16,6 +16,7 @@
 
 #include "anon.h"
 #include "cli.h"
+#include "field.h"
 #include "stream.h"
 
 static const char usage_text[] =
@@ -78,18 +79,6 @@ static int pick(const char *opt, const char *v, const char *const *names, int n)
 	cli_usage_error("%s: unknown value '%s'", opt, v);
 }
 
-/* Is this metadata field a name (host or domain name, certificate name)? */
-static bool is_name(uint16_t id, uint8_t tag)
-{
-	switch (id) {
-	case RE_TLS: return tag == 3 || tag == 9 || tag == 10;
-	case RE_HTTP: return tag == 4;
-	case RE_DNS: return tag == 2 || tag == 6;
-	case RE_QUIC: return tag == 2;
-	}
-	return false;
-}
-
 /* Rewrite a metadata element into b: names, DNS answer addresses; unknown
  * tags dropped unless --keep-unknown. */
 static void anon_meta(struct run *r, const struct rec_elem *e, struct buf *b)
@@ -102,7 +91,7 @@ static void anon_meta(struct run *r, const struct rec_elem *e, struct buf *b)
 	buf_reset(b);
 	rec_meta_begin(e, &it);
 	while (rec_meta_next(&it, &tag, &val, &len)) {
-		const struct rec_meta_field *fd = rec_meta_field(e->id, tag);
+		const struct fld *fd = fld_meta(e->id, tag);
 
 		if (fd == NULL && !r->keep_unknown) {
 			r->dropped_fields++;
@@ -113,7 +102,7 @@ static void anon_meta(struct run *r, const struct rec_elem *e, struct buf *b)
 			}
 			continue;
 		}
-		if (fd && is_name(e->id, tag) && r->names != ANN_KEEP) {
+		if (fld_is_name(fd) && r->names != ANN_KEEP) {
 			char h[17];
 
 			if (r->names == ANN_DROP) continue;
@@ -125,7 +114,7 @@ static void anon_meta(struct run *r, const struct rec_elem *e, struct buf *b)
 		}
 		buf_put8(b, tag);
 		buf_put16(b, len);
-		if (fd && fd->type == MT_ADDR && (len == 4 || len == 16)) {
+		if (fd && fd->type == FT_ADDR && (len == 4 || len == 16)) {
 			size_t at = b->len;
 			buf_put(b, val, len);
 			an_addr(r->ctx, b->p + at, len);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "field.h"
 #include "rec.h"
 
 const uint8_t rec_magic[8] = { 0x89, 'F', 'L', 'O', 'W', 0x0d, 0x0a, 0x1a };
@@ -270,30 +271,30 @@ static int check_meta(const struct rec_elem *e, char *err, size_t errlen)
 
 	rec_meta_begin(e, &it);
 	while (cur_left(&it.c) > 0) {
-		const struct rec_meta_field *mf;
+		const struct fld *mf;
 
 		if (!rec_meta_next(&it, &tag, &val, &len))
 			return fail(err, errlen, "%s: field %u cut short", ename, n + 1);
 		if (++n > REC_MAX_META_FIELDS)
 			return fail(err, errlen, "%s: more than %u fields", ename, REC_MAX_META_FIELDS);
-		mf = rec_meta_field(e->id, tag);
+		mf = fld_meta(e->id, tag);
 		if (tag < last)
 			return fail(err, errlen, "%s: field tags out of order (%u after %d)", ename, tag, last);
-		if (tag == last && mf && !mf->multi)
-			return fail(err, errlen, "%s: field %s repeated", ename, mf->name);
+		if (tag == last && mf && !(mf->flags & FF_MULTI))
+			return fail(err, errlen, "%s: field %s repeated", ename, fld_key(mf));
 		last = tag;
 		if (!mf) continue;
 		switch (mf->type) {
-		case MT_U8: if (len != 1) goto badlen; break;
-		case MT_U16: if (len != 2) goto badlen; break;
-		case MT_U32: if (len != 4) goto badlen; break;
-		case MT_U16LIST: if (len % 2) goto badlen; break;
-		case MT_ADDR: if (len != 4 && len != 16) goto badlen; break;
-		case MT_STR: case MT_BYTES: break;
+		case FT_U8: if (len != 1) goto badlen; break;
+		case FT_U16: if (len != 2) goto badlen; break;
+		case FT_U32: if (len != 4) goto badlen; break;
+		case FT_U16LIST: if (len % 2) goto badlen; break;
+		case FT_ADDR: if (len != 4 && len != 16) goto badlen; break;
+		default: break; /* str, bytes */
 		}
 		continue;
 badlen:
-		return fail(err, errlen, "%s: field %s: bad length %u", ename, mf->name, len);
+		return fail(err, errlen, "%s: field %s: bad length %u", ename, fld_key(mf), len);
 	}
 	return 0;
 }
@@ -647,125 +648,51 @@ bool rec_meta_next(struct rec_meta_iter *it, uint8_t *tag, const uint8_t **val, 
 	return true;
 }
 
-static const struct rec_meta_field tls_fields[] = {
-	{ 1, "client_version", MT_U16, false }, { 2, "server_version", MT_U16, false },
-	{ 3, "sni", MT_STR, false }, { 4, "alpn", MT_STR, true },
-	{ 5, "ciphers", MT_U16LIST, false }, { 6, "cipher", MT_U16, false },
-	{ 7, "extensions", MT_U16LIST, false }, { 8, "groups", MT_U16LIST, false },
-	{ 9, "cert_subject", MT_STR, true }, { 10, "cert_issuer", MT_STR, true },
-	{ 11, "ja3", MT_STR, false }, { 12, "ja4", MT_STR, false },
-};
-static const struct rec_meta_field http_fields[] = {
-	{ 1, "method", MT_STR, false }, { 2, "uri", MT_STR, false },
-	{ 3, "version", MT_STR, false }, { 4, "host", MT_STR, false },
-	{ 5, "user_agent", MT_STR, false }, { 6, "status", MT_U16, false },
-	{ 7, "content_type", MT_STR, false }, { 8, "server", MT_STR, false },
-};
-static const struct rec_meta_field dns_fields[] = {
-	{ 1, "id", MT_U16, false }, { 2, "qname", MT_STR, false },
-	{ 3, "qtype", MT_U16, false }, { 4, "rcode", MT_U8, false },
-	{ 5, "answer_addr", MT_ADDR, true }, { 6, "answer_name", MT_STR, true },
-};
-static const struct rec_meta_field quic_fields[] = {
-	{ 1, "version", MT_U32, false }, { 2, "sni", MT_STR, false },
-	{ 3, "alpn", MT_STR, true }, { 4, "dcid", MT_BYTES, false },
-	{ 5, "scid", MT_BYTES, false },
-};
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-const struct rec_meta_field *rec_meta_fields(uint16_t id, size_t *n)
-{
-	switch (id) {
-	case RE_TLS: *n = NELEM(tls_fields); return tls_fields;
-	case RE_HTTP: *n = NELEM(http_fields); return http_fields;
-	case RE_DNS: *n = NELEM(dns_fields); return dns_fields;
-	case RE_QUIC: *n = NELEM(quic_fields); return quic_fields;
-	}
-	*n = 0;
-	return NULL;
-}
-
-const struct rec_meta_field *rec_meta_field(uint16_t id, uint8_t tag)
-{
-	size_t n;
-	const struct rec_meta_field *t = rec_meta_fields(id, &n);
-
-	/* Tags are numbered 1..n in every table. */
-	if (t && tag >= 1 && tag <= n) return &t[tag - 1];
-	return NULL;
-}
-
-static const struct {
-	uint16_t id;
-	const char *name;
-} elem_names[] = {
-	{ RE_PACKETS, "packets" }, { RE_PKTBYTES, "pkt_bytes" }, { RE_PAYLOAD, "payload" },
-	{ RE_LABEL, "label" }, { RE_SOURCE, "source" }, { RE_MAC, "mac" },
-	{ RE_ENCAP, "encap" }, { RE_FEATURES, "features" }, { RE_TLS, "tls" },
-	{ RE_HTTP, "http" }, { RE_DNS, "dns" }, { RE_QUIC, "quic" },
-};
-
+/*
+ * Names come from the field registry (field.h); these keep the codec's
+ * own vocabulary for its messages and older callers.
+ */
 const char *rec_elem_name(uint16_t id)
 {
-	size_t i;
+	const struct fld *d = fld_elem(id);
 
-	for (i = 0; i < NELEM(elem_names); i++)
-		if (elem_names[i].id == id) return elem_names[i].name;
-	return NULL;
+	return d ? d->name : NULL;
 }
 
 uint16_t rec_elem_by_name(const char *name)
 {
-	size_t i;
+	const struct fld *d = fld_elem_by_key(name);
 
-	for (i = 0; i < NELEM(elem_names); i++)
-		if (strcmp(elem_names[i].name, name) == 0) return elem_names[i].id;
-	return 0;
+	return d ? d->elem : 0;
 }
-
-static const char *const end_names[END_NKNOWN] = {
-	"unknown", "fin", "rst", "idle", "active", "eof", "evicted", "reused",
-};
 
 const char *rec_end_name(uint8_t reason)
 {
-	return reason < END_NKNOWN ? end_names[reason] : NULL;
+	return fld_sym_name(fld_def(FLD_END), reason);
 }
 
 int rec_end_by_name(const char *name)
 {
-	int i;
+	uint64_t v;
 
-	for (i = 0; i < END_NKNOWN; i++)
-		if (strcmp(end_names[i], name) == 0) return i;
-	return -1;
+	return fld_sym_value(fld_def(FLD_END), name, &v) == 0 ? (int)v : -1;
 }
-
-static const char *const flag_names[RF_NKNOWN] = {
-	"anonymized", "pkts_truncated", "bytes_truncated", "unidirectional",
-	"initiator_guessed", "fragments", "snaplen", "ts_backwards", "payload_truncated",
-};
 
 const char *rec_flag_name(unsigned bit)
 {
-	return bit < RF_NKNOWN ? flag_names[bit] : NULL;
+	return bit < 32 ? fld_sym_name(fld_def(FLD_FLAGS), UINT32_C(1) << bit) : NULL;
 }
-
-static const char *const encap_names[] = { NULL, "vlan", "svlan", "mpls", "pppoe" };
 
 const char *rec_encap_name(uint8_t kind)
 {
-	return kind < NELEM(encap_names) ? encap_names[kind] : NULL;
+	return fld_sym_name(fld_def(FLD_ENCAP_KIND), kind);
 }
 
 int rec_encap_by_name(const char *name)
 {
-	size_t i;
+	uint64_t v;
 
-	for (i = 1; i < NELEM(encap_names); i++)
-		if (strcmp(encap_names[i], name) == 0) return (int)i;
-	return -1;
+	return fld_sym_value(fld_def(FLD_ENCAP_KIND), name, &v) == 0 ? (int)v : -1;
 }
 
 const char *rec_sniff_foreign(const uint8_t *p, size_t n)

@@ -207,18 +207,8 @@ bool rec_feat_next(struct rec_feat_iter *it, const uint8_t **name, uint8_t *name
 /* ENCAP entries are 5 bytes: kind, value. */
 enum { ENCAP_VLAN = 1, ENCAP_SVLAN = 2, ENCAP_MPLS = 3, ENCAP_PPPOE = 4 };
 
-/* Metadata elements (TLS, HTTP, DNS, QUIC). */
-enum meta_type { MT_U8, MT_U16, MT_U32, MT_STR, MT_BYTES, MT_U16LIST, MT_ADDR };
-struct rec_meta_field {
-	uint8_t tag;
-	const char *name;
-	enum meta_type type;
-	bool multi;
-};
-/* The field table of a metadata element id; NULL if id is not one. */
-const struct rec_meta_field *rec_meta_fields(uint16_t id, size_t *n);
-/* Lookup by tag; NULL for an unknown tag. */
-const struct rec_meta_field *rec_meta_field(uint16_t id, uint8_t tag);
+/* Metadata elements (TLS, HTTP, DNS, QUIC): the registry (field.h,
+ * fld_meta()) knows each tag's name, type and whether it repeats. */
 struct rec_meta_iter {
 	struct cur c;
 };
@@ -229,7 +219,7 @@ static inline void rec_meta_begin(const struct rec_elem *e, struct rec_meta_iter
 bool rec_meta_next(struct rec_meta_iter *it, uint8_t *tag, const uint8_t **val,
     uint16_t *len);
 
-/* Names (JSON keys, flow-filter fields, messages). */
+/* Names, from the field registry (field.h). */
 const char *rec_elem_name(uint16_t id);          /* "packets"; NULL if unknown */
 uint16_t rec_elem_by_name(const char *name);     /* 0 if unknown */
 const char *rec_end_name(uint8_t reason);        /* "fin"; NULL if unknown */

@@ -21,32 +21,37 @@
 #include <string.h>
 
 #include "cli.h"
+#include "field.h"
 #include "rjson.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char hexdig[] = "0123456789abcdef";
 
-/* The columns of "packets": where each lives in a 32-byte entry. */
-static const struct pcol {
-	const char *name;
-	unsigned off, width;
-} pcols[] = {
-	{ "t_ns", 0, 8 }, { "wire_len", 8, 4 }, { "ip_len", 12, 4 }, { "l4_len", 16, 4 },
-	{ "payload_len", 20, 4 }, { "dir", 24, 1 }, { "pflags", 25, 1 }, { "ttl", 26, 1 },
-	{ "tos", 27, 1 }, { "tcp_flags", 28, 2 }, { "window", 30, 2 },
-};
+/*
+ * Every key below comes from the field registry (field.h).  The columns of
+ * "packets" are its PACKETS fields, in entry order, each with its place in
+ * the 32-byte entry; the fixed keys of a flow line are its core fields, in
+ * output order (registry order is JSON order).
+ */
+#define PCOL0 FLD_P_T_NS
+#define NPCOLS (FLD_P_WINDOW - FLD_P_T_NS + 1)
+#define pcol(c) fld_def((enum fld_id)(PCOL0 + (c)))
 
-/* The fixed keys of a flow line, in output order. */
 enum {
-	K_IPV, K_PROTO, K_SRC, K_SPORT, K_DST, K_DPORT, K_FIRST, K_LAST, K_SPKTS, K_DPKTS,
-	K_SBYTES, K_DBYTES, K_SL3, K_DL3, K_STF, K_DTF, K_END, K_FLAGS, K_NCORE
+	K_IPV = FLD_IPV, K_PROTO = FLD_PROTO, K_SRC = FLD_SRC, K_SPORT = FLD_SPORT, K_DST = FLD_DST,
+	K_DPORT = FLD_DPORT, K_FIRST = FLD_FIRST_NS, K_LAST = FLD_LAST_NS, K_STF = FLD_SRC_TCP_FLAGS,
+	K_DTF = FLD_DST_TCP_FLAGS, K_END = FLD_END, K_FLAGS = FLD_FLAGS, K_NCORE
 };
-static const char *const core_keys[K_NCORE] = {
-	"ipv", "proto", "src", "sport", "dst", "dport", "first_ns", "last_ns", "src_pkts",
-	"dst_pkts", "src_bytes", "dst_bytes", "src_l3_bytes", "dst_l3_bytes", "src_tcp_flags",
-	"dst_tcp_flags", "end", "flags",
-};
+_Static_assert(K_IPV == 0 && FLD_DST_PKTS == K_FIRST + 3 && K_STF == K_FIRST + 8,
+    "core fields in JSON order");
+
+/* The JSON key of a registry field. */
+static inline const char *key_of(enum fld_id id)
+{
+	return fld_key(fld_def(id));
+}
+#define core_keys(k) fld_name((enum fld_id)(k))
 
 /* ---------------------------------------------------------------- output */
 
@@ -219,16 +224,16 @@ static void put_packets(struct buf *b, const struct rec_elem *e)
 	size_t c;
 
 	buf_put8(b, '{');
-	for (c = 0; c < NELEM(pcols); c++) {
-		const uint8_t *p = e->val + 4 + pcols[c].off;
+	for (c = 0; c < NPCOLS; c++) {
+		const uint8_t *p = e->val + 4 + pcol(c)->off;
 
 		if (c) buf_put8(b, ',');
 		buf_put8(b, '"');
-		put_lit(b, pcols[c].name);
+		put_lit(b, fld_key(pcol(c)));
 		put_lit(b, "\":[");
 		for (i = 0; i < n; i++, p += REC_PKT_ENTRY) {
 			if (i) buf_put8(b, ',');
-			switch (pcols[c].width) {
+			switch (pcol(c)->width) {
 			case 1: put_u64(b, p[0]); break;
 			case 2: put_u64(b, be16(p)); break;
 			case 4: put_u64(b, be32(p)); break;
@@ -240,6 +245,35 @@ static void put_packets(struct buf *b, const struct rec_elem *e)
 	buf_put8(b, '}');
 }
 
+/* sep (unless 0), then "key": of a registry field. */
+static void put_key(struct buf *b, char sep, enum fld_id id)
+{
+	const struct fld *d = fld_def(id);
+	uint8_t *q;
+
+	buf_reserve(b, d->keylen + 4u);
+	q = b->p + b->len;
+	if (sep) *q++ = (uint8_t)sep;
+	*q++ = '"';
+	memcpy(q, d->key, d->keylen);
+	q += d->keylen;
+	*q++ = '"';
+	*q++ = ':';
+	b->len = (size_t)(q - b->p);
+}
+
+/* A value name as a JSON string; false (nothing written) when it has none. */
+static bool put_sym(struct buf *b, enum fld_id id, uint64_t value)
+{
+	const char *name = fld_sym_name(fld_def(id), value);
+
+	if (name == NULL) return false;
+	buf_put8(b, '"');
+	put_lit(b, name);
+	buf_put8(b, '"');
+	return true;
+}
+
 static void put_pktbytes(struct buf *b, const struct rec_elem *e)
 {
 	struct rec_pb_iter it;
@@ -249,23 +283,26 @@ static void put_pktbytes(struct buf *b, const struct rec_elem *e)
 	bool first = true;
 
 	rec_pb_begin(e, &layer, &count, &it);
-	put_lit(b, layer == 0 ? "{\"layer\":\"network\",\"packets\":[" : "{\"layer\":\"link\",\"packets\":[");
+	put_key(b, '{', FLD_PB_LAYER);
+	put_sym(b, FLD_PB_LAYER, layer); /* rec_decode_flow() allows only named layers */
+	put_key(b, ',', FLD_PB_PACKETS);
+	buf_put8(b, '[');
 	while (rec_pb_next(&it, &pb)) {
 		if (!first) buf_put8(b, ',');
 		first = false;
-		put_lit(b, "{\"index\":");
+		put_key(b, '{', FLD_PB_INDEX);
 		put_u64(b, pb.index);
-		put_lit(b, ",\"ts_ns\":");
+		put_key(b, ',', FLD_PB_TS_NS);
 		put_u64(b, pb.ts_ns);
-		put_lit(b, ",\"orig_len\":");
+		put_key(b, ',', FLD_PB_ORIG_LEN);
 		put_u64(b, pb.orig_len);
-		put_lit(b, ",\"incl_len\":");
+		put_key(b, ',', FLD_PB_INCL_LEN);
 		put_u64(b, pb.incl_len);
-		put_lit(b, ",\"linktype\":");
+		put_key(b, ',', FLD_PB_LINKTYPE);
 		put_u64(b, pb.linktype);
-		put_lit(b, ",\"link_len\":");
+		put_key(b, ',', FLD_PB_LINK_LEN);
 		put_u64(b, pb.link_len);
-		put_lit(b, ",\"hex\":");
+		put_key(b, ',', FLD_PB_HEX);
 		rj_put_hex(b, pb.data, pb.n);
 		buf_put8(b, '}');
 	}
@@ -292,18 +329,10 @@ static void put_encap(struct buf *b, const struct rec_elem *e)
 
 	buf_put8(b, '[');
 	for (i = 0; i + 5 <= e->len; i += 5) {
-		const char *kind = rec_encap_name(e->val[i]);
-
 		if (i) buf_put8(b, ',');
-		put_lit(b, "{\"kind\":");
-		if (kind) {
-			buf_put8(b, '"');
-			put_lit(b, kind);
-			buf_put8(b, '"');
-		} else {
-			put_u64(b, e->val[i]);
-		}
-		put_lit(b, ",\"value\":");
+		put_key(b, '{', FLD_ENCAP_KIND);
+		if (!put_sym(b, FLD_ENCAP_KIND, e->val[i])) put_u64(b, e->val[i]);
+		put_key(b, ',', FLD_ENCAP_VALUE);
 		put_u64(b, be32(e->val + i + 1));
 		buf_put8(b, '}');
 	}
@@ -331,18 +360,16 @@ static void put_features(struct buf *b, const struct rec_elem *e)
 	buf_put8(b, '}');
 }
 
-static void put_meta_value(struct buf *b, const struct rec_meta_field *mf, const uint8_t *v,
-    uint16_t n)
+static void put_meta_value(struct buf *b, const struct fld *mf, const uint8_t *v, uint16_t n)
 {
 	uint16_t i;
 
 	switch (mf->type) {
-	case MT_U8: put_u64(b, v[0]); break;
-	case MT_U16: put_u64(b, be16(v)); break;
-	case MT_U32: put_u64(b, be32(v)); break;
-	case MT_STR: rj_put_text(b, v, n); break;
-	case MT_BYTES: rj_put_hex(b, v, n); break;
-	case MT_U16LIST:
+	case FT_U8: put_u64(b, v[0]); break;
+	case FT_U16: put_u64(b, be16(v)); break;
+	case FT_U32: put_u64(b, be32(v)); break;
+	case FT_STR: rj_put_text(b, v, n); break;
+	case FT_U16LIST:
 		buf_put8(b, '[');
 		for (i = 0; i + 1 < n; i += 2) {
 			if (i) buf_put8(b, ',');
@@ -350,7 +377,8 @@ static void put_meta_value(struct buf *b, const struct rec_meta_field *mf, const
 		}
 		buf_put8(b, ']');
 		break;
-	case MT_ADDR: put_addr(b, n == 4, v); break;
+	case FT_ADDR: put_addr(b, n == 4, v); break;
+	default: rj_put_hex(b, v, n); break; /* bytes */
 	}
 }
 
@@ -361,7 +389,7 @@ static void put_meta_value(struct buf *b, const struct rec_meta_field *mf, const
 static void put_meta(struct buf *b, const struct rec_elem *e)
 {
 	struct rec_meta_iter it;
-	const struct rec_meta_field *mf;
+	const struct fld *mf;
 	const uint8_t *v;
 	uint16_t n;
 	uint8_t tag;
@@ -371,12 +399,12 @@ static void put_meta(struct buf *b, const struct rec_elem *e)
 	buf_put8(b, '{');
 	rec_meta_begin(e, &it);
 	while (rec_meta_next(&it, &tag, &v, &n)) {
-		mf = rec_meta_field(e->id, tag);
+		mf = fld_meta(e->id, tag);
 		if (mf == NULL) {
 			unknown = true;
 			continue;
 		}
-		if (mf->multi && tag == last) {
+		if ((mf->flags & FF_MULTI) && tag == last) {
 			buf_put8(b, ',');
 			put_meta_value(b, mf, v, n);
 			continue;
@@ -386,9 +414,9 @@ static void put_meta(struct buf *b, const struct rec_elem *e)
 		if (!first) buf_put8(b, ',');
 		first = false;
 		buf_put8(b, '"');
-		put_lit(b, mf->name);
+		put_lit(b, fld_key(mf));
 		put_lit(b, "\":");
-		if (mf->multi) {
+		if (mf->flags & FF_MULTI) {
 			buf_put8(b, '[');
 			open = true;
 		}
@@ -402,7 +430,7 @@ static void put_meta(struct buf *b, const struct rec_elem *e)
 		first = true;
 		rec_meta_begin(e, &it);
 		while (rec_meta_next(&it, &tag, &v, &n)) {
-			if (rec_meta_field(e->id, tag)) continue;
+			if (fld_meta(e->id, tag)) continue;
 			if (!first) buf_put8(b, ',');
 			first = false;
 			put_lit(b, "{\"tag\":");
@@ -418,12 +446,12 @@ static void put_meta(struct buf *b, const struct rec_elem *e)
 
 static void put_elem_key(struct buf *b, uint16_t id)
 {
-	const char *name = rec_elem_name(id);
+	const struct fld *d = fld_elem(id);
 	char s[24];
 
-	if (name) {
+	if (d) {
 		put_lit(b, ",\"");
-		put_lit(b, name);
+		put_lit(b, d->name);
 		put_lit(b, "\":");
 	} else {
 		snprintf(s, sizeof s, ",\"elem_0x%04x\":", id);
@@ -433,22 +461,21 @@ static void put_elem_key(struct buf *b, uint16_t id)
 
 void rj_put_flow(struct buf *b, const struct rec_flow *f, unsigned opts)
 {
-	const char *end = rec_end_name(f->end_reason);
 	uint64_t nums[10];
 	unsigned i, k;
 	bool first;
 
-	put_lit(b, "{\"ipv\":");
+	put_key(b, '{', FLD_IPV);
 	put_u64(b, f->ipv);
-	put_lit(b, ",\"proto\":");
+	put_key(b, ',', FLD_PROTO);
 	put_u64(b, f->proto);
-	put_lit(b, ",\"src\":");
+	put_key(b, ',', FLD_SRC);
 	put_addr(b, f->ipv == 4, f->src);
-	put_lit(b, ",\"sport\":");
+	put_key(b, ',', FLD_SPORT);
 	put_u64(b, f->sport);
-	put_lit(b, ",\"dst\":");
+	put_key(b, ',', FLD_DST);
 	put_addr(b, f->ipv == 4, f->dst);
-	put_lit(b, ",\"dport\":");
+	put_key(b, ',', FLD_DPORT);
 	put_u64(b, f->dport);
 	nums[0] = f->first_ns; nums[1] = f->last_ns;
 	nums[2] = f->pkts[0]; nums[3] = f->pkts[1];
@@ -456,35 +483,23 @@ void rj_put_flow(struct buf *b, const struct rec_flow *f, unsigned opts)
 	nums[6] = f->l3_bytes[0]; nums[7] = f->l3_bytes[1];
 	nums[8] = f->tcp_flags[0]; nums[9] = f->tcp_flags[1];
 	for (k = 0; k < 10; k++) {
-		put_lit(b, ",\"");
-		put_lit(b, core_keys[K_FIRST + k]);
-		put_lit(b, "\":");
+		put_key(b, ',', (enum fld_id)(K_FIRST + k));
 		put_u64(b, nums[k]);
 	}
-	put_lit(b, ",\"end\":");
-	if (end) {
-		buf_put8(b, '"');
-		put_lit(b, end);
-		buf_put8(b, '"');
-	} else {
-		put_u64(b, f->end_reason);
-	}
-	put_lit(b, ",\"flags\":[");
+	put_key(b, ',', FLD_END);
+	if (!put_sym(b, FLD_END, f->end_reason)) put_u64(b, f->end_reason);
+	put_key(b, ',', FLD_FLAGS);
+	buf_put8(b, '[');
 	first = true;
 	for (k = 0; k < 32; k++) {
-		const char *name;
-
 		if (!(f->flags & (UINT32_C(1) << k))) continue;
 		if (!first) buf_put8(b, ',');
 		first = false;
-		buf_put8(b, '"');
-		if ((name = rec_flag_name(k)) != NULL) {
-			put_lit(b, name);
-		} else {
-			put_lit(b, "bit");
+		if (!put_sym(b, FLD_FLAGS, UINT32_C(1) << k)) {
+			put_lit(b, "\"bit");
 			put_u64(b, k);
+			buf_put8(b, '"');
 		}
-		buf_put8(b, '"');
 	}
 	buf_put8(b, ']');
 
@@ -503,16 +518,16 @@ void rj_put_flow(struct buf *b, const struct rec_flow *f, unsigned opts)
 		case RE_LABEL: rj_put_text(b, e->val, e->len); break;
 		case RE_SOURCE:
 			rec_source_get(e, &first_pkt, &name, &namelen);
-			put_lit(b, "{\"file\":");
+			put_key(b, '{', FLD_SOURCE_FILE);
 			rj_put_text(b, name, namelen);
-			put_lit(b, ",\"first_pkt\":");
+			put_key(b, ',', FLD_SOURCE_FIRST_PKT);
 			put_u64(b, first_pkt);
 			buf_put8(b, '}');
 			break;
 		case RE_MAC:
-			put_lit(b, "{\"src\":");
+			put_key(b, '{', FLD_MAC_SRC);
 			put_mac(b, e->val);
-			put_lit(b, ",\"dst\":");
+			put_key(b, ',', FLD_MAC_DST);
 			put_mac(b, e->val + 6);
 			buf_put8(b, '}');
 			break;
@@ -793,24 +808,24 @@ static int get_members(struct rj_dec *d, json_t *obj, const char *const *names, 
 
 static int dec_packets(struct rj_dec *d, json_t *obj)
 {
-	json_t *col[NELEM(pcols)] = { 0 }, *v;
+	json_t *col[NPCOLS] = { 0 }, *v;
 	const char *key;
-	size_t n = 0, i, c, base, firstcol = NELEM(pcols);
+	size_t n = 0, i, c, base, firstcol = NPCOLS;
 
 	if (!json_is_object(obj)) return fail(d, "expected an object of arrays");
 	json_object_foreach(obj, key, v) {
 		size_t mark = path_push(d, key, 0);
 
-		for (c = 0; c < NELEM(pcols) && strcmp(key, pcols[c].name) != 0; c++)
+		for (c = 0; c < NPCOLS && strcmp(key, fld_key(pcol(c))) != 0; c++)
 			;
-		if (c == NELEM(pcols)) return fail(d, "unknown key");
+		if (c == NPCOLS) return fail(d, "unknown key");
 		if (!json_is_array(v)) return fail(d, "expected an array");
-		if (firstcol == NELEM(pcols)) {
+		if (firstcol == NPCOLS) {
 			firstcol = c;
 			n = json_array_size(v);
 		} else if (json_array_size(v) != n) {
 			return fail(d, "%zu entries, but \"%s\" has %zu", json_array_size(v),
-			    pcols[firstcol].name, n);
+			    fld_key(pcol(firstcol)), n);
 		}
 		col[c] = v;
 		path_pop(d, mark);
@@ -821,15 +836,15 @@ static int dec_packets(struct rj_dec *d, json_t *obj)
 	buf_reserve(&d->val, n * REC_PKT_ENTRY);
 	memset(d->val.p + base, 0, n * REC_PKT_ENTRY);
 	d->val.len += n * REC_PKT_ENTRY;
-	for (c = 0; c < NELEM(pcols); c++) {
-		unsigned w = pcols[c].width;
+	for (c = 0; c < NPCOLS; c++) {
+		unsigned w = pcol(c)->width;
 		uint64_t max = w == 8 ? (uint64_t)REC_U64_MAX : (UINT64_C(1) << (8 * w)) - 1, x;
 		size_t mark;
 
 		if (col[c] == NULL) continue;
-		mark = path_push(d, pcols[c].name, 0);
+		mark = path_push(d, fld_key(pcol(c)), 0);
 		for (i = 0; i < n; i++) {
-			uint8_t *p = d->val.p + base + i * REC_PKT_ENTRY + pcols[c].off;
+			uint8_t *p = d->val.p + base + i * REC_PKT_ENTRY + pcol(c)->off;
 			size_t m2 = path_push(d, NULL, i);
 
 			if (get_uint(d, json_array_get(col[c], i), max, &x) < 0) return -1;
@@ -848,24 +863,25 @@ static int dec_packets(struct rj_dec *d, json_t *obj)
 
 static int dec_pktbytes(struct rj_dec *d, json_t *obj)
 {
-	static const char *const top[] = { "layer", "packets" };
-	static const char *const pk[] = { "index", "ts_ns", "orig_len", "incl_len", "linktype",
-		"link_len", "hex" };
+	const char *top[] = { key_of(FLD_PB_LAYER), key_of(FLD_PB_PACKETS) };
+	const char *pk[7];
+	const struct fld *lf = fld_def(FLD_PB_LAYER);
 	json_t *tv[2], *pv[7];
 	const char *layer;
 	size_t i, n, stored, mark;
-	uint64_t x[6];
+	uint64_t x[6], lv;
 
+	for (i = 0; i < 7; i++) pk[i] = key_of((enum fld_id)(FLD_PB_INDEX + i));
 	if (get_members(d, obj, top, 2, tv) < 0) return -1;
 	layer = json_is_string(tv[0]) ? json_string_value(tv[0]) : "";
-	mark = path_push(d, "layer", 0);
-	if (strcmp(layer, "network") == 0) buf_put8(&d->val, 0);
-	else if (strcmp(layer, "link") == 0) buf_put8(&d->val, 1);
-	else return fail(d, "expected \"network\" or \"link\"");
+	mark = path_push(d, top[0], 0);
+	if (fld_sym_value(lf, layer, &lv) < 0)
+		return fail(d, "expected \"%s\" or \"%s\"", lf->syms[0].name, lf->syms[1].name);
+	buf_put8(&d->val, (uint8_t)lv);
 	path_pop(d, mark);
 	buf_put8(&d->val, 0);
 	buf_put16(&d->val, 0);
-	mark = path_push(d, "packets", 0);
+	mark = path_push(d, top[1], 0);
 	if (!json_is_array(tv[1])) return fail(d, "expected an array");
 	n = json_array_size(tv[1]);
 	if (n > REC_MAX_PKTS) return fail(d, "%zu packets, more than %u", n, REC_MAX_PKTS);
@@ -888,7 +904,7 @@ static int dec_pktbytes(struct rj_dec *d, json_t *obj)
 		buf_put16(&d->val, (uint16_t)x[5]);
 		at = d->val.len;
 		buf_put32(&d->val, 0);
-		path_push(d, "hex", 0);
+		path_push(d, pk[6], 0);
 		if (get_hex(d, pv[6], &d->val, &stored) < 0) return -1;
 		if (stored > REC_MAX_PKT_STORED)
 			return fail(d, "%zu bytes, more than %u", stored, REC_MAX_PKT_STORED);
@@ -901,15 +917,15 @@ static int dec_pktbytes(struct rj_dec *d, json_t *obj)
 
 static int dec_source(struct rj_dec *d, json_t *obj)
 {
-	static const char *const names[] = { "file", "first_pkt" };
+	const char *names[] = { key_of(FLD_SOURCE_FILE), key_of(FLD_SOURCE_FIRST_PKT) };
 	json_t *v[2];
 	uint64_t first;
 	size_t n, mark;
 
 	if (get_members(d, obj, names, 2, v) < 0) return -1;
-	if (get_member_uint(d, "first_pkt", v[1], REC_U64_MAX, &first) < 0) return -1;
+	if (get_member_uint(d, names[1], v[1], REC_U64_MAX, &first) < 0) return -1;
 	buf_put64(&d->val, first);
-	mark = path_push(d, "file", 0);
+	mark = path_push(d, names[0], 0);
 	if (get_text(d, v[0], &d->val, REC_MAX_SOURCE_NAME, &n) < 0) return -1;
 	path_pop(d, mark);
 	return 0;
@@ -936,7 +952,7 @@ bad:
 
 static int dec_mac(struct rj_dec *d, json_t *obj)
 {
-	static const char *const names[] = { "src", "dst" };
+	const char *names[] = { key_of(FLD_MAC_SRC), key_of(FLD_MAC_DST) };
 	json_t *v[2];
 	int i;
 
@@ -952,7 +968,7 @@ static int dec_mac(struct rj_dec *d, json_t *obj)
 
 static int dec_encap(struct rj_dec *d, json_t *arr)
 {
-	static const char *const names[] = { "kind", "value" };
+	const char *names[] = { key_of(FLD_ENCAP_KIND), key_of(FLD_ENCAP_VALUE) };
 	json_t *v[2];
 	size_t i;
 	uint64_t kind, value;
@@ -960,20 +976,18 @@ static int dec_encap(struct rj_dec *d, json_t *arr)
 	if (!json_is_array(arr)) return fail(d, "expected an array");
 	for (i = 0; i < json_array_size(arr); i++) {
 		size_t mark = path_push(d, NULL, i), m2;
-		int k;
 
 		if (get_members(d, json_array_get(arr, i), names, 2, v) < 0) return -1;
-		m2 = path_push(d, "kind", 0);
+		m2 = path_push(d, names[0], 0);
 		if (json_is_string(v[0])) {
-			if ((k = rec_encap_by_name(json_string_value(v[0]))) < 0)
+			if (fld_sym_value(fld_def(FLD_ENCAP_KIND), json_string_value(v[0]), &kind) < 0)
 				return fail(d, "unknown kind \"%s\" (a name or an integer 0..255)",
 				    json_string_value(v[0]));
-			kind = (uint64_t)k;
 		} else if (get_uint(d, v[0], 255, &kind) < 0) {
 			return -1;
 		}
 		path_pop(d, m2);
-		if (get_member_uint(d, "value", v[1], UINT32_MAX, &value) < 0) return -1;
+		if (get_member_uint(d, names[1], v[1], UINT32_MAX, &value) < 0) return -1;
 		buf_put8(&d->val, (uint8_t)kind);
 		buf_put32(&d->val, (uint32_t)value);
 		path_pop(d, mark);
@@ -1073,30 +1087,26 @@ static int cmp_field(const void *a, const void *b)
 }
 
 /* One value of a known metadata field, appended to d->tmp as a field. */
-static int get_meta_value(struct rj_dec *d, const struct rec_meta_field *mf, json_t *v)
+static int get_meta_value(struct rj_dec *d, const struct fld *mf, json_t *v)
 {
 	size_t off = d->tmp.len, n = 0, i;
 	uint64_t x;
 	uint8_t a[16];
 
 	switch (mf->type) {
-	case MT_U8:
-	case MT_U16:
-	case MT_U32:
-		n = mf->type == MT_U8 ? 1 : mf->type == MT_U16 ? 2 : 4;
+	case FT_U8:
+	case FT_U16:
+	case FT_U32:
+		n = mf->type == FT_U8 ? 1 : mf->type == FT_U16 ? 2 : 4;
 		if (get_uint(d, v, (UINT64_C(1) << (8 * n)) - 1, &x) < 0) return -1;
 		if (n == 1) buf_put8(&d->tmp, (uint8_t)x);
 		else if (n == 2) buf_put16(&d->tmp, (uint16_t)x);
 		else buf_put32(&d->tmp, (uint32_t)x);
 		break;
-	case MT_STR:
+	case FT_STR:
 		if (get_text(d, v, &d->tmp, UINT16_MAX, &n) < 0) return -1;
 		break;
-	case MT_BYTES:
-		if (get_hex(d, v, &d->tmp, &n) < 0) return -1;
-		if (n > UINT16_MAX) return fail(d, "%zu bytes, more than %u", n, UINT16_MAX);
-		break;
-	case MT_U16LIST:
+	case FT_U16LIST:
 		if (!json_is_array(v)) return fail(d, "expected an array of integers 0..65535");
 		if (json_array_size(v) > UINT16_MAX / 2)
 			return fail(d, "more than %u values", UINT16_MAX / 2);
@@ -1109,9 +1119,13 @@ static int get_meta_value(struct rj_dec *d, const struct rec_meta_field *mf, jso
 		}
 		n = 2 * json_array_size(v);
 		break;
-	case MT_ADDR:
+	case FT_ADDR:
 		if (get_addr(d, v, 0, a, &n) < 0) return -1;
 		buf_put(&d->tmp, a, n);
+		break;
+	default: /* bytes */
+		if (get_hex(d, v, &d->tmp, &n) < 0) return -1;
+		if (n > UINT16_MAX) return fail(d, "%zu bytes, more than %u", n, UINT16_MAX);
 		break;
 	}
 	add_field(d, mf->tag, off, n);
@@ -1147,8 +1161,8 @@ static int dec_meta_unknown(struct rj_dec *d, json_t *arr)
  */
 static int dec_meta(struct rj_dec *d, uint16_t id, json_t *obj)
 {
-	size_t nt, i, j;
-	const struct rec_meta_field *table = rec_meta_fields(id, &nt);
+	size_t j;
+	const struct fld *mf;
 	const char *key;
 	json_t *v;
 
@@ -1164,17 +1178,15 @@ static int dec_meta(struct rj_dec *d, uint16_t id, json_t *obj)
 			path_pop(d, mark);
 			continue;
 		}
-		for (i = 0; i < nt && strcmp(key, table[i].name) != 0; i++)
-			;
-		if (i == nt) return fail(d, "unknown field");
-		if (!table[i].multi) {
-			if (get_meta_value(d, &table[i], v) < 0) return -1;
+		if ((mf = fld_child(id, key)) == NULL) return fail(d, "unknown field");
+		if (!(mf->flags & FF_MULTI)) {
+			if (get_meta_value(d, mf, v) < 0) return -1;
 		} else {
 			if (!json_is_array(v)) return fail(d, "expected an array");
 			for (j = 0; j < json_array_size(v); j++) {
 				size_t m2 = path_push(d, NULL, j);
 
-				if (get_meta_value(d, &table[i], json_array_get(v, j)) < 0) return -1;
+				if (get_meta_value(d, mf, json_array_get(v, j)) < 0) return -1;
 				path_pop(d, m2);
 			}
 		}
@@ -1183,10 +1195,10 @@ static int dec_meta(struct rj_dec *d, uint16_t id, json_t *obj)
 	if (d->nfields > REC_MAX_META_FIELDS)
 		return fail(d, "%zu fields, more than %u", d->nfields, REC_MAX_META_FIELDS);
 	if (d->nfields > 1) qsort(d->fields, d->nfields, sizeof *d->fields, cmp_field);
-	for (i = 0; i < d->nfields; i++) {
-		buf_put8(&d->val, d->fields[i].tag);
-		buf_put16(&d->val, d->fields[i].len);
-		buf_put(&d->val, d->tmp.p + d->fields[i].off, d->fields[i].len);
+	for (j = 0; j < d->nfields; j++) {
+		buf_put8(&d->val, d->fields[j].tag);
+		buf_put16(&d->val, d->fields[j].len);
+		buf_put(&d->val, d->tmp.p + d->fields[j].off, d->fields[j].len);
 	}
 	return 0;
 }
@@ -1194,9 +1206,10 @@ static int dec_meta(struct rj_dec *d, uint16_t id, json_t *obj)
 /* The element id a flow key names: a known name or elem_0xNNNN; -1 if neither. */
 static int elem_key_id(const char *key)
 {
-	int id = rec_elem_by_name(key), i, h;
+	const struct fld *e = fld_elem_by_key(key);
+	int id = 0, i, h;
 
-	if (id) return id;
+	if (e) return e->elem;
 	if (strncmp(key, "elem_0x", 7) != 0 || strlen(key) != 11) return -1;
 	for (i = 7; i < 11; i++) {
 		if ((h = hexval(key[i])) < 0) return -1;
@@ -1241,11 +1254,11 @@ static int core_key(const char *key)
 	case 's':
 	case 'd':
 		for (k = key[0] == 's' ? K_SRC : K_DST; k < K_END; k++)
-			if (strcmp(key, core_keys[k]) == 0) return k;
+			if (strcmp(key, core_keys(k)) == 0) return k;
 		return -1;
 	default: return -1;
 	}
-	return strcmp(key, core_keys[k]) == 0 ? k : -1;
+	return strcmp(key, core_keys(k)) == 0 ? k : -1;
 }
 
 static int dec_flags(struct rj_dec *d, json_t *arr, uint32_t *flags)
@@ -1262,7 +1275,7 @@ static int dec_flags(struct rj_dec *d, json_t *arr, uint32_t *flags)
 		uint64_t b;
 
 		for (bit = 0; s && bit < 32; bit++) {
-			const char *name = rec_flag_name(bit);
+			const char *name = fld_sym_name(fld_def(FLD_FLAGS), UINT32_C(1) << bit);
 
 			if (name && strcmp(s, name) == 0) break;
 		}
@@ -1285,13 +1298,14 @@ static int dec_core(struct rj_dec *d, json_t **core, struct rec_flow *f)
 	int k;
 
 	for (i = 0; i < NELEM(required); i++)
-		if (core[required[i]] == NULL) return fail(d, "missing key \"%s\"", core_keys[required[i]]);
+		if (core[required[i]] == NULL)
+			return fail(d, "missing key \"%s\"", core_keys(required[i]));
 	for (k = 0; k < K_NCORE; k++) {
 		json_t *v = core[k];
 		size_t mark;
 
 		if (v == NULL) continue;
-		mark = path_push(d, core_keys[k], 0);
+		mark = path_push(d, core_keys(k), 0);
 		switch (k) {
 		case K_IPV:
 			if (!json_is_integer(v) || (json_integer_value(v) != 4 && json_integer_value(v) != 6))
@@ -1317,11 +1331,9 @@ static int dec_core(struct rj_dec *d, json_t **core, struct rec_flow *f)
 			break;
 		case K_END:
 			if (json_is_string(v)) {
-				int r = rec_end_by_name(json_string_value(v));
-
-				if (r < 0)
+				if (fld_sym_value(fld_def(FLD_END), json_string_value(v), &x) < 0)
 					return fail(d, "unknown end reason \"%s\"", json_string_value(v));
-				f->end_reason = (uint8_t)r;
+				f->end_reason = (uint8_t)x;
 			} else if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 			    json_integer_value(v) > 255) {
 				return fail(d, "expected an end reason name or an integer 0..255");
@@ -1372,7 +1384,7 @@ int rj_decode_flow(struct rj_dec *d, json_t *obj)
 		for (i = 0; i < f->nelem; i++)
 			if (f->elem[i].id == id)
 				return fail(d, "element 0x%04x given twice", id);
-		if ((id & REC_CRITICAL) && rec_elem_name((uint16_t)id) == NULL)
+		if ((id & REC_CRITICAL) && fld_elem((uint16_t)id) == NULL)
 			return fail(d, "unknown critical element (a reader must reject it)");
 		if (f->nelem == REC_MAX_ELEMS)
 			return fail(d, "more than %u elements", REC_MAX_ELEMS);

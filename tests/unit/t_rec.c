@@ -18,6 +18,7 @@
 
 #include "bytes.h"
 #include "cli.h"
+#include "field.h"
 #include "rec.h"
 #include "stream.h"
 
@@ -445,17 +446,13 @@ static void test_roundtrips(void)
 		}
 		ok(nf == 7 && alpn == 2, "TLS: 7 fields, alpn twice");
 	}
-	ok(rec_meta_field(RE_TLS, 3) && strcmp(rec_meta_field(RE_TLS, 3)->name, "sni") == 0,
+	ok(fld_meta(RE_TLS, 3) && strcmp(fld_key(fld_meta(RE_TLS, 3)), "sni") == 0,
 	    "TLS tag 3 is sni");
-	ok(rec_meta_field(RE_DNS, 5) && rec_meta_field(RE_DNS, 5)->multi &&
-	    rec_meta_field(RE_DNS, 5)->type == MT_ADDR, "DNS tag 5 is a multi address");
-	ok(rec_meta_field(RE_TLS, 200) == NULL, "unknown TLS tag: no field");
-	{
-		size_t nf = 0;
-
-		ok(rec_meta_fields(RE_TLS, &nf) != NULL && nf == 12, "TLS has 12 known fields");
-		ok(rec_meta_fields(RE_LABEL, &nf) == NULL, "LABEL is not a metadata element");
-	}
+	ok(fld_meta(RE_DNS, 5) && (fld_meta(RE_DNS, 5)->flags & FF_MULTI) &&
+	    fld_meta(RE_DNS, 5)->type == FT_ADDR, "DNS tag 5 is a multi address");
+	ok(fld_meta(RE_TLS, 200) == NULL, "unknown TLS tag: no field");
+	ok(fld_meta(RE_TLS, 12) != NULL && fld_meta(RE_TLS, 13) == NULL, "TLS has 12 known fields");
+	ok(fld_meta(RE_LABEL, 1) == NULL, "LABEL is not a metadata element");
 	el = rec_find(&g_dec, 0x0123);
 	ok(el && el->len == 3, "unknown non-critical element passed through");
 
