@@ -1,0 +1,86 @@
+#!/usr/bin/perl
+# man-refs.t - no man page and no README refers to a page that does not exist.
+#
+# Every .Xr NAME SECTION of the pages in man/, every NAME(SECTION) in their
+# text and in README.md, and every README link into man/ must name a page in
+# man/, or one of the system pages listed below.  A tool that is planned but
+# not written has no page yet, so it is named in plain words ("flow-stats,
+# planned"), never as a cross-reference.
+use strict;
+use warnings;
+use Cwd qw(abs_path);
+use File::Basename qw(dirname basename);
+
+# The pages of other packages that flowkit's pages may refer to.
+my %system = map { $_ => 1 } qw(
+	jq(1) tshark(1) rename(2) inet_ntop(3) pcap(3)
+	pcap-savefile(5) pcap-filter(7)
+);
+
+$| = 1;
+my $root = abs_path(dirname($0) . "/..");
+my %ours = map { basename($_) =~ /^(.*)\.(\d)$/ ? ("$1($2)" => 1) : () } glob("$root/man/*.[157]");
+my ($n, $failed) = (0, 0);
+
+sub result {
+	my ($good, $desc) = @_;
+	$n++;
+	$failed++ unless $good;
+	print(($good ? "ok" : "not ok") . " $n - $desc\n");
+}
+
+# [file:line, "name(section)"] for every reference in FILE.
+sub refs {
+	my ($file, $is_man) = @_;
+	open(my $fh, "<", "$root/$file") or die "$file: $!\n";
+	my @found;
+	while (my $l = <$fh>) {
+		next if $is_man && $l =~ /^\.\\"/;
+		my $at = "$file:$.";
+		if ($is_man && $l =~ /^\./) {
+			push @found, [$at, "$1($2)"] while $l =~ /(?:^\.|\s)Xr\s+(\S+)\s+(\d)\b/g;
+		}
+		push @found, [$at, "$1($2)"] while $l =~ /(?<![\w\/-])([a-z][\w.-]*[a-z0-9])\(([1-9])\)/g;
+	}
+	close $fh;
+	return @found;
+}
+
+result(keys(%ours) > 0, "pages found in man/");
+my @files = ((map { ["man/" . basename($_), 1] } sort glob("$root/man/*.[157]")), ["README.md", 0]);
+my $checked = 0;
+for my $f (@files) {
+	for my $r (refs(@$f)) {
+		my ($at, $ref) = @$r;
+		$checked++;
+		next if $ours{$ref} || $system{$ref};
+		result(0, "$at: $ref is neither a page in man/ nor a known system page");
+	}
+}
+result($checked > 0, "$checked references checked");
+
+open(my $fh, "<", "$root/README.md") or die "README.md: $!\n";
+my $links = 0;
+while (my $l = <$fh>) {
+	while ($l =~ /\]\((man\/[^)\s#]*)/g) {
+		$links++;
+		result(-f "$root/$1", "README.md:$.: the link $1 names a page in man/");
+	}
+}
+close $fh;
+result($links > 0, "README.md links to the man pages");
+
+# The page's own name and section match its file name.
+for my $p (sort glob("$root/man/*.[157]")) {
+	my $b = basename($p);
+	open(my $ph, "<", $p) or die "$p: $!\n";
+	my ($dt) = grep { /^\.Dt\s/ } <$ph>;
+	close $ph;
+	my ($name, $sec) = $b =~ /^(.*)\.(\d)$/;
+	my $u = quotemeta(uc $name);
+	my $good = defined $dt && $dt =~ /^\.Dt\s+$u\s+$sec\b/ ? 1 : 0;
+	result($good, "man/$b: .Dt names $name($sec)");
+}
+
+print "1..$n\n";
+exit($failed ? 1 : 0);
