@@ -32,11 +32,11 @@
 # it is committed.
 use strict;
 use warnings;
+use Test::More;
 use Cwd qw(abs_path);
 use File::Basename qw(dirname basename);
 use File::Temp qw(tempdir);
 
-$| = 1;
 my $root = abs_path(dirname($0) . "/..");
 my $bin = abs_path($ENV{FK_BIN} // "$root/build");
 my $tmp = tempdir("fk-manex.XXXXXX", TMPDIR => 1, CLEANUP => 1);
@@ -48,25 +48,9 @@ $ENV{LC_ALL} = "C";
 delete @ENV{qw(LANG LANGUAGE)};
 $ENV{PYTHONPATH} = "$root/scripts";
 
-my ($n, $failed) = (0, 0);
 my $update = $ENV{FK_MANEX_UPDATE};
 
-sub result {
-	my ($good, $desc, @diag) = @_;
-	$n++;
-	print(($good ? "ok" : "not ok") . " $n - $desc\n");
-	return if $good;
-	$failed++;
-	for my $d (@diag) {
-		print STDERR "# $_\n" for split /\n/, $d;
-	}
-}
 
-sub skip {
-	my ($desc, $why) = @_;
-	$n++;
-	print "ok $n - $desc # SKIP $why\n";
-}
 
 # One line of a literal display as the reader sees it, or undef with $@ set.
 sub unroff {
@@ -209,12 +193,12 @@ sub first_line {
 }
 
 my @pages = sort glob("$root/man/*.[157]");
-result(@pages > 0, "man pages found in man/");
+ok(@pages > 0, "man pages found in man/");
 for my $path (@pages) {
 	my $page = "man/" . basename($path);
 	my $ex = displays($path);
 	if (!ref $ex) {
-		result(0, "$page:$ex");
+		ok(0, "$page:$ex");
 		next;
 	}
 	my $dir = "$tmp/" . basename($path);
@@ -224,11 +208,11 @@ for my $path (@pages) {
 	for my $d (@$ex) {
 		my ($bd, $notrun, $lines) = @$d;
 		if (defined $notrun) {
-			skip("$page:$bd: not run", $notrun);
+			SKIP: { skip("$page:$bd: not run: $notrun", 1) }
 			next;
 		}
 		if (!@$lines) {
-			result(0, "$page:$bd: an empty example display");
+			ok(0, "$page:$bd: an empty example display");
 			next;
 		}
 		if ($lines->[0][1] =~ /^>>> /) {
@@ -237,14 +221,14 @@ for my $path (@pages) {
 			print $fh map { "$_->[1]\n" } @$lines;
 			close $fh;
 			my ($got, $st) = run_in($dir, $python, "-m", "doctest", $file);
-			result($st == 0 && $got eq "", "$page:$bd: Python session",
-			    "exit status $st; doctest says (its line 1 is page line " . ($bd + 1) . "):", $got);
+			ok($st == 0 && $got eq "", "$page:$bd: Python session")
+			    or diag("exit status $st; doctest says (its line 1 is page line " . ($bd + 1) . "):\n$got");
 			$ran++;
 			next;
 		}
 		my $cmds = commands($lines);
 		if (!ref $cmds) {
-			result(0, "$page:$cmds (neither \"\$ command\" nor \">>> \"; mark it .\\\" not run: REASON)");
+			ok(0, "$page:$cmds (neither \"\$ command\" nor \">>> \"; mark it .\\\" not run: REASON)");
 			next;
 		}
 		for my $c (@$cmds) {
@@ -253,16 +237,15 @@ for my $path (@pages) {
 			push @edits, [$out_ln, $nout, $got] if $update && $st == 0 && $got ne $want;
 			my $desc = "$page:$ln: \$ " . first_line($cmd);
 			if ($st != 0) {
-				result(0, $desc, "exit status " . ($st >> 8) . " (signal " . ($st & 127) . "), printed:", $got);
+				ok(0, $desc) or diag("exit status " . ($st >> 8) . " (signal " . ($st & 127) . "), printed:\n$got");
 			} else {
-				result($got eq $want, $desc, $got eq $want ? () : diff($want, $got));
+				ok($got eq $want, $desc) or diag(diff($want, $got));
 			}
 			$ran++;
 		}
 	}
-	result($ran > 0, "$page: has examples that are run");
+	ok($ran > 0, "$page: has examples that are run");
 	rewrite($path, @edits) if @edits;
 }
 
-print "1..$n\n";
-exit($failed ? 1 : 0);
+done_testing();

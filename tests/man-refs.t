@@ -8,6 +8,7 @@
 # planned"), never as a cross-reference.
 use strict;
 use warnings;
+use Test::More;
 use Cwd qw(abs_path);
 use File::Basename qw(dirname basename);
 
@@ -17,17 +18,9 @@ my %system = map { $_ => 1 } qw(
 	pcap-savefile(5) pcap-filter(7)
 );
 
-$| = 1;
 my $root = abs_path(dirname($0) . "/..");
 my %ours = map { basename($_) =~ /^(.*)\.(\d)$/ ? ("$1($2)" => 1) : () } glob("$root/man/*.[157]");
-my ($n, $failed) = (0, 0);
 
-sub result {
-	my ($good, $desc) = @_;
-	$n++;
-	$failed++ unless $good;
-	print(($good ? "ok" : "not ok") . " $n - $desc\n");
-}
 
 # [file:line, "name(section)"] for every reference in FILE.
 sub refs {
@@ -46,7 +39,7 @@ sub refs {
 	return @found;
 }
 
-result(keys(%ours) > 0, "pages found in man/");
+ok(keys(%ours) > 0, "pages found in man/");
 my @files = ((map { ["man/" . basename($_), 1] } sort glob("$root/man/*.[157]")), ["README.md", 0]);
 my $checked = 0;
 for my $f (@files) {
@@ -54,21 +47,21 @@ for my $f (@files) {
 		my ($at, $ref) = @$r;
 		$checked++;
 		next if $ours{$ref} || $system{$ref};
-		result(0, "$at: $ref is neither a page in man/ nor a known system page");
+		ok(0, "$at: $ref is neither a page in man/ nor a known system page");
 	}
 }
-result($checked > 0, "$checked references checked");
+ok($checked > 0, "$checked references checked");
 
 open(my $fh, "<", "$root/README.md") or die "README.md: $!\n";
 my $links = 0;
 while (my $l = <$fh>) {
 	while ($l =~ /\]\((man\/[^)\s#]*)/g) {
 		$links++;
-		result(-f "$root/$1", "README.md:$.: the link $1 names a page in man/");
+		ok(-f "$root/$1", "README.md:$.: the link $1 names a page in man/");
 	}
 }
 close $fh;
-result($links > 0, "README.md links to the man pages");
+ok($links > 0, "README.md links to the man pages");
 
 # The page's own name and section match its file name.
 for my $p (sort glob("$root/man/*.[157]")) {
@@ -79,8 +72,7 @@ for my $p (sort glob("$root/man/*.[157]")) {
 	my ($name, $sec) = $b =~ /^(.*)\.(\d)$/;
 	my $u = quotemeta(uc $name);
 	my $good = defined $dt && $dt =~ /^\.Dt\s+$u\s+$sec\b/ ? 1 : 0;
-	result($good, "man/$b: .Dt names $name($sec)");
+	ok($good, "man/$b: .Dt names $name($sec)");
 }
 
-print "1..$n\n";
-exit($failed ? 1 : 0);
+done_testing();
