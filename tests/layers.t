@@ -12,6 +12,10 @@
 #   - cmd/*.c include common/ headers only; no .c file is included; no
 #     common/ file declares a function of another module by hand (extern).
 #
+#   - The map in flowkit(7), HACKING, agrees: its list of modules names
+#     every module of common/ and no other, and its drawing of the layers
+#     places each module where %layer does.
+#
 # A new module, or a new edge, is a decision: make it here and in the map
 # of flowkit(7), HACKING, in the same commit.
 use strict;
@@ -30,7 +34,7 @@ my %layer = (
 	bytes => 1,
 	rec => 2, stream => 2, cap => 2, pkt => 2, frag => 2, out => 2, field => 2,
 	flowtab => 3, anon => 3, idx => 3, pic => 3, rjson => 3,
-	label => 3, dataset => 3,
+	label => 3, dataset => 3, session => 3,
 	cli => 4,
 );
 
@@ -156,5 +160,26 @@ for my $path (sort(glob("$root/common/*.[ch]"), glob("$root/cmd/*.c"))) {
 	my @c = grep { $_->[1] =~ /\.c$/ } includes($path);
 	ok(0, "$path:$_->[0]: no .c file included") for @c;
 }
+
+# The map: the modules listed and the layers drawn in flowkit(7), HACKING.
+open(my $mh, "<", "$root/man/flowkit.7") or die "man/flowkit.7: $!\n";
+my ($where, %listed, %drawn) = ("");
+while (<$mh>) {
+	$where = $1 if /^\.S[sh]\s+(.*)/;
+	$listed{$1} = 1 if $where eq "The modules of common/" && /^\.It Sy (\w+)/;
+	if ($where eq "Layers" && /^\s*(\d)\s+([a-z ]+?)\s*$/) {
+		my $l = $1;
+		$drawn{$_} = $l for split " ", $2;
+	}
+}
+close $mh;
+my %files = map { basename($_) =~ /^(.*)\.[ch]$/ ? ($1 => 1) : () } @common;
+ok($listed{$_}, "flowkit(7) HACKING lists module $_") for sort keys %files;
+ok($files{$_}, "flowkit(7) HACKING lists $_, a module of common/") for sort keys %listed;
+ok(scalar(keys %drawn) > 0, "flowkit(7) HACKING draws the layers");
+for my $m (sort keys %layer) {
+	is($drawn{$m}, $layer{$m}, "flowkit(7) HACKING draws $m in layer $layer{$m}");
+}
+ok(defined $layer{$_}, "flowkit(7) HACKING draws $_, which has a layer here") for sort keys %drawn;
 
 done_testing();
