@@ -20,7 +20,8 @@
 #   - The commands of a page run in order, in one scratch directory of their
 #     own where tests/ and scripts/ name the source tree's, with $FK_BIN first
 #     on PATH, stdin /dev/null, TZ=UTC and LC_ALL=C: as they would from the
-#     top of the source tree with build/ on PATH.
+#     top of the source tree with build/ on PATH.  Each runs in a shell of
+#     its own, so a cd or a variable does not carry over to the next.
 #
 # Roff escapes in a display: \e, \&, \-, \(aq and \(dq are understood; any
 # other is an error, so that what is run is what the reader sees.
