@@ -40,6 +40,7 @@ use File::Temp qw(tempdir);
 
 my $root = abs_path(dirname($0) . "/..");
 my $bin = abs_path($ENV{FK_BIN} // "$root/build");
+plan(skip_all => "the tools are not built (FK_BIN)") unless defined $bin && -x "$bin/flow-json";
 my $tmp = tempdir("fk-manex.XXXXXX", TMPDIR => 1, CLEANUP => 1);
 my $python = -x "/usr/bin/python3" ? "/usr/bin/python3" : "python3";
 
