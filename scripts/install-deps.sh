@@ -26,6 +26,8 @@ python3-numpy
 perl
 bsdutils
 iproute2
+jq
+bsdextrautils
 "
 # build-essential, make, pkg-config      the build
 # libpcap-dev libjansson-dev libssl-dev  pcap-flows, flow-json, flow-anon (libcrypto)
@@ -37,6 +39,7 @@ iproute2
 # perl                                   prove, the TAP harness
 # bsdutils                               script(1): tests that need a terminal
 # iproute2                               network-namespace tests of live capture
+# jq bsdextrautils                       the man pages' examples (jq, hexdump), run by tests/man-examples.t
 
 if [ "$(id -u)" -eq 0 ]; then
 	as_root() { "$@"; }
