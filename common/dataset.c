@@ -434,6 +434,7 @@ struct ds_held *const *ds_drain(struct ds *d, size_t *n)
 	free(d->drained);
 	d->drained = xmalloc((total ? total : 1) * sizeof *d->drained);
 	for (c = 0, k = 0; c < DS_NCLASS; c++) {
+		if (d->held[c].n == 0) continue;
 		memcpy(d->drained + k, d->held[c].v, d->held[c].n * sizeof *d->drained);
 		k += d->held[c].n;
 	}

@@ -1,10 +1,15 @@
 #!/bin/sh
 # flow-idx.t - MNIST IDX output: images equal to the session bytes (checked
 # with numpy by tests/idx_check.py from flow-json's hex), labels, classes,
-# statistics, dedup, caps, splits without shared images, determinism,
-# concatenation, append with crash safety, write errors, the USTC-TK2016
-# AllLayers reproduction, the PNG preview, and the shared battery cases
-# that fit a tool whose output is files named by -o.
+# statistics, dedup, caps (the first N, and the N largest checked with
+# numpy), deterministic sampling (checked in python from its definition),
+# splits without shared images and the warning for a part without a class,
+# determinism, concatenation, append (also to an unlabelled data set) with
+# crash safety (the crash points are in the test build $FK_BIN/hooks only),
+# write errors, the USTC-TK2016 AllLayers and L7 reproductions (SplitCap's
+# rules: TCP and UDP only, orig_len = incl_len, no 1-byte L7 payloads), the
+# PNG preview, and the shared battery cases that fit a tool whose output
+# is files named by -o.
 
 # shellcheck disable=SC2086
 . "${0%/*}/lib.sh"
