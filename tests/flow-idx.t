@@ -219,7 +219,7 @@ run "$FI" -o "$T/sp" --dedup none --split train=0.7,val=0.1,test=0.2 --seed 3 "$
 is "$status" 0 "--split: exit 0"
 run $PY "$CHK" split "$T/w" "$T/sp-train" "$T/sp-val" "$T/sp-test"
 like "$out$err" "ok 3 parts, $nflows images, no image in two parts" "split: zero identical images across parts, nothing lost"
-"$FI" -q -o "$T/sp2" --dedup none --split train=0.7,val=0.1,test=0.2 --seed 3 "$T/net.flows"
+"$FI" -q -o "$T/sp2" --dedup none --split train=0.7,val=0.1,test=0.2 --seed 3 "$T/net.flows" 2>/dev/null
 _ok=0
 for _p in train val test; do
 	for _s in images-idx3-ubyte labels-idx1-ubyte; do
@@ -227,7 +227,7 @@ for _p in train val test; do
 	done
 done
 ok "split: deterministic" [ "$_ok" -eq 0 ]
-"$FI" -q -o "$T/sp3" --dedup none --split train=0.7,val=0.1,test=0.2 --seed 4 "$T/net.flows"
+"$FI" -q -o "$T/sp3" --dedup none --split train=0.7,val=0.1,test=0.2 --seed 4 "$T/net.flows" 2>/dev/null
 if cmp -s "$T/sp-test-images-idx3-ubyte" "$T/sp3-test-images-idx3-ubyte"; then
 	fail "split: another seed, another split"
 else
@@ -427,6 +427,10 @@ for c in rawip101_tls_split_ch rawip101_ocs_mobile rawip101_tcp_dns; do
 		skip 1 "no flow-anon"
 	fi
 done
+
+# --seed001 images TCP and UDP sessions only, as the seed does.
+"$PF" "$FK_DATA/icmp_gateway.pcap" | "$FI" -o "$T/s1i" --seed001 2>"$T/s1i.err"
+like "$(cat "$T/s1i.err")" "*sessions written 0*not TCP or UDP 6*" "--seed001: no ICMP sessions (icmp_gateway)"
 
 # ---- the first example of the manual ----
 mkdir -p "$T/captures/web" "$T/captures/dns" "$T/data"
