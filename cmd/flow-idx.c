@@ -703,6 +703,8 @@ int main(int argc, char **argv)
 	if (nparts == 0) nparts = 1;
 	sc->want = image_len();
 	dc->item_len = image_len();
+	/* Without a cap nothing is left out, and nothing need be held. */
+	if (dc->max_per_class == 0) dc->cap = DS_CAP_FIRST;
 	if (optind == argc) {
 		argv = stdin_only;
 		argc = 1;

@@ -142,7 +142,9 @@ unsigned ds_place(struct ds *d, const uint8_t *item, unsigned part, uint8_t cls)
 
 /* ds_offer(d, cls, weight, tag, part, item): DS_CAP_LARGEST: hold the
  * item if it is among the max_per_class heaviest of its class so far
- * (room less the old items), evicting the lightest.  1 held, 0 refused. */
+ * (room less the old items), evicting the lightest.  1 held, 0 refused.
+ * With max_per_class 0 every item is held: callers without a cap use
+ * DS_CAP_FIRST. */
 int ds_offer(struct ds *d, uint8_t cls, uint64_t weight, uint32_t tag, unsigned part,
     const uint8_t *item);
 /* ds_drain(d, &n): the held items in the order they were offered (an
