@@ -46,7 +46,7 @@ static const char usage_text[] =
 "      --min-payload N   payload layer: leave out packet payloads under N bytes\n"
 "labels and selection:\n"
 "  -c, --classes FILE    class file (lines 'name id'); default: first appearance\n"
-"      --sample F        keep a fraction F of the flows (by a keyed hash of each)\n"
+"      --sample F        keep a fraction F of the flows (a keyed hash of each)\n"
 "      --dedup SCOPE     drop sessions with identical bytes: file (default), all, none\n"
 "      --max-per-class N keep at most N sessions of a class\n"
 "      --cap-keep K      which ones: first (default, in input order) or largest\n"
@@ -505,22 +505,15 @@ static void take_flow(const struct rec_flow *f, struct buf *s, uint8_t *image)
  * has is a split nobody can evaluate that class on. */
 static void warn_empty_parts(void)
 {
-	const struct ds_stats *ds = ds_stats(sel);
-	unsigned k, i;
+	unsigned pos = 0, part;
+	uint64_t others;
+	uint8_t k;
 
-	if (nparts < 2) return;
-	for (k = 0; k < 256; k++) {
-		uint64_t any = 0;
+	while (ds_next_gap(sel, &pos, &part, &k, &others)) {
+		const char *nm = k == UNKNOWN ? "(unknown)" : name_of(k);
 
-		for (i = 0; i < nparts; i++) any += ds->per_part_class[i][k];
-		if (any == 0) continue;
-		for (i = 0; i < nparts; i++)
-			if (ds->per_part_class[i][k] == 0) {
-				const char *nm = k == UNKNOWN ? "(unknown)" : name_of(k);
-
-				cli_warn("part %s has no image of class %u %s (%llu in the other parts)",
-				    parts[i].name, k, nm ? nm : "", (unsigned long long)any);
-			}
+		cli_warn("part %s has no image of class %u %s (%llu in the other parts)",
+		    parts[part].name, k, nm ? nm : "", (unsigned long long)others);
 	}
 }
 

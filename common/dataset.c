@@ -343,6 +343,28 @@ unsigned ds_place(struct ds *d, const uint8_t *item, unsigned part, uint8_t cls)
 	return part;
 }
 
+bool ds_next_gap(const struct ds *d, unsigned *pos, unsigned *part, uint8_t *cls,
+    uint64_t *others)
+{
+	unsigned np = d->c.nparts;
+
+	if (np < 2) return false;
+	for (; *pos < DS_NCLASS * np; (*pos)++) {
+		unsigned k = *pos / np, i = *pos % np, j;
+		uint64_t any = 0;
+
+		if (d->st.per_part_class[i][k]) continue;
+		for (j = 0; j < np; j++) any += d->st.per_part_class[j][k];
+		if (any == 0) continue;
+		*part = i;
+		*cls = (uint8_t)k;
+		*others = any;
+		(*pos)++;
+		return true;
+	}
+	return false;
+}
+
 /* Is a weaker than b?  Lighter, or as heavy and offered later. */
 static bool weaker(const struct ds_held *a, const struct ds_held *b)
 {

@@ -140,6 +140,14 @@ unsigned ds_part_pick(struct ds *d, const struct rec_flow *f);
  * against the class cap. */
 unsigned ds_place(struct ds *d, const uint8_t *item, unsigned part, uint8_t cls);
 
+/* ds_next_gap(d, &pos, &part, &cls, &others): with a split, the next
+ * (class, part) pair, in order of class then part, from *pos on (start
+ * with 0), where the part has no item of a class the other parts hold
+ * (others items); false when there is none left.  For the warning every
+ * sink owes its user: that class cannot be evaluated on that part. */
+bool ds_next_gap(const struct ds *d, unsigned *pos, unsigned *part, uint8_t *cls,
+    uint64_t *others);
+
 /* ds_offer(d, cls, weight, tag, part, item): DS_CAP_LARGEST: hold the
  * item if it is among the max_per_class heaviest of its class so far
  * (room less the old items), evicting the lightest.  1 held, 0 refused.

@@ -169,6 +169,21 @@ static void test_first_and_place(void)
 	is(p, 0, "place: a new item stays where it was picked");
 	is(ds_stats(d)->per_part_class[1][3], 2, "per part and class: old and new counted");
 	is(ds_stats(d)->per_part_class[0][3], 0, "per part and class: none of class 3 in part x");
+	{
+		unsigned pos = 0, part = 9, n = 0;
+		uint64_t others = 0;
+		uint8_t cls = 0;
+
+		ok(ds_next_gap(d, &pos, &part, &cls, &others) && cls == 3 && part == 0 && others == 2,
+		    "gap: class 3 missing from part x (2 elsewhere)");
+		ok(ds_next_gap(d, &pos, &part, &cls, &others) && cls == 4 && part == 1 && others == 1,
+		    "gap: class 4 missing from part y (1 elsewhere)");
+		ok(!ds_next_gap(d, &pos, &part, &cls, &others), "gap: no other");
+		p = ds_place(d, (const uint8_t *)"CCCCCCC", 1, 4);
+		is(p, 1, "place: another item of class 4 stays in part y");
+		for (pos = 0; ds_next_gap(d, &pos, &part, &cls, &others);) n++;
+		is(n, 1, "gap: class 4 in both parts now, one gap left");
+	}
 	ds_free(d);
 }
 
