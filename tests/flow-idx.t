@@ -406,6 +406,12 @@ done
 "$PF" --no-split --payload 4194304 "$T/splitcap.pcap" | "$FI" -o "$T/ustc" --ustc-l7 2>"$T/ustc.err"
 like "$(cat "$T/ustc.err")" "*sessions written 2*payloads under 2 bytes left out 9*" \
 	"USTC-TK2016 L7: the 9 one-byte payloads counted; the session of nothing else left out"
+# Past a capped PACKETS table the rest of the payload is taken whole: "G"
+# (packet 4) is left out, "H" (packet 6) stays.
+"$PF" --no-split --max-pkts 4 --payload 4194304 "$T/splitcap.pcap" 2>/dev/null |
+	"$FI" -q -o "$T/l7m" --ustc-l7
+is "$(dd if="$T/l7m-images-idx3-ubyte" bs=1 skip=16 count=32 2>/dev/null | tr '\r\n' '..')" \
+	"ET / HTTP/1.0....HTTP/1.0 200 OK" "--min-payload: split by the PACKETS table as far as it goes"
 "$PF" --no-split --payload 4194304 "$T/splitcap.pcap" | "$FI" -q -o "$T/l7p" --layer payload --dedup none
 run $PY "$CHK" load "$T/l7p"
 is "$out" "4 28 28" "--layer payload alone keeps 1-byte payloads and ICMP (4 sessions)"
