@@ -34,7 +34,10 @@ MANPAGES = $(wildcard man/*.[157])
 
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-all: $(TOOL_BIN) $(UNIT_BIN)
+# Test builds of tools with their test-only hooks (never installed).
+HOOK_BIN = $(B)/hooks/flow-idx
+
+all: $(TOOL_BIN) $(UNIT_BIN) $(HOOK_BIN)
 
 $(B)/common/%.o: common/%.c common/*.h | $(B)/common
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -49,7 +52,11 @@ $(B)/%: cmd/%.c $(B)/libflowkit.a common/*.h
 $(B)/unit/%: tests/unit/%.c $(B)/libflowkit.a common/*.h | $(B)/unit
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libflowkit.a $(LDFLAGS) $(LDLIBS)
 
-$(B)/common $(B)/unit:
+# flow-idx with its crash points (FK_IDX_CRASH), for tests/flow-idx.t.
+$(B)/hooks/flow-idx: cmd/flow-idx.c $(B)/libflowkit.a common/*.h | $(B)/hooks
+	$(CC) $(ALL_CFLAGS) -DFK_TEST_HOOKS -o $@ $< $(B)/libflowkit.a $(LDFLAGS) $(LDLIBS)
+
+$(B)/common $(B)/unit $(B)/hooks:
 	mkdir -p $@
 
 # The suite runs against the binaries in FK_BIN.

@@ -1,15 +1,21 @@
 #!/bin/sh
 # flow-idx.t - MNIST IDX output: images equal to the session bytes (checked
 # with numpy by tests/idx_check.py from flow-json's hex), labels, classes,
-# statistics, dedup, caps, splits without shared images, determinism,
-# concatenation, append with crash safety, write errors, the USTC-TK2016
-# AllLayers reproduction, the PNG preview, and the shared battery cases
-# that fit a tool whose output is files named by -o.
+# statistics, dedup, caps (the first N, and the N largest checked with
+# numpy), deterministic sampling (checked in python from its definition),
+# splits without shared images and the warning for a part without a class,
+# determinism, concatenation, append (also to an unlabelled data set) with
+# crash safety (the crash points are in the test build $FK_BIN/hooks only),
+# write errors, the USTC-TK2016 AllLayers and L7 reproductions (SplitCap's
+# rules: TCP and UDP only, orig_len = incl_len, no 1-byte L7 payloads), the
+# PNG preview, and the shared battery cases that fit a tool whose output
+# is files named by -o.
 
 # shellcheck disable=SC2086
 . "${0%/*}/lib.sh"
 
 FI=$FK_BIN/flow-idx
+FIH=$FK_BIN/hooks/flow-idx # with the crash points of FK_IDX_CRASH (make builds it)
 PF=$FK_BIN/pcap-flows
 FJ=$FK_BIN/flow-json
 PY=/usr/bin/python3
@@ -52,7 +58,8 @@ run "$FI" "$T/net.flows"
 is "$status" 2 "no -o: exit 2"
 like "$err" "flow-idx: *-o PREFIX*" "no -o: says so"
 for bad in "--rows 0" "--cols x" "--pad 256" "--split train=0.8,test=0.3" "--split train=0.5,train=0.5" \
-	"--dedup some" "--mask port,foo" "--layer ip" "--pcap-framing" "--group host" "--bogus"; do
+	"--dedup some" "--mask port,foo" "--layer ip" "--pcap-framing" "--group host" "--bogus" \
+	"--cap-keep most" "--sample 0" "--sample 1.5" "--orig-len full" "--min-payload x"; do
 	run "$FI" -o "$T/u" $bad "$T/net.flows"
 	is "$status" 2 "usage error: $bad"
 done
@@ -159,6 +166,44 @@ like "$err" "*over class cap [1-9]*" "stats: capped sessions counted"
 "$FI" -q -o "$T/cap1" --max-per-class 2 --append "$T/net.flows" "$T/lab.flows"
 max=$(od -An -tu1 -j8 -v "$T/cap1-labels-idx1-ubyte" | tr -s ' ' '\n' | grep . | sort | uniq -c | sort -rn | head -1 | awk '{print $1}')
 is "$max" 2 "--max-per-class with --append counts the images already there"
+run $PY "$CHK" expect "$T/net.jsonl" "$T/cap" --max-per-class 2 --cap-keep first
+like "$out$err" "ok *" "--max-per-class 2 keeps the first 2 of each class in input order (numpy)"
+# USTC-TK2016's rule: the n largest sessions of each class.
+for n in 1 3; do
+	run "$FI" -o "$T/lg" --max-per-class $n --cap-keep largest "$T/net.flows"
+	is "$status" 0 "--cap-keep largest, n=$n: exit 0"
+	run $PY "$CHK" expect "$T/net.jsonl" "$T/lg" --max-per-class $n --cap-keep largest
+	like "$out$err" "ok *" "--cap-keep largest, n=$n: the $n longest sessions of each class, ties to the earlier, in input order (numpy)"
+done
+"$FI" -q -o "$T/lg2" --max-per-class 3 --cap-keep largest "$T/net.flows"
+same "$T/lg" "$T/lg2" "--cap-keep largest: deterministic"
+run "$FI" -o "$T/lg" --max-per-class 3 --cap-keep largest --stats "$T/lg.st" "$T/net.flows"
+run "$FI" -o "$T/lf" --max-per-class 3 --stats "$T/lf.st" "$T/net.flows"
+is "$(grep 'over class cap' "$T/lg.st")" "$(grep 'over class cap' "$T/lf.st")" "--cap-keep largest counts what it leaves out as 'over class cap', as first does"
+"$FI" -q -o "$T/lga" --max-per-class 1 "$T/net.flows"
+"$FI" -q -o "$T/lga" --max-per-class 2 --cap-keep largest --append "$T/net.flows" "$T/lab.flows"
+max=$(od -An -tu1 -j8 -v "$T/lga-labels-idx1-ubyte" | tr -s ' ' '\n' | grep . | sort | uniq -c | sort -rn | head -1 | awk '{print $1}')
+is "$max" 2 "--cap-keep largest with --append counts the images already there"
+
+# ---- deterministic sampling ----
+"$FI" -q -o "$T/all" --dedup none "$T/net.flows"
+run "$FI" -o "$T/sa" --dedup none --sample 0.5 --seed 7 "$T/net.flows"
+is "$status" 0 "--sample 0.5: exit 0"
+like "$err" "*sampled out [1-9]*" "--sample: counted in the statistics"
+run $PY "$CHK" expect "$T/net.jsonl" "$T/sa" --dedup none --sample 0.5 --seed 7
+like "$out$err" "ok *" "--sample: exactly the flows whose keyed hash is below the fraction (python, from the man page's definition)"
+"$FI" -q -o "$T/sa2" --dedup none --sample 0.5 --seed 7 "$T/net.flows"
+same "$T/sa" "$T/sa2" "--sample: the same selection in every run"
+"$FI" -q -o "$T/sa3" --dedup none --sample 0.5 --seed 8 "$T/net.flows"
+if cmp -s "$T/sa-images-idx3-ubyte" "$T/sa3-images-idx3-ubyte"; then
+	fail "--sample: another seed, another sample"
+else
+	pass "--sample: another seed, another sample"
+fi
+cat "$T/lab.flows" "$T/net.flows" | "$FI" -q -o "$T/sa4" --dedup none --sample 0.5 --seed 7
+cat "$T/lab.jsonl" "$T/net.jsonl" >"$T/labnet.jsonl"
+run $PY "$CHK" expect "$T/labnet.jsonl" "$T/sa4" --dedup none --sample 0.5 --seed 7
+like "$out$err" "ok *" "--sample: a flow's fate does not depend on the other flows"
 
 # ---- determinism and concatenation ----
 "$FI" -q -o "$T/r1" "$T/net.flows"
@@ -174,7 +219,7 @@ run "$FI" -o "$T/sp" --dedup none --split train=0.7,val=0.1,test=0.2 --seed 3 "$
 is "$status" 0 "--split: exit 0"
 run $PY "$CHK" split "$T/w" "$T/sp-train" "$T/sp-val" "$T/sp-test"
 like "$out$err" "ok 3 parts, $nflows images, no image in two parts" "split: zero identical images across parts, nothing lost"
-"$FI" -q -o "$T/sp2" --dedup none --split train=0.7,val=0.1,test=0.2 --seed 3 "$T/net.flows"
+"$FI" -q -o "$T/sp2" --dedup none --split train=0.7,val=0.1,test=0.2 --seed 3 "$T/net.flows" 2>/dev/null
 _ok=0
 for _p in train val test; do
 	for _s in images-idx3-ubyte labels-idx1-ubyte; do
@@ -182,15 +227,33 @@ for _p in train val test; do
 	done
 done
 ok "split: deterministic" [ "$_ok" -eq 0 ]
-"$FI" -q -o "$T/sp3" --dedup none --split train=0.7,val=0.1,test=0.2 --seed 4 "$T/net.flows"
+"$FI" -q -o "$T/sp3" --dedup none --split train=0.7,val=0.1,test=0.2 --seed 4 "$T/net.flows" 2>/dev/null
 if cmp -s "$T/sp-test-images-idx3-ubyte" "$T/sp3-test-images-idx3-ubyte"; then
 	fail "split: another seed, another split"
 else
 	pass "split: another seed, another split"
 fi
-"$FI" -q -o "$T/sf" --split a=0.5,b=0.5 --group file "$T/net.flows"
+"$FI" -q -o "$T/sf" --split a=0.5,b=0.5 --group file "$T/net.flows" 2>"$T/sf.err"
 run $PY "$CHK" split "$T/r1" "$T/sf-a" "$T/sf-b"
 like "$out$err" "ok 2 parts*" "split by file: parts add up, no shared image"
+# By file, each class (one capture each) is on one side only: warned.
+like "$(cat "$T/sf.err")" "*flow-idx: part [ab] has no image of class [0-9]* *" "split: a part without a class is warned"
+# Exactly the (part, class) pairs the label files lack, and no other.
+sed -n 's/^flow-idx: part \([ab]\) has no image of class \([0-9]*\) .*/\1 \2/p' "$T/sf.err" >"$T/sf.warned"
+run $PY -c 'import numpy as np, sys
+p = sys.argv[1]
+lab = {k: set(np.fromfile(p + "-" + k + "-labels-idx1-ubyte", np.uint8, offset=8).tolist()) for k in "ab"}
+every = lab["a"] | lab["b"]
+for c in sorted(every):
+    for k in "ab":
+        if c not in lab[k]:
+            print(k, c)' "$T/sf"
+is "$(cat "$T/sf.warned")" "$out" "split: one warning for each part and class it lacks (numpy), $(wc -l <"$T/sf.warned") here"
+"$PF" -l one "$FK_DATA/sll_resp_15_tcp_streams.pcap" >"$T/one.flows"
+run "$FI" -o "$T/o" --split a=0.5,b=0.5 --seed 1 "$T/one.flows"
+is "$(printf '%s\n' "$err" | grep -c 'has no image')" 0 "split: no warning when every part has every class"
+run "$FI" -o "$T/o" --split a=0.5,b=0.5 --seed 1 -a "$T/lab.flows"
+like "$err" "*part * has no image of class*" "split with --append: a class still missing from a part is warned"
 
 # ---- append ----
 # (dedup does not reach into the files appended to, so none here)
@@ -216,11 +279,21 @@ run "$FI" -q -o "$T/nc" --append "$T/lab.flows"
 is "$status" 1 "append without classes.txt or -c: exit 1"
 like "$err" "*nc-classes.txt: missing*" "... saying why"
 
+# 9.9: an unlabelled data set has an empty classes.txt; appending to it works.
+"$PF" "$FK_DATA/dns_tcp.pcap" | "$FI" -q -o "$T/ul"
+is "$(wc -c <"$T/ul-classes.txt" | tr -d ' ')" 0 "unlabelled flows: classes.txt is empty"
+run "$FI" -q -o "$T/ul" --append "$T/two.flows"
+is "$status" 0 "append to an unlabelled data set (empty classes.txt): exit 0"
+"$PF" "$FK_DATA/dns_tcp.pcap" | cat - "$T/two.flows" | "$FI" -q -o "$T/ul2" --dedup none
+"$PF" "$FK_DATA/dns_tcp.pcap" | "$FI" -q -o "$T/ul3" --dedup none
+"$FI" -q -o "$T/ul3" --dedup none --append "$T/two.flows"
+same "$T/ul3" "$T/ul2" "... and gives what one run over both inputs gives"
+
 # Killed before its renames: the previous files stay as they were.
 for s in images-idx3-ubyte labels-idx1-ubyte classes.txt; do cp "$T/ap-$s" "$T/keep-$s"; done
-FK_IDX_CRASH=before-rename "$FI" -q -o "$T/ap" --append "$T/net.flows" 2>/dev/null
+FK_IDX_CRASH=before-rename "$FIH" -q -o "$T/ap" --append "$T/net.flows" 2>/dev/null
 same "$T/ap" "$T/keep" "killed before the renames: previous files intact"
-FK_IDX_CRASH=midway "$FI" -q -o "$T/ap" --append --dedup none "$T/net.flows" "$T/net.flows" "$T/net.flows" 2>/dev/null
+FK_IDX_CRASH=midway "$FIH" -q -o "$T/ap" --append --dedup none "$T/net.flows" "$T/net.flows" "$T/net.flows" 2>/dev/null
 same "$T/ap" "$T/keep" "killed midway through an append (1000 images in): previous files intact"
 # Killed by SIGKILL at a random point of a long append.
 : >"$T/big.flows"
@@ -242,7 +315,7 @@ else
 fi
 for s in images-idx3-ubyte labels-idx1-ubyte classes.txt; do cp "$T/keep-$s" "$T/ap-$s"; done
 # Killed between the two renames: the counts differ and the next append refuses.
-FK_IDX_CRASH=between-renames "$FI" -q -o "$T/ap" --append "$T/two.flows" 2>/dev/null
+FK_IDX_CRASH=between-renames "$FIH" -q -o "$T/ap" --append "$T/two.flows" 2>/dev/null
 run $PY "$CHK" load "$T/ap"
 like "$err" "*images*labels*" "killed between the renames: a reader sees the counts differ"
 rm -f "$T"/ap-*.tmp.* # what SIGKILL leaves behind
@@ -251,6 +324,11 @@ is "$status" 1 "... and the next append exits 1"
 like "$err" "*interrupted between its renames*" "... saying why"
 ok "a refused append leaves no temporary file" [ -z "$(ls "$T" | grep '^ap-.*\.tmp\.')" ] ||
 	diag "$(ls "$T" | grep '\.tmp\.')"
+
+# The crash points live only in the test build: the shipped flow-idx ignores them.
+run env FK_IDX_CRASH=before-rename "$FI" -q -o "$T/nh" "$T/two.flows"
+is "$status" 0 "shipped flow-idx: FK_IDX_CRASH does nothing"
+ok "... and the data set is written" [ -f "$T/nh-labels-idx1-ubyte" ]
 
 # ---- write errors ----
 run "$FI" -o /dev/full/x "$T/net.flows"
@@ -305,17 +383,38 @@ is "$status" 1 "pcap given: exit 1"
 like "$err" "*pcap-flows*" "pcap given: says to use pcap-flows"
 
 # ---- USTC-TK2016 AllLayers, rebuilt in Python from the captures ----
-for c in tls12_google_cert_repeat icmp_gateway teredo eth_vlan_http; do
-	"$PF" --no-split --link --trailer --bytes 4194304 --payload 0 "$FK_DATA/$c.pcap" |
+# splitcap.pcap (made by idx_check.py): 1-byte payloads, a frame cut by the
+# snapshot length, ICMP; tcp_snaplen_truncated_hdr: every frame cut.
+$PY "$CHK" splitcap "$T/splitcap.pcap"
+ustc_cap() { case $1 in splitcap) echo "$T/splitcap.pcap" ;; *) echo "$FK_DATA/$1.pcap" ;; esac; }
+for c in tls12_google_cert_repeat teredo eth_vlan_http splitcap tcp_snaplen_truncated_hdr; do
+	"$PF" --no-split --link --trailer --bytes 4194304 --payload 0 "$(ustc_cap $c)" |
 		"$FI" -q -o "$T/ustc" --ustc-alllayers
-	run $PY "$CHK" ustc "$FK_DATA/$c.pcap" "$T/ustc"
+	run $PY "$CHK" ustc "$(ustc_cap $c)" "$T/ustc"
 	like "$out$err" "ok [1-9]* sessions" "USTC-TK2016 AllLayers byte-identical: $c"
 done
-for c in tls12_google_cert_repeat teredo eth_vlan_http; do
-	"$PF" --no-split --payload 4194304 "$FK_DATA/$c.pcap" | "$FI" -q -o "$T/ustc" --ustc-l7
-	run $PY "$CHK" ustc "$FK_DATA/$c.pcap" "$T/ustc" --l7
+"$PF" --no-split --link --trailer --bytes 4194304 --payload 0 "$FK_DATA/icmp_gateway.pcap" |
+	"$FI" -o "$T/ustc" --ustc-alllayers 2>"$T/ustc.err"
+run $PY "$CHK" ustc "$FK_DATA/icmp_gateway.pcap" "$T/ustc"
+is "$out$err" "ok 0 sessions" "USTC-TK2016 AllLayers: no ICMP sessions (icmp_gateway)"
+like "$(cat "$T/ustc.err")" "*not TCP or UDP 6*" "... counted as not TCP or UDP"
+for c in tls12_google_cert_repeat teredo eth_vlan_http splitcap; do
+	"$PF" --no-split --payload 4194304 "$(ustc_cap $c)" | "$FI" -q -o "$T/ustc" --ustc-l7
+	run $PY "$CHK" ustc "$(ustc_cap $c)" "$T/ustc" --l7
 	like "$out$err" "ok [1-9]* sessions" "USTC-TK2016 L7 byte-identical: $c"
 done
+"$PF" --no-split --payload 4194304 "$T/splitcap.pcap" | "$FI" -o "$T/ustc" --ustc-l7 2>"$T/ustc.err"
+like "$(cat "$T/ustc.err")" "*sessions written 2*payloads under 2 bytes left out 9*" \
+	"USTC-TK2016 L7: the 9 one-byte payloads counted; the session of nothing else left out"
+# Past a capped PACKETS table the rest of the payload is taken whole: "G"
+# (packet 4) is left out, "H" (packet 6) stays.
+"$PF" --no-split --max-pkts 4 --payload 4194304 "$T/splitcap.pcap" 2>/dev/null |
+	"$FI" -q -o "$T/l7m" --ustc-l7
+is "$(dd if="$T/l7m-images-idx3-ubyte" bs=1 skip=16 count=32 2>/dev/null | tr '\r\n' '..')" \
+	"ET / HTTP/1.0....HTTP/1.0 200 OK" "--min-payload: split by the PACKETS table as far as it goes"
+"$PF" --no-split --payload 4194304 "$T/splitcap.pcap" | "$FI" -q -o "$T/l7p" --layer payload --dedup none
+run $PY "$CHK" load "$T/l7p"
+is "$out" "4 28 28" "--layer payload alone keeps 1-byte payloads and ICMP (4 sessions)"
 
 # ---- seed 001 on raw-IP captures, rebuilt in Python from the captures ----
 FA=$FK_BIN/flow-anon
@@ -334,6 +433,10 @@ for c in rawip101_tls_split_ch rawip101_ocs_mobile rawip101_tcp_dns; do
 		skip 1 "no flow-anon"
 	fi
 done
+
+# --seed001 images TCP and UDP sessions only, as the seed does.
+"$PF" "$FK_DATA/icmp_gateway.pcap" | "$FI" -o "$T/s1i" --seed001 2>"$T/s1i.err"
+like "$(cat "$T/s1i.err")" "*sessions written 0*not TCP or UDP 6*" "--seed001: no ICMP sessions (icmp_gateway)"
 
 # ---- the first example of the manual ----
 mkdir -p "$T/captures/web" "$T/captures/dns" "$T/data"

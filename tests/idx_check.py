@@ -11,21 +11,34 @@ Run with Debian's /usr/bin/python3 (it has numpy).
       session bytes as hex) and compare with the IDX files.  Options:
       --layer network|link|payload, --framing, --trailer, --rows N,
       --cols N, --pad B, --dedup file|all|none, --classes FILE,
-      --mask-addr (zero IPv4/IPv6 addresses; network layer only).
+      --mask-addr (zero IPv4/IPv6 addresses; network layer only),
+      --max-per-class N with --cap-keep first|largest (the first N of
+      each class in input order, or the N longest sessions, ties to the
+      earlier, written in input order), --sample F --seed S (a flow is
+      kept when the first 53 bits of SHA-256("flowkit sample", S, its
+      identity) / 2^53 < F; the identity as flow-idx(1) defines it).
   idx_check.py split WHOLE PART...
       the parts hold no image in common, and together hold exactly the
       (image, label) pairs of WHOLE (a prefix written without --split).
   idx_check.py ustc PCAP PREFIX [--l7]
       rebuild USTC-TK2016 AllLayers images straight from a classic pcap
-      file (SplitCap framing: one session per bidirectional 5-tuple, every
-      packet kept, byte-identical sessions removed) with struct, and
-      compare with PREFIX (written unlabeled); --l7: the transport
-      payloads instead, empty sessions left out.
+      file as SplitCap 2.1 writes them (TCP and UDP sessions only, one per
+      bidirectional 5-tuple, every packet kept, each record's orig_len
+      equal to its incl_len, byte-identical sessions removed) with
+      struct, and compare with PREFIX (written unlabeled); --l7: the
+      transport payloads instead, 1-byte payloads left out (as SplitCap
+      does), empty sessions left out.
+  idx_check.py splitcap OUT
+      write a small Ethernet capture for the SplitCap rules: TCP and UDP
+      sessions with 1-byte payloads, a frame cut by the snapshot length,
+      ICMP, and a TCP session whose only payloads are 1 byte long.
   idx_check.py seed001 PCAP PREFIX [--anon]
       the same for seed 001 on a raw-IP capture (see seed001()).
 """
 import hashlib
+import ipaddress
 import json
+import os
 import struct
 import sys
 
@@ -111,7 +124,8 @@ def image(b, rows, cols, pad):
 def expect(argv):
     flows_path, prefix = argv[0], argv[1]
     a = {"layer": "network", "framing": False, "trailer": False, "rows": 28, "cols": 28,
-         "pad": 0, "dedup": "file", "classes": None, "mask_addr": False}
+         "pad": 0, "dedup": "file", "classes": None, "mask_addr": False,
+         "max_per_class": 0, "cap_keep": "first", "sample": 1.0, "seed": 0}
     i = 2
     while i < len(argv):
         k = argv[i][2:].replace("-", "_")
@@ -120,7 +134,9 @@ def expect(argv):
             i += 1
             continue
         v = argv[i + 1]
-        a[k] = int(v) if k in ("rows", "cols", "pad") else v
+        a[k] = int(v) if k in ("rows", "cols", "pad", "max_per_class", "seed") else v
+        if k == "sample":
+            a[k] = float(v)
         i += 2
     classes = {}
     fixed = a["classes"] is not None
@@ -130,7 +146,7 @@ def expect(argv):
             if line and not line.startswith("#"):
                 name, cid = line.rsplit(None, 1)
                 classes[name] = int(cid)
-    want_imgs, want_labels, seen = [], [], set()
+    want_imgs, want_labels, seen, lens, count = [], [], set(), [], {}
     for line in open(flows_path):
         flow = json.loads(line)
         if "ipv" not in flow:
@@ -144,6 +160,8 @@ def expect(argv):
             cls = 255
         else:
             cls = classes[label] = len(classes)
+        if a["sample"] < 1 and not sampled_in(flow, a["seed"], a["sample"]):
+            continue
         b = session(flow, a)
         if not b:
             continue
@@ -154,8 +172,24 @@ def expect(argv):
             if key in seen:
                 continue
             seen.add(key)
+        if a["max_per_class"] and a["cap_keep"] == "first":
+            if count.get(cls, 0) >= a["max_per_class"]:
+                continue
+            count[cls] = count.get(cls, 0) + 1
         want_imgs.append(image(b, a["rows"], a["cols"], a["pad"]))
         want_labels.append(cls)
+        lens.append(len(b))
+    if a["max_per_class"] and a["cap_keep"] == "largest":
+        labels_a, lens_a = np.array(want_labels), np.array(lens)
+        order = np.arange(len(lens))
+        keep = np.zeros(len(lens), bool)
+        for c in set(want_labels):
+            idx = order[labels_a == c]
+            # longest first; of equal lengths, the earlier (a stable sort)
+            ranked = idx[np.argsort(-lens_a[idx], kind="stable")]
+            keep[ranked[:a["max_per_class"]]] = True
+        want_imgs = [x for x, k in zip(want_imgs, keep) if k]
+        want_labels = [x for x, k in zip(want_labels, keep) if k]
     images, labels = load(prefix)
     n, rows, cols = images.shape
     if (rows, cols) != (a["rows"], a["cols"]):
@@ -178,6 +212,23 @@ def expect(argv):
         if names != classes:
             sys.exit("classes.txt %r, expected %r" % (names, classes))
     print("ok %d" % n)
+
+
+def sampled_in(flow, seed, fraction):
+    """The sample rule of flow-idx(1), from its definition."""
+    def addr(text):
+        b = ipaddress.ip_address(text).packed
+        return b + bytes(16 - len(b))
+    src = flow.get("source", {})
+    name = src.get("file", "").encode()
+    h = hashlib.sha256()
+    h.update(b"flowkit sample")
+    h.update(struct.pack(">QQ", seed, len(name)) + name)
+    h.update(struct.pack(">QBBH", src.get("first_pkt", 0), flow["ipv"], flow["proto"], flow["sport"]))
+    h.update(addr(flow["src"]) + addr(flow["dst"]))
+    h.update(struct.pack(">QQ", flow["dport"], flow["first_ns"]))
+    u = (int.from_bytes(h.digest()[:8], "big") >> 11) / 2.0**53
+    return u < fraction
 
 
 def split(argv):
@@ -233,9 +284,9 @@ def five_tuple(lt, d):
         proto, src, dst, t = d[o + 6], d[o + 8:o + 24], d[o + 24:o + 40], o + 40
     else:
         return None
-    sp = dp = 0
-    if proto in (6, 17) and len(d) >= t + 4:
-        sp, dp = struct.unpack(">HH", d[t:t + 4])
+    if proto not in (6, 17) or len(d) < t + 4:
+        return None  # SplitCap makes sessions of TCP and UDP only
+    sp, dp = struct.unpack(">HH", d[t:t + 4])
     a, b = (src, sp), (dst, dp)
     return (proto,) + (a + b if a <= b else b + a)
 
@@ -272,9 +323,12 @@ def ustc(argv):
             sessions[k] = b"" if layer7 else struct.pack(">IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, lt)
             order.append(k)
         if layer7:
-            sessions[k] += l7(lt, d)
+            pl = l7(lt, d)
+            if len(pl) != 1:  # SplitCap's L7 output leaves out 1-byte payloads
+                sessions[k] += pl
         else:
-            sessions[k] += struct.pack(">IIII", sec, usec, incl, orig) + d
+            # SplitCap writes the captured length as the wire length too
+            sessions[k] += struct.pack(">IIII", sec, usec, incl, incl) + d
     want, seen = [], set()
     for k in order:
         if not sessions[k]:
@@ -345,6 +399,43 @@ def seed001(argv):
     print("ok %d sessions" % len(got))
 
 
+def splitcap(argv):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import mkpcap as m
+    a, b, c = [10, 0, 0, 1], [10, 0, 0, 2], [10, 0, 0, 3]
+    t = m.T0
+    out = [m.pcap_header()]
+
+    def put(frame, wirelen=None):
+        nonlocal t
+        t += 0.01
+        out.append(m.record(t, frame, wirelen))
+    S, A, P, F = m.SYN, m.ACK, m.PSH, m.FIN
+    put(m.eth(m.ipv4(a, b, 6, m.tcp(40000, 80, 100, 0, S))))
+    put(m.eth(m.ipv4(b, a, 6, m.tcp(80, 40000, 500, 101, S | A))))
+    put(m.eth(m.ipv4(a, b, 6, m.tcp(40000, 80, 101, 501, A))))
+    put(m.eth(m.ipv4(a, b, 6, m.tcp(40000, 80, 101, 501, P | A, b"G"))))
+    put(m.eth(m.ipv4(a, b, 6, m.tcp(40000, 80, 102, 501, P | A, b"ET / HTTP/1.0\r\n\r\n"))))
+    put(m.eth(m.ipv4(b, a, 6, m.tcp(80, 40000, 501, 120, P | A, b"H"))))
+    put(m.eth(m.ipv4(b, a, 6, m.tcp(80, 40000, 502, 120, P | A, b"TTP/1.0 200 OK\r\n\r\n"))))
+    big = m.eth(m.ipv4(b, a, 6, m.tcp(80, 40000, 521, 120, P | A, bytes(range(256)) * 2)))
+    put(big[:200], len(big))  # cut by the snapshot length: incl 200, orig more
+    # UDP: a 1-byte datagram, an empty one, a 10-byte one
+    put(m.eth(m.ipv4(a, c, 17, m.udp(5000, 6000, b"x"))))
+    put(m.eth(m.ipv4(c, a, 17, m.udp(6000, 5000, b""))))
+    put(m.eth(m.ipv4(a, c, 17, m.udp(5000, 6000, b"0123456789"))))
+    # ICMP echo request and reply: no SplitCap session
+    put(m.eth(m.ipv4(a, c, 1, b"\x08\x00\x00\x00\x00\x01\x00\x01abcdefgh")))
+    put(m.eth(m.ipv4(c, a, 1, b"\x00\x00\x00\x00\x00\x01\x00\x01abcdefgh")))
+    # a telnet-like TCP session of 1-byte payloads only: no L7 session
+    for i, ch in enumerate(b"ls\r"):
+        put(m.eth(m.ipv4(a, b, 6, m.tcp(40001, 23, 1000 + i, 1, P | A, bytes([ch])))))
+        put(m.eth(m.ipv4(b, a, 6, m.tcp(23, 40001, 1, 1001 + i, P | A, bytes([ch])))))
+    put(m.eth(m.ipv4(a, b, 6, m.tcp(40000, 80, 120, 1033, F | A))))
+    with open(argv[0], "wb") as f:
+        f.write(b"".join(out))
+
+
 def main():
     cmd, argv = sys.argv[1], sys.argv[2:]
     if cmd == "load":
@@ -358,6 +449,8 @@ def main():
         ustc(argv)
     elif cmd == "seed001":
         seed001(argv)
+    elif cmd == "splitcap":
+        splitcap(argv)
     else:
         sys.exit("unknown command " + cmd)
 

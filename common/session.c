@@ -1,0 +1,254 @@
+/*
+ * session.c - the bytes of a session (session.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session.h"
+
+/* ---- masking ---- */
+
+static void zero(uint8_t *p, uint32_t n, uint32_t off, uint32_t len)
+{
+	if (off >= n) return;
+	if (len > n - off) len = n - off;
+	memset(p + off, 0, len);
+}
+
+/* TCP timestamps option (RFC 7323 section 3.2): kind 8, length 10. */
+static void mask_tcp_ts(uint8_t *p, uint32_t n, uint32_t off, uint32_t end)
+{
+	struct cur c;
+
+	if (end > n) end = n;
+	if (off >= end) return;
+	c = cur_make(p + off, end - off);
+	while (cur_left(&c) > 0) {
+		uint8_t kind, len;
+
+		if (!cur_u8(&c, &kind) || kind == 0) return;
+		if (kind == 1) continue;
+		if (!cur_u8(&c, &len) || len < 2 || (size_t)len - 2 > cur_left(&c)) return;
+		if (kind == 8 && len == 10) memset(p + (c.p - p), 0, 8);
+		cur_skip(&c, len - 2u);
+	}
+}
+
+static void mask_at(unsigned m, uint8_t *p, uint32_t n, const struct pkt_info *pi, int depth)
+{
+	uint32_t o, t;
+
+	if ((pi->layers & PKT_L_MACDST) && (m & SES_M_ADDR)) zero(p, n, pi->mac_dst_off, 6);
+	if ((pi->layers & PKT_L_MACSRC) && (m & SES_M_ADDR)) zero(p, n, pi->mac_src_off, 6);
+	if (!(pi->layers & PKT_L_NET)) return;
+	o = pi->net_off;
+	if (pi->ipver == 4) {
+		if (m & SES_M_IPID) zero(p, n, o + 4, 2);
+		if (m & SES_M_TTL) zero(p, n, o + 8, 1);
+		if (m & SES_M_CSUM) zero(p, n, o + 10, 2);
+		if (m & SES_M_ADDR) zero(p, n, o + 12, 8);
+	} else {
+		if ((m & SES_M_IPID) && o + 4 <= n) { /* the flow label plays the part of the IP ID */
+			p[o + 1] &= 0xf0;
+			p[o + 2] = p[o + 3] = 0;
+		}
+		if (m & SES_M_TTL) zero(p, n, o + 7, 1);
+		if (m & SES_M_ADDR) zero(p, n, o + 8, 32);
+	}
+	if (!(pi->layers & PKT_L_TRANS)) return;
+	t = pi->trans_off;
+	switch (pi->proto) {
+	case 6:
+		if (m & SES_M_PORT) zero(p, n, t, 4);
+		if (m & SES_M_SEQ) zero(p, n, t + 4, 8);
+		if (m & SES_M_CSUM) zero(p, n, t + 16, 2);
+		if (m & SES_M_TS) mask_tcp_ts(p, n, t + 20, t + pi->trans_hdr_len);
+		break;
+	case 17:
+		if (m & SES_M_PORT) zero(p, n, t, 4);
+		if (m & SES_M_CSUM) zero(p, n, t + 6, 2);
+		break;
+	case 132:
+		if (m & SES_M_PORT) zero(p, n, t, 4);
+		if (m & SES_M_CSUM) zero(p, n, t + 8, 4);
+		break;
+	case 1:
+	case 58:
+		if (m & SES_M_CSUM) zero(p, n, t + 2, 2);
+		/* An error message quotes the offending header, addresses and all. */
+		if (depth == 0 && (pi->layers & PKT_L_ICMPQ) && pi->icmpq_off < n) {
+			struct pkt_info q;
+			uint32_t qn = pi->icmpq_len;
+
+			if (qn > n - pi->icmpq_off) qn = n - pi->icmpq_off;
+			memset(&q, 0, sizeof q);
+			pkt_decode_ip(p + pi->icmpq_off, qn, UINT32_MAX, &q);
+			mask_at(m, p + pi->icmpq_off, qn, &q, 1);
+		}
+		break;
+	}
+}
+
+void ses_mask(unsigned mask, uint8_t *p, uint32_t n, const struct pkt_info *pi)
+{
+	mask_at(mask, p, n, pi, 0);
+}
+
+int ses_parse_mask(const char *list, unsigned *mask, char *err, size_t errlen)
+{
+	static const struct { const char *name; unsigned bit; } tab[] = {
+		{ "addr", SES_M_ADDR }, { "port", SES_M_PORT }, { "ipid", SES_M_IPID },
+		{ "ttl", SES_M_TTL }, { "csum", SES_M_CSUM }, { "seq", SES_M_SEQ }, { "ts", SES_M_TS },
+		{ "all", SES_M_ALL }, { "none", 0 },
+	};
+	char *s = xstrdup(list), *tok, *save = NULL;
+	unsigned m = 0, i;
+
+	for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < sizeof tab / sizeof tab[0]; i++)
+			if (strcmp(tok, tab[i].name) == 0) break;
+		if (i == sizeof tab / sizeof tab[0]) {
+			snprintf(err, errlen, "unknown field '%s' (addr, port, ipid, ttl, csum, seq, ts, all, none)",
+			    tok);
+			free(s);
+			return -1;
+		}
+		m |= tab[i].bit;
+	}
+	free(s);
+	*mask = m;
+	return 0;
+}
+
+/* ---- session bytes ---- */
+
+uint32_t ses_ip_len(const uint8_t *p, uint32_t n)
+{
+	if (n >= 4 && p[0] >> 4 == 4) return be16(p + 2);
+	if (n >= 6 && p[0] >> 4 == 6) return 40u + be16(p + 4);
+	return 0;
+}
+
+/* The payload layer: PAYLOAD less the packet payloads below min_payload. */
+static void payload_of(const struct ses_config *c, const struct rec_flow *f, struct buf *s,
+    struct ses_info *info)
+{
+	const struct rec_elem *e = rec_find(f, RE_PAYLOAD), *pk;
+	uint32_t off = 0, i, npk;
+
+	if (e == NULL) return;
+	pk = c->min_payload > 1 ? rec_find(f, RE_PACKETS) : NULL;
+	npk = pk ? rec_pkts_count(pk) : 0;
+	for (i = 0; i < npk && off < e->len; i++) {
+		struct rec_pkt p;
+		uint32_t n;
+
+		rec_pkt_get(pk, i, &p);
+		if (p.pflags & RP_SNAPLEN) break; /* its stored share is unknown */
+		n = p.payload_len < e->len - off ? p.payload_len : e->len - off;
+		if (p.payload_len && p.payload_len < c->min_payload) info->payload_dropped++;
+		else buf_put(s, e->val + off, n);
+		off += n;
+	}
+	buf_put(s, e->val + off, e->len - off);
+}
+
+int ses_build(const struct ses_config *c, const struct rec_flow *f, struct buf *s,
+    struct ses_info *info)
+{
+	const struct rec_elem *e, *pk;
+	struct rec_pb_iter it;
+	struct rec_pb pb;
+	uint32_t count, npk, stored = 0;
+	uint8_t layer;
+	bool cut = false, first = true;
+
+	memset(info, 0, sizeof *info);
+	if (c->tcp_udp_only && f->proto != 6 && f->proto != 17) return SES_PROTO;
+	if (c->layer == SES_PAYLOAD) {
+		payload_of(c, f, s, info);
+		info->short_store = (f->flags & RF_PAYLOAD_TRUNCATED) && s->len < c->want;
+		return SES_OK;
+	}
+	e = rec_find(f, RE_PKTBYTES);
+	if (e == NULL) return SES_NOBYTES;
+	rec_pb_begin(e, &layer, &count, &it);
+	if (layer == 0 && c->layer == SES_LINK) return SES_E_NETSTORE;
+	pk = rec_find(f, RE_PACKETS);
+	npk = pk ? rec_pkts_count(pk) : 0;
+	while (rec_pb_next(&it, &pb)) {
+		const uint8_t *d = pb.data;
+		uint32_t n = pb.n, captured, want, keep, ip_len = 0, hdr = 0;
+		size_t start;
+		struct pkt_info pi;
+
+		stored++;
+		if (layer == 0) {
+			captured = pb.incl_len > pb.link_len ? pb.incl_len - pb.link_len : 0;
+		} else if (c->layer == SES_NETWORK) {
+			/* Network bytes out of a link-layer store. */
+			if (n < pb.link_len) { cut = true; break; }
+			d += pb.link_len;
+			n -= pb.link_len;
+			captured = pb.incl_len - pb.link_len;
+		} else {
+			captured = pb.incl_len;
+			hdr = pb.link_len;
+		}
+		if (pk && pb.index < npk) {
+			struct rec_pkt p;
+
+			rec_pkt_get(pk, pb.index, &p);
+			ip_len = p.ip_len;
+		}
+		if (ip_len == 0 && n > hdr) ip_len = ses_ip_len(d + hdr, n - hdr);
+		want = captured;
+		if (!c->trailer && !c->framing && ip_len && hdr + ip_len < want) want = hdr + ip_len;
+		keep = n < want ? n : want;
+		if (c->framing) {
+			uint8_t h[24];
+
+			if (first) {
+				/* SplitCap's global header: big-endian, v2.4, snaplen 65535. */
+				put_be32(h, 0xa1b2c3d4);
+				put_be16(h + 4, 2);
+				put_be16(h + 6, 4);
+				put_be32(h + 8, 0);
+				put_be32(h + 12, 0);
+				put_be32(h + 16, 65535);
+				put_be32(h + 20, pb.linktype);
+				buf_put(s, h, 24);
+			}
+			put_be32(h, (uint32_t)(pb.ts_ns / 1000000000u));
+			put_be32(h + 4, (uint32_t)(pb.ts_ns % 1000000000u / 1000u));
+			put_be32(h + 8, pb.incl_len);
+			put_be32(h + 12, c->orig_captured ? pb.incl_len : pb.orig_len);
+			if (c->mask & SES_M_TS) memset(h, 0, 8);
+			buf_put(s, h, 16);
+		}
+		first = false;
+		start = s->len;
+		buf_put(s, d, keep);
+		if (c->mask) {
+			uint8_t *p = s->p + start;
+
+			memset(&pi, 0, sizeof pi);
+			if (c->layer == SES_NETWORK)
+				pkt_decode_ip(p, keep, keep > captured ? keep : captured, &pi);
+			else
+				pkt_decode(pb.linktype, p, keep, keep > pb.orig_len ? keep : pb.orig_len, &pi);
+			ses_mask(c->mask, p, keep, &pi);
+		}
+		/* A packet cut by the byte budget: what follows it would not be
+		 * the session's next bytes. */
+		if (keep < want) {
+			cut = true;
+			break;
+		}
+	}
+	if (s->len < c->want &&
+	    (cut || ((f->flags & RF_BYTES_TRUNCATED) && stored < f->pkts[0] + f->pkts[1])))
+		info->short_store = true;
+	return SES_OK;
+}
