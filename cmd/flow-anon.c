@@ -96,7 +96,7 @@ static void anon_meta(struct run *r, const struct rec_elem *e, struct buf *b)
 		if (fd == NULL && !r->keep_unknown) {
 			r->dropped_fields++;
 			if (!r->warned_field) {
-				cli_warn("dropping unknown field %u of the %s element (use --keep-unknown "
+				msg_warn("dropping unknown field %u of the %s element (use --keep-unknown "
 				    "to keep such fields)", tag, rec_elem_name(e->id));
 				r->warned_field = true;
 			}
@@ -231,7 +231,7 @@ static void anon_flow(struct run *r, struct rec_flow *f)
 			if ((e.id & REC_IDENTIFYING) && !r->keep_unknown) {
 				r->dropped_elems++;
 				if (!r->warned_elem) {
-					cli_warn("dropping unknown identifying element 0x%04x (use "
+					msg_warn("dropping unknown identifying element 0x%04x (use "
 					    "--keep-unknown to keep such elements)", e.id);
 					r->warned_elem = true;
 				}
@@ -245,9 +245,9 @@ static void anon_flow(struct run *r, struct rec_flow *f)
 
 /* Anonymize every input into out; the notes go into every header.
  * Returns the exit status, or -1 when the output cannot be opened. */
-static int run_inputs(struct run *r, char **in, int nin, struct cli_out *out, char notes[2][160])
+static int run_inputs(struct run *r, char **in, int nin, struct out_file *out, char notes[2][160])
 {
-	struct rs_writer *w = rs_wopen(out->fp, out->name);
+	struct rs_writer *w = rs_wopen(out->fp, out->name, cli_cmdline());
 	struct rs_inputs ins;
 	struct rs_item it;
 	int t, status = EXIT_OK;
@@ -271,13 +271,13 @@ static int run_inputs(struct run *r, char **in, int nin, struct cli_out *out, ch
 				rw_abandon(w);
 				status = EXIT_DATA;
 			}
-			if ((++r->flows & 1023) == 0) cli_progress("records", r->flows, 0);
+			if ((++r->flows & 1023) == 0) msg_progress("records", r->flows, 0);
 		} else if (t == RS_END) {
 			if (rs_write_end(w) < 0) status = EXIT_DATA;
 		}
 	}
 	if (rs_in_end(&ins, NULL) != EXIT_OK) status = EXIT_DATA;
-	cli_progress_end();
+	msg_progress_end();
 	if (rs_wclose(w) < 0) status = EXIT_DATA;
 	return status;
 }
@@ -305,7 +305,7 @@ int main(int argc, char **argv)
 	};
 	static char *stdin_only[] = { "-", NULL };
 	struct run r = { 0 };
-	struct cli_out out;
+	struct out_file out;
 	const char *keyfile = NULL, *genkey = NULL, *opath = NULL;
 	char *preserve[64];
 	int npreserve = 0, c, status, i;
@@ -333,8 +333,8 @@ int main(int argc, char **argv)
 			char *comma = strchr(optarg, ',');
 
 			if (comma) *comma = 0;
-			if (cli_parse_u64(optarg, 0, 32, &t4) < 0 ||
-			    (comma && cli_parse_u64(comma + 1, 0, 128, &t6) < 0))
+			if (num_parse_u64(optarg, 0, 32, &t4) < 0 ||
+			    (comma && num_parse_u64(comma + 1, 0, 128, &t6) < 0))
 				cli_usage_error("--truncate: want BITS4[,BITS6], 0-32 and 0-128");
 			if (comma) *comma = ',';
 			break;
@@ -354,7 +354,7 @@ int main(int argc, char **argv)
 		case 'v': verbose = true; break;
 		case 'h':
 			fputs(usage_text, stdout);
-			cli_close_stdout();
+			out_close_stdout();
 			return EXIT_OK;
 		case OPT_VERSION: cli_version();
 		case ':': cli_usage_error("option %s needs an argument", argv[optind - 1]);
@@ -365,29 +365,29 @@ int main(int argc, char **argv)
 	}
 	if (genkey) {
 		if (keyfile || optind < argc) cli_usage_error("--genkey takes only the key file");
-		if (an_key_generate(genkey, err, sizeof err) < 0) cli_die(EXIT_DATA, "%s", err);
+		if (an_key_generate(genkey, err, sizeof err) < 0) msg_die(EXIT_DATA, "%s", err);
 		return EXIT_OK;
 	}
 	if (keyfile == NULL)
 		cli_usage_error("a key file is needed: -k FILE (make one with --genkey FILE)");
-	if (an_key_load(keyfile, key, err, sizeof err) < 0) cli_die(EXIT_DATA, "%s", err);
+	if (an_key_load(keyfile, key, err, sizeof err) < 0) msg_die(EXIT_DATA, "%s", err);
 	r.ctx = an_new(key, method);
 	an_key_fingerprint(key, fp);
 	OPENSSL_cleanse(key, sizeof key);
-	if (r.ctx == NULL) cli_die(EXIT_DATA, "libcrypto: cannot set up the ciphers");
+	if (r.ctx == NULL) msg_die(EXIT_DATA, "libcrypto: cannot set up the ciphers");
 	for (i = 0; i < npreserve; i++)
 		if (an_preserve_add(r.ctx, preserve[i]) < 0)
 			cli_usage_error("--preserve: not an address prefix: '%s'", preserve[i]);
 	an_set_truncate(r.ctx, (unsigned)t4, (unsigned)t6);
 	if (method == AN_SHA_TEXT)
-		cli_warn("warning: --method sha-text is unkeyed and reversible: hashing every IPv4 "
+		msg_warn("warning: --method sha-text is unkeyed and reversible: hashing every IPv4 "
 		    "address recovers the originals in minutes");
 	if (optind == argc) {
 		argv = stdin_only;
 		argc = 1;
 		optind = 0;
 	}
-	if (cli_out_open(&out, opath) < 0) return EXIT_DATA;
+	if (out_open(&out, opath) < 0) return EXIT_DATA;
 	snprintf(notes[0], sizeof notes[0], "anon=%s key=fp:%s", method_names[method], fp);
 	snprintf(notes[1], sizeof notes[1],
 	    "anon.opts=mac:%s,ports:%s,names:%s,checksum:%s,payload:%s%s",
@@ -395,12 +395,12 @@ int main(int argc, char **argv)
 	    csum_names[r.o.csum], r.drop_payload ? "drop" : "keep", r.udp_pad ? ",udp-pad" : "");
 	status = run_inputs(&r, argv + optind, argc - optind, &out, notes);
 	if (status < 0) {
-		cli_out_abort(&out);
+		out_abort(&out);
 		an_free(r.ctx);
 		return EXIT_DATA;
 	}
 	if (r.dropped_pkts)
-		cli_warn("%llu stored packets dropped: no IP header could be decoded in them",
+		msg_warn("%llu stored packets dropped: no IP header could be decoded in them",
 		    (unsigned long long)r.dropped_pkts);
 	if (verbose) {
 		fprintf(stderr, "flow-anon: %llu flows, %llu stored packets (%llu dropped, %llu cut in "
@@ -421,9 +421,9 @@ int main(int argc, char **argv)
 	for (i = 0; i < 4; i++) buf_free(&r.meta[i]);
 	if (status != EXIT_OK && opath && strcmp(opath, "-") != 0) {
 		/* Keep the previous file rather than put a partial one over it. */
-		cli_warn("%s: not written: an input failed", opath);
-		cli_out_abort(&out);
-	} else if (cli_out_commit(&out) < 0) {
+		msg_warn("%s: not written: an input failed", opath);
+		out_abort(&out);
+	} else if (out_commit(&out) < 0) {
 		status = EXIT_DATA;
 	}
 	return status;

@@ -77,7 +77,7 @@ enum {
 	O_STATS, O_PREVIEW, O_VERSION, O_TCPUDP, O_ORIGLEN, O_MINPL, O_SAMPLE, O_CAPKEEP
 };
 
-#define MAX_PARTS   DS_MAX_PARTS /* two output files each, well within CLI_MAX_OUT */
+#define MAX_PARTS   DS_MAX_PARTS /* two output files each, well within MSG_MAX_UNFINISHED */
 #define UNKNOWN     LABEL_UNKNOWN
 #define PREVIEW_PER_CLASS 8
 
@@ -122,7 +122,7 @@ static void load_classes(const char *path, enum label_cols cols)
 {
 	char err[LABEL_ERRLEN];
 
-	if (label_classes_load(&classes, path, cols, err, sizeof err) < 0) cli_die(EXIT_DATA, "%s", err);
+	if (label_classes_load(&classes, path, cols, err, sizeof err) < 0) msg_die(EXIT_DATA, "%s", err);
 }
 
 /* The class id of a flow's label (counts unlabeled and unknown labels). */
@@ -137,7 +137,7 @@ static uint8_t class_of(const struct rec_flow *f)
 		return UNKNOWN;
 	}
 	id = label_class_id(&classes, e->val, e->len, err, sizeof err);
-	if (id < 0) cli_die(EXIT_DATA, "%s; give a class file (-c)", err);
+	if (id < 0) msg_die(EXIT_DATA, "%s; give a class file (-c)", err);
 	if (id == (int)UNKNOWN) st.unknown++;
 	return (uint8_t)id;
 }
@@ -165,10 +165,10 @@ static void remember_images(const char *path, const struct idx_info *inf, unsign
 	uint32_t k;
 
 	if (fp == NULL || fseek(fp, (long)inf->hdr, SEEK_SET) != 0)
-		cli_die(EXIT_DATA, "%s: %s", path, strerror(errno));
+		msg_die(EXIT_DATA, "%s: %s", path, strerror(errno));
 	for (k = 0; k < inf->dim[0]; k++) {
 		if (fread(im, 1, inf->item, fp) != inf->item)
-			cli_die(EXIT_DATA, "%s: read error", path);
+			msg_die(EXIT_DATA, "%s: read error", path);
 		ds_note_old_item(sel, part, im);
 	}
 	fclose(fp);
@@ -193,9 +193,9 @@ static void count_labels(const char *path, const struct idx_info *inf)
 	}
 
 	if (fp == NULL || fseek(fp, (long)inf->hdr, SEEK_SET) != 0)
-		cli_die(EXIT_DATA, "%s: %s", path, strerror(errno));
+		msg_die(EXIT_DATA, "%s: %s", path, strerror(errno));
 	for (k = 0; k < inf->dim[0]; k++) {
-		if ((ch = getc(fp)) == EOF) cli_die(EXIT_DATA, "%s: read error", path);
+		if ((ch = getc(fp)) == EOF) msg_die(EXIT_DATA, "%s: read error", path);
 		ds_note_old_label(sel, part, (uint8_t)ch);
 	}
 	fclose(fp);
@@ -218,25 +218,25 @@ static void open_parts(void)
 			ei = ri < 0 ? errno : 0;
 			rl = idx_read_info(lp, 1, &li, e2, sizeof e2);
 			el = rl < 0 ? errno : 0;
-			if (ri < 0 && ei != ENOENT) cli_die(EXIT_DATA, "%s: %s", ip, e1);
-			if (rl < 0 && el != ENOENT) cli_die(EXIT_DATA, "%s: %s", lp, e2);
+			if (ri < 0 && ei != ENOENT) msg_die(EXIT_DATA, "%s: %s", ip, e1);
+			if (rl < 0 && el != ENOENT) msg_die(EXIT_DATA, "%s: %s", lp, e2);
 			if ((ri == 0) != (rl == 0))
-				cli_die(EXIT_DATA, "%s: exists without %s; not appending to half a data set",
+				msg_die(EXIT_DATA, "%s: exists without %s; not appending to half a data set",
 				    ri == 0 ? ip : lp, ri == 0 ? lp : ip);
 			if (ri == 0 && ii.dim[0] != li.dim[0])
-				cli_die(EXIT_DATA, "%s holds %lu images but %s %lu labels: an earlier run "
+				msg_die(EXIT_DATA, "%s holds %lu images but %s %lu labels: an earlier run "
 				    "was interrupted between its renames; rebuild the data set",
 				    ip, (unsigned long)ii.dim[0], lp, (unsigned long)li.dim[0]);
 			if (ri == 0 && (ii.dim[1] != opt.rows || ii.dim[2] != opt.cols))
-				cli_die(EXIT_DATA, "%s: images are %lux%lu, not %lux%lu", ip,
+				msg_die(EXIT_DATA, "%s: images are %lux%lu, not %lux%lu", ip,
 				    (unsigned long)ii.dim[1], (unsigned long)ii.dim[2],
 				    (unsigned long)opt.rows, (unsigned long)opt.cols);
 		}
 		if (idx_create(&p->img, ip, 3, opt.rows, opt.cols) < 0 ||
 		    idx_create(&p->lab, lp, 1, 0, 0) < 0)
-			cli_die(EXIT_DATA, "cannot write the data set");
+			msg_die(EXIT_DATA, "cannot write the data set");
 		if (ri == 0 && (idx_copy_from(&p->img, ip) < 0 || idx_copy_from(&p->lab, lp) < 0))
-			cli_die(EXIT_DATA, "cannot append to %s", opt.prefix);
+			msg_die(EXIT_DATA, "cannot append to %s", opt.prefix);
 		if (ri == 0 && nparts > 1) remember_images(ip, &ii, i);
 		if (ri == 0) count_labels(lp, &li);
 		if (ri == 0) appended = true;
@@ -327,7 +327,7 @@ static void emit(const uint8_t *image, unsigned part, uint8_t cls, uint64_t len,
 	unsigned p = ds_place(sel, image, part, cls);
 
 	if (idx_put(&parts[p].img, image) < 0 || idx_put(&parts[p].lab, &cls) < 0)
-		cli_die(EXIT_DATA, "giving up: nothing was changed at %s", opt.prefix);
+		msg_die(EXIT_DATA, "giving up: nothing was changed at %s", opt.prefix);
 	parts[p].new_n++;
 	if (++st.written == 1000) crash_hook("midway");
 	st.per_class[cls]++;
@@ -355,7 +355,7 @@ static void take_flow(const struct rec_flow *f, struct buf *s, uint8_t *image)
 	buf_reset(s);
 	switch (ses_build(&opt.ses, f, s, &si)) {
 	case SES_E_NETSTORE:
-		cli_die(EXIT_DATA, "the stream holds packet bytes from the network layer; "
+		msg_die(EXIT_DATA, "the stream holds packet bytes from the network layer; "
 		    "--layer link and --pcap-framing need pcap-flows --link");
 	case SES_NOBYTES:
 		st.nobytes++;
@@ -402,7 +402,7 @@ static void warn_empty_parts(void)
 	while (ds_next_gap(sel, &pos, &part, &k, &others)) {
 		const char *nm = k == UNKNOWN ? "(unknown)" : name_of(k);
 
-		cli_warn("part %s has no image of class %u %s (%llu in the other parts)",
+		msg_warn("part %s has no image of class %u %s (%llu in the other parts)",
 		    parts[part].name, k, nm ? nm : "", (unsigned long long)others);
 	}
 }
@@ -413,7 +413,7 @@ static uint64_t num(const char *o, const char *s, uint64_t min, uint64_t max)
 {
 	uint64_t v;
 
-	if (cli_parse_u64(s, min, max, &v) < 0)
+	if (num_parse_u64(s, min, max, &v) < 0)
 		cli_usage_error("%s: '%s' is not a number from %llu to %llu", o, s,
 		    (unsigned long long)min, (unsigned long long)max);
 	return v;
@@ -455,7 +455,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static char *stdin_only[] = { "-", NULL };
-	struct cli_out cls_out, stats_out, pv_out;
+	struct out_file cls_out, stats_out, pv_out;
 	struct buf s = { 0 };
 	struct rs_inputs ins;
 	struct rs_item it;
@@ -508,7 +508,7 @@ int main(int argc, char **argv)
 			break;
 		case 'c': opt.classes = optarg; break;
 		case O_SAMPLE:
-			if (cli_parse_double(optarg, 0, 1, &dc->sample) < 0 || dc->sample <= 0)
+			if (num_parse_double(optarg, 0, 1, &dc->sample) < 0 || dc->sample <= 0)
 				cli_usage_error("--sample: '%s' is not a fraction in (0, 1]", optarg);
 			break;
 		case O_DEDUP:
@@ -564,7 +564,7 @@ int main(int argc, char **argv)
 		case 'q': opt.quiet = true; break;
 		case 'h':
 			fputs(usage_text, stdout);
-			cli_close_stdout();
+			out_close_stdout();
 			return EXIT_OK;
 		case O_VERSION: cli_version();
 		case ':': cli_usage_error("option %s needs an argument", argv[optind - 1]);
@@ -598,7 +598,7 @@ int main(int argc, char **argv)
 	/* An append reads the old data set, writes and renames: appending jobs
 	 * on one prefix take turns (out_lock waits), or they lose data. */
 	cls_path = path_of(NULL, "lock");
-	if (opt.append && out_lock(cls_path) < 0) cli_die(EXIT_DATA, "%s: not written", opt.prefix);
+	if (opt.append && out_lock(cls_path) < 0) msg_die(EXIT_DATA, "%s: not written", opt.prefix);
 	free(cls_path);
 	cls_path = path_of(NULL, "classes.txt");
 	if (opt.classes) {
@@ -616,7 +616,7 @@ int main(int argc, char **argv)
 	sel = ds_new(dc);
 	open_parts();
 	if (appended && !opt.classes && !have_classes_txt)
-		cli_die(EXIT_DATA, "%s: missing; without it or -c the class ids of the files "
+		msg_die(EXIT_DATA, "%s: missing; without it or -c the class ids of the files "
 		    "appended to are unknown", cls_path);
 
 	image = xmalloc(image_len());
@@ -624,10 +624,10 @@ int main(int argc, char **argv)
 	while ((t = rs_in_next(&ins, &it)) != RS_EOF) {
 		if (t != RS_FLOW) continue;
 		take_flow(it.flow, &s, image);
-		if ((st.read & 1023) == 0) cli_progress("sessions", st.read, 0);
+		if ((st.read & 1023) == 0) msg_progress("sessions", st.read, 0);
 	}
 	if (rs_in_end(&ins, NULL) != EXIT_OK) status = EXIT_DATA;
-	cli_progress_end();
+	msg_progress_end();
 	if (dc->cap == DS_CAP_LARGEST && status == EXIT_OK) {
 		size_t n, k;
 		struct ds_held *const *h = ds_drain(sel, &n);
@@ -635,26 +635,26 @@ int main(int argc, char **argv)
 		for (k = 0; k < n; k++) emit(h[k]->item, h[k]->part, h[k]->cls, h[k]->weight, h[k]->tag);
 	}
 	if (st.read && st.nobytes == st.read)
-		cli_warn("no flow carries packet bytes: run pcap-flows with --bytes N (N >= %lu)",
+		msg_warn("no flow carries packet bytes: run pcap-flows with --bytes N (N >= %lu)",
 		    (unsigned long)image_len());
 	if (status != EXIT_OK) {
 		/* A bad input leaves the data set as it was: a partial data set
 		 * would look complete. */
-		cli_die(EXIT_DATA, "%s: not written", opt.prefix);
+		msg_die(EXIT_DATA, "%s: not written", opt.prefix);
 	}
 	warn_empty_parts();
 
 	/* Finish everything, then rename: labels last, so that a reader that
 	 * finds matching counts finds a complete pair. */
-	if (cli_out_open(&cls_out, cls_path) < 0) cli_die(EXIT_DATA, "%s: not written", opt.prefix);
+	if (out_open(&cls_out, cls_path) < 0) msg_die(EXIT_DATA, "%s: not written", opt.prefix);
 	if (label_classes_write(&classes, cls_out.fp) < 0 || fflush(cls_out.fp) != 0 ||
 	    ferror(cls_out.fp))
-		cli_die(EXIT_DATA, "%s: write error: %s", cls_path, strerror(errno));
+		msg_die(EXIT_DATA, "%s: write error: %s", cls_path, strerror(errno));
 	if (opt.stats) {
-		if (cli_out_open(&stats_out, opt.stats) < 0) cli_die(EXIT_DATA, "%s: not written", opt.prefix);
+		if (out_open(&stats_out, opt.stats) < 0) msg_die(EXIT_DATA, "%s: not written", opt.prefix);
 		write_stats(stats_out.fp);
 		if (fflush(stats_out.fp) != 0 || ferror(stats_out.fp))
-			cli_die(EXIT_DATA, "%s: write error: %s", opt.stats, strerror(errno));
+			msg_die(EXIT_DATA, "%s: write error: %s", opt.stats, strerror(errno));
 	}
 	if (opt.preview) {
 		const uint8_t *rowsv[256];
@@ -670,32 +670,32 @@ int main(int argc, char **argv)
 				counts[nr] = pv.n[k];
 				rowsv[nr++] = pv.img[k];
 			}
-		if (cli_out_open(&pv_out, opt.preview) < 0 ||
+		if (out_open(&pv_out, opt.preview) < 0 ||
 		    pic_contact_sheet(&pv_out, rowsv, (const char *const *)labels, counts, nr,
 		    PREVIEW_PER_CLASS, opt.rows, opt.cols) < 0)
-			cli_die(EXIT_DATA, "%s: not written", opt.prefix);
+			msg_die(EXIT_DATA, "%s: not written", opt.prefix);
 		for (k = 0; k < nr; k++) free(labels[k]);
 		for (k = 0; k < 256; k++) free(pv.img[k]);
 	}
 	for (c = 0; c < (int)nparts; c++)
 		if (idx_finish(&parts[c].img) < 0 || idx_finish(&parts[c].lab) < 0)
-			cli_die(EXIT_DATA, "%s: not written", opt.prefix);
+			msg_die(EXIT_DATA, "%s: not written", opt.prefix);
 	/* Everything on the disk before the first rename. */
 	if (out_finish(&cls_out) < 0 || (opt.stats && out_finish(&stats_out) < 0) ||
 	    (opt.preview && out_finish(&pv_out) < 0))
-		cli_die(EXIT_DATA, "%s: not written", opt.prefix);
+		msg_die(EXIT_DATA, "%s: not written", opt.prefix);
 	crash_hook("before-rename");
-	if (cli_out_commit(&cls_out) < 0) cli_die(EXIT_DATA, "%s: not written", opt.prefix);
+	if (out_commit(&cls_out) < 0) msg_die(EXIT_DATA, "%s: not written", opt.prefix);
 	for (c = 0; c < (int)nparts; c++) {
-		if (idx_commit(&parts[c].img) < 0) cli_die(EXIT_DATA, "%s: not written", opt.prefix);
+		if (idx_commit(&parts[c].img) < 0) msg_die(EXIT_DATA, "%s: not written", opt.prefix);
 		crash_hook("between-renames");
 		if (idx_commit(&parts[c].lab) < 0)
-			cli_die(EXIT_DATA, "%s: labels not renamed: the images are new and the labels "
+			msg_die(EXIT_DATA, "%s: labels not renamed: the images are new and the labels "
 			    "old; rebuild the data set", opt.prefix);
 	}
-	if (opt.preview && cli_out_commit(&pv_out) < 0) status = EXIT_DATA;
+	if (opt.preview && out_commit(&pv_out) < 0) status = EXIT_DATA;
 	if (opt.stats) {
-		if (cli_out_commit(&stats_out) < 0) status = EXIT_DATA;
+		if (out_commit(&stats_out) < 0) status = EXIT_DATA;
 	} else if (!opt.quiet) {
 		write_stats(stderr);
 	}

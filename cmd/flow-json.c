@@ -33,15 +33,15 @@ static const char usage_text[] =
     "  -h, --help      this help\n"
     "      --version   print the version\n";
 
-static void write_out(struct cli_out *out, struct buf *b)
+static void write_out(struct out_file *out, struct buf *b)
 {
 	if (b->len && fwrite(b->p, 1, b->len, out->fp) != b->len)
-		cli_die(EXIT_DATA, "%s: write error: %s", out->name, strerror(errno));
+		msg_die(EXIT_DATA, "%s: write error: %s", out->name, strerror(errno));
 	buf_reset(b);
 }
 
 /* Records to JSON: one line per flow (and per header with -H). */
-static int to_json(char **in, int nin, struct cli_out *out, unsigned opts, bool headers)
+static int to_json(char **in, int nin, struct out_file *out, unsigned opts, bool headers)
 {
 	struct buf b = { 0 };
 	struct rs_inputs ins;
@@ -56,12 +56,12 @@ static int to_json(char **in, int nin, struct cli_out *out, unsigned opts, bool 
 		else continue;
 		buf_put8(&b, '\n');
 		if (b.len >= FLUSH_AT) write_out(out, &b);
-		if ((++n & 1023) == 0) cli_progress("records", n, 0);
+		if ((++n & 1023) == 0) msg_progress("records", n, 0);
 	}
 	status = rs_in_end(&ins, NULL);
 	write_out(out, &b);
 	buf_free(&b);
-	cli_progress_end();
+	msg_progress_end();
 	return status;
 }
 
@@ -93,7 +93,7 @@ static bool fill(struct lines *l)
 
 		if (got < 0 && errno == EINTR) continue;
 		if (got < 0) {
-			cli_warn("%s: read error: %s", l->name, strerror(errno));
+			msg_warn("%s: read error: %s", l->name, strerror(errno));
 			l->err = true;
 			return false;
 		}
@@ -119,7 +119,7 @@ static char *next_line(struct lines *l, size_t *len)
 		}
 		scanned = l->end - l->start;
 		if (scanned >= MAX_LINE) {
-			cli_warn("%s: line %llu: longer than %u MiB", l->name, l->lineno + 1, MAX_LINE >> 20);
+			msg_warn("%s: line %llu: longer than %u MiB", l->name, l->lineno + 1, MAX_LINE >> 20);
 			l->err = true;
 			return NULL;
 		}
@@ -138,21 +138,21 @@ static bool refuse_binary(struct lines *l)
 
 	if (n >= REC_HEADER_FIXED && be16(p + 4) == REC_HEADER &&
 	    memcmp(p + 8, rec_magic, sizeof rec_magic) == 0) {
-		cli_warn("%s: this is a flowrec stream (use flow-json without -r)", l->name);
+		msg_warn("%s: this is a flowrec stream (use flow-json without -r)", l->name);
 		return true;
 	}
 	hint = rec_sniff_foreign(p, n);
 	if (hint && *hint != 'J') {
-		cli_warn("%s: not JSON Lines: this is %s", l->name, hint);
+		msg_warn("%s: not JSON Lines: this is %s", l->name, hint);
 		return true;
 	}
 	return false;
 }
 
 /* JSON Lines to records. */
-static int to_records(char **in, int nin, struct cli_out *out)
+static int to_records(char **in, int nin, struct out_file *out)
 {
-	struct rs_writer *w = rs_wopen(out->fp, out->name);
+	struct rs_writer *w = rs_wopen(out->fp, out->name, cli_cmdline());
 	struct rs_in_cfg cfg = { .text = true };
 	struct rs_inputs ins;
 	struct rj_dec *d;
@@ -175,7 +175,7 @@ static int to_records(char **in, int nin, struct cli_out *out)
 			int rc = rj_decode_line(d, line, len);
 
 			if (rc == RJ_ERR) {
-				cli_warn("%s: line %llu: %s", l.name, l.lineno, d->err);
+				msg_warn("%s: line %llu: %s", l.name, l.lineno, d->err);
 				l.err = true;
 				break;
 			}
@@ -183,7 +183,7 @@ static int to_records(char **in, int nin, struct cli_out *out)
 				if (rs_write_header_exact(w, &d->hdr) < 0) l.err = true;
 			} else if (rc == RJ_FLOW) {
 				if (rs_write_raw(w, d->rec.p, d->rec.len, &d->flow) < 0) l.err = true;
-				if ((++n & 1023) == 0) cli_progress("records", n, 0);
+				if ((++n & 1023) == 0) msg_progress("records", n, 0);
 			}
 			if (l.err) break;
 		}
@@ -196,7 +196,7 @@ static int to_records(char **in, int nin, struct cli_out *out)
 	}
 	status = rs_in_end(&ins, NULL);
 	if (status != EXIT_OK) rw_abandon(w);
-	cli_progress_end();
+	msg_progress_end();
 	free(l.buf);
 	rj_dec_free(d);
 	if (rs_wclose(w) < 0) status = EXIT_DATA;
@@ -216,7 +216,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli_out out;
+	struct out_file out;
 	const char *opath = NULL;
 	unsigned opts = 0;
 	bool headers = false, reverse = false;
@@ -234,7 +234,7 @@ int main(int argc, char **argv)
 		case 'o': opath = optarg; break;
 		case 'h':
 			fputs(usage_text, stdout);
-			cli_close_stdout();
+			out_close_stdout();
 			return EXIT_OK;
 		case 'V': cli_version();
 		case ':': cli_usage_error("option %s needs an argument", argv[optind - 1]);
@@ -245,7 +245,7 @@ int main(int argc, char **argv)
 	}
 	if (reverse && (opts || headers))
 		cli_usage_error("-r takes none of -a, -H, -p, -x");
-	if (cli_out_open(&out, opath) < 0) return EXIT_DATA;
+	if (out_open(&out, opath) < 0) return EXIT_DATA;
 	if (reverse)
 		status = to_records(argv + optind, argc - optind, &out);
 	else
@@ -253,10 +253,10 @@ int main(int argc, char **argv)
 	if (status < 0 || (status != EXIT_OK && opath && strcmp(opath, "-") != 0)) {
 		/* A failed input: an -o file keeps what it held (stdout has what
 		 * could be read, and with -r no end record after it). */
-		if (status > 0) cli_warn("%s: not written: an input failed", opath);
-		cli_out_abort(&out);
+		if (status > 0) msg_warn("%s: not written: an input failed", opath);
+		out_abort(&out);
 		return EXIT_DATA;
 	}
-	if (cli_out_commit(&out) < 0) status = EXIT_DATA;
+	if (out_commit(&out) < 0) status = EXIT_DATA;
 	return status;
 }

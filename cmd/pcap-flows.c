@@ -133,14 +133,14 @@ static volatile sig_atomic_t stop_live;
 static void emit(void *ctx, const struct rec_flow *f)
 {
 	(void)ctx;
-	if (rs_write_flow(out, f) < 0) cli_die(EXIT_DATA, "cannot encode a flow record");
+	if (rs_write_flow(out, f) < 0) msg_die(EXIT_DATA, "cannot encode a flow record");
 }
 
 static uint64_t parse_seconds(const char *s, const char *what)
 {
 	double v;
 
-	if (cli_parse_double(s, 0, 1e9, &v) < 0)
+	if (num_parse_double(s, 0, 1e9, &v) < 0)
 		cli_usage_error("%s: '%s' is not a number of seconds", what, s);
 	return (uint64_t)(v * 1e9 + 0.5);
 }
@@ -149,7 +149,7 @@ static uint64_t parse_count(const char *s, const char *what, uint64_t min, uint6
 {
 	uint64_t v;
 
-	if (cli_parse_u64(s, min, max, &v) < 0)
+	if (num_parse_u64(s, min, max, &v) < 0)
 		cli_usage_error("%s: '%s' is not a whole number in %llu..%llu", what, s,
 		    (unsigned long long)min, (unsigned long long)max);
 	return v;
@@ -161,7 +161,7 @@ static void load_label_map(const char *path)
 {
 	char err[LABEL_ERRLEN];
 
-	if (label_map_load(&opt.map, path, err, sizeof err) < 0) cli_die(EXIT_USAGE, "%s", err);
+	if (label_map_load(&opt.map, path, err, sizeof err) < 0) msg_die(EXIT_USAGE, "%s", err);
 }
 
 /*
@@ -175,7 +175,7 @@ static char *label_for(const char *display, const char *path)
 	char *label, why[LABEL_ERRLEN];
 
 	if (label_for_input(&lc, path, &label, why, sizeof why) > 0)
-		cli_warn("%s: %s", path ? path : strcmp(display, "-") == 0 ? "standard input" : display,
+		msg_warn("%s: %s", path ? path : strcmp(display, "-") == 0 ? "standard input" : display,
 		    why);
 	return label;
 }
@@ -349,7 +349,7 @@ static void packet(struct ft_table *ft, struct frag *fr, struct cap_bpf *bpf,
 	if (bpf) {
 		int m = cap_bpf_match(bpf, cp);
 
-		if (m < 0) cli_warn("%s", cap_bpf_errmsg(bpf));
+		if (m < 0) msg_warn("%s", cap_bpf_errmsg(bpf));
 		if (m <= 0) {
 			st.drops[D_BPF]++;
 			return;
@@ -358,7 +358,7 @@ static void packet(struct ft_table *ft, struct frag *fr, struct cap_bpf *bpf,
 	if (wirelen > MAX_WIRE && wirelen > cp->caplen) {
 		wirelen = cp->caplen > MAX_WIRE ? cp->caplen : MAX_WIRE;
 		if (!st.wire_warned)
-			cli_warn("%s: packet %llu: recorded wire length %lu is not believable: taken as "
+			msg_warn("%s: packet %llu: recorded wire length %lu is not believable: taken as "
 			    "%lu (later ones of this input are counted by -v)", ft_source(ft),
 			    (unsigned long long)pkt_no, (unsigned long)cp->wirelen,
 			    (unsigned long)wirelen);
@@ -368,7 +368,7 @@ static void packet(struct ft_table *ft, struct frag *fr, struct cap_bpf *bpf,
 	rc = pkt_decode(cp->linktype, cp->data, cp->caplen, wirelen, &pi);
 	if (rc == PKT_E_LINKTYPE) {
 		if (!st.linktype_warned[cp->linktype]) {
-			cli_warn("link type %u is not decoded; its packets are counted and skipped",
+			msg_warn("link type %u is not decoded; its packets are counted and skipped",
 			    cp->linktype);
 			st.linktype_warned[cp->linktype] = true;
 		}
@@ -441,7 +441,7 @@ static void walk(const char *dir, char ***list, size_t *n)
 	size_t nn = 0, i;
 
 	if (!d) {
-		cli_warn("%s: %s", dir, strerror(errno));
+		msg_warn("%s: %s", dir, strerror(errno));
 		st.bad_inputs++;
 		return;
 	}
@@ -503,13 +503,13 @@ static void read_input(struct ft_table *ft, struct frag *fr, struct cap_bpf *bpf
 		if (cp.flags & CAP_PKT_NOTS) ts = last_ts;
 		last_ts = ts;
 		packet(ft, fr, bpf, &cp, ts, n);
-		if ((n & 0xffff) == 0) cli_progress(display, n, 0);
+		if ((n & 0xffff) == 0) msg_progress(display, n, 0);
 		if (opt.count && n >= opt.count) break;
 		if (stop_live) break;
 	}
-	cli_progress_end();
+	msg_progress_end();
 	if (rc == CAP_TRUNC || rc == CAP_ERR) {
-		cli_warn("%s", cap_errmsg(c));
+		msg_warn("%s", cap_errmsg(c));
 		st.bad_inputs++;
 	}
 	frag_flush(fr);
@@ -535,38 +535,38 @@ static void print_stats(struct ft_table *ft, struct frag *fr)
 	const struct frag_stats *gs = frag_stats(fr);
 	int i;
 
-	cli_warn("inputs %llu (%llu with errors); packets read %llu, decoded %llu, in flows %llu",
+	msg_warn("inputs %llu (%llu with errors); packets read %llu, decoded %llu, in flows %llu",
 	    (unsigned long long)st.inputs, (unsigned long long)st.bad_inputs,
 	    (unsigned long long)st.read, (unsigned long long)st.decoded,
 	    (unsigned long long)fs->packets);
 	for (i = 0; i < D_N; i++)
 		if (st.drops[i])
-			cli_warn("dropped: %s: %llu", drop_names[i], (unsigned long long)st.drops[i]);
+			msg_warn("dropped: %s: %llu", drop_names[i], (unsigned long long)st.drops[i]);
 	if (fs->retrans_dropped)
-		cli_warn("dropped: TCP retransmissions (--drop-retrans): %llu",
+		msg_warn("dropped: TCP retransmissions (--drop-retrans): %llu",
 		    (unsigned long long)fs->retrans_dropped);
 	if (st.wire_clamped)
-		cli_warn("recorded wire lengths over %u bytes, taken as %u or the captured length: %llu",
+		msg_warn("recorded wire lengths over %u bytes, taken as %u or the captured length: %llu",
 		    MAX_WIRE, MAX_WIRE, (unsigned long long)st.wire_clamped);
 	for (i = 1; i < PKT_NERR; i++)
 		if (st.malformed[i])
-			cli_warn("malformed: %s: %llu", pkt_strerror(-i),
+			msg_warn("malformed: %s: %llu", pkt_strerror(-i),
 			    (unsigned long long)st.malformed[i]);
-	cli_warn("fragments %llu: datagrams reassembled %llu; discarded: timed out %llu, "
+	msg_warn("fragments %llu: datagrams reassembled %llu; discarded: timed out %llu, "
 	    "evicted %llu, overlapping %llu, invalid %llu, cut by snaplen %llu, unfinished %llu; "
 	    "duplicates %llu", (unsigned long long)gs->fragments,
 	    (unsigned long long)gs->reassembled, (unsigned long long)gs->timed_out,
 	    (unsigned long long)gs->evicted, (unsigned long long)gs->overlaps,
 	    (unsigned long long)gs->invalid, (unsigned long long)gs->truncated,
 	    (unsigned long long)gs->unfinished, (unsigned long long)gs->duplicates);
-	cli_warn("flows %llu (at most %llu active): fin %llu, rst %llu, idle %llu, active %llu, "
+	msg_warn("flows %llu (at most %llu active): fin %llu, rst %llu, idle %llu, active %llu, "
 	    "eof %llu, evicted %llu, reused %llu; table full %llu times", (unsigned long long)fs->flows,
 	    (unsigned long long)fs->max_active, (unsigned long long)fs->ended[END_FIN],
 	    (unsigned long long)fs->ended[END_RST], (unsigned long long)fs->ended[END_IDLE],
 	    (unsigned long long)fs->ended[END_ACTIVE], (unsigned long long)fs->ended[END_EOF],
 	    (unsigned long long)fs->ended[END_EVICTED], (unsigned long long)fs->ended[END_REUSED],
 	    (unsigned long long)fs->evicted);
-	cli_warn("truncated: %llu packet tables, %llu byte stores, %llu payload stores; "
+	msg_warn("truncated: %llu packet tables, %llu byte stores, %llu payload stores; "
 	    "%llu packets cut by snaplen; %llu timestamps backwards; %llu retransmissions",
 	    (unsigned long long)fs->pkts_truncated, (unsigned long long)fs->bytes_truncated,
 	    (unsigned long long)fs->payload_truncated,
@@ -578,7 +578,7 @@ int main(int argc, char **argv)
 {
 	/* Static so that they stay reachable when a write error ends the
 	 * run from inside the loop (leak checkers then stay quiet). */
-	static struct cli_out o;
+	static struct out_file o;
 	static struct ft_table *ft;
 	static struct frag *fr;
 	static struct cap_bpf *bpf;
@@ -634,7 +634,7 @@ int main(int argc, char **argv)
 		case O_LABELDIR: opt.label_dir = true; break;
 		case 'o': opt.outpath = optarg; break;
 		case 'v': opt.verbose = true; break;
-		case 'h': fputs(usage_text, stdout); cli_close_stdout(); return EXIT_OK;
+		case 'h': fputs(usage_text, stdout); out_close_stdout(); return EXIT_OK;
 		case O_VERSION: cli_version();
 		case ':': cli_usage_error("option %s needs an argument", argv[optind - 1]);
 		default:
@@ -661,10 +661,10 @@ int main(int argc, char **argv)
 		bpf = cap_bpf_new(opt.bpf_expr, err, sizeof err);
 		if (!bpf) cli_usage_error("-f: %s", err);
 	}
-	if (cli_out_open(&o, opt.outpath) < 0) return EXIT_DATA;
-	out = rs_wopen(o.fp, o.name);
+	if (out_open(&o, opt.outpath) < 0) return EXIT_DATA;
+	out = rs_wopen(o.fp, o.name, cli_cmdline());
 	if (!out) {
-		cli_out_abort(&o);
+		out_abort(&o);
 		return EXIT_USAGE;
 	}
 	ft = ft_new(&opt.fc, emit, NULL);
@@ -675,9 +675,9 @@ int main(int argc, char **argv)
 		struct cap *lc = cap_open_live(opt.iface, 262144, 1, opt.bpf_expr);
 
 		if (cap_status(lc) != CAP_OK) {
-			cli_warn("%s", cap_errmsg(lc));
+			msg_warn("%s", cap_errmsg(lc));
 			cap_close(lc, NULL);
-			cli_out_abort(&o);
+			out_abort(&o);
 			return EXIT_DATA;
 		}
 		live_cap = lc;
@@ -704,12 +704,12 @@ int main(int argc, char **argv)
 		for (i = 0; i < ninputs; i++) {
 			struct cap *cf = cap_open(inputs[i]);
 
-			if (!cf) cli_die(EXIT_DATA, "out of memory");
+			if (!cf) msg_die(EXIT_DATA, "out of memory");
 			if (cap_status(cf) == CAP_OK) {
 				read_input(ft, fr, bpf, cf, inputs[i],
 				    strcmp(inputs[i], "-") == 0 ? NULL : inputs[i]);
 			} else {
-				cli_warn("%s", cap_errmsg(cf));
+				msg_warn("%s", cap_errmsg(cf));
 				st.bad_inputs++;
 				cap_close(cf, NULL);
 			}
@@ -719,7 +719,7 @@ int main(int argc, char **argv)
 	}
 	if (opt.verbose) print_stats(ft, fr);
 	rs_write_end(out);
-	if (rs_wclose(out) < 0 || cli_out_commit(&o) < 0) return EXIT_DATA;
+	if (rs_wclose(out) < 0 || out_commit(&o) < 0) return EXIT_DATA;
 	ft_free(ft);
 	frag_free(fr);
 	cap_bpf_free(bpf);

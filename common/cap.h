@@ -15,7 +15,7 @@
  *	while ((rc = cap_next(c, &pk)) == CAP_OK)
  *		use(pk.data, pk.caplen, pk.linktype, pk.ts);
  *	if (rc == CAP_TRUNC || rc == CAP_ERR)     // both end the input
- *		cli_warn("%s", cap_errmsg(c));      // "file: offset N: what"
+ *		msg_warn("%s", cap_errmsg(c));      // "file: offset N: what"
  *	cap_close(c, &stats);
  *
  * pcap (pcap-savefile(5)): a 24-byte file header, then records.

@@ -8,7 +8,8 @@
 #include <openssl/evp.h>
 
 #include "bytes.h"
-#include "cli.h"
+#include "msg.h"
+#include "num.h"
 #include "dataset.h"
 
 /* ---- SHA-256 ---- */
@@ -16,7 +17,7 @@
 void ds_sha_new(struct ds_sha *h)
 {
 	h->md = EVP_MD_CTX_new();
-	if (h->md == NULL) cli_die(EXIT_DATA, "out of memory");
+	if (h->md == NULL) msg_die(EXIT_DATA, "out of memory");
 }
 
 void ds_sha_free(struct ds_sha *h)
@@ -27,12 +28,12 @@ void ds_sha_free(struct ds_sha *h)
 
 void ds_sha_begin(struct ds_sha *h)
 {
-	if (EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1) cli_die(EXIT_DATA, "SHA-256 unavailable");
+	if (EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1) msg_die(EXIT_DATA, "SHA-256 unavailable");
 }
 
 void ds_sha_add(struct ds_sha *h, const void *p, size_t n)
 {
-	if (n && EVP_DigestUpdate(h->md, p, n) != 1) cli_die(EXIT_DATA, "SHA-256 failed");
+	if (n && EVP_DigestUpdate(h->md, p, n) != 1) msg_die(EXIT_DATA, "SHA-256 failed");
 }
 
 void ds_sha_add64(struct ds_sha *h, uint64_t v)
@@ -47,7 +48,7 @@ void ds_sha_end(struct ds_sha *h, uint8_t out[32])
 {
 	unsigned n;
 
-	if (EVP_DigestFinal_ex(h->md, out, &n) != 1 || n != 32) cli_die(EXIT_DATA, "SHA-256 failed");
+	if (EVP_DigestFinal_ex(h->md, out, &n) != 1 || n != 32) msg_die(EXIT_DATA, "SHA-256 failed");
 }
 
 /* ---- digest set ---- */
@@ -142,7 +143,7 @@ int ds_parse_split(const char *spec, struct ds_config *c, char *err, size_t errl
 			    DS_MAX_PART_NAME - 1);
 			goto out;
 		}
-		if (cli_parse_double(eq + 1, 0, 1, &fr) < 0 || fr <= 0) {
+		if (num_parse_double(eq + 1, 0, 1, &fr) < 0 || fr <= 0) {
 			snprintf(err, errlen, "'%s' is not a fraction in (0, 1]", eq + 1);
 			goto out;
 		}

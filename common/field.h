@@ -160,51 +160,10 @@ int fld_sym_value(const struct fld *d, const char *name, uint64_t *value);
 const char *fld_type_name(unsigned type);   /* "u16", "addr", ...  */
 const char *fld_ident_name(unsigned ident); /* "no", "address", ... */
 
+/* Is d an element (the whole element, not a field inside it)? */
+bool fld_is_elem(const struct fld *d);
+
 /* Does flow-anon --names hash or drop this field? */
 static inline bool fld_is_name(const struct fld *d) { return d && d->ident == FI_NAME; }
-
-/*
- * A value read from a record, tagged with its form.  Pointers point into
- * the record (or into the struct rec_flow for addresses) and live as long
- * as they do.
- */
-enum fld_vt {
-	FV_NONE,
-	FV_UINT,    /* u: integers, enums, flags, times, durations */
-	FV_F64,     /* f */
-	FV_ADDR,    /* p, n = 4 or 16 */
-	FV_MAC,     /* p, n = 6 */
-	FV_TEXT,    /* p, n: text as stored (not always UTF-8) */
-	FV_BYTES,   /* p, n: opaque bytes; also the raw value of an element */
-	FV_U16LIST, /* p, n bytes: n / 2 big-endian u16 */
-};
-struct fld_val {
-	uint8_t vt;
-	union {
-		uint64_t u;
-		double f;
-	};
-	const uint8_t *p;
-	uint32_t n;
-};
-
-/*
- * fld_count(f, id): how many values field id has in f: 1 for core and
- * derived fields, the packet count for PACKETS columns and for the
- * pkt_bytes fields, the number of entries for encap, the number of fields
- * of a metadata tag (more than 1 only for FF_MULTI), 1 for a present
- * element; 0 when the element is absent.
- *
- * fld_get(f, id, i, v): value i (0 <= i < fld_count) into v; returns 1,
- * or 0 (v->vt = FV_NONE) when there is no such value.  f must come from
- * rec_decode_flow().  Per-packet columns and encap entries are reached in
- * constant time, pkt_bytes and metadata values by walking their element.
- * An element field gives its raw value (FV_BYTES; LABEL: FV_TEXT).
- */
-uint32_t fld_count(const struct rec_flow *f, enum fld_id id);
-int fld_get(const struct rec_flow *f, enum fld_id id, uint32_t i, struct fld_val *v);
-
-/* The FEATURES value called name (n bytes); returns 1, or 0 if none. */
-int fld_feature(const struct rec_flow *f, const char *name, size_t n, double *v);
 
 #endif

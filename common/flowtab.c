@@ -7,13 +7,14 @@
  * flows, also ordered by last packet.  Expiry only ever looks at list heads, so
  * the per-packet cost is constant.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "bytes.h"
-#include "cli.h"
 #include "flowtab.h"
+#include "msg.h"
 
 enum { L_TCP, L_UDP, L_OTHER, L_LINGER, L_N };
 
@@ -325,7 +326,7 @@ static void emit_flow(struct ft_table *t, struct flow *f, uint8_t reason)
 			name += n - REC_MAX_SOURCE_NAME;
 			n = REC_MAX_SOURCE_NAME;
 			if (!t->warned_name) {
-				cli_warn("%s: name longer than %u bytes: its last %u bytes are recorded",
+				msg_warn("%s: name longer than %u bytes: its last %u bytes are recorded",
 				    f->src->file, REC_MAX_SOURCE_NAME, REC_MAX_SOURCE_NAME);
 				t->warned_name = true;
 			}
@@ -376,7 +377,7 @@ static void slab_grow(struct ft_table *t)
 {
 	void *p = mmap(NULL, SLAB_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	if (p == MAP_FAILED) cli_die(EXIT_DATA, "out of memory");
+	if (p == MAP_FAILED) msg_die(EXIT_DATA, "out of memory");
 	(void)madvise(p, SLAB_CHUNK, MADV_HUGEPAGE); /* a hint: fewer page faults and TLB misses */
 	t->chunks = xrealloc(t->chunks, (t->nchunks + 1) * sizeof *t->chunks);
 	t->chunks[t->nchunks++] = p;
@@ -468,7 +469,7 @@ static void evict_one(struct ft_table *t)
 				victim = t->ahead[l];
 	if (!victim) return;
 	if (!t->warned_evict) {
-		cli_warn("flow table full (%u flows): evicting the least recently active flows",
+		msg_warn("flow table full (%u flows): evicting the least recently active flows",
 		    t->c.max_flows);
 		t->warned_evict = true;
 	}

@@ -11,6 +11,8 @@
 #include <stdarg.h>
 #include <stdint.h>
 
+#define FK_VERSION "0.1.0"
+
 enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
 
 /*

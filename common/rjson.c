@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "num.h"
 #include "field.h"
 #include "rjson.h"
 
@@ -1279,7 +1279,7 @@ static int dec_flags(struct rj_dec *d, json_t *arr, uint32_t *flags)
 
 			if (name && strcmp(s, name) == 0) break;
 		}
-		if (s && bit == 32 && strncmp(s, "bit", 3) == 0 && cli_parse_u64(s + 3, 0, 31, &b) == 0)
+		if (s && bit == 32 && strncmp(s, "bit", 3) == 0 && num_parse_u64(s + 3, 0, 31, &b) == 0)
 			bit = (unsigned)b;
 		if (!s || bit == 32)
 			return fail(d, "expected a flag name or \"bit<N>\" for an unnamed bit N");
@@ -1430,7 +1430,7 @@ static int dec_version(struct rj_dec *d, json_t *v, struct rec_header *h)
 	if (dot == NULL || (size_t)(dot - s) >= sizeof major) goto bad;
 	memcpy(major, s, (size_t)(dot - s));
 	major[dot - s] = '\0';
-	if (cli_parse_u64(major, 0, 255, &ma) < 0 || cli_parse_u64(dot + 1, 0, 255, &mi) < 0)
+	if (num_parse_u64(major, 0, 255, &ma) < 0 || num_parse_u64(dot + 1, 0, 255, &mi) < 0)
 		goto bad;
 	if (ma != REC_VERSION_MAJOR)
 		return fail(d, "version %s: this reader knows %d.x", s, REC_VERSION_MAJOR);

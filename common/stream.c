@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "msg.h"
 #include "stream.h"
 
 #define RS_BUFSZ (1u << 20)
@@ -81,18 +81,18 @@ static int open_input(const char *path, bool tty_ok)
 
 	if (is_stdin) {
 		if (!tty_ok && isatty(0)) {
-			cli_warn("stdin: refusing to read binary records from a terminal");
+			msg_warn("stdin: refusing to read binary records from a terminal");
 			return -1;
 		}
 	} else {
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			cli_warn("%s: %s", path, strerror(errno));
+			msg_warn("%s: %s", path, strerror(errno));
 			return -1;
 		}
 	}
 	if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		cli_warn("%s: is a directory, not an input file", name);
+		msg_warn("%s: is a directory, not an input file", name);
 		if (fd > 0) close(fd);
 		return -1;
 	}
@@ -140,7 +140,7 @@ static void report(struct rs_reader *r, const char *msg)
 {
 	snprintf(r->err, sizeof r->err, "%s: offset %llu: %s", r->name,
 	    (unsigned long long)r->recoff, msg);
-	if (!r->quiet) cli_warn("%s", r->err);
+	if (!r->quiet) msg_warn("%s", r->err);
 	r->state = ST_FAILED;
 }
 
@@ -153,7 +153,7 @@ void rs_error(const struct rs_reader *r, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	/* nrec already counts the record rs_next returned. */
-	cli_warn("%s: offset %llu: record %llu: %s", r->name, (unsigned long long)r->recoff,
+	msg_warn("%s: offset %llu: record %llu: %s", r->name, (unsigned long long)r->recoff,
 	    (unsigned long long)rs_recno(r), msg);
 }
 
@@ -206,7 +206,7 @@ static ssize_t fill(struct rs_reader *r, size_t n)
 		if (got < 0) {
 			if (errno == EINTR) continue;
 			snprintf(r->err, sizeof r->err, "%s: read error: %s", r->name, strerror(errno));
-			if (!r->quiet) cli_warn("%s", r->err);
+			if (!r->quiet) msg_warn("%s", r->err);
 			r->state = ST_FAILED;
 			return -1;
 		}
@@ -435,6 +435,7 @@ int rs_in_end(struct rs_inputs *in, struct rs_in_stats *st)
 struct rs_writer {
 	FILE *fp;
 	char *name;
+	char *cmdline;   /* this tool's line of the provenance, or NULL */
 	bool in_seg;
 	bool abandoned;  /* rw_abandon was called: the output is known incomplete */
 	bool broken;     /* the open segment must never get its END record */
@@ -445,17 +446,18 @@ struct rs_writer {
 	struct rec_header h;
 };
 
-struct rs_writer *rs_wopen(FILE *fp, const char *name)
+struct rs_writer *rs_wopen(FILE *fp, const char *name, const char *cmdline)
 {
 	struct rs_writer *w;
 
 	if (isatty(fileno(fp))) {
-		cli_warn("%s: refusing to write binary records to a terminal", name);
+		msg_warn("%s: refusing to write binary records to a terminal", name);
 		return NULL;
 	}
 	w = xcalloc(1, sizeof *w);
 	w->fp = fp;
 	w->name = xstrdup(name);
+	w->cmdline = cmdline ? xstrdup(cmdline) : NULL;
 	return w;
 }
 
@@ -471,7 +473,7 @@ int rs_abandoned(const struct rs_writer *w) { return w->abandoned; }
 static void emit(struct rs_writer *w)
 {
 	if (fwrite(w->b.p, 1, w->b.len, w->fp) != w->b.len || ferror(w->fp))
-		cli_die(EXIT_DATA, "%s: write error: %s", w->name, strerror(errno));
+		msg_die(EXIT_DATA, "%s: write error: %s", w->name, strerror(errno));
 	buf_reset(&w->b);
 }
 
@@ -483,7 +485,7 @@ int rs_write_header_exact(struct rs_writer *w, const struct rec_header *h)
 
 	end_segment(w);
 	if (rec_encode_header(&w->b, h, err, sizeof err) < 0) {
-		cli_warn("%s: %s", w->name, err);
+		msg_warn("%s: %s", w->name, err);
 		return -1;
 	}
 	emit(w);
@@ -509,7 +511,7 @@ int rs_write_header(struct rs_writer *w, const struct rec_header *in)
 {
 	static const char creator[] = "flowkit " FK_VERSION;
 	struct rec_header *h = &w->h;
-	const char *cmd = cli_cmdline();
+	const char *cmd = w->cmdline;
 	unsigned i, nprov = 0;
 	bool have_creator = false;
 	uint64_t size = REC_HEADER_FIXED;
@@ -535,13 +537,13 @@ int rs_write_header(struct rs_writer *w, const struct rec_header *in)
 
 		if (size + 6 + n > REC_MAX_HEADER_LEN || rec_header_add(h, RH_NOTE, w->notes[i],
 		    (uint32_t)n) < 0)
-			cli_warn("%s: header full: note not recorded", w->name);
+			msg_warn("%s: header full: note not recorded", w->name);
 		else
 			size += 6 + n;
 	}
-	if (nprov >= REC_MAX_PROVENANCE || size + 6 + strlen(cmd) > REC_MAX_HEADER_LEN ||
-	    rec_header_add(h, RH_PROVENANCE, cmd, (uint32_t)strlen(cmd)) < 0)
-		cli_warn("%s: header full: this command line not recorded in the provenance", w->name);
+	if (cmd && (nprov >= REC_MAX_PROVENANCE || size + 6 + strlen(cmd) > REC_MAX_HEADER_LEN ||
+	    rec_header_add(h, RH_PROVENANCE, cmd, (uint32_t)strlen(cmd)) < 0))
+		msg_warn("%s: header full: this command line not recorded in the provenance", w->name);
 	sort_header(h);
 	return rs_write_header_exact(w, h);
 }
@@ -563,7 +565,7 @@ int rs_write_flow(struct rs_writer *w, const struct rec_flow *f)
 
 	if (!w->in_seg && rs_write_header(w, NULL) < 0) return -1;
 	if (rec_encode_flow(&w->b, f, err, sizeof err) < 0) {
-		cli_warn("%s: %s", w->name, err);
+		msg_warn("%s: %s", w->name, err);
 		return -1;
 	}
 	emit(w);
@@ -597,7 +599,7 @@ int rw_abandon(struct rs_writer *w)
 	w->abandoned = true;
 	if (w->in_seg) w->broken = true;
 	if (fflush(w->fp) != 0 || ferror(w->fp)) {
-		cli_warn("%s: write error: %s", w->name, strerror(errno));
+		msg_warn("%s: write error: %s", w->name, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -614,13 +616,14 @@ int rs_wclose(struct rs_writer *w)
 	else if (!w->in_seg)
 		rs_write_header(w, NULL); /* an unfinished segment marks the output incomplete */
 	if (ferror(w->fp)) {
-		cli_warn("%s: write error", w->name);
+		msg_warn("%s: write error", w->name);
 		rc = -1;
 	}
 	for (i = 0; i < w->nnotes; i++) free(w->notes[i]);
 	free(w->notes);
 	buf_free(&w->b);
 	free(w->name);
+	free(w->cmdline);
 	free(w);
 	return rc;
 }

@@ -134,10 +134,12 @@ int rs_in_end(struct rs_inputs *in, struct rs_in_stats *st);
 struct rs_writer;
 
 /*
- * rs_wopen(fp, name): write records to fp (a binary stream).  A terminal is
- * refused (message, NULL).  The writer does not close fp.
+ * rs_wopen(fp, name, cmdline): write records to fp (a binary stream).  A
+ * terminal is refused (message, NULL).  cmdline (copied; NULL for none)
+ * is the line this tool adds to the provenance of every header it writes
+ * (cli_cmdline() in a tool).  The writer does not close fp.
  */
-struct rs_writer *rs_wopen(FILE *fp, const char *name);
+struct rs_writer *rs_wopen(FILE *fp, const char *name, const char *cmdline);
 /*
  * rs_write_header: start a segment.  When in is non-NULL its elements are
  * copied (the upstream creator, provenance and notes); then the writer's
@@ -164,14 +166,14 @@ int rs_in_segment(const struct rs_writer *w);
  * rs_wclose ends the output unfinished: no END for an open segment, an
  * empty segment started when none is open.  So the next tool reports the
  * stream as truncated.  The caller must not commit an -o file
- * (cli_out_abort keeps the previous one).  Calling it again is harmless.
+ * (out_abort keeps the previous one).  Calling it again is harmless.
  * -1 on a write error (reported).
  */
 int rw_abandon(struct rs_writer *w);
 /* rs_abandoned: rw_abandon was called. */
 int rs_abandoned(const struct rs_writer *w);
 /* rs_wclose: end an open segment (unless abandoned) and free the writer;
- * the caller flushes and closes the stream (cli_out_commit).  -1 on a
+ * the caller flushes and closes the stream (out_commit).  -1 on a
  * write error (reported). */
 int rs_wclose(struct rs_writer *w);
 

@@ -314,7 +314,7 @@ static void load(const char *path)
 	uint64_t gapmax_ns = (uint64_t)(opt_gap * 1e9);
 	int rc;
 
-	if (!c) cli_die(EXIT_DATA, "out of memory");
+	if (!c) msg_die(EXIT_DATA, "out of memory");
 	while ((rc = cap_next(c, &cp)) == CAP_OK) {
 		struct pkt_info pi;
 		struct tpkt *p;
@@ -399,11 +399,11 @@ static void load(const char *path)
 		prev_rel = (int64_t)p->rel;
 		t.bytes += 16 + caplen;
 	}
-	if (rc == CAP_TRUNC || rc == CAP_ERR) cli_warn("%s (using the packets before it)", cap_errmsg(c));
+	if (rc == CAP_TRUNC || rc == CAP_ERR) msg_warn("%s (using the packets before it)", cap_errmsg(c));
 	cap_close(c, NULL);
 	if (t.n == 0) {
 		free(t.p);
-		if (verbose) cli_warn("%s: no IP packets, not used", path);
+		if (verbose) msg_warn("%s: no IP packets, not used", path);
 		return;
 	}
 	t.dur = t.p[t.n - 1].rel;
@@ -419,12 +419,12 @@ static void walk(const char *path)
 	char **names = NULL;
 	size_t n = 0, i;
 
-	if (stat(path, &sb) < 0) cli_die(EXIT_DATA, "%s: %s", path, strerror(errno));
+	if (stat(path, &sb) < 0) msg_die(EXIT_DATA, "%s: %s", path, strerror(errno));
 	if (!S_ISDIR(sb.st_mode)) {
 		load(path);
 		return;
 	}
-	if ((d = opendir(path)) == NULL) cli_die(EXIT_DATA, "%s: %s", path, strerror(errno));
+	if ((d = opendir(path)) == NULL) msg_die(EXIT_DATA, "%s: %s", path, strerror(errno));
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.') continue;
 		names = xrealloc(names, (n + 1) * sizeof *names);
@@ -493,12 +493,12 @@ static void put_le32(uint8_t *p, uint32_t v)
 	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
 }
 
-static void out_write(struct cli_out *o, const void *p, size_t n)
+static void out_write(struct out_file *o, const void *p, size_t n)
 {
-	if (fwrite(p, 1, n, o->fp) != n) cli_die(EXIT_DATA, "%s: write error: %s", o->name, strerror(errno));
+	if (fwrite(p, 1, n, o->fp) != n) msg_die(EXIT_DATA, "%s: write error: %s", o->name, strerror(errno));
 }
 
-static void write_file_header(struct cli_out *o, bool nsec)
+static void write_file_header(struct out_file *o, bool nsec)
 {
 	uint8_t h[24];
 
@@ -526,7 +526,7 @@ static uint64_t parse_size(const char *s)
 	default: break;
 	}
 	if (mul != 1) num[n - 1] = '\0';
-	if (cli_parse_u64(num, 1, (1ull << 50) / mul, &v) < 0)
+	if (num_parse_u64(num, 1, (1ull << 50) / mul, &v) < 0)
 		cli_usage_error("-s: '%s' is not a size (bytes, or with K, M, G, T)", s);
 	return v * mul;
 }
@@ -554,7 +554,7 @@ static const struct option longopts[] = {
 
 int main(int argc, char **argv)
 {
-	struct cli_out o1 = { 0 }, o10 = { 0 };
+	struct out_file o1 = { 0 }, o10 = { 0 };
 	const char *out1 = NULL, *out10 = NULL;
 	uint64_t size = 1ull << 30, seed = 1, total_pkts = 0, total_bytes = 0, sum_dur = 0, max_dur = 0;
 	uint64_t written1 = 24, written10 = 24, limit, nsess = 0, npk = 0, last_ts = 0, next_start;
@@ -570,34 +570,34 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 's': size = parse_size(optarg); break;
 		case 'r':
-			if (cli_parse_double(optarg, 1e-3, 1e9, &pps) < 0)
+			if (num_parse_double(optarg, 1e-3, 1e9, &pps) < 0)
 				cli_usage_error("-r: '%s' is not a packet rate", optarg);
 			break;
 		case 't':
-			if (cli_parse_double(optarg, 1e-3, 1e9, &span) < 0)
+			if (num_parse_double(optarg, 1e-3, 1e9, &span) < 0)
 				cli_usage_error("-t: '%s' is not a number of seconds", optarg);
 			pps = 0;
 			break;
 		case 'S':
-			if (cli_parse_u64(optarg, 0, UINT64_MAX, &seed) < 0)
+			if (num_parse_u64(optarg, 0, UINT64_MAX, &seed) < 0)
 				cli_usage_error("-S: '%s' is not a whole number", optarg);
 			break;
 		case 'g':
-			if (cli_parse_double(optarg, 0, 1e6, &opt_gap) < 0)
+			if (num_parse_double(optarg, 0, 1e6, &opt_gap) < 0)
 				cli_usage_error("-g: '%s' is not a number of seconds", optarg);
 			break;
 		case 'n': nsec = true; break;
 		case 'o': out1 = optarg; break;
 		case 'p': out10 = optarg; break;
 		case 'v': verbose = true; break;
-		case 'h': fputs(usage_text, stdout); cli_close_stdout(); return EXIT_OK;
+		case 'h': fputs(usage_text, stdout); out_close_stdout(); return EXIT_OK;
 		default: cli_usage_error("unknown or incomplete option");
 		}
 	}
 	if (!out1) cli_usage_error("-o OUT is required");
 	if (optind == argc) cli_usage_error("no input captures");
 	for (i = (size_t)optind; i < (size_t)argc; i++) walk(argv[i]);
-	if (ntpls == 0) cli_die(EXIT_DATA, "no IP packets in the inputs");
+	if (ntpls == 0) msg_die(EXIT_DATA, "no IP packets in the inputs");
 	for (i = 0; i < ntpls; i++) {
 		total_pkts += tpls[i].n;
 		total_bytes += tpls[i].bytes;
@@ -610,20 +610,20 @@ int main(int argc, char **argv)
 	if (pps == 0) pps = (double)size / mean_rec / span;
 	lambda_ns = 1e9 * mean_pkts / pps; /* mean ns between session starts */
 	if (verbose) {
-		cli_warn("%zu templates, %llu packets (%llu non-IP and %llu undecodable left out), "
+		msg_warn("%zu templates, %llu packets (%llu non-IP and %llu undecodable left out), "
 		    "%.1f bytes per record, %.1f packets and %.2f s (at most %.0f s) per session",
 		    ntpls, (unsigned long long)total_pkts, (unsigned long long)skipped_notip,
 		    (unsigned long long)skipped_other, mean_rec, mean_pkts,
 		    (double)sum_dur / (double)ntpls / 1e9, (double)max_dur / 1e9);
-		cli_warn("%.0f packets/s: %.2f sessions/s, about %.0f at a time", pps, 1e9 / lambda_ns,
+		msg_warn("%.0f packets/s: %.2f sessions/s, about %.0f at a time", pps, 1e9 / lambda_ns,
 		    (double)sum_dur / (double)ntpls / lambda_ns);
 	}
 
-	if (cli_out_open(&o1, out1) < 0) return EXIT_DATA;
+	if (out_open(&o1, out1) < 0) return EXIT_DATA;
 	setvbuf(o1.fp, NULL, _IOFBF, 1u << 20);
 	write_file_header(&o1, nsec);
 	if (out10) {
-		if (cli_out_open(&o10, out10) < 0) return EXIT_DATA;
+		if (out_open(&o10, out10) < 0) return EXIT_DATA;
 		setvbuf(o10.fp, NULL, _IOFBF, 1u << 20);
 		write_file_header(&o10, nsec);
 	}
@@ -686,15 +686,15 @@ int main(int argc, char **argv)
 			heap[0] = heap[--nheap];
 		}
 		if (nheap) heap_down();
-		if ((npk & 0xffff) == 0) cli_progress("bytes", out10 ? written10 : written1, limit);
+		if ((npk & 0xffff) == 0) msg_progress("bytes", out10 ? written10 : written1, limit);
 	}
-	cli_progress_end();
-	if (cli_out_commit(&o1) < 0) return EXIT_DATA;
-	if (out10 && cli_out_commit(&o10) < 0) return EXIT_DATA;
+	msg_progress_end();
+	if (out_commit(&o1) < 0) return EXIT_DATA;
+	if (out10 && out_commit(&o10) < 0) return EXIT_DATA;
 	if (verbose)
-		cli_warn("wrote %llu packets, %llu sessions started, %.1f s of traffic",
+		msg_warn("wrote %llu packets, %llu sessions started, %.1f s of traffic",
 		    (unsigned long long)npk, (unsigned long long)nsess, (double)(last_ts - T0_NS) / 1e9);
-	if (nsess > (1u << 24)) cli_warn("more than 2^24 sessions: address keys repeat");
+	if (nsess > (1u << 24)) msg_warn("more than 2^24 sessions: address keys repeat");
 	free(rec);
 	free(order);
 	return EXIT_OK;

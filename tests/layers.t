@@ -24,38 +24,41 @@ use Test::More;
 use Cwd qw(abs_path);
 use File::Basename qw(dirname basename);
 
-# 0 ground: messages, exit codes, unfinished outputs, progress
-# 1 bytes and buffers
-# 2 records, streams, captures, packets, fragments, output files, fields
+# 0 ground: messages, exit codes, unfinished outputs, progress, version
+# 1 bytes and buffers, strict numbers
+# 2 records and their vocabulary, streams, captures, packets, fragments,
+#   output files
 # 3 the concepts the tools share
 # 4 the command line; cmd/ is above everything
 my %layer = (
 	msg => 0,
-	bytes => 1,
-	rec => 2, stream => 2, cap => 2, pkt => 2, frag => 2, out => 2, field => 2,
-	flowtab => 3, anon => 3, idx => 3, pic => 3, rjson => 3,
+	bytes => 1, num => 1,
+	field => 2, rec => 2, stream => 2, cap => 2, pkt => 2, frag => 2, out => 2,
+	flowtab => 3, anon => 3, idx => 3, pic => 3, rjson => 3, fval => 3,
 	label => 3, dataset => 3, session => 3,
 	cli => 4,
 );
 
 # Edges inside one layer: [from, to].
 my @same = (
-	[qw(stream rec)], [qw(frag pkt)], [qw(field rec)],
+	[qw(stream rec)], [qw(frag pkt)], [qw(rec field)],
 );
 
-# The modules of common/ that may include cli.h, and why.
-my %cli_ok = (
-	bytes => "today bytes.c dies through cli_die: the one circle, to go",
-	stream => "messages", flowtab => "messages", idx => "output files",
-	pic => "output files", rjson => "messages",
+# Includes of a header for its constants alone, with no call: "from to".
+my %consts = (
+	"field rec" => "field.c names the format's numbers (RE_, RF_, END_, ENCAP_) that rec.h defines",
 );
+
+# The modules of common/ that may include cli.h, and why: none.
+my %cli_ok = ();
 
 # The prefixes of the modules' exported names.
 my %prefix = (
-	msg => "msg_", bytes => "buf_|cur_", rec => "rec_", stream => "rs_",
-	cap => "cap_", pkt => "pkt_", frag => "frag_", out => "out_",
-	flowtab => "ft_", anon => "an_", idx => "idx_", pic => "pic_",
-	rjson => "rj_", cli => "cli_",
+	msg => "msg_", bytes => "buf_|cur_|x(?:malloc|calloc|realloc|strdup)", num => "num_",
+	rec => "rec_", stream => "rs_|rw_", cap => "cap_", pkt => "pkt_", frag => "frag_",
+	out => "out_", field => "fld_", fval => "fv_", flowtab => "ft_", anon => "an_",
+	idx => "idx_", pic => "pic_", rjson => "rj_", label => "label_", dataset => "ds_",
+	session => "ses_", cli => "cli_",
 );
 
 my $root = abs_path(dirname($0) . "/..");
@@ -121,7 +124,8 @@ for my $path (@common) {
 		my $to = $1;
 		next if $to eq $mod || !defined $layer{$to};
 		$edges++;
-		push @{$bad{"$mod $to"}}, "$file:$ln includes $inc" if !allowed($mod, $to);
+		push @{$bad{"$mod $to"}}, "$file:$ln includes $inc"
+		    if !allowed($mod, $to) && !$consts{"$mod $to"};
 	}
 	my @lines = split /\n/, code($path), -1;
 	for my $i (0 .. $#lines) {

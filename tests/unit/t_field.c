@@ -1,6 +1,6 @@
 /*
  * t_field.c - the field registry (common/field.c): its invariants, the
- * lookups, the value names, and fld_get() on a record that has every
+ * lookups, the value names, and fv_get() on a record that has every
  * element.  Run by tests/field.t, which also compares the registry with
  * flowrec(5) FIELDS and with scripts/flowrec.py.
  *
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "field.h"
+#include "fval.h"
 #include "rec.h"
 #include "rjson.h"
 
@@ -215,9 +216,9 @@ static const char line[] =
 /* Value i of field id, which must be an integer. */
 static long long u_at(const struct rec_flow *f, enum fld_id id, uint32_t i)
 {
-	struct fld_val v;
+	struct fv v;
 
-	if (fld_get(f, id, i, &v) != 1 || v.vt != FV_UINT) return -1;
+	if (fv_get(f, id, i, &v) != 1 || v.vt != FV_UINT) return -1;
 	return (long long)v.u;
 }
 
@@ -225,9 +226,9 @@ static long long u_at(const struct rec_flow *f, enum fld_id id, uint32_t i)
 static bool bytes_at(const struct rec_flow *f, enum fld_id id, uint32_t i, int vt, const char *p,
     uint32_t n)
 {
-	struct fld_val v;
+	struct fv v;
 
-	return fld_get(f, id, i, &v) == 1 && v.vt == vt && v.n == n && memcmp(v.p, p, n) == 0;
+	return fv_get(f, id, i, &v) == 1 && v.vt == vt && v.n == n && memcmp(v.p, p, n) == 0;
 }
 
 static void t_get(void)
@@ -235,7 +236,7 @@ static void t_get(void)
 	struct rj_dec *d = rj_dec_new();
 	const struct rec_flow *f;
 	struct buf out = { 0 };
-	struct fld_val v;
+	struct fv v;
 	double x = 0;
 	size_t i, missing = 0;
 
@@ -260,9 +261,9 @@ static void t_get(void)
 	is(u_at(f, FLD_TCP_FLAGS, 0), 26, "tcp_flags = OR of both");
 	is(u_at(f, FLD_END, 0), END_RST, "end");
 	is(u_at(f, FLD_FLAGS, 0), 0x202, "flags, named and unnamed bits");
-	is(fld_count(f, FLD_SRC), 1, "one src");
+	is(fv_count(f, FLD_SRC), 1, "one src");
 
-	is(fld_count(f, FLD_P_TTL), 3, "three packets");
+	is(fv_count(f, FLD_P_TTL), 3, "three packets");
 	is(u_at(f, FLD_P_TTL, 1), 128, "packets.ttl[1]");
 	is(u_at(f, FLD_P_T_NS, 2), 4000, "packets.t_ns[2]");
 	is(u_at(f, FLD_P_WINDOW, 2), 3000, "packets.window[2]");
@@ -272,7 +273,7 @@ static void t_get(void)
 	is(u_at(f, FLD_P_PAYLOAD_LEN, 2), 30, "packets.payload_len[2]");
 	is(u_at(f, FLD_P_TTL, 3), -1, "no packet 3");
 
-	is(fld_count(f, FLD_PB_HEX), 2, "two stored packets");
+	is(fv_count(f, FLD_PB_HEX), 2, "two stored packets");
 	is(u_at(f, FLD_PB_LAYER, 0), 0, "pkt_bytes.layer");
 	is(u_at(f, FLD_PB_INDEX, 1), 2, "pkt_bytes.index[1]");
 	is(u_at(f, FLD_PB_INCL_LEN, 1), 80, "pkt_bytes.incl_len[1]");
@@ -285,26 +286,26 @@ static void t_get(void)
 	ok(bytes_at(f, FLD_SOURCE_FILE, 0, FV_TEXT, "a.pcap", 6), "source.file");
 	is(u_at(f, FLD_SOURCE_FIRST_PKT, 0), 7, "source.first_pkt");
 	ok(bytes_at(f, FLD_MAC_DST, 0, FV_MAC, "\x66\x77\x88\x99\xaa\xbb", 6), "mac.dst");
-	is(fld_count(f, FLD_ENCAP_KIND), 2, "two encap entries");
+	is(fv_count(f, FLD_ENCAP_KIND), 2, "two encap entries");
 	is(u_at(f, FLD_ENCAP_KIND, 0), ENCAP_VLAN, "encap.kind[0]");
 	is(u_at(f, FLD_ENCAP_KIND, 1), 9, "encap.kind[1], unnamed");
 	is(u_at(f, FLD_ENCAP_VALUE, 0), 100, "encap.value[0]");
 	is(u_at(f, FLD_ENCAP_VALUE, 2), -1, "no encap entry 2");
-	ok(fld_feature(f, "y", 1, &x) == 1 && x == -2.0, "features y");
-	ok(fld_feature(f, "z", 1, &x) == 0, "no feature z");
+	ok(fv_feature(f, "y", 1, &x) == 1 && x == -2.0, "features y");
+	ok(fv_feature(f, "z", 1, &x) == 0, "no feature z");
 
 	ok(bytes_at(f, FLD_TLS_SNI, 0, FV_TEXT, "example.com", 11), "tls.sni");
-	is(fld_count(f, FLD_TLS_ALPN), 2, "two ALPN values");
+	is(fv_count(f, FLD_TLS_ALPN), 2, "two ALPN values");
 	ok(bytes_at(f, FLD_TLS_ALPN, 1, FV_TEXT, "http/1.1", 8), "tls.alpn[1]");
 	ok(bytes_at(f, FLD_TLS_CIPHERS, 0, FV_U16LIST, "\x13\x01\x13\x02", 4), "tls.ciphers");
-	is(fld_count(f, FLD_TLS_JA3), 0, "no ja3");
-	ok(fld_get(f, FLD_TLS_JA3, 0, &v) == 0 && v.vt == FV_NONE, "fld_get of an absent tag");
+	is(fv_count(f, FLD_TLS_JA3), 0, "no ja3");
+	ok(fv_get(f, FLD_TLS_JA3, 0, &v) == 0 && v.vt == FV_NONE, "fv_get of an absent tag");
 	ok(bytes_at(f, FLD_DNS_ANSWER_ADDR, 1, FV_ADDR,
 	    "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01", 16), "dns.answer_addr[1] is ::1");
-	is(fld_count(f, FLD_HTTP), 0, "no http element");
-	is(fld_count(f, FLD_HTTP_HOST), 0, "so no http.host");
-	is(fld_count(f, FLD_TLS), 1, "a tls element");
-	ok(fld_get(f, FLD_N, 0, &v) == 0 && fld_count(f, FLD_N) == 0, "no field past the registry");
+	is(fv_count(f, FLD_HTTP), 0, "no http element");
+	is(fv_count(f, FLD_HTTP_HOST), 0, "so no http.host");
+	is(fv_count(f, FLD_TLS), 1, "a tls element");
+	ok(fv_get(f, FLD_N, 0, &v) == 0 && fv_count(f, FLD_N) == 0, "no field past the registry");
 
 	/* Every JSON key of the registry appears in flow-json's output of this line. */
 	rj_put_flow(&out, f, RJ_PACKETS | RJ_BYTES);
@@ -314,7 +315,7 @@ static void t_get(void)
 		char k[64];
 
 		if ((fd->flags & FF_DERIVED) || (fd->elem == RE_HTTP || fd->elem == RE_QUIC) ||
-		    (fd->tag && fld_count(f, (enum fld_id)i) == 0))
+		    (fd->tag && fv_count(f, (enum fld_id)i) == 0))
 			continue;
 		snprintf(k, sizeof k, "\"%s\":", fld_key(fd));
 		if (strstr((const char *)out.p, k) == NULL) {

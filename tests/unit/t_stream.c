@@ -66,7 +66,7 @@ static void flow(struct rec_flow *f, uint16_t sport)
 static void write_script(const char *name, const char *script)
 {
 	FILE *fp = fopen(path_in(name), "wb");
-	struct rs_writer *w = rs_wopen(fp, name);
+	struct rs_writer *w = rs_wopen(fp, name, "t_stream");
 	struct rec_flow f;
 	uint16_t port = 1000;
 
