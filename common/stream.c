@@ -329,6 +329,7 @@ struct rs_writer {
 	FILE *fp;
 	char *name;
 	bool in_seg;
+	bool abandoned;  /* rw_abandon: the output is known incomplete */
 	struct rec_end seg;
 	struct buf b;
 	char **notes;
@@ -470,13 +471,24 @@ int rs_write_end(struct rs_writer *w)
 	return 0;
 }
 
+int rw_abandon(struct rs_writer *w)
+{
+	w->abandoned = true;
+	if (fflush(w->fp) != 0 || ferror(w->fp)) {
+		cli_warn("%s: write error: %s", w->name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int rs_wclose(struct rs_writer *w)
 {
 	size_t i;
 	int rc = 0;
 
 	if (w == NULL) return 0;
-	rs_write_end(w);
+	if (!w->abandoned) rs_write_end(w);
+	else if (!w->in_seg) rs_write_header(w, NULL); /* an unfinished segment marks it */
 	if (ferror(w->fp)) {
 		cli_warn("%s: write error", w->name);
 		rc = -1;

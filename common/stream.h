@@ -85,6 +85,15 @@ int rs_write_raw(struct rs_writer *w, const uint8_t *raw, size_t len, const stru
 int rs_write_end(struct rs_writer *w);
 /* rs_in_segment: a header was written and its end not yet. */
 int rs_in_segment(const struct rs_writer *w);
+/*
+ * rw_abandon: the output will not be complete (an input failed): flush
+ * what was written; rs_wclose then leaves the last segment without its
+ * END record (starting an empty one when none is open), so that the next
+ * tool reports the stream as truncated.  The caller writes no more and
+ * must not commit an -o file (cli_out_abort keeps the previous one).
+ * -1 on a write error (reported).
+ */
+int rw_abandon(struct rs_writer *w);
 /* rs_wclose: end an open segment and free the writer; the caller flushes and
  * closes the stream (cli_out_commit).  -1 on a write error (reported). */
 int rs_wclose(struct rs_writer *w);

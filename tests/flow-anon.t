@@ -66,7 +66,7 @@ def flows(p):
     return [json.loads(l) for l in out.splitlines() if '"flowrec"' not in l]
 a, b = flows(sys.argv[1]), flows(sys.argv[2])
 bad = []
-same = ("packets", "label", "source", "encap", "features", "elem_0x0000", "elem_0x0123", "elem_0x3fff",
+same = ("packets", "label", "encap", "features", "elem_0x0000", "elem_0x0123", "elem_0x3fff",
         "sport", "dport", "first_ns", "last_ns", "src_pkts", "dst_pkts", "src_bytes", "dst_bytes", "end")
 for x, y in zip(a, b):
     for k in same:
@@ -74,6 +74,9 @@ for x, y in zip(a, b):
             bad.append("%s changed" % k)
     if "elem_0x4abc" in y: bad.append("identifying 0x4abc kept")
     if "anonymized" not in y["flags"]: bad.append("not flagged")
+    if "source" in x and (y["source"]["file"] != x["source"]["file"].rsplit("/", 1)[-1]
+                          or y["source"]["first_pkt"] != x["source"]["first_pkt"]):
+        bad.append("source not reduced to its base name")
     if x["src"] == y["src"] or x["dst"] == y["dst"]: bad.append("address kept")
     if "mac" in x and x["mac"]["src"] != "00:00:00:00:00:00" and x["mac"] == y["mac"]: bad.append("mac kept")
     for el, tag in (("tls", "sni"), ("http", "host"), ("dns", "qname"), ("quic", "sni")):
@@ -82,7 +85,7 @@ for x, y in zip(a, b):
         bad.append("dns answer kept")
 print(len(a) == len(b) and len(a) > 0, " ".join(bad) or "none")
 PYEOF
-is "$(cat "$T/elements.out")" "True none" "elements: addresses, MACs, names, DNS answers changed; the others untouched"
+is "$(cat "$T/elements.out")" "True none" "elements: addresses, MACs, names, DNS answers changed, source paths reduced to the file name; the others untouched"
 run "$FA" -k "$K" --keep-unknown --names keep "$T/el.flows"
 "$FJ" "$T/out" >"$T/keep.json"
 ok "--keep-unknown keeps the unknown identifying element" grep -q '"elem_0x4abc"' "$T/keep.json"
@@ -194,6 +197,31 @@ run $PY "$CHECK" seen "$T/all.fields" "$T/anon.fields"
 is "$status" 0 "leak test, tshark's view: no original address or MAC in any header of the rewritten packets"
 [ "$status" -eq 0 ] || diag "$(head -n 10 "$T/out")"
 ok "every flow flagged anonymized" sh -c "! '$FJ' '$T/leak.out' | grep -v '\"anonymized\"' | grep -q ."
+
+# The leak test of every method: the stored packets rebuilt, and the
+# per-packet slices of the PAYLOAD elements of UDP and SCTP flows rebuilt
+# as packets (tunnels found by the original ports), dissected by tshark:
+# no original address or MAC in any header or control field (link, IP,
+# ICMP, transport, tunnel headers; anon_check.py HDR_PROTOS).
+"$PY" "$CHECK" fields "$T/all.pcapng" >"$T/orig.hdr"
+ok "tshark: original header and control addresses collected ($(wc -l <"$T/orig.hdr" | tr -d ' '))" \
+	test -s "$T/orig.hdr"
+"$FJ" -p -x "$T/all.in" >"$T/all.px"
+for m in cryptopan hmac zero remove sha-text; do
+	"$FA" -k "$K" -m "$m" "$T/all.in" 2>/dev/null | "$FJ" -p -x >"$T/m.px"
+	rm -f "$T"/rb-*.pcap
+	$PY "$CHECK" pcap "$T/m.px" "$T/rb" all >"$T/rb.list"
+	$PY "$CHECK" paypcap "$T/m.px" "$T/all.px" "$T/rb" >>"$T/rb.list"
+	# shellcheck disable=SC2046
+	mergecap -a -F pcapng -w "$T/m.pcapng" $(cat "$T/rb.list") 2>/dev/null
+	$PY "$CHECK" fields "$T/m.pcapng" >"$T/m.hdr"
+	run $PY "$CHECK" cmp "$T/orig.hdr" "$T/m.hdr"
+	is "$status" 0 "leak test, -m $m: no original address or MAC in a header or control field of the stored packets or the tunnel and SCTP payloads"
+	[ "$status" -eq 0 ] && diag "$(tail -n 1 "$T/out")" || diag "$(head -n 10 "$T/out")"
+done
+grep -q '^icmp.redir_gw ' "$T/orig.hdr" && grep -q '^icmp.router_address ' "$T/orig.hdr" &&
+	grep -q '^sctp.parameter_ipv4_address ' "$T/orig.hdr" && grep -q '^teredo.orig.addr ' "$T/orig.hdr"
+is "$?" 0 "leak test: Redirect gateways, router advertisements, SCTP address parameters, Teredo origins among the fields checked"
 
 # --- consistency: separately, together, concatenated
 "$PF" --link "$FK_DATA/dns_tcp.pcap" >"$T/a.in"
