@@ -58,6 +58,12 @@
       packet of each flow of FULLJSONL; whatever part of those fields the
       cut packet stores must be zero.  Exit 1 when a port byte survives.
 
+  anon_check.py gre PCAP OUT PROTO
+      A crafted capture from PCAP (Ethernet, IPv4, GRE without options,
+      as gre_sample.pcap): the GRE protocol of every packet replaced by
+      PROTO (hex); for 8847 an MPLS label (16, bottom of stack) is put
+      in front of the payload, the outer IP lengths grown to match.
+
   anon_check.py map JSONL
       Print "src dst" of every flow, for the consistency test.
 """
@@ -406,6 +412,28 @@ def cmd_ports(fulljsonl, cutjsonl):
     return 1 if bad else 0
 
 
+def cmd_gre(pcap, out, proto):
+    proto = int(proto, 16)
+    d = open(pcap, "rb").read()
+    o = [d[:24]]
+    at = 24
+    while at + 16 <= len(d):
+        ts, us, incl, orig = struct.unpack("<IIII", d[at:at + 16])
+        pkt = bytearray(d[at + 16:at + 16 + incl])
+        at += 16 + incl
+        ihl = (pkt[14] & 15) * 4
+        g = 14 + ihl
+        if pkt[12:14] == b"\x08\x00" and pkt[23] == 47 and pkt[g:g + 2] == b"\0\0":
+            pkt[g + 2:g + 4] = struct.pack(">H", proto)
+            if proto == 0x8847:
+                pkt[g + 4:g + 4] = struct.pack(">I", 16 << 12 | 1 << 8 | 64)
+                struct.pack_into(">H", pkt, 16, struct.unpack(">H", pkt[16:18])[0] + 4)
+                incl += 4
+                orig += 4
+        o.append(struct.pack("<IIII", ts, us, incl, orig) + bytes(pkt))
+    open(out, "wb").write(b"".join(o))
+
+
 def cmd_map(jsonl):
     for line in open(jsonl):
         rec = json.loads(line)
@@ -426,6 +454,9 @@ def main(argv):
         return 0
     if len(argv) >= 3 and argv[1] == "fields":
         cmd_fields(*argv[2:])
+        return 0
+    if len(argv) == 5 and argv[1] == "gre":
+        cmd_gre(*argv[2:])
         return 0
     if len(argv) == 4 and argv[1] == "ports":
         return cmd_ports(argv[2], argv[3])

@@ -223,6 +223,92 @@ grep -q '^icmp.redir_gw ' "$T/orig.hdr" && grep -q '^icmp.router_address ' "$T/o
 	grep -q '^sctp.parameter_ipv4_address ' "$T/orig.hdr" && grep -q '^teredo.orig.addr ' "$T/orig.hdr"
 is "$?" 0 "leak test: Redirect gateways, router advertisements, SCTP address parameters, Teredo origins among the fields checked"
 
+# GRE payloads the captures lack: MPLS (rewritten) and an unknown type
+# (zeroed: fail closed), crafted from gre_sample.pcap.
+$PY "$CHECK" gre "$FK_DATA/gre_sample.pcap" "$T/gre-mpls.pcap" 8847
+$PY "$CHECK" gre "$FK_DATA/gre_sample.pcap" "$T/gre-unk.pcap" 88b5
+"$PF" --link --bytes 4000000 "$T/gre-mpls.pcap" >"$T/mpls.in"
+$PY "$CHECK" fields "$T/gre-mpls.pcap" >"$T/mpls.hdr"
+"$FA" -k "$K" "$T/mpls.in" | "$FJ" -x >"$T/mpls.json"
+rm -f "$T"/rb-*.pcap
+$PY "$CHECK" pcap "$T/mpls.json" "$T/rb" all >"$T/rb.list"
+$PY "$CHECK" fields $(cat "$T/rb.list") >"$T/mpls.anon"
+run $PY "$CHECK" cmp "$T/mpls.hdr" "$T/mpls.anon"
+n=$(grep -c '^mpls.label ' "$T/mpls.hdr" 2>/dev/null; tshark -r "$(head -n 1 "$T/rb.list")" -Y 'mpls && ip.src' 2>/dev/null | wc -l)
+ok "GRE with MPLS inside: inner headers rewritten, no original address ($(echo $n | cut -d' ' -f2) packets)" \
+	test "$status" -eq 0 -a "$(echo $n | cut -d' ' -f2)" -gt 0
+"$PF" --link --bytes 4000000 "$T/gre-unk.pcap" | "$FA" -k "$K" 2>"$T/unk.err" | "$FJ" -x >"$T/unk.json"
+rm -f "$T"/rb-*.pcap
+$PY "$CHECK" pcap "$T/unk.json" "$T/rb" all >"$T/rb.list"
+z=$(tshark -r "$(head -n 1 "$T/rb.list")" -T fields -e data.data 2>/dev/null | grep -c '[1-9a-f]')
+a=$(tshark -r "$(head -n 1 "$T/rb.list")" -Y gre 2>/dev/null | wc -l)
+ok "GRE with an unknown payload: inner bytes zeroed ($a packets, $z not zero)" test "$z" -eq 0 -a "$a" -gt 0
+is "$(grep -c 'cannot decode were zeroed' "$T/unk.err")" 1 "GRE with an unknown payload: warned once"
+
+# --ports zero: no original port byte anywhere, also when the byte budget
+# cuts a packet inside its transport header (36: 2 bytes of TCP after
+# Ethernet and IPv4, 56: inside the options); all.in has the same flows
+# stored whole.
+cp "$T/all.injson" "$T/full.json"
+for bud in 36 56; do
+	: >"$T/cut.in"
+	for f in $list; do "$PF" --link --bytes $bud "$f" >>"$T/cut.in" 2>/dev/null; done
+	"$FA" -k "$K" --ports zero "$T/cut.in" 2>/dev/null | "$FJ" -x >"$T/cut.json"
+	run $PY "$CHECK" ports "$T/full.json" "$T/cut.json"
+	is "$status" 0 "--ports zero, --bytes $bud: no original port in a stored packet ($(tail -n 1 "$T/out"))"
+	[ "$status" -eq 0 ] || diag "$(head -n 5 "$T/out")"
+done
+
+# --outer-only (the seed recipes): Teredo's inner IPv6 header keeps its
+# addresses, the outer ones are mapped.
+"$PF" --link --bytes 4000000 "$FK_DATA/teredo.pcap" >"$T/ter.in"
+"$FA" -k "$K" --outer-only -m sha-text "$T/ter.in" 2>/dev/null | "$FJ" -x >"$T/ter.json"
+rm -f "$T"/rb-*.pcap
+$PY "$CHECK" pcap "$T/ter.json" "$T/rb" all >"$T/rb.list"
+tshark -r "$(head -n 1 "$T/rb.list")" -T fields -e ipv6.src -e ipv6.dst 2>/dev/null | sort -u >"$T/ter.in6"
+tshark -r "$FK_DATA/teredo.pcap" -T fields -e ipv6.src -e ipv6.dst 2>/dev/null | sort -u >"$T/ter.orig6"
+is_file "$T/ter.in6" "$T/ter.orig6" "--outer-only: tunnelled IPv6 addresses untouched"
+ok "--outer-only: outer addresses mapped" sh -c "! grep -q '\"src\":\"$(tshark -r "$FK_DATA/teredo.pcap" -T fields -e ip.src 2>/dev/null | head -n 1)\"' '$T/ter.json'"
+
+# --- provenance and sources
+A=$(tshark -n -r "$FK_DATA/dns_tcp.pcap" -T fields -e ip.src 2>/dev/null | head -n 1)
+M=$(tshark -n -r "$FK_DATA/dns_tcp.pcap" -T fields -e eth.src 2>/dev/null | head -n 1)
+"$PF" --link -f "host $A or net 10.1/16 or ether host $M or net 192.168.0.0/16" "$FK_DATA/dns_tcp.pcap" >"$T/prov.in"
+"$FA" -k "$K" "$T/prov.in" >"$T/prov.out"
+"$FJ" -H "$T/prov.out" | head -n 1 >"$T/prov.hdr"
+"$FJ" "$T/prov.out" | head -n 1 >"$T/prov.flow"
+MA=$($PY -c 'import json,sys; r=json.loads(open(sys.argv[1]).readline()); print(r["src"] if r["src"] != sys.argv[2] else "?")' "$T/prov.flow" "$A")
+NA=$($PY -c 'import json,sys; r=json.loads(open(sys.argv[1]).readline()); print(r["mac"]["src"])' "$T/prov.flow")
+ok "provenance: the filter's address is gone" sh -c "! grep -Fq '$A' '$T/prov.hdr'"
+like "$(cat "$T/prov.hdr")" "*host $MA or *" "provenance: ... and replaced by its pseudonym in the flows ($MA)"
+like "$(cat "$T/prov.hdr")" "*ether host $NA or*" "provenance: a MAC in the filter replaced by the MAC's pseudonym"
+ok "provenance: networks rewritten (shortened and CIDR)" sh -c "! grep -Eq 'net 10\.1/16|192\.168\.0\.0/16' '$T/prov.hdr'"
+like "$(cat "$T/prov.hdr")" "*net ${MA%.*.*}.0.0/16*" "provenance: 192.168.0.0/16 as the /16 of the pseudonym of $A: prefixes stay consistent"
+"$FA" -k "$K" --provenance drop "$T/prov.in" | "$FJ" -H | head -n 1 >"$T/prov.hdr"
+ok "--provenance drop: no upstream command line" sh -c "! grep -q 'pcap-flows' '$T/prov.hdr'"
+like "$(cat "$T/prov.hdr")" "*anon.provenance=1 upstream command lines dropped*" "--provenance drop: a note says so"
+"$FA" -k "$K" --provenance keep "$T/prov.in" | "$FJ" -H | head -n 1 >"$T/prov.hdr"
+ok "--provenance keep: kept" grep -Fq "host $A or" "$T/prov.hdr"
+"$FA" -k "$K" --source keep "$T/prov.in" | "$FJ" | head -n 1 >"$T/src.json"
+like "$(cat "$T/src.json")" "*\"file\":\"$FK_DATA/dns_tcp.pcap\"*" "--source keep: the whole path"
+"$FA" -k "$K" --source drop "$T/prov.in" | "$FJ" | head -n 1 >"$T/src.json"
+ok "--source drop: no source" sh -c "! grep -q '\"source\"' '$T/src.json'"
+"$FA" -k "$K" "$T/prov.in" | "$FJ" | head -n 1 >"$T/src.json"
+like "$(cat "$T/src.json")" "*\"source\":{\"file\":\"dns_tcp.pcap\",*" "--source base (default): the file name only"
+
+# --- a damaged input: no END record in the output, -o keeps the old file
+"$PF" --link "$FK_DATA/dns_tcp.pcap" "$FK_DATA/geneve.pcap" >"$T/two.in"
+head -c $(($(wc -c <"$T/two.in") - 40)) "$T/two.in" >"$T/trunc.in"
+run "$FA" -k "$K" "$T/trunc.in"
+is "$status" 1 "truncated input: exit 1"
+cp "$T/out" "$T/trunc.out"
+run "$FJ" "$T/trunc.out"
+like "$status:$err" "1:*truncated*" "truncated input: the output is truncated too (no END record)"
+echo previous >"$T/prev.out"
+run "$FA" -k "$K" -o "$T/prev.out" "$T/trunc.in"
+is "$status:$(cat "$T/prev.out")" "1:previous" "truncated input: -o keeps the previous file"
+is "$(ls "$T" | grep -c 'prev.out.')" 0 "truncated input: no temporary file left"
+
 # --- consistency: separately, together, concatenated
 "$PF" --link "$FK_DATA/dns_tcp.pcap" >"$T/a.in"
 "$PF" --link "$FK_DATA/pcapng_3if_dns_tcp.pcapng" >"$T/b.in"
