@@ -1487,7 +1487,9 @@ static int rw_frame(struct rw *w, uint32_t linktype, uint32_t base, uint32_t len
 {
 	memset(pi, 0, sizeof *pi);
 	pkt_decode(linktype, w->buf + base, len, wirelen < len ? len : wirelen, pi);
-	if (w->o->mac == ANM_ANON || w->o->mac == ANM_ZERO) {
+	/* An inner frame's MACs with --mac remove: zeroed (only the outer
+	 * link header is cut off). */
+	if (w->o->mac != ANM_KEEP) {
 		uint32_t offs[2];
 		int k, nm = 0;
 
@@ -1495,7 +1497,7 @@ static int rw_frame(struct rw *w, uint32_t linktype, uint32_t base, uint32_t len
 		if (pi->layers & PKT_L_MACSRC) offs[nm++] = pi->mac_src_off;
 		for (k = 0; k < nm; k++) {
 			if ((uint64_t)offs[k] + 6 > len) continue;
-			if (w->o->mac == ANM_ZERO) memset(w->buf + base + offs[k], 0, 6);
+			if (w->o->mac != ANM_ANON) memset(w->buf + base + offs[k], 0, 6);
 			else an_mac_map(w->c, w->buf + base + offs[k]);
 		}
 	}

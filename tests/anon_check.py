@@ -64,6 +64,13 @@
       PROTO (hex); for 8847 an MPLS label (16, bottom of stack) is put
       in front of the payload, the outer IP lengths grown to match.
 
+  anon_check.py same ORIGJSONL ANONJSONL
+      Every copy of a rewritten header is rewritten the same way: for the
+      UDP tunnel and SCTP flows (flow-json -p -x), each per-packet slice
+      of the original PAYLOAD is found in the original stored packet, and
+      the anonymized slice must equal the anonymized packet's bytes at the
+      same place.  Prints the slices compared and those that differ.
+
   anon_check.py map JSONL
       Print "src dst" of every flow, for the consistency test.
 """
@@ -434,6 +441,41 @@ def cmd_gre(pcap, out, proto):
     open(out, "wb").write(b"".join(o))
 
 
+TUNNEL_PORTS = (3544, 4789, 6081, 2152)
+
+
+def slices(rec):
+    pay = bytes.fromhex(rec.get("payload", ""))
+    out, at = [], 0
+    for n in (rec.get("packets") or {}).get("payload_len") or []:
+        out.append(pay[at:at + n])
+        at += n
+    return out
+
+
+def cmd_same(origjsonl, anonjsonl):
+    compared = differ = 0
+    for o, a in zip(flow_lines(origjsonl), flow_lines(anonjsonl)):
+        tun = o.get("proto") == 17 and (o["sport"] in TUNNEL_PORTS or o["dport"] in TUNNEL_PORTS)
+        if not (tun or o.get("proto") == 132) or "payload" not in a or "pkt_bytes" not in o:
+            continue
+        os_, as_ = slices(o), slices(a)
+        op = {p["index"]: bytes.fromhex(p["hex"]) for p in o["pkt_bytes"]["packets"]}
+        ap = {p["index"]: bytes.fromhex(p["hex"]) for p in a["pkt_bytes"]["packets"]}
+        for i, (x, y) in enumerate(zip(os_, as_)):
+            if i not in op or i not in ap or len(x) < 8 or len(x) != len(y):
+                continue
+            at = op[i].rfind(x)
+            if at < 0:
+                continue
+            compared += 1
+            if ap[i][at:at + len(y)] != y:
+                differ += 1
+                print("differ: %s %s:%d packet %d" % (o["src"], o["dport"], o["sport"], i))
+    print("%d slices compared, %d differ" % (compared, differ))
+    return 1 if differ or not compared else 0
+
+
 def cmd_map(jsonl):
     for line in open(jsonl):
         rec = json.loads(line)
@@ -458,6 +500,8 @@ def main(argv):
     if len(argv) == 5 and argv[1] == "gre":
         cmd_gre(*argv[2:])
         return 0
+    if len(argv) == 4 and argv[1] == "same":
+        return cmd_same(argv[2], argv[3])
     if len(argv) == 4 and argv[1] == "ports":
         return cmd_ports(argv[2], argv[3])
     if len(argv) == 4 and argv[1] == "cmp":

@@ -219,6 +219,14 @@ for m in cryptopan hmac zero remove sha-text; do
 	is "$status" 0 "leak test, -m $m: no original address or MAC in a header or control field of the stored packets or the tunnel and SCTP payloads"
 	[ "$status" -eq 0 ] && diag "$(tail -n 1 "$T/out")" || diag "$(head -n 10 "$T/out")"
 done
+run $PY "$CHECK" same "$T/all.px" "$T/m.px"
+is "$status" 0 "tunnel and SCTP payloads: each slice rewritten exactly as in its stored packet ($(tail -n 1 "$T/out"))"
+# A capture cut by its snapshot length: the slices are not where the
+# packet table says, so the tunnel's payload goes.
+editcap -s 120 "$FK_DATA/vxlan_http.pcap" "$T/snap.pcap" 2>/dev/null
+"$PF" --link "$T/snap.pcap" | "$FA" -k "$K" 2>"$T/snap.err" | "$FJ" -x >"$T/snap.json"
+ok "VXLAN cut by the snapshot length: payload dropped" sh -c "! grep -q '\"payload\"' '$T/snap.json'"
+like "$(cat "$T/snap.err")" "*dropping the payload of a UDP tunnel flow*" "... and said so"
 grep -q '^icmp.redir_gw ' "$T/orig.hdr" && grep -q '^icmp.router_address ' "$T/orig.hdr" &&
 	grep -q '^sctp.parameter_ipv4_address ' "$T/orig.hdr" && grep -q '^teredo.orig.addr ' "$T/orig.hdr"
 is "$?" 0 "leak test: Redirect gateways, router advertisements, SCTP address parameters, Teredo origins among the fields checked"

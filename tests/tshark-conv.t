@@ -40,6 +40,7 @@ ipip_6in4.pcap	inner	tcp	[2001:470:1f17:13f:6d69:c72:7313:616f]:56381	[2604:a880
 ipip_6in4.pcap	inner	udp	[2001:470:1f16:13f::2]:6404	[2a03:2880:fffe:b:face:b00c:0:99]:53	IPv6 in IPv4
 ipip_6in4.pcap	inner	udp	[2001:470:1f16:13f::2]:53959	[2a03:2880:fffe:b:face:b00c:0:99]:53	IPv6 in IPv4
 vxlan_http.pcap	inner	tcp	172.16.11.201:40354	54.86.237.188:80	inside VXLAN (the outer UDP flow agrees)
+gtp_u_fragmented.pcap	inner	tcp	10.131.47.185:1923	79.101.110.141:80	inside GTP-U (the outer UDP flow agrees)
 ipv4_frag_tcp.pcap	packets	tcp	10.0.0.1:80	128.32.46.142:7790	fragments overlap with different bytes: tshark reassembles them, pcap-flows discards the datagram (RFC 5722)
 tcp_snaplen_truncated_hdr.pcap	packets	tcp	128.3.26.249:25	201.186.157.67:60827	a SYN whose TCP options are cut by the snapshot length: tshark leaves it out of the conversation, pcap-flows counts it
 rawip14_fuzz_malformed.pcap	bytes	tcp	250.255.255.0:80	93.49.246.255:65241	a damaged record says 3599899676 bytes on the wire: tshark shows 2147483647, pcap-flows the recorded length
