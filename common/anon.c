@@ -1380,7 +1380,7 @@ static void rw_ip(struct rw *w, uint32_t base, const struct pkt_info *pi, int de
 	an_addr(w->c, b + da, alen);
 	if (w->o->outer_only) {
 		/* Only the outermost addresses: the rest as it was. */
-		if (w->o->zero_ports && pi->sport | pi->dport) zero_ports(w, base, pi, end);
+		if (w->o->zero_ports && first) zero_ports(w, base, pi, end);
 		if ((pi->layers & PKT_L_TRANS) && first) {
 			uint32_t t = base + pi->trans_off;
 			if (pi->proto == 6) fix_csum(w, t + 16, t, pi->trans_len, end, &ps, frag, false);
