@@ -606,15 +606,27 @@ static void fix_csum(struct rw *w, uint32_t fld, uint32_t start, uint32_t cov, u
 }
 
 static void rw_ip(struct rw *w, uint32_t base, const struct pkt_info *pi, int depth);
+static void ip4_csum(struct rw *w, uint32_t net, uint32_t end);
 static int rw_frame(struct rw *w, uint32_t linktype, uint32_t base, uint32_t len, uint32_t wirelen,
     struct pkt_info *pi, int depth);
 
-/* An inner IP datagram at off (len stored bytes, wire on the wire). */
-static void rw_inner(struct rw *w, uint32_t off, uint32_t len, uint32_t wire, int depth, bool quote)
+/* Bytes of an encapsulation flow-anon cannot decode: they may hold
+ * addresses, so they go (fail closed). */
+static void zero_encap(struct rw *w, uint32_t off, uint32_t len)
+{
+	if (len == 0) return;
+	memset(w->buf + off, 0, len);
+	w->st->encap_zeroed++;
+}
+
+/* An inner IP datagram at off (len stored bytes, wire on the wire).
+ * Returns the decoded datagram's length, 0 when it was not IP (zeroed). */
+static uint32_t rw_inner(struct rw *w, uint32_t off, uint32_t len, uint32_t wire, int depth,
+    bool quote)
 {
 	struct pkt_info q;
 
-	if (len == 0) return;
+	if (len == 0) return 0;
 	memset(&q, 0, sizeof q);
 	/* Quotes are cut short by design: say so, or the decoder would clamp
 	 * the quoted lengths to what is there. */
@@ -623,42 +635,93 @@ static void rw_inner(struct rw *w, uint32_t off, uint32_t len, uint32_t wire, in
 		rw_ip(w, off, &q, depth + 1);
 		if (quote) w->st->quotes++;
 		else w->st->tunnels++;
-	} else {
-		/* Fail closed: bytes that may hold part of an address go. */
-		memset(w->buf + off, 0, len);
-		if (quote) w->st->quotes_zeroed++;
+		return q.ip_len ? q.ip_len : 1;
 	}
+	/* Fail closed: bytes that may hold part of an address go. */
+	memset(w->buf + off, 0, len);
+	if (quote) w->st->quotes_zeroed++;
+	else w->st->encap_zeroed++;
+	return 0;
+}
+
+/* An inner Ethernet frame at off (a bridged tunnel, ERSPAN, a
+ * pseudowire): its MACs and IP packet rewritten; when it holds no IP
+ * packet (ARP, anything else) what follows its link header is zeroed.
+ * Returns the end of the IP datagram from off, 0 when it was not IP. */
+static uint32_t rw_eth_inner(struct rw *w, uint32_t off, uint32_t len, uint32_t wire, int depth)
+{
+	struct pkt_info e;
+
+	if (len == 0) return 0;
+	if (rw_frame(w, PKT_LT_EN10MB, off, len, wire > len ? wire : len, &e, depth + 1) == 0) {
+		w->st->tunnels++;
+		return e.net_off + (e.ip_len ? e.ip_len : 1);
+	}
+	if ((e.layers & PKT_L_LINK) && e.l2_len < len) zero_encap(w, off + e.l2_len, len - e.l2_len);
+	else if (!(e.layers & PKT_L_LINK)) zero_encap(w, off, len);
+	return 0;
+}
+
+/* MPLS label stack (RFC 3032 §2.1) then IPv4, IPv6, or a pseudowire
+ * control word (RFC 4385 §3: first nibble 0) and an Ethernet frame
+ * (RFC 4448); anything else is zeroed. */
+static void rw_mpls(struct rw *w, uint32_t off, uint32_t len, uint32_t wire, int depth)
+{
+	uint32_t k = 0;
+	uint8_t nib;
+
+	while (k + 4 <= len) {
+		bool bottom = (w->buf[off + k + 2] & 1) != 0;
+		k += 4;
+		if (bottom) break;
+	}
+	if (k >= len) return;
+	wire = wire > k ? wire - k : 0;
+	nib = w->buf[off + k] >> 4;
+	if (nib == 4 || nib == 6) rw_inner(w, off + k, len - k, wire, depth, false);
+	else if (nib == 0 && k + 4 < len) rw_eth_inner(w, off + k + 4, len - k - 4, wire, depth);
+	else zero_encap(w, off + k, len - k);
 }
 
 /*
  * GRE, RFC 2784 / RFC 2890 (and RFC 1701 flags), and the enhanced GRE of
  * PPTP (RFC 2637 §4.1): find the payload and rewrite it when it is IP, IP
- * in PPP, or Ethernet (transparent bridging, 0x6558).
+ * in PPP, Ethernet (transparent bridging, 0x6558), ERSPAN type I and II
+ * (0x88BE; type II has a sequence number and an 8-byte header) or III
+ * (0x22EB: 12 bytes, 8 more with the O flag), MPLS (0x8847, 0x8848), WCCP
+ * (0x883E: IP after a 4-byte redirect header, or none in version 1) or
+ * NSH (RFC 8300 §2: its context headers zeroed, then IPv4, IPv6,
+ * Ethernet or MPLS).  Any other payload is zeroed: fail closed.
  */
 static void rw_gre(struct rw *w, uint32_t off, uint32_t len, uint32_t wire, int depth)
 {
 	struct cur cu = cur_make(w->buf + off, len);
 	uint16_t flags, proto;
-	uint32_t hl = 4, g0 = off, glen = len, gwire = wire > len ? wire : len;
+	uint32_t hl = 4, g0 = off, glen = len, gwire = wire > len ? wire : len, k;
 	unsigned ver;
 	bool csum;
 
 	if (!cur_u16(&cu, &flags) || !cur_u16(&cu, &proto)) return;
 	ver = flags & 7;
-	if (ver > 1 || (flags & 0x4000)) return; /* source routing: not followed */
 	csum = ver == 0 && (flags & 0x8000);
 	if (flags & 0x8000) hl += 4;
 	if (flags & 0x2000) hl += 4;
 	if (flags & 0x1000) hl += 4;
 	if (ver == 1 && (flags & 0x0080)) hl += 4;
-	if (hl > len) return;
+	if (ver > 1 || (flags & 0x4000) || hl > len) {
+		/* Source routes (RFC 1701) and unknown versions are not
+		 * followed: what follows the fixed header goes. */
+		zero_encap(w, off + 4, len - 4);
+		if (csum) fix_csum(w, g0 + 4, g0, gwire, g0 + glen, NULL, false, false);
+		return;
+	}
 	off += hl;
 	len -= hl;
 	wire = wire > hl ? wire - hl : 0;
 	if (proto == 0x880B && len >= 1) { /* PPP, RFC 1661 §2 */
-		uint32_t k = 0;
-		uint16_t pp;
+		uint16_t pp = 0;
 
+		k = 0;
 		if (len >= 2 && w->buf[off] == 0xFF && w->buf[off + 1] == 0x03) k = 2;
 		if (k < len && (w->buf[off + k] & 1)) {
 			pp = w->buf[off + k];
@@ -667,21 +730,57 @@ static void rw_gre(struct rw *w, uint32_t off, uint32_t len, uint32_t wire, int 
 			pp = be16(w->buf + off + k);
 			k += 2;
 		} else {
-			return;
+			k = 0;
 		}
 		if (pp == 0x21) proto = 0x0800;
 		else if (pp == 0x57) proto = 0x86DD;
-		else return;
+		else proto = 0; /* IPCP holds addresses; LCP, CCP, compressed data: zeroed too */
 		off += k;
 		len -= k;
 		wire = wire > k ? wire - k : 0;
 	}
-	if (proto == 0x0800 || proto == 0x86DD) {
+	switch (proto) {
+	case 0x0800: case 0x86DD:
 		rw_inner(w, off, len, wire, depth, false);
-	} else if (proto == 0x6558) {
-		struct pkt_info e;
-		if (rw_frame(w, PKT_LT_EN10MB, off, len, wire > len ? wire : len, &e, depth + 1) == 0)
-			w->st->tunnels++;
+		break;
+	case 0x6558:
+		rw_eth_inner(w, off, len, wire, depth);
+		break;
+	case 0x88BE:
+		k = (flags & 0x1000) ? 8 : 0;
+		if (k < len) rw_eth_inner(w, off + k, len - k, wire > k ? wire - k : 0, depth);
+		break;
+	case 0x22EB:
+		k = len >= 12 && (w->buf[off + 11] & 1) ? 20 : 12;
+		if (k < len) rw_eth_inner(w, off + k, len - k, wire > k ? wire - k : 0, depth);
+		break;
+	case 0x8847: case 0x8848:
+		rw_mpls(w, off, len, wire, depth);
+		break;
+	case 0x883E:
+		k = len && (w->buf[off] >> 4) == 4 ? 0 : 4;
+		if (k < len) rw_inner(w, off + k, len - k, wire > k ? wire - k : 0, depth, false);
+		break;
+	case 0x894F:
+		if (len < 8) {
+			zero_encap(w, off, len);
+			break;
+		}
+		k = (uint32_t)(w->buf[off + 1] & 0x3F) * 4;
+		if (k < 8) k = 8;
+		if (k > len) k = len;
+		if (k > 8) zero_encap(w, off + 8, k - 8);
+		if (k < len) {
+			uint8_t np = w->buf[off + 3];
+			uint32_t iw = wire > k ? wire - k : 0;
+			if (np == 1 || np == 2) rw_inner(w, off + k, len - k, iw, depth, false);
+			else if (np == 3) rw_eth_inner(w, off + k, len - k, iw, depth);
+			else if (np == 5) rw_mpls(w, off + k, len - k, iw, depth);
+			else zero_encap(w, off + k, len - k);
+		}
+		break;
+	default:
+		zero_encap(w, off, len);
 	}
 	/* The optional GRE checksum covers the GRE header and its payload. */
 	if (csum) fix_csum(w, g0 + 4, g0, gwire, g0 + glen, NULL, false, false);
@@ -701,9 +800,24 @@ static void mac_at(struct rw *w, uint32_t off, uint32_t end)
 	else memset(w->buf + off, 0, 6);
 }
 
+/* A prefix of plen stored bytes (a route information option stores only
+ * the significant bytes): mapped as the address it starts, so that it
+ * stays the prefix of the mapped addresses. */
+static void map_prefix6(struct rw *w, uint32_t off, uint32_t plen, uint32_t end)
+{
+	uint8_t a[16] = { 0 };
+
+	if (plen > 16 || (uint64_t)off + plen > end) return;
+	memcpy(a, w->buf + off, plen);
+	an_addr(w->c, a, 16);
+	memcpy(w->buf + off, a, plen);
+}
+
 /*
  * Neighbor Discovery options (RFC 4861 §4.6): link-layer addresses (1,
- * 2), prefixes (3), the redirected header (4), DNS servers (RFC 8106, 25).
+ * 2), prefixes (3), the redirected header (4), the address lists of
+ * inverse discovery (RFC 3122 §4.2-4.3, 9 and 10), route information
+ * (RFC 4191 §2.3, 24), DNS servers (RFC 8106, 25).
  */
 static void rw_nd_opts(struct rw *w, uint32_t off, uint32_t end, int depth)
 {
@@ -724,6 +838,12 @@ static void rw_nd_opts(struct rw *w, uint32_t off, uint32_t end, int depth)
 				rw_inner(w, q, ql, len - 8, depth, true);
 			}
 			break;
+		case 9: case 10:
+			for (k = 8; k + 16 <= len; k += 16) map_at(w, off + k, 16, end);
+			break;
+		case 24:
+			map_prefix6(w, off + 8, len - 8 < 16 ? len - 8 : 16, end);
+			break;
 		case 25:
 			for (k = 8; k + 16 <= len; k += 16) map_at(w, off + k, 16, end);
 			break;
@@ -734,14 +854,21 @@ static void rw_nd_opts(struct rw *w, uint32_t off, uint32_t end, int depth)
 }
 
 /* ICMPv6 messages that carry addresses: ND (RFC 4861 §4), MLD (RFC 2710,
- * RFC 3810 §5).  t is the ICMPv6 header, end the end of the stored bytes. */
+ * RFC 3810 §5), inverse ND (RFC 3122 §3: options from byte 8), Mobile
+ * IPv6 home agent discovery and prefix advertisement (RFC 6275 §6.6,
+ * §6.8).  Multicast router discovery (RFC 4286 §2-4) and the errors of
+ * RFC 4443 hold none beyond their quotes.  t is the ICMPv6 header, end
+ * the end of the stored bytes. */
 static void rw_icmp6(struct rw *w, uint32_t t, uint32_t end, uint32_t len, int depth)
 {
 	uint8_t type = w->buf[t];
 	uint32_t k, n, rec, off;
 
 	switch (type) {
-	case 133: rw_nd_opts(w, t + 8, end, depth); break;
+	case 133: case 141: case 142: case 147: rw_nd_opts(w, t + 8, end, depth); break;
+	case 145:
+		for (k = t + 8; (uint64_t)k + 16 <= end; k += 16) map_at(w, k, 16, end);
+		break;
 	case 134: rw_nd_opts(w, t + 16, end, depth); break;
 	case 135: case 136:
 		map_at(w, t + 8, 16, end);
@@ -795,34 +922,85 @@ static uint32_t crc32c_raw(uint32_t crc, const uint8_t *p, size_t n)
 }
 
 /*
- * SCTP (RFC 9260): the address parameters of INIT and INIT ACK (§3.3.2,
- * IPv4 type 5 and IPv6 type 6), then the CRC-32C over the whole packet.
- * When only part of the packet is stored, CRC linearity gives the new
- * value: crc(new) = crc(old) xor crc0(new xor old), crc0 without the
- * initial and final inversion, over the full length (zeros past what is
- * stored, which did not change).
+ * SCTP parameters and error causes from p to pend (RFC 9260 §3.2.1):
+ * IPv4 (5) and IPv6 (6) addresses mapped, and those nested in the
+ * address parameters of ASCONF (RFC 5061 §4.2.1-4.2.4: add, delete, set
+ * primary, after a 4-byte correlation id), in the Unresolvable Address
+ * cause (§3.3.10.5: the parameter after the cause header) and in the
+ * Restart with New Addresses cause (§3.3.10.11).  The State Cookie
+ * (7) is zeroed: its format is the sender's own and implementations put
+ * the association's addresses in it.
+ */
+static void rw_sctp_params(struct rw *w, uint32_t p, uint32_t pend, int nest, bool causes)
+{
+	uint8_t *b = w->buf;
+
+	while ((uint64_t)p + 4 <= pend) {
+		uint32_t pt = be16(b + p), pl = be16(b + p + 2);
+		uint32_t vend = (uint64_t)p + pl < pend ? p + pl : pend;
+
+		if (pl < 4) break;
+		if (causes) {
+			if ((pt == 5 || pt == 11) && nest < 2) rw_sctp_params(w, p + 4, vend, nest + 1, false);
+		} else if (pt == 5 && pl == 8) {
+			map_at(w, p + 4, 4, vend);
+		} else if (pt == 6 && pl == 20) {
+			map_at(w, p + 4, 16, vend);
+		} else if (pt == 7 && vend > p + 4) {
+			memset(b + p + 4, 0, vend - p - 4); /* a state cookie: opaque, may hold addresses */
+		} else if ((pt == 0xC001 || pt == 0xC002 || pt == 0xC004) && nest < 2) {
+			rw_sctp_params(w, p + 8, vend, nest + 1, false);
+		}
+		p += (pl + 3) & ~3u;
+	}
+}
+
+/*
+ * The chunks of an SCTP packet from off to end (stored), wire long on
+ * the wire: addresses in INIT and INIT ACK (§3.3.2-3.3.3, parameters
+ * from byte 20), ASCONF (RFC 5061 §3.1.1: an address parameter, then
+ * parameters, from byte 8), ABORT and ERROR (causes from byte 4); the
+ * cookie of COOKIE ECHO (§3.3.11) zeroed, as in the INIT ACK.
+ * Returns 1 when the chunk lengths tile the wire length exactly.
+ */
+static int rw_sctp_chunks(struct rw *w, uint32_t off, uint32_t end, uint64_t wire)
+{
+	uint8_t *b = w->buf;
+	uint64_t at = 0;
+
+	while ((uint64_t)off + 4 <= end) {
+		uint32_t clen = be16(b + off + 2), cend;
+		uint8_t ct = b[off];
+
+		if (clen < 4) return 0;
+		cend = (uint64_t)off + clen < end ? off + clen : end;
+		if ((ct == 1 || ct == 2) && clen >= 20) rw_sctp_params(w, off + 20, cend, 0, false);
+		else if (ct == 0xC1 && clen >= 8) rw_sctp_params(w, off + 8, cend, 0, false);
+		else if (ct == 6 || ct == 9) rw_sctp_params(w, off + 4, cend, 0, true);
+		else if (ct == 10 && cend > off + 4) memset(b + off + 4, 0, cend - off - 4);
+		if (ct == 1 || ct == 2 || ct == 0xC1 || ct == 6 || ct == 9 || ct == 10) w->st->bodies++;
+		at += clen;
+		if (at >= wire) return at == wire;
+		at = (at + 3) & ~(uint64_t)3;
+		if (at >= wire) return at == wire;
+		off += (clen + 3) & ~3u;
+	}
+	return at == wire || (uint64_t)off >= end;
+}
+
+/*
+ * SCTP (RFC 9260): the addresses of the chunks, then the CRC-32C over the
+ * whole packet.  When only part of the packet is stored, CRC linearity
+ * gives the new value: crc(new) = crc(old) xor crc0(new xor old), crc0
+ * without the initial and final inversion, over the full length (zeros
+ * past what is stored, which did not change).
  */
 static void rw_sctp(struct rw *w, uint32_t t, uint32_t end, uint32_t tlen, bool frag)
 {
 	uint8_t *b = w->buf;
-	uint32_t off = t + 12, have, i, crc;
+	uint32_t have, i, crc;
 
-	while ((uint64_t)off + 4 <= end) {
-		uint32_t clen = be16(b + off + 2), p, cend;
-
-		if (clen < 4) break;
-		cend = (uint64_t)off + clen < end ? off + clen : end;
-		if ((b[off] == 1 || b[off] == 2) && clen >= 20) {
-			for (p = off + 20; p + 4 <= cend;) {
-				uint32_t pt = be16(b + p), pl = be16(b + p + 2);
-				if (pl < 4) break;
-				if (pt == 5 && pl == 8) map_at(w, p + 4, 4, cend);
-				if (pt == 6 && pl == 20) map_at(w, p + 4, 16, cend);
-				p += (pl + 3) & ~3u;
-			}
-		}
-		off += (clen + 3) & ~3u;
-	}
+	if (!w->o->outer_only) rw_sctp_chunks(w, t + 12, end, tlen > 12 ? tlen - 12 : 0);
 	if ((uint64_t)t + 12 > end || w->o->csum == ANC_KEEP) return;
 	if (w->o->csum == ANC_ZERO) {
 		memset(b + t + 8, 0, 4);
@@ -865,25 +1043,40 @@ static void rw_sctp(struct rw *w, uint32_t t, uint32_t end, uint32_t tlen, bool 
 	b[t + 11] = (uint8_t)(crc >> 24);
 }
 
+/* Is an inner datagram ending at iend (from the tunnel payload start) the
+ * whole of a tunnel payload of wire bytes, Ethernet padding allowed? */
+static bool fills(uint32_t iend, uint32_t wire, uint32_t pad)
+{
+	return iend > 0 && iend <= wire && wire - iend <= pad;
+}
+
 /*
  * UDP tunnels, found by port: Teredo (RFC 4380 §5.1.1, 3544: optional
  * authentication and origin indication, then IPv6; the origin indication
  * holds the client's IPv4 address obfuscated by XOR), VXLAN (RFC 7348 §5,
  * 4789: 8 bytes, then Ethernet), GENEVE (RFC 8926 §3, 6081) and GTP-U
  * (3GPP TS 29.281 §5, 2152: 8 bytes, 4 more when E, S or PN is set, then
- * extension headers, then IP).
+ * extension headers, then IP; other messages than echo, end marker and
+ * extension header notification, such as the error indication with its
+ * peer address, are zeroed after their header).  p is the UDP payload,
+ * cap its stored bytes, wire its length.  strict (a slice of a PAYLOAD
+ * element) also wants the inner lengths to agree with wire.  Returns 1
+ * when a tunnel was rewritten, 0 when the ports name no tunnel or the
+ * message holds no header, -1 when the bytes do not have the structure
+ * the port promises (zeroed unless strict).
  */
-static void rw_udp_tunnel(struct rw *w, uint32_t p, uint32_t cap, uint32_t wire,
-    uint16_t sport, uint16_t dport, int depth)
+static int rw_udp_tunnel(struct rw *w, uint32_t p, uint32_t cap, uint32_t wire,
+    uint16_t sport, uint16_t dport, int depth, bool strict)
 {
 	uint8_t *b = w->buf;
-	uint32_t end = p + cap, k;
-	struct pkt_info e;
+	uint32_t p0 = p, end = p + cap, k, hl;
+	int rc = -1;
 
+	if (wire < cap) wire = cap;
 	if (sport == 3544 || dport == 3544) {
-		if (p + 2 <= end && be16(b + p) == 1 && p + 4 <= end) {
-			uint32_t skip = 4 + (uint32_t)b[p + 2] + b[p + 3] + 8 + 1;
-			p += skip;
+		if (p + 4 <= end && be16(b + p) == 1) {
+			p += 4 + (uint32_t)b[p + 2] + b[p + 3] + 8 + 1;
+			if (p > end) p = end;
 		}
 		if (p + 8 <= end && be16(b + p) == 0) {
 			uint8_t a[4];
@@ -892,47 +1085,65 @@ static void rw_udp_tunnel(struct rw *w, uint32_t p, uint32_t cap, uint32_t wire,
 			for (k = 0; k < 4; k++) b[p + 4 + k] = (uint8_t)~a[k];
 			p += 8;
 		}
-		if (p < end && (b[p] >> 4) == 6) rw_inner(w, p, end - p, wire, depth, false);
+		if (p + 1 <= end && (b[p] >> 4) == 6 &&
+		    (!strict || (p + 6 <= end && 40u + be16(b + p + 4) == wire - (p - p0)))) {
+			rw_inner(w, p, end - p, wire - (p - p0), depth, false);
+			rc = 1;
+		}
 	} else if (sport == 4789 || dport == 4789) {
-		if (p + 8 < end && rw_frame(w, PKT_LT_EN10MB, p + 8, end - p - 8, end - p - 8, &e,
-		    depth + 1) == 0)
-			w->st->tunnels++;
+		if (p + 8 < end && (b[p] & 0x08)) {
+			uint32_t iend = rw_eth_inner(w, p + 8, end - p - 8, wire - 8, depth);
+			if (!strict || fills(iend, wire - 8, 46)) rc = 1;
+		}
 	} else if (sport == 6081 || dport == 6081) {
-		uint32_t hl;
-		uint16_t proto;
+		if (p + 8 <= end && (b[p] >> 6) == 0) {
+			uint16_t proto = be16(b + p + 2);
+			uint32_t iend = 0;
 
-		if (p + 8 > end) return;
-		hl = 8 + (uint32_t)(b[p] & 0x3F) * 4;
-		proto = be16(b + p + 2);
-		if (p + hl >= end) return;
-		if (proto == 0x6558) {
-			if (rw_frame(w, PKT_LT_EN10MB, p + hl, end - p - hl, end - p - hl, &e,
-			    depth + 1) == 0)
-				w->st->tunnels++;
-		} else if (proto == 0x0800 || proto == 0x86DD) {
-			rw_inner(w, p + hl, end - p - hl, end - p - hl, depth, false);
+			hl = 8 + (uint32_t)(b[p] & 0x3F) * 4;
+			if (hl > wire) return -1;
+			if (p + hl < end && proto == 0x6558)
+				iend = rw_eth_inner(w, p + hl, end - p - hl, wire - hl, depth);
+			else if (p + hl < end && (proto == 0x0800 || proto == 0x86DD))
+				iend = rw_inner(w, p + hl, end - p - hl, wire - hl, depth, false);
+			else if (p + hl < end)
+				zero_encap(w, p + hl, end - p - hl);
+			if (p + hl >= end || !strict || fills(iend, wire - hl, 46)) rc = 1;
 		}
 	} else if (sport == 2152 || dport == 2152) {
-		uint32_t hl = 8;
-
-		if (p + 8 > end || (b[p] >> 5) != 1 || b[p + 1] != 0xFF) return; /* G-PDU only */
+		if (p + 8 > end || (b[p] >> 5) != 1 || !(b[p] & 0x10)) return strict ? -1 : 0;
+		if (strict && 8u + be16(b + p + 2) != wire) return -1;
+		if (b[p + 1] != 0xFF) {
+			uint8_t mt = b[p + 1];
+			if (mt != 1 && mt != 2 && mt != 31 && mt != 254) zero_encap(w, p + 8, end - p - 8);
+			return 0;
+		}
+		hl = 8;
 		if (b[p] & 0x07) {
 			uint8_t next;
 
 			hl = 12;
-			if (p + hl > end) return;
+			if (p + hl > end) return 1;
 			next = b[p + 11];
 			while (next && (b[p] & 0x04)) {
 				uint32_t xl;
-				if (p + hl + 1 > end) return;
+				if (p + hl + 1 > end) return 1;
 				xl = (uint32_t)b[p + hl] * 4;
-				if (xl == 0 || p + hl + xl > end) return;
+				if (xl == 0 || p + hl + xl > end) {
+					zero_encap(w, p + hl, end - p - hl);
+					return strict ? -1 : 1;
+				}
 				next = b[p + hl + xl - 1];
 				hl += xl;
 			}
 		}
-		if (p + hl < end) rw_inner(w, p + hl, end - p - hl, end - p - hl, depth, false);
+		if (p + hl < end) rw_inner(w, p + hl, end - p - hl, wire - hl, depth, false);
+		return 1;
+	} else {
+		return 0;
 	}
+	if (rc < 0 && !strict) zero_encap(w, p0, cap);
+	return rc;
 }
 
 /*
@@ -1027,6 +1238,128 @@ static uint32_t rw_ip4_opts(struct rw *w, uint32_t off, uint32_t end)
 	return final;
 }
 
+/* The bytes the UDP checksum covers: the UDP length when it is sane. */
+static uint32_t udp_cov(const struct pkt_info *pi)
+{
+	return pi->udp_len >= 8 && pi->udp_len <= pi->trans_len ? pi->udp_len : pi->trans_len;
+}
+
+/* --ports zero: the ports of TCP, UDP, SCTP and UDP-Lite, whatever part
+ * of them is stored (a header cut by the byte budget keeps none). */
+static void zero_ports(struct rw *w, uint32_t base, const struct pkt_info *pi, uint32_t end)
+{
+	uint32_t t;
+
+	if (pi->proto != 6 && pi->proto != 17 && pi->proto != 132 && pi->proto != 136) return;
+	if (pi->layers & PKT_L_TRANS) t = base + pi->trans_off;
+	else if (pi->ip_hdr_len) t = base + pi->net_off + pi->ip_hdr_len;
+	else return;
+	if (t < end) memset(w->buf + t, 0, end - t < 4 ? end - t : 4);
+}
+
+/*
+ * ICMP bodies that hold addresses (RFC 792, RFC 1256, RFC 5944, RFC 8335):
+ * the gateway of a Redirect (type 5); the router addresses of a Router
+ * Advertisement (type 9, RFC 1256 §3: count, entry size in words, then
+ * entries starting with the address) and the care-of addresses of its
+ * mobility agent extension (RFC 5944 §2.1.1, type 16; prefix lengths,
+ * type 19, and the challenge of RFC 4721 §3.2, type 24, hold none; other
+ * extensions are zeroed); the interface
+ * address object of an Extended Echo Request (type 42, RFC 8335 §2,
+ * class 3 C-type 3), whose extension checksum is then recomputed.  t is
+ * the ICMP header, end the end of the stored bytes, len the message
+ * length.
+ */
+static void rw_icmp4(struct rw *w, uint32_t t, uint32_t end, uint32_t len)
+{
+	uint8_t *b = w->buf;
+	uint32_t mend = (uint64_t)t + len < end ? t + len : end, off, k, n, esz;
+
+	switch (b[t]) {
+	case 5:
+		map_at(w, t + 4, 4, end);
+		w->st->bodies++;
+		break;
+	case 9:
+		n = b[t + 4];
+		esz = (uint32_t)b[t + 5] * 4;
+		w->st->bodies++;
+		if (esz < 4) {
+			zero_encap(w, t + 8, mend > t + 8 ? mend - t - 8 : 0);
+			break;
+		}
+		for (k = 0, off = t + 8; k < n && (uint64_t)off + 4 <= mend; k++, off += esz)
+			map_at(w, off, 4, mend);
+		while (off < mend) {
+			uint32_t el;
+
+			if (b[off] == 0) { /* a one-byte pad */
+				off++;
+				continue;
+			}
+			if (off + 2 > mend || (b[off] != 16 && b[off] != 19 && b[off] != 24)) {
+				zero_encap(w, off, mend - off);
+				break;
+			}
+			el = b[off + 1];
+			if (b[off] == 16)
+				for (k = off + 8; (uint64_t)k + 4 <= (uint64_t)off + 2 + el; k += 4)
+					map_at(w, k, 4, mend);
+			off += 2 + el;
+		}
+		break;
+	case 42:
+		if (t + 12 > mend) break;
+		for (off = t + 12; off + 4 <= mend;) {
+			uint32_t ol = be16(b + off);
+
+			if (ol < 4) break;
+			if (b[off + 2] == 3 && b[off + 3] == 3 && ol >= 8) {
+				uint32_t al = b[off + 6];
+				if (al == 4 || al == 16) map_at(w, off + 8, al, off + ol < mend ? off + ol : mend);
+				w->st->bodies++;
+			}
+			off += ol;
+		}
+		if (mend == (uint64_t)t + len && w->o->csum != ANC_KEEP) {
+			put_be16(b + t + 10, 0);
+			if (w->o->csum == ANC_FIX)
+				put_be16(b + t + 10, an_csum_fold(an_csum_add(0, b + t + 8, mend - t - 8, 0)));
+		}
+		break;
+	}
+}
+
+/*
+ * IGMP (RFC 2236 §2, RFC 3376 §4): the group address of every message,
+ * the sources of a version 3 query, the group records of a version 3
+ * report (type 0x22); then the checksum over the whole message.
+ */
+static void rw_igmp(struct rw *w, uint32_t p, uint32_t end, uint32_t len, bool frag)
+{
+	uint8_t *b = w->buf;
+	uint32_t k, n, off;
+
+	if ((uint64_t)p + 8 > end || w->o->outer_only) return;
+	if (b[p] == 0x22) {
+		n = be16(b + p + 6);
+		for (k = 0, off = p + 8; k < n && (uint64_t)off + 8 <= end; k++) {
+			uint32_t aux = b[off + 1], ns = be16(b + off + 2), j;
+			map_at(w, off + 4, 4, end);
+			for (j = 0; j < ns; j++) map_at(w, off + 8 + 4 * j, 4, end);
+			off += 8 + 4 * ns + 4 * aux;
+		}
+	} else {
+		map_at(w, p + 4, 4, end);
+		if (b[p] == 0x11 && len >= 12 && (uint64_t)p + 12 <= end) {
+			n = be16(b + p + 10);
+			for (k = 0; k < n; k++) map_at(w, p + 12 + 4 * k, 4, end);
+		}
+	}
+	w->st->bodies++;
+	fix_csum(w, p + 2, p, len, end, NULL, frag, false);
+}
+
 /*
  * rw_ip: rewrite the datagram decoded into pi; pi's offsets are from
  * base, its pointers point into w->buf.
@@ -1045,6 +1378,20 @@ static void rw_ip(struct rw *w, uint32_t base, const struct pkt_info *pi, int de
 
 	an_addr(w->c, b + sa, alen);
 	an_addr(w->c, b + da, alen);
+	if (w->o->outer_only) {
+		/* Only the outermost addresses: the rest as it was. */
+		if (w->o->zero_ports && first) zero_ports(w, base, pi, end);
+		if ((pi->layers & PKT_L_TRANS) && first) {
+			uint32_t t = base + pi->trans_off;
+			if (pi->proto == 6) fix_csum(w, t + 16, t, pi->trans_len, end, &ps, frag, false);
+			else if (pi->proto == 17) fix_csum(w, t + 6, t, udp_cov(pi), end, &ps, frag, alen == 4);
+			else if (pi->proto == 58 && alen == 16)
+				fix_csum(w, t + 2, t, pi->trans_len, end, &ps, frag, false);
+			else if (pi->proto == 132) rw_sctp(w, t, end, pi->trans_len, frag);
+		}
+		ip4_csum(w, net, end);
+		return;
+	}
 	if (pi->ipver == 4 && (pi->flags & PKT_F_IPOPTS)) {
 		uint32_t hend = net + (uint32_t)(b[net] & 15) * 4, fin;
 
@@ -1057,34 +1404,33 @@ static void rw_ip(struct rw *w, uint32_t base, const struct pkt_info *pi, int de
 		fin = rw_ip6_ext(w, net, hend < end ? hend : end);
 		if (fin) ps.da = fin;
 	}
+	if (w->o->zero_ports && first) zero_ports(w, base, pi, end);
 
 	if (first && (pi->layers & PKT_L_TRANS)) {
 		uint32_t t = base + pi->trans_off;
 
-		if (w->o->zero_ports && (pi->proto == 6 || pi->proto == 17 || pi->proto == 132 ||
-		    pi->proto == 136) && t + 4 <= end)
-			memset(b + t, 0, 4);
-		if ((pi->layers & PKT_L_ICMPQ) && depth < MAX_DEPTH)
-			rw_inner(w, base + pi->icmpq_off, pi->icmpq_len, 0, depth, true);
+		if (pi->layers & PKT_L_ICMPQ) {
+			if (depth < MAX_DEPTH) rw_inner(w, base + pi->icmpq_off, pi->icmpq_len, 0, depth, true);
+			else zero_encap(w, base + pi->icmpq_off, pi->icmpq_len);
+		}
 		switch (pi->proto) {
 		case 6:
 			fix_csum(w, t + 16, t, pi->trans_len, end, &ps, frag, false);
 			break;
-		case 17: {
-			uint32_t cov0 = pi->udp_len >= 8 && pi->udp_len <= pi->trans_len ? pi->udp_len
-			                                                                  : pi->trans_len;
-			if ((pi->layers & PKT_L_PAYLOAD) && depth < MAX_DEPTH) {
-				uint32_t pp = base + pi->payload_off;
-				if (pp < end)
-					rw_udp_tunnel(w, pp, pi->payload_caplen <= end - pp ? pi->payload_caplen
-					    : end - pp, cov0 - 8, pi->sport, pi->dport, depth);
+		case 17:
+			if (pi->layers & PKT_L_PAYLOAD) {
+				uint32_t pp = base + pi->payload_off, pcap;
+
+				pcap = pp < end ? (pi->payload_caplen <= end - pp ? pi->payload_caplen : end - pp) : 0;
+				if (depth < MAX_DEPTH && pcap)
+					rw_udp_tunnel(w, pp, pcap, udp_cov(pi) - 8, pi->sport, pi->dport, depth, false);
+				else if (pcap && an_payload_kind(17, pi->sport, pi->dport))
+					zero_encap(w, pp, pcap);
 			}
-			uint32_t cov = pi->udp_len >= 8 && pi->udp_len <= pi->trans_len ? pi->udp_len
-			                                                                 : pi->trans_len;
-			fix_csum(w, t + 6, t, cov, end, &ps, frag, alen == 4);
+			fix_csum(w, t + 6, t, udp_cov(pi), end, &ps, frag, alen == 4);
 			break;
-		}
 		case 1:
+			if (alen == 4 && t + 8 <= end) rw_icmp4(w, t, end, pi->trans_len);
 			if (alen == 4) fix_csum(w, t + 2, t, pi->trans_len, end, NULL, frag, false);
 			break;
 		case 58:
@@ -1095,18 +1441,32 @@ static void rw_ip(struct rw *w, uint32_t base, const struct pkt_info *pi, int de
 			rw_sctp(w, t, end, pi->trans_len, frag);
 			break;
 		}
-	} else if (first && (pi->layers & PKT_L_PAYLOAD) && depth < MAX_DEPTH) {
+	} else if (first && (pi->layers & PKT_L_PAYLOAD)) {
 		uint32_t p = base + pi->payload_off;
 		uint32_t cap = pi->payload_caplen;
 
 		if (p <= end && cap <= end - p) {
-			if (pi->proto == 4 || pi->proto == 41)
+			bool tun = pi->proto == 4 || pi->proto == 41 || pi->proto == 47;
+
+			if (tun && depth >= MAX_DEPTH)
+				zero_encap(w, p, cap); /* nested deeper than followed */
+			else if (pi->proto == 4 || pi->proto == 41)
 				rw_inner(w, p, cap, pi->payload_len, depth, false);
 			else if (pi->proto == 47)
 				rw_gre(w, p, cap, pi->payload_len, depth);
+			else if (pi->proto == 2)
+				rw_igmp(w, p, p + cap, pi->payload_len, frag);
 		}
 	}
-	if (pi->ipver == 4 && net + 20 <= end) {
+	ip4_csum(w, net, end);
+}
+
+/* The IPv4 header checksum, as the options say. */
+static void ip4_csum(struct rw *w, uint32_t net, uint32_t end)
+{
+	uint8_t *b = w->buf;
+
+	if (b[net] >> 4 == 4 && net + 20 <= end) {
 		uint32_t hl = (uint32_t)(b[net] & 15) * 4;
 
 		if (hl >= 20 && net + hl <= end) {
@@ -1127,7 +1487,9 @@ static int rw_frame(struct rw *w, uint32_t linktype, uint32_t base, uint32_t len
 {
 	memset(pi, 0, sizeof *pi);
 	pkt_decode(linktype, w->buf + base, len, wirelen < len ? len : wirelen, pi);
-	if (w->o->mac == ANM_ANON || w->o->mac == ANM_ZERO) {
+	/* An inner frame's MACs with --mac remove: zeroed (only the outer
+	 * link header is cut off). */
+	if (w->o->mac != ANM_KEEP) {
 		uint32_t offs[2];
 		int k, nm = 0;
 
@@ -1135,7 +1497,7 @@ static int rw_frame(struct rw *w, uint32_t linktype, uint32_t base, uint32_t len
 		if (pi->layers & PKT_L_MACSRC) offs[nm++] = pi->mac_src_off;
 		for (k = 0; k < nm; k++) {
 			if ((uint64_t)offs[k] + 6 > len) continue;
-			if (w->o->mac == ANM_ZERO) memset(w->buf + base + offs[k], 0, 6);
+			if (w->o->mac != ANM_ANON) memset(w->buf + base + offs[k], 0, 6);
 			else an_mac_map(w->c, w->buf + base + offs[k]);
 		}
 	}
@@ -1240,4 +1602,33 @@ int an_udp_pad(enum an_csum cs, uint32_t linktype, int layer, uint8_t *d, uint32
 		put_be16(d + t + 6, v ? v : 0xFFFF);
 	}
 	return 12;
+}
+
+int an_payload_kind(uint8_t proto, uint16_t sport, uint16_t dport)
+{
+	static const uint16_t tun[] = { 3544, 4789, 6081, 2152 };
+	unsigned i;
+
+	if (proto == 132) return 1;
+	if (proto != 17) return 0;
+	for (i = 0; i < sizeof tun / sizeof tun[0]; i++)
+		if (sport == tun[i] || dport == tun[i]) return 1;
+	return 0;
+}
+
+int an_payload(struct an_ctx *c, const struct an_opts *o, uint8_t proto, uint16_t sport,
+    uint16_t dport, uint8_t *d, uint32_t n, uint32_t wire, struct an_stats *st)
+{
+	struct rw w = { c, o, d, NULL, n, st };
+
+	if (n == 0 || o->outer_only || !an_payload_kind(proto, sport, dport)) return 0;
+	if (c->origcap < n) {
+		c->orig = xrealloc(c->orig, n);
+		c->origcap = n;
+	}
+	memcpy(c->orig, d, n);
+	w.orig = c->orig;
+	if (wire < n) wire = n;
+	if (proto == 132) return rw_sctp_chunks(&w, 0, n, wire) ? 1 : -1;
+	return rw_udp_tunnel(&w, 0, n, wire, sport, dport, 0, true);
 }

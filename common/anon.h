@@ -42,6 +42,8 @@ struct an_opts {
 	enum an_csum csum;
 	bool zero_ports;
 	bool drop_payload;  /* cut stored packets after the last decoded header */
+	bool outer_only;    /* addresses of the outermost IP header only (seed recipes):
+	                       tunnels, quotes and packet bodies untouched */
 };
 
 /* What an_packet() did, summed over calls (the caller zeroes it). */
@@ -52,6 +54,8 @@ struct an_stats {
 	uint64_t quotes;        /* ICMP-quoted IP headers rewritten */
 	uint64_t quotes_zeroed; /* quotes that could not be decoded: zeroed */
 	uint64_t tunnels;       /* tunnelled inner IP headers rewritten */
+	uint64_t encap_zeroed;  /* encapsulated bytes flow-anon cannot decode: zeroed */
+	uint64_t bodies;        /* ICMP, ICMPv6 and SCTP bodies whose addresses were mapped */
 	uint64_t csum_full;     /* checksums recomputed over the whole data */
 	uint64_t csum_incr;     /* checksums updated incrementally (RFC 1624) */
 };
@@ -111,6 +115,23 @@ void an_name_hash(struct an_ctx *c, const uint8_t *name, size_t len, char out[17
  */
 int an_packet(struct an_ctx *c, const struct an_opts *o, uint32_t linktype, int layer,
     uint8_t *data, uint32_t n, uint32_t wirelen, uint32_t *newlen, struct an_stats *st);
+
+/*
+ * an_payload(c, o, proto, sport, dport, d, n, wire, st): rewrite in place
+ * one packet's slice of a PAYLOAD element (the transport payload of one
+ * packet, n stored bytes of wire on the wire) the way an_packet()
+ * rewrites the same bytes inside the stored packet: the tunnels of UDP
+ * (found by port) and the address parameters of SCTP chunks.  Returns 1
+ * when it rewrote a tunnel or chunks and the slice is consistent with
+ * its length, 0 when the slice is application data (nothing to do), -1
+ * when the slice does not have the structure its ports or protocol
+ * promise (the caller must not keep it, nor what follows).
+ */
+int an_payload(struct an_ctx *c, const struct an_opts *o, uint8_t proto, uint16_t sport,
+    uint16_t dport, uint8_t *d, uint32_t n, uint32_t wire, struct an_stats *st);
+/* an_payload_kind(proto, sport, dport): 1 when payloads of this transport
+ * and these ports hold headers that an_payload() rewrites, 0 otherwise. */
+int an_payload_kind(uint8_t proto, uint16_t sport, uint16_t dport);
 
 /*
  * an_udp_pad(cs, linktype, layer, d, n, wirelen): pad the outermost UDP

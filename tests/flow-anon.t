@@ -66,7 +66,7 @@ def flows(p):
     return [json.loads(l) for l in out.splitlines() if '"flowrec"' not in l]
 a, b = flows(sys.argv[1]), flows(sys.argv[2])
 bad = []
-same = ("packets", "label", "source", "encap", "features", "elem_0x0000", "elem_0x0123", "elem_0x3fff",
+same = ("packets", "label", "encap", "features", "elem_0x0000", "elem_0x0123", "elem_0x3fff",
         "sport", "dport", "first_ns", "last_ns", "src_pkts", "dst_pkts", "src_bytes", "dst_bytes", "end")
 for x, y in zip(a, b):
     for k in same:
@@ -74,6 +74,9 @@ for x, y in zip(a, b):
             bad.append("%s changed" % k)
     if "elem_0x4abc" in y: bad.append("identifying 0x4abc kept")
     if "anonymized" not in y["flags"]: bad.append("not flagged")
+    if "source" in x and (y["source"]["file"] != x["source"]["file"].rsplit("/", 1)[-1]
+                          or y["source"]["first_pkt"] != x["source"]["first_pkt"]):
+        bad.append("source not reduced to its base name")
     if x["src"] == y["src"] or x["dst"] == y["dst"]: bad.append("address kept")
     if "mac" in x and x["mac"]["src"] != "00:00:00:00:00:00" and x["mac"] == y["mac"]: bad.append("mac kept")
     for el, tag in (("tls", "sni"), ("http", "host"), ("dns", "qname"), ("quic", "sni")):
@@ -82,7 +85,7 @@ for x, y in zip(a, b):
         bad.append("dns answer kept")
 print(len(a) == len(b) and len(a) > 0, " ".join(bad) or "none")
 PYEOF
-is "$(cat "$T/elements.out")" "True none" "elements: addresses, MACs, names, DNS answers changed; the others untouched"
+is "$(cat "$T/elements.out")" "True none" "elements: addresses, MACs, names, DNS answers changed, source paths reduced to the file name; the others untouched"
 run "$FA" -k "$K" --keep-unknown --names keep "$T/el.flows"
 "$FJ" "$T/out" >"$T/keep.json"
 ok "--keep-unknown keeps the unknown identifying element" grep -q '"elem_0x4abc"' "$T/keep.json"
@@ -194,6 +197,126 @@ run $PY "$CHECK" seen "$T/all.fields" "$T/anon.fields"
 is "$status" 0 "leak test, tshark's view: no original address or MAC in any header of the rewritten packets"
 [ "$status" -eq 0 ] || diag "$(head -n 10 "$T/out")"
 ok "every flow flagged anonymized" sh -c "! '$FJ' '$T/leak.out' | grep -v '\"anonymized\"' | grep -q ."
+
+# The leak test of every method: the stored packets rebuilt, and the
+# per-packet slices of the PAYLOAD elements of UDP and SCTP flows rebuilt
+# as packets (tunnels found by the original ports), dissected by tshark:
+# no original address or MAC in any header or control field (link, IP,
+# ICMP, transport, tunnel headers; anon_check.py HDR_PROTOS).
+"$PY" "$CHECK" fields "$T/all.pcapng" >"$T/orig.hdr"
+ok "tshark: original header and control addresses collected ($(wc -l <"$T/orig.hdr" | tr -d ' '))" \
+	test -s "$T/orig.hdr"
+"$FJ" -p -x "$T/all.in" >"$T/all.px"
+for m in "hmac --mac remove --ports zero" cryptopan hmac zero remove sha-text; do
+	# shellcheck disable=SC2086
+	"$FA" -k "$K" -m $m "$T/all.in" 2>/dev/null | "$FJ" -p -x >"$T/m.px"
+	rm -f "$T"/rb-*.pcap
+	$PY "$CHECK" pcap "$T/m.px" "$T/rb" all >"$T/rb.list"
+	$PY "$CHECK" paypcap "$T/m.px" "$T/all.px" "$T/rb" >>"$T/rb.list"
+	# shellcheck disable=SC2046
+	mergecap -a -F pcapng -w "$T/m.pcapng" $(cat "$T/rb.list") 2>/dev/null
+	$PY "$CHECK" fields "$T/m.pcapng" >"$T/m.hdr"
+	run $PY "$CHECK" cmp "$T/orig.hdr" "$T/m.hdr"
+	is "$status" 0 "leak test, -m $m: no original address or MAC in a header or control field of the stored packets or the tunnel and SCTP payloads"
+	[ "$status" -eq 0 ] && diag "$(tail -n 1 "$T/out")" || diag "$(head -n 10 "$T/out")"
+done
+run $PY "$CHECK" same "$T/all.px" "$T/m.px" # the last method: sha-text, link layer kept
+is "$status" 0 "tunnel and SCTP payloads: each slice rewritten exactly as in its stored packet ($(tail -n 1 "$T/out"))"
+# A capture cut by its snapshot length: the slices are not where the
+# packet table says, so the tunnel's payload goes.
+editcap -s 120 "$FK_DATA/vxlan_http.pcap" "$T/snap.pcap" 2>/dev/null
+"$PF" --link "$T/snap.pcap" | "$FA" -k "$K" 2>"$T/snap.err" | "$FJ" -x >"$T/snap.json"
+ok "VXLAN cut by the snapshot length: payload dropped" sh -c "! grep -q '\"payload\"' '$T/snap.json'"
+like "$(cat "$T/snap.err")" "*dropping the payload of a UDP tunnel flow*" "... and said so"
+grep -q '^icmp.redir_gw ' "$T/orig.hdr" && grep -q '^icmp.router_address ' "$T/orig.hdr" &&
+	grep -q '^sctp.parameter_ipv4_address ' "$T/orig.hdr" && grep -q '^teredo.orig.addr ' "$T/orig.hdr"
+is "$?" 0 "leak test: Redirect gateways, router advertisements, SCTP address parameters, Teredo origins among the fields checked"
+
+# GRE payloads the captures lack: MPLS (rewritten) and an unknown type
+# (zeroed: fail closed), crafted from gre_sample.pcap.
+$PY "$CHECK" gre "$FK_DATA/gre_sample.pcap" "$T/gre-mpls.pcap" 8847
+$PY "$CHECK" gre "$FK_DATA/gre_sample.pcap" "$T/gre-unk.pcap" 88b5
+"$PF" --link --bytes 4000000 "$T/gre-mpls.pcap" >"$T/mpls.in"
+$PY "$CHECK" fields "$T/gre-mpls.pcap" >"$T/mpls.hdr"
+"$FA" -k "$K" "$T/mpls.in" | "$FJ" -x >"$T/mpls.json"
+rm -f "$T"/rb-*.pcap
+$PY "$CHECK" pcap "$T/mpls.json" "$T/rb" all >"$T/rb.list"
+$PY "$CHECK" fields $(cat "$T/rb.list") >"$T/mpls.anon"
+run $PY "$CHECK" cmp "$T/mpls.hdr" "$T/mpls.anon"
+n=$(grep -c '^mpls.label ' "$T/mpls.hdr" 2>/dev/null; tshark -r "$(head -n 1 "$T/rb.list")" -Y 'mpls && ip.src' 2>/dev/null | wc -l)
+ok "GRE with MPLS inside: inner headers rewritten, no original address ($(echo $n | cut -d' ' -f2) packets)" \
+	test "$status" -eq 0 -a "$(echo $n | cut -d' ' -f2)" -gt 0
+"$PF" --link --bytes 4000000 "$T/gre-unk.pcap" | "$FA" -k "$K" 2>"$T/unk.err" | "$FJ" -x >"$T/unk.json"
+rm -f "$T"/rb-*.pcap
+$PY "$CHECK" pcap "$T/unk.json" "$T/rb" all >"$T/rb.list"
+z=$(tshark -r "$(head -n 1 "$T/rb.list")" -T fields -e data.data 2>/dev/null | grep -c '[1-9a-f]')
+a=$(tshark -r "$(head -n 1 "$T/rb.list")" -Y gre 2>/dev/null | wc -l)
+ok "GRE with an unknown payload: inner bytes zeroed ($a packets, $z not zero)" test "$z" -eq 0 -a "$a" -gt 0
+is "$(grep -c 'cannot decode were zeroed' "$T/unk.err")" 1 "GRE with an unknown payload: warned once"
+
+# --ports zero: no original port byte anywhere, also when the byte budget
+# cuts a packet inside its transport header (36: 2 bytes of TCP after
+# Ethernet and IPv4, 56: inside the options); all.in has the same flows
+# stored whole.
+cp "$T/all.injson" "$T/full.json"
+for bud in 36 56; do
+	: >"$T/cut.in"
+	for f in $list; do "$PF" --link --bytes $bud "$f" >>"$T/cut.in" 2>/dev/null; done
+	"$FA" -k "$K" --ports zero "$T/cut.in" 2>/dev/null | "$FJ" -x >"$T/cut.json"
+	run $PY "$CHECK" ports "$T/full.json" "$T/cut.json"
+	is "$status" 0 "--ports zero, --bytes $bud: no original port in a stored packet ($(tail -n 1 "$T/out"))"
+	[ "$status" -eq 0 ] || diag "$(head -n 5 "$T/out")"
+done
+
+# --outer-only (the seed recipes): Teredo's inner IPv6 header keeps its
+# addresses, the outer ones are mapped.
+"$PF" --link --bytes 4000000 "$FK_DATA/teredo.pcap" >"$T/ter.in"
+"$FA" -k "$K" --outer-only -m sha-text "$T/ter.in" 2>/dev/null | "$FJ" -x >"$T/ter.json"
+rm -f "$T"/rb-*.pcap
+$PY "$CHECK" pcap "$T/ter.json" "$T/rb" all >"$T/rb.list"
+tshark -r "$(head -n 1 "$T/rb.list")" -T fields -e ipv6.src -e ipv6.dst 2>/dev/null | sort -u >"$T/ter.in6"
+tshark -r "$FK_DATA/teredo.pcap" -T fields -e ipv6.src -e ipv6.dst 2>/dev/null | sort -u >"$T/ter.orig6"
+is_file "$T/ter.in6" "$T/ter.orig6" "--outer-only: tunnelled IPv6 addresses untouched"
+ok "--outer-only: outer addresses mapped" sh -c "! grep -q '\"src\":\"$(tshark -r "$FK_DATA/teredo.pcap" -T fields -e ip.src 2>/dev/null | head -n 1)\"' '$T/ter.json'"
+
+# --- provenance and sources
+A=$(tshark -n -r "$FK_DATA/dns_tcp.pcap" -T fields -e ip.src 2>/dev/null | head -n 1)
+M=$(tshark -n -r "$FK_DATA/dns_tcp.pcap" -T fields -e eth.src 2>/dev/null | head -n 1)
+"$PF" --link -f "host $A or net 10.1/16 or ether host $M or net 192.168.0.0/16" "$FK_DATA/dns_tcp.pcap" >"$T/prov.in"
+"$FA" -k "$K" "$T/prov.in" >"$T/prov.out"
+"$FJ" -H "$T/prov.out" | head -n 1 >"$T/prov.hdr"
+"$FJ" "$T/prov.out" | head -n 1 >"$T/prov.flow"
+MA=$($PY -c 'import json,sys; r=json.loads(open(sys.argv[1]).readline()); print(r["src"] if r["src"] != sys.argv[2] else "?")' "$T/prov.flow" "$A")
+NA=$($PY -c 'import json,sys; r=json.loads(open(sys.argv[1]).readline()); print(r["mac"]["src"])' "$T/prov.flow")
+ok "provenance: the filter's address is gone" sh -c "! grep -Fq '$A' '$T/prov.hdr'"
+like "$(cat "$T/prov.hdr")" "*host $MA or *" "provenance: ... and replaced by its pseudonym in the flows ($MA)"
+like "$(cat "$T/prov.hdr")" "*ether host $NA or*" "provenance: a MAC in the filter replaced by the MAC's pseudonym"
+ok "provenance: networks rewritten (shortened and CIDR)" sh -c "! grep -Eq 'net 10\.1/16|192\.168\.0\.0/16' '$T/prov.hdr'"
+like "$(cat "$T/prov.hdr")" "*net ${MA%.*.*}.0.0/16*" "provenance: 192.168.0.0/16 as the /16 of the pseudonym of $A: prefixes stay consistent"
+"$FA" -k "$K" --provenance drop "$T/prov.in" | "$FJ" -H | head -n 1 >"$T/prov.hdr"
+ok "--provenance drop: no upstream command line" sh -c "! grep -q 'pcap-flows' '$T/prov.hdr'"
+like "$(cat "$T/prov.hdr")" "*anon.provenance=1 upstream command lines dropped*" "--provenance drop: a note says so"
+"$FA" -k "$K" --provenance keep "$T/prov.in" | "$FJ" -H | head -n 1 >"$T/prov.hdr"
+ok "--provenance keep: kept" grep -Fq "host $A or" "$T/prov.hdr"
+"$FA" -k "$K" --source keep "$T/prov.in" | "$FJ" | head -n 1 >"$T/src.json"
+like "$(cat "$T/src.json")" "*\"file\":\"$FK_DATA/dns_tcp.pcap\"*" "--source keep: the whole path"
+"$FA" -k "$K" --source drop "$T/prov.in" | "$FJ" | head -n 1 >"$T/src.json"
+ok "--source drop: no source" sh -c "! grep -q '\"source\"' '$T/src.json'"
+"$FA" -k "$K" "$T/prov.in" | "$FJ" | head -n 1 >"$T/src.json"
+like "$(cat "$T/src.json")" "*\"source\":{\"file\":\"dns_tcp.pcap\",*" "--source base (default): the file name only"
+
+# --- a damaged input: no END record in the output, -o keeps the old file
+"$PF" --link "$FK_DATA/dns_tcp.pcap" "$FK_DATA/geneve.pcap" >"$T/two.in"
+head -c $(($(wc -c <"$T/two.in") - 40)) "$T/two.in" >"$T/trunc.in"
+run "$FA" -k "$K" "$T/trunc.in"
+is "$status" 1 "truncated input: exit 1"
+cp "$T/out" "$T/trunc.out"
+run "$FJ" "$T/trunc.out"
+like "$status:$err" "1:*truncated*" "truncated input: the output is truncated too (no END record)"
+echo previous >"$T/prev.out"
+run "$FA" -k "$K" -o "$T/prev.out" "$T/trunc.in"
+is "$status:$(cat "$T/prev.out")" "1:previous" "truncated input: -o keeps the previous file"
+is "$(ls "$T" | grep -c 'prev.out.')" 0 "truncated input: no temporary file left"
 
 # --- consistency: separately, together, concatenated
 "$PF" --link "$FK_DATA/dns_tcp.pcap" >"$T/a.in"

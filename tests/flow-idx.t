@@ -425,7 +425,7 @@ for c in rawip101_tls_split_ch rawip101_ocs_mobile rawip101_tcp_dns; do
 	like "$out$err" "ok [1-9]* sessions" "seed 001 without anonymization, byte-identical: $c"
 	if [ -x "$FA" ] && "$FA" --genkey "$T/key" 2>/dev/null; then
 		"$PF" --no-split --drop-control --drop-dns-queries -f ip --bytes 4194304 "$FK_DATA/$c.pcap" |
-			"$FA" -k "$T/key" -m sha-text --checksum keep --ports keep --mac keep --names keep 2>/dev/null |
+			"$FA" -k "$T/key" -m sha-text --outer-only --checksum keep --ports keep --mac keep --names keep 2>/dev/null |
 			"$FI" -q -o "$T/s1" --seed001
 		run $PY "$CHK" seed001 "$FK_DATA/$c.pcap" "$T/s1" --anon
 		like "$out$err" "ok [1-9]* sessions" "seed 001 with its address hash, byte-identical: $c"

@@ -62,14 +62,22 @@ def load(prefix):
     return images, labels
 
 
-def mask_addr(b):
+def mask_addr(b, quote=False):
     b = bytearray(b)
     if b and b[0] >> 4 == 4 and len(b) >= 20:
         b[12:20] = bytes(8)
+        q = (b[0] & 15) * 4 + 8
+        # An ICMP error (RFC 792: types 3, 4, 5, 11, 12) quotes a header.
+        if not quote and b[9] == 1 and len(b) > q and b[q - 8] in (3, 4, 5, 11, 12) and \
+                struct.unpack(">H", b[6:8])[0] & 0x1FFF == 0:
+            b[q:] = mask_addr(bytes(b[q:]), True)
     elif b and b[0] >> 4 == 6:
         end = min(len(b), 40)
         if end > 8:
             b[8:end] = bytes(end - 8)
+        # An ICMPv6 error (RFC 4443: types below 128) right after the header.
+        if not quote and len(b) > 48 and b[6] == 58 and b[40] < 128:
+            b[48:] = mask_addr(bytes(b[48:]), True)
     return bytes(b)
 
 

@@ -41,6 +41,8 @@ ipip_6in4.pcap	inner	tcp	[2001:470:1f17:13f:6d69:c72:7313:616f]:56381	[2604:a880
 ipip_6in4.pcap	inner	udp	[2001:470:1f16:13f::2]:6404	[2a03:2880:fffe:b:face:b00c:0:99]:53	IPv6 in IPv4
 ipip_6in4.pcap	inner	udp	[2001:470:1f16:13f::2]:53959	[2a03:2880:fffe:b:face:b00c:0:99]:53	IPv6 in IPv4
 vxlan_http.pcap	inner	tcp	172.16.11.201:40354	54.86.237.188:80	inside VXLAN (the outer UDP flow agrees)
+gtp_u_fragmented.pcap	inner	tcp	10.131.47.185:1923	79.101.110.141:80	inside GTP-U (keyed on the outer header)
+gtp_u_fragmented.pcap	bytes	udp	239.114.155.111:2152	63.94.149.181:2152	reassembled datagrams: pcap-flows counts the frames of all their fragments, tshark the last one
 ipv4_frag_tcp.pcap	packets	tcp	10.0.0.1:80	128.32.46.142:7790	fragments overlap with different bytes: tshark reassembles them, pcap-flows discards the datagram (RFC 5722)
 tcp_snaplen_truncated_hdr.pcap	packets	tcp	128.3.26.249:25	201.186.157.67:60827	a SYN whose TCP options are cut by the snapshot length: tshark leaves it out of the conversation, pcap-flows counts it
 dns_udp_tcp_ecs_frag.pcap	bytes	udp	172.217.40.76:56680	193.24.227.238:53	reassembled datagrams: pcap-flows counts the frames of all their fragments, tshark the last one

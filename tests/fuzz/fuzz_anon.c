@@ -43,6 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.csum = (enum an_csum)((data[1] >> 1) & 3) % 3;
 	o.drop_payload = (data[1] >> 3) & 1;
 	o.mac = (enum an_mac)((data[1] >> 4) & 3);
+	o.outer_only = (data[1] >> 7) & 1;
 	n = (uint32_t)(size - 2);
 	wire = (data[1] & 0x40) ? n + 1000 : n;
 	a = malloc(n ? n : 1);
@@ -53,6 +54,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r2 = an_packet(ctx, &o, lt, layer, b, n, wire, &nl2, &st);
 	if (r1 != r2 || nl1 != nl2 || memcmp(a, b, n) != 0) abort();
 	if (r1 == 0 && nl1 > n) abort();
+	/* The same bytes as one PAYLOAD slice of a tunnel or SCTP flow. */
+	{
+		static const uint16_t ports[4] = { 3544, 4789, 6081, 2152 };
+		uint8_t proto = (data[0] & 0x80) ? 132 : 17;
+
+		memcpy(a, data + 2, n);
+		memcpy(b, data + 2, n);
+		r1 = an_payload(ctx, &o, proto, ports[data[0] & 3], 1234, a, n, wire, &st);
+		r2 = an_payload(ctx, &o, proto, ports[data[0] & 3], 1234, b, n, wire, &st);
+		if (r1 != r2 || memcmp(a, b, n) != 0 || r1 < -1 || r1 > 1) abort();
+	}
 	free(a);
 	free(b);
 	return 0;

@@ -313,7 +313,7 @@ static void check_pkt(const char *what, const uint8_t *pkt, uint32_t n, bool zer
     uint32_t min_cut)
 {
 	struct an_ctx *c = an_new(sample_key, AN_CRYPTOPAN);
-	struct an_opts o = { ANM_ANON, ANC_FIX, zero_ports, false };
+	struct an_opts o = { ANM_ANON, ANC_FIX, zero_ports, false, false };
 	struct an_stats st = { 0 };
 	uint8_t whole[1500], part[1500];
 	uint32_t nl, cut, bad = 0;
@@ -383,7 +383,7 @@ static void test_checksums(void)
 	check_pkt("ICMP error quoting UDP", p, h + n, true, h + 8 + qh + 8);
 	{
 		struct an_ctx *c = an_new(sample_key, AN_CRYPTOPAN);
-		struct an_opts o = { ANM_ANON, ANC_FIX, false, false };
+		struct an_opts o = { ANM_ANON, ANC_FIX, false, false, false };
 		struct an_stats st = { 0 };
 		uint8_t w[1500];
 		uint32_t nl;
@@ -413,7 +413,7 @@ static void test_checksums(void)
 static void test_short(void)
 {
 	struct an_ctx *c = an_new(sample_key, AN_CRYPTOPAN);
-	struct an_opts o = { ANM_ANON, ANC_FIX, false, false };
+	struct an_opts o = { ANM_ANON, ANC_FIX, false, false, false };
 	struct an_stats st = { 0 };
 	uint8_t p[64], q[64], want[4];
 	uint32_t nl, h;
@@ -443,7 +443,7 @@ static void test_short(void)
 static void test_routing(void)
 {
 	struct an_ctx *c = an_new(sample_key, AN_CRYPTOPAN);
-	struct an_opts o = { ANM_ANON, ANC_FIX, false, false };
+	struct an_opts o = { ANM_ANON, ANC_FIX, false, false, false };
 	struct an_stats st = { 0 };
 	uint8_t p[200], q[200], fin[16], want[16], ph[40];
 	uint32_t nl, n = 40 + 24 + 30, s;
@@ -479,7 +479,7 @@ static void test_routing(void)
 static void test_ip4_opts(void)
 {
 	struct an_ctx *c = an_new(sample_key, AN_CRYPTOPAN);
-	struct an_opts o = { ANM_ANON, ANC_FIX, false, false };
+	struct an_opts o = { ANM_ANON, ANC_FIX, false, false, false };
 	struct an_stats st = { 0 };
 	uint8_t p[64], want[4];
 	uint32_t nl;
