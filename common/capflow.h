@@ -65,7 +65,7 @@ enum {
 struct cf_stats {
 	uint64_t inputs;                /* cf_read calls */
 	uint64_t bad_inputs;            /* inputs ended by a read error (warned) */
-	uint64_t read;                  /* packets given to cf_packet */
+	uint64_t read;                  /* packets read */
 	uint64_t decoded;               /* packets decoded (a datagram counts once, when complete) */
 	uint64_t drops[CF_D_N];
 	uint64_t malformed[PKT_NERR];   /* CF_D_MALFORMED by -PKT_E_* (0: any other code) */
@@ -83,19 +83,13 @@ struct cf;
 struct cf *cf_new(const struct cf_config *cfg, struct ft_table *ft, struct frag *fr,
     struct cap_bpf *bpf);
 /*
- * cf_packet(cf, cp, ts, pkt_no): one captured packet, with its time in ns
- * since 1970 and its 1-based number in its input (1 starts a new input for
- * the once-per-input warnings).  A packet cut by the snapshot length is
- * used as far as it was decoded; any other decoding error drops it, as
- * receivers and tshark's conversation tables do.  cp is only read.
- */
-void cf_packet(struct cf *cf, const struct cap_pkt *cp, uint64_t ts, uint64_t pkt_no);
-/*
  * cf_read(cf, c, display, label): read the open capture c to its end (or
  * to cfg.count packets, or *cfg.stop) into the flow table as the source
  * display with label (NULL: none; both copied), then flush the fragments
  * and end every flow (END_EOF).  Packets before 1970 get time 0; a packet
- * without a time gets the time of the one before it.  On a quiet live
+ * without a time gets the time of the one before it.  A packet cut by the
+ * snapshot length is used as far as it was decoded; any other decoding
+ * error drops it, as receivers and tshark's conversation tables do.  On a quiet live
  * capture (CAP_TIMEOUT) flows are expired by the clock.  Returns 0, or -1
  * when a read error ended the input (warned, counted in bad_inputs).  The
  * caller closes c.
