@@ -89,10 +89,10 @@ struct cf *cf_new(const struct cf_config *cfg, struct ft_table *ft, struct frag 
  * and end every flow (END_EOF).  Packets before 1970 get time 0; a packet
  * without a time gets the time of the one before it.  A packet cut by the
  * snapshot length is used as far as it was decoded; any other decoding
- * error drops it, as receivers and tshark's conversation tables do.  On a quiet live
- * capture (CAP_TIMEOUT) flows are expired by the clock.  Returns 0, or -1
- * when a read error ended the input (warned, counted in bad_inputs).  The
- * caller closes c.
+ * error drops it, as receivers and tshark's conversation tables do.  On a
+ * quiet live capture (CAP_TIMEOUT) flows are expired by the clock.
+ * Returns 0, or -1 when a read error ended the input (warned, counted in
+ * bad_inputs).  The caller closes c.
  */
 int cf_read(struct cf *cf, struct cap *c, const char *display, const char *label);
 const struct cf_stats *cf_stats(const struct cf *cf);

@@ -24,7 +24,8 @@
 /* is_str(got, want, what): strings compared, both shown when they differ. */
 static void is_str(const char *got, const char *want, const char *what)
 {
-	if (!ok(strcmp(got, want) == 0, "%s", what)) printf("#   got  '%s'\n#   want '%s'\n", got, want);
+	if (!ok(strcmp(got, want) == 0, "%s", what))
+		printf("#   got  '%s'\n#   want '%s'\n", got, want);
 }
 
 /* ------------------------------------------------------------ a pcap in memory */
