@@ -38,7 +38,10 @@ struct fb {
 static void f8(struct fb *f, unsigned v) { f->b[f->n++] = (uint8_t)v; }
 static void f16(struct fb *f, unsigned v) { f8(f, v >> 8); f8(f, v); }
 static void f32(struct fb *f, uint32_t v) { f16(f, v >> 16); f16(f, v & 0xffff); }
-static void fle32(struct fb *f, uint32_t v) { for (int i = 0; i < 4; i++) f8(f, v >> 8 * i & 0xff); }
+static void fle32(struct fb *f, uint32_t v)
+{
+	for (int i = 0; i < 4; i++) f8(f, v >> 8 * i & 0xff);
+}
 
 /* Little-endian microsecond pcap, Ethernet. */
 static void pcap_header(struct fb *f)
