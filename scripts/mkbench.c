@@ -44,7 +44,6 @@
  * for a seed, inputs and -g: times start at 2024-01-01 00:00:00 UTC.
  * Files are written to a temporary name and renamed when complete.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -55,6 +54,7 @@
 
 #include "bytes.h"
 #include "cap.h"
+#include "capwalk.h"
 #include "cli.h"
 #include "pkt.h"
 
@@ -209,24 +209,6 @@ static void rewrite(uint8_t *f, const struct tpkt *p, uint32_t key)
 }
 
 /* ---- templates ---- */
-
-static bool capture_name(const char *name)
-{
-	static const char *const ext[] = { ".pcap", ".pcapng", ".cap" };
-	size_t n = strlen(name), i;
-
-	for (i = 0; i < sizeof ext / sizeof ext[0]; i++) {
-		size_t k = strlen(ext[i]);
-
-		if (n > k && strcasecmp(name + n - k, ext[i]) == 0) return true;
-	}
-	return false;
-}
-
-static int cmpstr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 /*
  * Find the transport header of the IP datagram at f + l3 (version v,
@@ -411,39 +393,6 @@ static void load(const char *path)
 	tpls[ntpls++] = t;
 }
 
-static void walk(const char *path)
-{
-	struct stat sb;
-	DIR *d;
-	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0, i;
-
-	if (stat(path, &sb) < 0) msg_die(EXIT_DATA, "%s: %s", path, strerror(errno));
-	if (!S_ISDIR(sb.st_mode)) {
-		load(path);
-		return;
-	}
-	if ((d = opendir(path)) == NULL) msg_die(EXIT_DATA, "%s: %s", path, strerror(errno));
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.') continue;
-		names = xrealloc(names, (n + 1) * sizeof *names);
-		names[n++] = xstrdup(de->d_name);
-	}
-	closedir(d);
-	qsort(names, n, sizeof *names, cmpstr);
-	for (i = 0; i < n; i++) {
-		size_t len = strlen(path) + strlen(names[i]) + 2;
-		char *sub = xmalloc(len);
-
-		snprintf(sub, len, "%s/%s", path, names[i]);
-		if (stat(sub, &sb) == 0 && (S_ISDIR(sb.st_mode) || capture_name(names[i]))) walk(sub);
-		free(sub);
-		free(names[i]);
-	}
-	free(names);
-}
-
 /* ---- the session merge ---- */
 
 static struct session *heap;
@@ -564,6 +513,8 @@ int main(int argc, char **argv)
 	uint32_t *order;
 	int c;
 	size_t i, opos;
+	struct stat sb;
+	struct cw_list inputs = { 0 };
 
 	cli_init("mkbench", argc, argv);
 	while ((c = getopt_long(argc, argv, "s:r:t:S:g:no:p:vh", longopts, NULL)) != -1) {
@@ -596,7 +547,12 @@ int main(int argc, char **argv)
 	}
 	if (!out1) cli_usage_error("-o OUT is required");
 	if (optind == argc) cli_usage_error("no input captures");
-	for (i = (size_t)optind; i < (size_t)argc; i++) walk(argv[i]);
+	for (i = (size_t)optind; i < (size_t)argc; i++)
+		if (stat(argv[i], &sb) < 0) msg_die(EXIT_DATA, "%s: %s", argv[i], strerror(errno));
+	cw_operands(&inputs, argv + optind, (size_t)(argc - optind));
+	if (inputs.unreadable) msg_die(EXIT_DATA, "a directory of the inputs could not be read");
+	for (i = 0; i < inputs.n; i++) load(inputs.paths[i]);
+	cw_free(&inputs);
 	if (ntpls == 0) msg_die(EXIT_DATA, "no IP packets in the inputs");
 	for (i = 0; i < ntpls; i++) {
 		total_pkts += tpls[i].n;
