@@ -34,7 +34,7 @@
 struct buf;
 
 #define X5_MAX_CERTS  8   /* entries decoded per message; the rest are counted */
-#define X5_MAX_NAME   256 /* subject and issuer text, with its NUL */
+#define X5_MAX_NAME   512 /* subject and issuer text, with its NUL */
 #define X5_MAX_SERIAL 132 /* "-" and 64 bytes of hex, with the NUL */
 #define X5_MAX_ALG    64  /* signature algorithm name, with the NUL */
 #define X5_MAX_KEY    24  /* key type, with the NUL */
@@ -95,7 +95,7 @@ enum x509_form {
  * *out, which it clears first.  Returns 0 when the message is well formed
  * (entries that libcrypto rejects still have X5E_BAD), -1 when X5C_CUT or
  * X5C_MALFORMED is set; *out then holds what could be read.  The struct is
- * about 11 KB: fill it, encode it, do not keep one per flow.
+ * about 15 KB: fill it, encode it, do not keep one per flow.
  */
 int x509_parse_msg(const uint8_t *body, size_t len, enum x509_form form, struct x509_chain *out);
 
