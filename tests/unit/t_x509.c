@@ -398,6 +398,13 @@ static void t_bounds(void)
 		    strstr((char *)js.p, "\"cert_not_after\":[\"2100-01-01T00:00:00Z\",") &&
 		    strstr((char *)js.p, "\"cert_key_group\":[\"prime256v1\","),
 		    "flow-json shows the certificate fields");
+		{
+			struct rj_dec *d = rj_dec_new();
+
+			ok(rj_decode_line(d, (const char *)js.p, js.len - 1) == RJ_FLOW && d->rec.len == rec.len &&
+			    memcmp(d->rec.p, rec.p, rec.len) == 0, "and reads them back to the same record");
+			rj_dec_free(d);
+		}
 		buf_free(&el);
 		buf_free(&rec);
 		buf_free(&js);
