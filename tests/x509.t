@@ -18,8 +18,32 @@ else
 	diag "$(grep -A2 '^not ok' "$T/out" | head -n 40)"
 fi
 
-command -v tshark >/dev/null 2>&1 || { skip 1 "no tshark"; done_testing; }
 command -v openssl >/dev/null 2>&1 || { skip 1 "no openssl"; done_testing; }
+
+# Certificates made by openssl req, one per message, for the key types the
+# captures lack; a subject with an escaped comma and UTF-8; SANs.
+: >"$T/ders"
+for k in rsa:2048 ec:P-384 ed25519 ed448 rsa-pss:1024; do
+	case $k in
+	rsa:*) opt="-newkey rsa:${k#*:}" ;;
+	ec:*) opt="-newkey ec -pkeyopt ec_paramgen_curve:${k#*:}" ;;
+	rsa-pss:*) opt="-newkey rsa-pss -pkeyopt rsa_keygen_bits:${k#*:}" ;;
+	*) opt="-newkey $k" ;;
+	esac
+	# shellcheck disable=SC2086
+	openssl req -x509 $opt -nodes -keyout "$T/key" -days 30 -utf8 \
+	    -subj "$(printf '/C=FR/O=Caf\303\251, Ltd/CN=%s.example' "${k%%:*}")" \
+	    -addext "subjectAltName=DNS:${k%%:*}.example,DNS:*.${k%%:*}.example,IP:192.0.2.1" \
+	    -outform DER -out "$T/der" 2>"$T/err" || { diag "$(cat "$T/err")"; continue; }
+	od -An -v -tx1 "$T/der" | tr -d ' \n' >>"$T/ders"
+	echo >>"$T/ders"
+done
+python3 "$FK_ROOT/tests/x509_check.py" -m <"$T/ders" >"$T/bodies"
+python3 "$FK_ROOT/tests/x509_check.py" <"$T/ders" >"$T/want"
+"$x" -m <"$T/bodies" >"$T/got"
+is_file "$T/got" "$T/want" "$(wc -l <"$T/ders") certificates made by openssl req: fields as openssl says"
+
+command -v tshark >/dev/null 2>&1 || { skip 1 "no tshark"; done_testing; }
 
 # The captures with TLS <= 1.2 certificates: ours, and the shared ones when present.
 SHARED=$FK_ROOT/../shared/pcaps

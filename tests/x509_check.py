@@ -36,7 +36,9 @@ def describe(i, der, out):
     bits = re.search(r"Public-Key: \((\d+) bit\)", text)
     group = re.search(r"ASN1 OID: (\S+)", text)
     sig = re.search(r"Signature Algorithm: (\S+)", text).group(1)
-    key = "%s %s" % (KEYS.get(alg, alg), bits.group(1) if bits else "0")
+    # openssl prints no size for EdDSA keys: RFC 8032 public keys of 32 and 57 bytes
+    size = bits.group(1) if bits else {"ED25519": "256", "ED448": "456"}.get(alg, "0")
+    key = "%s %s" % (KEYS.get(alg, alg), size)
     if group and KEYS.get(alg) == "ec":
         key += " " + group.group(1)
     flags = 0x08 if max(len(f["subject"].encode()), len(f["issuer"].encode())) > 511 else 0
