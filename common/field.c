@@ -3,8 +3,8 @@
  * field's value out of a decoded flow record.
  *
  * The table is in enum fld_id order; an element's fields follow it, a
- * metadata element's in tag order from tag 1 (fld_meta() relies on it,
- * t_field checks it).  Names are the JSON keys of flowrec(5) and must not
+ * metadata element's in tag order from tag 1, consecutive but for gaps
+ * (fld_meta() relies on it, t_field checks it).  Names are the JSON keys of flowrec(5) and must not
  * change: the JSON mapping and the goldens depend on them.
  */
 #include <string.h>
@@ -200,6 +200,32 @@ const struct fld fld_table[FLD_N] = {
 	    "certificate issuers, same order", META(RE_TLS, 10), .flags = FF_MULTI),
 	F(FLD_TLS_JA3, N2("tls", "ja3"), FT_STR, NULL, FI_NO, "JA3 fingerprint", META(RE_TLS, 11)),
 	F(FLD_TLS_JA4, N2("tls", "ja4"), FT_STR, NULL, FI_NO, "JA4 fingerprint", META(RE_TLS, 12)),
+	/* The certificates of a TLS <= 1.2 Certificate message (common/x509.c), tags 64..75.
+	 * Per-certificate fields repeat once per decoded certificate, like cert_subject. */
+	F(FLD_TLS_CERT_COUNT, N2("tls", "cert_count"), FT_U16, NULL, FI_NO,
+	    "certificates in the Certificate message", META(RE_TLS, 64)),
+	F(FLD_TLS_CERT_FLAGS, N2("tls", "cert_flags"), FT_U8, NULL, FI_NO,
+	    "Certificate message flags", META(RE_TLS, 65)),
+	F(FLD_TLS_CERT_ENTRY_FLAGS, N2("tls", "cert_entry_flags"), FT_U8, NULL, FI_NO,
+	    "flags of each certificate", META(RE_TLS, 66), .flags = FF_MULTI),
+	F(FLD_TLS_CERT_SERIAL, N2("tls", "cert_serial"), FT_STR, NULL, FI_NAME,
+	    "serial numbers in hex", META(RE_TLS, 67), .flags = FF_MULTI),
+	F(FLD_TLS_CERT_NOT_BEFORE, N2("tls", "cert_not_before"), FT_STR, NULL, FI_NO,
+	    "start of validity, UTC", META(RE_TLS, 68), .flags = FF_MULTI),
+	F(FLD_TLS_CERT_NOT_AFTER, N2("tls", "cert_not_after"), FT_STR, NULL, FI_NO,
+	    "end of validity, UTC", META(RE_TLS, 69), .flags = FF_MULTI),
+	F(FLD_TLS_CERT_SHA256, N2("tls", "cert_sha256"), FT_BYTES, NULL, FI_NAME,
+	    "SHA-256 fingerprints of the DER", META(RE_TLS, 70), .flags = FF_MULTI),
+	F(FLD_TLS_CERT_KEY_TYPE, N2("tls", "cert_key_type"), FT_STR, NULL, FI_NO,
+	    "public key types", META(RE_TLS, 71), .flags = FF_MULTI),
+	F(FLD_TLS_CERT_KEY_GROUP, N2("tls", "cert_key_group"), FT_STR, NULL, FI_NO,
+	    "elliptic curves of EC keys", META(RE_TLS, 72), .flags = FF_MULTI),
+	F(FLD_TLS_CERT_KEY_BITS, N2("tls", "cert_key_bits"), FT_U16, "bits", FI_NO,
+	    "public key sizes", META(RE_TLS, 73), .flags = FF_MULTI),
+	F(FLD_TLS_CERT_SIG_ALG, N2("tls", "cert_sig_alg"), FT_STR, NULL, FI_NO,
+	    "signature algorithms", META(RE_TLS, 74), .flags = FF_MULTI),
+	F(FLD_TLS_CERT_SAN_DNS, N2("tls", "cert_san_dns"), FT_STR, NULL, FI_NAME,
+	    "SAN DNS names of the server's certificate", META(RE_TLS, 75), .flags = FF_MULTI),
 
 	F(FLD_HTTP, N1("http"), FT_OBJECT, NULL, FI_NAME, "HTTP metadata", ELEM(RE_HTTP)),
 	F(FLD_HTTP_METHOD, N2("http", "method"), FT_STR, NULL, FI_NO, "request method", META(RE_HTTP, 1)),
@@ -292,10 +318,15 @@ const struct fld *fld_meta(uint16_t elem, uint8_t tag)
 {
 	const struct fld *e = fld_elem(elem), *d;
 
-	if (e == NULL || e->type != FT_OBJECT || tag == 0 || e->id + (size_t)tag >= FLD_N)
-		return NULL;
-	d = e + tag; /* tags 1..n follow their element */
-	return d->elem == elem && d->tag == tag ? d : NULL;
+	if (e == NULL || e->type != FT_OBJECT || tag == 0) return NULL;
+	if (e->id + (size_t)tag < FLD_N) {
+		d = e + tag; /* tags 1..n follow their element */
+		if (d->elem == elem && d->tag == tag) return d;
+	}
+	/* past a gap in the tags (TLS: 64.. for certificates), look further on */
+	for (d = e + 1; d < fld_table + FLD_N && d->elem == elem && d->tag && d->tag <= tag; d++)
+		if (d->tag == tag) return d;
+	return NULL;
 }
 
 const struct fld *fld_child(uint16_t elem, const char *key)

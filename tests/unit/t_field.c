@@ -26,9 +26,10 @@ static void list_fields(void)
 	for (i = 0; i < FLD_N; i++) {
 		const struct fld *d = &fld_table[i];
 
-		printf("%s\t%s\t%s\t%s\t%s\t%s\n", d->name, fld_type_name(d->type),
+		printf("%s\t%s\t%s\t%s\t%s\t%s\t%u\n", d->name, fld_type_name(d->type),
 		    d->unit ? d->unit : "-", fld_ident_name(d->ident),
-		    d->flags & FF_DERIVED ? "derived" : d->flags & FF_MULTI ? "multi" : "-", d->meaning);
+		    d->flags & FF_DERIVED ? "derived" : d->flags & FF_MULTI ? "multi" : "-", d->meaning,
+		    d->tag);
 	}
 }
 
@@ -138,7 +139,7 @@ static void t_lookups(void)
 	    fld_meta(RE_SOURCE, 1) == NULL, "fld_meta only for metadata tags");
 	for (i = 0; i < FLD_N; i++)
 		if (fld_is_name(&fld_table[i])) n++;
-	is(n, 7 + 4, "seven name fields and the four elements that hold them");
+	is(n, 7 + 3 + 4, "seven name fields, three of certificates and the four elements that hold them");
 	for (i = 0; i < sizeof names / sizeof names[0]; i++)
 		ok(fld_is_name(fld_meta(names[i].elem, names[i].tag)), "%s is a name",
 		    fld_meta(names[i].elem, names[i].tag)->name);

@@ -1,0 +1,383 @@
+/*
+ * x509.c - the TLS Certificate message (RFC 5246 7.4.2, RFC 8446 4.4.2)
+ * and its X.509 certificates (RFC 5280) through libcrypto.  Lengths come
+ * from the wire and are checked with the cursors of bytes.h; libcrypto
+ * only ever sees one entry's bytes.
+ */
+#include "x509.h"
+
+#include <string.h>
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "bytes.h"
+
+static bool cur_u24(struct cur *c, uint32_t *v)
+{
+	const uint8_t *p;
+
+	if (!cur_bytes(c, 3, &p)) return false;
+	*v = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+	return true;
+}
+
+/*
+ * Copy n bytes of text into dst[cap] with a NUL; a NUL inside becomes
+ * '?'.  Text longer than cap - 1 is cut before a UTF-8 continuation byte
+ * so that what is kept stays well formed, and *flags gets X5E_TEXT_CUT.
+ */
+static void copy_text(char *dst, size_t cap, const void *src, size_t n, uint8_t *flags, uint8_t cutflag)
+{
+	const uint8_t *s = src;
+	size_t i;
+
+	if (n > cap - 1) {
+		n = cap - 1;
+		while (n > 0 && (s[n] & 0xc0) == 0x80) n--;
+		*flags |= cutflag;
+	}
+	for (i = 0; i < n; i++) dst[i] = s[i] ? (char)s[i] : '?';
+	dst[n] = '\0';
+}
+
+static void name_text(const X509_NAME *nm, char *dst, size_t cap, uint8_t *flags)
+{
+	/* RFC 4514 (as RFC 2253: most specific RDN first), UTF-8 kept as it is */
+	const unsigned long fl = XN_FLAG_RFC2253 & ~(unsigned long)ASN1_STRFLGS_ESC_MSB;
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p;
+	long n;
+
+	dst[0] = '\0';
+	if (b == NULL || nm == NULL) goto out;
+	if (X509_NAME_print_ex(b, nm, 0, fl) < 0) goto out;
+	n = BIO_get_mem_data(b, &p);
+	if (n > 0) copy_text(dst, cap, p, (size_t)n, flags, X5E_TEXT_CUT);
+out:
+	BIO_free(b);
+}
+
+static void serial_text(const ASN1_INTEGER *s, char *dst, size_t cap, uint8_t *flags)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const uint8_t *d = ASN1_STRING_get0_data(s);
+	int n = ASN1_STRING_length(s);
+	size_t o = 0;
+
+	if (ASN1_STRING_type(s) == V_ASN1_NEG_INTEGER) dst[o++] = '-';
+	if (n <= 0) {
+		memcpy(dst + o, "00", 3);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		if (o + 3 > cap) {
+			*flags |= X5E_TEXT_CUT;
+			break;
+		}
+		dst[o++] = hex[d[i] >> 4];
+		dst[o++] = hex[d[i] & 15];
+	}
+	dst[o] = '\0';
+}
+
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static bool time_unix(const ASN1_TIME *t, int64_t *out)
+{
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) return false;
+	*out = days_from_civil((int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) * 86400 +
+	    tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+	return true;
+}
+
+/* n decimal digits of v, zero-padded, no NUL */
+static void digits(char *s, unsigned v, int n)
+{
+	while (n-- > 0) {
+		s[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+void x509_time_text(int64_t t, char s[21])
+{
+	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+	int64_t sec = t - days * 86400, z = days + 719468, era, doe, yoe, y, doy, mp, d, m;
+
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	if (y < 0 || y > 9999) {
+		memcpy(s, y < 0 ? "0000-01-01T00:00:00Z" : "9999-12-31T23:59:59Z", 21);
+		return;
+	}
+	digits(s, (unsigned)y, 4);
+	s[4] = '-';
+	digits(s + 5, (unsigned)m, 2);
+	s[7] = '-';
+	digits(s + 8, (unsigned)d, 2);
+	s[10] = 'T';
+	digits(s + 11, (unsigned)(sec / 3600), 2);
+	s[13] = ':';
+	digits(s + 14, (unsigned)(sec / 60 % 60), 2);
+	s[16] = ':';
+	digits(s + 17, (unsigned)(sec % 60), 2);
+	s[19] = 'Z';
+	s[20] = '\0';
+}
+
+static const char *key_name(int nid)
+{
+	switch (nid) {
+	case NID_rsaEncryption: return "rsa";
+	case NID_rsassaPss: return "rsa-pss";
+	case NID_X9_62_id_ecPublicKey: return "ec";
+	case NID_ED25519: return "ed25519";
+	case NID_ED448: return "ed448";
+	case NID_X25519: return "x25519";
+	case NID_X448: return "x448";
+	case NID_dsa: return "dsa";
+	case NID_dhKeyAgreement: case NID_dhpublicnumber: return "dh";
+	default: return NULL;
+	}
+}
+
+static void key_info(X509 *x, struct x509_cert *c)
+{
+	X509_PUBKEY *pub = X509_get_X509_PUBKEY(x);
+	ASN1_OBJECT *oid = NULL;
+	EVP_PKEY *pk;
+	const char *kn;
+	int bits;
+
+	if (pub && X509_PUBKEY_get0_param(&oid, NULL, NULL, NULL, pub) == 1 && oid) {
+		kn = key_name(OBJ_obj2nid(oid));
+		if (kn)
+			copy_text(c->key_type, sizeof c->key_type, kn, strlen(kn), &c->flags, X5E_TEXT_CUT);
+		else if (OBJ_obj2txt(c->key_type, sizeof c->key_type, oid, 1) >= (int)sizeof c->key_type)
+			c->flags |= X5E_TEXT_CUT;
+	}
+	pk = X509_get0_pubkey(x); /* cached in x, not ours to free */
+	if (pk == NULL) {
+		c->flags |= X5E_NO_KEY;
+		return;
+	}
+	bits = EVP_PKEY_get_bits(pk);
+	c->key_bits = bits > 0 && bits <= UINT16_MAX ? (uint16_t)bits : 0;
+	if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC &&
+	    EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, c->key_group,
+	        sizeof c->key_group, NULL) != 1)
+		c->key_group[0] = '\0';
+}
+
+static void san_names(X509 *x, struct x509_cert *c, struct x509_chain *ch)
+{
+	GENERAL_NAMES *g = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	int i, n;
+
+	if (g == NULL) return;
+	n = sk_GENERAL_NAME_num(g);
+	for (i = 0; i < n; i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(g, i);
+		const ASN1_STRING *s;
+
+		if (gn == NULL || gn->type != GEN_DNS) continue;
+		s = gn->d.dNSName;
+		if (ch->san_total < UINT32_MAX) ch->san_total++;
+		if (ch->nsan == X5_MAX_SAN) {
+			c->flags |= X5E_SAN_CAP;
+			continue;
+		}
+		copy_text(ch->san[ch->nsan++], X5_MAX_DNS, ASN1_STRING_get0_data(s),
+		    (size_t)ASN1_STRING_length(s), &c->flags, X5E_SAN_CAP);
+	}
+	GENERAL_NAMES_free(g);
+}
+
+int x509_parse_der(const uint8_t *der, size_t len, struct x509_cert *c, struct x509_chain *chain)
+{
+	const unsigned char *p = der;
+	const X509_ALGOR *alg = NULL;
+	const ASN1_OBJECT *sigoid = NULL;
+	X509 *x;
+
+	memset(c, 0, sizeof *c);
+	if (chain) {
+		chain->san_total = 0;
+		chain->nsan = 0;
+	}
+	c->der_len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+	if (EVP_Digest(der, len, c->sha256, NULL, EVP_sha256(), NULL) != 1)
+		memset(c->sha256, 0, sizeof c->sha256);
+	x = len > 0 && len <= 0x7fffffff ? d2i_X509(NULL, &p, (long)len) : NULL;
+	if (x == NULL) {
+		c->flags |= X5E_BAD;
+		return -1;
+	}
+	if ((size_t)(p - der) < len) c->flags |= X5E_TRAILING;
+	name_text(X509_get_subject_name(x), c->subject, sizeof c->subject, &c->flags);
+	name_text(X509_get_issuer_name(x), c->issuer, sizeof c->issuer, &c->flags);
+	serial_text(X509_get0_serialNumber(x), c->serial, sizeof c->serial, &c->flags);
+	if (!time_unix(X509_get0_notBefore(x), &c->not_before) ||
+	    !time_unix(X509_get0_notAfter(x), &c->not_after)) {
+		c->not_before = c->not_after = 0;
+		c->flags |= X5E_NO_TIME;
+	}
+	key_info(x, c);
+	X509_get0_signature(NULL, &alg, x);
+	if (alg) X509_ALGOR_get0(&sigoid, NULL, NULL, alg);
+	if (sigoid && OBJ_obj2txt(c->sig_alg, sizeof c->sig_alg, sigoid, 0) >= (int)sizeof c->sig_alg)
+		c->flags |= X5E_TEXT_CUT;
+	if (chain) san_names(x, c, chain);
+	X509_free(x);
+	return 0;
+}
+
+int x509_parse_msg(const uint8_t *body, size_t len, enum x509_form form, struct x509_chain *out)
+{
+	struct cur c = cur_make(body, len), list;
+	uint8_t ctxlen, over;
+	uint32_t n, m;
+	uint16_t extlen;
+	const uint8_t *der;
+
+	memset(out, 0, sizeof *out);
+	if (form == X5_FORM_TLS13) {
+		out->flags |= X5C_TLS13;
+		if (!cur_u8(&c, &ctxlen) || !cur_skip(&c, ctxlen)) {
+			out->flags |= X5C_CUT;
+			return -1;
+		}
+	}
+	if (!cur_u24(&c, &n)) {
+		out->flags |= X5C_CUT;
+		return -1;
+	}
+	if (n > cur_left(&c)) {
+		/* the message stops early: read what there is, an overrun is a cut */
+		out->flags |= X5C_CUT;
+		list = c;
+		over = X5C_CUT;
+	} else {
+		cur_sub(&c, n, &list);
+		if (cur_left(&c) > 0) out->flags |= X5C_MALFORMED;
+		over = X5C_MALFORMED;
+	}
+	while (cur_left(&list) > 0) {
+		struct x509_cert *xc = out->n < X5_MAX_CERTS ? &out->cert[out->n] : NULL;
+
+		if (!cur_u24(&list, &m)) {
+			out->flags |= over;
+			break;
+		}
+		if (out->total < UINT16_MAX) out->total++;
+		if (xc == NULL) out->flags |= X5C_CAPPED;
+		if (!cur_bytes(&list, m, &der)) {
+			out->flags |= over;
+			if (xc) {
+				memset(xc, 0, sizeof *xc);
+				xc->flags = X5E_CUT;
+				xc->der_len = m;
+				out->n++;
+			}
+			break;
+		}
+		if (xc) {
+			x509_parse_der(der, m, xc, out->n == 0 ? out : NULL);
+			out->n++;
+		}
+		if (form == X5_FORM_TLS13 && (!cur_u16(&list, &extlen) || !cur_skip(&list, extlen))) {
+			out->flags |= over;
+			break;
+		}
+	}
+	return out->flags & (X5C_CUT | X5C_MALFORMED) ? -1 : 0;
+}
+
+/* ------------------------------------------------------------- encoding */
+
+static void put_field(struct buf *b, uint8_t tag, const void *v, size_t n)
+{
+	if (n > UINT16_MAX) n = UINT16_MAX; /* every bound of x509.h is far below */
+	buf_put8(b, tag);
+	buf_put16(b, (uint16_t)n);
+	buf_put(b, v, n);
+}
+
+static void put_str(struct buf *b, uint8_t tag, const char *s)
+{
+	put_field(b, tag, s, strlen(s));
+}
+
+void x509_encode_names(const struct x509_chain *ch, struct buf *b)
+{
+	unsigned i;
+
+	for (i = 0; i < ch->n; i++) put_str(b, X5_TAG_SUBJECT, ch->cert[i].subject);
+	for (i = 0; i < ch->n; i++) put_str(b, X5_TAG_ISSUER, ch->cert[i].issuer);
+}
+
+static bool has_time(const struct x509_cert *c)
+{
+	return !(c->flags & (X5E_CUT | X5E_BAD | X5E_NO_TIME));
+}
+
+void x509_encode(const struct x509_chain *ch, struct buf *b)
+{
+	uint8_t v[2];
+	char t[21];
+	unsigned i;
+
+	if (ch->total == 0 && ch->flags == 0) return;
+	put_be16(v, ch->total);
+	put_field(b, X5_TAG_COUNT, v, 2);
+	put_field(b, X5_TAG_FLAGS, &ch->flags, 1);
+	for (i = 0; i < ch->n; i++) put_field(b, X5_TAG_ENTRY_FLAGS, &ch->cert[i].flags, 1);
+	for (i = 0; i < ch->n; i++) put_str(b, X5_TAG_SERIAL, ch->cert[i].serial);
+	for (i = 0; i < ch->n; i++) {
+		if (has_time(&ch->cert[i])) x509_time_text(ch->cert[i].not_before, t);
+		else t[0] = '\0';
+		put_str(b, X5_TAG_NOT_BEFORE, t);
+	}
+	for (i = 0; i < ch->n; i++) {
+		if (has_time(&ch->cert[i])) x509_time_text(ch->cert[i].not_after, t);
+		else t[0] = '\0';
+		put_str(b, X5_TAG_NOT_AFTER, t);
+	}
+	for (i = 0; i < ch->n; i++)
+		put_field(b, X5_TAG_SHA256, ch->cert[i].sha256,
+		    ch->cert[i].flags & X5E_CUT ? 0 : sizeof ch->cert[i].sha256);
+	for (i = 0; i < ch->n; i++) put_str(b, X5_TAG_KEY_TYPE, ch->cert[i].key_type);
+	for (i = 0; i < ch->n; i++) put_str(b, X5_TAG_KEY_GROUP, ch->cert[i].key_group);
+	for (i = 0; i < ch->n; i++) {
+		put_be16(v, ch->cert[i].key_bits);
+		put_field(b, X5_TAG_KEY_BITS, v, 2);
+	}
+	for (i = 0; i < ch->n; i++) put_str(b, X5_TAG_SIG_ALG, ch->cert[i].sig_alg);
+	for (i = 0; i < ch->nsan; i++) put_str(b, X5_TAG_SAN_DNS, ch->san[i]);
+}
