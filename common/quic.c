@@ -195,6 +195,31 @@ done:
 	return ok;
 }
 
+int quic_protect(const struct quic_keys *k, uint8_t *pkt, size_t pn_off, size_t n, uint64_t pn)
+{
+	uint8_t nonce[12], mask[5];
+	size_t pnlen = (pkt[0] & 3u) + 1, pt_off = pn_off + pnlen;
+	int len = 0, rc = -1;
+
+	if (n < pt_off + 16 || n - pn_off < 4 + 16 || n > INT32_MAX) return -1;
+	memcpy(nonce, k->iv, sizeof nonce);
+	for (unsigned i = 0; i < 8; i++) nonce[11 - i] ^= (uint8_t)(pn >> (8 * i));
+	EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
+	if (!cx) return -1;
+	if (EVP_EncryptInit_ex(cx, EVP_aes_128_gcm(), NULL, k->key, nonce) == 1 &&
+	    EVP_EncryptUpdate(cx, NULL, &len, pkt, (int)pt_off) == 1 &&
+	    EVP_EncryptUpdate(cx, pkt + pt_off, &len, pkt + pt_off, (int)(n - 16 - pt_off)) == 1 &&
+	    EVP_EncryptFinal_ex(cx, pkt + pt_off + len, &len) == 1 &&
+	    EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_GCM_GET_TAG, 16, pkt + n - 16) == 1 &&
+	    quic_hp_mask(k, pkt + pn_off + 4, mask) == 0) {
+		pkt[0] ^= mask[0] & 0x0f;
+		for (size_t i = 0; i < pnlen; i++) pkt[pn_off + i] ^= mask[1 + i];
+		rc = 0;
+	}
+	EVP_CIPHER_CTX_free(cx);
+	return rc;
+}
+
 /* ------------------------------------------------------------ reassembly */
 
 void quic_init(struct quic *q, uint32_t limit)

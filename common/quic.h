@@ -39,7 +39,7 @@
  * its own DCID, and those become the keys of both directions when it
  * decrypts.  The server's Initials use the client's keys' DCID.
  *
- * Memory: struct quic is a fixed-size value (about 400 bytes) that the
+ * Memory: struct quic is a fixed-size value (512 bytes on LP64) that the
  * caller owns; libcrypto allocates and frees its cipher contexts inside
  * each call; the only other allocation is each direction's CRYPTO buffer,
  * made with xmalloc (exits when memory runs out) on the first CRYPTO
@@ -48,7 +48,10 @@
  * of up to QUIC_STACK_PKT bytes and in a temporary heap block for larger
  * ones (freed before quic_feed returns).  Bytes past the limit, and
  * ranges that would make more than QUIC_RANGES holes, are dropped with
- * QUIC_F_BUDGET.
+ * QUIC_F_BUDGET.  Bytes received twice are written again (RFC 9000 §19.6
+ * says they are the same).  A caller that stops feeding a direction once
+ * quic_hello_done says so should also stop on QUIC_F_BUDGET, when the
+ * message is larger than the limit.
  */
 #ifndef FK_QUIC_H
 #define FK_QUIC_H
@@ -172,5 +175,11 @@ int quic_frames(struct quic *q, const uint8_t *payload, size_t n, int from_clien
 /* quic_hp_mask(k, sample, mask): RFC 9001 §5.4.3, the first 5 bytes of
  * AES-128-ECB(hp, sample); -1 when libcrypto fails. */
 int quic_hp_mask(const struct quic_keys *k, const uint8_t sample[16], uint8_t mask[5]);
+/* quic_protect(k, pkt, pn_off, n, pn): the reverse of decryption, for the
+ * tests and the fuzzer: pkt holds n bytes, the unprotected long header
+ * (packet number of (pkt[0] & 3) + 1 bytes at pn_off), the payload, and
+ * 16 bytes for the tag; encrypted and header-protected in place (RFC
+ * 9001 §5.3, §5.4.1).  0, or -1 when too short or libcrypto fails. */
+int quic_protect(const struct quic_keys *k, uint8_t *pkt, size_t pn_off, size_t n, uint64_t pn);
 
 #endif

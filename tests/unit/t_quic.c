@@ -218,7 +218,8 @@ static void test_hp(void)
 }
 
 /* The client's and the server's Initial of an Appendix, end to end. */
-static void test_packets(const char *name, uint32_t version, const char *chex, const char *shex)
+static void test_packets(const char *name, uint32_t version, const char *chex, const char *shex,
+    const char *chdr, const char *shdr)
 {
 	uint8_t cpkt[1200], spkt[200], want[300];
 	size_t cn = unhex(chex, cpkt, sizeof cpkt), sn = unhex(shex, spkt, sizeof spkt);
@@ -227,6 +228,21 @@ static void test_packets(const char *name, uint32_t version, const char *chex, c
 	const uint8_t *p;
 	unsigned fl;
 	size_t n;
+
+	/* Protection: the Appendix's header and payload protect to its packets. */
+	uint8_t dcid[8], sealed[1200];
+	struct quic_keys ck, sk;
+	unhex(dcid_hex, dcid, sizeof dcid);
+	quic_initial_keys(version, dcid, 8, &ck, &sk);
+	memset(sealed, 0, sizeof sealed);
+	size_t h = unhex(chdr, sealed, sizeof sealed);
+	unhex(client_frames, sealed + h, sizeof sealed - h);
+	ok(quic_protect(&ck, sealed, h - 4, 1200, 2) == 0 && memcmp(sealed, cpkt, 1200) == 0,
+	    "%s: the client's Initial protects to the Appendix's bytes", name);
+	h = unhex(shdr, sealed, sizeof sealed);
+	unhex(server_frames, sealed + h, sizeof sealed - h);
+	ok(quic_protect(&sk, sealed, h - 2, sn, 1) == 0 && memcmp(sealed, spkt, sn) == 0,
+	    "%s: the server's Initial protects to the Appendix's bytes", name);
 
 	quic_init(&q, 0);
 	is(feed(&q, cpkt, cn, 1), 1, "%s: the client's Initial decrypts", name);
@@ -450,6 +466,104 @@ static void test_reassembly(void)
 	quic_free(&q);
 }
 
+/* A protected Initial into out: version, DCID, SCID, 2-byte packet number
+ * pn, the frames padded with PADDING to pad bytes; keys from key_dcid. */
+static size_t initial(uint8_t *out, uint32_t version, int from_client, const char *dcid_h,
+    const char *scid_h, const char *key_dcid_h, uint64_t pn, const uint8_t *fr, size_t n, size_t pad)
+{
+	uint8_t kd[20];
+	size_t kn = unhex(key_dcid_h, kd, sizeof kd), w = 0;
+	struct quic_keys k[2];
+
+	quic_initial_keys(version, kd, kn, &k[1], &k[0]);
+	out[w++] = (version == QUIC_V2 ? 0xd0 : 0xc0) | 1;  /* Initial, 2-byte packet number */
+	put_be32(out + w, version);
+	w += 4;
+	out[w] = (uint8_t)unhex(dcid_h, out + w + 1, 20);
+	w += 1 + out[w];
+	out[w] = (uint8_t)unhex(scid_h, out + w + 1, 20);
+	w += 1 + out[w];
+	out[w++] = 0;  /* no token */
+	if (pad < n) pad = n;
+	put_be16(out + w, (uint16_t)(0x4000 | (2 + pad + 16)));
+	w += 2;
+	size_t pn_off = w;
+	put_be16(out + w, (uint16_t)pn);
+	w += 2;
+	memcpy(out + w, fr, n);
+	memset(out + w + n, 0, pad - n);
+	w += pad + 16;
+	if (quic_protect(&k[from_client], out, pn_off, w, pn) != 0) return 0;
+	return w;
+}
+
+static void test_sealed(void)
+{
+	uint8_t msg[1800], f[2000], dg[4000];
+	struct quic q;
+	struct quic_info in;
+	const uint8_t *p;
+	unsigned fl;
+	size_t n, w;
+
+	/* A 1800-byte "ClientHello" (type 1, length 1796) in two Initials. */
+	for (size_t i = 0; i < sizeof msg; i++) msg[i] = (uint8_t)(i * 13 + 1);
+	msg[0] = 1; msg[1] = 0; msg[2] = 0x07; msg[3] = 0x04;
+
+	/* The second packet first, then the first; both as v2. */
+	quic_init(&q, 0);
+	n = crypto_frame(f, 1000, msg + 1000, 800);
+	w = initial(dg, QUIC_V2, 1, "0102030405060708", "aa", "0102030405060708", 1, f, n, 1162);
+	is(feed(&q, dg, w, 1), 1, "split hello: the second Initial decrypts");
+	ok(quic_crypto(&q, 1, &p, &fl) == 0 && (fl & QUIC_F_GAP), "... nothing from 0 yet, a gap");
+	n = crypto_frame(f, 0, msg, 1000);
+	w = initial(dg, QUIC_V2, 1, "0102030405060708", "aa", "0102030405060708", 0, f, n, 1162);
+	is(feed(&q, dg, w, 1), 1, "split hello: the first Initial decrypts");
+	n = quic_crypto(&q, 1, &p, &fl);
+	ok(n == 1800 && memcmp(p, msg, 1800) == 0 && fl == 0, "... 1800 contiguous bytes, no gap");
+	ok(quic_hello_done(&q, 1), "... the hello is whole");
+	quic_info(&q, &in);
+	ok(in.version == QUIC_V2 && in.initials[1] == 2 && in.scid_len == 1 && in.scid[0] == 0xaa,
+	    "... version 2, two Initials, SCID aa");
+	quic_free(&q);
+
+	/* Two client Initials coalesced in one datagram, then a too-small limit. */
+	quic_init(&q, 1500);
+	n = crypto_frame(f, 0, msg, 1000);
+	w = initial(dg, QUIC_V1, 1, "0102030405060708", "", "0102030405060708", 0, f, n, 0);
+	n = crypto_frame(f, 1000, msg + 1000, 800);
+	w += initial(dg + w, QUIC_V1, 1, "0102030405060708", "", "0102030405060708", 1, f, n, 0);
+	is(feed(&q, dg, w, 1), 2, "two coalesced Initials: both decrypt");
+	n = quic_crypto(&q, 1, &p, &fl);
+	ok(n == 1500 && memcmp(p, msg, 1500) == 0 && (fl & QUIC_F_BUDGET), "... limit 1500: 1500 bytes, budget");
+	ok(!quic_hello_done(&q, 1), "... the hello is not whole");
+	quic_free(&q);
+
+	/* Retry (RFC 9000 §17.2.5, §7.3): the client's next Initial uses the
+	 * server's new connection id as DCID, and so do the keys of both sides. */
+	quic_init(&q, 0);
+	n = crypto_frame(f, 0, msg, 1000);
+	w = initial(dg, QUIC_V1, 1, "1111111111111111", "cc", "1111111111111111", 0, f, n, 1162);
+	is(feed(&q, dg, w, 1), 1, "retry: the first Initial decrypts");
+	static const uint8_t retry[] = { 0xf0, 0, 0, 0, 1, 1, 0xcc, 4, 0x22, 0x22, 0x22, 0x22,
+		't', 'o', 'k', 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+	is(feed(&q, retry, sizeof retry, 0), 0, "retry: the Retry");
+	n = crypto_frame(f, 0, msg, 1800);
+	w = initial(dg, QUIC_V1, 1, "22222222", "cc", "22222222", 1, f, n, 1162);
+	is(feed(&q, dg, w, 1), 1, "retry: the Initial with the new DCID decrypts");
+	n = crypto_frame(f, 0, (const uint8_t *)"\x02\x00\x00\x02hi", 6);
+	w = initial(dg, QUIC_V1, 0, "cc", "3333", "22222222", 0, f, n, 0);
+	is(feed(&q, dg, w, 0), 1, "retry: the server's Initial decrypts with the new keys");
+	n = quic_crypto(&q, 1, &p, &fl);
+	ok(n == 1800 && memcmp(p, msg, 1800) == 0, "retry: the whole hello from the client");
+	ok(quic_hello_done(&q, 0), "retry: a whole ServerHello");
+	quic_info(&q, &in);
+	ok(in.flags == (QUIC_F_LONG | QUIC_F_DECRYPTED | QUIC_F_RETRY), "retry: flags %#x", in.flags);
+	ok(in.dcid_len == 8 && in.dcid[0] == 0x11, "retry: the DCID shown is the first one");
+	ok(in.server_scid_len == 4 && in.server_scid[0] == 0x22, "retry: the server's first SCID (the Retry's)");
+	quic_free(&q);
+}
+
 static void test_not_quic(void)
 {
 	struct quic q;
@@ -598,8 +712,11 @@ int main(int argc, char **argv)
 
 	test_keys();
 	test_hp();
-	test_packets("v1", QUIC_V1, v1_client, v1_server);
-	test_packets("v2", QUIC_V2, v2_client, v2_server);
+	test_packets("v1", QUIC_V1, v1_client, v1_server, "c300000001088394c8f03e5157080000449e00000002",
+	    "c1000000010008f067a5502a4262b50040750001");
+	test_packets("v2", QUIC_V2, v2_client, v2_server, "d36b3343cf088394c8f03e5157080000449e00000002",
+	    "d16b3343cf0008f067a5502a4262b50040750001");
+	test_sealed();
 	test_reassembly();
 	test_not_quic();
 	printf("1..%u\n", ntest);
