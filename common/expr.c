@@ -232,7 +232,8 @@ static void next(struct ps *p)
 		if (c[0] == '&' && c[1] == '&') { p->tk.t = T_ANDAND; p->cur += 2; break; }
 		if (c[0] == '|' && c[1] == '|') { p->tk.t = T_OROR; p->cur += 2; break; }
 		if (c[0] == '.' && c[1] == '.') { p->tk.t = T_DOTDOT; p->cur += 2; break; }
-		if (word_char((unsigned char)*c)) {
+		if (word_char((unsigned char)*c) || (c[0] == '-' && isdigit((unsigned char)c[1]))) {
+			c++;
 			while (word_char((unsigned char)*c) && !(c[0] == '.' && c[1] == '.')) c++;
 			p->tk.t = T_WORD;
 			p->cur = c;
@@ -513,7 +514,8 @@ static void parse_value(struct ps *p, const struct subj *s, struct item *it, con
 
 		errno = 0;
 		it->flo = it->fhi = strtod(w, &end);
-		if (*end || errno || !isfinite(it->flo) || !(isdigit((unsigned char)w[0])))
+		if (*end || errno || !isfinite(it->flo) ||
+		    !isdigit((unsigned char)w[w[0] == '-']))
 			FAIL(p, "expected a number after %s, not '%s'", after, w);
 		break;
 	}
@@ -732,7 +734,7 @@ static struct node *parse_test(struct ps *p)
 	struct subj s = { .nf = 0 };
 	enum tk op = T_WORD;
 	char sh[64], after[80];
-	unsigned i;
+	unsigned i, oline, ocol;
 
 	if (is_word(p, "any") || is_word(p, "all")) {
 		n->all = is_word(p, "all");
@@ -758,6 +760,8 @@ static struct node *parse_test(struct ps *p)
 	n->nf = s.nf;
 	for (i = 0; i < s.nf; i++) n->fid[i] = s.fid[i];
 	n->vk = (uint8_t)s.vk;
+	oline = p->tk.line;
+	ocol = p->tk.col;
 	if (s.feat) {
 		n->feat = s.feat;
 		n->featn = strlen(s.feat);
@@ -801,7 +805,7 @@ static struct node *parse_test(struct ps *p)
 	/* The operator decides the node. */
 	if (s.vk == VK_FLAGS) {
 		if (op != T_EQ && op != T_NE)
-			FAIL(p, "%s does not apply to flags field '%s' (use 'has', '==' or '!=')",
+			fail_at(p, oline, ocol, "%s does not apply to flags field '%s' (use 'has', '==' or '!=')",
 			    op == T_WORD ? "a set" : op_text(op), s.what);
 		n->op = op == T_EQ ? OP_FEQ : OP_FNE;
 		n->items = ex_alloc(p->e, sizeof *n->items);
@@ -814,7 +818,7 @@ static struct node *parse_test(struct ps *p)
 		unsigned line = p->tk.line, col = p->tk.col;
 
 		if (s.vk != VK_STR)
-			FAIL(p, "%s applies to text fields; '%s' is %s", op_text(op), s.what,
+			fail_at(p, oline, ocol, "%s applies to text fields; '%s' is %s", op_text(op), s.what,
 			    s.d ? fld_type_name(s.d->type) : "f64");
 		if (p->tk.t != T_STR && p->tk.t != T_WORD)
 			FAIL(p, "expected a pattern string after %s, not %s", op_text(op),
@@ -830,7 +834,7 @@ static struct node *parse_test(struct ps *p)
 		struct item *it;
 
 		if (s.vk != VK_UINT && s.vk != VK_F64)
-			FAIL(p, "%s applies to numbers; '%s' is %s", op_text(op), s.what,
+			fail_at(p, oline, ocol, "%s applies to numbers; '%s' is %s", op_text(op), s.what,
 			    fld_type_name(s.d->type));
 		n->op = OP_IN;
 		n->items = it = ex_alloc(p->e, sizeof *it);
@@ -839,14 +843,15 @@ static struct node *parse_test(struct ps *p)
 		if (s.vk == VK_UINT) {
 			uint64_t v = it->lo;
 
-			if ((op == T_LT && v == 0) || (op == T_GT && v == s.max)) {
+			/* Derived sums (pkts, bytes) may pass the type's maximum. */
+			if (op == T_LT && v == 0) {
 				n->nitems = 0; /* never true */
 			} else if (op == T_LT || op == T_LE) {
 				it->lo = 0;
 				it->hi = op == T_LT ? v - 1 : v;
 			} else {
 				it->lo = op == T_GT ? v + 1 : v;
-				it->hi = s.max;
+				it->hi = UINT64_MAX;
 			}
 		} else {
 			double v = it->flo;
