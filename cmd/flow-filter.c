@@ -33,6 +33,8 @@ static const char usage_text[] =
     "                          keyed hash of each flow: the same flows in every run\n"
     "      --seed S            the key of --sample (default 0)\n"
     "      --max-per-label N   keep at most the first N flows of each label\n"
+    "      --cap-mode M        first (default), or reservoir: the N flows of each label\n"
+    "                          of smallest keyed hash (--seed), whatever their order\n"
     "      --balance           keep as many flows of each label as the smallest label\n"
     "                          has (reads the files twice; not stdin)\n"
     "      --label-rules F     label flows by the rules of F (lines LABEL: EXPRESSION)\n"
@@ -42,16 +44,25 @@ static const char usage_text[] =
     "      --version           print the version\n";
 
 enum { OPT_FAIL = 256, OPT_HEAD, OPT_SAMPLE, OPT_SEED, OPT_MAX_PER_LABEL, OPT_BALANCE,
-	OPT_LABEL_RULES, OPT_DEFAULT_LABEL, OPT_VERSION };
+	OPT_LABEL_RULES, OPT_DEFAULT_LABEL, OPT_CAP_MODE, OPT_VERSION };
 
 #define MAX_EXPR_FILE (1u << 20)
 
 /* ---------------------------------------------------- counts per label */
 
+/* A flow the reservoir holds: its key, its place in the input, its bytes. */
+struct held {
+	uint64_t key, seq;
+	uint8_t *raw;
+	size_t len;
+};
+
 struct lcount {
 	char *label;      /* NULL: free slot */
 	size_t n;
 	uint64_t count;
+	struct held *heap; /* --cap-mode reservoir: a max-heap on (key, seq) */
+	size_t nheap;
 };
 struct lcounts {
 	struct lcount *v;
@@ -105,7 +116,13 @@ static void lc_free(struct lcounts *t)
 {
 	size_t i;
 
-	for (i = 0; i < t->cap; i++) free(t->v[i].label);
+	for (i = 0; i < t->cap; i++) {
+		size_t k;
+
+		for (k = 0; k < t->v[i].nheap; k++) free(t->v[i].heap[k].raw);
+		free(t->v[i].heap);
+		free(t->v[i].label);
+	}
 	free(t->v);
 	memset(t, 0, sizeof *t);
 }
@@ -127,7 +144,9 @@ struct run {
 	uint64_t unmatched;
 	struct ds *ds;
 	uint64_t head, cap;
-	bool balance;
+	bool balance, reservoir;
+	uint64_t seq;
+	struct buf enc;     /* a relabelled record, encoded for the reservoir */
 	struct lcounts kept;
 	uint64_t read, matched, failed_expr, sampled_out, capped, written;
 };
@@ -238,11 +257,119 @@ static bool relabel(struct run *r, struct rec_flow *f)
 	return true;
 }
 
-enum verdict { V_PASS, V_FAIL, V_DROP };
+/* ---------------------------------------------------- the reservoir */
+
+static bool held_above(const struct held *a, const struct held *b)
+{
+	return a->key > b->key || (a->key == b->key && a->seq > b->seq);
+}
+
+static void sift_down(struct held *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		struct held t;
+
+		if (l < n && held_above(&h[l], &h[m])) m = l;
+		if (r < n && held_above(&h[r], &h[m])) m = r;
+		if (m == i) return;
+		t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+static void sift_up(struct held *h, size_t i)
+{
+	while (i > 0 && held_above(&h[i], &h[(i - 1) / 2])) {
+		struct held t = h[i];
+
+		h[i] = h[(i - 1) / 2];
+		h[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+/*
+ * Offer a flow to its label's reservoir: the cap flows of smallest key
+ * stay.  Returns false when it is refused or evicts another (one flow
+ * over the cap either way).
+ */
+static bool offer(struct run *r, struct lcount *c, const struct rec_flow *f, const uint8_t *raw,
+    size_t len)
+{
+	struct held h = { .key = ds_flow_key(r->ds, f), .seq = r->seq++ };
+	bool full = c->nheap == r->cap;
+
+	if (full && !held_above(&c->heap[0], &h)) return false;
+	h.raw = malloc(len ? len : 1);
+	if (h.raw == NULL) msg_die(EXIT_DATA, "out of memory");
+	memcpy(h.raw, raw, len);
+	h.len = len;
+	if (full) {
+		free(c->heap[0].raw);
+		c->heap[0] = h;
+		sift_down(c->heap, c->nheap, 0);
+		return false;
+	}
+	if (c->heap == NULL) {
+		size_t cap = r->cap < 1024 ? (size_t)r->cap : 1024;
+
+		c->heap = malloc(cap * sizeof *c->heap);
+		if (c->heap == NULL) msg_die(EXIT_DATA, "out of memory");
+	} else if (c->nheap >= 1024 && (c->nheap & (c->nheap - 1)) == 0) {
+		c->heap = realloc(c->heap, 2 * c->nheap * sizeof *c->heap);
+		if (c->heap == NULL) msg_die(EXIT_DATA, "out of memory");
+	}
+	c->heap[c->nheap++] = h;
+	sift_up(c->heap, c->nheap - 1);
+	return true;
+}
+
+static int by_seq(const void *a, const void *b)
+{
+	const struct held *x = *(const struct held *const *)a, *y = *(const struct held *const *)b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Write what the reservoirs hold, in input order. */
+static int drain(struct run *r, struct rs_writer *w)
+{
+	struct held **all;
+	struct rec_flow *f = malloc(sizeof *f);
+	size_t n = 0, i, k;
+	char err[200];
+	int status = EXIT_OK;
+
+	for (i = 0; i < r->kept.cap; i++) n += r->kept.v[i].nheap;
+	all = malloc((n ? n : 1) * sizeof *all);
+	if (all == NULL || f == NULL) msg_die(EXIT_DATA, "out of memory");
+	n = 0;
+	for (i = 0; i < r->kept.cap; i++)
+		for (k = 0; k < r->kept.v[i].nheap; k++) all[n++] = &r->kept.v[i].heap[k];
+	qsort(all, n, sizeof *all, by_seq);
+	for (i = 0; i < n && !(r->head && r->written >= r->head); i++) {
+		if (rec_decode_flow(all[i]->raw, all[i]->len, f, err, sizeof err) < 0 ||
+		    rs_write_raw(w, all[i]->raw, all[i]->len, f) < 0) {
+			msg_warn("cannot write a held record: %s", err);
+			status = EXIT_DATA;
+			break;
+		}
+		r->written++;
+	}
+	free(all);
+	free(f);
+	return status;
+}
+
+enum verdict { V_PASS, V_FAIL, V_DROP, V_HELD };
 
 /* The steps, in the order flow-filter(1) gives. */
-static enum verdict judge(struct run *r, struct rec_flow *f, bool *changed)
+static enum verdict judge(struct run *r, const struct rs_item *it, bool *changed)
 {
+	struct rec_flow *f = it->flow;
 	size_t n;
 	const uint8_t *l;
 	struct lcount *c;
@@ -260,6 +387,21 @@ static enum verdict judge(struct run *r, struct rec_flow *f, bool *changed)
 	if (r->cap || r->balance) {
 		l = label_of(f, &n);
 		c = lc_get(&r->kept, l, n);
+		if (r->reservoir && r->cap) {
+			const uint8_t *raw = it->raw;
+			size_t len = it->rawlen;
+			char err[200];
+
+			if (*changed) {
+				buf_reset(&r->enc);
+				if (rec_encode_flow(&r->enc, f, err, sizeof err) < 0)
+					msg_die(EXIT_DATA, "cannot encode a relabelled record: %s", err);
+				raw = r->enc.p;
+				len = r->enc.len;
+			}
+			if (!offer(r, c, f, raw, len)) r->capped++;
+			return V_HELD;
+		}
 		if (r->cap && c->count >= r->cap) {
 			r->capped++;
 			return V_DROP;
@@ -296,16 +438,20 @@ static int run_pass(struct run *r, char **ops, int nops, struct sink *out, struc
 			if (fail && fail->w) rw_abandon(fail->w);
 			status = EXIT_DATA;
 		} else if (t == RS_HEADER) {
-			if (out && rs_write_header(out->w, it.hdr) < 0) status = EXIT_DATA;
+			/* The reservoir writes one segment at the end, under the
+			 * first input's header. */
+			if (out && (!r->reservoir || !rs_in_segment(out->w)) &&
+			    rs_write_header(out->w, it.hdr) < 0)
+				status = EXIT_DATA;
 			if (fail && fail->w && rs_write_header(fail->w, it.hdr) < 0) status = EXIT_DATA;
 		} else if (t == RS_END) {
-			if (out && rs_write_end(out->w) < 0) status = EXIT_DATA;
+			if (out && !r->reservoir && rs_write_end(out->w) < 0) status = EXIT_DATA;
 			if (fail && fail->w && rs_write_end(fail->w) < 0) status = EXIT_DATA;
 		} else {
 			enum verdict v;
 
 			r->read++;
-			v = judge(r, it.flow, &changed);
+			v = judge(r, &it, &changed);
 			if (out == NULL) continue;
 			if (v == V_PASS && r->head && r->written >= r->head) {
 				/* past the head (still reading for --fail) */
@@ -324,6 +470,7 @@ static int run_pass(struct run *r, char **ops, int nops, struct sink *out, struc
 	}
 	if (rs_in_end(&in, NULL) != EXIT_OK) status = EXIT_DATA;
 	msg_progress_end();
+	if (out && r->reservoir && status == EXIT_OK) status = drain(r, out->w);
 	return status;
 }
 
@@ -356,6 +503,7 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "max-per-label", required_argument, NULL, OPT_MAX_PER_LABEL },
 		{ "balance", no_argument, NULL, OPT_BALANCE },
+		{ "cap-mode", required_argument, NULL, OPT_CAP_MODE },
 		{ "label-rules", required_argument, NULL, OPT_LABEL_RULES },
 		{ "default-label", required_argument, NULL, OPT_DEFAULT_LABEL },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -400,6 +548,11 @@ int main(int argc, char **argv)
 				cli_usage_error("--max-per-label: want a positive number, not '%s'", optarg);
 			break;
 		case OPT_BALANCE: r.balance = true; break;
+		case OPT_CAP_MODE:
+			if (strcmp(optarg, "first") == 0) r.reservoir = false;
+			else if (strcmp(optarg, "reservoir") == 0) r.reservoir = true;
+			else cli_usage_error("--cap-mode: first or reservoir, not '%s'", optarg);
+			break;
 		case OPT_LABEL_RULES: rules = optarg; break;
 		case OPT_DEFAULT_LABEL:
 			if (strlen(optarg) > REC_MAX_LABEL)
@@ -420,6 +573,7 @@ int main(int argc, char **argv)
 	}
 	if (expr && exfile) cli_usage_error("give the expression once: -e or -f");
 	if (r.balance && r.cap) cli_usage_error("--balance and --max-per-label exclude each other");
+	if (r.reservoir && r.cap == 0 && !r.balance) cli_usage_error("--cap-mode reservoir needs --max-per-label N or --balance");
 	if (exfile) {
 		size_t len;
 
@@ -444,8 +598,8 @@ int main(int argc, char **argv)
 				    argv[i]);
 		}
 	}
-	if (sampling) {
-		struct ds_config dc = { .sample = sample, .seed = seed };
+	if (sampling || r.reservoir) {
+		struct ds_config dc = { .sample = sampling ? sample : 1, .seed = seed };
 
 		r.ds = ds_new(&dc);
 	}
@@ -463,8 +617,9 @@ int main(int argc, char **argv)
 		r.cap = min == UINT64_MAX ? 0 : min;
 		if (min == 0 || min == UINT64_MAX) r.cap = UINT64_MAX; /* nothing matched */
 		if (r.ds) {
-			ds_free(r.ds);
 			struct ds_config dc = { .sample = sample, .seed = seed };
+
+			ds_free(r.ds);
 			r.ds = ds_new(&dc);
 		}
 	}
@@ -520,6 +675,7 @@ int main(int argc, char **argv)
 	}
 	free(r.rules);
 	lc_free(&r.kept);
+	buf_free(&r.enc);
 	ds_free(r.ds);
 	free(text);
 	return status;

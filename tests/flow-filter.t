@@ -157,6 +157,27 @@ is "$("$FJ" "$T/out" | grep -c '"label":"dns"'):$("$FJ" "$T/out" | grep -c '"lab
     "--balance: as many of each label as the smallest has"
 run "$FF" --balance true <"$D/dns.flows"
 is "$status" 2 "--balance on stdin: usage error"
+"$FF" --max-per-label 4 --cap-mode reservoir --seed 3 true "$D/dns.flows" "$D/resp.flows" \
+    "$D/mpls.flows" | "$FJ" >"$T/r1"
+"$FF" --max-per-label 4 --cap-mode reservoir --seed 3 true "$D/mpls.flows" "$D/resp.flows" \
+    "$D/dns.flows" | "$FJ" >"$T/r2"
+is "$(sort "$T/r2")" "$(sort "$T/r1")" "--cap-mode reservoir: the same flows whatever the input order"
+is "$(grep -c '"label":"dns"' "$T/r1"):$(grep -c '"label":"web"' "$T/r1"):$(grep -vc '"label"' "$T/r1")" "4:3:4" \
+    "--cap-mode reservoir: at most 4 flows of each label"
+"$FJ" "$D/dns.flows" "$D/resp.flows" "$D/mpls.flows" >"$T/r1.in"
+is "$(grep -Fxf "$T/r1" "$T/r1.in")" "$(cat "$T/r1")" "--cap-mode reservoir: the flows held come out in input order"
+"$FF" --max-per-label 4 --cap-mode reservoir --seed 4 true "$D/dns.flows" "$D/resp.flows" \
+    "$D/mpls.flows" | "$FJ" >"$T/r4"
+ok "--cap-mode reservoir: another seed, other flows" sh -c "! cmp -s '$T/r1' '$T/r4'"
+is "$("$FF" --max-per-label 4 --cap-mode reservoir true "$D/dns.flows" "$D/mpls.flows" | "$FJ" -H |
+    grep -c '"flowrec"')" 1 "--cap-mode reservoir: one output segment"
+run "$FF" -v --balance --cap-mode reservoir --label-rules "$FK_DATA/dns_udp_tcp_ecs_frag.rules" \
+    --default-label other true "$D/dns.flows"
+is "$("$FJ" "$T/out" | grep -o '"label":"[a-z-]*"' | sort | uniq -c | tr -s ' ' | tr '\n' ';')" \
+    " 5 \"label\":\"dns-tcp\"; 5 \"label\":\"other\"; 5 \"label\":\"public-resolver\"; 5 \"label\":\"resolver-upstream\"; 5 \"label\":\"weberdns\";" \
+    "--balance --cap-mode reservoir: relabelled flows, five of each label"
+run "$FF" --cap-mode reservoir true "$D/dns.flows"
+is "$status" 2 "--cap-mode reservoir without a cap: usage error"
 
 # --- label rules against the capture labelled by hand
 R=$FK_DATA/dns_udp_tcp_ecs_frag.rules
