@@ -268,6 +268,19 @@ bool ds_sampled(struct ds *d, const struct rec_flow *f)
 	return true;
 }
 
+uint64_t ds_flow_key(struct ds *d, const struct rec_flow *f)
+{
+	static const char tag[] = "flowkit reservoir";
+	uint8_t dg[32];
+
+	ds_sha_begin(&d->sha);
+	ds_sha_add(&d->sha, tag, sizeof tag - 1);
+	ds_sha_add64(&d->sha, d->c.seed);
+	add_identity(d, f, true);
+	ds_sha_end(&d->sha, dg);
+	return be64(dg);
+}
+
 bool ds_is_dup(struct ds *d, const struct rec_flow *f, const uint8_t *p, size_t n)
 {
 	uint8_t dg[32], v = 0;

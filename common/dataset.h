@@ -114,6 +114,10 @@ const struct ds_stats *ds_stats(const struct ds *d);
 /* ds_sampled(d, f): true when the flow is left out by the sample (a keyed
  * hash of its identity and the seed, so the same flows in every run). */
 bool ds_sampled(struct ds *d, const struct rec_flow *f);
+/* ds_flow_key(d, f): the keyed hash of the flow's identity under another
+ * tag than the sample's, as a number: the order of a deterministic
+ * reservoir (the flows of smallest key win, whatever the input order). */
+uint64_t ds_flow_key(struct ds *d, const struct rec_flow *f);
 /* ds_is_dup(d, f, p, n): true when bytes p/n equal those of an earlier
  * item (of the same capture file, with DS_DEDUP_FILE); false always with
  * DS_DEDUP_NONE.  The item is remembered. */

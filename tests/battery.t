@@ -18,13 +18,14 @@
 # shellcheck disable=SC2086
 . "${0%/*}/lib.sh"
 
-TOOLS="flow-json:sink pcap-flows:source flow-anon:xform"
+TOOLS="flow-json:sink pcap-flows:source flow-anon:xform flow-filter:xform"
 # To add when they land (check the kind and tool_args):
 #   pcap-flows:source flow-filter:xform flow-anon:xform flow-stats:sink
 
 tool_args() {
 	case $1 in
 	flow-anon) echo "-k $FK_DATA/anon.key" ;;
+	flow-filter) echo "-e true" ;;
 	*) echo "" ;;
 	esac
 }

@@ -1,0 +1,204 @@
+#!/bin/sh
+# flow-filter.t - flow-filter(1): every case of tests/flow-filter.cases on
+# several captures and fixtures, cross-checked against the same selection
+# made in Python from flow-json output (tests/filter_check.py); every
+# malformed expression of tests/flow-filter.errors gives exit 2 and its
+# column; --fail, --head, -f, -v, provenance; --sample the same across
+# files given separately or concatenated; --max-per-label and --balance;
+# label rules against a capture labelled by hand.
+. "${0%/*}/lib.sh"
+
+FF=$FK_BIN/flow-filter
+FJ=$FK_BIN/flow-json
+PF=$FK_BIN/pcap-flows
+PY=/usr/bin/python3
+[ -x "$FF" ] || skip_all "no $FF"
+[ -x "$PY" ] || skip_all "no python3"
+
+# --- the inputs: captures (two of them labelled) and JSON fixtures
+D=$T/cases
+mkdir "$D"
+INPUTS=
+add_cap() { # NAME CAPTURE [pcap-flows options]
+	n=$1 c=$2
+	shift 2
+	"$PF" -q "$@" -o "$D/$n.flows" "$FK_DATA/$c" 2>/dev/null || "$PF" "$@" -o "$D/$n.flows" "$FK_DATA/$c"
+	INPUTS="$INPUTS $n"
+}
+add_json() { # NAME FIXTURE
+	"$FJ" -r -o "$D/$1.flows" "$FK_DATA/$2"
+	INPUTS="$INPUTS $1"
+}
+add_cap mpls eth_vlan_mpls_mixed.pcap --label web
+add_cap resp sll_resp_15_tcp_streams.pcap
+add_cap dns dns_udp_tcp_ecs_frag.pcap --label dns
+add_cap v6 ipv6_all_ext_headers.pcap
+add_cap ping icmpv6_ping.pcap
+add_cap qinq eth_qinq_pppoe_tls_retrans.pcap
+add_cap ng pcapng_3if_dns_tcp.pcapng
+add_json basic basic.jsonl
+add_json pkts packets.jsonl
+add_json elems elements.jsonl
+# one input that mixes captures, for cases each capture keeps or drops whole
+cat "$D/mpls.flows" "$D/resp.flows" "$D/dns.flows" "$D/qinq.flows" "$D/pkts.flows" "$D/basic.flows" >"$D/mix.flows"
+INPUTS="$INPUTS mix"
+for n in $INPUTS; do
+	"$FJ" -p "$D/$n.flows" >"$D/$n.all.json"
+done
+
+# --- the table: flow-filter on every input, Python from the full JSON
+k=0
+errs=0
+while IFS= read -r line; do
+	case $line in '#'*|'') continue ;; esac
+	k=$((k + 1))
+	expr=${line%%	*}
+	for n in $INPUTS; do
+		if ! "$FF" "$expr" "$D/$n.flows" 2>>"$T/case.err" | "$FJ" -p >"$D/$n.$k.json" 2>>"$T/case.err"; then
+			errs=$((errs + 1))
+		fi
+	done
+done <"$FK_ROOT/tests/flow-filter.cases"
+is "$errs" 0 "the $k cases run without error on every input"
+[ "$errs" -eq 0 ] || diag "$(head -n 5 "$T/case.err")"
+# shellcheck disable=SC2086
+"$PY" "$FK_ROOT/tests/filter_check.py" "$FK_ROOT/tests/flow-filter.cases" "$D" $INPUTS >"$T/check" ||
+	fail "filter_check.py ran"
+while IFS='	' read -r st desc; do
+	case $st in
+	ok) pass "$desc" ;;
+	fail) fail "$desc" ;;
+	'#') diag "$desc" ;;
+	esac
+done <"$T/check"
+
+# --- malformed expressions: exit 2, the column, what was expected
+nerr=0
+while IFS=';' read -r col expr msg; do
+	case $col in '#'*|'') continue ;; esac
+	nerr=$((nerr + 1))
+	run "$FF" -e "$expr" </dev/null
+	# $msg is a pattern.
+	# shellcheck disable=SC2254
+	case "$status:$err" in
+	"2:flow-filter: expression:1:$col: "$msg) pass "malformed: '$expr': exit 2, column $col" ;;
+	*) fail "malformed: '$expr': exit 2, column $col"; diag "got $status: $err" ;;
+	esac
+done <"$FK_ROOT/tests/flow-filter.errors"
+ok "at least 40 malformed expressions ($nerr)" [ "$nerr" -ge 40 ]
+printf 'proto == tcp\n  and dport in {80,\n 443\n' >"$T/bad.expr"
+run "$FF" -f "$T/bad.expr" </dev/null
+is "$status:$err" "2:flow-filter: $T/bad.expr:4:1: expected ',' or '}' in a set, not the end" \
+    "-f: an error names the file, its line and column"
+
+# --- outputs: --fail, -o, -v, -f, provenance
+A=$D/dns.flows
+run "$FF" -v --fail "$T/rej.flows" -o "$T/acc.flows" 'proto == tcp' "$A"
+is "$status" 0 "--fail: exit 0"
+like "$err" "flow-filter: 69 records read, 8 matched, 61 failed the expression, 0 sampled out, 0 over the label cap, 8 written" \
+    "-v: the counts"
+is "$("$FJ" "$T/acc.flows" | wc -l | tr -d ' ')" 8 "-o: the matching records"
+is "$("$FJ" "$T/rej.flows" | grep -c '"proto":17')" 61 "--fail: the others, all UDP"
+cat "$T/acc.flows" "$T/rej.flows" | "$FJ" | sort >"$T/both"
+"$FJ" "$A" | sort >"$T/orig"
+is_file "$T/both" "$T/orig" "matching and failing records make up the input, unchanged"
+"$FJ" -H "$T/acc.flows" | head -n 1 >"$T/hdr"
+like "$(cat "$T/hdr")" "*\"filter=proto == tcp\"*" "provenance: the expression as a note"
+like "$(cat "$T/hdr")" "*\"flow-filter -v --fail $T/rej.flows -o $T/acc.flows 'proto == tcp' $A\"*" \
+    "provenance: the command line"
+printf '# TCP only\nproto == tcp   # the resolver side\n' >"$T/e.expr"
+run "$FF" -f "$T/e.expr" "$A"
+cmp -s "$T/out" "$T/acc.flows" || "$FJ" "$T/out" | cmp -s - "$T/acc.json" 2>/dev/null
+is "$("$FJ" "$T/out")" "$("$FJ" "$T/acc.flows")" "-f: the expression from a file, with comments"
+run "$FF" --head 3 'proto == udp' "$A"
+is "$("$FJ" "$T/out" | wc -l | tr -d ' ')" 3 "--head 3: three records"
+is "$("$FJ" "$T/out" | cut -c1-60)" "$("$FJ" "$A" | grep '"proto":17' | head -n 3 | cut -c1-60)" \
+    "--head 3: the first three matches"
+run "$FF" --head 3 --fail "$T/rej2.flows" 'proto == udp' "$A"
+is "$("$FJ" "$T/rej2.flows" | wc -l | tr -d ' ')" 8 "--head with --fail: the whole input is still read"
+run "$FF" 'proto == tcp' "$T/nosuch.flows" </dev/null
+is "$status" 1 "a missing input: exit 1"
+run "$FF" </dev/null
+is "$status" 2 "no expression: exit 2"
+
+# --- --sample: the same flows given separately, concatenated, or in one run
+for s in 0.3 0.7; do
+	"$FF" --sample $s --seed 7 true "$D/dns.flows" | "$FJ" >"$T/s1"
+	"$FF" --sample $s --seed 7 true "$D/mpls.flows" | "$FJ" >>"$T/s1"
+	"$FF" --sample $s --seed 7 true "$D/dns.flows" "$D/mpls.flows" | "$FJ" >"$T/s2"
+	cat "$D/dns.flows" "$D/mpls.flows" | "$FF" --sample $s --seed 7 true | "$FJ" >"$T/s3"
+	is_file "$T/s2" "$T/s1" "--sample $s: two files in one run as separately"
+	is_file "$T/s3" "$T/s1" "--sample $s: concatenated on stdin as separately"
+	got=$(wc -l <"$T/s1" | tr -d ' ')
+	ok "--sample $s: a fraction near $s of 72 flows ($got)" \
+	    "$PY" -c "import sys; sys.exit(not abs($got / 72 - $s) < 0.2)"
+done
+"$FF" --sample 0.5 --seed 8 true "$D/dns.flows" | "$FJ" >"$T/s8"
+"$FF" --sample 0.5 --seed 7 true "$D/dns.flows" | "$FJ" >"$T/s7"
+ok "--sample: another seed, another sample" sh -c "! cmp -s '$T/s7' '$T/s8'"
+"$FF" --sample 0.5 --seed 7 'proto == udp' "$D/dns.flows" | "$FJ" >"$T/s7u"
+is "$(cat "$T/s7u")" "$(grep '"proto":17' "$T/s7")" "--sample: a flow's fate does not depend on the expression"
+
+# --- --max-per-label, --balance
+cat "$D/dns.flows" "$D/mpls.flows" "$D/resp.flows" >"$T/mix.flows"
+firsts='import sys, json
+seen = {}
+for l in sys.stdin:
+    r = json.loads(l)
+    k = r.get("label")
+    seen[k] = seen.get(k, 0) + 1
+    if seen[k] <= int(sys.argv[1]):
+        print(r["source"]["first_pkt"], k)'
+run "$FF" --max-per-label 2 true "$T/mix.flows"
+is "$("$FJ" "$T/out" | "$PY" -c "$firsts" 1000)" "$("$FJ" "$T/mix.flows" | "$PY" -c "$firsts" 2)" \
+    "--max-per-label 2: the first two of each label (dns, web, none)"
+run "$FF" -v --balance true "$D/dns.flows" "$D/mpls.flows"
+is "$("$FJ" "$T/out" | grep -c '"label":"dns"'):$("$FJ" "$T/out" | grep -c '"label":"web"')" "3:3" \
+    "--balance: as many of each label as the smallest has"
+run "$FF" --balance true <"$D/dns.flows"
+is "$status" 2 "--balance on stdin: usage error"
+"$FF" --max-per-label 4 --cap-mode reservoir --seed 3 true "$D/dns.flows" "$D/resp.flows" \
+    "$D/mpls.flows" | "$FJ" >"$T/r1"
+"$FF" --max-per-label 4 --cap-mode reservoir --seed 3 true "$D/mpls.flows" "$D/resp.flows" \
+    "$D/dns.flows" | "$FJ" >"$T/r2"
+is "$(sort "$T/r2")" "$(sort "$T/r1")" "--cap-mode reservoir: the same flows whatever the input order"
+is "$(grep -c '"label":"dns"' "$T/r1"):$(grep -c '"label":"web"' "$T/r1"):$(grep -vc '"label"' "$T/r1")" "4:3:4" \
+    "--cap-mode reservoir: at most 4 flows of each label"
+"$FJ" "$D/dns.flows" "$D/resp.flows" "$D/mpls.flows" >"$T/r1.in"
+is "$(grep -Fxf "$T/r1" "$T/r1.in")" "$(cat "$T/r1")" "--cap-mode reservoir: the flows held come out in input order"
+"$FF" --max-per-label 4 --cap-mode reservoir --seed 4 true "$D/dns.flows" "$D/resp.flows" \
+    "$D/mpls.flows" | "$FJ" >"$T/r4"
+ok "--cap-mode reservoir: another seed, other flows" sh -c "! cmp -s '$T/r1' '$T/r4'"
+is "$("$FF" --max-per-label 4 --cap-mode reservoir true "$D/dns.flows" "$D/mpls.flows" | "$FJ" -H |
+    grep -c '"flowrec"')" 1 "--cap-mode reservoir: one output segment"
+run "$FF" -v --balance --cap-mode reservoir --label-rules "$FK_DATA/dns_udp_tcp_ecs_frag.rules" \
+    --default-label other true "$D/dns.flows"
+is "$("$FJ" "$T/out" | grep -o '"label":"[a-z-]*"' | sort | uniq -c | tr -s ' ' | tr '\n' ';')" \
+    " 5 \"label\":\"dns-tcp\"; 5 \"label\":\"other\"; 5 \"label\":\"public-resolver\"; 5 \"label\":\"resolver-upstream\"; 5 \"label\":\"weberdns\";" \
+    "--balance --cap-mode reservoir: relabelled flows, five of each label"
+run "$FF" --cap-mode reservoir true "$D/dns.flows"
+is "$status" 2 "--cap-mode reservoir without a cap: usage error"
+
+# --- label rules against the capture labelled by hand
+R=$FK_DATA/dns_udp_tcp_ecs_frag.rules
+run "$FF" -v --label-rules "$R" --default-label other true "$D/dns.flows"
+is "$status" 0 "--label-rules: exit 0"
+"$FJ" "$T/out" | "$PY" -c "$firsts" 1000 >"$T/labels"
+grep -v '^#' "$FK_DATA/dns_udp_tcp_ecs_frag.labels" >"$T/hand"
+is_file "$T/labels" "$T/hand" "--label-rules: the hand-made labels of dns_udp_tcp_ecs_frag.pcap"
+like "$err" "*rule 1 (dns-tcp): 8 flows*rule 2 (weberdns): 5 flows*rule 3 (public-resolver): 6 flows*rule 4 (resolver-upstream): 37 flows*no rule: 13 flows*" \
+    "-v: hits per rule"
+run "$FF" --label-rules "$R" 'label == weberdns' "$D/dns.flows"
+is "$("$FJ" "$T/out" | wc -l | tr -d ' ')" 5 "the expression sees the new labels"
+run "$FF" --label-rules "$R" true "$D/dns.flows"
+is "$("$FJ" "$T/out" | grep -c '"label":"dns"')" 13 "without --default-label unmatched flows keep theirs"
+printf 'good: proto == tcp\nbad: dport in {1,\n' >"$T/bad.rules"
+run "$FF" --label-rules "$T/bad.rules" true "$D/dns.flows"
+is "$status:$err" "2:flow-filter: $T/bad.rules:2:18: expected a number after ',', not the end" \
+    "--label-rules: an error names the file, line and column"
+printf 'no colon here\n' >"$T/bad.rules"
+run "$FF" --label-rules "$T/bad.rules" true "$D/dns.flows"
+is "$status:$err" "2:flow-filter: $T/bad.rules:1:1: expected 'LABEL: EXPRESSION'" \
+    "--label-rules: a line without a label"
+
+done_testing
