@@ -29,19 +29,20 @@ use File::Basename qw(dirname basename);
 # 2 records and their vocabulary, streams, captures, packets, fragments,
 #   output files
 # 3 the concepts the tools share
-# 4 the command line; cmd/ is above everything
+# 4 the pipelines and the command line; cmd/ is above everything
 my %layer = (
 	msg => 0,
 	bytes => 1, num => 1,
 	field => 2, rec => 2, stream => 2, cap => 2, pkt => 2, frag => 2, out => 2,
+	capwalk => 2, quic => 2, x509 => 2,
 	flowtab => 3, anon => 3, idx => 3, pic => 3, rjson => 3, fval => 3,
-	label => 3, dataset => 3, session => 3,
-	cli => 4,
+	label => 3, dataset => 3, session => 3, expr => 3,
+	capflow => 4, cli => 4,
 );
 
 # Edges inside one layer: [from, to].
 my @same = (
-	[qw(stream rec)], [qw(frag pkt)], [qw(rec field)],
+	[qw(stream rec)], [qw(frag pkt)], [qw(rec field)], [qw(expr fval)],
 );
 
 # Includes of a header for its constants alone, with no call: "from to".
@@ -58,7 +59,8 @@ my %prefix = (
 	rec => "rec_", stream => "rs_|rw_", cap => "cap_", pkt => "pkt_", frag => "frag_",
 	out => "out_", field => "fld_", fval => "fv_", flowtab => "ft_", anon => "an_",
 	idx => "idx_", pic => "pic_", rjson => "rj_", label => "label_", dataset => "ds_",
-	session => "ses_", cli => "cli_",
+	session => "ses_", cli => "cli_", capwalk => "cw_", capflow => "cf_", quic => "quic_",
+	x509 => "x509_", expr => "ex_",
 );
 
 my $root = abs_path(dirname($0) . "/..");
@@ -171,7 +173,7 @@ my ($where, %listed, %drawn) = ("");
 while (<$mh>) {
 	$where = $1 if /^\.S[sh]\s+(.*)/;
 	$listed{$1} = 1 if $where eq "The modules of common/" && /^\.It Sy (\w+)/;
-	if ($where eq "Layers" && /^\s*(\d)\s+([a-z ]+?)\s*$/) {
+	if ($where eq "Layers" && /^\s*(\d)\s+([a-z][a-z0-9 ]*?)\s*$/) {
 		my $l = $1;
 		$drawn{$_} = $l for split " ", $2;
 	}
