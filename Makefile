@@ -73,11 +73,19 @@ check-quick: all
 FUZZ_SRC = $(sort $(wildcard tests/fuzz/*.c))
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 20
-FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-build-fuzz/%: tests/fuzz/%.c $(COMMON_SRC) common/*.h
-	@mkdir -p build-fuzz
-	clang -std=c11 -D_GNU_SOURCE $(FUZZ_FLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS)) -Icommon \
-		-o $@ $< $(COMMON_SRC) $(LDLIBS)
+FUZZ_SAN = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(shell $(PKG_CONFIG) --cflags $(PKGS)) -Icommon
+# The library is compiled once with coverage (fuzzer-no-link), each harness
+# is linked against it: one compile of common/ however many harnesses.
+FUZZ_OBJ = $(COMMON_SRC:common/%.c=build-fuzz/obj/%.o)
+build-fuzz/obj/%.o: common/%.c common/*.h
+	@mkdir -p build-fuzz/obj
+	clang $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+build-fuzz/libflowkit.a: $(FUZZ_OBJ)
+	rm -f $@
+	ar rcs $@ $(FUZZ_OBJ)
+build-fuzz/%: tests/fuzz/%.c build-fuzz/libflowkit.a common/*.h
+	clang $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< build-fuzz/libflowkit.a $(LDLIBS)
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do \
 		n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
