@@ -101,7 +101,7 @@ static struct part parts[DS_MAX_PARTS];
 static unsigned nparts;
 
 static struct {
-	uint64_t read, proto, notable, few, flows, windows, written, unlabeled, unknown;
+	uint64_t read, proto, notable, few, nowin, flows, windows, written, unlabeled, unknown;
 	uint64_t per_class[256];
 } st;
 
@@ -362,7 +362,10 @@ static void take_flow(const struct rec_flow *f, uint32_t *counts, uint8_t *item)
 	case FP_PROTO: st.proto++; break;
 	case FP_NOTABLE: st.notable++; break;
 	case FP_FEW: st.few++; break;
-	default: st.flows++; break;
+	default:
+		if (nw) st.flows++;
+		else st.nowin++;
+		break;
 	}
 }
 
@@ -375,6 +378,8 @@ static void write_stats(FILE *fp)
 	fprintf(fp, "not IPv4 TCP or UDP %llu\n", (unsigned long long)st.proto);
 	fprintf(fp, "without packet table %llu\n", (unsigned long long)st.notable);
 	fprintf(fp, "too few packets %llu\n", (unsigned long long)st.few);
+	fprintf(fp, "no window kept %llu\n", (unsigned long long)st.nowin);
+	fprintf(fp, "flows pictured %llu\n", (unsigned long long)st.flows);
 	fprintf(fp, "windows kept %llu\n", (unsigned long long)st.windows);
 	fprintf(fp, "duplicates removed %llu\n", (unsigned long long)ds->dups);
 	fprintf(fp, "over class cap %llu\n", (unsigned long long)ds->capped);
