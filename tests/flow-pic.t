@@ -139,6 +139,12 @@ run "$FP" -o "$T/f" "$T/voip.flows" "$T/cut.flows"
 like "$status:$err" "1:flow-pic: $T/cut.flows: *truncated*flow-pic: $T/f: not written" "input cut short: exit 1"
 is "$(ls "$T" | grep -c '^f-')" 0 "input cut short: no data set"
 
+# ---- a write error (a file-size limit: EFBIG) ----
+status=0
+(ulimit -f 2000; exec "$FP" -q -o "$T/w" "$T/chat.flows") 2>"$T/err" || status=$?
+like "$status:$(cat "$T/err")" "1:flow-pic: $T/w-X.npy*: write error: File too large*" "write error: exit 1, message"
+is "$(ls "$T" | grep -c '^w-')" 0 "write error: no data set, no temporary"
+
 # ---- splits: the windows of a flow stay in one part ----
 run "$FP" -q --mini --split train=0.5,test=0.5 --seed 3 -o "$T/s" "$T/chat.flows" "$T/voip.flows"
 is "$status" 0 "split: exit 0"
