@@ -68,6 +68,8 @@ static const char usage_text[] =
 "output:\n"
 "  -o, --output PREFIX   output prefix (required)\n"
 "  -a, --append          add to an existing data set\n"
+"      --sparse          PREFIX-Xcoo.npy instead of X.npy: (picture, channel, row,\n"
+"                        column, count) of each non-zero cell, uint32\n"
 "      --stats FILE      write the statistics to FILE instead of stderr\n"
 "  -q, --quiet           no statistics on stderr\n"
 "  -h, --help            this text\n"
@@ -76,11 +78,11 @@ static const char usage_text[] =
 enum {
 	O_ORIG = 256, O_MINI, O_WINDOW, O_STEP, O_AXIS, O_BINS, O_SBINS, O_TBINS, O_SRANGE,
 	O_SIZE, O_DIR, O_MINFLOW, O_MINPKTS, O_MINSPAN, O_NORM, O_CLIP, O_DTYPE, O_ANY,
-	O_SAMPLE, O_DEDUP, O_MAXPC, O_SPLIT, O_SEED, O_GROUP, O_STATS, O_VERSION
+	O_SAMPLE, O_DEDUP, O_MAXPC, O_SPLIT, O_SEED, O_GROUP, O_STATS, O_VERSION, O_SPARSE
 };
 
 static struct {
-	bool append, quiet;
+	bool append, quiet, sparse;
 	const char *prefix, *classes, *stats;
 	struct fp_config pic;
 	struct ds_config sel;
@@ -208,11 +210,12 @@ static void open_parts(struct out_group *g)
 {
 	const struct fp_config *c = &opt.pic;
 	uint64_t xs[4] = { 0, fp_channels(c), c->size_bins, c->time_bins }, ys[1] = { 0 };
+	uint64_t cs[2] = { 0, 5 };
 	unsigned i;
 
 	for (i = 0; i < nparts; i++) {
 		struct part *p = &parts[i];
-		char *xp = path_of(p->name, "X.npy"), *yp = path_of(p->name, "y.npy");
+		char *xp = path_of(p->name, opt.sparse ? "Xcoo.npy" : "X.npy"), *yp = path_of(p->name, "y.npy");
 		char *cp = path_of(p->name, "index.csv");
 		struct npy_info xi, yi;
 		char e1[256], e2[256];
@@ -228,11 +231,12 @@ static void open_parts(struct out_group *g)
 				msg_die(EXIT_DATA, "%s: exists without %s; not appending to half a data set",
 				    rx == 0 ? xp : yp, rx == 0 ? yp : xp);
 			old = rx == 0;
-			if (old && xi.shape[0] != yi.shape[0])
+			if (old && !opt.sparse && xi.shape[0] != yi.shape[0])
 				msg_die(EXIT_DATA, "%s holds %llu pictures but %s %llu labels", xp,
 				    (unsigned long long)xi.shape[0], yp, (unsigned long long)yi.shape[0]);
 		}
-		if (npy_create(&p->x, xp, fp_descr(c->dtype), 4, xs) < 0 ||
+		if ((opt.sparse ? npy_create(&p->x, xp, "<u4", 2, cs) :
+		    npy_create(&p->x, xp, fp_descr(c->dtype), 4, xs)) < 0 ||
 		    npy_create(&p->y, yp, "<i8", 1, ys) < 0 || out_open(&p->csv, cp) < 0)
 			msg_die(EXIT_DATA, "%s: not written", opt.prefix);
 		fputs(csv_head, p->csv.fp);
@@ -241,7 +245,7 @@ static void open_parts(struct out_group *g)
 				msg_die(EXIT_DATA, "cannot append to %s", opt.prefix);
 			copy_csv(p->csv.fp, cp);
 			count_labels(yp, &yi, i);
-			p->rows = xi.shape[0];
+			p->rows = yi.shape[0];
 		}
 		/* Labels last: a reader that finds them finds the pictures. */
 		out_group_add(g, &p->x.out);
@@ -321,6 +325,35 @@ static void csv_row(struct part *p, const struct ctx *x, const struct fp_window 
 	    (unsigned long long)w->index, w->start, (unsigned long)w->pkts, (unsigned long)w->drawn);
 }
 
+static void put_u32(uint8_t *p, uint64_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+/* put_sparse: the non-zero cells of a converted picture as COO rows. */
+static int put_sparse(struct part *p, const uint8_t *item)
+{
+	const struct fp_config *c = &opt.pic;
+	size_t n = fp_cells(c), i, plane = (size_t)c->size_bins * c->time_bins;
+	uint8_t r[20];
+
+	for (i = 0; i < n; i++) {
+		uint32_t v = c->dtype == FP_U8 ? item[i] : (uint32_t)(item[2 * i] | item[2 * i + 1] << 8);
+
+		if (v == 0) continue;
+		put_u32(r, p->rows);
+		put_u32(r + 4, i / plane);
+		put_u32(r + 8, i % plane / c->time_bins);
+		put_u32(r + 12, i % c->time_bins);
+		put_u32(r + 16, v);
+		if (npy_put(&p->x, r) < 0) return -1;
+	}
+	return 0;
+}
+
 static int take_window(void *arg, const struct fp_window *w, const uint32_t *counts)
 {
 	struct ctx *x = arg;
@@ -338,7 +371,8 @@ static int take_window(void *arg, const struct fp_window *w, const uint32_t *cou
 	 * one flow never do. */
 	p = ds_place(sel, x->id, x->part, x->cls);
 	for (i = 0; i < 8; i++) y[i] = (uint8_t)((uint64_t)cls >> (8 * i));
-	if (npy_put(&parts[p].x, x->item) < 0 || npy_put(&parts[p].y, y) < 0)
+	if ((opt.sparse ? put_sparse(&parts[p], x->item) : npy_put(&parts[p].x, x->item)) < 0 ||
+	    npy_put(&parts[p].y, y) < 0)
 		msg_die(EXIT_DATA, "giving up: nothing was changed at %s", opt.prefix);
 	csv_row(&parts[p], x, w);
 	parts[p].rows++;
@@ -492,6 +526,7 @@ static void parse_options(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "append", no_argument, NULL, 'a' },
 		{ "stats", required_argument, NULL, O_STATS },
+		{ "sparse", no_argument, NULL, O_SPARSE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -549,6 +584,7 @@ static void parse_options(int argc, char **argv)
 		case 'o': opt.prefix = optarg; break;
 		case 'a': opt.append = true; break;
 		case O_STATS: opt.stats = optarg; break;
+		case O_SPARSE: opt.sparse = true; break;
 		case 'q': opt.quiet = true; break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -566,6 +602,7 @@ static void parse_options(int argc, char **argv)
 	if (fp_check(pc, err, sizeof err) < 0) cli_usage_error("%s", err);
 	if (fp_item_bytes(pc) > (size_t)1 << 28)
 		cli_usage_error("--bins: at most %u bytes per picture", 1u << 28);
+	if (opt.sparse && pc->dtype == FP_F32) cli_usage_error("--sparse stores integers: not with --dtype float32");
 	dc->item_len = 32; /* ds_place compares flow identities (take_window) */
 	dc->cap = DS_CAP_FIRST;
 }

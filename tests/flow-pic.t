@@ -193,6 +193,24 @@ run "$FP" -q --window 30 --step 10 --min-span 0 -o "$T/m5" "$T/chat.flows"
 like "$(cut -d, -f12,13,14 "$T/m5-index.csv" | sed -n 2,4p | tr '\n' ' ')" "up,0,0.000000 up,1,10.000000 up,2,20.000000 " \
     "--window 30 --step 10: overlapping windows every 10 s"
 
+# ---- sparse output ----
+run "$FP" -q --sparse -o "$T/sp" "$T/chat.flows" "$T/voip.flows"
+is "$status:$err" "0:" "--sparse: exit 0"
+run "$FP" -q --sparse -a -o "$T/sp" "$T/voip.flows"
+"$FP" -q -o "$T/dn" "$T/chat.flows" "$T/voip.flows" "$T/voip.flows"
+is "$("$PY" - "$T" <<'EOF'
+import sys
+import numpy as np
+t = sys.argv[1]
+c, y, d = np.load(t + "/sp-Xcoo.npy"), np.load(t + "/sp-y.npy"), np.load(t + "/dn-X.npy")
+x = np.zeros(d.shape, d.dtype)
+x[c[:, 0], c[:, 1], c[:, 2], c[:, 3]] = c[:, 4]
+print(c.dtype, c.shape[1], len(y), bool((x == d).all()), int((c[:, 4] == 0).sum()))
+EOF
+)" "uint32 5 11 True 0" "--sparse (and an append to it): the COO cells rebuild the dense pictures"
+run "$FP" -q --sparse --dtype float32 -o "$T/u" "$T/chat.flows"
+is "$status" 2 "--sparse --dtype float32: usage error"
+
 # ---- usage ----
 for a in "" "-o -" "-o $T/u --bins 0" "-o $T/u --window 0" "-o $T/u --dir sideways" "-o $T/u --size-range 9:3"; do
 	run "$FP" $a "$T/chat.flows"
