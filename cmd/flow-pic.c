@@ -24,6 +24,7 @@
 #include "flowpic.h"
 #include "label.h"
 #include "npy.h"
+#include "sink.h"
 #include "stream.h"
 
 static const char usage_text[] =
@@ -101,47 +102,16 @@ struct part {
 };
 static struct part parts[DS_MAX_PARTS];
 static unsigned nparts;
+static bool appended; /* some part had old rows */
 
 static struct {
 	uint64_t read, proto, notable, few, nowin, flows, windows, written, unlabeled, unknown;
 	uint64_t per_class[256];
 } st;
 
-/* ---- class table ---- */
-
-static void load_classes(const char *path, enum label_cols cols)
-{
-	char err[LABEL_ERRLEN];
-
-	if (label_classes_load(&classes, path, cols, err, sizeof err) < 0) msg_die(EXIT_DATA, "%s", err);
-}
-
-static uint8_t class_of(const struct rec_flow *f)
-{
-	const struct rec_elem *e = rec_find(f, RE_LABEL);
-	char err[LABEL_ERRLEN];
-	int id;
-
-	if (e == NULL) {
-		st.unlabeled++;
-		return LABEL_UNKNOWN;
-	}
-	id = label_class_id(&classes, e->val, e->len, err, sizeof err);
-	if (id < 0) msg_die(EXIT_DATA, "%s; give a class file (-c)", err);
-	if (id == (int)LABEL_UNKNOWN) st.unknown++;
-	return (uint8_t)id;
-}
-
-/* ---- output ---- */
-
 static char *path_of(const char *part, const char *what)
 {
-	size_t n = strlen(opt.prefix) + (part ? strlen(part) + 1 : 0) + strlen(what) + 2;
-	char *p = xmalloc(n);
-
-	if (part) snprintf(p, n, "%s-%s-%s", opt.prefix, part, what);
-	else snprintf(p, n, "%s-%s", opt.prefix, what);
-	return p;
+	return sink_path(opt.prefix, part, what);
 }
 
 static const char csv_head[] =
@@ -246,6 +216,7 @@ static void open_parts(struct out_group *g)
 			copy_csv(p->csv.fp, cp);
 			count_labels(yp, &yi, i);
 			p->rows = yi.shape[0];
+			appended = true;
 		}
 		/* Labels last: a reader that finds them finds the pictures. */
 		out_group_add(g, &p->x.out);
@@ -388,7 +359,7 @@ static void take_flow(const struct rec_flow *f, uint32_t *counts, uint8_t *item)
 	uint64_t nw;
 
 	st.read++;
-	x.cls = class_of(f);
+	x.cls = sink_class_of(&classes, f, &st.unlabeled, &st.unknown);
 	if (ds_sampled(sel, f)) return;
 	x.part = ds_part_pick(sel, f);
 	flow_identity(f, x.id);
@@ -425,29 +396,7 @@ static void write_stats(FILE *fp)
 	if (nparts > 1)
 		for (i = 0; i < nparts; i++)
 			fprintf(fp, "part %s %llu\n", parts[i].name, (unsigned long long)parts[i].new_n);
-	for (i = 0; i < 256; i++) {
-		const char *nm;
-
-		if (st.per_class[i] == 0) continue;
-		nm = i == LABEL_UNKNOWN ? "(unknown)" : label_class_name(&classes, i);
-		fprintf(fp, "class %u %llu ", i, (unsigned long long)st.per_class[i]);
-		label_put_field(fp, nm ? nm : "", nm ? strlen(nm) : 0);
-		putc('\n', fp);
-	}
-}
-
-static void warn_empty_parts(void)
-{
-	unsigned pos = 0, part;
-	uint64_t others;
-	uint8_t k;
-
-	while (ds_next_gap(sel, &pos, &part, &k, &others)) {
-		const char *nm = k == LABEL_UNKNOWN ? "(unknown)" : label_class_name(&classes, k);
-
-		msg_warn("part %s has no picture of class %u %s (%llu in the other parts)",
-		    parts[part].name, k, nm ? nm : "", (unsigned long long)others);
-	}
+	sink_class_stats(fp, &classes, st.per_class);
 }
 
 /* ---- options ---- */
@@ -617,6 +566,7 @@ int main(int argc, char **argv)
 	uint32_t *counts;
 	uint8_t *item;
 	char *cls_path;
+	bool had_txt;
 	int t, status = EXIT_OK;
 	unsigned i;
 
@@ -630,23 +580,14 @@ int main(int argc, char **argv)
 		optind = 0;
 	}
 
-	/* Appending jobs on one prefix take turns (out_lock waits). */
-	cls_path = path_of(NULL, "lock");
-	if (opt.append && out_lock(cls_path) < 0) msg_die(EXIT_DATA, "%s: not written", opt.prefix);
-	free(cls_path);
-	cls_path = path_of(NULL, "classes.txt");
-	if (opt.classes) {
-		load_classes(opt.classes, LABEL_NAME_ID);
-		classes.fixed = true;
-	} else if (opt.append) {
-		struct stat sb;
-
-		if (stat(cls_path, &sb) == 0 && sb.st_size > 0) load_classes(cls_path, LABEL_ID_NAME);
-	}
+	cls_path = sink_begin(opt.prefix, opt.classes, opt.append, &classes, &had_txt);
 	sel = ds_new(&opt.sel);
 	if (out_open(&cls_out, cls_path) < 0) msg_die(EXIT_DATA, "%s: not written", opt.prefix);
 	out_group_add(&g, &cls_out);
 	open_parts(&g);
+	if (appended && !opt.classes && !had_txt)
+		msg_die(EXIT_DATA, "%s: missing; without it or -c the class ids of the files "
+		    "appended to are unknown", cls_path);
 
 	counts = xmalloc(fp_cells(&opt.pic) * sizeof *counts);
 	item = xmalloc(fp_item_bytes(&opt.pic));
@@ -663,7 +604,7 @@ int main(int argc, char **argv)
 	if (status != EXIT_OK) msg_die(EXIT_DATA, "%s: not written", opt.prefix);
 	if (st.read && st.notable == st.read)
 		msg_warn("no flow has a packet table: run pcap-flows without --max-pkts 0");
-	warn_empty_parts();
+	sink_warn_gaps(sel, &opt.sel, &classes, "picture");
 
 	if (label_classes_write(&classes, cls_out.fp) < 0)
 		msg_die(EXIT_DATA, "%s: write error: %s", cls_path, strerror(errno));

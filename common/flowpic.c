@@ -289,6 +289,23 @@ void fp_convert(const struct fp_config *c, const uint32_t *counts, uint8_t *out)
 	size_t n = fp_cells(c), i;
 	double top = c->dtype == FP_U8 ? 255 : c->dtype == FP_U16 ? 65535 : 1, max = 0, v;
 
+	if (c->dtype != FP_F32 && (c->norm == FP_NORM_NONE || c->norm == FP_NORM_CLIP)) {
+		/* The common case, without doubles: counts saturated or clipped. */
+		uint32_t lim = c->dtype == FP_U8 ? 255 : 65535;
+
+		if (c->norm == FP_NORM_CLIP && c->clip < lim) lim = (uint32_t)c->clip;
+		for (i = 0; i < n; i++) {
+			uint32_t u = counts[i] > lim ? lim : counts[i];
+
+			if (c->dtype == FP_U8) {
+				out[i] = (uint8_t)u;
+			} else {
+				out[2 * i] = (uint8_t)u;
+				out[2 * i + 1] = (uint8_t)(u >> 8);
+			}
+		}
+		return;
+	}
 	if (c->norm == FP_NORM_MAX || c->norm == FP_NORM_LOG)
 		for (i = 0; i < n; i++)
 			if (counts[i] > max) max = counts[i];

@@ -253,11 +253,8 @@ int npy_create(struct npy_writer *w, const char *path, const char *descr, unsign
 int npy_copy_from(struct npy_writer *w, const char *src)
 {
 	struct npy_info inf;
-	char err[256], *b;
-	uint64_t left;
+	char err[256];
 	unsigned i;
-	FILE *fp;
-	size_t n;
 
 	if (npy_read_info(src, &inf, err, sizeof err) < 0) {
 		msg_warn("%s: %s", src, err);
@@ -274,30 +271,10 @@ int npy_copy_from(struct npy_writer *w, const char *src)
 			    (unsigned long long)inf.shape[i], (unsigned long long)w->shape[i]);
 			return -1;
 		}
-	if ((fp = fopen(src, "rb")) == NULL || fseek(fp, (long)inf.data, SEEK_SET) != 0) {
-		msg_warn("%s: %s", src, strerror(errno));
-		if (fp) fclose(fp);
+	if (out_copy_range(&w->out, src, inf.data, inf.shape[0] * inf.item) < 0) {
+		w->failed = 1;
 		return -1;
 	}
-	b = xmalloc(1 << 16);
-	left = inf.shape[0] * inf.item;
-	while (left) {
-		n = fread(b, 1, left < (1u << 16) ? (size_t)left : 1u << 16, fp);
-		if (n == 0) {
-			msg_warn("%s: %s", src, ferror(fp) ? strerror(errno) : "file shrank while read");
-			free(b);
-			fclose(fp);
-			return -1;
-		}
-		if (fwrite(b, 1, n, w->out.fp) != n) {
-			free(b);
-			fclose(fp);
-			return werr(w);
-		}
-		left -= n;
-	}
-	free(b);
-	fclose(fp);
 	w->shape[0] += inf.shape[0];
 	return 0;
 }
