@@ -24,6 +24,7 @@
 #include "flowpic.h"
 #include "label.h"
 #include "npy.h"
+#include "pic.h"
 #include "sink.h"
 #include "stream.h"
 
@@ -71,6 +72,7 @@ static const char usage_text[] =
 "  -a, --append          add to an existing data set\n"
 "      --sparse          PREFIX-Xcoo.npy instead of X.npy: (picture, channel, row,\n"
 "                        column, count) of each non-zero cell, uint32\n"
+"      --preview FILE    a PNG contact sheet of the first pictures of each class\n"
 "      --stats FILE      write the statistics to FILE instead of stderr\n"
 "  -q, --quiet           no statistics on stderr\n"
 "  -h, --help            this text\n"
@@ -79,12 +81,12 @@ static const char usage_text[] =
 enum {
 	O_ORIG = 256, O_MINI, O_WINDOW, O_STEP, O_AXIS, O_BINS, O_SBINS, O_TBINS, O_SRANGE,
 	O_SIZE, O_DIR, O_MINFLOW, O_MINPKTS, O_MINSPAN, O_NORM, O_CLIP, O_DTYPE, O_ANY,
-	O_SAMPLE, O_DEDUP, O_MAXPC, O_SPLIT, O_SEED, O_GROUP, O_STATS, O_VERSION, O_SPARSE
+	O_SAMPLE, O_DEDUP, O_MAXPC, O_SPLIT, O_SEED, O_GROUP, O_STATS, O_VERSION, O_SPARSE, O_PREVIEW
 };
 
 static struct {
 	bool append, quiet, sparse;
-	const char *prefix, *classes, *stats;
+	const char *prefix, *classes, *stats, *preview;
 	struct fp_config pic;
 	struct ds_config sel;
 } opt = {
@@ -296,6 +298,47 @@ static void csv_row(struct part *p, const struct ctx *x, const struct fp_window 
 	    (unsigned long long)w->index, w->start, (unsigned long)w->pkts, (unsigned long)w->drawn);
 }
 
+/* The preview: the first pictures of each class, rendered. */
+#define PREVIEW_PER_CLASS 8
+#define PREVIEW_SIDE 150
+static struct {
+	uint8_t *img[256];
+	unsigned n[256];
+	uint32_t rows, cols;
+} pv;
+
+static void preview_add(uint8_t cls, const uint32_t *counts)
+{
+	size_t one = (size_t)pv.rows * pv.cols * 3;
+
+	if (pv.n[cls] >= PREVIEW_PER_CLASS) return;
+	if (pv.img[cls] == NULL) pv.img[cls] = xmalloc(one * PREVIEW_PER_CLASS);
+	fp_render(&opt.pic, counts, PREVIEW_SIDE, pv.img[cls] + one * pv.n[cls]++);
+}
+
+/* preview_write: the contact sheet into o (opened; committed with the group). */
+static void preview_write(struct out_file *o)
+{
+	const uint8_t *rowsv[256];
+	char *labels[256];
+	unsigned counts[256], k, nr = 0;
+
+	for (k = 0; k < 256; k++)
+		if (pv.n[k]) {
+			const char *nm = sink_class_name(&classes, k);
+
+			labels[nr] = xmalloc(strlen(nm) + 8);
+			sprintf(labels[nr], "%u %s", k, nm);
+			counts[nr] = pv.n[k];
+			rowsv[nr++] = pv.img[k];
+		}
+	if (pic_contact_sheet_rgb(o, rowsv, (const char *const *)labels, counts, nr, PREVIEW_PER_CLASS,
+	    pv.rows, pv.cols) < 0)
+		msg_die(EXIT_DATA, "%s: not written", opt.prefix);
+	for (k = 0; k < nr; k++) free(labels[k]);
+	for (k = 0; k < 256; k++) free(pv.img[k]);
+}
+
 static void put_u32(uint8_t *p, uint64_t v)
 {
 	p[0] = (uint8_t)v;
@@ -346,6 +389,7 @@ static int take_window(void *arg, const struct fp_window *w, const uint32_t *cou
 	    npy_put(&parts[p].y, y) < 0)
 		msg_die(EXIT_DATA, "giving up: nothing was changed at %s", opt.prefix);
 	csv_row(&parts[p], x, w);
+	if (opt.preview) preview_add(x->cls, counts);
 	parts[p].rows++;
 	parts[p].new_n++;
 	st.written++;
@@ -476,6 +520,7 @@ static void parse_options(int argc, char **argv)
 		{ "append", no_argument, NULL, 'a' },
 		{ "stats", required_argument, NULL, O_STATS },
 		{ "sparse", no_argument, NULL, O_SPARSE },
+		{ "preview", required_argument, NULL, O_PREVIEW },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -534,6 +579,7 @@ static void parse_options(int argc, char **argv)
 		case 'a': opt.append = true; break;
 		case O_STATS: opt.stats = optarg; break;
 		case O_SPARSE: opt.sparse = true; break;
+		case O_PREVIEW: opt.preview = optarg; break;
 		case 'q': opt.quiet = true; break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -559,7 +605,7 @@ static void parse_options(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static char *stdin_only[] = { "-", NULL };
-	struct out_file cls_out, stats_out;
+	struct out_file cls_out, stats_out, pv_out;
 	struct out_group g = { .n = 0 };
 	struct rs_inputs ins;
 	struct rs_item it;
@@ -589,6 +635,7 @@ int main(int argc, char **argv)
 		msg_die(EXIT_DATA, "%s: missing; without it or -c the class ids of the files "
 		    "appended to are unknown", cls_path);
 
+	fp_render_dims(&opt.pic, PREVIEW_SIDE, &pv.rows, &pv.cols);
 	counts = xmalloc(fp_cells(&opt.pic) * sizeof *counts);
 	item = xmalloc(fp_item_bytes(&opt.pic));
 	rs_in_begin(&ins, NULL, argv + optind, argc - optind);
@@ -608,6 +655,11 @@ int main(int argc, char **argv)
 
 	if (label_classes_write(&classes, cls_out.fp) < 0)
 		msg_die(EXIT_DATA, "%s: write error: %s", cls_path, strerror(errno));
+	if (opt.preview) {
+		if (out_open(&pv_out, opt.preview) < 0) msg_die(EXIT_DATA, "%s: not written", opt.prefix);
+		preview_write(&pv_out);
+		out_group_add(&g, &pv_out);
+	}
 	if (opt.stats) {
 		if (out_open(&stats_out, opt.stats) < 0) msg_die(EXIT_DATA, "%s: not written", opt.prefix);
 		write_stats(stats_out.fp);

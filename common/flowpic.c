@@ -7,7 +7,10 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "bytes.h"
 
 void fp_preset_original(struct fp_config *c)
 {
@@ -327,4 +330,62 @@ void fp_convert(const struct fp_config *c, const uint32_t *counts, uint8_t *out)
 		if (c->dtype != FP_F32 && c->norm >= FP_NORM_MAX) v = floor(v + 0.5);
 		put_value(out, i, c->dtype, v);
 	}
+}
+
+/* ---- pictures to look at ---- */
+
+static uint32_t block(const struct fp_config *c, uint32_t max)
+{
+	uint32_t m = c->size_bins > c->time_bins ? c->size_bins : c->time_bins;
+
+	return max && m > max ? (m + max - 1) / max : 1;
+}
+
+void fp_render_dims(const struct fp_config *c, uint32_t max, uint32_t *rows, uint32_t *cols)
+{
+	uint32_t f = block(c, max);
+
+	*rows = (c->size_bins + f - 1) / f;
+	*cols = (c->time_bins + f - 1) / f;
+}
+
+void fp_render(const struct fp_config *c, const uint32_t *counts, uint32_t max, uint8_t *rgb)
+{
+	uint32_t f = block(c, max), rows, cols, r, k, y, x;
+	unsigned nch = fp_channels(c), ch;
+	size_t plane = (size_t)c->size_bins * c->time_bins;
+	double top = 0, *sum;
+
+	fp_render_dims(c, max, &rows, &cols);
+	sum = xmalloc((size_t)nch * rows * cols * sizeof *sum);
+	memset(sum, 0, (size_t)nch * rows * cols * sizeof *sum);
+	for (ch = 0; ch < nch; ch++)
+		for (y = 0; y < c->size_bins; y++)
+			for (x = 0; x < c->time_bins; x++)
+				sum[((size_t)ch * rows + y / f) * cols + x / f] +=
+				    counts[plane * ch + (size_t)y * c->time_bins + x];
+	for (k = 0; k < nch * rows * cols; k++)
+		if (sum[k] > top) top = sum[k];
+	for (r = 0; r < rows; r++)
+		for (x = 0; x < cols; x++) {
+			uint8_t *p = rgb + ((size_t)r * cols + x) * 3;
+			int v[2] = { 0, 0 }, rr, gg, bb;
+
+			for (ch = 0; ch < nch; ch++) {
+				double s = sum[((size_t)ch * rows + (rows - 1 - r)) * cols + x];
+
+				if (s > 0) v[ch] = 96 + (int)(159 * log1p(s) / log1p(top));
+			}
+			if (nch == 1) {
+				rr = gg = bb = 255 - v[0];
+			} else {
+				rr = 255 - v[0];
+				gg = 255 - v[0] - v[1];
+				bb = 255 - v[1];
+			}
+			p[0] = (uint8_t)(rr < 0 ? 0 : rr);
+			p[1] = (uint8_t)(gg < 0 ? 0 : gg);
+			p[2] = (uint8_t)(bb < 0 ? 0 : bb);
+		}
+	free(sum);
 }

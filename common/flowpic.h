@@ -104,4 +104,15 @@ int fp_flow(const struct fp_config *c, const struct rec_flow *f, uint32_t *count
  * c->dtype, little-endian, in out (fp_item_bytes(c) bytes). */
 void fp_convert(const struct fp_config *c, const uint32_t *counts, uint8_t *out);
 
+/*
+ * Pictures to look at: fp_render_dims(c, max, &rows, &cols) gives the size
+ * of a rendering at most max pixels on a side (cells summed in square
+ * blocks); fp_render(c, counts, max, rgb) draws the raw counts into
+ * rows x cols x 3 bytes: white background, size 0 at the bottom, time to
+ * the right, darker for more packets (log scale); one channel in black,
+ * two in colour: blue the initiator's packets, red the responder's.
+ */
+void fp_render_dims(const struct fp_config *c, uint32_t max, uint32_t *rows, uint32_t *cols);
+void fp_render(const struct fp_config *c, const uint32_t *counts, uint32_t max, uint8_t *rgb);
+
 #endif

@@ -211,6 +211,18 @@ EOF
 run "$FP" -q --sparse --dtype float32 -o "$T/u" "$T/chat.flows"
 is "$status" 2 "--sparse --dtype float32: usage error"
 
+# ---- the PNG preview: a known flow, checked once by eye, kept as a golden ----
+"$PF" --no-split --max-pkts 262144 --bytes 0 --payload 0 -l crafted "$T/craft.pcap" >"$T/cr.flows" 2>/dev/null
+run "$FP" -q --dir split --bins 100 -o "$T/pv" --preview "$T/pv.png" "$T/cr.flows"
+is "$status:$err" "0:" "--preview: exit 0"
+is "$("$PY" "$REF" pngpix "$T/pv.png")" "$("$PY" "$REF" pngpix "$FK_DATA/flowpic_crafted_split.png")" \
+    "--preview --dir split: the pixels of the golden (tests/data/flowpic_crafted_split.png)"
+rm -f "$T"/pv*
+size=$(wc -c <"$T/cr.flows")
+head -c $((size - 40)) "$T/cr.flows" >"$T/crcut.flows"
+run "$FP" -q -o "$T/pv" --preview "$T/pv.png" "$T/crcut.flows"
+is "$status:$(ls "$T" | grep -c '^pv')" "1:0" "--preview, input cut short: no picture, no data set"
+
 # ---- usage ----
 for a in "" "-o -" "-o $T/u --bins 0" "-o $T/u --window 0" "-o $T/u --dir sideways" "-o $T/u --size-range 9:3"; do
 	run "$FP" $a "$T/chat.flows"

@@ -3,6 +3,7 @@
 
 usage: flowpic_ref.py check CAPTURE X.npy INDEX.csv
        flowpic_ref.py craft OUT.pcap
+       flowpic_ref.py pngpix FILE.png
 
 check: read CAPTURE with tshark (not with flowkit), make the original
 FlowPic pictures from the definition (Shapira & Shavitt; the rules of
@@ -14,7 +15,14 @@ agree.
 craft: write an Ethernet pcap whose flows sit on the rules' boundaries
 (packets on window ends, spans of exactly 50 s, sizes 1500 and 1501,
 10 and 11 packets, a flow shorter than one window).
+
+pngpix: decode an 8-bit grey or RGB, non-interlaced PNG (zlib and the
+five row filters of the PNG specification) and print its width, height,
+colour type and the SHA-256 of its pixels: PNGs that libpng or zlib
+versions compress differently compare equal when their pixels do.
 """
+import hashlib
+import zlib
 import csv
 import struct
 import subprocess
@@ -164,7 +172,46 @@ def craft(out):
             f.write(struct.pack("<IIII", sec, usec, len(frame), len(frame)) + frame)
 
 
+def pngpix(path):
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat = 8, b""
+    while pos < len(data):
+        n, kind = struct.unpack("!I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, ctype, _, _, interlace = struct.unpack("!IIBBBBB", body)
+            assert depth == 8 and ctype in (0, 2) and interlace == 0, "unsupported PNG"
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    bpp = 3 if ctype == 2 else 1
+    raw, stride = zlib.decompress(idat), w * bpp
+    prev, out = bytearray(stride), bytearray()
+    for y in range(h):
+        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 255
+            elif f == 2:
+                line[i] = (line[i] + b) & 255
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        out += line
+        prev = line
+    print("%dx%d type %d %s" % (w, h, ctype, hashlib.sha256(bytes(out)).hexdigest()))
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "pngpix":
+        pngpix(sys.argv[2])
+        sys.exit(0)
     if len(sys.argv) == 5 and sys.argv[1] == "check":
         sys.exit(check(*sys.argv[2:]))
     if len(sys.argv) == 3 and sys.argv[1] == "craft":
