@@ -124,9 +124,10 @@ static long bin(double v, uint32_t n)
 
 /* One window [lo, hi]: count and span; draw when kept.  from is where the
  * scan may start (sorted tables); *next receives where the next window's
- * scan may start. */
+ * scan may start, *upto the latest time up to hi seen (-INFINITY: none),
+ * *after the earliest time after hi (INFINITY: none). */
 static int window(const struct flow *fl, uint64_t k, double lo, double hi, uint32_t from,
-    uint32_t *next, uint32_t *counts, fp_emit_fn emit, void *ctx, uint64_t *nwin)
+    uint32_t *next, double *upto, double *after, uint32_t *counts, fp_emit_fn emit, void *ctx, uint64_t *nwin)
 {
 	const struct fp_config *c = fl->c;
 	struct fp_window w = { .dir = fl->dir, .index = k, .start = lo };
@@ -138,6 +139,8 @@ static int window(const struct flow *fl, uint64_t k, double lo, double hi, uint3
 	size_t plane = (size_t)c->size_bins * c->time_bins;
 
 	*next = from;
+	*after = INFINITY;
+	*upto = -INFINITY;
 	for (i = from; i < fl->n; i++) {
 		double t;
 
@@ -146,8 +149,10 @@ static int window(const struct flow *fl, uint64_t k, double lo, double hi, uint3
 		t = rel_time(fl, p.t_ns);
 		if (fl->sorted && !seen_next && t < next_lo) *next = i + 1;
 		else seen_next = true;
+		if (t <= hi && t > *upto) *upto = t;
 		if (t < lo) continue;
 		if (t > hi) {
+			if (t < *after) *after = t;
 			if (fl->sorted) {
 				end = i;
 				break;
@@ -214,13 +219,22 @@ static int one_flow(struct flow *fl, uint32_t *counts, fp_emit_fn emit, void *ct
 	/* Python: range(int(ts[-1] / DELTA_T - TPS / DELTA_T) + 1). */
 	x = last / c->step - c->window / c->step;
 	if (!(x > -1)) return 0;
-	nw = (long)x + 1;
+	nw = x < 1e18 ? (long)x + 1 : (long)1e18;
 	for (k = 0; k < (uint64_t)nw; k++) {
-		double lo = (double)k * c->step;
+		double lo = (double)k * c->step, hi = lo + c->window, upto, after, j;
 
-		r = window(fl, k, lo, lo + c->window, from, &next, counts, emit, ctx, nwin);
+		r = window(fl, k, lo, hi, from, &next, &upto, &after, counts, emit, ctx, nwin);
 		if (r) return r;
 		from = next;
+		/* No packet in (upto, after): once the next window starts after
+		 * upto, the windows that end before after are empty, and a gap in
+		 * the times costs nothing (landing a window early, for safety
+		 * against rounding). */
+		if ((double)(k + 1) * c->step > upto) {
+			if (after == INFINITY) break;
+			j = floor((after - c->window) / c->step) - 1;
+			if (j > (double)(k + 1)) k = j >= (double)nw ? (uint64_t)nw : (uint64_t)j - 1;
+		}
 	}
 	return 0;
 }

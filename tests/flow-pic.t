@@ -33,10 +33,11 @@ print(" ".join(map(str, x.shape)), x.dtype, "|", " ".join(map(str, y.shape)), y.
 EOF
 }
 
-"$PY" "$REF" craft "$T/craft.pcap" || { echo "Bail out! flowpic_ref.py craft failed"; exit 1; }
+"$PY" "$REF" craft "$T/craft.pcap" && "$PY" "$REF" gaps "$T/gaps.pcap" ||
+	{ echo "Bail out! flowpic_ref.py craft failed"; exit 1; }
 
 # ---- the original, byte for byte ----
-for cap in "$T/craft.pcap" "$FK_DATA/rawip101_ocs_mobile.pcap" \
+for cap in "$T/craft.pcap" "$T/gaps.pcap" "$FK_DATA/rawip101_ocs_mobile.pcap" \
     "$FK_DATA/tcp_ooo_retrans_heuristic.pcap" "$FK_DATA/app_openvpn.pcapng" \
     "$FK_ROOT/../shared/pcaps/tcp_long_ftp_8k_pkts.pcap"; do
 	n=${cap##*/}
@@ -210,6 +211,29 @@ EOF
 )" "uint32 5 11 True 0" "--sparse (and an append to it): the COO cells rebuild the dense pictures"
 run "$FP" -q --sparse --dtype float32 -o "$T/u" "$T/chat.flows"
 is "$status" 2 "--sparse --dtype float32: usage error"
+
+# ---- hostile times: packets 20 years apart, 1 ms windows: gaps cost nothing ----
+"$PY" - >"$T/far.jsonl" <<'EOF'
+import json
+n, gap = 24, 20 * 365 * 86400 * 10**9 // 23
+t = [(i // 2) * gap + (i % 2) * 10**6 for i in range(n)]
+print(json.dumps({"flowrec": "1.0", "creator": "flowkit 0.1.0", "provenance": []}))
+print(json.dumps({"ipv": 4, "proto": 17, "src": "10.9.9.1", "sport": 1, "dst": "10.9.9.2", "dport": 2,
+    "first_ns": 10**18, "last_ns": 10**18 + t[-1], "src_pkts": n, "dst_pkts": 0, "src_bytes": 100 * n,
+    "dst_bytes": 0, "src_l3_bytes": 100 * n, "dst_l3_bytes": 0, "src_tcp_flags": 0, "dst_tcp_flags": 0,
+    "end": "eof", "flags": [], "packets": {"t_ns": t, "wire_len": [100] * n, "ip_len": [86] * n,
+    "l4_len": [66] * n, "payload_len": [58] * n, "dir": [0] * n, "pflags": [0] * n, "ttl": [64] * n,
+    "tos": [0] * n, "tcp_flags": [0] * n, "window": [0] * n}}))
+EOF
+"$FK_BIN/flow-json" -r "$T/far.jsonl" >"$T/far.flows" 2>"$T/err" || diag "$(cat "$T/err")"
+status=0
+timeout 20 "$FP" -q --window 0.002 --step 0.001 --min-flow-pkts 0 --min-pkts 0 --min-span 0 --bins 8 \
+    -o "$T/far" "$T/far.flows" || status=$?
+like "$status:$(cut -d, -f13 "$T/far-index.csv" | sed -n 2,3p | tr '\n' ' ')" "0:[0-9]* [0-9]* " \
+    "pairs of packets 1 ms apart, 10 years between pairs, 1 ms steps: done at once"
+# Each pair is in the one 2 ms window that starts in the millisecond before
+# it; the last pair's is the trailing partial window.
+is "$(($(wc -l <"$T/far-index.csv") - 1))" 11 "... each pair but the last in the window that holds both"
 
 # ---- the PNG preview: a known flow, checked once by eye, kept as a golden ----
 "$PF" --no-split --max-pkts 262144 --bytes 0 --payload 0 -l crafted "$T/craft.pcap" >"$T/cr.flows" 2>/dev/null

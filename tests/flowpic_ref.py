@@ -3,6 +3,7 @@
 
 usage: flowpic_ref.py check CAPTURE X.npy INDEX.csv
        flowpic_ref.py craft OUT.pcap
+       flowpic_ref.py gaps OUT.pcap
        flowpic_ref.py pngpix FILE.png
 
 check: read CAPTURE with tshark (not with flowkit), make the original
@@ -15,6 +16,8 @@ agree.
 craft: write an Ethernet pcap whose flows sit on the rules' boundaries
 (packets on window ends, spans of exactly 50 s, sizes 1500 and 1501,
 10 and 11 packets, a flow shorter than one window).
+
+gaps: a flow whose packets come in bursts hours apart.
 
 pngpix: decode an 8-bit grey or RGB, non-interlaced PNG (zlib and the
 five row filters of the PNG specification) and print its width, height,
@@ -119,7 +122,7 @@ def check(cap, xpath, index):
     return 1 if bad else 0
 
 
-def craft(out):
+def craft(out, gaps=False):
     """Flows on the boundaries of the rules, Ethernet + IPv4 + UDP."""
     t0 = 1700000000
     recs = []
@@ -132,6 +135,13 @@ def craft(out):
         frame = bytes(6) + bytes([2, 0, 0, 0, 0, a]) + b"\x08\x00" + ip
         recs.append((ts, frame))
 
+    if gaps:
+        # G: three bursts of 12 packets over 55 s, 3 h and 30 h apart.
+        for start in (0, 10800, 108000):
+            for i in range(12):
+                pkt(t0 + start + i * 5.0, 13, 14, 1006, 2006, 100 + i)
+        write(out, recs)
+        return
     # A: 1.5 s steps to 130.5 s, sizes cycling through 28..1501: windows
     # [0,60] and [60,120] (the packet at 60 s is in both), [120,180] dropped.
     for i in range(88):
@@ -162,6 +172,10 @@ def craft(out):
         pkt(t0 + 5 + 60 + i * 5.9, 11, 12, 1005, 2005, 900)
     pkt(t0 + 5 + 121, 11, 12, 1005, 2005, 901)
     recs.sort(key=lambda r: r[0])
+    write(out, recs)
+
+
+def write(out, recs):
     with open(out, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
         for ts, frame in recs:
@@ -214,7 +228,7 @@ if __name__ == "__main__":
         sys.exit(0)
     if len(sys.argv) == 5 and sys.argv[1] == "check":
         sys.exit(check(*sys.argv[2:]))
-    if len(sys.argv) == 3 and sys.argv[1] == "craft":
-        craft(sys.argv[2])
+    if len(sys.argv) == 3 and sys.argv[1] in ("craft", "gaps"):
+        craft(sys.argv[2], sys.argv[1] == "gaps")
         sys.exit(0)
     sys.exit(__doc__)
