@@ -105,6 +105,20 @@ run "$FP" -q -a -o "$T/x" --mini "$T/voip.flows"
 like "$status:$err" "1:flow-pic: $T/x-X.npy: holds <u2 in 4 dimensions, not <u1 in 4*" "append with other pictures: refused"
 is "$(load "$T/x")" "2 1 1500 1500 uint16 | 2 int64 | 2" "append refused: the data set is unchanged"
 
+# Files that numpy.save made (its own header layout) can be appended to.
+"$PY" - "$T/np" <<'EOF'
+import sys
+import numpy as np
+p = sys.argv[1]
+np.save(p + "-X.npy", np.ones((2, 1, 1500, 1500), np.uint16))
+np.save(p + "-y.npy", np.array([0, 0], np.int64))
+open(p + "-index.csv", "w").write("row,split\n0,\n1,\n")
+open(p + "-classes.txt", "w").write("0 old\n")
+EOF
+run "$FP" -q -a -o "$T/np" "$T/voip.flows"
+is "$status:$err:$(load "$T/np"):$(tr '\n' ' ' <"$T/np-classes.txt")" \
+    "0::4 1 1500 1500 uint16 | 4 int64 | 4:0 old 1 voip " "append to files numpy.save made"
+
 # ---- a kill mid-run leaves the previous data set ----
 cp "$T/l-X.npy" "$T/X2.npy"
 mkfifo "$T/fifo"
