@@ -47,6 +47,8 @@ static const char usage_text[] =
 "      --axis A          time axis: span (first to last packet) or fixed (the window)\n"
 "      --bins N          bins on both axes; --size-bins N, --time-bins N each\n"
 "      --size-range LO:HI  the size axis (default 0:1500)\n"
+"      --time-range LO:HI  with --axis fixed: the time axis, in seconds from the\n"
+"                        window's start (default 0:WINDOW)\n"
 "      --size F          packet size: ip (default), wire, l4, payload\n"
 "      --dir D           each (each direction its own flow), up, down, merged\n"
 "                        (both directions, one channel), split (two channels)\n"
@@ -79,7 +81,7 @@ static const char usage_text[] =
 "      --version         version\n";
 
 enum {
-	O_ORIG = 256, O_MINI, O_WINDOW, O_STEP, O_AXIS, O_BINS, O_SBINS, O_TBINS, O_SRANGE,
+	O_ORIG = 256, O_MINI, O_WINDOW, O_STEP, O_AXIS, O_BINS, O_SBINS, O_TBINS, O_SRANGE, O_TRANGE,
 	O_SIZE, O_DIR, O_MINFLOW, O_MINPKTS, O_MINSPAN, O_NORM, O_CLIP, O_DTYPE, O_ANY,
 	O_SAMPLE, O_DEDUP, O_MAXPC, O_SPLIT, O_SEED, O_GROUP, O_STATS, O_VERSION, O_SPARSE, O_PREVIEW
 };
@@ -474,18 +476,19 @@ static int pick(const char *o, const char *s, const char *const *names)
 	cli_usage_error("%s: '%s' is not one of the documented values", o, s);
 }
 
-static void size_range(const char *s, struct fp_config *c)
+/* range(o, s, lo, hi): "LO:HI" with 0 <= LO < HI. */
+static void range(const char *o, const char *s, double *lo, double *hi)
 {
 	const char *colon = strchr(s, ':');
-	char lo[64];
+	char a[64];
 
-	if (colon == NULL || (size_t)(colon - s) >= sizeof lo)
-		cli_usage_error("--size-range: '%s' is not LO:HI", s);
-	memcpy(lo, s, (size_t)(colon - s));
-	lo[colon - s] = '\0';
-	if (num_parse_double(lo, 0, 1e9, &c->size_lo) < 0 ||
-	    num_parse_double(colon + 1, 0, 1e9, &c->size_hi) < 0 || !(c->size_lo < c->size_hi))
-		cli_usage_error("--size-range: '%s' is not LO:HI with 0 <= LO < HI", s);
+	if (colon == NULL || (size_t)(colon - s) >= sizeof a)
+		cli_usage_error("%s: '%s' is not LO:HI", o, s);
+	memcpy(a, s, (size_t)(colon - s));
+	a[colon - s] = '\0';
+	if (num_parse_double(a, 0, 1e9, lo) < 0 || num_parse_double(colon + 1, 0, 1e9, hi) < 0 ||
+	    !(*lo < *hi))
+		cli_usage_error("%s: '%s' is not LO:HI with 0 <= LO < HI", o, s);
 }
 
 static void parse_options(int argc, char **argv)
@@ -500,6 +503,7 @@ static void parse_options(int argc, char **argv)
 		{ "size-bins", required_argument, NULL, O_SBINS },
 		{ "time-bins", required_argument, NULL, O_TBINS },
 		{ "size-range", required_argument, NULL, O_SRANGE },
+		{ "time-range", required_argument, NULL, O_TRANGE },
 		{ "size", required_argument, NULL, O_SIZE },
 		{ "dir", required_argument, NULL, O_DIR },
 		{ "min-flow-pkts", required_argument, NULL, O_MINFLOW },
@@ -552,7 +556,8 @@ static void parse_options(int argc, char **argv)
 			break;
 		case O_SBINS: pc->size_bins = (uint32_t)num("--size-bins", optarg, 1, FP_MAX_BINS); break;
 		case O_TBINS: pc->time_bins = (uint32_t)num("--time-bins", optarg, 1, FP_MAX_BINS); break;
-		case O_SRANGE: size_range(optarg, pc); break;
+		case O_SRANGE: range("--size-range", optarg, &pc->size_lo, &pc->size_hi); break;
+		case O_TRANGE: range("--time-range", optarg, &pc->time_lo, &pc->time_hi); break;
 		case O_SIZE: pc->size = (enum fp_size)pick("--size", optarg, sizes); break;
 		case O_DIR: pc->dir = (enum fp_dir)pick("--dir", optarg, dirs); break;
 		case O_MINFLOW: pc->min_flow_pkts = num("--min-flow-pkts", optarg, 0, REC_MAX_PKTS); break;

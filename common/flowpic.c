@@ -50,6 +50,8 @@ int fp_check(const struct fp_config *c, char *err, size_t errlen)
 	    c->time_bins > FP_MAX_BINS)
 		why = "bins must be from 1 to 4096";
 	else if (!(c->size_lo < c->size_hi)) why = "the size range is empty";
+	else if (!(c->time_lo >= 0) || c->time_hi < c->time_lo || (c->time_hi > 0 && c->axis != FP_AXIS_FIXED))
+		why = "a time range needs LO < HI and the fixed time axis";
 	else if (!(c->min_span >= 0)) why = "the minimum span must not be negative";
 	else if (c->norm == FP_NORM_CLIP && !(c->clip >= 0)) why = "the clip value must not be negative";
 	if (why == NULL) return 0;
@@ -178,6 +180,8 @@ static int window(const struct flow *fl, uint64_t k, double lo, double hi, uint3
 		if (t < lo || t > hi) continue;
 		/* The original's order of operations: ((t - t0) / span) * bins. */
 		if (c->axis == FP_AXIS_SPAN) x = ((t - tf) / span) * (double)c->time_bins;
+		else if (c->time_hi > c->time_lo)
+			x = ((t - lo - c->time_lo) / (c->time_hi - c->time_lo)) * (double)c->time_bins;
 		else x = ((t - lo) / c->window) * (double)c->time_bins;
 		y = ((double)size_of(c, &p) - c->size_lo) * (double)c->size_bins /
 		    (c->size_hi - c->size_lo);

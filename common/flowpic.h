@@ -20,7 +20,8 @@
  *   - a window is kept when it holds more than min_pkts packets and
  *     t(last) - t(first) of its packets, in table order, exceeds min_span;
  *   - time axis: FP_AXIS_SPAN x = (t - t_first) / span * time_bins,
- *     FP_AXIS_FIXED x = (t - k*step) / window * time_bins; size axis
+ *     FP_AXIS_FIXED x = (t - k*step - time_lo) / (time_hi - time_lo) *
+ *     time_bins (time_lo 0 and time_hi window unless set); size axis
  *     y = (size - size_lo) * size_bins / (size_hi - size_lo); a value
  *     below 0 or above the bin count is dropped, one equal to the bin
  *     count goes into the last bin (numpy.histogram2d's closed last bin),
@@ -48,6 +49,8 @@ struct fp_config {
 	double window, step;        /* seconds, > 0 */
 	uint32_t size_bins, time_bins; /* rows, columns: 1 .. FP_MAX_BINS */
 	double size_lo, size_hi;    /* the size axis, size_lo < size_hi */
+	double time_lo, time_hi;    /* FP_AXIS_FIXED: the time axis in seconds from the
+	                             * window's start; both 0: the window */
 	uint64_t min_flow_pkts;     /* a flow needs more packets than this */
 	uint64_t min_pkts;          /* a window needs more packets than this */
 	double min_span;            /* and a span of more than this, >= 0 */

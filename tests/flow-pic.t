@@ -274,8 +274,17 @@ head -c $((size - 40)) "$T/cr.flows" >"$T/crcut.flows"
 run "$FP" -q -o "$T/pv" --preview "$T/pv.png" "$T/crcut.flows"
 is "$status:$(ls "$T" | grep -c '^pv')" "1:0" "--preview, input cut short: no picture, no data set"
 
+"$FP" -q --axis fixed --time-bins 2 --size-bins 1 -o "$T/tr1" "$T/chat.flows"
+"$FP" -q --axis fixed --time-range 0:30 --time-bins 1 --size-bins 1 -o "$T/tr2" "$T/chat.flows"
+is "$("$PY" -c "
+import numpy as np
+a, b = np.load('$T/tr1-X.npy').astype(int), np.load('$T/tr2-X.npy').astype(int)
+# [0, 30] closed: the first half of [0, 60] and the packets on 30 s
+print(bool((b[:, 0, 0, 0] >= a[:, 0, 0, 0]).all()), bool((b[:, 0, 0, 0] < a.sum(axis=(1, 2, 3))).all()))")" \
+    "True True" "--time-range 0:30: the first half of each window"
+
 # ---- usage ----
-for a in "" "-o -" "-o $T/u --bins 0" "-o $T/u --window 0" "-o $T/u --dir sideways" "-o $T/u --size-range 9:3"; do
+for a in "" "-o -" "-o $T/u --time-range 0:30" "-o $T/u --bins 0" "-o $T/u --window 0" "-o $T/u --dir sideways" "-o $T/u --size-range 9:3"; do
 	run "$FP" $a "$T/chat.flows"
 	like "$status:$err" "2:flow-pic: *" "usage error ($a): exit 2 with a message"
 done
