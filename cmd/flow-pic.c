@@ -278,7 +278,6 @@ static void csv_row(struct part *p, const struct ctx *x, const struct fp_window 
 	static const char *const dirs[] = { "up", "down", "both" };
 	const struct rec_flow *f = x->f;
 	const struct rec_elem *le = rec_find(f, RE_LABEL), *se = rec_find(f, RE_SOURCE);
-	const char *cn = x->cls == LABEL_UNKNOWN ? NULL : label_class_name(&classes, x->cls);
 	const uint8_t *name = (const uint8_t *)"";
 	uint32_t namelen = 0;
 	uint64_t first = 0;
@@ -289,7 +288,6 @@ static void csv_row(struct part *p, const struct ctx *x, const struct fp_window 
 	if (p->name) csv_field(fp, (const uint8_t *)p->name, strlen(p->name));
 	fprintf(fp, ",%u,", x->cls);
 	if (le) csv_field(fp, le->val, le->len);
-	else if (cn) csv_field(fp, (const uint8_t *)cn, strlen(cn));
 	putc(',', fp);
 	csv_field(fp, name, namelen);
 	fprintf(fp, ",%llu,%u,", (unsigned long long)(se ? first : 0), f->proto);

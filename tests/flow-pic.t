@@ -160,6 +160,13 @@ status=0
 like "$status:$(cat "$T/err")" "1:flow-pic: $T/w-X.npy*: write error: File too large*" "write error: exit 1, message"
 is "$(ls "$T" | grep -c '^w-')" 0 "write error: no data set, no temporary"
 
+# ---- dedup and caps ----
+run "$FP" -o "$T/dd" --dedup all "$T/voip.flows" "$T/voip.flows" "$T/chat.flows"
+like "$status:$err" "0:*duplicates removed 2*pictures written 9*" "--dedup all: the second copy of each picture dropped"
+run "$FP" -o "$T/cap" --max-per-class 3 "$T/chat.flows" "$T/voip.flows" "$T/chat.flows"
+like "$status:$err" "0:*over class cap 11*pictures written 5*class 0 3 chat*class 1 2 voip*" \
+    "--max-per-class 3: the first 3 pictures of a class"
+
 # ---- splits: the windows of a flow stay in one part ----
 run "$FP" -q --mini --split train=0.5,test=0.5 --seed 3 -o "$T/s" "$T/chat.flows" "$T/voip.flows"
 is "$status" 0 "split: exit 0"
