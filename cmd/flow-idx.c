@@ -25,6 +25,7 @@
 #include "label.h"
 #include "pic.h"
 #include "session.h"
+#include "sink.h"
 #include "stream.h"
 
 static const char usage_text[] =
@@ -78,7 +79,6 @@ enum {
 };
 
 #define MAX_PARTS   DS_MAX_PARTS /* two output files each, well within MSG_MAX_UNFINISHED */
-#define UNKNOWN     LABEL_UNKNOWN
 #define PREVIEW_PER_CLASS 8
 
 static struct {
@@ -117,29 +117,10 @@ static struct {
 
 /* ---- class table ---- */
 
-/* Read a class table (cols: a class file or classes.txt); exits on a bad one. */
-static void load_classes(const char *path, enum label_cols cols)
-{
-	char err[LABEL_ERRLEN];
-
-	if (label_classes_load(&classes, path, cols, err, sizeof err) < 0) msg_die(EXIT_DATA, "%s", err);
-}
-
 /* The class id of a flow's label (counts unlabeled and unknown labels). */
 static uint8_t class_of(const struct rec_flow *f)
 {
-	const struct rec_elem *e = rec_find(f, RE_LABEL);
-	char err[LABEL_ERRLEN];
-	int id;
-
-	if (e == NULL) {
-		st.unlabeled++;
-		return UNKNOWN;
-	}
-	id = label_class_id(&classes, e->val, e->len, err, sizeof err);
-	if (id < 0) msg_die(EXIT_DATA, "%s; give a class file (-c)", err);
-	if (id == (int)UNKNOWN) st.unknown++;
-	return (uint8_t)id;
+	return sink_class_of(&classes, f, &st.unlabeled, &st.unknown);
 }
 
 static uint32_t image_len(void) { return opt.rows * opt.cols; }
@@ -148,12 +129,7 @@ static uint32_t image_len(void) { return opt.rows * opt.cols; }
 
 static char *path_of(const char *part, const char *what)
 {
-	size_t n = strlen(opt.prefix) + (part ? strlen(part) + 1 : 0) + strlen(what) + 2;
-	char *p = xmalloc(n);
-
-	if (part) snprintf(p, n, "%s-%s-%s", opt.prefix, part, what);
-	else snprintf(p, n, "%s-%s", opt.prefix, what);
-	return p;
+	return sink_path(opt.prefix, part, what);
 }
 
 /* remember_images: note the images already in an appended part, so that
@@ -245,17 +221,6 @@ static void open_parts(void)
 	}
 }
 
-/* A class name as one field of the label grammar (flowkit(7), LABELS). */
-static void put_name(FILE *fp, const char *s, size_t n)
-{
-	label_put_field(fp, s, n);
-}
-
-static const char *name_of(unsigned id)
-{
-	return label_class_name(&classes, id);
-}
-
 static void write_stats(FILE *fp)
 {
 	const struct ds_stats *ds = ds_stats(sel);
@@ -288,15 +253,7 @@ static void write_stats(FILE *fp)
 		for (i = 0; i < nparts; i++)
 			fprintf(fp, "part %s %llu\n", parts[i].name, (unsigned long long)parts[i].new_n);
 	}
-	for (i = 0; i < 256; i++) {
-		const char *nm;
-
-		if (st.per_class[i] == 0) continue;
-		nm = i == UNKNOWN ? "(unknown)" : name_of(i);
-		fprintf(fp, "class %u %llu ", i, (unsigned long long)st.per_class[i]);
-		put_name(fp, nm ? nm : "", nm ? strlen(nm) : 0);
-		putc('\n', fp);
-	}
+	sink_class_stats(fp, &classes, st.per_class);
 }
 
 /* ---- main loop ---- */
@@ -389,22 +346,6 @@ static void take_flow(const struct rec_flow *f, struct buf *s, uint8_t *image)
 	part = ds_part_pick(sel, f);
 	if (opt.sel.cap == DS_CAP_LARGEST) ds_offer(sel, cls, len, si.short_store, part, image);
 	else emit(image, part, cls, len, si.short_store);
-}
-
-/* warn_empty_parts: a part without a single image of a class the data set
- * has is a split nobody can evaluate that class on. */
-static void warn_empty_parts(void)
-{
-	unsigned pos = 0, part;
-	uint64_t others;
-	uint8_t k;
-
-	while (ds_next_gap(sel, &pos, &part, &k, &others)) {
-		const char *nm = k == UNKNOWN ? "(unknown)" : name_of(k);
-
-		msg_warn("part %s has no image of class %u %s (%llu in the other parts)",
-		    parts[part].name, k, nm ? nm : "", (unsigned long long)others);
-	}
 }
 
 /* ---- options ---- */
@@ -595,24 +536,7 @@ int main(int argc, char **argv)
 		optind = 0;
 	}
 
-	/* An append reads the old data set, writes and renames: appending jobs
-	 * on one prefix take turns (out_lock waits), or they lose data. */
-	cls_path = path_of(NULL, "lock");
-	if (opt.append && out_lock(cls_path) < 0) msg_die(EXIT_DATA, "%s: not written", opt.prefix);
-	free(cls_path);
-	cls_path = path_of(NULL, "classes.txt");
-	if (opt.classes) {
-		load_classes(opt.classes, LABEL_NAME_ID);
-		classes.fixed = true;
-	} else if (opt.append) {
-		struct stat sb;
-
-		/* Empty when every flow was unlabelled: valid, no classes. */
-		if (stat(cls_path, &sb) == 0) {
-			if (sb.st_size > 0) load_classes(cls_path, LABEL_ID_NAME);
-			have_classes_txt = true;
-		}
-	}
+	cls_path = sink_begin(opt.prefix, opt.classes, opt.append, &classes, &have_classes_txt);
 	sel = ds_new(dc);
 	open_parts();
 	if (appended && !opt.classes && !have_classes_txt)
@@ -642,7 +566,8 @@ int main(int argc, char **argv)
 		 * would look complete. */
 		msg_die(EXIT_DATA, "%s: not written", opt.prefix);
 	}
-	warn_empty_parts();
+	/* A part without a class the others hold cannot evaluate it. */
+	sink_warn_gaps(sel, dc, &classes, "image");
 
 	/* Finish everything, then rename: labels last, so that a reader that
 	 * finds matching counts finds a complete pair. */
@@ -663,10 +588,10 @@ int main(int argc, char **argv)
 
 		for (k = 0; k < 256; k++)
 			if (pv.n[k]) {
-				const char *nm = k == UNKNOWN ? "(unknown)" : name_of(k);
+				const char *nm = sink_class_name(&classes, k);
 
-				labels[nr] = xmalloc(strlen(nm ? nm : "") + 8);
-				sprintf(labels[nr], "%u %s", k, nm ? nm : "");
+				labels[nr] = xmalloc(strlen(nm) + 8);
+				sprintf(labels[nr], "%u %s", k, nm);
 				counts[nr] = pv.n[k];
 				rowsv[nr++] = pv.img[k];
 			}

@@ -109,10 +109,7 @@ int idx_create(struct idx_writer *w, const char *path, unsigned dims, uint32_t r
 int idx_copy_from(struct idx_writer *w, const char *src)
 {
 	struct idx_info inf;
-	char err[256], *b;
-	uint64_t left;
-	FILE *fp;
-	size_t n;
+	char err[256];
 
 	if (idx_read_info(src, w->dims, &inf, err, sizeof err) < 0) {
 		msg_warn("%s: %s", src, err);
@@ -123,31 +120,10 @@ int idx_copy_from(struct idx_writer *w, const char *src)
 		    (unsigned long)inf.dim[2], (unsigned long)w->dim[1], (unsigned long)w->dim[2]);
 		return -1;
 	}
-	fp = fopen(src, "rb");
-	if (fp == NULL || fseek(fp, (long)inf.hdr, SEEK_SET) != 0) {
-		msg_warn("%s: %s", src, strerror(errno));
-		if (fp) fclose(fp);
+	if (out_copy_range(&w->out, src, inf.hdr, (uint64_t)inf.dim[0] * inf.item) < 0) {
+		w->failed = 1;
 		return -1;
 	}
-	b = xmalloc(1 << 16);
-	left = (uint64_t)inf.dim[0] * inf.item;
-	while (left) {
-		n = fread(b, 1, left < (1u << 16) ? (size_t)left : 1u << 16, fp);
-		if (n == 0) {
-			msg_warn("%s: %s", src, ferror(fp) ? strerror(errno) : "file shrank while read");
-			free(b);
-			fclose(fp);
-			return -1;
-		}
-		if (fwrite(b, 1, n, w->out.fp) != n) {
-			free(b);
-			fclose(fp);
-			return werr(w);
-		}
-		left -= n;
-	}
-	free(b);
-	fclose(fp);
 	w->n += inf.dim[0];
 	return 0;
 }

@@ -204,6 +204,35 @@ int out_finish(struct out_file *o)
 	return 0;
 }
 
+int out_copy_range(struct out_file *o, const char *src, uint64_t off, uint64_t len)
+{
+	FILE *fp = fopen(src, "rb");
+	char *b;
+	size_t n;
+
+	if (fp == NULL || fseeko(fp, (off_t)off, SEEK_SET) != 0) {
+		msg_warn("%s: %s", src, strerror(errno));
+		if (fp) fclose(fp);
+		return -1;
+	}
+	b = xmalloc(1 << 16);
+	while (len) {
+		n = fread(b, 1, len < (1u << 16) ? (size_t)len : 1u << 16, fp);
+		if (n == 0) {
+			msg_warn("%s: %s", src, ferror(fp) ? strerror(errno) : "file shrank while read");
+			break;
+		}
+		if (fwrite(b, 1, n, o->fp) != n) {
+			msg_warn("%s: write error: %s", o->name, strerror(errno));
+			break;
+		}
+		len -= n;
+	}
+	free(b);
+	fclose(fp);
+	return len ? -1 : 0;
+}
+
 /* sync_dir(path): fsync the directory that holds path. */
 static int sync_dir(const char *path)
 {

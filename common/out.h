@@ -22,6 +22,7 @@
 #define FK_OUT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "msg.h"
@@ -46,6 +47,10 @@ int out_open_regular(struct out_file *o, const char *path);
 /* out_finish: flush, check for errors and fsync, but do not rename.  0, or
  * -1 after a message (the file stays open: commit fails, abort removes). */
 int out_finish(struct out_file *o);
+/* out_copy_range(o, src, off, len): append len bytes of the file src,
+ * from offset off, to o (the old items of an appended file).  0, or -1
+ * after a message: src unreadable or shorter, or a write error. */
+int out_copy_range(struct out_file *o, const char *src, uint64_t off, uint64_t len);
 /* out_commit: out_finish if not done, close, rename, sync the directory.
  * 0, or -1 after a message with the temporary removed.  For stdout only
  * flushes (out_close_stdout closes it at exit). */

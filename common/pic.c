@@ -46,7 +46,8 @@ static const uint8_t *glyph(char ch)
 	return font[p ? p - font_chars : (int)sizeof font_chars - 2];
 }
 
-static void draw_text(uint8_t *px, size_t stride, size_t x0, size_t y0, const char *text)
+/* draw_text: black text at pixel (x0, y0) of an image w pixels wide of bpp bytes per pixel. */
+static void draw_text(uint8_t *px, size_t w, unsigned bpp, size_t x0, size_t y0, const char *text)
 {
 	size_t k, r, b, i, j;
 
@@ -58,14 +59,15 @@ static void draw_text(uint8_t *px, size_t stride, size_t x0, size_t y0, const ch
 				if (g[r] & (4 >> b))
 					for (i = 0; i < FONT_SCALE; i++)
 						for (j = 0; j < FONT_SCALE; j++)
-							px[(y0 + r * FONT_SCALE + i) * stride + x0 +
-							    k * CHAR_W + b * FONT_SCALE + j] = 0;
+							memset(px + ((y0 + r * FONT_SCALE + i) * w + x0 +
+							    k * CHAR_W + b * FONT_SCALE + j) * bpp, 0, bpp);
 	}
 }
 
-/* write_png(o, rowp, w, h): rows of w grey bytes to the open output o.
- * Kept apart so that nothing but its arguments lives across the setjmp. */
-static int write_png(struct out_file *o, uint8_t **rowp, uint32_t w, uint32_t h)
+/* write_png(o, rowp, w, h, bpp): rows of w grey (bpp 1) or RGB (bpp 3)
+ * pixels to the open output o.  Kept apart so that nothing but its
+ * arguments lives across the setjmp. */
+static int write_png(struct out_file *o, uint8_t **rowp, uint32_t w, uint32_t h, unsigned bpp)
 {
 	png_structp png;
 	png_infop info = NULL;
@@ -83,7 +85,8 @@ static int write_png(struct out_file *o, uint8_t **rowp, uint32_t w, uint32_t h)
 		return -1;
 	}
 	png_init_io(png, o->fp);
-	png_set_IHDR(png, info, w, h, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+	png_set_IHDR(png, info, w, h, 8, bpp == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY,
+	    PNG_INTERLACE_NONE,
 	    PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
 	png_write_info(png, info);
 	png_write_image(png, rowp);
@@ -92,8 +95,10 @@ static int write_png(struct out_file *o, uint8_t **rowp, uint32_t w, uint32_t h)
 	return 0;
 }
 
-int pic_contact_sheet(struct out_file *o, const uint8_t *const *img, const char *const *labels,
-    const unsigned *counts, unsigned nrow, unsigned per_row, uint32_t rows, uint32_t cols)
+/* sheet: pic_contact_sheet for pixels of bpp bytes (1 grey, 3 RGB). */
+static int sheet(struct out_file *o, const uint8_t *const *img, const char *const *labels,
+    const unsigned *counts, unsigned nrow, unsigned per_row, uint32_t rows, uint32_t cols,
+    unsigned bpp)
 {
 	unsigned scale = rows <= 64 && cols <= 64 ? 2 : 1;
 	size_t cw = (size_t)cols * scale, ch = (size_t)rows * scale, rh, w, h, r, k, y, x;
@@ -115,25 +120,39 @@ int pic_contact_sheet(struct out_file *o, const uint8_t *const *img, const char 
 		msg_warn("%s: a contact sheet of %zux%zu pixels is too large", o->name, w, h);
 		return -1;
 	}
-	px = xmalloc(w * h);
-	memset(px, 255, w * h);
+	px = xmalloc(w * h * bpp);
+	memset(px, 255, w * h * bpp);
 	for (r = 0; r < nrow; r++) {
 		size_t top = GAP + r * (rh + GAP);
 
-		draw_text(px, w, GAP, top, labels[r]);
+		draw_text(px, w, bpp, GAP, top, labels[r]);
 		for (k = 0; k < counts[r] && k < per_row; k++) {
-			const uint8_t *im = img[r] + k * (size_t)rows * cols;
-			size_t left = GAP + label_w + k * (cw + GAP);
+			const uint8_t *im = img[r] + k * (size_t)rows * cols * bpp;
+			size_t left = GAP + label_w + k * (cw + GAP), b;
 
 			for (y = 0; y < ch; y++)
 				for (x = 0; x < cw; x++)
-					px[(top + y) * w + left + x] = im[(y / scale) * cols + x / scale];
+					for (b = 0; b < bpp; b++)
+						px[((top + y) * w + left + x) * bpp + b] =
+						    im[((y / scale) * cols + x / scale) * bpp + b];
 		}
 	}
 	rowp = xmalloc(h * sizeof *rowp);
-	for (y = 0; y < h; y++) rowp[y] = px + y * w;
-	rc = write_png(o, rowp, (uint32_t)w, (uint32_t)h);
+	for (y = 0; y < h; y++) rowp[y] = px + y * w * bpp;
+	rc = write_png(o, rowp, (uint32_t)w, (uint32_t)h, bpp);
 	free(rowp);
 	free(px);
 	return rc;
+}
+
+int pic_contact_sheet(struct out_file *o, const uint8_t *const *img, const char *const *labels,
+    const unsigned *counts, unsigned nrow, unsigned per_row, uint32_t rows, uint32_t cols)
+{
+	return sheet(o, img, labels, counts, nrow, per_row, rows, cols, 1);
+}
+
+int pic_contact_sheet_rgb(struct out_file *o, const uint8_t *const *img, const char *const *labels,
+    const unsigned *counts, unsigned nrow, unsigned per_row, uint32_t rows, uint32_t cols)
+{
+	return sheet(o, img, labels, counts, nrow, per_row, rows, cols, 3);
 }

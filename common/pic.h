@@ -1,6 +1,7 @@
 /*
  * pic.h - small greyscale pictures written as PNG with libpng: a contact
- * sheet of dataset images, one row per class, each row labelled.
+ * sheet of dataset images, one row per class, each row labelled; in grey
+ * or in colour.
  */
 #ifndef FK_PIC_H
 #define FK_PIC_H
@@ -19,6 +20,11 @@
  * the buffers.  0 ok; -1 after a message.
  */
 int pic_contact_sheet(struct out_file *o, const uint8_t *const *img, const char *const *labels,
+    const unsigned *counts, unsigned nrow, unsigned per_row, uint32_t rows, uint32_t cols);
+
+/* pic_contact_sheet_rgb: the same with images of rows x cols RGB pixels
+ * (3 bytes each, rows x cols x 3 bytes per image). */
+int pic_contact_sheet_rgb(struct out_file *o, const uint8_t *const *img, const char *const *labels,
     const unsigned *counts, unsigned nrow, unsigned per_row, uint32_t rows, uint32_t cols);
 
 #endif

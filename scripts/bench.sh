@@ -12,6 +12,8 @@
 # 4. The same traffic at 1x and 10x length: peak RSS of pcap-flows on both.
 # 5. flow-json, flow-anon and flow-filter (a simple expression) on
 #    pcap-flows' output, against cat of the same stream.
+# 6. flow-pic pictures/s on the same output (mini-FlowPic, the original
+#    rules stored sparse, overlapping two-channel windows).
 #
 # Environment (defaults in brackets):
 #   BENCH_DIR          cache and work directory [build/bench]
@@ -399,6 +401,27 @@ if [ -x "$B/flow-anon" ] && [ -x "$B/flow-idx" ]; then
 		fi
 	done
 	rm -rf "$idxdir"
+fi
+# ---- images/s: flow-pic on pcap-flows' output ----
+if [ -x "$B/flow-pic" ] && [ -s "$flows" ]; then
+	picdir=$BENCH_DIR/pic
+	mkdir -p "$picdir"
+	echo "flow-pic on pcap-flows' output for the bench capture, best of $BENCH_RUNS:"
+	for what in "--mini" "--sparse" "--mini --dir split --window 30 --step 5"; do
+		# shellcheck disable=SC2086
+		npic=$("$B/flow-pic" $what -o "$picdir/count" --stats /dev/stdout "$flows" 2>/dev/null |
+			sed -n 's/^pictures written //p')
+		# shellcheck disable=SC2086
+		measure "$BENCH_RUNS" /dev/null "$B/flow-pic" -q $what -o "$picdir/bench" "$flows"
+		if [ -n "$wall" ] && [ -n "$npic" ]; then
+			awk -v n="$what" -v w="$wall" -v c="$npic" -v r="$rss_kib" 'BEGIN {
+				printf "  %-40s %8.3f s %8d pictures %10.0f pictures/s  peak RSS %6.1f MiB\n",
+					n, w, c, c / w, r / 1024 }'
+		else
+			printf '  %-40s failed\n' "$what"
+		fi
+	done
+	rm -rf "$picdir"
 fi
 
 rm -f "$flows"

@@ -11,6 +11,8 @@
 #   sink    reads a stream, writes text          (flow-json, flow-stats)
 #   xform   reads a stream, writes a stream      (flow-anon, flow-filter)
 #   source  reads captures, writes a stream      (pcap-flows)
+#   files   reads a stream, writes a data set of files under -o PREFIX,
+#           nothing at all when an input fails   (flow-pic)
 # A tool that needs arguments to run at all gets them from tool_args.
 # Streams are made by flow-json -r from tests/data/battery.jsonl.
 
@@ -18,14 +20,14 @@
 # shellcheck disable=SC2086
 . "${0%/*}/lib.sh"
 
-TOOLS="flow-json:sink pcap-flows:source flow-anon:xform flow-filter:xform"
-# To add when they land (check the kind and tool_args):
-#   pcap-flows:source flow-filter:xform flow-anon:xform flow-stats:sink
+TOOLS="flow-json:sink pcap-flows:source flow-anon:xform flow-filter:xform flow-pic:files"
+# To add when it lands (check the kind and tool_args): flow-stats:sink
 
 tool_args() {
 	case $1 in
 	flow-anon) echo "-k $FK_DATA/anon.key" ;;
 	flow-filter) echo "-e true" ;;
+	flow-pic) echo "-q -o $T/fp/p --min-flow-pkts 0 --min-pkts 0 --min-span 0 --bins 4" ;;
 	*) echo "" ;;
 	esac
 }
@@ -84,6 +86,9 @@ fi
 view() {
 	case $1 in
 	sink) cat "$2" ;;
+	files) # the data set, then gone: a run that writes none shows nothing
+		cat "$T"/fp/p-* 2>/dev/null
+		rm -f "$T"/fp/p-* ;;
 	*) "$FJ" "$2" ;;
 	esac
 }
@@ -111,6 +116,10 @@ common_tests() {
 # Tests for tools that read a stream.
 reader_tests() {
 	t=$1 x=$2 k=$3 A=$4
+	# A data set sink adds "PREFIX: not written" after the input's message.
+	more=
+	[ "$k" = files ] && more="
+$t: $T/fp/p: not written"
 
 	run "$x" $A </dev/null
 	is "$status" 0 "$t: empty stdin: exit 0"
@@ -151,19 +160,27 @@ reader_tests() {
 	view "$k" "$T/out" >"$T/miss.view"
 	run "$x" $A "$T/a.flows"
 	view "$k" "$T/out" >"$T/a.view"
-	is_file "$T/miss.view" "$T/a.view" "$t: missing file: the other file still processed"
+	if [ "$k" = files ]; then
+		is "$(cat "$T/miss.view")" "" "$t: missing file: no data set"
+	else
+		is_file "$T/miss.view" "$T/a.view" "$t: missing file: the other file still processed"
+	fi
 
 	run "$x" $A "$T/dir" "$T/a.flows"
 	is "$status" 1 "$t: directory: exit 1"
-	is "$err" "$t: $T/dir: is a directory, not an input file" "$t: directory: message"
+	is "$err" "$t: $T/dir: is a directory, not an input file$more" "$t: directory: message"
 	view "$k" "$T/out" >"$T/dir.view"
-	is_file "$T/dir.view" "$T/a.view" "$t: directory: the other file still processed"
+	if [ "$k" = files ]; then
+		is "$(cat "$T/dir.view")" "" "$t: directory: no data set"
+	else
+		is_file "$T/dir.view" "$T/a.view" "$t: directory: the other file still processed"
+	fi
 
 	run "$x" $A "$T/bad1.flows"
-	like "$status:$err" "1:$t: $T/bad1.flows: offset 0: record 1: reserved prefix bytes are not zero" \
+	like "$status:$err" "1:$t: $T/bad1.flows: offset 0: record 1: reserved prefix bytes are not zero$more" \
 	    "$t: damaged header: named as record 1"
 	run "$x" $A "$T/bad2.flows"
-	like "$status:$err" "1:$t: $T/bad2.flows: offset $hl: record 2: reserved prefix bytes are not zero" \
+	like "$status:$err" "1:$t: $T/bad2.flows: offset $hl: record 2: reserved prefix bytes are not zero$more" \
 	    "$t: damaged first flow: named as record 2"
 	run "$x" $A "$T/badlast.flows"
 	like "$status:$err" "1:$t: $T/badlast.flows: offset $((size - 32)): record $((NA + 1)): end record counts*" \
@@ -318,6 +335,14 @@ for entry in $TOOLS; do
 		run "$x" $A "$T/nosuch.pcap"
 		is "$status" 1 "$t: missing file: exit 1"
 		like "$err" "$t: *nosuch.pcap*" "$t: missing file: named"
+		;;
+	files)
+		mkdir -p "$T/fp"
+		reader_tests "$t" "$x" "$k" "$A"
+		# Its output is files only: one that cannot be made fails the run.
+		run "$x" $A -o "$T/nodir/p" "$T/a.flows"
+		is "$status" 1 "$t -o in a missing directory: exit 1"
+		like "$err" "$t: $T/nodir/p-*" "$t -o in a missing directory: message"
 		;;
 	*)
 		reader_tests "$t" "$x" "$k" "$A"

@@ -36,8 +36,8 @@ my %layer = (
 	field => 2, rec => 2, stream => 2, cap => 2, pkt => 2, frag => 2, out => 2,
 	capwalk => 2, quic => 2, x509 => 2,
 	flowtab => 3, anon => 3, idx => 3, pic => 3, rjson => 3, fval => 3,
-	label => 3, dataset => 3, session => 3, expr => 3,
-	capflow => 4, cli => 4,
+	label => 3, dataset => 3, session => 3, expr => 3, flowpic => 3, npy => 3,
+	capflow => 4, sink => 4, cli => 4,
 );
 
 # Edges inside one layer: [from, to].
@@ -60,7 +60,7 @@ my %prefix = (
 	out => "out_", field => "fld_", fval => "fv_", flowtab => "ft_", anon => "an_",
 	idx => "idx_", pic => "pic_", rjson => "rj_", label => "label_", dataset => "ds_",
 	session => "ses_", cli => "cli_", capwalk => "cw_", capflow => "cf_", quic => "quic_",
-	x509 => "x509_", expr => "ex_",
+	x509 => "x509_", expr => "ex_", flowpic => "fp_", npy => "npy_", sink => "sink_",
 );
 
 my $root = abs_path(dirname($0) . "/..");
