@@ -1,0 +1,288 @@
+/*
+ * stats.c - per-flow statistics (stats.h; definitions in flow-stats(1)).
+ *
+ * Moments are updated one value at a time by the recurrences of Welford
+ * (mean, second moment) and Terriberry (third and fourth), which stay
+ * accurate where the textbook sums of powers cancel; two accumulators
+ * merge by the pairwise formulas of Chan, Golub and LeVeque.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bytes.h"
+#include "stats.h"
+
+void st_mom_add(struct st_mom *m, double x)
+{
+	double n1 = (double)m->n, n, delta, dn, dn2, t1;
+
+	if (m->n == 0 || x < m->min) m->min = x;
+	if (m->n == 0 || x > m->max) m->max = x;
+	m->n++;
+	m->sum += x;
+	n = (double)m->n;
+	delta = x - m->mean;
+	dn = delta / n;
+	dn2 = dn * dn;
+	t1 = delta * dn * n1;
+	m->mean += dn;
+	m->m4 += t1 * dn2 * (n * n - 3 * n + 3) + 6 * dn2 * m->m2 - 4 * dn * m->m3;
+	m->m3 += t1 * dn * (n - 2) - 3 * dn * m->m2;
+	m->m2 += t1;
+}
+
+void st_mom_merge(struct st_mom *a, const struct st_mom *b)
+{
+	double na = (double)a->n, nb = (double)b->n, n, d, d2, d3, d4;
+	struct st_mom r;
+
+	if (b->n == 0) return;
+	if (a->n == 0) {
+		*a = *b;
+		return;
+	}
+	n = na + nb;
+	d = b->mean - a->mean;
+	d2 = d * d;
+	d3 = d2 * d;
+	d4 = d2 * d2;
+	r.n = a->n + b->n;
+	r.mean = a->mean + d * nb / n;
+	r.m2 = a->m2 + b->m2 + d2 * na * nb / n;
+	r.m3 = a->m3 + b->m3 + d3 * na * nb * (na - nb) / (n * n) +
+	    3 * d * (na * b->m2 - nb * a->m2) / n;
+	r.m4 = a->m4 + b->m4 + d4 * na * nb * (na * na - na * nb + nb * nb) / (n * n * n) +
+	    6 * d2 * (na * na * b->m2 + nb * nb * a->m2) / (n * n) +
+	    4 * d * (na * b->m3 - nb * a->m3) / n;
+	r.min = a->min < b->min ? a->min : b->min;
+	r.max = a->max > b->max ? a->max : b->max;
+	r.sum = a->sum + b->sum;
+	*a = r;
+}
+
+double st_mom_stat(const struct st_mom *m, enum st_stat s)
+{
+	double n = (double)m->n, var;
+
+	if (s == ST_COUNT) return n;
+	if (m->n == 0) return 0;
+	var = m->m2 / n;
+	switch (s) {
+	case ST_SUM: return m->sum;
+	case ST_MEAN: return m->mean;
+	case ST_VAR: return var;
+	case ST_STD: return sqrt(var);
+	case ST_SVAR: return m->n > 1 ? m->m2 / (n - 1) : 0;
+	case ST_SSTD: return m->n > 1 ? sqrt(m->m2 / (n - 1)) : 0;
+	case ST_MIN: return m->min;
+	case ST_MAX: return m->max;
+	case ST_RANGE: return m->max - m->min;
+	case ST_SKEW: return m->m2 > 0 ? sqrt(n) * m->m3 / pow(m->m2, 1.5) : 0;
+	case ST_KURT: return m->m2 > 0 ? n * m->m4 / (m->m2 * m->m2) - 3 : 0;
+	case ST_CV: return m->mean != 0 ? sqrt(var) / m->mean : 0;
+	default: return 0;
+	}
+}
+
+double st_quantile(const double *v, size_t n, double p)
+{
+	double vi, lo, g, a, b;
+	size_t i;
+
+	if (n == 0) return 0;
+	/* numpy's virtual index for its "linear" method, term for term, so
+	 * that the value agrees with numpy.quantile to the last bit. */
+	vi = ((double)n * p + (1.0 + p * -1.0)) - 1.0;
+	if (vi <= 0) return v[0];
+	if (vi >= (double)(n - 1)) return v[n - 1];
+	lo = floor(vi);
+	i = (size_t)lo;
+	g = vi - lo;
+	a = v[i];
+	b = v[i + 1];
+	return g >= 0.5 ? b - (b - a) * (1 - g) : a + (b - a) * g;
+}
+
+static double median(const double *v, size_t n)
+{
+	if (n == 0) return 0;
+	if (n & 1) return v[n / 2];
+	return (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static const char *const seq_names[SQ_N] = {
+	[SQ_WIRE] = "wire_len", [SQ_IP] = "ip_len", [SQ_L4] = "l4_len",
+	[SQ_PAYLOAD] = "payload_len", [SQ_IAT] = "iat", [SQ_WIN] = "win",
+	[SQ_ACTIVE] = "active", [SQ_IDLE] = "idle", [SQ_BURST_PKTS] = "burst_pkts",
+	[SQ_BURST_BYTES] = "burst_bytes",
+};
+static const char *const stat_names[ST_NSTATS] = {
+	[ST_COUNT] = "count", [ST_SUM] = "sum", [ST_MEAN] = "mean", [ST_STD] = "std",
+	[ST_VAR] = "var", [ST_SSTD] = "sstd", [ST_SVAR] = "svar", [ST_MIN] = "min",
+	[ST_MAX] = "max", [ST_RANGE] = "range", [ST_SKEW] = "skew", [ST_KURT] = "kurt",
+	[ST_CV] = "cv", [ST_MEDIAN] = "median", [ST_QUANTILE] = "p",
+};
+
+const char *st_seq_name(enum st_seq s) { return s < SQ_N ? seq_names[s] : NULL; }
+const char *st_stat_name(enum st_stat s) { return s < ST_NSTATS ? stat_names[s] : NULL; }
+
+void st_flow_init(struct st_flow *s)
+{
+	memset(s, 0, sizeof *s);
+}
+
+void st_flow_free(struct st_flow *s)
+{
+	free(s->scratch);
+	memset(s, 0, sizeof *s);
+}
+
+/*
+ * The walk over the table that every sequence comes from.  With
+ * want == NULL each value goes into its accumulator; otherwise only the
+ * values of sequence want[0], direction want[1], are appended to the
+ * scratch (for the quantiles).
+ */
+struct walk {
+	struct st_flow *s;
+	const int *want;
+};
+
+static void emit(struct walk *w, enum st_seq q, int d, double x)
+{
+	struct st_flow *s = w->s;
+
+	if (!w->want) {
+		st_mom_add(&s->mom[q][d], x);
+		return;
+	}
+	if ((int)q != w->want[0] || d != w->want[1]) return;
+	if (s->scratch_used == s->scratch_cap) {
+		s->scratch_cap = s->scratch_cap ? 2 * s->scratch_cap : 1024;
+		s->scratch = xrealloc(s->scratch, s->scratch_cap * sizeof *s->scratch);
+	}
+	s->scratch[s->scratch_used++] = x;
+}
+
+/* Seconds between two table times (which may go backwards). */
+static double secs(uint64_t from, uint64_t to)
+{
+	return (double)(int64_t)(to - from) / 1e9;
+}
+
+static void walk(struct walk *w, const struct st_cfg *cfg)
+{
+	struct st_flow *s = w->s;
+	bool tcp = s->f->proto == 6;
+	uint64_t prev[SD_N] = { 0 }, run0[SD_N] = { 0 };
+	bool seen[SD_N] = { false };
+	uint64_t bpkts = 0, bbytes = 0;
+	int bdir = -1;
+	struct rec_pkt p;
+
+	for (uint32_t i = 0; i < s->npkts; i++) {
+		int dd[2];
+
+		rec_pkt_get(s->pk, i, &p);
+		dd[0] = SD_ALL;
+		dd[1] = p.dir ? SD_DST : SD_SRC;
+		for (int k = 0; k < 2; k++) {
+			int d = dd[k];
+
+			emit(w, SQ_WIRE, d, p.wire_len);
+			emit(w, SQ_IP, d, p.ip_len);
+			emit(w, SQ_L4, d, p.l4_len);
+			emit(w, SQ_PAYLOAD, d, p.payload_len);
+			if (tcp) emit(w, SQ_WIN, d, p.window);
+			if (seen[d]) {
+				emit(w, SQ_IAT, d, secs(prev[d], p.t_ns));
+				if ((int64_t)(p.t_ns - prev[d]) > (int64_t)cfg->idle_ns) {
+					emit(w, SQ_ACTIVE, d, secs(run0[d], prev[d]));
+					emit(w, SQ_IDLE, d, secs(prev[d], p.t_ns));
+					run0[d] = p.t_ns;
+				}
+			} else {
+				run0[d] = p.t_ns;
+				if (!w->want) {
+					s->init_win[d] = tcp ? p.window : -1;
+				}
+			}
+			seen[d] = true;
+			prev[d] = p.t_ns;
+			if (!w->want)
+				for (int b = 0; b < ST_NFLAGS; b++)
+					if (p.tcp_flags & (1u << b)) s->flags[d][b]++;
+		}
+		if (bdir != p.dir && bdir >= 0) {
+			int d = bdir ? SD_DST : SD_SRC;
+
+			emit(w, SQ_BURST_PKTS, SD_ALL, (double)bpkts);
+			emit(w, SQ_BURST_PKTS, d, (double)bpkts);
+			emit(w, SQ_BURST_BYTES, SD_ALL, (double)bbytes);
+			emit(w, SQ_BURST_BYTES, d, (double)bbytes);
+			bpkts = bbytes = 0;
+		}
+		bdir = p.dir;
+		bpkts++;
+		bbytes += p.wire_len;
+	}
+	for (int d = 0; d < SD_N; d++)
+		if (seen[d]) emit(w, SQ_ACTIVE, d, secs(run0[d], prev[d]));
+	if (bdir >= 0) {
+		int d = bdir ? SD_DST : SD_SRC;
+
+		emit(w, SQ_BURST_PKTS, SD_ALL, (double)bpkts);
+		emit(w, SQ_BURST_PKTS, d, (double)bpkts);
+		emit(w, SQ_BURST_BYTES, SD_ALL, (double)bbytes);
+		emit(w, SQ_BURST_BYTES, d, (double)bbytes);
+	}
+}
+
+void st_flow_compute(struct st_flow *s, const struct rec_flow *f, const struct st_cfg *cfg)
+{
+	struct walk w = { s, NULL };
+
+	s->f = f;
+	memset(s->mom, 0, sizeof s->mom);
+	memset(s->flags, 0, sizeof s->flags);
+	memset(s->sorted_ok, 0, sizeof s->sorted_ok);
+	for (int d = 0; d < SD_N; d++) s->init_win[d] = -1;
+	s->scratch_used = 0;
+	s->pk = rec_find(f, RE_PACKETS);
+	s->npkts = s->pk ? rec_pkts_count(s->pk) : 0;
+	s->capped = (f->flags & RF_PKTS_TRUNCATED) != 0;
+	s->have = s->pk && (!s->capped || cfg->partial);
+	if (s->have) walk(&w, cfg);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+double st_flow_quantile(struct st_flow *s, enum st_seq q, enum st_dir d, double p,
+    const struct st_cfg *cfg)
+{
+	if (!s->have) return 0;
+	if (!s->sorted_ok[q][d]) {
+		/* An offset, not a pointer: the scratch may move as it grows. */
+		size_t start = s->scratch_used;
+		int want[2] = { (int)q, (int)d };
+		struct walk w = { s, want };
+
+		walk(&w, cfg);
+		s->nsorted[q][d] = s->scratch_used - start;
+		qsort(s->scratch + start, s->nsorted[q][d], sizeof *s->scratch, cmp_double);
+		s->sorted_off[q][d] = start;
+		s->sorted_ok[q][d] = true;
+	}
+	{
+		const double *v = s->scratch + s->sorted_off[q][d];
+		size_t n = s->nsorted[q][d];
+
+		return p < 0 ? median(v, n) : st_quantile(v, n, p);
+	}
+}
