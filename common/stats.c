@@ -70,7 +70,7 @@ double st_mom_stat(const struct st_mom *m, enum st_stat s)
 	var = m->m2 / n;
 	switch (s) {
 	case ST_SUM: return m->sum;
-	case ST_MEAN: return m->mean;
+	case ST_MEAN: return m->sum / n; /* exact for integers: the sum is */
 	case ST_VAR: return var;
 	case ST_STD: return sqrt(var);
 	case ST_SVAR: return m->n > 1 ? m->m2 / (n - 1) : 0;
@@ -80,7 +80,7 @@ double st_mom_stat(const struct st_mom *m, enum st_stat s)
 	case ST_RANGE: return m->max - m->min;
 	case ST_SKEW: return m->m2 > 0 ? sqrt(n) * m->m3 / pow(m->m2, 1.5) : 0;
 	case ST_KURT: return m->m2 > 0 ? n * m->m4 / (m->m2 * m->m2) - 3 : 0;
-	case ST_CV: return m->mean != 0 ? sqrt(var) / m->mean : 0;
+	case ST_CV: return m->sum != 0 ? sqrt(var) / (m->sum / n) : 0;
 	default: return 0;
 	}
 }
@@ -113,7 +113,7 @@ static double median(const double *v, size_t n)
 
 static const char *const seq_names[SQ_N] = {
 	[SQ_WIRE] = "wire_len", [SQ_IP] = "ip_len", [SQ_L4] = "l4_len",
-	[SQ_PAYLOAD] = "payload_len", [SQ_IAT] = "iat", [SQ_WIN] = "win",
+	[SQ_PAYLOAD] = "payload_len", [SQ_DATA] = "data_len", [SQ_IAT] = "iat", [SQ_WIN] = "win",
 	[SQ_ACTIVE] = "active", [SQ_IDLE] = "idle", [SQ_BURST_PKTS] = "burst_pkts",
 	[SQ_BURST_BYTES] = "burst_bytes",
 };
@@ -194,6 +194,7 @@ static void walk(struct walk *w, const struct st_cfg *cfg)
 			emit(w, SQ_IP, d, p.ip_len);
 			emit(w, SQ_L4, d, p.l4_len);
 			emit(w, SQ_PAYLOAD, d, p.payload_len);
+			if (p.payload_len) emit(w, SQ_DATA, d, p.payload_len);
 			if (tcp) emit(w, SQ_WIN, d, p.window);
 			if (seen[d]) {
 				emit(w, SQ_IAT, d, secs(prev[d], p.t_ns));

@@ -50,7 +50,7 @@ double st_quantile(const double *v, size_t n, double p);
 
 /* The sequences of a flow (flow-stats(1), FEATURES). */
 enum st_seq {
-	SQ_WIRE, SQ_IP, SQ_L4, SQ_PAYLOAD, SQ_IAT, SQ_WIN, SQ_ACTIVE, SQ_IDLE,
+	SQ_WIRE, SQ_IP, SQ_L4, SQ_PAYLOAD, SQ_DATA, SQ_IAT, SQ_WIN, SQ_ACTIVE, SQ_IDLE,
 	SQ_BURST_PKTS, SQ_BURST_BYTES, SQ_N
 };
 /* Direction selectors: both, initiator to responder, the reverse. */
