@@ -198,9 +198,9 @@ static const struct {
 	const char *name;
 	uint8_t seq, updown; /* updown: the sequence its up_/down_ statistics use */
 } wa_seqs[] = {
-	{ "packet_lengths", SQ_WIRE, SQ_WIRE },
-	{ "ip_lengths", SQ_IP, SQ_IP },
-	{ "trans_lengths", SQ_L4, SQ_L4 },
+	{ "packet_lengths", SQ_WIRE, SQ_WIRE_NZ },
+	{ "ip_lengths", SQ_IP, SQ_IP_NZ },
+	{ "trans_lengths", SQ_L4, SQ_L4_NZ },
 	{ "app_lengths", SQ_PAYLOAD, SQ_DATA },
 	{ "iats", SQ_IAT, SQ_N },
 };
@@ -338,6 +338,17 @@ static void eval_field(const struct rec_flow *f, const struct col *c, struct cel
 	for (uint32_t i = 0; i < n; i++) {
 		if (!fv_get(f, c->fld, i, &x)) continue;
 		if (n == 1 && x.vt == FV_UINT) {
+			/* Value names as flow-json prints them; the protocol as a number. */
+			const struct fld *d = fld_def(c->fld);
+			const char *sym = d->type == FT_ENUM && c->fld != FLD_PROTO ?
+			    fld_sym_name(d, x.u) : NULL;
+
+			if (sym) {
+				v->t = CE_TEXT;
+				v->p = sym;
+				v->n = strlen(sym);
+				return;
+			}
 			v->t = CE_UINT;
 			v->u = x.u;
 			return;
@@ -418,13 +429,13 @@ static void eval(struct st_flow *s, const struct col *c, struct cell *v, struct 
 		v->u = s->flags[d][c->k];
 		return;
 	case CK_INITWIN:
-		if (!s->have || s->init_win[d] < 0) break;
+		if (!s->pk || s->init_win[d] < 0) break;
 		v->t = CE_UINT;
 		v->u = (uint64_t)s->init_win[d];
 		return;
 	case CK_SPLT_LEN:
 	case CK_SPLT_DIR:
-		if (!s->pk) break;
+		if (!s->pk || ((uint32_t)c->k >= s->npkts && s->capped)) break;
 		v->t = CE_INT;
 		v->i = -1;
 		if ((uint32_t)c->k < s->npkts) {

@@ -113,7 +113,8 @@ static double median(const double *v, size_t n)
 
 static const char *const seq_names[SQ_N] = {
 	[SQ_WIRE] = "wire_len", [SQ_IP] = "ip_len", [SQ_L4] = "l4_len",
-	[SQ_PAYLOAD] = "payload_len", [SQ_DATA] = "data_len", [SQ_IAT] = "iat", [SQ_WIN] = "win",
+	[SQ_PAYLOAD] = "payload_len", [SQ_DATA] = "data_len",
+	[SQ_WIRE_NZ] = "wire_len_nz", [SQ_IP_NZ] = "ip_len_nz", [SQ_L4_NZ] = "l4_len_nz", [SQ_IAT] = "iat", [SQ_WIN] = "win",
 	[SQ_ACTIVE] = "active", [SQ_IDLE] = "idle", [SQ_BURST_PKTS] = "burst_pkts",
 	[SQ_BURST_BYTES] = "burst_bytes",
 };
@@ -139,22 +140,39 @@ void st_flow_free(struct st_flow *s)
 }
 
 /*
- * The walk over the table that every sequence comes from.  With
- * want == NULL each value goes into its accumulator; otherwise only the
- * values of sequence want[0], direction want[1], are appended to the
- * scratch (for the quantiles).
+ * The walk over the table that every sequence comes from: W_SUMS counts,
+ * sums and bounds each sequence, W_MOMENTS adds the powers of each
+ * value's deviation from the mean, W_COLLECT appends the values of one
+ * sequence and direction to the scratch (for the quantiles).
  */
+enum { W_SUMS, W_MOMENTS, W_COLLECT };
 struct walk {
 	struct st_flow *s;
-	const int *want;
+	int mode;
+	int want[2]; /* W_COLLECT: the sequence and direction */
+	double dsum[SQ_N][SD_N]; /* W_MOMENTS: sums of the deviations */
 };
 
 static void emit(struct walk *w, enum st_seq q, int d, double x)
 {
 	struct st_flow *s = w->s;
+	struct st_mom *m = &s->mom[q][d];
+	double dev, d2;
 
-	if (!w->want) {
-		st_mom_add(&s->mom[q][d], x);
+	switch (w->mode) {
+	case W_SUMS:
+		if (m->n == 0 || x < m->min) m->min = x;
+		if (m->n == 0 || x > m->max) m->max = x;
+		m->n++;
+		m->sum += x;
+		return;
+	case W_MOMENTS:
+		dev = x - m->mean;
+		d2 = dev * dev;
+		w->dsum[q][d] += dev;
+		m->m2 += d2;
+		m->m3 += d2 * dev;
+		m->m4 += d2 * d2;
 		return;
 	}
 	if ((int)q != w->want[0] || d != w->want[1]) return;
@@ -195,6 +213,9 @@ static void walk(struct walk *w, const struct st_cfg *cfg)
 			emit(w, SQ_L4, d, p.l4_len);
 			emit(w, SQ_PAYLOAD, d, p.payload_len);
 			if (p.payload_len) emit(w, SQ_DATA, d, p.payload_len);
+			if (p.wire_len) emit(w, SQ_WIRE_NZ, d, p.wire_len);
+			if (p.ip_len) emit(w, SQ_IP_NZ, d, p.ip_len);
+			if (p.l4_len) emit(w, SQ_L4_NZ, d, p.l4_len);
 			if (tcp) emit(w, SQ_WIN, d, p.window);
 			if (seen[d]) {
 				emit(w, SQ_IAT, d, secs(prev[d], p.t_ns));
@@ -205,13 +226,11 @@ static void walk(struct walk *w, const struct st_cfg *cfg)
 				}
 			} else {
 				run0[d] = p.t_ns;
-				if (!w->want) {
-					s->init_win[d] = tcp ? p.window : -1;
-				}
+				if (w->mode == W_SUMS) s->init_win[d] = tcp ? p.window : -1;
 			}
 			seen[d] = true;
 			prev[d] = p.t_ns;
-			if (!w->want)
+			if (w->mode == W_SUMS)
 				for (int b = 0; b < ST_NFLAGS; b++)
 					if (p.tcp_flags & (1u << b)) s->flags[d][b]++;
 		}
@@ -240,9 +259,16 @@ static void walk(struct walk *w, const struct st_cfg *cfg)
 	}
 }
 
+/*
+ * Two passes over the table: sums, then the central moments about the
+ * mean sum / n, corrected by the sum of the deviations (0 but for the
+ * rounding of the mean: the corrected two-pass algorithm, extended to
+ * the third and fourth moments).  For
+ * integer lengths whose mean is a double the results are exact.
+ */
 void st_flow_compute(struct st_flow *s, const struct rec_flow *f, const struct st_cfg *cfg)
 {
-	struct walk w = { s, NULL };
+	struct walk w;
 
 	s->f = f;
 	memset(s->mom, 0, sizeof s->mom);
@@ -254,7 +280,37 @@ void st_flow_compute(struct st_flow *s, const struct rec_flow *f, const struct s
 	s->npkts = s->pk ? rec_pkts_count(s->pk) : 0;
 	s->capped = (f->flags & RF_PKTS_TRUNCATED) != 0;
 	s->have = s->pk && (!s->capped || cfg->partial);
-	if (s->have) walk(&w, cfg);
+	if (!s->pk) return;
+	memset(&w, 0, sizeof w);
+	w.s = s;
+	w.mode = W_SUMS;
+	walk(&w, cfg); /* the first windows are right even in a capped table */
+	if (!s->have) return;
+	for (int q = 0; q < SQ_N; q++)
+		for (int d = 0; d < SD_N; d++)
+			if (s->mom[q][d].n) s->mom[q][d].mean = s->mom[q][d].sum / (double)s->mom[q][d].n;
+	w.mode = W_MOMENTS;
+	walk(&w, cfg);
+	for (int q = 0; q < SQ_N; q++)
+		for (int d = 0; d < SD_N; d++) {
+			struct st_mom *m = &s->mom[q][d];
+			double c = w.dsum[q][d];
+
+			if (m->n == 0) continue;
+			if (m->min == m->max) { /* equal values: no spread at all */
+				m->m2 = m->m3 = m->m4 = 0;
+				continue;
+			}
+			/* Moments about mean + e, e = c / n the mean's rounding error. */
+			{
+				double n = (double)m->n, e = c / n, m2 = m->m2, m3 = m->m3;
+
+				m->m2 = m2 - c * e;
+				m->m3 = m3 - 3 * e * m2 + 2 * c * e * e;
+				m->m4 = m->m4 - 4 * e * m3 + 6 * e * e * m2 - 3 * c * e * e * e;
+				if (m->m2 < 0) m->m2 = 0;
+			}
+		}
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -271,9 +327,13 @@ double st_flow_quantile(struct st_flow *s, enum st_seq q, enum st_dir d, double 
 	if (!s->sorted_ok[q][d]) {
 		/* An offset, not a pointer: the scratch may move as it grows. */
 		size_t start = s->scratch_used;
-		int want[2] = { (int)q, (int)d };
-		struct walk w = { s, want };
+		struct walk w;
 
+		memset(&w, 0, sizeof w);
+		w.s = s;
+		w.mode = W_COLLECT;
+		w.want[0] = (int)q;
+		w.want[1] = (int)d;
 		walk(&w, cfg);
 		s->nsorted[q][d] = s->scratch_used - start;
 		qsort(s->scratch + start, s->nsorted[q][d], sizeof *s->scratch, cmp_double);

@@ -50,8 +50,8 @@ double st_quantile(const double *v, size_t n, double p);
 
 /* The sequences of a flow (flow-stats(1), FEATURES). */
 enum st_seq {
-	SQ_WIRE, SQ_IP, SQ_L4, SQ_PAYLOAD, SQ_DATA, SQ_IAT, SQ_WIN, SQ_ACTIVE, SQ_IDLE,
-	SQ_BURST_PKTS, SQ_BURST_BYTES, SQ_N
+	SQ_WIRE, SQ_IP, SQ_L4, SQ_PAYLOAD, SQ_DATA, SQ_WIRE_NZ, SQ_IP_NZ, SQ_L4_NZ,
+	SQ_IAT, SQ_WIN, SQ_ACTIVE, SQ_IDLE, SQ_BURST_PKTS, SQ_BURST_BYTES, SQ_N
 };
 /* Direction selectors: both, initiator to responder, the reverse. */
 enum st_dir { SD_ALL, SD_SRC, SD_DST, SD_N };
@@ -76,7 +76,7 @@ struct st_cfg {
  */
 struct st_flow {
 	const struct rec_flow *f;
-	bool have;                 /* sequences are defined (see valid) */
+	bool have;                 /* the table is complete (or cfg->partial) */
 	bool capped;               /* the table holds only the first packets */
 	uint32_t npkts;            /* table entries */
 	struct st_mom mom[SQ_N][SD_N];
