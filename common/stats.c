@@ -91,9 +91,10 @@ double st_quantile(const double *v, size_t n, double p)
 	size_t i;
 
 	if (n == 0) return 0;
-	/* numpy's virtual index for its "linear" method, term for term, so
-	 * that the value agrees with numpy.quantile to the last bit. */
-	vi = ((double)n * p + (1.0 + p * -1.0)) - 1.0;
+	/* numpy's "linear" method operation for operation (its virtual index
+	 * (n - 1) p, and its lerp from the nearer end), so that the value
+	 * agrees with numpy.quantile to the last bit. */
+	vi = (double)(n - 1) * p;
 	if (vi <= 0) return v[0];
 	if (vi >= (double)(n - 1)) return v[n - 1];
 	lo = floor(vi);

@@ -1,0 +1,123 @@
+#!/bin/sh
+# flow-stats.t - flow-stats' features: values computed by hand on a small
+# fixture (tests/data/stats.jsonl) and on a real capture (dns_tcp.pcap);
+# every column of every flow of every test capture recomputed with numpy
+# and exact rationals by tests/stats_check.py (full, flowkit and wa1kpcap
+# sets, two idle gaps, capped tables); CSV and TSV against the JSON Lines;
+# usage errors.
+#
+# Hand values, tests/data/stats.jsonl flow 1: wire lengths 100 60 100 60
+# (mean 80, population std 20, skew 0, excess kurtosis 1 - 3 = -2); times
+# 0 1 3 10 s, so IATs 1 2 7 (mean 10/3, median 2, skewness
+# (308/27) / (186/27)^1.5 = 0.6309...); with the 5 s idle gap the active
+# periods are 0..3 s and 10..10 s (2 of them, mean 1.5) and one idle
+# period of 7 s; 4 bursts of one packet; 4 packets in 10 s = 0.4/s; 120 of
+# 200 bytes back = 0.6.  Flow 2 has one packet: deviations and IATs 0,
+# one active period of 0 s, no rate (0 s).  Flow 3 has no PACKETS: the
+# sequence columns are empty, the rates come from the core (2 in 2 us).
+#
+# dns_tcp.pcap, the responder's 5 frames: 60 60 280 60 60 bytes: sum 520,
+# mean 104, deviations -44 -44 176 -44 -44: variance 38720 / 5 = 7744, std
+# 88, m3 = 5111040 / 5, skewness 1022208 / 88^3 = 1.5, m4 = 974504960 / 5,
+# kurtosis 194900992 / 7744^2 - 3 = 0.25; all 11 frames: sum 922, median 60.
+. "${0%/*}/lib.sh"
+
+FS=$FK_BIN/flow-stats
+FJ=$FK_BIN/flow-json
+PF=$FK_BIN/pcap-flows
+[ -x "$FS" ] || skip_all "no $FS"
+PY=/usr/bin/python3
+$PY -c 'import numpy' 2>/dev/null || skip_all "no numpy in $PY"
+
+# --- hand values ------------------------------------------------------------
+"$FJ" -r "$FK_DATA/stats.jsonl" >"$T/st.flows"
+run "$FS" -c label,pkts,wire_len_mean,wire_len_std,wire_len_skew,wire_len_kurt,iat_mean,iat_median,iat_skew,active_count,active_mean,idle_sum,burst_pkts_count,src_init_win,dst_init_win,src_syn_count,dst_ack_count,splt_len_2,splt_dir_2,pkts_per_s,down_up_bytes,end "$T/st.flows"
+is "$status:$err" "0:" "hand fixture: exit 0, no message"
+cat >"$T/want" <<'EOF'
+label,pkts,wire_len_mean,wire_len_std,wire_len_skew,wire_len_kurt,iat_mean,iat_median,iat_skew,active_count,active_mean,idle_sum,burst_pkts_count,src_init_win,dst_init_win,src_syn_count,dst_ack_count,splt_len_2,splt_dir_2,pkts_per_s,down_up_bytes,end
+"web, ""plain""",4,80,20,0,-2,3.3333333333333335,2,0.6309038567106239,2,1.5,7,4,1000,2000,1,2,46,1,0.4,0.6,fin
+,1,70,0,0,0,0,0,0,1,0,0,1,,,0,0,-1,-1,0,0,eof
+,2,,,,,,,,,,,,,,,,,,1000000,1,idle
+EOF
+is_file "$T/out" "$T/want" "hand fixture: the values computed by hand (CSV quoting a label)"
+
+"$PF" "$FK_DATA/dns_tcp.pcap" >"$T/dns.flows" 2>/dev/null
+run "$FS" -c dst_wire_len_sum,dst_wire_len_mean,dst_wire_len_var,dst_wire_len_std,dst_wire_len_skew,dst_wire_len_kurt,wire_len_sum,wire_len_median "$T/dns.flows"
+is "$out" "dst_wire_len_sum,dst_wire_len_mean,dst_wire_len_var,dst_wire_len_std,dst_wire_len_skew,dst_wire_len_kurt,wire_len_sum,wire_len_median
+520,104,7744,88,1.5,0.25,922,60" "dns_tcp.pcap: moments computed by hand, exactly"
+
+# --- the cross-check on every test capture ----------------------------------
+for f in "$FK_DATA"/*.pcap "$FK_DATA"/*.pcapng; do "$PF" "$f" 2>/dev/null; done >"$T/all.flows"
+for f in "$FK_DATA"/*.pcap "$FK_DATA"/*.pcapng; do "$PF" --max-pkts 3 "$f" 2>/dev/null; done >"$T/cap.flows"
+"$FJ" -r "$FK_DATA/stats.jsonl" >>"$T/all.flows"
+"$FJ" -p "$T/all.flows" >"$T/all.jsonl"
+"$FJ" -p "$T/cap.flows" >"$T/cap.jsonl"
+n=$(grep -c . "$T/all.jsonl")
+ok "the captures give flows ($n)" [ "$n" -gt 400 ]
+extra=$(echo splt_len_1 splt_len_12 splt_dir_1 splt_dir_12 src_init_win dst_init_win \
+    src_pkts_per_s dst_bytes_per_s pkts_stored row iat_p10 src_wire_len_p99.5 label end | tr ' ' ,)
+check() { # NAME GAP JSONL FLOWS FLOW-STATS-ARGS...
+	name=$1 gap=$2 pk=$3 fl=$4
+	shift 4
+	"$FS" -f jsonl "$@" "$fl" >"$T/rows.jsonl"
+	run $PY "$FK_ROOT/tests/stats_check.py" "$pk" "$T/rows.jsonl" "$gap"
+	diag "$name: $(tail -n 1 "$T/out")$err"
+	is "$status" 0 "$name: numpy agrees with every value"
+	[ "$status" = 0 ] || diag "$(head -n 20 "$T/out")"
+}
+check "full set" 5 "$T/all.jsonl" "$T/all.flows" --set full -c "$extra"
+check "50 ms idle gap" 0.05 "$T/all.jsonl" "$T/all.flows" --idle-gap 0.05 -c active_count,active_sum,active_mean,active_std,active_max,src_idle_count,src_idle_sum,dst_idle_max,idle_median
+check "flowkit set" 5 "$T/all.jsonl" "$T/all.flows"
+check "wa1kpcap set" 5 "$T/all.jsonl" "$T/all.flows" --set wa1kpcap
+check "capped tables (--max-pkts 3)" 5 "$T/cap.jsonl" "$T/cap.flows" -c "$extra,wire_len_mean,iat_std,src_syn_count,burst_pkts_max"
+
+# A capped table gives empty sequence columns and says so.
+run "$FS" -c stats_capped,pkts_stored,wire_len_mean,splt_len_3,splt_len_4 "$T/cap.flows"
+like "$out" "*
+1,3,,*,
+*" "capped: stats_capped 1, the statistics and SPLT past the table empty"
+run "$FS" --partial -c stats_capped,wire_len_count "$T/cap.flows"
+like "$out" "*
+1,3
+*" "--partial: the capped table's packets are counted"
+
+# --- formats ----------------------------------------------------------------
+# CSV (Python's csv module, RFC 4180) and TSV give the same values as JSON Lines.
+"$FS" -f jsonl "$T/all.flows" >"$T/f.jsonl"
+"$FS" "$T/all.flows" >"$T/f.csv"
+"$FS" -f tsv "$T/all.flows" >"$T/f.tsv"
+run $PY - "$T/f.jsonl" "$T/f.csv" "$T/f.tsv" <<'EOF'
+import csv, json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+def cell(v):
+    return "" if v is None else v if isinstance(v, str) else json.dumps(v)
+for path, delim in ((sys.argv[2], ","), (sys.argv[3], "\t")):
+    with open(path, newline="") as fp:
+        r = list(csv.reader(fp, delimiter=delim, quoting=csv.QUOTE_MINIMAL if delim == "," else csv.QUOTE_NONE))
+    assert r[0] == list(rows[0].keys()), (path, "header")
+    assert len(r) == len(rows) + 1, (path, len(r))
+    for got, want in zip(r[1:], rows):
+        w = [cell(v) for v in want.values()]
+        if delim == "\t":
+            w = [x.replace("\\", "\\\\").replace("\t", "\\t") for x in w]
+        assert got == w, (path, got, w)
+print("ok")
+EOF
+is "$status:$out" "0:ok" "CSV and TSV hold the JSON Lines' values, header first"
+ok "no nan or inf anywhere" sh -c "! grep -qiE 'nan|inf' '$T/f.csv'"
+run "$FS" --no-header -c pkts "$T/st.flows"
+is "$out" "4
+1
+2" "--no-header"
+
+# --- usage ------------------------------------------------------------------
+run "$FS" -c no_such_column "$T/st.flows"
+is "$status" 2 "an unknown column: exit 2"
+like "$err" "flow-stats: no_such_column: unknown column*" "an unknown column: message"
+run "$FS" -c packets.ttl "$T/st.flows"
+is "$status" 2 "a per-packet field is not a column"
+run "$FS" --set nosuch "$T/st.flows"
+is "$status" 2 "an unknown set: exit 2"
+run "$FS" -l
+like "$out" "*wire_len*sport*" "-l lists the columns"
+done_testing
