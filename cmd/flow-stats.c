@@ -602,11 +602,11 @@ static int run_rows(char **in, int nin, struct out_file *out, enum fmt fm, bool 
 	int t, status;
 
 	st_flow_init(&s);
-	if (header && fm != F_JSONL) put_header(&b, fm);
 	rs_in_begin(&ins, NULL, in, nin);
 	while ((t = rs_in_next(&ins, &it)) != RS_EOF) {
 		if (t != RS_FLOW) continue;
-		row_no++;
+		/* The header comes with the first row: no flows, no output. */
+		if (row_no++ == 0 && header && fm != F_JSONL) put_header(&b, fm);
 		if (stats) st_flow_compute(&s, it.flow, &cfg);
 		else s.f = it.flow;
 		put_row(&b, fm, &s, &tb);

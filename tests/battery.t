@@ -18,7 +18,7 @@
 # shellcheck disable=SC2086
 . "${0%/*}/lib.sh"
 
-TOOLS="flow-json:sink pcap-flows:source flow-anon:xform"
+TOOLS="flow-json:sink pcap-flows:source flow-anon:xform flow-stats:sink"
 # To add when they land (check the kind and tool_args):
 #   pcap-flows:source flow-filter:xform flow-anon:xform flow-stats:sink
 
