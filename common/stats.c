@@ -143,14 +143,13 @@ void st_flow_free(struct st_flow *s)
 /*
  * The walk over the table that every sequence comes from: W_SUMS counts,
  * sums and bounds each sequence, W_MOMENTS adds the powers of each
- * value's deviation from the mean, W_COLLECT appends the values of one
- * sequence and direction to the scratch (for the quantiles).
+ * value's deviation from the mean, W_COLLECT copies the values of every
+ * sequence into its own region of the scratch (for the quantiles).
  */
 enum { W_SUMS, W_MOMENTS, W_COLLECT };
 struct walk {
 	struct st_flow *s;
 	int mode;
-	int want[2]; /* W_COLLECT: the sequence and direction */
 	double dsum[SQ_N][SD_N]; /* W_MOMENTS: sums of the deviations */
 };
 
@@ -176,12 +175,7 @@ static void emit(struct walk *w, enum st_seq q, int d, double x)
 		m->m4 += d2 * d2;
 		return;
 	}
-	if ((int)q != w->want[0] || d != w->want[1]) return;
-	if (s->scratch_used == s->scratch_cap) {
-		s->scratch_cap = s->scratch_cap ? 2 * s->scratch_cap : 1024;
-		s->scratch = xrealloc(s->scratch, s->scratch_cap * sizeof *s->scratch);
-	}
-	s->scratch[s->scratch_used++] = x;
+	s->scratch[s->sorted_off[q][d] + s->nsorted[q][d]++] = x;
 }
 
 /* Seconds between two table times (which may go backwards). */
@@ -276,7 +270,7 @@ void st_flow_compute(struct st_flow *s, const struct rec_flow *f, const struct s
 	memset(s->flags, 0, sizeof s->flags);
 	memset(s->sorted_ok, 0, sizeof s->sorted_ok);
 	for (int d = 0; d < SD_N; d++) s->init_win[d] = -1;
-	s->scratch_used = 0;
+	s->collected = false;
 	s->pk = rec_find(f, RE_PACKETS);
 	s->npkts = s->pk ? rec_pkts_count(s->pk) : 0;
 	s->capped = (f->flags & RF_PKTS_TRUNCATED) != 0;
@@ -321,30 +315,42 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Copy every sequence into the scratch, each in a region of its count. */
+static void collect(struct st_flow *s, const struct st_cfg *cfg)
+{
+	struct walk w;
+	size_t total = 0;
+
+	for (int q = 0; q < SQ_N; q++)
+		for (int d = 0; d < SD_N; d++) {
+			s->sorted_off[q][d] = total;
+			s->nsorted[q][d] = 0;
+			total += s->mom[q][d].n;
+		}
+	if (total > s->scratch_cap) {
+		s->scratch_cap = total;
+		s->scratch = xrealloc(s->scratch, total * sizeof *s->scratch);
+	}
+	memset(&w, 0, sizeof w);
+	w.s = s;
+	w.mode = W_COLLECT;
+	walk(&w, cfg);
+	s->collected = true;
+}
+
 double st_flow_quantile(struct st_flow *s, enum st_seq q, enum st_dir d, double p,
     const struct st_cfg *cfg)
 {
-	if (!s->have) return 0;
-	if (!s->sorted_ok[q][d]) {
-		/* An offset, not a pointer: the scratch may move as it grows. */
-		size_t start = s->scratch_used;
-		struct walk w;
+	const double *v;
+	size_t n;
 
-		memset(&w, 0, sizeof w);
-		w.s = s;
-		w.mode = W_COLLECT;
-		w.want[0] = (int)q;
-		w.want[1] = (int)d;
-		walk(&w, cfg);
-		s->nsorted[q][d] = s->scratch_used - start;
-		qsort(s->scratch + start, s->nsorted[q][d], sizeof *s->scratch, cmp_double);
-		s->sorted_off[q][d] = start;
+	if (!s->have) return 0;
+	if (!s->collected) collect(s, cfg);
+	v = s->scratch + s->sorted_off[q][d];
+	n = s->nsorted[q][d];
+	if (!s->sorted_ok[q][d]) {
+		qsort(s->scratch + s->sorted_off[q][d], n, sizeof *s->scratch, cmp_double);
 		s->sorted_ok[q][d] = true;
 	}
-	{
-		const double *v = s->scratch + s->sorted_off[q][d];
-		size_t n = s->nsorted[q][d];
-
-		return p < 0 ? median(v, n) : st_quantile(v, n, p);
-	}
+	return p < 0 ? median(v, n) : st_quantile(v, n, p);
 }

@@ -69,9 +69,9 @@ struct st_cfg {
 };
 
 /*
- * The features of one flow, computed from its PACKETS table.  The sorted
- * copies that quantiles need are made on first use and kept in the
- * struct's scratch (reused from flow to flow: memory is bounded by the
+ * The features of one flow, computed from its PACKETS table.  The copies
+ * of the sequences that quantiles need are made on first use (all in one
+ * walk, each sorted when first asked for) and kept in the struct's scratch (reused from flow to flow: memory is bounded by the
  * largest table seen, never by the number of flows).
  */
 struct st_flow {
@@ -88,7 +88,8 @@ struct st_flow {
 	size_t nsorted[SQ_N][SD_N];
 	bool sorted_ok[SQ_N][SD_N];
 	double *scratch;
-	size_t scratch_cap, scratch_used;
+	size_t scratch_cap;
+	bool collected;            /* the scratch holds this flow's sequences */
 };
 
 void st_flow_init(struct st_flow *s);
