@@ -32,7 +32,7 @@ static const char usage_text[] =
     "  -c, --columns L   columns by name, comma-separated (repeatable)\n"
     "      --set NAME    a named column set: flowkit (the default), full,\n"
     "                    wa1kpcap, cicflowmeter, nfstream, id\n"
-    "  -f, --format F    csv (the default), tsv or jsonl\n"
+    "  -f, --format F    csv (the default), tsv, jsonl, or npy (with -o FILE.npy)\n"
     "      --no-header   no header row (csv, tsv)\n"
     "      --idle-gap S  a gap longer than S seconds ends an active period (5)\n"
     "      --partial     compute over a capped packet table's packets\n"
@@ -45,7 +45,7 @@ static const char usage_text[] =
     "  -h, --help        this help\n"
     "      --version     print the version\n";
 
-enum fmt { F_CSV, F_TSV, F_JSONL };
+enum fmt { F_CSV, F_TSV, F_JSONL, F_NPY };
 
 /* Column kinds. */
 enum {
@@ -76,6 +76,7 @@ struct col {
 static struct col cols[MAX_COLS];
 static unsigned ncols;
 static struct st_cfg cfg = { 5000000000ull, false };
+static bool numeric; /* NPY: enumerations as numbers */
 
 static const char *const dir_prefix[SD_N] = { "", "src_", "dst_" };
 static const char *const flag_names[ST_NFLAGS] = {
@@ -340,7 +341,7 @@ static void eval_field(const struct rec_flow *f, const struct col *c, struct cel
 		if (n == 1 && x.vt == FV_UINT) {
 			/* Value names as flow-json prints them; the protocol as a number. */
 			const struct fld *d = fld_def(c->fld);
-			const char *sym = d->type == FT_ENUM && c->fld != FLD_PROTO ?
+			const char *sym = d->type == FT_ENUM && c->fld != FLD_PROTO && !numeric ?
 			    fld_sym_name(d, x.u) : NULL;
 
 			if (sym) {
@@ -585,6 +586,159 @@ static void put_row(struct buf *b, enum fmt fm, struct st_flow *s, struct buf *t
 	buf_put8(b, '\n');
 }
 
+
+/*
+ * NPY output (numpy's format 1.0): the matrix of the numeric columns as
+ * little-endian float64, rows in input order, an empty cell NaN; the
+ * label column as an int64 vector of class numbers (-1: no label) with
+ * the class names, and the column names, in text files beside it.  The
+ * row count is written into the header at the end, so the matrix and the
+ * vector must be regular files.
+ */
+#define NPY_HDR 128 /* bytes before the data: magic, version, length, dict */
+
+struct npy {
+	struct out_file mat, lab, names, classes;
+	struct out_group g;
+	unsigned label_col; /* its index in cols, or ncols */
+	char **cls;
+	size_t ncls;
+	unsigned ncols_num;
+};
+
+static void npy_header(FILE *fp, const char *descr, uint64_t rows, int cols_n)
+{
+	char h[NPY_HDR];
+	int n;
+
+	memset(h, ' ', sizeof h);
+	memcpy(h, "\x93NUMPY\x01\x00", 8);
+	h[8] = (char)(NPY_HDR - 10);
+	h[9] = 0;
+	if (cols_n >= 0)
+		n = snprintf(h + 10, NPY_HDR - 10, "{'descr': '%s', 'fortran_order': False, 'shape': (%llu, %d), }",
+		    descr, (unsigned long long)rows, cols_n);
+	else
+		n = snprintf(h + 10, NPY_HDR - 10, "{'descr': '%s', 'fortran_order': False, 'shape': (%llu,), }",
+		    descr, (unsigned long long)rows);
+	h[10 + n] = ' ';
+	h[NPY_HDR - 1] = '\n';
+	fwrite(h, 1, sizeof h, fp);
+}
+
+static void put_le64(struct buf *b, uint64_t u)
+{
+	for (int i = 0; i < 8; i++) buf_put8(b, (uint8_t)(u >> 8 * i));
+}
+
+/* "X.npy" -> "X" + suffix. */
+static char *npy_name(const char *path, const char *suffix)
+{
+	size_t n = strlen(path), k = strlen(suffix);
+	char *s;
+
+	if (n > 4 && strcmp(path + n - 4, ".npy") == 0) n -= 4;
+	s = xmalloc(n + k + 1);
+	memcpy(s, path, n);
+	memcpy(s + n, suffix, k + 1);
+	return s;
+}
+
+static int npy_open(struct npy *z, const char *path)
+{
+	char *lp = npy_name(path, ".labels.npy"), *np = npy_name(path, ".columns.txt"),
+	     *cp = npy_name(path, ".classes.txt");
+
+	memset(z, 0, sizeof *z);
+	z->label_col = ncols;
+	for (unsigned i = 0; i < ncols; i++) {
+		const struct col *c = &cols[i];
+		const struct fld *d = c->kind == CK_FIELD ? fld_def(c->fld) : NULL;
+
+		if (d && d->id == FLD_LABEL) {
+			if (z->label_col != ncols) cli_usage_error("-f npy: label given twice");
+			z->label_col = i;
+			continue;
+		}
+		if (d && d->type != FT_U8 && d->type != FT_U16 && d->type != FT_U32 &&
+		    d->type != FT_U64 && d->type != FT_F64 && d->type != FT_TIME &&
+		    d->type != FT_DURATION && d->type != FT_ENUM && d->type != FT_FLAGS)
+			cli_usage_error("-f npy: %s is not a number (only label may be text)", c->name);
+		z->ncols_num++;
+	}
+	if (out_open_regular(&z->mat, path) < 0 || out_open_regular(&z->lab, lp) < 0 ||
+	    out_open(&z->names, np) < 0 || out_open(&z->classes, cp) < 0)
+		return -1;
+	out_group_add(&z->g, &z->names);
+	out_group_add(&z->g, &z->classes);
+	out_group_add(&z->g, &z->lab);
+	out_group_add(&z->g, &z->mat);
+	for (unsigned i = 0; i < ncols; i++)
+		if (i != z->label_col) fprintf(z->names.fp, "%s\n", cols[i].name);
+	npy_header(z->mat.fp, "<f8", 0, (int)z->ncols_num);
+	npy_header(z->lab.fp, "<i8", 0, -1);
+	return 0;
+}
+
+/* The class number of a label, numbered in order of first appearance. */
+static int64_t npy_class(struct npy *z, const char *p, size_t n)
+{
+	for (size_t i = 0; i < z->ncls; i++)
+		if (strlen(z->cls[i]) == n && memcmp(z->cls[i], p, n) == 0) return (int64_t)i;
+	if (z->ncls == 1u << 20) msg_die(EXIT_DATA, "-f npy: more than %u labels", 1u << 20);
+	z->cls = xrealloc(z->cls, (z->ncls + 1) * sizeof *z->cls);
+	z->cls[z->ncls] = xmalloc(n + 1);
+	memcpy(z->cls[z->ncls], p, n);
+	z->cls[z->ncls][n] = 0;
+	return (int64_t)z->ncls++;
+}
+
+static void npy_row(struct npy *z, struct st_flow *s, struct buf *b, struct buf *lb,
+    struct buf *tb)
+{
+	struct cell v;
+	double x;
+
+	for (unsigned i = 0; i < ncols; i++) {
+		eval(s, &cols[i], &v, tb);
+		if (i == z->label_col) {
+			put_le64(lb, v.t == CE_TEXT ? (uint64_t)npy_class(z, v.p, v.n) : (uint64_t)-1);
+			continue;
+		}
+		switch (v.t) {
+		case CE_UINT: x = (double)v.u; break;
+		case CE_INT: x = (double)v.i; break;
+		case CE_F64: x = v.f; break;
+		default: x = NAN;
+		}
+		{
+			uint64_t u;
+
+			memcpy(&u, &x, 8);
+			put_le64(b, u);
+		}
+	}
+	if (z->label_col == ncols) put_le64(lb, (uint64_t)-1);
+}
+
+/* Write the counts into the headers, the class names, and commit all. */
+static int npy_close(struct npy *z, uint64_t rows, bool ok)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < z->ncls; i++) fprintf(z->classes.fp, "%s\n", z->cls[i]);
+	if (fseek(z->mat.fp, 0, SEEK_SET) != 0 || fseek(z->lab.fp, 0, SEEK_SET) != 0) ok = false;
+	else {
+		npy_header(z->mat.fp, "<f8", rows, (int)z->ncols_num);
+		npy_header(z->lab.fp, "<i8", rows, -1);
+	}
+	if (!ok) out_group_abort(&z->g);
+	else rc = out_group_commit(&z->g);
+	for (size_t i = 0; i < z->ncls; i++) free(z->cls[i]);
+	free(z->cls);
+	return ok ? rc : -1;
+}
+
 static void write_out(struct out_file *out, struct buf *b)
 {
 	if (b->len && fwrite(b->p, 1, b->len, out->fp) != b->len)
@@ -592,9 +746,10 @@ static void write_out(struct out_file *out, struct buf *b)
 	buf_reset(b);
 }
 
-static int run_rows(char **in, int nin, struct out_file *out, enum fmt fm, bool header)
+static int run_rows(char **in, int nin, struct out_file *out, struct npy *z, enum fmt fm,
+    bool header)
 {
-	struct buf b = { 0 }, tb = { 0 };
+	struct buf b = { 0 }, lb = { 0 }, tb = { 0 };
 	struct rs_inputs ins;
 	struct rs_item it;
 	struct st_flow s;
@@ -606,16 +761,21 @@ static int run_rows(char **in, int nin, struct out_file *out, enum fmt fm, bool 
 	while ((t = rs_in_next(&ins, &it)) != RS_EOF) {
 		if (t != RS_FLOW) continue;
 		/* The header comes with the first row: no flows, no output. */
-		if (row_no++ == 0 && header && fm != F_JSONL) put_header(&b, fm);
+		if (row_no++ == 0 && header && fm != F_JSONL && fm != F_NPY) put_header(&b, fm);
 		if (stats) st_flow_compute(&s, it.flow, &cfg);
 		else s.f = it.flow;
-		put_row(&b, fm, &s, &tb);
+		if (fm == F_NPY) {
+			npy_row(z, &s, &b, &lb, &tb);
+			if (lb.len >= FLUSH_AT) write_out(&z->lab, &lb);
+		} else put_row(&b, fm, &s, &tb);
 		if (b.len >= FLUSH_AT) write_out(out, &b);
 		if ((row_no & 1023) == 0) msg_progress("records", row_no, 0);
 	}
 	status = rs_in_end(&ins, NULL);
 	write_out(out, &b);
+	if (fm == F_NPY) write_out(&z->lab, &lb);
 	buf_free(&b);
+	buf_free(&lb);
 	buf_free(&tb);
 	st_flow_free(&s);
 	msg_progress_end();
@@ -673,7 +833,8 @@ int main(int argc, char **argv)
 			if (strcmp(optarg, "csv") == 0) fm = F_CSV;
 			else if (strcmp(optarg, "tsv") == 0) fm = F_TSV;
 			else if (strcmp(optarg, "jsonl") == 0) fm = F_JSONL;
-			else cli_usage_error("%s: unknown format (csv, tsv, jsonl)", optarg);
+			else if (strcmp(optarg, "npy") == 0) fm = F_NPY;
+			else cli_usage_error("%s: unknown format (csv, tsv, jsonl, npy)", optarg);
 			break;
 		case O_NOHDR: header = false; break;
 		case O_IDLE:
@@ -699,8 +860,19 @@ int main(int argc, char **argv)
 		}
 	}
 	if (ncols == 0) set_flowkit(false);
+	if (fm == F_NPY) {
+		struct npy z;
+
+		if (!opath || strcmp(opath, "-") == 0) cli_usage_error("-f npy needs -o FILE.npy");
+		numeric = true;
+		if (npy_open(&z, opath) < 0) return EXIT_DATA;
+		status = run_rows(argv + optind, argc - optind, &z.mat, &z, fm, false);
+		if (status != EXIT_OK) msg_warn("%s: not written: an input failed", opath);
+		if (npy_close(&z, row_no, status == EXIT_OK) < 0) status = EXIT_DATA;
+		return status;
+	}
 	if (out_open(&out, opath) < 0) return EXIT_DATA;
-	status = run_rows(argv + optind, argc - optind, &out, fm, header);
+	status = run_rows(argv + optind, argc - optind, &out, NULL, fm, header);
 	if (status != EXIT_OK && opath && strcmp(opath, "-") != 0) {
 		msg_warn("%s: not written: an input failed", opath);
 		out_abort(&out);

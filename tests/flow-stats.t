@@ -110,6 +110,43 @@ is "$out" "4
 1
 2" "--no-header"
 
+# NPY: the matrix holds the JSON Lines' numbers (NaN for an empty cell,
+# enumerations as numbers), the label vector the class numbers in order of
+# first appearance, and the two text files the names.
+"$FS" -f npy -o "$T/m.npy" -c pkts,end,wire_len_mean,label,iat_p75,src_init_win "$T/all.flows"
+"$FS" -f jsonl -c pkts,end,wire_len_mean,label,iat_p75,src_init_win "$T/all.flows" >"$T/m.jsonl"
+run $PY - "$T/m.npy" "$T/m.jsonl" "$T/m.labels.npy" "$T/m.columns.txt" "$T/m.classes.txt" <<'EOF'
+import json, sys
+import numpy as np
+m, lab = np.load(sys.argv[1]), np.load(sys.argv[3])
+rows = [json.loads(l) for l in open(sys.argv[2])]
+cols = open(sys.argv[4]).read().split("\n")[:-1]
+classes = open(sys.argv[5]).read().split("\n")[:-1]
+ends = {"unknown": 0, "fin": 1, "rst": 2, "idle": 3, "active": 4, "eof": 5, "evicted": 6, "reused": 7}
+assert m.dtype == np.float64 and lab.dtype == np.int64, (m.dtype, lab.dtype)
+assert m.shape == (len(rows), 5) and lab.shape == (len(rows),), (m.shape, lab.shape)
+assert cols == ["pkts", "end", "wire_len_mean", "iat_p75", "src_init_win"], cols
+seen = []
+for i, r in enumerate(rows):
+    for j, c in enumerate(cols):
+        v = r[c]
+        v = ends[v] if c == "end" else v
+        assert (np.isnan(m[i, j]) if v is None else m[i, j] == v), (i, c, m[i, j], v)
+    if r["label"] is None:
+        assert lab[i] == -1
+    else:
+        if r["label"] not in seen:
+            seen.append(r["label"])
+        assert lab[i] == seen.index(r["label"]), (i, lab[i])
+assert classes == seen, (classes, seen)
+print("ok")
+EOF
+is "$status:$out$err" "0:ok" "NPY: matrix, label vector, column and class names"
+run "$FS" -f npy -o "$T/n.npy" -c src "$T/st.flows"
+is "$status" 2 "NPY: a text column other than the label is refused"
+run "$FS" -f npy "$T/st.flows"
+is "$status" 2 "NPY: -o is required"
+
 # --- usage ------------------------------------------------------------------
 run "$FS" -c no_such_column "$T/st.flows"
 is "$status" 2 "an unknown column: exit 2"
