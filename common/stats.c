@@ -7,6 +7,7 @@
  * merge by the pairwise formulas of Chan, Golub and LeVeque.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,6 +126,15 @@ static const char *const stat_names[ST_NSTATS] = {
 	[ST_MAX] = "max", [ST_RANGE] = "range", [ST_SKEW] = "skew", [ST_KURT] = "kurt",
 	[ST_CV] = "cv", [ST_MEDIAN] = "median", [ST_QUANTILE] = "p",
 };
+
+/* The sequences of the running aggregates, in their order. */
+static const uint8_t run_seq[ST_RUN_NSEQ] = { SQ_WIRE, SQ_IP, SQ_L4, SQ_PAYLOAD, SQ_IAT };
+static const char *const dir_names[SD_N] = { "all", "src", "dst" };
+static const char *const flag_names[ST_NFLAGS] = {
+	"fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr"
+};
+static const char *const mom_names[] = { "n", "sum", "mean", "m2", "m3", "m4", "min", "max" };
+#define RUN_NMOM (sizeof mom_names / sizeof mom_names[0])
 
 const char *st_seq_name(enum st_seq s) { return s < SQ_N ? seq_names[s] : NULL; }
 const char *st_stat_name(enum st_stat s) { return s < ST_NSTATS ? stat_names[s] : NULL; }
@@ -261,6 +271,18 @@ static void walk(struct walk *w, const struct st_cfg *cfg)
  * the third and fourth moments).  For
  * integer lengths whose mean is a double the results are exact.
  */
+/* A capped flow's moments from its running aggregates, if it has them. */
+static void st_flow_run(struct st_flow *s, const struct rec_flow *f)
+{
+	struct st_run r;
+
+	if (!s->capped || !st_run_decode(f, &r)) return;
+	for (int q = 0; q < ST_RUN_NSEQ; q++)
+		memcpy(s->mom[run_seq[q]], r.mom[q], sizeof r.mom[q]);
+	memcpy(s->flags, r.flags, sizeof r.flags);
+	s->run = true;
+}
+
 void st_flow_compute(struct st_flow *s, const struct rec_flow *f, const struct st_cfg *cfg)
 {
 	struct walk w;
@@ -271,16 +293,25 @@ void st_flow_compute(struct st_flow *s, const struct rec_flow *f, const struct s
 	memset(s->sorted_ok, 0, sizeof s->sorted_ok);
 	for (int d = 0; d < SD_N; d++) s->init_win[d] = -1;
 	s->collected = false;
+	s->run = false;
 	s->pk = rec_find(f, RE_PACKETS);
 	s->npkts = s->pk ? rec_pkts_count(s->pk) : 0;
 	s->capped = (f->flags & RF_PKTS_TRUNCATED) != 0;
 	s->have = s->pk && (!s->capped || cfg->partial);
-	if (!s->pk) return;
+	if (!s->pk) {
+		st_flow_run(s, f);
+		return;
+	}
 	memset(&w, 0, sizeof w);
 	w.s = s;
 	w.mode = W_SUMS;
 	walk(&w, cfg); /* the first windows are right even in a capped table */
-	if (!s->have) return;
+	if (!s->have) {
+		memset(s->mom, 0, sizeof s->mom);
+		memset(s->flags, 0, sizeof s->flags);
+		st_flow_run(s, f);
+		return;
+	}
 	for (int q = 0; q < SQ_N; q++)
 		for (int d = 0; d < SD_N; d++)
 			if (s->mom[q][d].n) s->mom[q][d].mean = s->mom[q][d].sum / (double)s->mom[q][d].n;
@@ -353,4 +384,118 @@ double st_flow_quantile(struct st_flow *s, enum st_seq q, enum st_dir d, double 
 		s->sorted_ok[q][d] = true;
 	}
 	return p < 0 ? median(v, n) : st_quantile(v, n, p);
+}
+
+
+void st_run_add(struct st_run *r, const struct rec_pkt *p)
+{
+	int dd[2] = { SD_ALL, p->dir ? SD_DST : SD_SRC };
+
+	for (int k = 0; k < 2; k++) {
+		int d = dd[k];
+
+		st_mom_add(&r->mom[0][d], p->wire_len);
+		st_mom_add(&r->mom[1][d], p->ip_len);
+		st_mom_add(&r->mom[2][d], p->l4_len);
+		st_mom_add(&r->mom[3][d], p->payload_len);
+		if (r->seen[d]) st_mom_add(&r->mom[4][d], secs(r->last_t[d], p->t_ns));
+		r->seen[d] = true;
+		r->last_t[d] = p->t_ns;
+		for (int b = 0; b < ST_NFLAGS; b++)
+			if (p->tcp_flags & (1u << b)) r->flags[d][b]++;
+	}
+}
+
+static double *mom_field(struct st_mom *m, unsigned i)
+{
+	switch (i) {
+	case 1: return &m->sum;
+	case 2: return &m->mean;
+	case 3: return &m->m2;
+	case 4: return &m->m3;
+	case 5: return &m->m4;
+	case 6: return &m->min;
+	case 7: return &m->max;
+	default: return NULL;
+	}
+}
+
+static void put_feature(struct buf *b, const char *name, double v)
+{
+	uint64_t u;
+	size_t n = strlen(name);
+
+	buf_put8(b, (uint8_t)n);
+	buf_put(b, name, n);
+	memcpy(&u, &v, 8);
+	buf_put64(b, u);
+}
+
+void st_run_encode(const struct st_run *r, struct buf *b)
+{
+	char name[64];
+	size_t at = b->len;
+	uint16_t count = 0;
+
+	buf_put16(b, 0);
+	for (int q = 0; q < ST_RUN_NSEQ; q++)
+		for (int d = 0; d < SD_N; d++)
+			for (unsigned i = 0; i < RUN_NMOM; i++) {
+				struct st_mom m = r->mom[q][d];
+				double *v = mom_field(&m, i);
+
+				snprintf(name, sizeof name, "fk.%s.%s.%s", seq_names[run_seq[q]],
+				    dir_names[d], mom_names[i]);
+				put_feature(b, name, v ? *v : (double)m.n);
+				count++;
+			}
+	for (int d = 0; d < SD_N; d++)
+		for (int k = 0; k < ST_NFLAGS; k++) {
+			snprintf(name, sizeof name, "fk.%s.%s", flag_names[k], dir_names[d]);
+			put_feature(b, name, (double)r->flags[d][k]);
+			count++;
+		}
+	put_be16(b->p + at, count);
+}
+
+bool st_run_decode(const struct rec_flow *f, struct st_run *r)
+{
+	const struct rec_elem *e = rec_find(f, RE_FEATURES);
+	struct rec_feat_iter it;
+	const uint8_t *name;
+	uint8_t n;
+	uint16_t count;
+	double v;
+	char want[64];
+	unsigned found = 0, q = 0, d = 0, i = 0;
+
+	if (!e) return false;
+	memset(r, 0, sizeof *r);
+	/* The entries are in encoding order; anything else is not ours. */
+	rec_feat_begin(e, &count, &it);
+	while (rec_feat_next(&it, &name, &n, &v)) {
+		if (q < ST_RUN_NSEQ) {
+			snprintf(want, sizeof want, "fk.%s.%s.%s", seq_names[run_seq[q]], dir_names[d],
+			    mom_names[i]);
+		} else {
+			snprintf(want, sizeof want, "fk.%s.%s", flag_names[i], dir_names[d]);
+		}
+		if (strlen(want) != n || memcmp(want, name, n) != 0) continue;
+		if (q < ST_RUN_NSEQ) {
+			struct st_mom *m = &r->mom[q][d];
+			double *p = mom_field(m, i);
+
+			if (p) *p = v;
+			else m->n = v >= 0 && v < 9007199254740992.0 ? (uint64_t)v : 0;
+			if (++i == RUN_NMOM) {
+				i = 0;
+				if (++d == SD_N) d = 0, q++;
+			}
+		} else {
+			r->flags[d][i] = v >= 0 && v < 9007199254740992.0 ? (uint64_t)v : 0;
+			if (++i == ST_NFLAGS) i = 0, d++;
+		}
+		found++;
+	}
+	return found == ST_RUN_NSEQ * SD_N * RUN_NMOM + SD_N * ST_NFLAGS;
 }

@@ -80,8 +80,10 @@ struct st_flow {
 	bool capped;               /* the table holds only the first packets */
 	uint32_t npkts;            /* table entries */
 	struct st_mom mom[SQ_N][SD_N];
-	uint32_t flags[SD_N][ST_NFLAGS];
+	uint64_t flags[SD_N][ST_NFLAGS];
 	int64_t init_win[SD_N];   /* the first packet's window, -1 when none */
+	bool run;                  /* capped, with running aggregates: mom and flags
+	                            * of the first ST_RUN_NSEQ sequences hold them */
 	/* scratch */
 	const struct rec_elem *pk;
 	size_t sorted_off[SQ_N][SD_N]; /* into scratch */
@@ -101,5 +103,34 @@ void st_flow_compute(struct st_flow *s, const struct rec_flow *f, const struct s
  * values when the count is even (numpy.median). */
 double st_flow_quantile(struct st_flow *s, enum st_seq q, enum st_dir d, double p,
     const struct st_cfg *cfg);
+
+/*
+ * Running aggregates, for a flow longer than its per-packet table
+ * (pcap-flows --max-pkts): moments of the wire, IP, transport and payload
+ * lengths and the inter-arrival times in each direction selector, and
+ * the TCP flag counts, updated one packet at a time (Welford and
+ * Terriberry) in constant memory.  They travel in the FEATURES element
+ * under names that start with "fk." (flow-stats(1), "Past the table").
+ */
+#define ST_RUN_ENC_MAX 8192 /* the encoded FEATURES value is shorter */
+#define ST_RUN_NSEQ 5 /* SQ_WIRE, SQ_IP, SQ_L4, SQ_PAYLOAD, and SQ_IAT last */
+struct st_run {
+	struct st_mom mom[ST_RUN_NSEQ][SD_N];
+	uint64_t flags[SD_N][ST_NFLAGS];
+	uint64_t last_t[SD_N];
+	bool seen[SD_N];
+};
+/* st_run_has: do the aggregates give statistic st of sequence q? (The
+ * moments of the five sequences; not medians, quantiles, other sequences.) */
+static inline bool st_run_has(unsigned q, unsigned st)
+{
+	return (q <= SQ_PAYLOAD || q == SQ_IAT) && st < ST_MEDIAN;
+}
+/* st_run_add: one packet (its table entry: t_ns from the flow's start). */
+void st_run_add(struct st_run *r, const struct rec_pkt *p);
+/* st_run_encode: append the FEATURES value of r to b. */
+void st_run_encode(const struct st_run *r, struct buf *b);
+/* st_run_decode: the aggregates of f's FEATURES; false if it has none. */
+bool st_run_decode(const struct rec_flow *f, struct st_run *r);
 
 #endif

@@ -83,6 +83,10 @@ def sequences(f, gap_ns):
 
 
 MOMENTS = {}
+SKIP = ("skip", True)
+RUN_SEQS = ("wire_len", "ip_len", "l4_len", "payload_len", "iat")
+RUN_STATS = ("count", "sum", "mean", "std", "var", "sstd", "svar", "min", "max", "range",
+             "skew", "kurt", "cv")
 
 
 def exact_moments(x, key):
@@ -167,6 +171,8 @@ def expected(f, col, seqs):
         return stat(x, s, (seq, ud))
     m = re.match(r"^(src_|dst_)(\w+)_count$", col)
     if m and m.group(2) in FLAGS:
+        if truncated and "fk.wire_len.all.n" in f.get("features", {}):
+            return SKIP
         if truncated:
             return None
         bit = 1 << FLAGS.index(m.group(2))
@@ -174,6 +180,9 @@ def expected(f, col, seqs):
         return float(sum(1 for fl, dd in zip(pk["tcp_flags"], pk["dir"]) if dd == d and fl & bit)), True
     m = SEQ_RE.match(col)
     if m:
+        if truncated and "fk.wire_len.all.n" in f.get("features", {}) and \
+                m.group(2) in RUN_SEQS and m.group(3) in RUN_STATS:
+            return SKIP  # from the running aggregates: flow-stats.t compares them
         if pk is None or truncated:
             return None
         key = (m.group(2), m.group(1) or "")
@@ -226,6 +235,8 @@ def main():
             seqs = sequences(f, gap_ns) if "packets" in f else {}
             for col, got in row.items():
                 want = (float(n), True) if col == "row" else expected(f, col, seqs)
+                if want is SKIP:
+                    continue
                 checked += 1
                 if want is None or want[0] is None:
                     if got is not None:
