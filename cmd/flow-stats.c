@@ -17,6 +17,7 @@
 #include "fval.h"
 #include "stats.h"
 #include "stream.h"
+#include "summary.h"
 
 #define FLUSH_AT (1u << 16)
 #define MAX_COLS 4096
@@ -45,7 +46,7 @@ static const char usage_text[] =
     "  -h, --help        this help\n"
     "      --version     print the version\n";
 
-enum fmt { F_CSV, F_TSV, F_JSONL, F_NPY };
+enum fmt { F_CSV, F_TSV, F_JSONL, F_NPY, F_TEXT };
 
 /* Column kinds. */
 enum {
@@ -67,6 +68,7 @@ enum {
 
 struct col {
 	char *name;
+	int prefix;  /* -s keys: an address field cut to this many bits, or -1 */
 	uint8_t kind, seq, dir, stat;
 	double p;    /* ST_QUANTILE: 0..1; ST_MEDIAN: -1 */
 	int k;
@@ -88,6 +90,7 @@ static void add_col(const struct col *c, const char *name)
 	if (ncols == MAX_COLS) cli_usage_error("more than %u columns", MAX_COLS);
 	cols[ncols] = *c;
 	cols[ncols].name = xstrdup(name);
+	cols[ncols].prefix = -1;
 	ncols++;
 }
 
@@ -415,7 +418,7 @@ static void eval(struct st_flow *s, const struct col *c, struct cell *v, struct 
 	case CK_FIELD: eval_field(f, c, v, tb); return;
 	case CK_SEQ:
 	case CK_WA:
-		if (!s->have) {
+		if (!s->have && !(s->run && st_run_has(c->seq, c->stat))) {
 			v->t = CE_EMPTY;
 			return;
 		}
@@ -425,7 +428,7 @@ static void eval(struct st_flow *s, const struct col *c, struct cell *v, struct 
 			v->f = st_mom_stat(&s->mom[c->seq][d], c->stat);
 		return;
 	case CK_FLAG:
-		if (!s->have) break;
+		if (!s->have && !s->run) break;
 		v->t = CE_UINT;
 		v->u = s->flags[d][c->k];
 		return;
@@ -782,6 +785,205 @@ static int run_rows(char **in, int nin, struct out_file *out, struct npy *z, enu
 	return status;
 }
 
+/*
+ * Summaries (-s): the key of a flow is the text of its key columns,
+ * separated by tabs; an address key "src/24" keeps the first 24 bits.
+ */
+static void add_keys(const char *list)
+{
+	char *s = xstrdup(list), *save = NULL;
+
+	if (strcmp(list, "total") == 0) {
+		free(s);
+		return;
+	}
+	for (char *w = strtok_r(s, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		char *slash = strchr(w, '/');
+		uint64_t bits = 0;
+
+		if (slash) {
+			*slash = 0;
+			if (num_parse_u64(slash + 1, 0, 128, &bits) < 0)
+				cli_usage_error("-s %s/%s: not a prefix length (0 to 128)", w, slash + 1);
+		}
+		add_named(w);
+		if (slash) {
+			const struct col *c = &cols[ncols - 1];
+
+			if (c->kind != CK_FIELD || fld_def(c->fld)->type != FT_ADDR)
+				cli_usage_error("-s %s/%s: a prefix needs an address field", w, slash + 1);
+			cols[ncols - 1].prefix = (int)bits;
+			free(cols[ncols - 1].name);
+			*slash = '/';
+			cols[ncols - 1].name = xstrdup(w);
+		}
+	}
+	free(s);
+}
+
+/* The text of key column c of the flow into b. */
+static void put_key(struct buf *b, struct st_flow *s, const struct col *c, struct buf *tb)
+{
+	struct cell v;
+	struct fv x;
+
+	if (c->prefix >= 0) {
+		uint8_t a[16] = { 0 };
+		char t[64];
+		unsigned bits;
+
+		if (!fv_get(s->f, c->fld, 0, &x) || x.vt != FV_ADDR) return;
+		bits = (unsigned)c->prefix < x.n * 8 ? (unsigned)c->prefix : x.n * 8;
+		memcpy(a, x.p, x.n);
+		for (unsigned i = bits; i < x.n * 8; i++) a[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+		if (!inet_ntop(x.n == 4 ? AF_INET : AF_INET6, a, t, sizeof t)) return;
+		buf_put(b, t, strlen(t));
+		snprintf(t, sizeof t, "/%u", bits);
+		buf_put(b, t, strlen(t));
+		return;
+	}
+	eval(s, c, &v, tb);
+	if (v.t == CE_TEXT) {
+		for (size_t i = 0; i < v.n; i++) buf_put8(b, v.p[i] == '\t' ? ' ' : (uint8_t)v.p[i]);
+	} else put_cell_num(b, &v);
+}
+
+static const char *const sum_cols[] = { "flows", "pkts", "bytes", "duration_s" };
+
+/* One summary row's cells as text, the key's parts then the metrics. */
+static size_t sum_cells(const struct sm_group *g, const char **cell, size_t *len, char *num,
+    size_t numlen)
+{
+	size_t k = 0, at = 0;
+	const char *p = g->key, *end = g->key + g->keylen;
+
+	if (ncols) {
+		for (;;) {
+			const char *tab = memchr(p, '\t', (size_t)(end - p));
+
+			cell[k] = p;
+			len[k++] = (size_t)((tab ? tab : end) - p);
+			if (!tab) break;
+			p = tab + 1;
+		}
+	}
+	for (int m = 0; m < SM_NMETRICS; m++) {
+		int n;
+
+		if (m == SM_DURATION) {
+			struct buf b = { 0 };
+
+			put_f64(&b, (double)g->m[m] / 1e9);
+			n = snprintf(num + at, numlen - at, "%.*s", (int)b.len, (const char *)b.p);
+			buf_free(&b);
+		} else
+			n = snprintf(num + at, numlen - at, "%llu", (unsigned long long)g->m[m]);
+		cell[k] = num + at;
+		len[k++] = (size_t)n;
+		at += (size_t)n + 1;
+	}
+	return k;
+}
+
+static int run_summary(char **in, int nin, struct out_file *out, enum fmt fm, bool header,
+    enum sm_metric by, uint64_t top, size_t max_groups)
+{
+	struct buf b = { 0 }, key = { 0 }, tb = { 0 };
+	struct rs_inputs ins;
+	struct rs_item it;
+	struct st_flow s;
+	struct sm_table *t = sm_new(max_groups);
+	bool stats = need_stats();
+	const char *cell[MAX_COLS + SM_NMETRICS];
+	size_t len[MAX_COLS + SM_NMETRICS], width[MAX_COLS + SM_NMETRICS] = { 0 }, ng, nc = ncols + SM_NMETRICS;
+	char num[SM_NMETRICS * 32];
+	struct sm_group *const *g;
+	int rt, status;
+
+	st_flow_init(&s);
+	rs_in_begin(&ins, NULL, in, nin);
+	while ((rt = rs_in_next(&ins, &it)) != RS_EOF) {
+		const struct rec_flow *f = it.flow;
+
+		if (rt != RS_FLOW) continue;
+		if (stats) st_flow_compute(&s, f, &cfg);
+		else s.f = f;
+		buf_reset(&key);
+		for (unsigned i = 0; i < ncols; i++) {
+			if (i) buf_put8(&key, '\t');
+			put_key(&key, &s, &cols[i], &tb);
+		}
+		if (sm_add(t, (const char *)key.p, key.len, f->pkts[0] + f->pkts[1],
+		    f->bytes[0] + f->bytes[1], f->last_ns - f->first_ns) < 0)
+			msg_die(EXIT_DATA, "-s: more than %zu groups: group by fewer or coarser keys, or raise --max-groups",
+			    max_groups);
+		if ((++row_no & 1023) == 0) msg_progress("records", row_no, 0);
+	}
+	status = rs_in_end(&ins, NULL);
+	msg_progress_end();
+	ng = sm_count(t);
+	if (top && top < ng) ng = (size_t)top;
+	g = sm_sorted(t, by);
+	if (fm == F_TEXT) { /* columns as wide as their widest cell, numbers to the right */
+		for (unsigned i = 0; i < nc; i++)
+			width[i] = strlen(i < ncols ? cols[i].name : sum_cols[i - ncols]);
+		for (size_t r = 0; r < ng; r++) {
+			sum_cells(g[r], cell, len, num, sizeof num);
+			for (unsigned i = 0; i < nc; i++)
+				if (len[i] > width[i]) width[i] = len[i];
+		}
+	}
+	for (size_t r = 0; r <= ng && row_no; r++) {
+		if (r == 0 && !header) continue;
+		if (r == 0) {
+			for (unsigned i = 0; i < nc; i++) {
+				cell[i] = i < ncols ? cols[i].name : sum_cols[i - ncols];
+				len[i] = strlen(cell[i]);
+			}
+		} else sum_cells(g[r - 1], cell, len, num, sizeof num);
+		if (fm == F_JSONL) {
+			if (r == 0) continue;
+			buf_put8(&b, '{');
+			for (unsigned i = 0; i < nc; i++) {
+				const char *name = i < ncols ? cols[i].name : sum_cols[i - ncols];
+
+				if (i) buf_put8(&b, ',');
+				rj_put_text(&b, (const uint8_t *)name, strlen(name));
+				buf_put8(&b, ':');
+				if (i >= ncols) buf_put(&b, cell[i], len[i]);
+				else rj_put_text(&b, (const uint8_t *)cell[i], len[i]);
+			}
+			buf_put(&b, "}\n", 2);
+			continue;
+		}
+		for (unsigned i = 0; i < nc; i++) {
+			if (fm == F_TEXT) {
+				size_t pad = width[i] - len[i];
+
+				if (i) buf_put(&b, "  ", 2);
+				if (i >= ncols)
+					while (pad--) buf_put8(&b, ' ');
+				buf_put(&b, cell[i], len[i]);
+				if (i < ncols && i + 1 < nc)
+					while (pad--) buf_put8(&b, ' ');
+				continue;
+			}
+			if (i) buf_put8(&b, fm == F_TSV ? '\t' : ',');
+			if (fm == F_TSV) put_tsv_text(&b, cell[i], len[i]);
+			else put_csv_text(&b, cell[i], len[i], ',');
+		}
+		buf_put8(&b, '\n');
+		if (b.len >= FLUSH_AT) write_out(out, &b);
+	}
+	write_out(out, &b);
+	buf_free(&b);
+	buf_free(&key);
+	buf_free(&tb);
+	st_flow_free(&s);
+	sm_free(t);
+	return status;
+}
+
 static void list_columns(void)
 {
 	printf("# named sets: flowkit full wa1kpcap id\n");
@@ -803,6 +1005,10 @@ static void list_columns(void)
 int main(int argc, char **argv)
 {
 	enum { O_SET = 256, O_NOHDR, O_IDLE, O_PARTIAL, O_BY, O_MAXG };
+	const char *summary = NULL;
+	int by = SM_BYTES;
+	uint64_t top = 0, max_groups = 1000000;
+	bool fmt_set = false;
 	static const struct option longopts[] = {
 		{ "columns", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, O_SET },
@@ -811,6 +1017,10 @@ int main(int argc, char **argv)
 		{ "idle-gap", required_argument, NULL, O_IDLE },
 		{ "partial", no_argument, NULL, O_PARTIAL },
 		{ "list", no_argument, NULL, 'l' },
+		{ "summary", required_argument, NULL, 's' },
+		{ "top", required_argument, NULL, 'n' },
+		{ "by", required_argument, NULL, O_BY },
+		{ "max-groups", required_argument, NULL, O_MAXG },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -825,16 +1035,31 @@ int main(int argc, char **argv)
 
 	cli_init("flow-stats", argc, argv);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:f:lo:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:f:ln:o:s:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': add_list(optarg); break;
 		case O_SET: add_set(optarg); break;
+		case 's': summary = optarg; break;
+		case 'n':
+			if (num_parse_u64(optarg, 1, UINT64_MAX >> 1, &top) < 0)
+				cli_usage_error("-n: %s: not a positive number", optarg);
+			break;
+		case O_BY:
+			if ((by = sm_metric_by_name(optarg)) < 0)
+				cli_usage_error("--by: %s: not flows, pkts, bytes or duration", optarg);
+			break;
+		case O_MAXG:
+			if (num_parse_u64(optarg, 1, 1u << 30, &max_groups) < 0)
+				cli_usage_error("--max-groups: %s: not a number from 1 to 2^30", optarg);
+			break;
 		case 'f':
+			fmt_set = true;
 			if (strcmp(optarg, "csv") == 0) fm = F_CSV;
 			else if (strcmp(optarg, "tsv") == 0) fm = F_TSV;
 			else if (strcmp(optarg, "jsonl") == 0) fm = F_JSONL;
 			else if (strcmp(optarg, "npy") == 0) fm = F_NPY;
-			else cli_usage_error("%s: unknown format (csv, tsv, jsonl, npy)", optarg);
+			else if (strcmp(optarg, "text") == 0) fm = F_TEXT;
+			else cli_usage_error("%s: unknown format (csv, tsv, jsonl, npy, text)", optarg);
 			break;
 		case O_NOHDR: header = false; break;
 		case O_IDLE:
@@ -859,7 +1084,17 @@ int main(int argc, char **argv)
 			cli_usage_error("unknown option %s", argv[optind - 1]);
 		}
 	}
-	if (ncols == 0) set_flowkit(false);
+	if (summary) {
+		if (ncols) cli_usage_error("-s takes no -c or --set: its keys are its columns");
+		if (fm == F_NPY) cli_usage_error("-s writes text, csv, tsv or jsonl");
+		if (!fmt_set) fm = F_TEXT;
+		add_keys(summary);
+	} else {
+		if (fm == F_TEXT) cli_usage_error("-f text is for -s");
+		if (top || by != SM_BYTES || max_groups != 1000000)
+			cli_usage_error("-n, --by and --max-groups are for -s");
+		if (ncols == 0) set_flowkit(false);
+	}
 	if (fm == F_NPY) {
 		struct npy z;
 
@@ -872,7 +1107,11 @@ int main(int argc, char **argv)
 		return status;
 	}
 	if (out_open(&out, opath) < 0) return EXIT_DATA;
-	status = run_rows(argv + optind, argc - optind, &out, NULL, fm, header);
+	if (summary)
+		status = run_summary(argv + optind, argc - optind, &out, fm, header, (enum sm_metric)by,
+		    top, (size_t)max_groups);
+	else
+		status = run_rows(argv + optind, argc - optind, &out, NULL, fm, header);
 	if (status != EXIT_OK && opath && strcmp(opath, "-") != 0) {
 		msg_warn("%s: not written: an input failed", opath);
 		out_abort(&out);

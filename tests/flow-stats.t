@@ -180,6 +180,46 @@ is "$status" 2 "NPY: a text column other than the label is refused"
 run "$FS" -f npy "$T/st.flows"
 is "$status" 2 "NPY: -o is required"
 
+# --- summaries --------------------------------------------------------------
+# Groups recomputed in python from flow-json's records: flows, packets,
+# bytes, duration per (proto, dst/16), ordered by bytes then key text.
+"$FS" -s proto,dst/16 -f jsonl "$T/all.flows" >"$T/sum.jsonl"
+"$FJ" "$T/all.flows" >"$T/core.jsonl"
+run $PY - "$T/core.jsonl" "$T/sum.jsonl" <<'EOF'
+import ipaddress, json, sys
+g = {}
+for l in open(sys.argv[1]):
+    f = json.loads(l)
+    a = ipaddress.ip_address(f["dst"])
+    net = ipaddress.ip_network("%s/16" % a, strict=False) if a.version == 4 else ipaddress.ip_network("%s/16" % a, strict=False)
+    k = (str(f["proto"]), "%s/16" % net.network_address)
+    v = g.setdefault(k, [0, 0, 0, 0])
+    v[0] += 1
+    v[1] += f["src_pkts"] + f["dst_pkts"]
+    v[2] += f["src_bytes"] + f["dst_bytes"]
+    v[3] += f["last_ns"] - f["first_ns"]
+want = sorted(g.items(), key=lambda kv: (-kv[1][2], "\t".join(kv[0]).encode()))
+got = [json.loads(l) for l in open(sys.argv[2])]
+assert len(got) == len(want), (len(got), len(want))
+for r, (k, v) in zip(got, want):
+    assert (r["proto"], r["dst/16"]) == k, (r, k)
+    assert [r["flows"], r["pkts"], r["bytes"]] == v[:3], (r, v)
+    assert r["duration_s"] == v[3] / 1e9, (r, v)
+print("ok")
+EOF
+is "$status:$out$err" "0:ok" "-s proto,dst/16: the groups python makes, in order"
+run "$FS" -s total "$T/st.flows"
+is "$out" "flows  pkts  bytes  duration_s
+    3     7    570   10.000002" "-s total: one line of totals, aligned"
+run "$FS" -s label -n 1 --by flows -f csv "$T/st.flows"
+is "$out" "label,flows,pkts,bytes,duration_s
+,2,3,250,2e-06" "-n 1 --by flows: the largest group (no label), CSV"
+run "$FS" -s sport --max-groups 2 "$T/st.flows"
+is "$status" 1 "--max-groups exceeded: exit 1"
+like "$err" "flow-stats: -s: more than 2 groups*" "--max-groups exceeded: a message"
+run "$FS" -s sport/8 "$T/st.flows"
+is "$status" 2 "a prefix on a field that is not an address: usage error"
+
 # --- usage ------------------------------------------------------------------
 run "$FS" -c no_such_column "$T/st.flows"
 is "$status" 2 "an unknown column: exit 2"
