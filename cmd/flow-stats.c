@@ -651,6 +651,7 @@ static int npy_open(struct npy *z, const char *path)
 {
 	char *lp = npy_name(path, ".labels.npy"), *np = npy_name(path, ".columns.txt"),
 	     *cp = npy_name(path, ".classes.txt");
+	int rc;
 
 	memset(z, 0, sizeof *z);
 	z->label_col = ncols;
@@ -669,9 +670,12 @@ static int npy_open(struct npy *z, const char *path)
 			cli_usage_error("-f npy: %s is not a number (only label may be text)", c->name);
 		z->ncols_num++;
 	}
-	if (out_open_regular(&z->mat, path) < 0 || out_open_regular(&z->lab, lp) < 0 ||
-	    out_open(&z->names, np) < 0 || out_open(&z->classes, cp) < 0)
-		return -1;
+	rc = out_open_regular(&z->mat, path) < 0 || out_open_regular(&z->lab, lp) < 0 ||
+	    out_open(&z->names, np) < 0 || out_open(&z->classes, cp) < 0 ? -1 : 0;
+	free(lp); /* out_open keeps copies */
+	free(np);
+	free(cp);
+	if (rc < 0) return -1;
 	out_group_add(&z->g, &z->names);
 	out_group_add(&z->g, &z->classes);
 	out_group_add(&z->g, &z->lab);
