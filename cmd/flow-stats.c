@@ -406,7 +406,7 @@ static void eval_field(const struct rec_flow *f, const struct col *c, struct cel
 
 static uint64_t row_no;
 
-static void eval(struct st_flow *s, const struct col *c, struct cell *v, struct buf *tb)
+static void eval_one(struct st_flow *s, const struct col *c, struct cell *v, struct buf *tb)
 {
 	const struct rec_flow *f = s->f;
 	double dur = (double)(int64_t)(f->last_ns - f->first_ns) / 1e9;
@@ -463,6 +463,17 @@ static void eval(struct st_flow *s, const struct col *c, struct cell *v, struct 
 		return;
 	}
 	v->t = CE_EMPTY;
+}
+
+/*
+ * The value of column c.  A value that is not finite can only come from
+ * damaged input (running aggregates in a crafted FEATURES element): it
+ * is left empty rather than printed as nan or inf.
+ */
+static void eval(struct st_flow *s, const struct col *c, struct cell *v, struct buf *tb)
+{
+	eval_one(s, c, v, tb);
+	if (v->t == CE_F64 && !isfinite(v->f)) v->t = CE_EMPTY;
 }
 
 /* Does any column need the per-flow statistics? */

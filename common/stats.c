@@ -497,5 +497,16 @@ bool st_run_decode(const struct rec_flow *f, struct st_run *r)
 		}
 		found++;
 	}
-	return found == ST_RUN_NSEQ * SD_N * RUN_NMOM + SD_N * ST_NFLAGS;
+	if (found != ST_RUN_NSEQ * SD_N * RUN_NMOM + SD_N * ST_NFLAGS) return false;
+	/* Damaged aggregates (not finite, negative even moments) are none. */
+	for (q = 0; q < ST_RUN_NSEQ; q++)
+		for (d = 0; d < SD_N; d++) {
+			const struct st_mom *m = &r->mom[q][d];
+
+			if (!isfinite(m->sum) || !isfinite(m->mean) || !isfinite(m->m2) ||
+			    !isfinite(m->m3) || !isfinite(m->m4) || !isfinite(m->min) ||
+			    !isfinite(m->max) || m->m2 < 0 || m->m4 < 0)
+				return false;
+		}
+	return true;
 }

@@ -104,6 +104,14 @@ print("ok" if not bad else "bad")
 EOF
 is "$status:$out$err" "0:ok" "capped at 3: the moments of the whole flow, as without a cap"
 
+# Damaged running aggregates (a negative second moment) give empty cells,
+# never a negative variance, nan or inf.
+"$PF" --max-pkts 3 "$FK_DATA/dns_tcp.pcap" | "$FJ" |
+	sed 's/"fk.wire_len.all.m2":[-0-9.e+]*/"fk.wire_len.all.m2":-1e308/' | "$FJ" -r >"$T/bad.flows"
+run "$FS" -c wire_len_var,wire_len_std,stats_capped "$T/bad.flows"
+is "$out" "wire_len_var,wire_len_std,stats_capped
+,,1" "damaged aggregates: empty cells"
+
 # A capped table gives empty medians and says so.
 run "$FS" -c stats_capped,pkts_stored,wire_len_median,splt_len_3,splt_len_4 "$T/cap.flows"
 like "$out" "*
