@@ -32,7 +32,7 @@ static const char usage_text[] =
     "\n"
     "  -c, --columns L   columns by name, comma-separated (repeatable)\n"
     "      --set NAME    a named column set: flowkit (the default), full,\n"
-    "                    wa1kpcap, cicflowmeter, nfstream, id\n"
+    "                    wa1kpcap, nfstream, id\n"
     "  -f, --format F    csv (the default), tsv, jsonl, or npy (with -o FILE.npy)\n"
     "      --no-header   no header row (csv, tsv)\n"
     "      --idle-gap S  a gap longer than S seconds ends an active period (5)\n"
@@ -71,6 +71,7 @@ struct col {
 	int prefix;  /* -s keys: an address field cut to this many bits, or -1 */
 	uint8_t kind, seq, dir, stat;
 	double p;    /* ST_QUANTILE: 0..1; ST_MEDIAN: -1 */
+	double scale; /* CK_SEQ: a unit factor (seconds to ms: 1000), 0 for none */
 	int k;
 	uint16_t fld;
 };
@@ -298,13 +299,61 @@ static void set_flowkit(bool full)
 	add_list("label");
 }
 
+/*
+ * NFStream's post-mortem statistics, named as NFStream names them, with
+ * flowkit's definitions: ps is the wire length (NFStream's default
+ * accounting), stddev the sample standard deviation, piat the
+ * inter-arrival time in milliseconds (not rounded to whole ms).
+ */
+static void set_nfstream(void)
+{
+	static const char *const nd[SD_N] = { "bidirectional", "src2dst", "dst2src" };
+	static const struct { const char *name; uint8_t st; } ns[] = {
+		{ "min", ST_MIN }, { "mean", ST_MEAN }, { "stddev", ST_SSTD }, { "max", ST_MAX },
+	};
+	static const char *const nf_flags[] = { "syn", "cwr", "ece", "urg", "ack", "psh", "rst", "fin" };
+	static const uint8_t nf_bits[] = { 1, 7, 6, 5, 4, 3, 2, 0 };
+	char name[128];
+
+	add_list("src,dst,sport,dport,proto,ipv");
+	for (int d = 0; d < SD_N; d++) {
+		snprintf(name, sizeof name, "%s_packets", nd[d]);
+		add_seq(name, SQ_WIRE, d, ST_COUNT, 0);
+		snprintf(name, sizeof name, "%s_bytes", nd[d]);
+		add_seq(name, SQ_WIRE, d, ST_SUM, 0);
+	}
+	for (int d = 0; d < SD_N; d++)
+		for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
+			snprintf(name, sizeof name, "%s_%s_ps", nd[d], ns[i].name);
+			add_seq(name, SQ_WIRE, d, ns[i].st, 0);
+		}
+	for (int d = 0; d < SD_N; d++)
+		for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
+			snprintf(name, sizeof name, "%s_%s_piat_ms", nd[d], ns[i].name);
+			add_seq(name, SQ_IAT, d, ns[i].st, 0);
+			cols[ncols - 1].scale = 1000;
+		}
+	for (int d = 0; d < SD_N; d++)
+		for (size_t i = 0; i < sizeof nf_flags / sizeof nf_flags[0]; i++) {
+			struct col c = { 0 };
+
+			snprintf(name, sizeof name, "%s_%s_packets", nd[d], nf_flags[i]);
+			c.kind = CK_FLAG;
+			c.dir = (uint8_t)d;
+			c.k = nf_bits[i];
+			add_col(&c, name);
+		}
+	add_list("label");
+}
+
 static void add_set(const char *name)
 {
 	if (strcmp(name, "flowkit") == 0) set_flowkit(false);
 	else if (strcmp(name, "full") == 0) set_flowkit(true);
 	else if (strcmp(name, "wa1kpcap") == 0) set_wa1kpcap();
+	else if (strcmp(name, "nfstream") == 0) set_nfstream();
 	else if (strcmp(name, "id") == 0) add_list("src,sport,dst,dport,proto,first_ns,last_ns");
-	else cli_usage_error("%s: unknown set (flowkit, full, wa1kpcap, id)", name);
+	else cli_usage_error("%s: unknown set (flowkit, full, wa1kpcap, nfstream, id)", name);
 }
 
 /* One cell's value. */
@@ -426,6 +475,7 @@ static void eval_one(struct st_flow *s, const struct col *c, struct cell *v, str
 			v->f = st_flow_quantile(s, c->seq, d, c->p, &cfg);
 		else
 			v->f = st_mom_stat(&s->mom[c->seq][d], c->stat);
+		if (c->scale) v->f *= c->scale;
 		return;
 	case CK_FLAG:
 		if (!s->have && !s->run) break;
@@ -1001,7 +1051,7 @@ static int run_summary(char **in, int nin, struct out_file *out, enum fmt fm, bo
 
 static void list_columns(void)
 {
-	printf("# named sets: flowkit full wa1kpcap id\n");
+	printf("# named sets: flowkit full wa1kpcap nfstream id\n");
 	printf("# features: [src_|dst_]SEQ_STAT, SEQ one of:");
 	for (int q = 0; q < SQ_N; q++) printf(" %s", st_seq_name(q));
 	printf("\n# STAT one of:");

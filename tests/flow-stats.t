@@ -112,6 +112,39 @@ run "$FS" -c wire_len_var,wire_len_std,stats_capped "$T/bad.flows"
 is "$out" "wire_len_var,wire_len_std,stats_capped
 ,,1" "damaged aggregates: empty cells"
 
+# The nfstream set: NFStream's names over flowkit's columns (ps the wire
+# length, stddev the sample deviation, piat in ms, flags per direction).
+"$FS" --set nfstream -f jsonl "$T/all.flows" >"$T/nf.jsonl"
+"$FS" --set full -f jsonl "$T/all.flows" >"$T/fk.jsonl"
+run $PY - "$T/nf.jsonl" "$T/fk.jsonl" <<'EOF'
+import json, sys
+nd = {"bidirectional": "", "src2dst": "src_", "dst2src": "dst_"}
+st = {"min": "min", "mean": "mean", "stddev": "sstd", "max": "max"}
+n = 0
+for a, b in zip(open(sys.argv[1]), open(sys.argv[2])):
+    a, b = json.loads(a), json.loads(b)
+    for k, v in a.items():
+        p = k.split("_")
+        if p[0] not in nd:
+            assert k not in b or v == b[k], (k, v, b[k])
+            continue
+        d = nd[p[0]]
+        if k.endswith("_ps"):
+            w = b[d + "wire_len_" + st[p[1]]]
+        elif k.endswith("_piat_ms"):
+            w = b[d + "iat_" + st[p[1]]]
+            w = None if w is None else w * 1000
+        elif p[1] in ("packets", "bytes"):
+            w = b[d + "wire_len_" + ("count" if p[1] == "packets" else "sum")]
+        else:
+            c = [b[x + p[1] + "_count"] for x in ("src_", "dst_")]
+            w = (None if None in c else sum(c)) if d == "" else b[d + p[1] + "_count"]
+        assert v == w, (k, v, w)
+        n += 1
+print("ok" if n > 1000 else n)
+EOF
+is "$status:$out$err" "0:ok" "nfstream set: NFStream's names over the flowkit values"
+
 # A capped table gives empty medians and says so.
 run "$FS" -c stats_capped,pkts_stored,wire_len_median,splt_len_3,splt_len_4 "$T/cap.flows"
 like "$out" "*
