@@ -15,6 +15,7 @@
 #include "bytes.h"
 #include "flowtab.h"
 #include "msg.h"
+#include "stats.h"
 
 enum { L_TCP, L_UDP, L_OTHER, L_LINGER, L_N };
 
@@ -57,6 +58,7 @@ struct flow {
 	uint8_t encap_len;
 	uint8_t encap[REC_MAX_ENCAP * 5];
 	struct src *src;
+	struct ft_run *run;           /* running aggregates past the table (run_add) */
 };
 
 struct ft_table {
@@ -130,7 +132,7 @@ void ft_config_default(struct ft_config *c)
  * the record stays within REC_MAX_LEN.
  */
 #define FIXED_ROOM (REC_FLOW_CORE + 16 * 6 + REC_MAX_LABEL + 8 + REC_MAX_SOURCE_NAME + 12 + \
-	5 * REC_MAX_ENCAP + 4 + 8)
+	5 * REC_MAX_ENCAP + 4 + 8 + ST_RUN_ENC_MAX)
 
 static int64_t pb_room(const struct ft_config *c)
 {
@@ -289,6 +291,65 @@ static void hash_remove(struct ft_table *t, struct flow *f)
 
 /* ---- ending a flow ---- */
 
+/*
+ * Running aggregates (stats.h, st_run) of a flow whose table is full, so
+ * that its moments cover every packet: started from the table when the
+ * first packet past it arrives, then updated per packet in constant
+ * memory; written as the FEATURES element when the flow ends.
+ */
+struct ft_run {
+	struct st_run r;
+	struct buf enc;
+};
+
+/* The per-packet table entry of packet p, of direction d. */
+static void entry_of(const struct flow *f, const struct ft_pkt *p, int d, uint8_t pflags,
+    struct rec_pkt *e)
+{
+	e->t_ns = p->ts_ns > f->first_ns ? p->ts_ns - f->first_ns : 0;
+	if (e->t_ns > f->last_ns - f->first_ns) e->t_ns = f->last_ns - f->first_ns;
+	e->wire_len = p->wire_len;
+	e->ip_len = p->ip_len;
+	e->l4_len = p->l4_len;
+	e->payload_len = p->payload_len;
+	e->dir = (uint8_t)d;
+	e->pflags = pflags;
+	e->ttl = p->ttl;
+	e->tos = p->tos;
+	e->tcp_flags = p->is_tcp ? p->tcp_flags : 0;
+	e->window = p->is_tcp ? p->window : 0;
+}
+
+static void run_add(struct flow *f, const struct ft_pkt *p, int d, uint8_t pflags)
+{
+	struct rec_pkt e;
+
+	if (!f->run) {
+		struct rec_elem tab = { RE_PACKETS, (uint32_t)f->pk.len, f->pk.p };
+
+		f->run = xcalloc(1, sizeof *f->run);
+		for (uint32_t i = 0; i < f->npk; i++) {
+			rec_pkt_get(&tab, i, &e);
+			st_run_add(&f->run->r, &e);
+		}
+	}
+	entry_of(f, p, d, pflags, &e);
+	st_run_add(&f->run->r, &e);
+}
+
+static void run_put(struct rec_flow *r, struct ft_run *run)
+{
+	buf_reset(&run->enc);
+	st_run_encode(&run->r, &run->enc);
+	rec_set(r, RE_FEATURES, run->enc.p, (uint32_t)run->enc.len);
+}
+
+static void run_free(struct ft_run *run)
+{
+	buf_free(&run->enc);
+	free(run);
+}
+
 static void emit_flow(struct ft_table *t, struct flow *f, uint8_t reason)
 {
 	struct rec_flow *r = &t->rec;
@@ -348,6 +409,7 @@ static void emit_flow(struct ft_table *t, struct flow *f, uint8_t reason)
 	if (f->pl.len) rec_set(r, RE_PAYLOAD, f->pl.p, (uint32_t)f->pl.len);
 	if (f->mac_set) rec_set(r, RE_MAC, f->mac, 12);
 	if (f->encap_len) rec_set(r, RE_ENCAP, f->encap, f->encap_len);
+	if (f->run) run_put(r, f->run);
 
 	if (reason < END_NKNOWN) t->st.ended[reason]++;
 	if (f->flags & RF_PKTS_TRUNCATED) t->st.pkts_truncated++;
@@ -413,6 +475,7 @@ static void flow_release(struct ft_table *t, struct flow *f)
 	buf_free(&f->pk);
 	buf_free(&f->pb);
 	buf_free(&f->pl);
+	if (f->run) run_free(f->run);
 	if (!FT_SLAB) {
 		free(f);
 		return;
@@ -620,22 +683,12 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 	if (f->npk < t->c.max_pkts) {
 		struct rec_pkt e;
 
-		e.t_ns = p->ts_ns > f->first_ns ? p->ts_ns - f->first_ns : 0;
-		if (e.t_ns > f->last_ns - f->first_ns) e.t_ns = f->last_ns - f->first_ns;
-		e.wire_len = p->wire_len;
-		e.ip_len = p->ip_len;
-		e.l4_len = p->l4_len;
-		e.payload_len = p->payload_len;
-		e.dir = (uint8_t)d;
-		e.pflags = pflags;
-		e.ttl = p->ttl;
-		e.tos = p->tos;
-		e.tcp_flags = p->is_tcp ? p->tcp_flags : 0;
-		e.window = p->is_tcp ? p->window : 0;
+		entry_of(f, p, d, pflags, &e);
 		rec_pkt_put(&f->pk, &e);
 		f->npk++;
 	} else if (t->c.max_pkts) {
 		f->flags |= RF_PKTS_TRUNCATED;
+		run_add(f, p, d, pflags);
 	}
 
 	if (t->c.bytes_budget) {

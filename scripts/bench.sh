@@ -10,8 +10,9 @@
 #    the flow floor with a 1 MiB stdio buffer and with libpcap's default
 #    one, pcap-flows with default options to /dev/null and into a pipe.
 # 4. The same traffic at 1x and 10x length: peak RSS of pcap-flows on both.
-# 5. flow-json, flow-anon and flow-filter (a simple expression) on
-#    pcap-flows' output, against cat of the same stream.
+# 5. flow-json, flow-anon, flow-filter (a simple expression) and
+#    flow-stats (its default set, and -s) on pcap-flows' output, against
+#    cat of the same stream.
 # 6. flow-pic pictures/s on the same output (mini-FlowPic, the original
 #    rules stored sparse, overlapping two-channel windows).
 #
@@ -351,10 +352,12 @@ if "$B/pcap-flows" -v "$cap" > "$flows" 2> "$err"; then
 		"active), $(awk -v b="$fbytes" 'BEGIN {printf "%.1f MiB", b / 1048576}'), best of $BENCH_RUNS:"
 	anonkey=$BENCH_DIR/bench-anon.key
 	[ -f "$anonkey" ] || "$B/flow-anon" --genkey "$anonkey" || failed=1
-	for what in "flow-json" "flow-json -p" "flow-anon" "flow-filter" "cat"; do
+	for what in "flow-json" "flow-json -p" "flow-anon" "flow-filter" "flow-stats" "flow-stats -s" "cat"; do
 		case $what in
 		cat) measure "$BENCH_RUNS" /dev/null cat "$flows" ;;
 		flow-filter) measure "$BENCH_RUNS" /dev/null "$B/flow-filter" 'proto == tcp and dport == 443' "$flows" ;;
+		flow-stats) measure "$BENCH_RUNS" /dev/null "$B/flow-stats" "$flows" ;;
+		"flow-stats -s") measure "$BENCH_RUNS" /dev/null "$B/flow-stats" -s proto,dport "$flows" ;;
 		flow-anon) measure "$BENCH_RUNS" /dev/null "$B/flow-anon" -k "$anonkey" "$flows" ;;
 		"flow-json -p") measure "$BENCH_RUNS" /dev/null "$B/flow-json" -p "$flows" ;;
 		*) measure "$BENCH_RUNS" /dev/null "$B/flow-json" "$flows" ;;

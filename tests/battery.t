@@ -20,8 +20,7 @@
 # shellcheck disable=SC2086
 . "${0%/*}/lib.sh"
 
-TOOLS="flow-json:sink pcap-flows:source flow-anon:xform flow-filter:xform flow-pic:files"
-# To add when it lands (check the kind and tool_args): flow-stats:sink
+TOOLS="flow-json:sink pcap-flows:source flow-anon:xform flow-filter:xform flow-pic:files flow-stats:sink"
 
 tool_args() {
 	case $1 in

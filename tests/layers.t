@@ -37,12 +37,13 @@ my %layer = (
 	capwalk => 2, quic => 2, x509 => 2,
 	flowtab => 3, anon => 3, idx => 3, pic => 3, rjson => 3, fval => 3,
 	label => 3, dataset => 3, session => 3, expr => 3, flowpic => 3, npy => 3,
+	stats => 3, summary => 3,
 	capflow => 4, sink => 4, cli => 4,
 );
 
 # Edges inside one layer: [from, to].
 my @same = (
-	[qw(stream rec)], [qw(frag pkt)], [qw(rec field)], [qw(expr fval)],
+	[qw(stream rec)], [qw(frag pkt)], [qw(rec field)], [qw(expr fval)], [qw(flowtab stats)],
 );
 
 # Includes of a header for its constants alone, with no call: "from to".
@@ -61,6 +62,7 @@ my %prefix = (
 	idx => "idx_", pic => "pic_", rjson => "rj_", label => "label_", dataset => "ds_",
 	session => "ses_", cli => "cli_", capwalk => "cw_", capflow => "cf_", quic => "quic_",
 	x509 => "x509_", expr => "ex_", flowpic => "fp_", npy => "npy_", sink => "sink_",
+	stats => "st_", summary => "sm_",
 );
 
 my $root = abs_path(dirname($0) . "/..");

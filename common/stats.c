@@ -1,0 +1,512 @@
+/*
+ * stats.c - per-flow statistics (stats.h; definitions in flow-stats(1)).
+ *
+ * Moments are updated one value at a time by the recurrences of Welford
+ * (mean, second moment) and Terriberry (third and fourth), which stay
+ * accurate where the textbook sums of powers cancel; two accumulators
+ * merge by the pairwise formulas of Chan, Golub and LeVeque.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bytes.h"
+#include "stats.h"
+
+void st_mom_add(struct st_mom *m, double x)
+{
+	double n1 = (double)m->n, n, delta, dn, dn2, t1;
+
+	if (m->n == 0 || x < m->min) m->min = x;
+	if (m->n == 0 || x > m->max) m->max = x;
+	m->n++;
+	m->sum += x;
+	n = (double)m->n;
+	delta = x - m->mean;
+	dn = delta / n;
+	dn2 = dn * dn;
+	t1 = delta * dn * n1;
+	m->mean += dn;
+	m->m4 += t1 * dn2 * (n * n - 3 * n + 3) + 6 * dn2 * m->m2 - 4 * dn * m->m3;
+	m->m3 += t1 * dn * (n - 2) - 3 * dn * m->m2;
+	m->m2 += t1;
+}
+
+void st_mom_merge(struct st_mom *a, const struct st_mom *b)
+{
+	double na = (double)a->n, nb = (double)b->n, n, d, d2, d3, d4;
+	struct st_mom r;
+
+	if (b->n == 0) return;
+	if (a->n == 0) {
+		*a = *b;
+		return;
+	}
+	n = na + nb;
+	d = b->mean - a->mean;
+	d2 = d * d;
+	d3 = d2 * d;
+	d4 = d2 * d2;
+	r.n = a->n + b->n;
+	r.mean = a->mean + d * nb / n;
+	r.m2 = a->m2 + b->m2 + d2 * na * nb / n;
+	r.m3 = a->m3 + b->m3 + d3 * na * nb * (na - nb) / (n * n) +
+	    3 * d * (na * b->m2 - nb * a->m2) / n;
+	r.m4 = a->m4 + b->m4 + d4 * na * nb * (na * na - na * nb + nb * nb) / (n * n * n) +
+	    6 * d2 * (na * na * b->m2 + nb * nb * a->m2) / (n * n) +
+	    4 * d * (na * b->m3 - nb * a->m3) / n;
+	r.min = a->min < b->min ? a->min : b->min;
+	r.max = a->max > b->max ? a->max : b->max;
+	r.sum = a->sum + b->sum;
+	*a = r;
+}
+
+double st_mom_stat(const struct st_mom *m, enum st_stat s)
+{
+	double n = (double)m->n, var;
+
+	if (s == ST_COUNT) return n;
+	if (m->n == 0) return 0;
+	var = m->m2 / n;
+	switch (s) {
+	case ST_SUM: return m->sum;
+	case ST_MEAN: return m->sum / n; /* exact for integers: the sum is */
+	case ST_VAR: return var;
+	case ST_STD: return sqrt(var);
+	case ST_SVAR: return m->n > 1 ? m->m2 / (n - 1) : 0;
+	case ST_SSTD: return m->n > 1 ? sqrt(m->m2 / (n - 1)) : 0;
+	case ST_MIN: return m->min;
+	case ST_MAX: return m->max;
+	case ST_RANGE: return m->max - m->min;
+	case ST_SKEW: return m->m2 > 0 ? sqrt(n) * m->m3 / pow(m->m2, 1.5) : 0;
+	case ST_KURT: return m->m2 > 0 ? n * m->m4 / (m->m2 * m->m2) - 3 : 0;
+	case ST_CV: return m->sum != 0 ? sqrt(var) / (m->sum / n) : 0;
+	default: return 0;
+	}
+}
+
+double st_quantile(const double *v, size_t n, double p)
+{
+	double vi, lo, g, a, b;
+	size_t i;
+
+	if (n == 0) return 0;
+	/* numpy's "linear" method operation for operation (its virtual index
+	 * (n - 1) p, and its lerp from the nearer end), so that the value
+	 * agrees with numpy.quantile to the last bit. */
+	vi = (double)(n - 1) * p;
+	if (vi <= 0) return v[0];
+	if (vi >= (double)(n - 1)) return v[n - 1];
+	lo = floor(vi);
+	i = (size_t)lo;
+	g = vi - lo;
+	a = v[i];
+	b = v[i + 1];
+	return g >= 0.5 ? b - (b - a) * (1 - g) : a + (b - a) * g;
+}
+
+static double median(const double *v, size_t n)
+{
+	if (n == 0) return 0;
+	if (n & 1) return v[n / 2];
+	return (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static const char *const seq_names[SQ_N] = {
+	[SQ_WIRE] = "wire_len", [SQ_IP] = "ip_len", [SQ_L4] = "l4_len",
+	[SQ_PAYLOAD] = "payload_len", [SQ_DATA] = "data_len",
+	[SQ_WIRE_NZ] = "wire_len_nz", [SQ_IP_NZ] = "ip_len_nz", [SQ_L4_NZ] = "l4_len_nz", [SQ_IAT] = "iat", [SQ_WIN] = "win",
+	[SQ_ACTIVE] = "active", [SQ_IDLE] = "idle", [SQ_BURST_PKTS] = "burst_pkts",
+	[SQ_BURST_BYTES] = "burst_bytes",
+};
+static const char *const stat_names[ST_NSTATS] = {
+	[ST_COUNT] = "count", [ST_SUM] = "sum", [ST_MEAN] = "mean", [ST_STD] = "std",
+	[ST_VAR] = "var", [ST_SSTD] = "sstd", [ST_SVAR] = "svar", [ST_MIN] = "min",
+	[ST_MAX] = "max", [ST_RANGE] = "range", [ST_SKEW] = "skew", [ST_KURT] = "kurt",
+	[ST_CV] = "cv", [ST_MEDIAN] = "median", [ST_QUANTILE] = "p",
+};
+
+/* The sequences of the running aggregates, in their order. */
+static const uint8_t run_seq[ST_RUN_NSEQ] = { SQ_WIRE, SQ_IP, SQ_L4, SQ_PAYLOAD, SQ_IAT };
+static const char *const dir_names[SD_N] = { "all", "src", "dst" };
+static const char *const flag_names[ST_NFLAGS] = {
+	"fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr"
+};
+static const char *const mom_names[] = { "n", "sum", "mean", "m2", "m3", "m4", "min", "max" };
+#define RUN_NMOM (sizeof mom_names / sizeof mom_names[0])
+
+const char *st_seq_name(enum st_seq s) { return s < SQ_N ? seq_names[s] : NULL; }
+const char *st_stat_name(enum st_stat s) { return s < ST_NSTATS ? stat_names[s] : NULL; }
+
+void st_flow_init(struct st_flow *s)
+{
+	memset(s, 0, sizeof *s);
+}
+
+void st_flow_free(struct st_flow *s)
+{
+	free(s->scratch);
+	memset(s, 0, sizeof *s);
+}
+
+/*
+ * The walk over the table that every sequence comes from: W_SUMS counts,
+ * sums and bounds each sequence, W_MOMENTS adds the powers of each
+ * value's deviation from the mean, W_COLLECT copies the values of every
+ * sequence into its own region of the scratch (for the quantiles).
+ */
+enum { W_SUMS, W_MOMENTS, W_COLLECT };
+struct walk {
+	struct st_flow *s;
+	int mode;
+	double dsum[SQ_N][SD_N]; /* W_MOMENTS: sums of the deviations */
+};
+
+static void emit(struct walk *w, enum st_seq q, int d, double x)
+{
+	struct st_flow *s = w->s;
+	struct st_mom *m = &s->mom[q][d];
+	double dev, d2;
+
+	switch (w->mode) {
+	case W_SUMS:
+		if (m->n == 0 || x < m->min) m->min = x;
+		if (m->n == 0 || x > m->max) m->max = x;
+		m->n++;
+		m->sum += x;
+		return;
+	case W_MOMENTS:
+		dev = x - m->mean;
+		d2 = dev * dev;
+		w->dsum[q][d] += dev;
+		m->m2 += d2;
+		m->m3 += d2 * dev;
+		m->m4 += d2 * d2;
+		return;
+	}
+	s->scratch[s->sorted_off[q][d] + s->nsorted[q][d]++] = x;
+}
+
+/* Seconds between two table times (which may go backwards). */
+static double secs(uint64_t from, uint64_t to)
+{
+	return (double)(int64_t)(to - from) / 1e9;
+}
+
+static void walk(struct walk *w, const struct st_cfg *cfg)
+{
+	struct st_flow *s = w->s;
+	bool tcp = s->f->proto == 6;
+	uint64_t prev[SD_N] = { 0 }, run0[SD_N] = { 0 };
+	bool seen[SD_N] = { false };
+	uint64_t bpkts = 0, bbytes = 0;
+	int bdir = -1;
+	struct rec_pkt p;
+
+	for (uint32_t i = 0; i < s->npkts; i++) {
+		int dd[2];
+
+		rec_pkt_get(s->pk, i, &p);
+		dd[0] = SD_ALL;
+		dd[1] = p.dir ? SD_DST : SD_SRC;
+		for (int k = 0; k < 2; k++) {
+			int d = dd[k];
+
+			emit(w, SQ_WIRE, d, p.wire_len);
+			emit(w, SQ_IP, d, p.ip_len);
+			emit(w, SQ_L4, d, p.l4_len);
+			emit(w, SQ_PAYLOAD, d, p.payload_len);
+			if (p.payload_len) emit(w, SQ_DATA, d, p.payload_len);
+			if (p.wire_len) emit(w, SQ_WIRE_NZ, d, p.wire_len);
+			if (p.ip_len) emit(w, SQ_IP_NZ, d, p.ip_len);
+			if (p.l4_len) emit(w, SQ_L4_NZ, d, p.l4_len);
+			if (tcp) emit(w, SQ_WIN, d, p.window);
+			if (seen[d]) {
+				emit(w, SQ_IAT, d, secs(prev[d], p.t_ns));
+				if ((int64_t)(p.t_ns - prev[d]) > (int64_t)cfg->idle_ns) {
+					emit(w, SQ_ACTIVE, d, secs(run0[d], prev[d]));
+					emit(w, SQ_IDLE, d, secs(prev[d], p.t_ns));
+					run0[d] = p.t_ns;
+				}
+			} else {
+				run0[d] = p.t_ns;
+				if (w->mode == W_SUMS) s->init_win[d] = tcp ? p.window : -1;
+			}
+			seen[d] = true;
+			prev[d] = p.t_ns;
+			if (w->mode == W_SUMS)
+				for (int b = 0; b < ST_NFLAGS; b++)
+					if (p.tcp_flags & (1u << b)) s->flags[d][b]++;
+		}
+		if (bdir != p.dir && bdir >= 0) {
+			int d = bdir ? SD_DST : SD_SRC;
+
+			emit(w, SQ_BURST_PKTS, SD_ALL, (double)bpkts);
+			emit(w, SQ_BURST_PKTS, d, (double)bpkts);
+			emit(w, SQ_BURST_BYTES, SD_ALL, (double)bbytes);
+			emit(w, SQ_BURST_BYTES, d, (double)bbytes);
+			bpkts = bbytes = 0;
+		}
+		bdir = p.dir;
+		bpkts++;
+		bbytes += p.wire_len;
+	}
+	for (int d = 0; d < SD_N; d++)
+		if (seen[d]) emit(w, SQ_ACTIVE, d, secs(run0[d], prev[d]));
+	if (bdir >= 0) {
+		int d = bdir ? SD_DST : SD_SRC;
+
+		emit(w, SQ_BURST_PKTS, SD_ALL, (double)bpkts);
+		emit(w, SQ_BURST_PKTS, d, (double)bpkts);
+		emit(w, SQ_BURST_BYTES, SD_ALL, (double)bbytes);
+		emit(w, SQ_BURST_BYTES, d, (double)bbytes);
+	}
+}
+
+/*
+ * Two passes over the table: sums, then the central moments about the
+ * mean sum / n, corrected by the sum of the deviations (0 but for the
+ * rounding of the mean: the corrected two-pass algorithm, extended to
+ * the third and fourth moments).  For
+ * integer lengths whose mean is a double the results are exact.
+ */
+/* A capped flow's moments from its running aggregates, if it has them. */
+static void st_flow_run(struct st_flow *s, const struct rec_flow *f)
+{
+	struct st_run r;
+
+	if (!s->capped || !st_run_decode(f, &r)) return;
+	for (int q = 0; q < ST_RUN_NSEQ; q++)
+		memcpy(s->mom[run_seq[q]], r.mom[q], sizeof r.mom[q]);
+	memcpy(s->flags, r.flags, sizeof r.flags);
+	s->run = true;
+}
+
+void st_flow_compute(struct st_flow *s, const struct rec_flow *f, const struct st_cfg *cfg)
+{
+	struct walk w;
+
+	s->f = f;
+	memset(s->mom, 0, sizeof s->mom);
+	memset(s->flags, 0, sizeof s->flags);
+	memset(s->sorted_ok, 0, sizeof s->sorted_ok);
+	for (int d = 0; d < SD_N; d++) s->init_win[d] = -1;
+	s->collected = false;
+	s->run = false;
+	s->pk = rec_find(f, RE_PACKETS);
+	s->npkts = s->pk ? rec_pkts_count(s->pk) : 0;
+	s->capped = (f->flags & RF_PKTS_TRUNCATED) != 0;
+	s->have = s->pk && (!s->capped || cfg->partial);
+	if (!s->pk) {
+		st_flow_run(s, f);
+		return;
+	}
+	memset(&w, 0, sizeof w);
+	w.s = s;
+	w.mode = W_SUMS;
+	walk(&w, cfg); /* the first windows are right even in a capped table */
+	if (!s->have) {
+		memset(s->mom, 0, sizeof s->mom);
+		memset(s->flags, 0, sizeof s->flags);
+		st_flow_run(s, f);
+		return;
+	}
+	for (int q = 0; q < SQ_N; q++)
+		for (int d = 0; d < SD_N; d++)
+			if (s->mom[q][d].n) s->mom[q][d].mean = s->mom[q][d].sum / (double)s->mom[q][d].n;
+	w.mode = W_MOMENTS;
+	walk(&w, cfg);
+	for (int q = 0; q < SQ_N; q++)
+		for (int d = 0; d < SD_N; d++) {
+			struct st_mom *m = &s->mom[q][d];
+			double c = w.dsum[q][d];
+
+			if (m->n == 0) continue;
+			if (m->min == m->max) { /* equal values: no spread at all */
+				m->m2 = m->m3 = m->m4 = 0;
+				continue;
+			}
+			/* Moments about mean + e, e = c / n the mean's rounding error. */
+			{
+				double n = (double)m->n, e = c / n, m2 = m->m2, m3 = m->m3;
+
+				m->m2 = m2 - c * e;
+				m->m3 = m3 - 3 * e * m2 + 2 * c * e * e;
+				m->m4 = m->m4 - 4 * e * m3 + 6 * e * e * m2 - 3 * c * e * e * e;
+				if (m->m2 < 0) m->m2 = 0;
+			}
+		}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Copy every sequence into the scratch, each in a region of its count. */
+static void collect(struct st_flow *s, const struct st_cfg *cfg)
+{
+	struct walk w;
+	size_t total = 0;
+
+	for (int q = 0; q < SQ_N; q++)
+		for (int d = 0; d < SD_N; d++) {
+			s->sorted_off[q][d] = total;
+			s->nsorted[q][d] = 0;
+			total += s->mom[q][d].n;
+		}
+	if (total > s->scratch_cap) {
+		s->scratch_cap = total;
+		s->scratch = xrealloc(s->scratch, total * sizeof *s->scratch);
+	}
+	memset(&w, 0, sizeof w);
+	w.s = s;
+	w.mode = W_COLLECT;
+	walk(&w, cfg);
+	s->collected = true;
+}
+
+double st_flow_quantile(struct st_flow *s, enum st_seq q, enum st_dir d, double p,
+    const struct st_cfg *cfg)
+{
+	const double *v;
+	size_t n;
+
+	if (!s->have) return 0;
+	if (!s->collected) collect(s, cfg);
+	v = s->scratch + s->sorted_off[q][d];
+	n = s->nsorted[q][d];
+	if (!s->sorted_ok[q][d]) {
+		qsort(s->scratch + s->sorted_off[q][d], n, sizeof *s->scratch, cmp_double);
+		s->sorted_ok[q][d] = true;
+	}
+	return p < 0 ? median(v, n) : st_quantile(v, n, p);
+}
+
+
+void st_run_add(struct st_run *r, const struct rec_pkt *p)
+{
+	int dd[2] = { SD_ALL, p->dir ? SD_DST : SD_SRC };
+
+	for (int k = 0; k < 2; k++) {
+		int d = dd[k];
+
+		st_mom_add(&r->mom[0][d], p->wire_len);
+		st_mom_add(&r->mom[1][d], p->ip_len);
+		st_mom_add(&r->mom[2][d], p->l4_len);
+		st_mom_add(&r->mom[3][d], p->payload_len);
+		if (r->seen[d]) st_mom_add(&r->mom[4][d], secs(r->last_t[d], p->t_ns));
+		r->seen[d] = true;
+		r->last_t[d] = p->t_ns;
+		for (int b = 0; b < ST_NFLAGS; b++)
+			if (p->tcp_flags & (1u << b)) r->flags[d][b]++;
+	}
+}
+
+static double *mom_field(struct st_mom *m, unsigned i)
+{
+	switch (i) {
+	case 1: return &m->sum;
+	case 2: return &m->mean;
+	case 3: return &m->m2;
+	case 4: return &m->m3;
+	case 5: return &m->m4;
+	case 6: return &m->min;
+	case 7: return &m->max;
+	default: return NULL;
+	}
+}
+
+static void put_feature(struct buf *b, const char *name, double v)
+{
+	uint64_t u;
+	size_t n = strlen(name);
+
+	buf_put8(b, (uint8_t)n);
+	buf_put(b, name, n);
+	memcpy(&u, &v, 8);
+	buf_put64(b, u);
+}
+
+void st_run_encode(const struct st_run *r, struct buf *b)
+{
+	char name[64];
+	size_t at = b->len;
+	uint16_t count = 0;
+
+	buf_put16(b, 0);
+	for (int q = 0; q < ST_RUN_NSEQ; q++)
+		for (int d = 0; d < SD_N; d++)
+			for (unsigned i = 0; i < RUN_NMOM; i++) {
+				struct st_mom m = r->mom[q][d];
+				double *v = mom_field(&m, i);
+
+				snprintf(name, sizeof name, "fk.%s.%s.%s", seq_names[run_seq[q]],
+				    dir_names[d], mom_names[i]);
+				put_feature(b, name, v ? *v : (double)m.n);
+				count++;
+			}
+	for (int d = 0; d < SD_N; d++)
+		for (int k = 0; k < ST_NFLAGS; k++) {
+			snprintf(name, sizeof name, "fk.%s.%s", flag_names[k], dir_names[d]);
+			put_feature(b, name, (double)r->flags[d][k]);
+			count++;
+		}
+	put_be16(b->p + at, count);
+}
+
+bool st_run_decode(const struct rec_flow *f, struct st_run *r)
+{
+	const struct rec_elem *e = rec_find(f, RE_FEATURES);
+	struct rec_feat_iter it;
+	const uint8_t *name;
+	uint8_t n;
+	uint16_t count;
+	double v;
+	char want[64];
+	unsigned found = 0, q = 0, d = 0, i = 0;
+
+	if (!e) return false;
+	memset(r, 0, sizeof *r);
+	/* The entries are in encoding order; anything else is not ours. */
+	rec_feat_begin(e, &count, &it);
+	while (rec_feat_next(&it, &name, &n, &v)) {
+		if (q < ST_RUN_NSEQ) {
+			snprintf(want, sizeof want, "fk.%s.%s.%s", seq_names[run_seq[q]], dir_names[d],
+			    mom_names[i]);
+		} else {
+			snprintf(want, sizeof want, "fk.%s.%s", flag_names[i], dir_names[d]);
+		}
+		if (strlen(want) != n || memcmp(want, name, n) != 0) continue;
+		if (q < ST_RUN_NSEQ) {
+			struct st_mom *m = &r->mom[q][d];
+			double *p = mom_field(m, i);
+
+			if (p) *p = v;
+			else m->n = v >= 0 && v < 9007199254740992.0 ? (uint64_t)v : 0;
+			if (++i == RUN_NMOM) {
+				i = 0;
+				if (++d == SD_N) d = 0, q++;
+			}
+		} else {
+			r->flags[d][i] = v >= 0 && v < 9007199254740992.0 ? (uint64_t)v : 0;
+			if (++i == ST_NFLAGS) i = 0, d++;
+		}
+		found++;
+	}
+	if (found != ST_RUN_NSEQ * SD_N * RUN_NMOM + SD_N * ST_NFLAGS) return false;
+	/* Damaged aggregates (not finite, negative even moments) are none. */
+	for (q = 0; q < ST_RUN_NSEQ; q++)
+		for (d = 0; d < SD_N; d++) {
+			const struct st_mom *m = &r->mom[q][d];
+
+			if (!isfinite(m->sum) || !isfinite(m->mean) || !isfinite(m->m2) ||
+			    !isfinite(m->m3) || !isfinite(m->m4) || !isfinite(m->min) ||
+			    !isfinite(m->max) || m->m2 < 0 || m->m4 < 0)
+				return false;
+		}
+	return true;
+}
