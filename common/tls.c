@@ -162,11 +162,13 @@ int tls_parse_hello(const uint8_t *body, size_t n, bool client, struct tls_hello
 int tls_parse_handshake(const uint8_t *p, size_t n, struct tls_hello *ch, struct tls_hello *sh,
     tls_msg_fn on_msg, void *ctx, size_t *used)
 {
-	struct cur c = cur_make(p, n);
+	struct cur c;
 	uint8_t type;
 	const uint8_t *body = NULL;
 
 	*used = 0;
+	if (n == 0) return TLS_MORE; /* p may be NULL then */
+	c = cur_make(p, n);
 	while (cur_left(&c) >= 4) {
 		uint32_t len = (uint32_t)c.p[1] << 16 | (uint32_t)c.p[2] << 8 | c.p[3];
 
@@ -198,12 +200,14 @@ bool tls_looks_like(const uint8_t *p, size_t n)
 
 int tls_records(const uint8_t *p, size_t n, struct buf *hs, uint16_t *rec_version)
 {
-	struct cur c = cur_make(p, n);
+	struct cur c;
 	uint8_t type;
 	uint16_t ver, len;
 	const uint8_t *frag = NULL;
 	bool first = true;
 
+	if (n == 0) return TLS_MORE;
+	c = cur_make(p, n);
 	while (cur_left(&c) >= 5) {
 		type = c.p[0];
 		ver = be16(c.p + 1);

@@ -14,6 +14,8 @@ keys its flows.  Compared per key, as sets of values:
   qname     dns.qname, dns.qnames    dns.qry.name
   ja3       tls.ja3                  tls.handshake.ja3
   ja3s      tls.ja3s                 tls.handshake.ja3s
+  hassh     ssh.hassh                ssh.kex.hassh
+  hassh_server  ssh.hassh_server     ssh.kex.hasshserver
 
 http.host is the first request's: it must be one of tshark's values; the
 other fields must be equal.  Output, tab-separated, one line per
@@ -27,8 +29,8 @@ import sys
 FIELDS = ["ip.src", "ipv6.src", "ip.dst", "ipv6.dst", "tcp.srcport", "tcp.dstport",
           "udp.srcport", "udp.dstport", "tls.handshake.extensions_server_name",
           "tls.handshake.extensions_alpn_str", "http.host", "dns.qry.name",
-          "tls.handshake.ja3", "tls.handshake.ja3s"]
-NAMES = ["sni", "alpn", "host", "qname", "ja3", "ja3s"]
+          "tls.handshake.ja3", "tls.handshake.ja3s", "ssh.kex.hassh", "ssh.kex.hasshserver"]
+NAMES = ["sni", "alpn", "host", "qname", "ja3", "ja3s", "hassh", "hassh_server"]
 
 
 def first(v):
@@ -96,6 +98,9 @@ def ours(pf, fj, cap):
         for n in ("ja3", "ja3s"):
             if n in tls:
                 d[n].add(tls[n])
+        for n in ("hassh", "hassh_server"):
+            if n in f.get("ssh", {}):
+                d[n].add(f["ssh"][n])
     return res
 
 
