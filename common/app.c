@@ -94,6 +94,7 @@ void app_free(struct app_ctx *a)
 	int i;
 
 	if (a == NULL) return;
+	ra_pool_free(&a->pool);
 	buf_free(&a->hs);
 	for (i = 0; i < E_N; i++) buf_free(&a->out[i]);
 	free(a);
@@ -117,6 +118,7 @@ static void fput(struct app_flow *f, int el, uint8_t tag, const void *v, size_t 
 	struct buf *b = &f->fields[el];
 
 	if (n > 65535) n = 65535;
+	if (b->cap == 0) buf_reserve(b, 384); /* most flows' fields fit: one allocation */
 	buf_put8(b, tag);
 	buf_put16(b, (uint16_t)n);
 	buf_put(b, v, n);
@@ -163,7 +165,7 @@ static void on_tls_msg(void *ctx, uint8_t type, const uint8_t *body, size_t n)
 
 static void tls_client(struct app_flow *f, const struct tls_hello *ch, uint16_t rv)
 {
-	char fp[TLS_FP_MAX];
+	char fp[TLS_FP_MAX], fr[TLS_FP_MAX], fo[TLS_FP_MAX];
 	struct cur c = cur_make(ch->alpn, ch->alpn_len);
 	uint8_t k;
 	const uint8_t *name;
@@ -176,12 +178,10 @@ static void tls_client(struct app_flow *f, const struct tls_hello *ch, uint16_t 
 	if (ch->groups.n) fput_list(f, E_TLS, 8, &ch->groups, false);
 	tls_ja3(ch, false, fp, sizeof fp);
 	fput_str(f, E_TLS, 11, fp);
-	tls_ja4(ch, 't', 0, fp, sizeof fp);
+	tls_ja4_all(ch, 't', fp, fr, fo, sizeof fp);
 	fput_str(f, E_TLS, 12, fp);
-	tls_ja4(ch, 't', 'r', fp, sizeof fp);
-	fput_str(f, E_TLS, 14, fp);
-	tls_ja4(ch, 't', 'o', fp, sizeof fp);
-	fput_str(f, E_TLS, 15, fp);
+	fput_str(f, E_TLS, 14, fr);
+	fput_str(f, E_TLS, 15, fo);
 	if (ch->sigalgs.n) fput_list(f, E_TLS, 17, &ch->sigalgs, false);
 	if (ch->versions.n) fput_list(f, E_TLS, 18, &ch->versions, false);
 	fput_u16(f, E_TLS, 19, rv);
@@ -216,7 +216,7 @@ static void tls_server(struct app_flow *f, const struct tls_hello *sh)
 }
 
 /* Parse what direction d has so far; true when its parse is over. */
-static bool parse_tls(struct app_ctx *a, struct app_flow *f, int d)
+static bool parse_tls(struct app_ctx *a, struct app_flow *f, int d, const uint8_t *p, uint32_t n)
 {
 	struct tls_hello h;
 	uint16_t rv = 0;
@@ -224,7 +224,7 @@ static bool parse_tls(struct app_ctx *a, struct app_flow *f, int d)
 	int rr, hr;
 
 	buf_reset(&a->hs);
-	rr = tls_records(f->ra[d].buf, f->ra[d].len, &a->hs, &rv);
+	rr = tls_records(p, n, &a->hs, &rv);
 	if (rr == TLS_BAD && a->hs.len == 0) {
 		f->status |= APP_S_MALFORMED;
 		return true;
@@ -253,11 +253,11 @@ static bool parse_tls(struct app_ctx *a, struct app_flow *f, int d)
 
 /* ------------------------------------------------------------------ HTTP */
 
-static bool parse_http(struct app_flow *f, int d)
+static bool parse_http(struct app_flow *f, const uint8_t *p, uint32_t n)
 {
 	struct http_msg m;
 	size_t used;
-	int r = http_parse(f->ra[d].buf, f->ra[d].len, &m, &used);
+	int r = http_parse(p, n, &m, &used);
 
 	if (r == HTTP_MORE) return false;
 	if (r == HTTP_BAD) {
@@ -339,31 +339,30 @@ static void dns_take(struct app_ctx *a, struct app_flow *f, const struct dns_msg
 }
 
 /* DNS over TCP: every whole length-prefixed message not yet read. */
-static bool parse_dns_tcp(struct app_ctx *a, struct app_flow *f, int d)
+static bool parse_dns_tcp(struct app_ctx *a, struct app_flow *f, int d, const uint8_t *p, uint32_t n)
 {
 	struct dns_msg m;
-	const struct ra_dir *r = &f->ra[d];
 
-	while (r->len - f->toff[d] >= 2) {
-		uint32_t n = be16(r->buf + f->toff[d]);
+	while (n - f->toff[d] >= 2) {
+		uint32_t k = be16(p + f->toff[d]);
 
-		if (r->len - f->toff[d] - 2 < n) return f->toff[d] + 2 + n > a->c.reasm_bytes;
-		if (dns_parse(r->buf + f->toff[d] + 2, n, &m) != DNS_OK) {
+		if (n - f->toff[d] - 2 < k) return f->toff[d] + 2 + k > a->c.reasm_bytes;
+		if (dns_parse(p + f->toff[d] + 2, k, &m) != DNS_OK) {
 			f->status |= APP_S_MALFORMED;
 			return true;
 		}
 		dns_take(a, f, &m);
-		f->toff[d] += 2 + n;
+		f->toff[d] += 2 + k;
 	}
 	return false;
 }
 
 /* ------------------------------------------------------------------- SSH */
 
-static bool parse_ssh(struct app_flow *f, int d)
+static bool parse_ssh(struct app_flow *f, int d, const uint8_t *p, uint32_t n)
 {
 	struct ssh_side s;
-	int r = ssh_parse(f->ra[d].buf, f->ra[d].len, d == 1, &s);
+	int r = ssh_parse(p, n, d == 1, &s);
 
 	if (r == SSH_MORE) return false;
 	fput_str(f, E_SSH, (uint8_t)(1 + d), s.banner);
@@ -410,13 +409,13 @@ static int detect_tcp(struct app_flow *f, const uint8_t *p, uint32_t n)
 	return n >= 16 ? -1 : 0;
 }
 
-static bool parse_dir(struct app_ctx *a, struct app_flow *f, int d)
+static bool parse_dir(struct app_ctx *a, struct app_flow *f, int d, const uint8_t *p, uint32_t n)
 {
 	switch (f->proto) {
-	case P_TLS: return parse_tls(a, f, d);
-	case P_HTTP: return parse_http(f, d);
-	case P_DNS: return parse_dns_tcp(a, f, d);
-	case P_SSH: return parse_ssh(f, d);
+	case P_TLS: return parse_tls(a, f, d, p, n);
+	case P_HTTP: return parse_http(f, p, n);
+	case P_DNS: return parse_dns_tcp(a, f, d, p, n);
+	case P_SSH: return parse_ssh(f, d, p, n);
 	default: return true;
 	}
 }
@@ -430,7 +429,9 @@ static void finish_dir(struct app_ctx *a, struct app_flow *f, int d)
 static void tcp_packet(struct app_ctx *a, struct app_flow *f, int d, const struct app_seg *s)
 {
 	struct ra_dir *r = &f->ra[d];
-	uint32_t seq = s->seq;
+	uint32_t seq = s->seq, n;
+	const uint8_t *p;
+	bool view;
 	int i;
 
 	/* HTTP: every request and response start counts, past the window too */
@@ -448,12 +449,22 @@ static void tcp_packet(struct app_ctx *a, struct app_flow *f, int d, const struc
 		seq++;
 	}
 	if (s->len == 0) return;
-	if (!ra_add(&a->pool, r, a->c.reasm_bytes, seq, s->payload, s->caplen, s->len)) {
-		if (r->flags & RA_BUDGET && r->len == 0) finish_dir(a, f, d);
-		return;
+	/* The direction's first bytes in one whole segment (the common case)
+	 * are parsed where they lie; they are copied only if more must come. */
+	view = s->caplen == s->len && ra_first(r, seq);
+	if (view) {
+		p = s->payload;
+		n = s->caplen < a->c.reasm_bytes ? s->caplen : a->c.reasm_bytes;
+	} else {
+		if (!ra_add(&a->pool, r, a->c.reasm_bytes, seq, s->payload, s->caplen, s->len)) {
+			if (r->flags & RA_BUDGET && r->len == 0) finish_dir(a, f, d);
+			return;
+		}
+		p = r->buf;
+		n = r->len;
 	}
 	if (f->proto == P_NONE) {
-		int k = detect_tcp(f, r->buf, r->len);
+		int k = detect_tcp(f, p, n);
 
 		if (k < 0) {
 			f->off = true;
@@ -461,7 +472,10 @@ static void tcp_packet(struct app_ctx *a, struct app_flow *f, int d, const struc
 			finish_dir(a, f, 1);
 			return;
 		}
-		if (k == 0) return;
+		if (k == 0) {
+			if (view) ra_add(&a->pool, r, a->c.reasm_bytes, seq, s->payload, s->caplen, s->len);
+			return;
+		}
 		if (f->proto == P_HTTP) { /* the packet that started it counts */
 			if (d == 0) f->req++;
 			else f->resp++;
@@ -470,15 +484,18 @@ static void tcp_packet(struct app_ctx *a, struct app_flow *f, int d, const struc
 	/* the other direction may hold bytes that came before the protocol was known */
 	for (i = 0; i < 2; i++) {
 		int e = i == 0 ? d : !d;
+		const uint8_t *q = e == d ? p : f->ra[e].buf;
+		uint32_t m = e == d ? n : f->ra[e].len;
 		bool over;
 
-		if (f->done[e] || f->ra[e].len == 0) continue;
-		over = parse_dir(a, f, e);
-		if (!over && f->ra[e].len >= a->c.reasm_bytes) {
+		if (f->done[e] || m == 0) continue;
+		over = parse_dir(a, f, e, q, m);
+		if (!over && m >= a->c.reasm_bytes) {
 			f->status |= APP_S_BUDGET;
 			over = true;
 		}
 		if (over) finish_dir(a, f, e);
+		else if (e == d && view) ra_add(&a->pool, r, a->c.reasm_bytes, seq, s->payload, s->caplen, s->len);
 	}
 	if (f->done[0] && f->done[1] && f->proto != P_HTTP) f->off = true;
 }

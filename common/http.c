@@ -19,6 +19,9 @@ bool http_start(const uint8_t *p, size_t n, bool *request)
 {
 	size_t i, k;
 
+	/* every method and "HTTP/" start with an upper-case letter: most
+	 * payloads are rejected here (this runs on every packet of HTTP flows) */
+	if (n < 4 || p[0] < 'A' || p[0] > 'Z') return false;
 	if (n >= 9 && memcmp(p, "HTTP/1.", 7) == 0 && p[7] >= '0' && p[7] <= '9' && p[8] == ' ') {
 		*request = false;
 		return true;

@@ -19,21 +19,29 @@ void ra_syn(struct ra_dir *d, uint32_t seq)
 	}
 }
 
-/* Make room for offsets below need; false when the budget says no. */
-static bool reserve(struct ra_pool *pool, struct ra_dir *d, uint32_t max, uint32_t need)
+bool ra_first(struct ra_dir *d, uint32_t seq)
 {
-	uint32_t cap = d->cap ? d->cap : 2048;
+	if (d->hi != 0 || d->nr != 0) return false;
+	if (!d->started) {
+		d->isn = seq;
+		d->started = true;
+	}
+	return seq == d->isn;
+}
 
-	if (need <= d->cap) return true;
-	while (cap < need) cap = cap > max / 2 ? max : cap * 2;
-	if (cap > max) cap = max;
-	if (pool->limit && pool->used + (cap - d->cap) > pool->limit) {
+/* The buffer, max bytes at once (a spare one when there is one); false
+ * when the budget says no. */
+static bool reserve(struct ra_pool *pool, struct ra_dir *d, uint32_t max)
+{
+	if (d->cap) return true;
+	if (pool->limit && pool->used + max > pool->limit) {
 		d->flags |= RA_BUDGET;
 		return false;
 	}
-	d->buf = xrealloc(d->buf, cap);
-	pool->used += cap - d->cap;
-	d->cap = cap;
+	if (pool->nspare && pool->spare_cap == max) d->buf = pool->spare[--pool->nspare];
+	else d->buf = xmalloc(max);
+	pool->used += max;
+	d->cap = max;
 	return true;
 }
 
@@ -113,7 +121,7 @@ bool ra_add(struct ra_pool *pool, struct ra_dir *d, uint32_t max, uint32_t seq,
 	if (off >= max) return false;
 	s = off;
 	e = caplen > max - off ? max : off + caplen;
-	if (!reserve(pool, d, max, e)) return false;
+	if (!reserve(pool, d, max)) return false;
 	fill(d, s, e, p, s);
 	if (!mark(d, s, e)) {
 		d->flags |= RA_RANGES;
@@ -127,9 +135,20 @@ void ra_free(struct ra_pool *pool, struct ra_dir *d)
 {
 	if (d->buf) {
 		pool->used -= d->cap;
-		free(d->buf);
+		if (pool->nspare && pool->spare_cap != d->cap) ra_pool_free(pool);
+		if (pool->nspare < RA_NSPARE) {
+			pool->spare_cap = d->cap;
+			pool->spare[pool->nspare++] = d->buf;
+		} else {
+			free(d->buf);
+		}
 	}
 	d->buf = NULL;
 	d->cap = 0;
 	d->hi = d->len = UINT32_MAX; /* accepts nothing more */
+}
+
+void ra_pool_free(struct ra_pool *pool)
+{
+	while (pool->nspare) free(pool->spare[--pool->nspare]);
 }

@@ -6,7 +6,8 @@
  * sequence number seen when the SYN was missed).  Retransmissions and
  * overlaps keep the bytes that came first; out-of-order segments wait in
  * a few ranges until the hole before them fills.  Memory: the buffer of a
- * direction grows up to `max` bytes, charged to a struct ra_pool shared by
+ * direction is `max` bytes, allocated at its first byte and charged to a
+ * struct ra_pool shared by
  * every direction, and is given back by ra_free(); when the pool is empty
  * the bytes are dropped and RA_BUDGET set.  Zero-initialise both structs.
  */
@@ -25,8 +26,15 @@
 
 #define RA_NRANGE 8
 
+#define RA_NSPARE 64
+
 struct ra_pool {
 	uint64_t used, limit; /* bytes held by all directions; limit 0: no limit */
+	/* freed buffers kept for reuse (malloc would hand their pages back
+	 * and fault fresh zeroed ones in for the next flow) */
+	unsigned nspare;
+	uint32_t spare_cap;
+	uint8_t *spare[RA_NSPARE];
 };
 
 struct ra_dir {
@@ -52,11 +60,19 @@ void ra_syn(struct ra_dir *d, uint32_t seq);
  */
 bool ra_add(struct ra_pool *pool, struct ra_dir *d, uint32_t max, uint32_t seq,
     const uint8_t *p, uint32_t caplen, uint32_t len);
+/* ra_first: nothing has been placed yet and a segment at seq starts the
+ * stream (it fixes the start when no SYN was seen): the caller may parse
+ * such a segment where it lies and call ra_add only if it must wait for
+ * more. */
+bool ra_first(struct ra_dir *d, uint32_t seq);
 /* ra_holes: bytes were received past a hole (RA_GAP applies if the
  * caller's parse needed the missing bytes). */
 static inline bool ra_holes(const struct ra_dir *d) { return d->hi > d->len; }
 /* ra_free: give the buffer back to the pool; the direction keeps its
  * counters and flags and accepts nothing more. */
 void ra_free(struct ra_pool *pool, struct ra_dir *d);
+/* ra_pool_free: release the pool's spare buffers (every direction must
+ * have been given back). */
+void ra_pool_free(struct ra_pool *pool);
 
 #endif

@@ -241,13 +241,22 @@ struct sbuf {
 	size_t n, size;
 };
 
-static void sb_add(struct sbuf *s, const char *fmt, unsigned v)
+/* Append v in decimal, or as 4 lowercase hex digits when hex (no printf:
+ * this runs for every value of every hello). */
+static void sb_add(struct sbuf *s, bool hex, unsigned v)
 {
-	int k;
+	char t[12];
+	int n = 0;
+	static const char hx[] = "0123456789abcdef";
 
-	if (s->n + 1 >= s->size) return;
-	k = snprintf(s->p + s->n, s->size - s->n, fmt, v);
-	if (k > 0) s->n += (size_t)k < s->size - s->n ? (size_t)k : s->size - s->n - 1;
+	if (hex) {
+		t[n++] = hx[v & 15]; t[n++] = hx[v >> 4 & 15];
+		t[n++] = hx[v >> 8 & 15]; t[n++] = hx[v >> 12 & 15];
+	} else {
+		do t[n++] = (char)('0' + v % 10); while ((v /= 10) != 0);
+	}
+	while (n > 0 && s->n + 1 < s->size) s->p[s->n++] = t[--n];
+	s->p[s->n] = 0;
 }
 
 static void sb_str(struct sbuf *s, const char *str)
@@ -257,7 +266,7 @@ static void sb_str(struct sbuf *s, const char *str)
 }
 
 /* The values of l without GREASE, joined by sep, each printed with fmt. */
-static void sb_list(struct sbuf *s, const struct tls_list *l, const char *fmt, char sep)
+static void sb_list(struct sbuf *s, const struct tls_list *l, bool hex, char sep)
 {
 	unsigned i, k = 0;
 	char sp[2] = { sep, 0 };
@@ -265,17 +274,30 @@ static void sb_list(struct sbuf *s, const struct tls_list *l, const char *fmt, c
 	for (i = 0; i < l->n; i++) {
 		if (tls_grease(l->v[i])) continue;
 		if (k++) sb_str(s, sp);
-		sb_add(s, fmt, l->v[i]);
+		sb_add(s, hex, l->v[i]);
 	}
 }
 
-static void digest_hex(const EVP_MD *md, const char *in, size_t n, char *out, size_t hexlen)
+enum { MD_MD5, MD_SHA256 };
+
+/* The digest, fetched once: an implicit fetch per call costs more than
+ * hashing a fingerprint string. */
+static const EVP_MD *md_get(int which)
+{
+	static EVP_MD *md[2];
+
+	if (md[which] == NULL) md[which] = EVP_MD_fetch(NULL, which == MD_MD5 ? "MD5" : "SHA256", NULL);
+	return md[which];
+}
+
+static void digest_hex(int which, const char *in, size_t n, char *out, size_t hexlen)
 {
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned dl = 0, i;
 	static const char hx[] = "0123456789abcdef";
+	const EVP_MD *md = md_get(which);
 
-	if (!EVP_Digest(in, n, d, &dl, md, NULL)) dl = 0;
+	if (md == NULL || !EVP_Digest(in, n, d, &dl, md, NULL)) dl = 0;
 	for (i = 0; i < dl && 2 * i < hexlen; i++) {
 		out[2 * i] = hx[d[i] >> 4];
 		out[2 * i + 1] = hx[d[i] & 15];
@@ -289,16 +311,17 @@ void tls_ja3(const struct tls_hello *ch, bool raw, char *out, size_t out_size)
 	struct sbuf s = { str, 0, sizeof str };
 
 	str[0] = 0;
-	sb_add(&s, "%u,", ch->version);
-	sb_list(&s, &ch->ciphers, "%u", '-');
+	sb_add(&s, false, ch->version);
 	sb_str(&s, ",");
-	sb_list(&s, &ch->exts, "%u", '-');
+	sb_list(&s, &ch->ciphers, false, '-');
 	sb_str(&s, ",");
-	sb_list(&s, &ch->groups, "%u", '-');
+	sb_list(&s, &ch->exts, false, '-');
 	sb_str(&s, ",");
-	sb_list(&s, &ch->ecpf, "%u", '-');
+	sb_list(&s, &ch->groups, false, '-');
+	sb_str(&s, ",");
+	sb_list(&s, &ch->ecpf, false, '-');
 	if (raw) snprintf(out, out_size, "%s", str);
-	else if (out_size > 32) digest_hex(EVP_md5(), str, s.n, out, 32);
+	else if (out_size > 32) digest_hex(MD_MD5, str, s.n, out, 32);
 	else if (out_size) out[0] = 0;
 }
 
@@ -308,11 +331,13 @@ void tls_ja3s(const struct tls_hello *sh, bool raw, char *out, size_t out_size)
 	struct sbuf s = { str, 0, sizeof str };
 
 	str[0] = 0;
-	sb_add(&s, "%u,", sh->version);
-	sb_add(&s, "%u,", sh->cipher);
-	sb_list(&s, &sh->exts, "%u", '-');
+	sb_add(&s, false, sh->version);
+	sb_str(&s, ",");
+	sb_add(&s, false, sh->cipher);
+	sb_str(&s, ",");
+	sb_list(&s, &sh->exts, false, '-');
 	if (raw) snprintf(out, out_size, "%s", str);
-	else if (out_size > 32) digest_hex(EVP_md5(), str, s.n, out, 32);
+	else if (out_size > 32) digest_hex(MD_MD5, str, s.n, out, 32);
 	else if (out_size) out[0] = 0;
 }
 
@@ -383,30 +408,53 @@ static void ja4_a(const struct tls_hello *ch, char proto, char a[16])
 	    nc > 99 ? 99 : nc, ne > 99 ? 99 : ne, alpn);
 }
 
-void tls_ja4(const struct tls_hello *ch, char proto, char form, char *out, size_t out_size)
+/* The b and c parts of JA4, raw (comma lists) or hashed, sorted or in
+ * wire order. */
+static void ja4_bc(const struct tls_hello *ch, bool orig, char *b, char *x, size_t size,
+    char hb[13], char hc[13])
 {
 	struct tls_list cl, el;
-	char a[16], b[TLS_FP_MAX], x[TLS_FP_MAX], hb[13], hc[13];
-	struct sbuf sb = { b, 0, sizeof b }, sx = { x, 0, sizeof x };
-	bool orig = form == 'o';
+	struct sbuf sb = { b, 0, size }, sx = { x, 0, size };
 
 	b[0] = x[0] = 0;
-	ja4_a(ch, proto, a);
 	ja4_list(&ch->ciphers, false, !orig, &cl);
 	ja4_list(&ch->exts, !orig, !orig, &el);
-	sb_list(&sb, &cl, "%04x", ',');
-	sb_list(&sx, &el, "%04x", ',');
+	sb_list(&sb, &cl, true, ',');
+	sb_list(&sx, &el, true, ',');
 	if (ch->sigalgs.n) {
 		sb_str(&sx, "_");
-		sb_list(&sx, &ch->sigalgs, "%04x", ',');
+		sb_list(&sx, &ch->sigalgs, true, ',');
 	}
+	if (hb == NULL) return;
+	if (cl.n) digest_hex(MD_SHA256, b, sb.n, hb, 12);
+	else strcpy(hb, "000000000000");
+	if (el.n) digest_hex(MD_SHA256, x, sx.n, hc, 12);
+	else strcpy(hc, "000000000000");
+}
+
+void tls_ja4(const struct tls_hello *ch, char proto, char form, char *out, size_t out_size)
+{
+	char a[16], b[TLS_FP_MAX], x[TLS_FP_MAX], hb[13], hc[13];
+
+	ja4_a(ch, proto, a);
 	if (form == 'r') {
+		ja4_bc(ch, false, b, x, sizeof b, NULL, NULL);
 		snprintf(out, out_size, "%s_%s_%s", a, b, x);
 		return;
 	}
-	if (cl.n) digest_hex(EVP_sha256(), b, sb.n, hb, 12);
-	else strcpy(hb, "000000000000");
-	if (el.n) digest_hex(EVP_sha256(), x, sx.n, hc, 12);
-	else strcpy(hc, "000000000000");
+	ja4_bc(ch, form == 'o', b, x, sizeof b, hb, hc);
 	snprintf(out, out_size, "%s_%s_%s", a, hb, hc);
+}
+
+void tls_ja4_all(const struct tls_hello *ch, char proto, char *ja4, char *ja4_r, char *ja4_o,
+    size_t size)
+{
+	char a[16], b[TLS_FP_MAX], x[TLS_FP_MAX], hb[13], hc[13];
+
+	ja4_a(ch, proto, a);
+	ja4_bc(ch, false, b, x, sizeof b, hb, hc);
+	snprintf(ja4, size, "%s_%s_%s", a, hb, hc);
+	snprintf(ja4_r, size, "%s_%s_%s", a, b, x);
+	ja4_bc(ch, true, b, x, sizeof b, hb, hc);
+	snprintf(ja4_o, size, "%s_%s_%s", a, hb, hc);
 }

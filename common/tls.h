@@ -116,5 +116,9 @@ bool tls_group_pq(uint16_t g);
 void tls_ja3(const struct tls_hello *ch, bool raw, char *out, size_t out_size);
 void tls_ja3s(const struct tls_hello *sh, bool raw, char *out, size_t out_size);
 void tls_ja4(const struct tls_hello *ch, char proto, char form, char *out, size_t out_size);
+/* tls_ja4_all: the three forms at once (one sort, one hash of each list),
+ * each buffer size bytes. */
+void tls_ja4_all(const struct tls_hello *ch, char proto, char *ja4, char *ja4_r, char *ja4_o,
+    size_t size);
 
 #endif

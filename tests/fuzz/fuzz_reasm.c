@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t shadow[8192], have[8192];
-	struct ra_pool pool = { 0, 6000 };
+	struct ra_pool pool;
 	struct ra_dir d;
 	struct cur c = cur_make(data, size);
 	uint8_t b0, k, fl;
@@ -29,6 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *p;
 	bool exact = true;
 
+	memset(&pool, 0, sizeof pool);
+	pool.limit = 6000;
 	memset(&d, 0, sizeof d);
 	memset(have, 0, sizeof have);
 	if (!cur_u8(&c, &b0)) return 0;
@@ -61,5 +63,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	ra_free(&pool, &d);
 	if (pool.used) abort();
+	ra_pool_free(&pool);
 	return 0;
 }
