@@ -48,8 +48,9 @@ static bool get_name(const uint8_t *msg, size_t n, struct cur *c, char *out)
 		for (size_t i = 0; i < k; i++) {
 			uint8_t ch = msg[pos + 1 + i];
 
-			/* keep the name printable: a dot or odd byte inside a label as \xNN */
-			if (ch > 0x20 && ch < 0x7f && ch != '.' && ch != '\\') {
+			/* a dot, a backslash or a control byte inside a label as \xNN;
+			 * bytes from 0x80 are kept (names in UTF-8, RFC 6762 16) */
+			if (ch > 0x20 && ch != 0x7f && ch != '.' && ch != '\\') {
 				if (olen + 1 > DNS_MAXNAME) return false;
 				out[olen++] = (char)ch;
 			} else {

@@ -90,6 +90,14 @@ static void test_dns(void)
 	n = mk_dns(b);
 	b[12] = 0x41; /* an extended label type */
 	is(dns_parse(b, n, &m), DNS_BAD, "label type 01: DNS_BAD");
+	{
+		/* LLMNR/mDNS names are UTF-8: kept as they are; a dot inside a label is escaped */
+		static const uint8_t q[] = { 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+			6, 0xe5, 0xb0, 0x8f, 0xe4, 0xbd, 0x9b, 3, 'a', '.', 'b', 0, 0, 1, 0, 1 };
+
+		is(dns_parse(q, sizeof q, &m), DNS_OK, "UTF-8 query parses");
+		ok(!strcmp(m.qname, "\xe5\xb0\x8f\xe4\xbd\x9b.a\\x2eb"), "UTF-8 kept, dot escaped (%s)", m.qname);
+	}
 }
 
 static size_t mk_ssh(uint8_t *b, const char *banner, const char *const lists[10])
