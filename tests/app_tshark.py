@@ -85,16 +85,16 @@ def ours(pf, fj, cap):
         http, dns = f.get("http", {}), f.get("dns", {})
         for s in (tls.get("sni"), quic.get("sni")):
             if s:
-                d["sni"].add(s)
+                d["sni"].add(txt(s))
         for a in tls.get("alpn", []) + quic.get("alpn", []) + (
                 [tls["server_alpn"]] if "server_alpn" in tls else []):
-            d["alpn"].add(a)
+            d["alpn"].add(txt(a))
         if "host" in http:
-            d["host"].add(http["host"])
+            d["host"].add(txt(http["host"]))
         if "qname" in dns:
-            d["qname"].add(dns["qname"])
+            d["qname"].add(txt(dns["qname"]))
         for q in dns.get("qnames", []):
-            d["qname"].add(q)
+            d["qname"].add(txt(q))
         for n in ("ja3", "ja3s"):
             if n in tls:
                 d[n].add(tls[n])
@@ -102,6 +102,14 @@ def ours(pf, fj, cap):
             if n in f.get("ssh", {}):
                 d[n].add(f["ssh"][n])
     return res
+
+
+def txt(v):
+    """A text value of flow-json: a string, or {"hex": ...} for bytes that
+    are not UTF-8 (shown as tshark shows them, U+FFFD for each bad byte)."""
+    if isinstance(v, dict):
+        return bytes.fromhex(v["hex"]).decode("utf-8", "replace")
+    return v
 
 
 def fmt(k):
