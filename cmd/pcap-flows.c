@@ -49,6 +49,8 @@ static const char usage_text[] =
 "      --payload N         payload bytes stored per flow (default 1024)\n"
 "      --link              store packet bytes from the link layer\n"
 "      --trailer           with --link, keep the Ethernet trailer in the stored bytes\n"
+"      --no-meta           no application metadata (TLS, HTTP, DNS, QUIC, SSH elements)\n"
+"      --reasm-bytes N     bytes reassembled per TCP direction for metadata (default 16384)\n"
 "packet filters (as the seed scripts):\n"
 "      --drop-control      drop TCP packets with SYN, FIN or ACK and no payload\n"
 "      --drop-dns          drop UDP packets to port 53 (DNS queries), as the seeds\n"
@@ -67,7 +69,7 @@ static const char usage_text[] =
 enum {
 	O_NOSPLIT = 256, O_IDLE, O_TCPIDLE, O_UDPIDLE, O_OTHERIDLE, O_ACTIVE, O_LINGER,
 	O_MAXFLOWS, O_MAXPKTS, O_BYTES, O_PAYLOAD, O_LINK, O_TRAILER, O_DROPCTL, O_DROPDNS, O_DROPDNSQ,
-	O_DROPRETR, O_LABELDIR, O_VERSION
+	O_DROPRETR, O_LABELDIR, O_VERSION, O_NOMETA, O_REASM
 };
 
 static const struct option longopts[] = {
@@ -89,6 +91,8 @@ static const struct option longopts[] = {
 	{ "payload", required_argument, NULL, O_PAYLOAD },
 	{ "link", no_argument, NULL, O_LINK },
 	{ "trailer", no_argument, NULL, O_TRAILER },
+	{ "no-meta", no_argument, NULL, O_NOMETA },
+	{ "reasm-bytes", required_argument, NULL, O_REASM },
 	{ "drop-control", no_argument, NULL, O_DROPCTL },
 	{ "drop-dns", no_argument, NULL, O_DROPDNS },
 	{ "drop-dns-queries", no_argument, NULL, O_DROPDNSQ },
@@ -286,6 +290,10 @@ int main(int argc, char **argv)
 			break;
 		case O_LINK: opt.fc.link_bytes = true; break;
 		case O_TRAILER: opt.cc.trailer = true; break;
+		case O_NOMETA: opt.fc.meta = false; break;
+		case O_REASM:
+			opt.fc.app.reasm_bytes = (uint32_t)parse_count(optarg, "--reasm-bytes", 0, 16u << 20);
+			break;
 		case O_DROPCTL: opt.cc.drop_control = true; break;
 		case O_DROPDNS: opt.cc.drop_dns = true; break;
 		case O_DROPDNSQ: opt.cc.drop_dns = true; break;

@@ -200,6 +200,32 @@ const struct fld fld_table[FLD_N] = {
 	    "certificate issuers, same order", META(RE_TLS, 10), .flags = FF_MULTI),
 	F(FLD_TLS_JA3, N2("tls", "ja3"), FT_STR, NULL, FI_NO, "JA3 fingerprint", META(RE_TLS, 11)),
 	F(FLD_TLS_JA4, N2("tls", "ja4"), FT_STR, NULL, FI_NO, "JA4 fingerprint", META(RE_TLS, 12)),
+	F(FLD_TLS_JA3S, N2("tls", "ja3s"), FT_STR, NULL, FI_NO, "JA3S fingerprint of the ServerHello",
+	    META(RE_TLS, 13)),
+	F(FLD_TLS_JA4_R, N2("tls", "ja4_r"), FT_STR, NULL, FI_NO, "JA4 raw form, sorted lists",
+	    META(RE_TLS, 14)),
+	F(FLD_TLS_JA4_O, N2("tls", "ja4_o"), FT_STR, NULL, FI_NO, "JA4 of the lists in wire order",
+	    META(RE_TLS, 15)),
+	F(FLD_TLS_SERVER_ALPN, N2("tls", "server_alpn"), FT_STR, NULL, FI_NO,
+	    "ALPN protocol chosen by the server", META(RE_TLS, 16)),
+	F(FLD_TLS_SIGALGS, N2("tls", "sigalgs"), FT_U16LIST, NULL, FI_NO,
+	    "signature algorithms of the client", META(RE_TLS, 17)),
+	F(FLD_TLS_VERSIONS, N2("tls", "versions"), FT_U16LIST, NULL, FI_NO,
+	    "supported_versions offered by the client", META(RE_TLS, 18)),
+	F(FLD_TLS_RECORD_VERSION, N2("tls", "record_version"), FT_U16, NULL, FI_NO,
+	    "version of the client's first record", META(RE_TLS, 19)),
+	F(FLD_TLS_PQ_GROUPS, N2("tls", "pq_groups"), FT_U16LIST, NULL, FI_NO,
+	    "post-quantum hybrid groups offered", META(RE_TLS, 20)),
+	F(FLD_TLS_SERVER_GROUP, N2("tls", "server_group"), FT_U16, NULL, FI_NO,
+	    "key share group chosen by the server", META(RE_TLS, 21)),
+	F(FLD_TLS_SERVER_EXTENSIONS, N2("tls", "server_extensions"), FT_U16LIST, NULL, FI_NO,
+	    "extension types of the ServerHello", META(RE_TLS, 22)),
+	F(FLD_TLS_ECH, N2("tls", "ech"), FT_U8, NULL, FI_NO, "1: encrypted_client_hello present",
+	    META(RE_TLS, 23)),
+	F(FLD_TLS_RESUME_OFFERED, N2("tls", "resume_offered"), FT_U8, NULL, FI_NO,
+	    "1: the client offered a session to resume", META(RE_TLS, 24)),
+	F(FLD_TLS_RESUMED, N2("tls", "resumed"), FT_U8, NULL, FI_NO,
+	    "1: the server resumed a session", META(RE_TLS, 25)),
 	/* The certificates of a TLS <= 1.2 Certificate message (common/x509.c), tags 64..75.
 	 * Per-certificate fields repeat once per decoded certificate, like cert_subject. */
 	F(FLD_TLS_CERT_COUNT, N2("tls", "cert_count"), FT_U16, NULL, FI_NO,
@@ -240,6 +266,9 @@ const struct fld fld_table[FLD_N] = {
 	F(FLD_HTTP_CONTENT_TYPE, N2("http", "content_type"), FT_STR, NULL, FI_NO,
 	    "Content-Type of the response", META(RE_HTTP, 7)),
 	F(FLD_HTTP_SERVER, N2("http", "server"), FT_STR, NULL, FI_NO, "Server header", META(RE_HTTP, 8)),
+	F(FLD_HTTP_REQUESTS, N2("http", "requests"), FT_U32, NULL, FI_NO, "requests seen", META(RE_HTTP, 9)),
+	F(FLD_HTTP_RESPONSES, N2("http", "responses"), FT_U32, NULL, FI_NO, "responses seen",
+	    META(RE_HTTP, 10)),
 
 	F(FLD_DNS, N1("dns"), FT_OBJECT, NULL, FI_NAME, "DNS metadata", ELEM(RE_DNS)),
 	F(FLD_DNS_ID, N2("dns", "id"), FT_U16, NULL, FI_NO, "transaction id", META(RE_DNS, 1)),
@@ -251,6 +280,10 @@ const struct fld fld_table[FLD_N] = {
 	    META(RE_DNS, 5), .flags = FF_MULTI),
 	F(FLD_DNS_ANSWER_NAME, N2("dns", "answer_name"), FT_STR, NULL, FI_NAME,
 	    "CNAME and other name answers", META(RE_DNS, 6), .flags = FF_MULTI),
+	F(FLD_DNS_MESSAGES, N2("dns", "messages"), FT_U32, NULL, FI_NO, "DNS messages seen",
+	    META(RE_DNS, 7)),
+	F(FLD_DNS_QNAMES, N2("dns", "qnames"), FT_STR, NULL, FI_NAME,
+	    "question names of later messages, each once", META(RE_DNS, 8), .flags = FF_MULTI),
 
 	F(FLD_QUIC, N1("quic"), FT_OBJECT, NULL, FI_NAME, "QUIC metadata", ELEM(RE_QUIC)),
 	F(FLD_QUIC_VERSION, N2("quic", "version"), FT_U32, NULL, FI_NO,
@@ -263,6 +296,26 @@ const struct fld fld_table[FLD_N] = {
 	    META(RE_QUIC, 4)),
 	F(FLD_QUIC_SCID, N2("quic", "scid"), FT_BYTES, NULL, FI_NO, "source connection id",
 	    META(RE_QUIC, 5)),
+
+	F(FLD_SSH, N1("ssh"), FT_OBJECT, NULL, FI_TEXT, "SSH metadata", ELEM(RE_SSH)),
+	F(FLD_SSH_CLIENT_BANNER, N2("ssh", "client_banner"), FT_STR, NULL, FI_TEXT,
+	    "identification string of the client", META(RE_SSH, 1)),
+	F(FLD_SSH_SERVER_BANNER, N2("ssh", "server_banner"), FT_STR, NULL, FI_TEXT,
+	    "identification string of the server", META(RE_SSH, 2)),
+	F(FLD_SSH_HASSH, N2("ssh", "hassh"), FT_STR, NULL, FI_NO, "HASSH of the client", META(RE_SSH, 3)),
+	F(FLD_SSH_HASSH_SERVER, N2("ssh", "hassh_server"), FT_STR, NULL, FI_NO, "HASSH of the server",
+	    META(RE_SSH, 4)),
+	F(FLD_SSH_HASSH_ALGS, N2("ssh", "hassh_algs"), FT_STR, NULL, FI_NO,
+	    "the client's HASSH string", META(RE_SSH, 5)),
+	F(FLD_SSH_HASSH_SERVER_ALGS, N2("ssh", "hassh_server_algs"), FT_STR, NULL, FI_NO,
+	    "the server's HASSH string", META(RE_SSH, 6)),
+
+	F(FLD_APP, N1("app"), FT_OBJECT, NULL, FI_NO, "application protocol detection", ELEM(RE_APP)),
+	F(FLD_APP_PROTO, N2("app", "proto"), FT_STR, NULL, FI_NO, "protocol recognised", META(RE_APP, 1)),
+	F(FLD_APP_DETECT, N2("app", "detect"), FT_STR, NULL, FI_NO, "what recognised it",
+	    META(RE_APP, 2)),
+	F(FLD_APP_STATUS, N2("app", "status"), FT_U16, NULL, FI_NO, "why a parse did not complete",
+	    META(RE_APP, 3)),
 };
 
 /* ----------------------------------------------------------------- lookups */
@@ -300,6 +353,8 @@ const struct fld *fld_elem(uint16_t elem)
 	case RE_HTTP: id = FLD_HTTP; break;
 	case RE_DNS: id = FLD_DNS; break;
 	case RE_QUIC: id = FLD_QUIC; break;
+	case RE_SSH: id = FLD_SSH; break;
+	case RE_APP: id = FLD_APP; break;
 	default: return NULL;
 	}
 	return &fld_table[id];

@@ -59,6 +59,7 @@ struct flow {
 	uint8_t encap[REC_MAX_ENCAP * 5];
 	struct src *src;
 	struct ft_run *run;           /* running aggregates past the table (run_add) */
+	struct app_flow *app;         /* application metadata, NULL until payload */
 };
 
 struct ft_table {
@@ -74,6 +75,7 @@ struct ft_table {
 	bool now_set, warned_evict, warned_name;
 	struct src *cur;
 	struct ft_stats st;
+	struct app_ctx *app;          /* NULL when metadata is off */
 	struct rec_flow rec;
 	struct buf tmp;
 	/* flow slots: struct flow + inline buffers (see flow_alloc) */
@@ -121,6 +123,8 @@ void ft_config_default(struct ft_config *c)
 	c->max_pkts = 16384;
 	c->bytes_budget = 1024;
 	c->payload_budget = 1024;
+	c->meta = true;
+	app_config_default(&c->app);
 }
 
 /*
@@ -177,6 +181,7 @@ struct ft_table *ft_new(const struct ft_config *c, ft_emit_fn emit, void *ctx)
 	t->nbucket = 4096;
 	t->bucket = xcalloc(t->nbucket, sizeof *t->bucket);
 	slab_init(t);
+	if (c->meta) t->app = app_new(&c->app);
 	return t;
 }
 
@@ -410,6 +415,7 @@ static void emit_flow(struct ft_table *t, struct flow *f, uint8_t reason)
 	if (f->mac_set) rec_set(r, RE_MAC, f->mac, 12);
 	if (f->encap_len) rec_set(r, RE_ENCAP, f->encap, f->encap_len);
 	if (f->run) run_put(r, f->run);
+	if (f->app) app_emit(t->app, f->app, r);
 
 	if (reason < END_NKNOWN) t->st.ended[reason]++;
 	if (f->flags & RF_PKTS_TRUNCATED) t->st.pkts_truncated++;
@@ -476,6 +482,7 @@ static void flow_release(struct ft_table *t, struct flow *f)
 	buf_free(&f->pb);
 	buf_free(&f->pl);
 	if (f->run) run_free(f->run);
+	app_flow_free(t->app, f->app);
 	if (!FT_SLAB) {
 		free(f);
 		return;
@@ -674,6 +681,13 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 		act_append(t, f, f->list);
 	}
 
+	if (t->app && (p->is_tcp || p->proto == 17)) {
+		struct app_seg s = { p->is_tcp, (pflags & RP_RETRANS) != 0, p->tcp_flags, p->seq,
+			p->payload, p->payload_caplen, p->payload_len };
+
+		app_packet(t->app, &f->app, d, &s);
+	}
+
 	if (!f->mac_set && p->mac_src && p->mac_dst) {
 		memcpy(f->mac, d == 0 ? p->mac_src : p->mac_dst, 6);
 		memcpy(f->mac + 6, d == 0 ? p->mac_dst : p->mac_src, 6);
@@ -825,5 +839,6 @@ void ft_free(struct ft_table *t)
 	src_put(t->cur);
 	buf_free(&t->tmp);
 	free(t->bucket);
+	app_free(t->app);
 	free(t);
 }

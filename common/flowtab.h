@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "app.h"
 #include "rec.h"
 
 enum { FT_TCP, FT_UDP, FT_OTHER, FT_NCLASS };
@@ -42,10 +43,13 @@ struct ft_config {
 	bool unidirectional;
 	bool no_split;                /* one flow per tuple per input: no timeouts, no TCP ends */
 	bool drop_retrans;            /* TCP retransmissions are counted, not added */
+	bool meta;                    /* application metadata (app.h) */
+	struct app_config app;
 };
 
 /* Defaults: idle 300 s TCP, 120 s UDP, 60 s other; active 1800 s; linger 5 s;
- * 1 Mi flows; 16384 packets; 1024 bytes and 1024 payload bytes. */
+ * 1 Mi flows; 16384 packets; 1024 bytes and 1024 payload bytes; metadata on
+ * with app_config_default(). */
 void ft_config_default(struct ft_config *c);
 /* ft_config_check: 0 when every record the configuration can produce fits
  * the flowrec limits, else -1 with the reason in err. */

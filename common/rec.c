@@ -327,7 +327,7 @@ static int check_elem(const struct rec_flow *f, const struct rec_elem *e, char *
 			return fail(err, errlen, "encap: length %u is not 5 x 0..%u", e->len, REC_MAX_ENCAP);
 		return 0;
 	case RE_FEATURES: return check_features(e, err, errlen);
-	case RE_TLS: case RE_HTTP: case RE_DNS: case RE_QUIC:
+	case RE_TLS: case RE_HTTP: case RE_DNS: case RE_QUIC: case RE_SSH: case RE_APP:
 		return check_meta(e, err, errlen);
 	default:
 		if (e->id & REC_CRITICAL)

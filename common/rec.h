@@ -67,6 +67,8 @@ enum {
 	RE_HTTP = 0x4011,
 	RE_DNS = 0x4012,
 	RE_QUIC = 0x4013,
+	RE_SSH = 0x4014,
+	RE_APP = 0x0015,
 };
 
 /* End reasons (flow core byte 10). */

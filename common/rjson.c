@@ -533,7 +533,7 @@ void rj_put_flow(struct buf *b, const struct rec_flow *f, unsigned opts)
 			break;
 		case RE_ENCAP: put_encap(b, e); break;
 		case RE_FEATURES: put_features(b, e); break;
-		case RE_TLS: case RE_HTTP: case RE_DNS: case RE_QUIC: put_meta(b, e); break;
+		case RE_TLS: case RE_HTTP: case RE_DNS: case RE_QUIC: case RE_SSH: case RE_APP: put_meta(b, e); break;
 		default: rj_put_hex(b, e->val, e->len); break; /* RE_PAYLOAD and unknown ones */
 		}
 	}
@@ -1232,7 +1232,7 @@ static int dec_elem(struct rj_dec *d, int id, const char *key, json_t *v)
 	case RE_MAC: return dec_mac(d, v);
 	case RE_ENCAP: return dec_encap(d, v);
 	case RE_FEATURES: return dec_features(d, v);
-	case RE_TLS: case RE_HTTP: case RE_DNS: case RE_QUIC: return dec_meta(d, (uint16_t)id, v);
+	case RE_TLS: case RE_HTTP: case RE_DNS: case RE_QUIC: case RE_SSH: case RE_APP: return dec_meta(d, (uint16_t)id, v);
 	}
 	return get_hex(d, v, &d->val, &n);
 }

@@ -8,7 +8,8 @@
 #    $BENCH_SRC) and reuses it while the inputs and options are the same.
 # 3. Reads it once to warm the page cache, then times, best of $BENCH_RUNS:
 #    the flow floor with a 1 MiB stdio buffer and with libpcap's default
-#    one, pcap-flows with default options to /dev/null and into a pipe.
+#    one, pcap-flows with default options to /dev/null and into a pipe, and
+#    with --no-meta (the cost of application metadata, as a CPU-time ratio).
 # 4. The same traffic at 1x and 10x length: peak RSS of pcap-flows on both.
 # 5. flow-json, flow-anon, flow-filter (a simple expression) and
 #    flow-stats (its default set, and -s) on pcap-flows' output, against
@@ -297,11 +298,16 @@ measure "$BENCH_RUNS" /dev/null "$BIN/floor" -d "$cap"
 row "floor: libpcap, default stdio buffer"
 measure "$BENCH_RUNS" /dev/null "$B/pcap-flows" "$cap"
 row "pcap-flows FILE > /dev/null"
+meta_cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')
+measure "$BENCH_RUNS" /dev/null "$B/pcap-flows" --no-meta "$cap"
+row "pcap-flows --no-meta FILE > /dev/null"
+meta_ratio=$(awk -v m="$meta_cpu" -v u="$user" -v s="$sys" 'BEGIN { if (u + s > 0) printf "%.3f", m / (u + s) }')
 # shellcheck disable=SC2016
 measure "$BENCH_RUNS" /dev/null sh -c '"$0" "$1" | cat > /dev/null' "$B/pcap-flows" "$cap"
 row "pcap-flows FILE | cat > /dev/null" pipe
 hr
 echo "seconds: wall clock of the best run (user, sys: its CPU seconds); MB/s: capture file bytes"
+echo "application metadata: pcap-flows takes ${meta_ratio:-?}x the CPU time of pcap-flows --no-meta (target <= 1.10)"
 echo "(10^6) per second; vs floor: packets/s relative to the floor with the 1 MiB buffer; by CPU:"
 echo "the same by CPU seconds (user + sys; with the pipe, of both sides), steadier on a busy machine."
 if [ "$busy" = 1 ]; then

@@ -88,6 +88,13 @@ META = {
              7: ("extensions", "u16list", False), 8: ("groups", "u16list", False),
              9: ("cert_subject", "str", True), 10: ("cert_issuer", "str", True),
              11: ("ja3", "str", False), 12: ("ja4", "str", False),
+             13: ("ja3s", "str", False), 14: ("ja4_r", "str", False),
+             15: ("ja4_o", "str", False), 16: ("server_alpn", "str", False),
+             17: ("sigalgs", "u16list", False), 18: ("versions", "u16list", False),
+             19: ("record_version", "u16", False), 20: ("pq_groups", "u16list", False),
+             21: ("server_group", "u16", False),
+             22: ("server_extensions", "u16list", False), 23: ("ech", "u8", False),
+             24: ("resume_offered", "u8", False), 25: ("resumed", "u8", False),
              # certificates (common/x509.c)
              64: ("cert_count", "u16", False), 65: ("cert_flags", "u8", False),
              66: ("cert_entry_flags", "u8", True), 67: ("cert_serial", "str", True),
@@ -98,18 +105,25 @@ META = {
     0x4011: {1: ("method", "str", False), 2: ("uri", "str", False),
              3: ("version", "str", False), 4: ("host", "str", False),
              5: ("user_agent", "str", False), 6: ("status", "u16", False),
-             7: ("content_type", "str", False), 8: ("server", "str", False)},
+             7: ("content_type", "str", False), 8: ("server", "str", False),
+             9: ("requests", "u32", False), 10: ("responses", "u32", False)},
     0x4012: {1: ("id", "u16", False), 2: ("qname", "str", False),
              3: ("qtype", "u16", False), 4: ("rcode", "u8", False),
-             5: ("answer_addr", "addr", True), 6: ("answer_name", "str", True)},
+             5: ("answer_addr", "addr", True), 6: ("answer_name", "str", True),
+             7: ("messages", "u32", False), 8: ("qnames", "str", True)},
     0x4013: {1: ("version", "u32", False), 2: ("sni", "str", False),
              3: ("alpn", "str", True), 4: ("dcid", "bytes", False),
              5: ("scid", "bytes", False)},
+    0x4014: {1: ("client_banner", "str", False), 2: ("server_banner", "str", False),
+             3: ("hassh", "str", False), 4: ("hassh_server", "str", False),
+             5: ("hassh_algs", "str", False), 6: ("hassh_server_algs", "str", False)},
+    0x0015: {1: ("proto", "str", False), 2: ("detect", "str", False),
+             3: ("status", "u16", False)},
 }
 ELEM_KEYS = {0x0001: "packets", 0x4002: "pkt_bytes", 0x4003: "payload",
              0x0004: "label", 0x0005: "source", 0x4006: "mac", 0x0007: "encap",
              0x0008: "features", 0x4010: "tls", 0x4011: "http", 0x4012: "dns",
-             0x4013: "quic"}
+             0x4013: "quic", 0x4014: "ssh", 0x0015: "app"}
 
 _PREFIX = struct.Struct(">IHH")
 _ELEM = struct.Struct(">HI")
@@ -785,7 +799,7 @@ def to_json(rec, packets=True, pkt_bytes=True):
                 out[k] = v.hex()
         elif k == "features":
             out[k] = {n: _jf64(x) for n, x in v.items()}
-        elif k in ("tls", "http", "dns", "quic"):
+        elif k in ("tls", "http", "dns", "quic", "ssh", "app"):
             m = {}
             for n, x in v.items():
                 if n == "unknown":

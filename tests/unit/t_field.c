@@ -97,10 +97,10 @@ static void t_invariants(void)
 	is(bad_elem, 0, "dotted names belong to their element; elements' ident matches their id");
 	is(bad_meta, 0, "metadata tags follow their element from 1, with wire types");
 	{
-		static const uint16_t meta[] = { RE_TLS, RE_HTTP, RE_DNS, RE_QUIC };
-		static const unsigned nmeta[] = { 12, 8, 6, 5 };
+		static const uint16_t meta[] = { RE_TLS, RE_HTTP, RE_DNS, RE_QUIC, RE_SSH, RE_APP };
+		static const unsigned nmeta[] = { 25, 10, 8, 5, 6, 3 };
 
-		for (i = 0; i < 4; i++) {
+		for (i = 0; i < 6; i++) {
 			ok(fld_meta(meta[i], (uint8_t)nmeta[i]) && !fld_meta(meta[i], (uint8_t)(nmeta[i] + 1)) &&
 			    !fld_meta(meta[i], 0), "%s: tags 1..%u", fld_elem(meta[i])->name, nmeta[i]);
 		}
@@ -122,7 +122,7 @@ static void t_lookups(void)
 	/* flow-anon's test before the registry: TLS 3, 9, 10; HTTP 4; DNS 2, 6; QUIC 2. */
 	static const struct { uint16_t elem; uint8_t tag; } names[] = {
 		{ RE_TLS, 3 }, { RE_TLS, 9 }, { RE_TLS, 10 }, { RE_HTTP, 4 }, { RE_DNS, 2 },
-		{ RE_DNS, 6 }, { RE_QUIC, 2 },
+		{ RE_DNS, 6 }, { RE_QUIC, 2 }, { RE_DNS, 8 },
 	};
 	size_t i, n = 0;
 
@@ -139,7 +139,7 @@ static void t_lookups(void)
 	    fld_meta(RE_SOURCE, 1) == NULL, "fld_meta only for metadata tags");
 	for (i = 0; i < FLD_N; i++)
 		if (fld_is_name(&fld_table[i])) n++;
-	is(n, 7 + 3 + 4, "seven name fields, three of certificates and the four elements that hold them");
+	is(n, 8 + 3 + 4, "eight name fields, three of certificates and the four elements that hold them");
 	for (i = 0; i < sizeof names / sizeof names[0]; i++)
 		ok(fld_is_name(fld_meta(names[i].elem, names[i].tag)), "%s is a name",
 		    fld_meta(names[i].elem, names[i].tag)->name);
@@ -315,7 +315,8 @@ static void t_get(void)
 		const struct fld *fd = &fld_table[i];
 		char k[64];
 
-		if ((fd->flags & FF_DERIVED) || (fd->elem == RE_HTTP || fd->elem == RE_QUIC) ||
+		if ((fd->flags & FF_DERIVED) || fd->elem == RE_HTTP || fd->elem == RE_QUIC ||
+		    fd->elem == RE_SSH || fd->elem == RE_APP ||
 		    (fd->tag && fv_count(f, (enum fld_id)i) == 0))
 			continue;
 		snprintf(k, sizeof k, "\"%s\":", fld_key(fd));

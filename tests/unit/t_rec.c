@@ -451,7 +451,7 @@ static void test_roundtrips(void)
 	ok(fld_meta(RE_DNS, 5) && (fld_meta(RE_DNS, 5)->flags & FF_MULTI) &&
 	    fld_meta(RE_DNS, 5)->type == FT_ADDR, "DNS tag 5 is a multi address");
 	ok(fld_meta(RE_TLS, 200) == NULL, "unknown TLS tag: no field");
-	ok(fld_meta(RE_TLS, 12) != NULL && fld_meta(RE_TLS, 13) == NULL, "TLS has 12 known fields");
+	ok(fld_meta(RE_TLS, 25) != NULL && fld_meta(RE_TLS, 26) == NULL, "TLS has 25 known fields");
 	ok(fld_meta(RE_LABEL, 1) == NULL, "LABEL is not a metadata element");
 	el = rec_find(&g_dec, 0x0123);
 	ok(el && el->len == 3, "unknown non-critical element passed through");

@@ -1,0 +1,663 @@
+/*
+ * app.c - application metadata of a flow (app.h).
+ *
+ * Detection is by content only: the first bytes of a TCP direction (a TLS
+ * handshake record, an SSH identification string, an HTTP request or
+ * status line, a length-prefixed DNS message), the first datagram of a UDP
+ * flow (a QUIC long-header Initial, a DNS message that parses).  Ports are
+ * never looked at.  The APP element records the protocol and what
+ * recognised it.
+ *
+ * Fields are collected per element as tag-length-value triples in the
+ * order they are found and sorted by tag (stably: the values of a multi
+ * tag keep their order) when the record is written.
+ *
+ * Hook points for the modules written separately: the TLS Certificate
+ * message reaches on_tls_msg() (certificate parsing), and a UDP datagram
+ * that is a QUIC Initial reaches quic_datagram() (Initial decryption, whose
+ * CRYPTO stream feeds tls_parse_handshake() and tls_ja4() with 'q').
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "bytes.h"
+#include "dns.h"
+#include "http.h"
+#include "reasm.h"
+#include "ssh.h"
+#include "tls.h"
+
+enum { P_NONE, P_TLS, P_HTTP, P_DNS, P_SSH, P_QUIC };
+static const char *const proto_names[] = { "", "tls", "http", "dns", "ssh", "quic" };
+
+/* Elements, in record order. */
+enum { E_TLS, E_HTTP, E_DNS, E_QUIC, E_SSH, E_APP, E_N };
+static const uint16_t elem_ids[E_N] = { RE_TLS, RE_HTTP, RE_DNS, RE_QUIC, RE_SSH, RE_APP };
+
+#define MAX_ANS_ADDR  32 /* DNS answers kept per flow */
+#define MAX_ANS_NAME  32
+#define MAX_QNAMES     8 /* later question names kept per flow */
+
+struct app_flow {
+	uint8_t proto;
+	bool off;                 /* nothing more to do for this flow */
+	bool done[2];             /* the direction's parse is over */
+	const char *detect;
+	uint16_t status;
+	struct ra_dir ra[2];
+	uint32_t toff[2];         /* DNS over TCP: next message offset */
+	struct buf fields[E_N];
+	/* TLS */
+	uint8_t sid[32], sidlen;
+	bool ch_seen, sh_seen;
+	/* HTTP */
+	uint32_t req, resp;
+	/* DNS */
+	uint32_t msgs, naddr, nname, nq;
+	bool have_q, have_rcode;
+	uint32_t qhash[MAX_QNAMES];
+};
+
+struct fld_ref {
+	uint8_t tag;
+	uint16_t len;
+	const uint8_t *val;
+};
+
+struct app_ctx {
+	struct app_config c;
+	struct fld_ref refs[REC_MAX_META_FIELDS]; /* encode()'s sort */
+	struct ra_pool pool;
+	struct buf hs;            /* scratch: handshake bytes joined from records */
+	struct buf out[E_N];      /* the encoded elements of the last app_emit */
+};
+
+void app_config_default(struct app_config *c)
+{
+	c->reasm_bytes = 16384;
+	c->pool_bytes = 256ull << 20;
+	c->max_dns = 64;
+}
+
+struct app_ctx *app_new(const struct app_config *c)
+{
+	struct app_ctx *a = xcalloc(1, sizeof *a);
+
+	a->c = *c;
+	a->pool.limit = c->pool_bytes;
+	return a;
+}
+
+void app_free(struct app_ctx *a)
+{
+	int i;
+
+	if (a == NULL) return;
+	ra_pool_free(&a->pool);
+	buf_free(&a->hs);
+	for (i = 0; i < E_N; i++) buf_free(&a->out[i]);
+	free(a);
+}
+
+void app_flow_free(struct app_ctx *a, struct app_flow *f)
+{
+	int i;
+
+	if (f == NULL) return;
+	ra_free(&a->pool, &f->ra[0]);
+	ra_free(&a->pool, &f->ra[1]);
+	for (i = 0; i < E_N; i++) buf_free(&f->fields[i]);
+	free(f);
+}
+
+/* ------------------------------------------------------------------ fields */
+
+static void fput(struct app_flow *f, int el, uint8_t tag, const void *v, size_t n)
+{
+	struct buf *b = &f->fields[el];
+
+	if (n > 65535) n = 65535;
+	if (b->cap == 0) buf_reserve(b, 384); /* most flows' fields fit: one allocation */
+	buf_put8(b, tag);
+	buf_put16(b, (uint16_t)n);
+	buf_put(b, v, n);
+}
+
+static void fput_str(struct app_flow *f, int el, uint8_t tag, const char *s)
+{
+	if (s[0]) fput(f, el, tag, s, strlen(s));
+}
+
+static void fput_u8(struct app_flow *f, int el, uint8_t tag, uint8_t v)
+{
+	fput(f, el, tag, &v, 1);
+}
+
+static void fput_u16(struct app_flow *f, int el, uint8_t tag, uint16_t v)
+{
+	uint8_t b[2];
+
+	put_be16(b, v);
+	fput(f, el, tag, b, 2);
+}
+
+static void fput_list(struct app_flow *f, int el, uint8_t tag, const struct tls_list *l, bool pq_only)
+{
+	uint8_t b[2 * TLS_MAXLIST];
+	unsigned i, n = 0;
+
+	for (i = 0; i < l->n; i++) {
+		if (pq_only && !tls_group_pq(l->v[i])) continue;
+		put_be16(b + 2 * n++, l->v[i]);
+	}
+	if (n || !pq_only) fput(f, el, tag, b, 2 * n);
+}
+
+/* ------------------------------------------------------------------- TLS */
+
+/* Every whole handshake message of the server's flight.  The Certificate
+ * message (TLS_HS_CERTIFICATE) is where certificate parsing plugs in. */
+static void on_tls_msg(void *ctx, uint8_t type, const uint8_t *body, size_t n)
+{
+	(void)ctx; (void)type; (void)body; (void)n;
+}
+
+static void tls_client(struct app_flow *f, const struct tls_hello *ch, uint16_t rv)
+{
+	char fp[TLS_FP_MAX], fr[TLS_FP_MAX], fo[TLS_FP_MAX];
+	struct cur c = cur_make(ch->alpn, ch->alpn_len);
+	uint8_t k;
+	const uint8_t *name;
+
+	fput_u16(f, E_TLS, 1, ch->version);
+	if (ch->sni_len) fput(f, E_TLS, 3, ch->sni, ch->sni_len);
+	while (cur_u8(&c, &k) && cur_bytes(&c, k, &name)) fput(f, E_TLS, 4, name, k);
+	fput_list(f, E_TLS, 5, &ch->ciphers, false);
+	fput_list(f, E_TLS, 7, &ch->exts, false);
+	if (ch->groups.n) fput_list(f, E_TLS, 8, &ch->groups, false);
+	tls_ja3(ch, false, fp, sizeof fp);
+	fput_str(f, E_TLS, 11, fp);
+	tls_ja4_all(ch, 't', fp, fr, fo, sizeof fp);
+	fput_str(f, E_TLS, 12, fp);
+	fput_str(f, E_TLS, 14, fr);
+	fput_str(f, E_TLS, 15, fo);
+	if (ch->sigalgs.n) fput_list(f, E_TLS, 17, &ch->sigalgs, false);
+	if (ch->versions.n) fput_list(f, E_TLS, 18, &ch->versions, false);
+	fput_u16(f, E_TLS, 19, rv);
+	fput_list(f, E_TLS, 20, &ch->groups, true);
+	if (ch->flags & TLS_F_ECH) fput_u8(f, E_TLS, 23, 1);
+	if (ch->flags & TLS_F_RESUME) fput_u8(f, E_TLS, 24, 1);
+	if (ch->flags & TLS_F_CUT) f->status |= APP_S_CUT;
+	memcpy(f->sid, ch->session_id, ch->session_id_len);
+	f->sidlen = ch->session_id_len;
+	f->ch_seen = true;
+}
+
+static void tls_server(struct app_flow *f, const struct tls_hello *sh)
+{
+	char fp[TLS_FP_MAX];
+	bool tls13 = sh->selected_version == 0x0304;
+	bool resumed;
+
+	fput_u16(f, E_TLS, 2, sh->selected_version ? sh->selected_version : sh->version);
+	fput_u16(f, E_TLS, 6, sh->cipher);
+	tls_ja3s(sh, false, fp, sizeof fp);
+	fput_str(f, E_TLS, 13, fp);
+	if (sh->alpn_len >= 2 && sh->alpn[0] + 1u <= sh->alpn_len)
+		fput(f, E_TLS, 16, sh->alpn + 1, sh->alpn[0]);
+	if (sh->key_share) fput_u16(f, E_TLS, 21, sh->key_share);
+	fput_list(f, E_TLS, 22, &sh->exts, false);
+	/* TLS 1.3 echoes the session id always: only an accepted PSK resumes */
+	resumed = tls13 ? (sh->flags & TLS_F_RESUME) != 0 :
+	    f->ch_seen && f->sidlen && sh->session_id_len == f->sidlen &&
+	    memcmp(sh->session_id, f->sid, f->sidlen) == 0;
+	if (resumed) fput_u8(f, E_TLS, 25, 1);
+}
+
+/* Parse what direction d has so far; true when its parse is over. */
+static bool parse_tls(struct app_ctx *a, struct app_flow *f, int d, const uint8_t *p, uint32_t n)
+{
+	struct tls_hello h;
+	uint16_t rv = 0;
+	size_t used;
+	int rr, hr;
+
+	buf_reset(&a->hs);
+	rr = tls_records(p, n, &a->hs, &rv);
+	if (rr == TLS_BAD && a->hs.len == 0) {
+		f->status |= APP_S_MALFORMED;
+		return true;
+	}
+	h.valid = false;
+	hr = tls_parse_handshake(a->hs.p, a->hs.len, d == 0 ? &h : NULL, d == 1 ? &h : NULL,
+	    d == 1 ? on_tls_msg : NULL, f, &used);
+	/* the ServerHello's fields do not wait for the rest of the flight */
+	if (d == 1 && h.valid && !f->sh_seen) {
+		tls_server(f, &h);
+		f->sh_seen = true;
+	}
+	if (hr == TLS_BAD) {
+		f->status |= APP_S_MALFORMED;
+		return true;
+	}
+	if (hr == TLS_MORE && rr == TLS_MORE) return false;
+	if (hr == TLS_MORE && d == 1 && used) return true; /* the rest is encrypted */
+	if (hr == TLS_MORE) {
+		f->status |= rr == TLS_BAD ? APP_S_MALFORMED : APP_S_INCOMPLETE;
+		return true;
+	}
+	if (d == 0) tls_client(f, &h, rv);
+	return true;
+}
+
+/* ------------------------------------------------------------------ HTTP */
+
+static bool parse_http(struct app_flow *f, const uint8_t *p, uint32_t n)
+{
+	struct http_msg m;
+	size_t used;
+	int r = http_parse(p, n, &m, &used);
+
+	if (r == HTTP_MORE) return false;
+	if (r == HTTP_BAD) {
+		f->status |= APP_S_MALFORMED;
+		return true;
+	}
+	if (m.flags & HTTP_F_CUT) f->status |= APP_S_CUT;
+	if (m.request) {
+		fput_str(f, E_HTTP, 1, m.method);
+		fput_str(f, E_HTTP, 2, m.uri);
+		fput_str(f, E_HTTP, 3, m.version);
+		fput_str(f, E_HTTP, 4, m.host);
+		fput_str(f, E_HTTP, 5, m.user_agent);
+	} else {
+		fput_u16(f, E_HTTP, 6, m.status);
+		fput_str(f, E_HTTP, 7, m.content_type);
+		fput_str(f, E_HTTP, 8, m.server);
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------- DNS */
+
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s) h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h | 1;
+}
+
+static void dns_take(struct app_ctx *a, struct app_flow *f, const struct dns_msg *m)
+{
+	unsigned i;
+
+	if (f->msgs >= a->c.max_dns) {
+		f->status |= APP_S_CUT;
+		return;
+	}
+	f->msgs++;
+	if (!f->have_q) {
+		f->have_q = true;
+		fput_u16(f, E_DNS, 1, m->id);
+		fput(f, E_DNS, 2, m->qname, strlen(m->qname));
+		fput_u16(f, E_DNS, 3, m->qtype);
+		f->qhash[0] = name_hash(m->qname);
+		f->nq = 1;
+	} else if (m->qdcount) {
+		uint32_t h = name_hash(m->qname);
+
+		for (i = 0; i < f->nq && f->qhash[i] != h; i++) continue;
+		if (i == f->nq) {
+			if (f->nq < MAX_QNAMES) {
+				f->qhash[f->nq++] = h;
+				fput(f, E_DNS, 8, m->qname, strlen(m->qname));
+			} else {
+				f->status |= APP_S_CUT;
+			}
+		}
+	}
+	if (m->response && !f->have_rcode) {
+		f->have_rcode = true;
+		fput_u8(f, E_DNS, 4, m->rcode);
+	}
+	if (m->mflags & DNS_F_CUT) f->status |= APP_S_CUT;
+	for (i = 0; i < m->nans; i++) {
+		const struct dns_answer *an = &m->ans[i];
+
+		if (an->alen && f->naddr < MAX_ANS_ADDR) {
+			fput(f, E_DNS, 5, an->addr, an->alen);
+			f->naddr++;
+		} else if (!an->alen && f->nname < MAX_ANS_NAME) {
+			fput(f, E_DNS, 6, an->name, strlen(an->name));
+			f->nname++;
+		} else {
+			f->status |= APP_S_CUT;
+		}
+	}
+}
+
+/* DNS over TCP: every whole length-prefixed message not yet read. */
+static bool parse_dns_tcp(struct app_ctx *a, struct app_flow *f, int d, const uint8_t *p, uint32_t n)
+{
+	struct dns_msg m;
+
+	while (n - f->toff[d] >= 2) {
+		uint32_t k = be16(p + f->toff[d]);
+
+		if (n - f->toff[d] - 2 < k) return f->toff[d] + 2 + k > a->c.reasm_bytes;
+		if (dns_parse(p + f->toff[d] + 2, k, &m) != DNS_OK) {
+			f->status |= APP_S_MALFORMED;
+			return true;
+		}
+		dns_take(a, f, &m);
+		f->toff[d] += 2 + k;
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------------- SSH */
+
+static bool parse_ssh(struct app_flow *f, int d, const uint8_t *p, uint32_t n)
+{
+	struct ssh_side s;
+	int r = ssh_parse(p, n, d == 1, &s);
+
+	if (r == SSH_MORE) return false;
+	fput_str(f, E_SSH, (uint8_t)(1 + d), s.banner);
+	if (s.kexinit) {
+		fput_str(f, E_SSH, (uint8_t)(3 + d), s.hassh);
+		fput_str(f, E_SSH, (uint8_t)(5 + d), s.algs);
+	}
+	if (r == SSH_BAD) f->status |= APP_S_MALFORMED;
+	return true;
+}
+
+/* ------------------------------------------------------------ detection */
+
+static void set_proto(struct app_flow *f, uint8_t p, const char *how)
+{
+	f->proto = p;
+	f->detect = how;
+}
+
+/* Recognise the protocol from the first bytes of a TCP direction:
+ * 1 recognised, 0 not yet decidable, -1 not one of ours. */
+static int detect_tcp(struct app_flow *f, const uint8_t *p, uint32_t n)
+{
+	bool req;
+	struct dns_msg m;
+
+	if (tls_looks_like(p, n)) {
+		set_proto(f, P_TLS, "tls-handshake-record");
+		return 1;
+	}
+	if (ssh_start(p, n)) {
+		set_proto(f, P_SSH, "ssh-identification");
+		return 1;
+	}
+	if (http_start(p, n, &req)) {
+		set_proto(f, P_HTTP, req ? "http-request-line" : "http-status-line");
+		return 1;
+	}
+	if (n >= 2 && be16(p) >= 17 && n >= 2u + be16(p) && dns_parse(p + 2, be16(p), &m) == DNS_OK &&
+	    dns_plausible(&m)) {
+		set_proto(f, P_DNS, "dns-tcp-message");
+		return 1;
+	}
+	return n >= 16 ? -1 : 0;
+}
+
+static bool parse_dir(struct app_ctx *a, struct app_flow *f, int d, const uint8_t *p, uint32_t n)
+{
+	switch (f->proto) {
+	case P_TLS: return parse_tls(a, f, d, p, n);
+	case P_HTTP: return parse_http(f, p, n);
+	case P_DNS: return parse_dns_tcp(a, f, d, p, n);
+	case P_SSH: return parse_ssh(f, d, p, n);
+	default: return true;
+	}
+}
+
+static void finish_dir(struct app_ctx *a, struct app_flow *f, int d)
+{
+	f->done[d] = true;
+	ra_free(&a->pool, &f->ra[d]);
+}
+
+static void tcp_packet(struct app_ctx *a, struct app_flow *f, int d, const struct app_seg *s)
+{
+	struct ra_dir *r = &f->ra[d];
+	uint32_t seq = s->seq, n;
+	const uint8_t *p;
+	bool view;
+	int i;
+
+	/* HTTP: every request and response start counts, past the window too */
+	if (f->proto == P_HTTP && s->caplen && !s->retrans) {
+		bool req;
+
+		if (http_start(s->payload, s->caplen, &req) && req == (d == 0)) {
+			if (req) f->req++;
+			else f->resp++;
+		}
+	}
+	if (f->done[d]) return;
+	if (s->tcp_flags & 0x02) { /* data on a SYN (TCP Fast Open) starts at seq + 1 */
+		ra_syn(r, seq);
+		seq++;
+	}
+	if (s->len == 0) return;
+	/* The direction's first bytes in one whole segment (the common case)
+	 * are parsed where they lie; they are copied only if more must come. */
+	view = s->caplen == s->len && ra_first(r, seq);
+	if (view) {
+		p = s->payload;
+		n = s->caplen < a->c.reasm_bytes ? s->caplen : a->c.reasm_bytes;
+	} else {
+		if (!ra_add(&a->pool, r, a->c.reasm_bytes, seq, s->payload, s->caplen, s->len)) {
+			if (r->flags & RA_BUDGET && r->len == 0) finish_dir(a, f, d);
+			return;
+		}
+		p = r->buf;
+		n = r->len;
+	}
+	if (f->proto == P_NONE) {
+		int k = detect_tcp(f, p, n);
+
+		if (k < 0) {
+			f->off = true;
+			finish_dir(a, f, 0);
+			finish_dir(a, f, 1);
+			return;
+		}
+		if (k == 0) {
+			if (view) ra_add(&a->pool, r, a->c.reasm_bytes, seq, s->payload, s->caplen, s->len);
+			return;
+		}
+		if (f->proto == P_HTTP) { /* the packet that started it counts */
+			if (d == 0) f->req++;
+			else f->resp++;
+		}
+	}
+	/* the other direction may hold bytes that came before the protocol was known */
+	for (i = 0; i < 2; i++) {
+		int e = i == 0 ? d : !d;
+		const uint8_t *q = e == d ? p : f->ra[e].buf;
+		uint32_t m = e == d ? n : f->ra[e].len;
+		bool over;
+
+		if (f->done[e] || m == 0) continue;
+		over = parse_dir(a, f, e, q, m);
+		if (!over && m >= a->c.reasm_bytes) {
+			f->status |= APP_S_BUDGET;
+			over = true;
+		}
+		if (over) finish_dir(a, f, e);
+		else if (e == d && view) ra_add(&a->pool, r, a->c.reasm_bytes, seq, s->payload, s->caplen, s->len);
+	}
+	if (f->done[0] && f->done[1] && f->proto != P_HTTP) f->off = true;
+}
+
+/* ------------------------------------------------------------------- UDP */
+
+/* A QUIC long-header Initial (RFC 9000 17.2.2; RFC 9369 3.2 for v2). */
+static bool quic_initial(const uint8_t *p, uint32_t n, uint32_t *ver, struct cur *dcid,
+    struct cur *scid)
+{
+	struct cur c = cur_make(p, n);
+	uint8_t b0, k;
+
+	if (!cur_u8(&c, &b0) || (b0 & 0xc0) != 0xc0 || !cur_u32(&c, ver)) return false;
+	if (!((*ver == 1 && (b0 >> 4 & 3) == 0) || (*ver == 0x6b3343cfu && (b0 >> 4 & 3) == 1)))
+		return false;
+	if (!cur_u8(&c, &k) || k > 20 || !cur_sub(&c, k, dcid)) return false;
+	if (!cur_u8(&c, &k) || k > 20 || !cur_sub(&c, k, scid)) return false;
+	return n >= 1200 || cur_left(&c) >= 20; /* clients pad Initials to 1200 bytes */
+}
+
+/* The hook of QUIC Initial decryption: the datagram of a recognised
+ * QUIC flow, direction d. */
+static void quic_datagram(struct app_ctx *a, struct app_flow *f, int d, const struct app_seg *s)
+{
+	(void)a; (void)f; (void)d; (void)s;
+}
+
+static void udp_packet(struct app_ctx *a, struct app_flow *f, int d, const struct app_seg *s)
+{
+	struct dns_msg m;
+	uint32_t ver;
+	struct cur dcid, scid;
+	bool first = f->proto == P_NONE;
+
+	if (f->proto == P_NONE || f->proto == P_QUIC) {
+		if (quic_initial(s->payload, s->caplen, &ver, &dcid, &scid)) {
+			if (first) {
+				uint8_t v[4];
+
+				set_proto(f, P_QUIC, "quic-initial");
+				put_be32(v, ver);
+				fput(f, E_QUIC, 1, v, 4);
+				fput(f, E_QUIC, 4, dcid.p, cur_left(&dcid));
+				fput(f, E_QUIC, 5, scid.p, cur_left(&scid));
+			}
+			quic_datagram(a, f, d, s);
+			return;
+		}
+		if (f->proto == P_QUIC) return;
+	}
+	if (dns_parse(s->payload, s->caplen, &m) == DNS_OK && (!first || dns_plausible(&m))) {
+		if (first) set_proto(f, P_DNS, "dns-message");
+		dns_take(a, f, &m);
+		return;
+	}
+	if (f->proto == P_DNS) {
+		f->status |= s->caplen < s->len ? APP_S_SNAPLEN : APP_S_MALFORMED;
+		return;
+	}
+	f->off = true; /* the first datagram is not ours: neither is the flow */
+}
+
+void app_packet(struct app_ctx *a, struct app_flow **fp, int dir, const struct app_seg *s)
+{
+	struct app_flow *f = *fp;
+
+	if (f && f->off) {
+		if (f->proto == P_HTTP) tcp_packet(a, f, dir, s);
+		return;
+	}
+	if (s->caplen == 0 && !(s->is_tcp && (s->tcp_flags & 0x02))) return;
+	if (f == NULL) f = *fp = xcalloc(1, sizeof *f);
+	if (s->is_tcp) tcp_packet(a, f, dir, s);
+	else udp_packet(a, f, dir, s);
+}
+
+/* ------------------------------------------------------------------ emit */
+
+static void encode(struct app_ctx *a, struct buf *out, const struct buf *in)
+{
+	struct fld_ref *refs = a->refs;
+	struct cur c = cur_make(in->p, in->len);
+	unsigned n = 0, i, j;
+	uint8_t tag;
+	uint16_t len;
+	const uint8_t *v;
+
+	while (n < REC_MAX_META_FIELDS && cur_u8(&c, &tag) && cur_u16(&c, &len) && cur_bytes(&c, len, &v)) {
+		struct fld_ref r = { tag, len, v };
+
+		for (j = n; j > 0 && refs[j - 1].tag > tag; j--) refs[j] = refs[j - 1];
+		refs[j] = r;
+		n++;
+	}
+	for (i = 0; i < n; i++) {
+		buf_put8(out, refs[i].tag);
+		buf_put16(out, refs[i].len);
+		buf_put(out, refs[i].val, refs[i].len);
+	}
+}
+
+static void status_of(const struct app_flow *f, int d, uint16_t *st)
+{
+	const struct ra_dir *r = &f->ra[d];
+
+	if (f->done[d] || !r->started || r->len == 0) return;
+	*st |= APP_S_INCOMPLETE;
+	if (ra_holes(r)) *st |= APP_S_GAP;
+	if (r->flags & RA_BUDGET) *st |= APP_S_BUDGET;
+	if (r->flags & RA_SNAPLEN) *st |= APP_S_SNAPLEN;
+	if (r->flags & RA_RANGES) *st |= APP_S_RANGES;
+}
+
+void app_emit(struct app_ctx *a, const struct app_flow *f, struct rec_flow *r)
+{
+	struct app_flow *w = (struct app_flow *)f; /* counters are added to its fields */
+	uint16_t st;
+	int i;
+
+	if (f == NULL || f->proto == P_NONE) return;
+	st = f->status;
+	if (f->proto != P_QUIC && f->proto != P_DNS) {
+		status_of(f, 0, &st);
+		status_of(f, 1, &st);
+	} else if (f->proto == P_DNS && (f->ra[0].started || f->ra[1].started)) {
+		status_of(f, 0, &st);
+		status_of(f, 1, &st);
+	}
+	for (i = 0; i < E_N; i++) buf_reset(&a->out[i]);
+	for (i = 0; i < E_N - 1; i++) {
+		size_t keep = w->fields[i].len;
+
+		if (i == E_HTTP) {
+			uint8_t v[4];
+
+			put_be32(v, f->req);
+			if (f->req) fput(w, E_HTTP, 9, v, 4);
+			put_be32(v, f->resp);
+			if (f->resp) fput(w, E_HTTP, 10, v, 4);
+		} else if (i == E_DNS && f->msgs) {
+			uint8_t v[4];
+
+			put_be32(v, f->msgs);
+			fput(w, E_DNS, 7, v, 4);
+		}
+		if (w->fields[i].len) {
+			encode(a, &a->out[i], &w->fields[i]);
+			rec_set(r, elem_ids[i], a->out[i].p, (uint32_t)a->out[i].len);
+		}
+		w->fields[i].len = keep; /* emitting twice gives the same record */
+	}
+	buf_put8(&a->out[E_APP], 1);
+	buf_put16(&a->out[E_APP], (uint16_t)strlen(proto_names[f->proto]));
+	buf_put(&a->out[E_APP], proto_names[f->proto], strlen(proto_names[f->proto]));
+	buf_put8(&a->out[E_APP], 2);
+	buf_put16(&a->out[E_APP], (uint16_t)strlen(f->detect));
+	buf_put(&a->out[E_APP], f->detect, strlen(f->detect));
+	if (st) {
+		buf_put8(&a->out[E_APP], 3);
+		buf_put16(&a->out[E_APP], 2);
+		buf_put16(&a->out[E_APP], st);
+	}
+	rec_set(r, RE_APP, a->out[E_APP].p, (uint32_t)a->out[E_APP].len);
+}

@@ -1,0 +1,123 @@
+#!/bin/sh
+# app-tshark.t - pcap-flows' application metadata against tshark's.
+#
+# On every capture in $FK_DATA the TLS server names, ALPN protocols, HTTP
+# hosts, DNS question names, JA3, JA3S, HASSH and HASSH-server of each
+# TCP and UDP flow equal what tshark's dissectors report for the same
+# flow (tests/app_tshark.py compares them).  The differences by design
+# are listed below, each with its reason; a difference not listed fails,
+# and so does a listed one that is gone.  A "*" in the endpoint columns
+# excuses every difference of that field in that capture.
+. "${0%/*}/lib.sh"
+
+PF=$FK_BIN/pcap-flows
+FJ=$FK_BIN/flow-json
+PY=/usr/bin/python3
+CMP=$FK_ROOT/tests/app_tshark.py
+[ -x "$PF" ] && [ -x "$FJ" ] || skip_all "pcap-flows or flow-json not built"
+command -v tshark >/dev/null 2>&1 || skip_all "tshark not installed"
+[ -x "$PY" ] || skip_all "no $PY"
+
+# file, field, protocol, endpoint, endpoint, reason (tab-separated).
+cat >"$T/expect" <<'EOF2'
+gre_sample.pcap	hassh	tcp	172.27.1.66:40264	66.59.109.137:22	inside GRE: pcap-flows keys the packet on its outer header, its flow is GRE
+gre_sample.pcap	hassh_server	tcp	172.27.1.66:40264	66.59.109.137:22	inside GRE
+gre_sample.pcap	qname	udp	172.27.1.66:37675	66.59.109.137:53	inside GRE
+gre_sample.pcap	qname	udp	172.27.1.66:53	66.59.109.137:37675	inside GRE
+ipip_6in4.pcap	host	tcp	174.3.73.24:41538	184.105.255.26:80	IPv6 in IPv4: the flow is the outer one, protocol 41
+ipip_6in4.pcap	sni	tcp	174.3.73.24:53234	184.105.255.26:443	IPv6 in IPv4
+ipip_6in4.pcap	alpn	tcp	174.3.73.24:53234	184.105.255.26:443	IPv6 in IPv4
+ipip_6in4.pcap	ja3	tcp	174.3.73.24:53234	184.105.255.26:443	IPv6 in IPv4
+ipip_6in4.pcap	ja3s	tcp	174.3.73.24:53234	184.105.255.26:443	IPv6 in IPv4
+ipip_6in4.pcap	sni	tcp	174.3.73.24:60205	184.105.255.26:443	IPv6 in IPv4
+ipip_6in4.pcap	ja3	tcp	174.3.73.24:60205	184.105.255.26:443	IPv6 in IPv4
+ipip_6in4.pcap	ja3s	tcp	174.3.73.24:60205	184.105.255.26:443	IPv6 in IPv4
+ipip_6in4.pcap	qname	udp	174.3.73.24:53959	184.105.255.26:53	IPv6 in IPv4
+ipip_6in4.pcap	qname	udp	174.3.73.24:6404	184.105.255.26:53	IPv6 in IPv4
+vxlan_http.pcap	host	tcp	10.1.1.172:80	10.1.200.131:40354	inside VXLAN: the flow is the outer UDP one
+ipv4_frag_http_socks5.pcap	host	tcp	10.0.0.1:1637	10.0.0.2:21477	HTTP after a SOCKS5 handshake: the stream starts with SOCKS, which is not recognised
+ipv6_fragments_udp.pcap	qname	udp	fe80::21f:f3ff:fecd:f617:5353	ff02::fb:5353	mDNS messages of many questions: only the first question of each message is kept
+null_loopback_quic.pcap	sni	udp	::1:443	::1:50606	QUIC Initial decryption is not wired yet (common/quic.c)
+null_loopback_quic.pcap	alpn	udp	::1:443	::1:50606	QUIC Initial decryption is not wired yet
+null_loopback_quic.pcap	ja3	udp	::1:443	::1:50606	QUIC Initial decryption is not wired yet
+null_loopback_quic.pcap	ja3s	udp	::1:443	::1:50606	QUIC Initial decryption is not wired yet
+pcap_nsec_le_http_rst.pcap	host	tcp	130.74.164.231:22	136.216.42.40:44338	HTTP sent to port 22: tshark dissects by port (SSH), pcap-flows by content
+app_ssh.pcapng	hassh	tcp	127.0.0.1:58496	127.0.0.1:8000	SSH on port 8000: tshark dissects by port, pcap-flows by content
+app_ssh.pcapng	hassh_server	tcp	127.0.0.1:58496	127.0.0.1:8000	SSH on port 8000
+pcapng_2if_snaplen_trunc.pcapng	ja3	tcp	127.0.0.1:3306	127.0.0.1:40304	TLS inside MySQL after its greeting: the stream starts with MySQL, which is not recognised
+pcapng_2if_snaplen_trunc.pcapng	ja3s	tcp	127.0.0.1:3306	127.0.0.1:40304	TLS inside MySQL
+quic_ch_frags_out_of_order.pcapng	sni	*	*	*	QUIC Initial decryption is not wired yet
+quic_ch_frags_out_of_order.pcapng	alpn	*	*	*	QUIC Initial decryption is not wired yet
+quic_ch_frags_out_of_order.pcapng	ja3	*	*	*	QUIC Initial decryption is not wired yet
+quic_ch_frags_out_of_order.pcapng	ja3s	*	*	*	QUIC Initial decryption is not wired yet
+quic_chromium.pcap	sni	*	*	*	QUIC Initial decryption is not wired yet
+quic_chromium.pcap	alpn	*	*	*	QUIC Initial decryption is not wired yet
+quic_chromium.pcap	ja3	*	*	*	QUIC Initial decryption is not wired yet
+quic_chromium.pcap	ja3s	*	*	*	QUIC Initial decryption is not wired yet
+quic_pq_kyber_chrome.pcapng	sni	*	*	*	QUIC Initial decryption is not wired yet
+quic_pq_kyber_chrome.pcapng	alpn	*	*	*	QUIC Initial decryption is not wired yet
+quic_pq_kyber_chrome.pcapng	ja3	*	*	*	QUIC Initial decryption is not wired yet
+quic_pq_kyber_chrome.pcapng	ja3s	*	*	*	QUIC Initial decryption is not wired yet
+quic_v2_http3.pcap	sni	*	*	*	QUIC Initial decryption is not wired yet
+quic_v2_http3.pcap	alpn	*	*	*	QUIC Initial decryption is not wired yet
+quic_v2_http3.pcap	ja3	*	*	*	QUIC Initial decryption is not wired yet
+quic_v2_http3.pcap	ja3s	*	*	*	QUIC Initial decryption is not wired yet
+quic_xargs_illustrated.pcap	sni	*	*	*	QUIC Initial decryption is not wired yet
+quic_xargs_illustrated.pcap	alpn	*	*	*	QUIC Initial decryption is not wired yet
+quic_xargs_illustrated.pcap	ja3	*	*	*	QUIC Initial decryption is not wired yet
+quic_xargs_illustrated.pcap	ja3s	*	*	*	QUIC Initial decryption is not wired yet
+app_openvpn.pcapng	ja3	tcp	10.181.235.122:39772	10.251.71.30:1194	TLS inside the OpenVPN control channel: tshark dissects it by port 1194, pcap-flows sees OpenVPN framing first
+app_openvpn.pcapng	ja3s	tcp	10.181.235.122:39772	10.251.71.30:1194	TLS inside OpenVPN
+app_openvpn.pcapng	ja3	udp	3.111.166.78:51146	85.134.13.165:1194	TLS inside OpenVPN
+app_openvpn.pcapng	ja3s	udp	3.111.166.78:51146	85.134.13.165:1194	TLS inside OpenVPN
+gtp_u_fragmented.pcap	host	tcp	239.114.155.111:1923	63.94.149.181:80	inside GTP-U: the flow is the outer UDP one
+pcap_be_fuzz_mixed_malformed.pcap	qname	*	*	*	a fuzzed capture: NetBIOS name service on port 137 has the DNS layout and parses as DNS (tshark dissects it by port as NBNS); damaged names are escaped (\xNN) where tshark prints the bytes or "<Unknown extended label>"; damaged first messages end the DNS parse
+EOF2
+
+files=$(cd "$FK_DATA" && ls -- *.pcap *.pcapng 2>/dev/null)
+[ -n "$files" ] || skip_all "no captures in $FK_DATA"
+# shellcheck disable=SC2086
+(cd "$FK_DATA" && "$PY" "$CMP" "$PF" "$FJ" $files) >"$T/all" 2>"$T/all.err" ||
+	{ echo "Bail out! app_tshark.py failed: $(cat "$T/all.err")"; exit 1; }
+
+total=0
+for f in $files; do
+	grep "^$f	" "$T/all" | grep -v "^$f	summary" | cut -f2-5 | sort >"$T/got0"
+	n=$(sed -n "s/^$f	summary	//p" "$T/all")
+	total=$((total + ${n:-0}))
+	# wildcard exceptions drop every difference of their field
+	grep "^$f	[a-z0-9_]*	\*	" "$T/expect" | cut -f2 >"$T/wild"
+	if [ -s "$T/wild" ]; then
+		awk -F'\t' 'NR == FNR { w[$1] = 1; next } !($1 in w)' "$T/wild" "$T/got0" >"$T/got"
+	else
+		cp "$T/got0" "$T/got"
+	fi
+	grep "^$f	" "$T/expect" | grep -v "^$f	[a-z0-9_]*	\*	" | cut -f2-5 | sort >"$T/want"
+	ne=$(wc -l <"$T/want" | tr -d ' ')
+	if cmp -s "$T/got" "$T/want"; then
+		pass "$f: $n values as tshark's ($ne listed differences)"
+	else
+		fail "$f: $n values as tshark's ($ne listed differences)"
+		diag "differences not listed (+) or listed and gone (-):"
+		diag "$(diff "$T/want" "$T/got" | sed -n 's/^> /+ /p; s/^< /- /p')"
+		diag "$(grep "^$f	" "$T/all")"
+	fi
+done
+ok "some values were compared ($total)" [ "$total" -gt 100 ]
+
+cut -f1 "$T/expect" | sort -u >"$T/listed"
+while read -r f; do
+	[ -f "$FK_DATA/$f" ] || fail "exception list: $f is not in $FK_DATA"
+done <"$T/listed"
+
+# The split ClientHello (two TCP segments) yields its server name.
+"$PF" "$FK_DATA/rawip101_tls_split_ch.pcap" | "$FJ" >"$T/split.jsonl"
+is "$(jq -r 'select(.tls) | .tls.sni' "$T/split.jsonl")" "west-tdm.codmwest.com" \
+	"split ClientHello: its SNI"
+is "$("$PF" --no-meta "$FK_DATA/rawip101_tls_split_ch.pcap" | "$FJ" | jq -c 'select(.tls or .app)' | wc -l | tr -d ' ')" 0 \
+	"--no-meta: no metadata elements"
+# A window too small for the ClientHello: no SNI, and the status says why.
+"$PF" --reasm-bytes 300 "$FK_DATA/rawip101_tls_split_ch.pcap" | "$FJ" >"$T/small.jsonl"
+is "$(jq -r 'select(.app.proto == "tls") | "\(.tls.sni) \(.app.status)"' "$T/small.jsonl")" "null 2" \
+	"--reasm-bytes 300: no SNI, status budget"
+done_testing

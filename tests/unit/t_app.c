@@ -1,0 +1,201 @@
+/*
+ * t_app.c - unit tests of common/http.c, dns.c, ssh.c and app.c, TAP
+ * output: hand-built messages, their truncations and damaged forms.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "bytes.h"
+#include "dns.h"
+#include "field.h"
+#include "http.h"
+#include "rec.h"
+#include "ssh.h"
+
+#include "tap.h"
+
+static void test_http(void)
+{
+	static const char req[] = "GET /index.html?q=1 HTTP/1.1\r\nhOsT: www.example.com \r\n"
+	    "User-Agent: t/1.0\r\nContent-Length: 5\r\n\r\nhello";
+	static const char resp[] = "HTTP/1.0 404 Not Found\nServer: srv\nContent-Type: text/html\n\n";
+	struct http_msg m;
+	size_t used = 0, cut;
+	int more = 0;
+	char big[2000];
+
+	is(http_parse((const uint8_t *)req, sizeof req - 1, &m, &used), HTTP_OK, "request parses");
+	is(used, sizeof req - 1 - 5, "head length");
+	ok(m.request && !strcmp(m.method, "GET") && !strcmp(m.uri, "/index.html?q=1") &&
+	    !strcmp(m.version, "HTTP/1.1"), "request line");
+	ok(!strcmp(m.host, "www.example.com") && !strcmp(m.user_agent, "t/1.0") && m.content_length == 5,
+	    "header names any case, values trimmed");
+	for (cut = 1; cut < used; cut++)
+		more += http_parse((const uint8_t *)req, cut, &m, &used) != HTTP_MORE;
+	is(more, 0, "every prefix of the head asks for more");
+	is(http_parse((const uint8_t *)resp, sizeof resp - 1, &m, &used), HTTP_OK, "bare LF response");
+	ok(!m.request && m.status == 404 && !strcmp(m.server, "srv") && !strcmp(m.content_type, "text/html"),
+	    "status line and headers");
+	is(http_parse((const uint8_t *)"HTTP/1.1 2x0 OK\r\n\r\n", 19, &m, &used), HTTP_BAD, "bad status");
+	is(http_parse((const uint8_t *)"GET / FTP/1.0\r\n\r\n", 17, &m, &used), HTTP_BAD, "bad version");
+	is(http_parse((const uint8_t *)"GET / HTTP/1.1\r\nnocolon\r\n\r\n", 27, &m, &used), HTTP_BAD,
+	    "header without colon");
+	memset(big, 'a', sizeof big);
+	memcpy(big, "GET /", 5);
+	memcpy(big + 1500, " HTTP/1.1\r\n\r\n", 13);
+	is(http_parse((const uint8_t *)big, 1513, &m, &used), HTTP_OK, "long URI");
+	ok(strlen(m.uri) == HTTP_MAXURI && (m.flags & HTTP_F_CUT), "URI cut at %d, flagged", HTTP_MAXURI);
+}
+
+/* A response for www.example.com: CNAME via compression, A, AAAA. */
+static size_t mk_dns(uint8_t *b)
+{
+	static const uint8_t m[] = {
+		0x12, 0x34, 0x81, 0x83, 0, 1, 0, 3, 0, 0, 0, 0,
+		3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1,
+		0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 6, 3, 'c', 'd', 'n', 0xc0, 16,
+		0xc0, 45, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1,
+		0xc0, 45, 0, 28, 0, 1, 0, 0, 0, 60, 0, 16, 0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 1,
+	};
+
+	memcpy(b, m, sizeof m);
+	return sizeof m;
+}
+
+static void test_dns(void)
+{
+	uint8_t b[256];
+	size_t n = mk_dns(b), cut;
+	struct dns_msg m;
+	int bad = 0;
+
+	is(dns_parse(b, n, &m), DNS_OK, "response parses");
+	ok(m.id == 0x1234 && m.response && m.rcode == 3 && m.qtype == 1 && !strcmp(m.qname, "www.example.com"),
+	    "header and question");
+	is(m.nans, 3, "three answers");
+	ok(!strcmp(m.ans[0].name, "cdn.example.com"), "CNAME through a pointer (%s)", m.ans[0].name);
+	ok(m.ans[1].alen == 4 && m.ans[1].addr[0] == 192 && m.ans[2].alen == 16 && m.ans[2].addr[15] == 1,
+	    "A and AAAA");
+	ok(dns_plausible(&m), "plausible");
+	for (cut = 0; cut < n; cut++) bad += dns_parse(b, cut, &m) != DNS_BAD;
+	is(bad, 0, "every truncation is DNS_BAD");
+	b[33] = 0xc0; b[34] = 33; /* the answer's owner points at itself */
+	is(dns_parse(b, n, &m), DNS_BAD, "self pointer: DNS_BAD");
+	n = mk_dns(b);
+	b[33] = 0xc0; b[34] = 60; /* a forward pointer */
+	is(dns_parse(b, n, &m), DNS_BAD, "forward pointer: DNS_BAD");
+	n = mk_dns(b);
+	b[12] = 0x41; /* an extended label type */
+	is(dns_parse(b, n, &m), DNS_BAD, "label type 01: DNS_BAD");
+	{
+		/* LLMNR/mDNS names are UTF-8: kept as they are; a dot inside a label is escaped */
+		static const uint8_t q[] = { 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+			6, 0xe5, 0xb0, 0x8f, 0xe4, 0xbd, 0x9b, 3, 'a', '.', 'b', 0, 0, 1, 0, 1 };
+
+		is(dns_parse(q, sizeof q, &m), DNS_OK, "UTF-8 query parses");
+		ok(!strcmp(m.qname, "\xe5\xb0\x8f\xe4\xbd\x9b.a\\x2eb"), "UTF-8 kept, dot escaped (%s)", m.qname);
+	}
+}
+
+static size_t mk_ssh(uint8_t *b, const char *banner, const char *const lists[10])
+{
+	size_t n = 0, at, i;
+
+	n += (size_t)sprintf((char *)b, "%s\r\n", banner);
+	at = n;
+	n += 4;
+	b[n++] = 4; /* padding */
+	b[n++] = 20;
+	memset(b + n, 0xab, 16);
+	n += 16;
+	for (i = 0; i < 10; i++) {
+		put_be32(b + n, (uint32_t)strlen(lists[i]));
+		memcpy(b + n + 4, lists[i], strlen(lists[i]));
+		n += 4 + strlen(lists[i]);
+	}
+	b[n++] = 0;
+	put_be32(b + n, 0);
+	n += 4;
+	memset(b + n, 0, 4);
+	n += 4;
+	put_be32(b + at, (uint32_t)(n - at - 4));
+	return n;
+}
+
+static void test_ssh(void)
+{
+	static const char *const lists[10] = { "curve25519-sha256,diffie-hellman-group14-sha256",
+		"ssh-ed25519", "aes128-ctr", "aes256-ctr", "hmac-sha2-256", "hmac-sha1", "none", "zlib", "", "" };
+	uint8_t b[1024];
+	size_t n = mk_ssh(b, "SSH-2.0-OpenSSH_9.6 test", lists), cut;
+	struct ssh_side s;
+	int more = 0;
+
+	is(ssh_parse(b, n, false, &s), SSH_OK, "client side parses");
+	ok(!strcmp(s.banner, "SSH-2.0-OpenSSH_9.6 test"), "banner without CR LF");
+	ok(!strcmp(s.algs, "curve25519-sha256,diffie-hellman-group14-sha256;aes128-ctr;hmac-sha2-256;none"),
+	    "client HASSH string (%s)", s.algs);
+	ok(strlen(s.hassh) == 32, "HASSH is an MD5");
+	is(ssh_parse(b, n, true, &s), SSH_OK, "server side parses");
+	ok(!strcmp(s.algs, "curve25519-sha256,diffie-hellman-group14-sha256;aes256-ctr;hmac-sha1;zlib"),
+	    "server HASSH string uses the server-to-client lists");
+	for (cut = 0; cut < n - 8; cut++) more += ssh_parse(b, cut, false, &s) != SSH_MORE;
+	is(more, 0, "every prefix asks for more");
+	memmove(b + 9, b, n);
+	memcpy(b, "hello\r\n\r\n", 9);
+	is(ssh_parse(b, n + 9, true, &s), SSH_OK, "server: lines before the banner are skipped");
+	is(ssh_parse(b, n + 9, false, &s), SSH_BAD, "client: they are not");
+}
+
+/* app_packet over a DNS flow and a damaged one: elements and status. */
+static void test_app(void)
+{
+	struct app_config c;
+	struct app_ctx *a;
+	struct app_flow *f = NULL;
+	struct rec_flow r;
+	uint8_t b[256];
+	size_t n = mk_dns(b);
+	struct app_seg s = { false, false, 0, 0, b, 0, 0 };
+	const struct rec_elem *e;
+
+	app_config_default(&c);
+	a = app_new(&c);
+	s.caplen = s.len = (uint32_t)n;
+	app_packet(a, &f, 1, &s);
+	b[n - 1] ^= 1;
+	s.caplen = (uint32_t)n - 5; /* cut: a second message that does not parse */
+	app_packet(a, &f, 1, &s);
+	memset(&r, 0, sizeof r);
+	app_emit(a, f, &r);
+	ok((e = rec_find(&r, RE_DNS)) != NULL, "DNS element");
+	ok((e = rec_find(&r, RE_APP)) != NULL && memmem(e->val, e->len, "dns-message", 11) != NULL,
+	    "APP element says how");
+	ok(e && e->len >= 5 && e->val[e->len - 5] == 3 && be16(e->val + e->len - 2) == APP_S_SNAPLEN,
+	    "status: snaplen");
+	app_flow_free(a, f);
+
+	/* a TCP stream of garbage: not recognised, no element */
+	f = NULL;
+	memset(b, 'x', 64);
+	s = (struct app_seg){ true, false, 0x18, 1000, b, 64, 64 };
+	app_packet(a, &f, 0, &s);
+	memset(&r, 0, sizeof r);
+	app_emit(a, f, &r);
+	is(r.nelem, 0, "unrecognised stream: no element");
+	app_flow_free(a, f);
+	app_free(a);
+}
+
+int main(void)
+{
+	test_http();
+	test_dns();
+	test_ssh();
+	test_app();
+	printf("1..%u\n", ntest);
+	return nfail != 0;
+}
