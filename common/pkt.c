@@ -202,13 +202,22 @@ static void dx_bound(struct dx *d, struct pkt_info *pi)
 	d->wire_end = end;
 }
 
+/* The buffer ends inside the fixed IP header: say where it is, so that
+ * pkt_locate can list what is stored of its fields. */
+static int ip_cut(struct dx *d, struct pkt_info *pi, uint8_t ver, size_t n)
+{
+	pi->ipver = ver;
+	pi->layers |= PKT_L_IPCUT;
+	return dx_short(d, pi, n, PKT_E_IPHDR);
+}
+
 /* IPv4 header, RFC 791 §3.1. */
 static int dec_ip4(struct dx *d, struct pkt_info *pi)
 {
 	const uint8_t *h;
 	uint32_t off = dx_off(d), hl, tot, fo;
 
-	if (!cur_bytes(&d->c, 20, &h)) return dx_short(d, pi, 20, PKT_E_IPHDR);
+	if (!cur_bytes(&d->c, 20, &h)) return ip_cut(d, pi, 4, 20);
 	hl = (uint32_t)(h[0] & 15) * 4;
 	if (hl < 20) return PKT_E_IPHDR;
 	tot = be16(h + 2);
@@ -280,7 +289,7 @@ static int dec_ip6(struct dx *d, struct pkt_info *pi)
 	uint32_t off = dx_off(d), plen, len, hoff, elen, nhoff, vtf;
 	uint8_t nh;
 
-	if (!cur_bytes(&d->c, 40, &h)) return dx_short(d, pi, 40, PKT_E_IPHDR);
+	if (!cur_bytes(&d->c, 40, &h)) return ip_cut(d, pi, 6, 40);
 	vtf = be32(h);
 	plen = be16(h + 4);
 	nh = h[6];
@@ -772,7 +781,7 @@ struct fpw {
 
 /* One field of len bytes at off (from the decoded buffer); listed when it
  * starts inside the buffer. */
-static void fp_add(struct fpw *w, unsigned kind, uint32_t off, uint32_t len)
+static inline void fp_add(struct fpw *w, unsigned kind, uint32_t off, uint32_t len)
 {
 	struct pkt_fpos *f;
 
@@ -781,6 +790,7 @@ static void fp_add(struct fpw *w, unsigned kind, uint32_t off, uint32_t len)
 		w->t->lost++;
 		return;
 	}
+	if (w->depth == 0 && w->t->first[kind] == 0xff) w->t->first[kind] = (uint8_t)w->t->n;
 	f = &w->t->f[w->t->n++];
 	f->off = w->base + off;
 	f->len = (uint8_t)len;
@@ -821,11 +831,13 @@ static void locate_at(const struct pkt_info *pi, const uint8_t *b, struct fpw *w
 	w->hdr = PKT_H_LINK;
 	if (pi->layers & PKT_L_MACDST) fp_add(w, PKT_FK_MACDST, pi->mac_dst_off, 6);
 	if (pi->layers & PKT_L_MACSRC) fp_add(w, PKT_FK_MACSRC, pi->mac_src_off, 6);
-	if (!(pi->layers & PKT_L_NET)) return;
+	if (!(pi->layers & (PKT_L_NET | PKT_L_IPCUT))) return;
 	o = pi->net_off;
+	if (!(pi->layers & PKT_L_NET)) w->flags = PKT_FP_CUT;
 	if (pi->ipver == 4) {
 		/* RFC 791 §3.1 */
 		w->hdr = PKT_H_IP4;
+		fp_add(w, PKT_FK_IPLEN, o + 2, 2);
 		fp_add(w, PKT_FK_IPID, o + 4, 2);
 		fp_add(w, PKT_FK_TTL, o + 8, 1);
 		fp_add(w, PKT_FK_IPCSUM, o + 10, 2);
@@ -835,12 +847,13 @@ static void locate_at(const struct pkt_info *pi, const uint8_t *b, struct fpw *w
 		/* RFC 8200 §3 */
 		w->hdr = PKT_H_IP6;
 		fp_add(w, PKT_FK_FLOWLABEL, o + 1, 3);
+		fp_add(w, PKT_FK_IPLEN, o + 4, 2);
 		fp_add(w, PKT_FK_TTL, o + 7, 1);
 		fp_add(w, PKT_FK_SADDR, o + 8, 16);
 		fp_add(w, PKT_FK_DADDR, o + 24, 16);
 	}
 	/* Later fragments hold no transport header. */
-	if (pi->frag_off) return;
+	if (!(pi->layers & PKT_L_NET) || pi->frag_off) return;
 	if (pi->layers & PKT_L_TRANS) {
 		t = pi->trans_off;
 	} else if (pi->ip_hdr_len) {
@@ -874,7 +887,8 @@ static void locate_at(const struct pkt_info *pi, const uint8_t *b, struct fpw *w
 		fp_add(w, PKT_FK_L4CSUM, t + 16, 2);
 		if (!w->flags) fp_tcp_opts(w, b, t + 20, t + pi->trans_hdr_len);
 		break;
-	case PKT_H_UDP: case PKT_H_UDPLITE:
+	case PKT_H_UDP: case PKT_H_UDPLITE: /* RFC 768, RFC 3828 §3 */
+		fp_add(w, PKT_FK_UDPLEN, t + 4, 2);
 		fp_add(w, PKT_FK_L4CSUM, t + 6, 2);
 		break;
 	case PKT_H_SCTP: /* RFC 9260 §3.1 */
@@ -905,12 +919,14 @@ void pkt_locate(const struct pkt_info *pi, const uint8_t *buf, unsigned quotes,
 
 	t->n = 0;
 	t->lost = 0;
+	memset(t->first, 0xff, sizeof t->first);
 	if (quotes > PKT_FP_MAXDEPTH) quotes = PKT_FP_MAXDEPTH;
 	locate_at(pi, buf, &w, quotes);
 }
 
 const struct pkt_fpos *pkt_fp_find(const struct pkt_ftab *t, unsigned kind, unsigned depth)
 {
+	if (depth == 0) return kind < PKT_FK_N && t->first[kind] != 0xff ? &t->f[t->first[kind]] : NULL;
 	for (uint32_t i = 0; i < t->n; i++)
 		if (t->f[i].kind == kind && t->f[i].depth == depth) return &t->f[i];
 	return NULL;
@@ -927,7 +943,7 @@ uint32_t pkt_fp_zero(uint8_t *buf, uint32_t n, const struct pkt_fpos *f)
 	uint32_t k;
 
 	if (f == NULL || f->off >= n) return 0;
-	k = f->len < n - f->off ? f->len : n - f->off;
+	k = f->have < n - f->off ? f->have : n - f->off;
 	memset(buf + f->off, 0, k);
 	return k;
 }

@@ -12,6 +12,10 @@
  * valid.  Fields of a group whose bit is not set hold whatever the struct
  * held before.  This keeps the per-packet cost to the fields the packet
  * really has.
+ *
+ * pkt_locate() (at the end) turns a decoded frame into the positions of
+ * its header fields, for the tools that rewrite them in place: they take
+ * the offsets from there rather than redo the headers' arithmetic.
  */
 #ifndef FK_PKT_H
 #define FK_PKT_H
@@ -84,6 +88,8 @@ enum {
 #define PKT_L_TRANS   0x10u /* transport group (TCP, UDP, ICMP, ICMPv6, SCTP header) */
 #define PKT_L_PAYLOAD 0x20u /* payload_off, payload_len, payload_caplen */
 #define PKT_L_ICMPQ   0x40u /* icmpq_off, icmpq_len */
+#define PKT_L_IPCUT   0x80u /* without PKT_L_NET: an IP header at net_off (version ipver) that the
+                               buffer cuts inside its fixed part (for pkt_locate) */
 
 /* pi->flags. */
 #define PKT_F_SNAPLEN    0x0001u /* caplen < what the headers say the frame holds */
@@ -213,11 +219,16 @@ const char *pkt_linktype_name(uint32_t linktype);
  * the header it belongs to, its offset and length in the buffer, and how
  * many of its bytes the buffer holds (have < len: cut by the end of the
  * buffer; fields that start past the end are not listed).  Fields of a
- * header the decoder did not decode whole (cut by the snapshot length or
- * malformed past its fixed part) carry PKT_FP_CUT.  The headers quoted by
+ * header the decoder did not decode whole (an IP header cut inside its
+ * fixed part, PKT_L_IPCUT; a transport header cut short or malformed; a
+ * header quoted short) carry PKT_FP_CUT.  The headers quoted by
  * ICMP/ICMPv6 errors are located too (pkt_decode_ip of the quote, as
- * pkt.h describes for PKT_L_ICMPQ), with depth 1, 2... up to
- * PKT_FP_MAXDEPTH; offsets are always from the start of the buffer.
+ * described for PKT_L_ICMPQ), with depth 1, 2... up to PKT_FP_MAXDEPTH;
+ * a quoted field's have stops where the ICMP message does.  Offsets are
+ * always from the start of the buffer.  Not listed: tunnels' inner
+ * headers (the decoder does not follow tunnels), UDP-Lite's fields other
+ * than ports, length and checksum (hdr PKT_H_UDPLITE: located by the RFC
+ * 3828 layout, not decoded), later fragments' transport fields.
  */
 enum {
 	PKT_FK_MACDST = 1, /* 6 bytes */
@@ -234,6 +245,9 @@ enum {
 	PKT_FK_ACK,        /* TCP acknowledgement number, 4 bytes */
 	PKT_FK_L4CSUM,     /* TCP, UDP, ICMP, ICMPv6 (2 bytes), SCTP CRC32c (4 bytes) */
 	PKT_FK_TCPTS,      /* TCP timestamps option (RFC 7323 §3.2): TSval and TSecr, 8 bytes */
+	PKT_FK_IPLEN,      /* IPv4 total length, IPv6 payload length: 2 bytes */
+	PKT_FK_UDPLEN,     /* UDP (UDP-Lite: checksum coverage) length: 2 bytes */
+	PKT_FK_N
 };
 /* The header a field belongs to. */
 enum {
@@ -257,6 +271,7 @@ struct pkt_fpos {
 struct pkt_ftab {
 	uint32_t n;           /* entries in f */
 	uint32_t lost;        /* fields that did not fit in f (0 unless PKT_FP_MAX is too small) */
+	uint8_t first[PKT_FK_N]; /* index in f of the first field of each kind at depth 0, or 0xff */
 	struct pkt_fpos f[PKT_FP_MAX];
 };
 
@@ -273,8 +288,8 @@ void pkt_locate(const struct pkt_info *pi, const uint8_t *buf, unsigned quotes,
  * pkt_fp_find: the first entry of kind at depth in t, or NULL.
  * pkt_fp_span: a pointer to the field in buf of n bytes when the whole
  * field lies inside it, else NULL (the bounds-checked way to rewrite one).
- * pkt_fp_zero: zero the bytes of the field that lie inside the n bytes of
- * buf (none past n); returns how many.
+ * pkt_fp_zero: zero the stored bytes of the field (its first have bytes)
+ * that lie inside the n bytes of buf (none past n); returns how many.
  */
 const struct pkt_fpos *pkt_fp_find(const struct pkt_ftab *t, unsigned kind, unsigned depth);
 uint8_t *pkt_fp_span(uint8_t *buf, uint32_t n, const struct pkt_fpos *f);
