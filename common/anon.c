@@ -1435,7 +1435,7 @@ static void rw_ip(struct rw *w, uint32_t base, const struct pkt_info *pi, int de
 		return;
 	}
 	if (pi->ipver == 4 && (pi->flags & PKT_F_IPOPTS)) {
-		uint32_t hend = net + (uint32_t)(b[net] & 15) * 4, fin;
+		uint32_t hend = net + pi->ip_hdr_len, fin;
 
 		fin = rw_ip4_opts(w, net + 20, hend < end ? hend : end);
 		if (fin) ps.da = fin;
