@@ -606,12 +606,30 @@ static void fix_csum(struct rw *w, uint32_t fld, uint32_t start, uint32_t cov, u
 }
 
 static void rw_ip(struct rw *w, uint32_t base, const struct pkt_info *pi, int depth);
-static void ip4_csum(struct rw *w, uint32_t net, uint32_t end);
 static int rw_frame(struct rw *w, uint32_t linktype, uint32_t base, uint32_t len, uint32_t wirelen,
     struct pkt_info *pi, int depth);
 
 /* Bytes of an encapsulation flow-anon cannot decode: they may hold
  * addresses, so they go (fail closed). */
+/* The header fields of the datagram (or frame) at base that pi
+ * describes: where the decoder found them (pkt_locate), as absolute
+ * offsets into w->buf are base + f->off. */
+static void locate(struct rw *w, uint32_t base, const struct pkt_info *pi, struct pkt_ftab *t)
+{
+	pkt_locate(pi, w->buf + base, 0, t);
+}
+
+/* The absolute offset of the field of kind when stored whole, else 0
+ * with *ok false. */
+static uint32_t whole_at(const struct pkt_ftab *t, uint32_t base, uint32_t n, unsigned kind,
+    bool *ok)
+{
+	const struct pkt_fpos *f = pkt_fp_find(t, kind, 0);
+
+	*ok = f != NULL && f->have == f->len && (uint64_t)base + f->off + f->len <= n;
+	return *ok ? base + f->off : 0;
+}
+
 static void zero_encap(struct rw *w, uint32_t off, uint32_t len)
 {
 	if (len == 0) return;
@@ -1246,15 +1264,11 @@ static uint32_t udp_cov(const struct pkt_info *pi)
 
 /* --ports zero: the ports of TCP, UDP, SCTP and UDP-Lite, whatever part
  * of them is stored (a header cut by the byte budget keeps none). */
-static void zero_ports(struct rw *w, uint32_t base, const struct pkt_info *pi, uint32_t end)
+static void zero_ports(struct rw *w, uint32_t base, const struct pkt_ftab *t)
 {
-	uint32_t t;
-
-	if (pi->proto != 6 && pi->proto != 17 && pi->proto != 132 && pi->proto != 136) return;
-	if (pi->layers & PKT_L_TRANS) t = base + pi->trans_off;
-	else if (pi->ip_hdr_len) t = base + pi->net_off + pi->ip_hdr_len;
-	else return;
-	if (t < end) memset(w->buf + t, 0, end - t < 4 ? end - t : 4);
+	for (uint32_t i = 0; i < t->n; i++)
+		if (t->f[i].depth == 0 && (t->f[i].kind == PKT_FK_SPORT || t->f[i].kind == PKT_FK_DPORT))
+			pkt_fp_zero(w->buf + base, w->n - base, &t->f[i]);
 }
 
 /*
@@ -1360,6 +1374,22 @@ static void rw_igmp(struct rw *w, uint32_t p, uint32_t end, uint32_t len, bool f
 	fix_csum(w, p + 2, p, len, end, NULL, frag, false);
 }
 
+/* The IPv4 header checksum, as the options say, when the whole header
+ * (options too) is stored. */
+static void ip4_csum(struct rw *w, uint32_t base, const struct pkt_ftab *t,
+    const struct pkt_info *pi)
+{
+	uint32_t net = base + pi->net_off, at;
+	bool ok;
+
+	if (pi->ipver != 4 || (uint64_t)net + pi->ip_hdr_len > base + pi->caplen) return;
+	at = whole_at(t, base, base + pi->caplen, PKT_FK_IPCSUM, &ok);
+	if (!ok || w->o->csum == ANC_KEEP) return;
+	put_be16(w->buf + at, 0);
+	if (w->o->csum == ANC_FIX)
+		put_be16(w->buf + at, an_csum_fold(an_csum_add(0, w->buf + net, pi->ip_hdr_len, 0)));
+}
+
 /*
  * rw_ip: rewrite the datagram decoded into pi; pi's offsets are from
  * base, its pointers point into w->buf.
@@ -1367,33 +1397,45 @@ static void rw_igmp(struct rw *w, uint32_t p, uint32_t end, uint32_t len, bool f
 static void rw_ip(struct rw *w, uint32_t base, const struct pkt_info *pi, int depth)
 {
 	uint8_t *b = w->buf;
-	uint32_t net = base + pi->net_off, end = base + pi->caplen;
+	uint32_t net = base + pi->net_off, end = base + pi->caplen, sa, da, cs;
 	unsigned alen = pi->ipver == 4 ? 4 : 16;
-	uint32_t sa = (uint32_t)(pi->saddr - b), da = (uint32_t)(pi->daddr - b);
-	bool first = pi->frag_off == 0;
+	bool first = pi->frag_off == 0, sok, dok, csok;
 	/* A fragment, or a length clamped to the frame: the checksum covers
 	 * data that is not here, so it can only be updated. */
 	bool frag = (pi->flags & (PKT_F_FRAG | PKT_F_IPLEN_CLAMPED | PKT_F_UDPLEN_CLAMPED)) != 0;
-	struct pseudo ps = { sa, da, alen, pi->proto };
+	struct pseudo ps;
+	struct pkt_ftab ft;
 
+	locate(w, base, pi, &ft);
+	sa = whole_at(&ft, base, end, PKT_FK_SADDR, &sok);
+	da = whole_at(&ft, base, end, PKT_FK_DADDR, &dok);
+	if (!sok || !dok) {
+		/* Not with PKT_L_NET (the fixed header is whole); fail closed. */
+		zero_encap(w, net, end > net ? end - net : 0);
+		return;
+	}
+	/* The transport checksum, where the decoder found it. */
+	cs = whole_at(&ft, base, end, PKT_FK_L4CSUM, &csok);
+	ps = (struct pseudo){ sa, da, alen, pi->proto };
 	an_addr(w->c, b + sa, alen);
 	an_addr(w->c, b + da, alen);
 	if (w->o->outer_only) {
 		/* Only the outermost addresses: the rest as it was. */
-		if (w->o->zero_ports && first) zero_ports(w, base, pi, end);
+		if (w->o->zero_ports && first) zero_ports(w, base, &ft);
 		if ((pi->layers & PKT_L_TRANS) && first) {
 			uint32_t t = base + pi->trans_off;
-			if (pi->proto == 6) fix_csum(w, t + 16, t, pi->trans_len, end, &ps, frag, false);
-			else if (pi->proto == 17) fix_csum(w, t + 6, t, udp_cov(pi), end, &ps, frag, alen == 4);
-			else if (pi->proto == 58 && alen == 16)
-				fix_csum(w, t + 2, t, pi->trans_len, end, &ps, frag, false);
+			if (pi->proto == 6 && csok) fix_csum(w, cs, t, pi->trans_len, end, &ps, frag, false);
+			else if (pi->proto == 17 && csok)
+				fix_csum(w, cs, t, udp_cov(pi), end, &ps, frag, alen == 4);
+			else if (pi->proto == 58 && alen == 16 && csok)
+				fix_csum(w, cs, t, pi->trans_len, end, &ps, frag, false);
 			else if (pi->proto == 132) rw_sctp(w, t, end, pi->trans_len, frag);
 		}
-		ip4_csum(w, net, end);
+		ip4_csum(w, base, &ft, pi);
 		return;
 	}
 	if (pi->ipver == 4 && (pi->flags & PKT_F_IPOPTS)) {
-		uint32_t hend = net + (uint32_t)(b[net] & 15) * 4, fin;
+		uint32_t hend = net + pi->ip_hdr_len, fin;
 
 		fin = rw_ip4_opts(w, net + 20, hend < end ? hend : end);
 		if (fin) ps.da = fin;
@@ -1404,7 +1446,7 @@ static void rw_ip(struct rw *w, uint32_t base, const struct pkt_info *pi, int de
 		fin = rw_ip6_ext(w, net, hend < end ? hend : end);
 		if (fin) ps.da = fin;
 	}
-	if (w->o->zero_ports && first) zero_ports(w, base, pi, end);
+	if (w->o->zero_ports && first) zero_ports(w, base, &ft);
 
 	if (first && (pi->layers & PKT_L_TRANS)) {
 		uint32_t t = base + pi->trans_off;
@@ -1415,7 +1457,7 @@ static void rw_ip(struct rw *w, uint32_t base, const struct pkt_info *pi, int de
 		}
 		switch (pi->proto) {
 		case 6:
-			fix_csum(w, t + 16, t, pi->trans_len, end, &ps, frag, false);
+			if (csok) fix_csum(w, cs, t, pi->trans_len, end, &ps, frag, false);
 			break;
 		case 17:
 			if (pi->layers & PKT_L_PAYLOAD) {
@@ -1427,15 +1469,15 @@ static void rw_ip(struct rw *w, uint32_t base, const struct pkt_info *pi, int de
 				else if (pcap && an_payload_kind(17, pi->sport, pi->dport))
 					zero_encap(w, pp, pcap);
 			}
-			fix_csum(w, t + 6, t, udp_cov(pi), end, &ps, frag, alen == 4);
+			if (csok) fix_csum(w, cs, t, udp_cov(pi), end, &ps, frag, alen == 4);
 			break;
 		case 1:
 			if (alen == 4 && t + 8 <= end) rw_icmp4(w, t, end, pi->trans_len);
-			if (alen == 4) fix_csum(w, t + 2, t, pi->trans_len, end, NULL, frag, false);
+			if (alen == 4 && csok) fix_csum(w, cs, t, pi->trans_len, end, NULL, frag, false);
 			break;
 		case 58:
 			if (depth < MAX_DEPTH && t + 8 <= end) rw_icmp6(w, t, end, pi->trans_len, depth);
-			if (alen == 16) fix_csum(w, t + 2, t, pi->trans_len, end, &ps, frag, false);
+			if (alen == 16 && csok) fix_csum(w, cs, t, pi->trans_len, end, &ps, frag, false);
 			break;
 		case 132:
 			rw_sctp(w, t, end, pi->trans_len, frag);
@@ -1458,26 +1500,7 @@ static void rw_ip(struct rw *w, uint32_t base, const struct pkt_info *pi, int de
 				rw_igmp(w, p, p + cap, pi->payload_len, frag);
 		}
 	}
-	ip4_csum(w, net, end);
-}
-
-/* The IPv4 header checksum, as the options say. */
-static void ip4_csum(struct rw *w, uint32_t net, uint32_t end)
-{
-	uint8_t *b = w->buf;
-
-	if (b[net] >> 4 == 4 && net + 20 <= end) {
-		uint32_t hl = (uint32_t)(b[net] & 15) * 4;
-
-		if (hl >= 20 && net + hl <= end) {
-			if (w->o->csum == ANC_ZERO) {
-				put_be16(b + net + 10, 0);
-			} else if (w->o->csum == ANC_FIX) {
-				put_be16(b + net + 10, 0);
-				put_be16(b + net + 10, an_csum_fold(an_csum_add(0, b + net, hl, 0)));
-			}
-		}
-	}
+	ip4_csum(w, base, &ft, pi);
 }
 
 /* rw_frame: decode a frame at base and rewrite its MACs and IP packet.
@@ -1489,16 +1512,17 @@ static int rw_frame(struct rw *w, uint32_t linktype, uint32_t base, uint32_t len
 	pkt_decode(linktype, w->buf + base, len, wirelen < len ? len : wirelen, pi);
 	/* An inner frame's MACs with --mac remove: zeroed (only the outer
 	 * link header is cut off). */
-	if (w->o->mac != ANM_KEEP) {
-		uint32_t offs[2];
-		int k, nm = 0;
+	if (w->o->mac != ANM_KEEP && (pi->layers & (PKT_L_MACDST | PKT_L_MACSRC))) {
+		static const uint8_t kinds[2] = { PKT_FK_MACDST, PKT_FK_MACSRC };
+		struct pkt_ftab ft;
+		uint8_t *m;
 
-		if (pi->layers & PKT_L_MACDST) offs[nm++] = pi->mac_dst_off;
-		if (pi->layers & PKT_L_MACSRC) offs[nm++] = pi->mac_src_off;
-		for (k = 0; k < nm; k++) {
-			if ((uint64_t)offs[k] + 6 > len) continue;
-			if (w->o->mac != ANM_ANON) memset(w->buf + base + offs[k], 0, 6);
-			else an_mac_map(w->c, w->buf + base + offs[k]);
+		locate(w, base, pi, &ft);
+		for (int k = 0; k < 2; k++) {
+			if ((m = pkt_fp_span(w->buf + base, len, pkt_fp_find(&ft, kinds[k], 0))) == NULL)
+				continue;
+			if (w->o->mac != ANM_ANON) memset(m, 0, 6);
+			else an_mac_map(w->c, m);
 		}
 	}
 	if (!(pi->layers & PKT_L_NET)) return -1;
@@ -1511,16 +1535,20 @@ static int rw_frame(struct rw *w, uint32_t linktype, uint32_t base, uint32_t len
  * that ran out): what is stored of each address is mapped when whole,
  * zeroed when cut.  0, or -1 when the bytes are not such a header.
  */
-static int short_ip(struct an_ctx *c, uint8_t *d, uint32_t n, struct an_stats *st)
+static int short_ip(struct an_ctx *c, const struct pkt_info *pi, uint8_t *d, uint32_t n,
+    struct an_stats *st)
 {
-	unsigned v = n ? d[0] >> 4 : 0, alen = v == 4 ? 4 : 16, k;
-	uint32_t a0 = v == 4 ? 12 : 8;
+	struct pkt_ftab t;
+	unsigned alen = pi->ipver == 4 ? 4 : 16;
 
-	if ((v != 4 && v != 6) || n >= a0 + 2 * alen) return -1;
-	for (k = 0; k < 2; k++) {
-		uint32_t at = a0 + k * alen;
-		if (n >= at + alen) an_addr(c, d + at, alen);
-		else if (n > at) memset(d + at, 0, n - at);
+	if (!(pi->layers & PKT_L_IPCUT) || pi->net_off != 0) return -1;
+	pkt_locate(pi, d, 0, &t);
+	for (uint32_t i = 0; i < t.n; i++) {
+		const struct pkt_fpos *f = &t.f[i];
+
+		if (f->kind != PKT_FK_SADDR && f->kind != PKT_FK_DADDR) continue;
+		if (f->have == f->len) an_addr(c, d + f->off, alen);
+		else pkt_fp_zero(d, n, f);
 	}
 	st->short_hdr++;
 	return 0;
@@ -1546,7 +1574,7 @@ int an_packet(struct an_ctx *c, const struct an_opts *o, uint32_t linktype, int 
 		pkt_decode_ip(data, n, wirelen < n ? n : wirelen, &pi);
 		rc = (pi.layers & PKT_L_NET) ? 0 : -1;
 		if (rc == 0) rw_ip(&w, 0, &pi, 0);
-		else if (short_ip(c, data, n, st) == 0) return 0;
+		else if (short_ip(c, &pi, data, n, st) == 0) return 0;
 	} else {
 		rc = rw_frame(&w, linktype, 0, n, wirelen, &pi, 0);
 	}
@@ -1569,7 +1597,9 @@ int an_udp_pad(enum an_csum cs, uint32_t linktype, int layer, uint8_t *d, uint32
     uint32_t wirelen)
 {
 	struct pkt_info pi;
-	uint32_t t, net;
+	struct pkt_ftab ft;
+	uint32_t t, net, ul, ipl, sum, ic = 0;
+	bool ok, ok2, icok = false;
 
 	memset(&pi, 0, sizeof pi);
 	if (layer == 0) pkt_decode_ip(d, n, wirelen < n ? n : wirelen, &pi);
@@ -1580,26 +1610,32 @@ int an_udp_pad(enum an_csum cs, uint32_t linktype, int layer, uint8_t *d, uint32
 	net = pi.net_off;
 	t = pi.trans_off;
 	if (t + 8 > n || pi.ip_len + 12 > 0xFFFF + (pi.ipver == 6 ? 40u : 0u)) return 0;
+	/* The fields that change, where the decoder found them (before the
+	 * move: all lie before t + 8). */
+	pkt_locate(&pi, d, 0, &ft);
+	ul = whole_at(&ft, 0, n, PKT_FK_UDPLEN, &ok);
+	sum = whole_at(&ft, 0, n, PKT_FK_L4CSUM, &ok2);
+	ipl = whole_at(&ft, 0, n, PKT_FK_IPLEN, &ok);
+	if (pi.ipver == 4 && net + pi.ip_hdr_len <= n) ic = whole_at(&ft, 0, n, PKT_FK_IPCSUM, &icok);
+	if (!ok || !ok2) return 0; /* not with PKT_L_TRANS */
 	memmove(d + t + 20, d + t + 8, n - t - 8);
 	memset(d + t + 8, 0, 12);
-	put_be16(d + t + 4, (uint16_t)(pi.udp_len + 12));
+	put_be16(d + ul, (uint16_t)(pi.udp_len + 12));
 	if (pi.ipver == 4) {
-		uint32_t hl = (uint32_t)(d[net] & 15) * 4;
-
-		put_be16(d + net + 2, (uint16_t)(pi.ip_len + 12));
-		if (cs == ANC_FIX && net + hl <= n) {
-			put_be16(d + net + 10, 0);
-			put_be16(d + net + 10, an_csum_fold(an_csum_add(0, d + net, hl, 0)));
+		put_be16(d + ipl, (uint16_t)(pi.ip_len + 12));
+		if (cs == ANC_FIX && icok) {
+			put_be16(d + ic, 0);
+			put_be16(d + ic, an_csum_fold(an_csum_add(0, d + net, pi.ip_hdr_len, 0)));
 		}
 	} else {
-		put_be16(d + net + 4, (uint16_t)(pi.ip_len - 40 + 12));
+		put_be16(d + ipl, (uint16_t)(pi.ip_len - 40 + 12));
 	}
 	/* The zeros add nothing to the sum and keep the payload's alignment;
 	 * the length grows by 12 in the header and in the pseudo-header. */
-	if (cs == ANC_FIX && be16(d + t + 6) != 0) {
-		uint32_t x = oc_add(~(uint32_t)be16(d + t + 6) & 0xFFFF, 24);
+	if (cs == ANC_FIX && be16(d + sum) != 0) {
+		uint32_t x = oc_add(~(uint32_t)be16(d + sum) & 0xFFFF, 24);
 		uint16_t v = (uint16_t)~x;
-		put_be16(d + t + 6, v ? v : 0xFFFF);
+		put_be16(d + sum, v ? v : 0xFFFF);
 	}
 	return 12;
 }

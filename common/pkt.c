@@ -14,6 +14,7 @@
 #include "pkt.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #include "bytes.h"
 
@@ -201,13 +202,22 @@ static void dx_bound(struct dx *d, struct pkt_info *pi)
 	d->wire_end = end;
 }
 
+/* The buffer ends inside the fixed IP header: say where it is, so that
+ * pkt_locate can list what is stored of its fields. */
+static int ip_cut(struct dx *d, struct pkt_info *pi, uint8_t ver, size_t n)
+{
+	pi->ipver = ver;
+	pi->layers |= PKT_L_IPCUT;
+	return dx_short(d, pi, n, PKT_E_IPHDR);
+}
+
 /* IPv4 header, RFC 791 §3.1. */
 static int dec_ip4(struct dx *d, struct pkt_info *pi)
 {
 	const uint8_t *h;
 	uint32_t off = dx_off(d), hl, tot, fo;
 
-	if (!cur_bytes(&d->c, 20, &h)) return dx_short(d, pi, 20, PKT_E_IPHDR);
+	if (!cur_bytes(&d->c, 20, &h)) return ip_cut(d, pi, 4, 20);
 	hl = (uint32_t)(h[0] & 15) * 4;
 	if (hl < 20) return PKT_E_IPHDR;
 	tot = be16(h + 2);
@@ -279,7 +289,7 @@ static int dec_ip6(struct dx *d, struct pkt_info *pi)
 	uint32_t off = dx_off(d), plen, len, hoff, elen, nhoff, vtf;
 	uint8_t nh;
 
-	if (!cur_bytes(&d->c, 40, &h)) return dx_short(d, pi, 40, PKT_E_IPHDR);
+	if (!cur_bytes(&d->c, 40, &h)) return ip_cut(d, pi, 6, 40);
 	vtf = be32(h);
 	plen = be16(h + 4);
 	nh = h[6];
@@ -758,3 +768,182 @@ const char *pkt_linktype_name(uint32_t linktype)
 }
 
 int pkt_linktype_known(uint32_t linktype) { return pkt_linktype_name(linktype) != NULL; }
+
+/* ---------------------------------------------------------------- field positions */
+
+/* Where locate_at() puts the entries of one header. */
+struct fpw {
+	struct pkt_ftab *t;
+	uint32_t base;        /* offset of the decoded buffer in the located one */
+	uint32_t n;           /* bytes of the decoded buffer */
+	uint8_t hdr, depth, flags;
+};
+
+/* One field of len bytes at off (from the decoded buffer); listed when it
+ * starts inside the buffer. */
+static inline void fp_add(struct fpw *w, unsigned kind, uint32_t off, uint32_t len)
+{
+	struct pkt_fpos *f;
+
+	if (off >= w->n) return;
+	if (w->t->n == PKT_FP_MAX) {
+		w->t->lost++;
+		return;
+	}
+	if (w->depth == 0 && w->t->first[kind] == 0xff) w->t->first[kind] = (uint8_t)w->t->n;
+	f = &w->t->f[w->t->n++];
+	f->off = w->base + off;
+	f->len = (uint8_t)len;
+	f->have = (uint8_t)(len < w->n - off ? len : w->n - off);
+	f->kind = (uint8_t)kind;
+	f->hdr = w->hdr;
+	f->depth = w->depth;
+	f->flags = w->flags;
+}
+
+/* TCP options from off to hend (the header's end): the timestamps option
+ * (kind 8, length 10; RFC 7323 §3.2), whose 8 value bytes are listed. */
+static void fp_tcp_opts(struct fpw *w, const uint8_t *b, uint32_t off, uint32_t hend)
+{
+	while (off < hend && off < w->n) {
+		uint32_t len;
+
+		if (b[off] == 0) return;      /* end of options */
+		if (b[off] == 1) {            /* no-operation */
+			off++;
+			continue;
+		}
+		if (off + 1 >= hend || off + 1 >= w->n) return;
+		len = b[off + 1];
+		if (len < 2 || (uint64_t)off + len > hend) return;
+		if (b[off] == 8 && len == 10) fp_add(w, PKT_FK_TCPTS, off + 2, 8);
+		off += len;
+	}
+}
+
+static void locate_at(const struct pkt_info *pi, const uint8_t *b, struct fpw *w, unsigned quotes)
+{
+	uint32_t o, t;
+	unsigned hdr;
+
+	w->n = pi->caplen;
+	w->flags = 0;
+	w->hdr = PKT_H_LINK;
+	if (pi->layers & PKT_L_MACDST) fp_add(w, PKT_FK_MACDST, pi->mac_dst_off, 6);
+	if (pi->layers & PKT_L_MACSRC) fp_add(w, PKT_FK_MACSRC, pi->mac_src_off, 6);
+	if (!(pi->layers & (PKT_L_NET | PKT_L_IPCUT))) return;
+	o = pi->net_off;
+	if (!(pi->layers & PKT_L_NET)) w->flags = PKT_FP_CUT;
+	if (pi->ipver == 4) {
+		/* RFC 791 §3.1 */
+		w->hdr = PKT_H_IP4;
+		fp_add(w, PKT_FK_IPLEN, o + 2, 2);
+		fp_add(w, PKT_FK_IPID, o + 4, 2);
+		fp_add(w, PKT_FK_TTL, o + 8, 1);
+		fp_add(w, PKT_FK_IPCSUM, o + 10, 2);
+		fp_add(w, PKT_FK_SADDR, o + 12, 4);
+		fp_add(w, PKT_FK_DADDR, o + 16, 4);
+	} else {
+		/* RFC 8200 §3 */
+		w->hdr = PKT_H_IP6;
+		fp_add(w, PKT_FK_FLOWLABEL, o + 1, 3);
+		fp_add(w, PKT_FK_IPLEN, o + 4, 2);
+		fp_add(w, PKT_FK_TTL, o + 7, 1);
+		fp_add(w, PKT_FK_SADDR, o + 8, 16);
+		fp_add(w, PKT_FK_DADDR, o + 24, 16);
+	}
+	/* Later fragments hold no transport header. */
+	if (!(pi->layers & PKT_L_NET) || pi->frag_off) return;
+	if (pi->layers & PKT_L_TRANS) {
+		t = pi->trans_off;
+	} else if (pi->ip_hdr_len) {
+		/* Cut by the end of the buffer or malformed: what is stored of
+		 * its fixed part is still located. */
+		t = o + pi->ip_hdr_len;
+		w->flags = PKT_FP_CUT;
+	} else {
+		return;
+	}
+	switch (pi->proto) {
+	case 6: hdr = PKT_H_TCP; break;
+	case 17: hdr = PKT_H_UDP; break;
+	case 136: hdr = PKT_H_UDPLITE; w->flags = 0; break; /* not decoded: RFC 3828 §3 layout */
+	case 132: hdr = PKT_H_SCTP; break;
+	case 1: hdr = PKT_H_ICMP; break;
+	case 58: hdr = PKT_H_ICMP6; break;
+	default: return;
+	}
+	w->hdr = (uint8_t)hdr;
+	if (hdr == PKT_H_ICMP || hdr == PKT_H_ICMP6) {
+		fp_add(w, PKT_FK_L4CSUM, t + 2, 2);
+	} else {
+		fp_add(w, PKT_FK_SPORT, t, 2);
+		fp_add(w, PKT_FK_DPORT, t + 2, 2);
+	}
+	switch (hdr) {
+	case PKT_H_TCP: /* RFC 9293 §3.1 */
+		fp_add(w, PKT_FK_SEQ, t + 4, 4);
+		fp_add(w, PKT_FK_ACK, t + 8, 4);
+		fp_add(w, PKT_FK_L4CSUM, t + 16, 2);
+		if (!w->flags) fp_tcp_opts(w, b, t + 20, t + pi->trans_hdr_len);
+		break;
+	case PKT_H_UDP: case PKT_H_UDPLITE: /* RFC 768, RFC 3828 §3 */
+		fp_add(w, PKT_FK_UDPLEN, t + 4, 2);
+		fp_add(w, PKT_FK_L4CSUM, t + 6, 2);
+		break;
+	case PKT_H_SCTP: /* RFC 9260 §3.1 */
+		fp_add(w, PKT_FK_L4CSUM, t + 8, 4);
+		break;
+	}
+	/* An error message quotes the offending header, addresses and all. */
+	if (quotes && (pi->layers & PKT_L_ICMPQ) && pi->icmpq_off < pi->caplen) {
+		struct pkt_info q;
+		uint32_t qn = pi->icmpq_len, base = w->base;
+		uint8_t depth = w->depth;
+
+		if (qn > pi->caplen - pi->icmpq_off) qn = pi->caplen - pi->icmpq_off;
+		memset(&q, 0, sizeof q);
+		pkt_decode_ip(b + pi->icmpq_off, qn, UINT32_MAX, &q);
+		w->base = base + pi->icmpq_off;
+		w->depth = (uint8_t)(depth + 1);
+		locate_at(&q, b + pi->icmpq_off, w, quotes - 1);
+		w->base = base;
+		w->depth = depth;
+	}
+}
+
+void pkt_locate(const struct pkt_info *pi, const uint8_t *buf, unsigned quotes,
+    struct pkt_ftab *t)
+{
+	struct fpw w = { t, 0, 0, 0, 0, 0 };
+
+	t->n = 0;
+	t->lost = 0;
+	memset(t->first, 0xff, sizeof t->first);
+	if (quotes > PKT_FP_MAXDEPTH) quotes = PKT_FP_MAXDEPTH;
+	locate_at(pi, buf, &w, quotes);
+}
+
+const struct pkt_fpos *pkt_fp_find(const struct pkt_ftab *t, unsigned kind, unsigned depth)
+{
+	if (depth == 0) return kind < PKT_FK_N && t->first[kind] != 0xff ? &t->f[t->first[kind]] : NULL;
+	for (uint32_t i = 0; i < t->n; i++)
+		if (t->f[i].kind == kind && t->f[i].depth == depth) return &t->f[i];
+	return NULL;
+}
+
+uint8_t *pkt_fp_span(uint8_t *buf, uint32_t n, const struct pkt_fpos *f)
+{
+	if (f == NULL || f->off > n || f->len > n - f->off) return NULL;
+	return buf + f->off;
+}
+
+uint32_t pkt_fp_zero(uint8_t *buf, uint32_t n, const struct pkt_fpos *f)
+{
+	uint32_t k;
+
+	if (f == NULL || f->off >= n) return 0;
+	k = f->have < n - f->off ? f->have : n - f->off;
+	memset(buf + f->off, 0, k);
+	return k;
+}

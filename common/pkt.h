@@ -12,6 +12,10 @@
  * valid.  Fields of a group whose bit is not set hold whatever the struct
  * held before.  This keeps the per-packet cost to the fields the packet
  * really has.
+ *
+ * pkt_locate() (at the end) turns a decoded frame into the positions of
+ * its header fields, for the tools that rewrite them in place: they take
+ * the offsets from there rather than redo the headers' arithmetic.
  */
 #ifndef FK_PKT_H
 #define FK_PKT_H
@@ -84,6 +88,8 @@ enum {
 #define PKT_L_TRANS   0x10u /* transport group (TCP, UDP, ICMP, ICMPv6, SCTP header) */
 #define PKT_L_PAYLOAD 0x20u /* payload_off, payload_len, payload_caplen */
 #define PKT_L_ICMPQ   0x40u /* icmpq_off, icmpq_len */
+#define PKT_L_IPCUT   0x80u /* without PKT_L_NET: an IP header at net_off (version ipver) that the
+                               buffer cuts inside its fixed part (for pkt_locate) */
 
 /* pi->flags. */
 #define PKT_F_SNAPLEN    0x0001u /* caplen < what the headers say the frame holds */
@@ -204,5 +210,89 @@ const char *pkt_strerror(int code);
 int pkt_linktype_known(uint32_t linktype);
 /* pkt_linktype_name: "EN10MB", "LINUX_SLL"... or NULL if unknown. */
 const char *pkt_linktype_name(uint32_t linktype);
+
+/*
+ * Field positions.  pkt_locate() turns a decoded struct pkt_info (and the
+ * bytes it was decoded from) into a table of where each rewritable header
+ * field sits, so that rewriters (flow-anon, flow-idx --mask) never redo
+ * the index arithmetic of the headers.  One entry per field: its kind,
+ * the header it belongs to, its offset and length in the buffer, and how
+ * many of its bytes the buffer holds (have < len: cut by the end of the
+ * buffer; fields that start past the end are not listed).  Fields of a
+ * header the decoder did not decode whole (an IP header cut inside its
+ * fixed part, PKT_L_IPCUT; a transport header cut short or malformed; a
+ * header quoted short) carry PKT_FP_CUT.  The headers quoted by
+ * ICMP/ICMPv6 errors are located too (pkt_decode_ip of the quote, as
+ * described for PKT_L_ICMPQ), with depth 1, 2... up to PKT_FP_MAXDEPTH;
+ * a quoted field's have stops where the ICMP message does.  Offsets are
+ * always from the start of the buffer.  Not listed: tunnels' inner
+ * headers (the decoder does not follow tunnels), UDP-Lite's fields other
+ * than ports, length and checksum (hdr PKT_H_UDPLITE: located by the RFC
+ * 3828 layout, not decoded), later fragments' transport fields.
+ */
+enum {
+	PKT_FK_MACDST = 1, /* 6 bytes */
+	PKT_FK_MACSRC,     /* 6 bytes */
+	PKT_FK_IPID,       /* IPv4 identification, 2 bytes */
+	PKT_FK_FLOWLABEL,  /* IPv6 bytes 1-3: the low 4 bits of byte 1 and bytes 2-3 */
+	PKT_FK_TTL,        /* TTL / hop limit, 1 byte */
+	PKT_FK_IPCSUM,     /* IPv4 header checksum, 2 bytes */
+	PKT_FK_SADDR,      /* 4 or 16 bytes */
+	PKT_FK_DADDR,
+	PKT_FK_SPORT,      /* TCP, UDP, UDP-Lite, SCTP: 2 bytes */
+	PKT_FK_DPORT,
+	PKT_FK_SEQ,        /* TCP sequence number, 4 bytes */
+	PKT_FK_ACK,        /* TCP acknowledgement number, 4 bytes */
+	PKT_FK_L4CSUM,     /* TCP, UDP, ICMP, ICMPv6 (2 bytes), SCTP CRC32c (4 bytes) */
+	PKT_FK_TCPTS,      /* TCP timestamps option (RFC 7323 §3.2): TSval and TSecr, 8 bytes */
+	PKT_FK_IPLEN,      /* IPv4 total length, IPv6 payload length: 2 bytes */
+	PKT_FK_UDPLEN,     /* UDP (UDP-Lite: checksum coverage) length: 2 bytes */
+	PKT_FK_N
+};
+/* The header a field belongs to. */
+enum {
+	PKT_H_LINK = 1, PKT_H_IP4, PKT_H_IP6, PKT_H_TCP, PKT_H_UDP, PKT_H_UDPLITE, PKT_H_SCTP,
+	PKT_H_ICMP, PKT_H_ICMP6,
+};
+#define PKT_FP_CUT 0x01u     /* the field's header was not decoded whole */
+#define PKT_FP_MAX 64        /* entries in a table: room for a quote chain of PKT_FP_MAXDEPTH */
+#define PKT_FP_MAXDEPTH 4    /* ICMP quotes inside quotes followed */
+
+struct pkt_fpos {
+	uint32_t off;         /* from the start of the buffer */
+	uint8_t len;          /* the field's length */
+	uint8_t have;         /* of it, bytes in the buffer (1..len) */
+	uint8_t kind;         /* PKT_FK_* */
+	uint8_t hdr;          /* PKT_H_* */
+	uint8_t depth;        /* 0 the packet, 1 a header quoted by an ICMP error, ... */
+	uint8_t flags;        /* PKT_FP_* */
+};
+
+struct pkt_ftab {
+	uint32_t n;           /* entries in f */
+	uint32_t lost;        /* fields that did not fit in f (0 unless PKT_FP_MAX is too small) */
+	uint8_t first[PKT_FK_N]; /* index in f of the first field of each kind at depth 0, or 0xff */
+	struct pkt_fpos f[PKT_FP_MAX];
+};
+
+/*
+ * pkt_locate: fill t (cleared first) with the fields of the headers pi
+ * describes, following quotes levels of ICMP error quotes (0: none, at
+ * most PKT_FP_MAXDEPTH); buf and pi->caplen are the bytes pi was decoded
+ * from.  Reads stay below pi->caplen; nothing is written to buf.
+ */
+void pkt_locate(const struct pkt_info *pi, const uint8_t *buf, unsigned quotes,
+    struct pkt_ftab *t);
+
+/*
+ * pkt_fp_find: the first entry of kind at depth in t, or NULL.
+ * pkt_fp_span: a pointer to the field in buf of n bytes when the whole
+ * field lies inside it, else NULL (the bounds-checked way to rewrite one).
+ * pkt_fp_zero: zero the stored bytes of the field (its first have bytes)
+ * that lie inside the n bytes of buf (none past n); returns how many.
+ */
+const struct pkt_fpos *pkt_fp_find(const struct pkt_ftab *t, unsigned kind, unsigned depth);
+uint8_t *pkt_fp_span(uint8_t *buf, uint32_t n, const struct pkt_fpos *f);
+uint32_t pkt_fp_zero(uint8_t *buf, uint32_t n, const struct pkt_fpos *f);
 
 #endif

@@ -9,90 +9,52 @@
 
 /* ---- masking ---- */
 
-static void zero(uint8_t *p, uint32_t n, uint32_t off, uint32_t len)
+/* Which SES_M_* bit masks a field of this kind. */
+static unsigned mask_bit(unsigned kind)
 {
-	if (off >= n) return;
-	if (len > n - off) len = n - off;
-	memset(p + off, 0, len);
-}
-
-/* TCP timestamps option (RFC 7323 section 3.2): kind 8, length 10. */
-static void mask_tcp_ts(uint8_t *p, uint32_t n, uint32_t off, uint32_t end)
-{
-	struct cur c;
-
-	if (end > n) end = n;
-	if (off >= end) return;
-	c = cur_make(p + off, end - off);
-	while (cur_left(&c) > 0) {
-		uint8_t kind, len;
-
-		if (!cur_u8(&c, &kind) || kind == 0) return;
-		if (kind == 1) continue;
-		if (!cur_u8(&c, &len) || len < 2 || (size_t)len - 2 > cur_left(&c)) return;
-		if (kind == 8 && len == 10) memset(p + (c.p - p), 0, 8);
-		cur_skip(&c, len - 2u);
+	switch (kind) {
+	case PKT_FK_MACDST: case PKT_FK_MACSRC: case PKT_FK_SADDR: case PKT_FK_DADDR:
+		return SES_M_ADDR;
+	case PKT_FK_SPORT: case PKT_FK_DPORT: return SES_M_PORT;
+	case PKT_FK_IPID: case PKT_FK_FLOWLABEL: return SES_M_IPID; /* the flow label plays its part */
+	case PKT_FK_TTL: return SES_M_TTL;
+	case PKT_FK_IPCSUM: case PKT_FK_L4CSUM: return SES_M_CSUM;
+	case PKT_FK_SEQ: case PKT_FK_ACK: return SES_M_SEQ;
+	case PKT_FK_TCPTS: return SES_M_TS;
+	default: return 0;
 	}
 }
 
-static void mask_at(unsigned m, uint8_t *p, uint32_t n, const struct pkt_info *pi, int depth)
-{
-	uint32_t o, t;
-
-	if ((pi->layers & PKT_L_MACDST) && (m & SES_M_ADDR)) zero(p, n, pi->mac_dst_off, 6);
-	if ((pi->layers & PKT_L_MACSRC) && (m & SES_M_ADDR)) zero(p, n, pi->mac_src_off, 6);
-	if (!(pi->layers & PKT_L_NET)) return;
-	o = pi->net_off;
-	if (pi->ipver == 4) {
-		if (m & SES_M_IPID) zero(p, n, o + 4, 2);
-		if (m & SES_M_TTL) zero(p, n, o + 8, 1);
-		if (m & SES_M_CSUM) zero(p, n, o + 10, 2);
-		if (m & SES_M_ADDR) zero(p, n, o + 12, 8);
-	} else {
-		if ((m & SES_M_IPID) && o + 4 <= n) { /* the flow label plays the part of the IP ID */
-			p[o + 1] &= 0xf0;
-			p[o + 2] = p[o + 3] = 0;
-		}
-		if (m & SES_M_TTL) zero(p, n, o + 7, 1);
-		if (m & SES_M_ADDR) zero(p, n, o + 8, 32);
-	}
-	if (!(pi->layers & PKT_L_TRANS)) return;
-	t = pi->trans_off;
-	switch (pi->proto) {
-	case 6:
-		if (m & SES_M_PORT) zero(p, n, t, 4);
-		if (m & SES_M_SEQ) zero(p, n, t + 4, 8);
-		if (m & SES_M_CSUM) zero(p, n, t + 16, 2);
-		if (m & SES_M_TS) mask_tcp_ts(p, n, t + 20, t + pi->trans_hdr_len);
-		break;
-	case 17:
-		if (m & SES_M_PORT) zero(p, n, t, 4);
-		if (m & SES_M_CSUM) zero(p, n, t + 6, 2);
-		break;
-	case 132:
-		if (m & SES_M_PORT) zero(p, n, t, 4);
-		if (m & SES_M_CSUM) zero(p, n, t + 8, 4);
-		break;
-	case 1:
-	case 58:
-		if (m & SES_M_CSUM) zero(p, n, t + 2, 2);
-		/* An error message quotes the offending header, addresses and all. */
-		if (depth == 0 && (pi->layers & PKT_L_ICMPQ) && pi->icmpq_off < n) {
-			struct pkt_info q;
-			uint32_t qn = pi->icmpq_len;
-
-			if (qn > n - pi->icmpq_off) qn = n - pi->icmpq_off;
-			memset(&q, 0, sizeof q);
-			pkt_decode_ip(p + pi->icmpq_off, qn, UINT32_MAX, &q);
-			mask_at(m, p + pi->icmpq_off, qn, &q, 1);
-		}
-		break;
-	}
-}
-
+/*
+ * The fields of the headers the decoder decoded whole, and of the header
+ * an ICMP error quotes; not those of a header cut short (PKT_FP_CUT), nor
+ * of UDP-Lite (not decoded), nor a timestamps option cut by the end of
+ * the bytes.
+ */
 void ses_mask(unsigned mask, uint8_t *p, uint32_t n, const struct pkt_info *pi)
 {
-	mask_at(mask, p, n, pi, 0);
+	struct pkt_ftab t;
+	uint32_t i;
+
+	if (pi->caplen > n) return; /* pi does not describe these bytes */
+	pkt_locate(pi, p, 1, &t);
+	for (i = 0; i < t.n; i++) {
+		const struct pkt_fpos *f = &t.f[i];
+		uint8_t *q;
+
+		if (!(mask & mask_bit(f->kind)) || (f->flags & PKT_FP_CUT) || f->hdr == PKT_H_UDPLITE)
+			continue;
+		if (f->kind == PKT_FK_FLOWLABEL) {
+			if ((q = pkt_fp_span(p, n, f)) != NULL) {
+				q[0] &= 0xf0;
+				q[1] = q[2] = 0;
+			}
+		} else if (f->kind == PKT_FK_TCPTS) {
+			if (f->have == f->len) pkt_fp_zero(p, n, f);
+		} else {
+			pkt_fp_zero(p, n, f);
+		}
+	}
 }
 
 int ses_parse_mask(const char *list, unsigned *mask, char *err, size_t errlen)

@@ -31,12 +31,21 @@ rawip12_ipv6_http.pcap rawipv4_228_syslog.pcap rawipv6_229_mld.pcap null_loopbac
 nflog_dns.pcap ipv6_all_ext_headers.pcap ipv6_exthdr_frag_http.pcap tcp_snaplen_truncated_hdr.pcap
 icmpv6_ping.pcap dns_tcp.pcap"
 
+POSCAPS="eth_vlan_http.pcap eth_qinq_http.pcap eth_vlan_mpls_qinq_tcp.pcap eth_qinq_pppoe_tls_retrans.pcap
+sll2_misc.pcap pcap_nsec_le_sll_tcp.pcap ipv6_all_ext_headers.pcap ipv6_exthdr_frag_http.pcap
+ipip_6in4.pcap gre_sample.pcap vxlan_http.pcap teredo.pcap geneve.pcap icmp_redirect_pcpp.pcap
+icmp_gateway.pcap bad_icmp_hdr_trunc.pcap icmpv6_nd_options.pcap tcp_snaplen_truncated_hdr.pcap
+bad_ip4_trunc.pcap bad_ip6_ext_trunc.pcap pcap_be_sctp.pcap dns_tcp.pcap"
+
 # Under the sanitizers the decoder only has to survive every capture;
 # tshark's answers do not change, so they are compared in the plain run.
 if [ -n "${FK_SANITIZED:-}" ]; then
 	bad=
 	for c in $CAPS; do
 		"$FK_BIN/unit/t_pkt" -d "$FK_DATA/$c" >/dev/null 2>"$T/err" || bad="$bad $c"
+	done
+	for c in $POSCAPS; do
+		"$FK_BIN/unit/t_pkt" -p "$FK_DATA/$c" >/dev/null 2>"$T/err" || bad="$bad $c"
 	done
 	is "$bad" "" "every capture decodes under the sanitizers"
 	done_testing
@@ -85,6 +94,19 @@ for c in $CAPS; do
 		"$T/ours" "$T/ts.raw" >"$T/ts"
 	n=$(wc -l <"$T/ours" | tr -d ' ')
 	is "$(cat "$T/ours")" "$(cat "$T/ts")" "tshark cross-check $c ($n packets)"
+done
+
+# Field positions (pkt_locate, t_pkt -p) against tshark's PDML pos/size of
+# the same fields: VLAN, QinQ, MPLS, cooked captures, IPv6 extension
+# headers, the outer headers of tunnels, ICMP errors and their quotes,
+# headers cut by the snapshot length.  Fragmented datagrams are left out
+# (tshark shows the reassembled transport header), and so are multi-link
+# pcapng files (t_pkt reads one link type).
+for c in $POSCAPS; do
+	f=$FK_DATA/$c
+	"$FK_BIN/unit/t_pkt" -p "$f" >"$T/pos" 2>"$T/err"
+	run python3 "$FK_ROOT/tests/pkt_pos_check.py" "$f" "$T/pos"
+	like "$(cat "$T/out")" "ok *" "field positions agree with tshark on $c ($(cut -d' ' -f2 "$T/out") fields)"
 done
 
 # Reassembly: the frames that complete a datagram and the datagram's IP

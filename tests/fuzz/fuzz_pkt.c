@@ -8,7 +8,8 @@
  * frame), the rest is the frame.  Fragments go to one long-lived
  * reassembler with small limits, so eviction and timeouts are reached;
  * reassembled datagrams and ICMP quotes are decoded again.  Invariants
- * that callers rely on are checked and abort when broken.
+ * that callers rely on are checked and abort when broken, among them that
+ * every field position pkt_locate reports lies inside the buffer.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +25,33 @@ static const uint32_t lts[] = {
 
 static struct frag *fr;
 static uint64_t now;
+
+/* Every located field starts inside the buffer, and what it says is
+ * stored is; no two fields of one depth overlap. */
+static void check_pos(const struct pkt_info *pi, const uint8_t *buf)
+{
+	struct pkt_ftab t;
+
+	pkt_locate(pi, buf, PKT_FP_MAXDEPTH, &t);
+	if (t.n > PKT_FP_MAX || t.lost) abort();
+	for (uint32_t i = 0; i < t.n; i++) {
+		const struct pkt_fpos *f = &t.f[i];
+		uint32_t have = f->len < pi->caplen - f->off ? f->len : pi->caplen - f->off;
+
+		/* A quoted header ends with the ICMP message (have may be less). */
+		if (f->off >= pi->caplen || f->have == 0 || f->have > have) abort();
+		if (f->depth == 0 && f->have != have) abort();
+		if (f->depth > PKT_FP_MAXDEPTH || f->kind == 0 || f->len == 0) abort();
+		if (!(f->flags & PKT_FP_CUT) && f->depth == 0 && f->kind >= PKT_FK_IPID &&
+		    !(pi->layers & PKT_L_NET)) abort();
+		if (f->have == f->len && pkt_fp_span((uint8_t *)buf, pi->caplen, f) == NULL) abort();
+		if (f->depth == 0 && f->have < f->len && pkt_fp_span((uint8_t *)buf, pi->caplen, f)) abort();
+		for (uint32_t j = 0; j < i; j++) {
+			const struct pkt_fpos *g = &t.f[j];
+			if (g->depth == f->depth && g->off < f->off + f->len && f->off < g->off + g->len) abort();
+		}
+	}
+}
 
 static void check(const struct pkt_info *pi, int rc)
 {
@@ -56,6 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	now += (uint64_t)(data[1] >> 1) * 1000000000ull;
 	rc = pkt_decode(lts[data[0] % (sizeof lts / sizeof lts[0])], data + 2, caplen, wirelen, &pi);
 	check(&pi, rc);
+	check_pos(&pi, data + 2);
 	if (pi.layers & PKT_L_ICMPQ) {
 		rc = pkt_decode_ip(data + 2 + pi.icmpq_off, pi.icmpq_len, UINT32_MAX, &q);
 		check(&q, rc);
@@ -65,6 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (d) {
 			rc = pkt_decode_ip(d, len, len, &q);
 			check(&q, rc);
+			check_pos(&q, d);
 			/* IPv4 clears MF and the offset; IPv6 data may nest another fragment header. */
 			if (q.ipver == 4 && (q.flags & PKT_F_FRAG)) abort();
 		}

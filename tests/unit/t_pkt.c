@@ -7,6 +7,11 @@
  *                         which compares it with tshark):
  *                         number, result, ip version, protocol, IP length,
  *                         ports and payload length (TCP/UDP only)
+ *   t_pkt -p FILE         the field position table (pkt_locate) of every
+ *                         packet, one field a line: number, depth, kind,
+ *                         offset, length, stored length, flags (for
+ *                         tests/pkt_pos_check.py, which compares it with
+ *                         tshark's PDML field positions)
  *
  * Frames are built by hand in a small buffer, with every length written
  * out, and copied into a heap block of exactly their size before they are
@@ -883,6 +888,131 @@ static void t_misc(void)
 	    "encapsulation kinds match flowrec ENCAP");
 }
 
+/* ------------------------------------------------------------ field positions */
+
+/* Locate the fields of the first caplen bytes of f, from an exact-size
+ * heap copy (so that a read past caplen shows under ASan). */
+static int loc(uint32_t lt, const struct fb *f, uint32_t caplen, uint32_t wirelen, unsigned quotes,
+    struct pkt_ftab *t)
+{
+	uint8_t *p = malloc(caplen ? caplen : 1);
+	struct pkt_info pi;
+	int rc;
+
+	memcpy(p, f->b, caplen);
+	memset(&pi, 0, sizeof pi);
+	rc = pkt_decode(lt, p, caplen, wirelen, &pi);
+	pkt_locate(&pi, p, quotes, t);
+	free(p);
+	return rc;
+}
+
+/* "off/len/have/flags" of the field, or "-". */
+static const char *fpos(const struct pkt_ftab *t, unsigned kind, unsigned depth)
+{
+	static char s[64];
+	const struct pkt_fpos *f = pkt_fp_find(t, kind, depth);
+
+	if (!f) return "-";
+	snprintf(s, sizeof s, "%u/%u/%u/%u", f->off, f->len, f->have, f->flags);
+	return s;
+}
+
+/* The field's position is want ("off/len/have/flags" or "-"). */
+#define is_pos(got, want, ...) do { \
+	const char *g_ = (got); \
+	tap_result(strcmp(g_, want) == 0, __LINE__, __VA_ARGS__); \
+	if (strcmp(g_, want) != 0) printf("#   got %s, want %s\n", g_, want); \
+} while (0)
+
+static void t_positions(void)
+{
+	struct fb f = { .n = 0 }, q;
+	struct pkt_ftab t;
+	uint8_t buf[64];
+	struct pkt_fpos fz;
+
+	/* Ethernet, VLAN, IPv4 with 4 bytes of options, TCP with NOP, NOP,
+	 * timestamps (kind 8, length 10). */
+	eth(&f, 0x8100);
+	f16(&f, 5);
+	f16(&f, 0x0800);
+	ip4(&f, 6, 32, 4, 0, 77);
+	tcp(&f, 1000, 80, 0x10, 0);
+	f.b[18 + 24 + 12] = 8 << 4; /* data offset 32 */
+	f8(&f, 1); f8(&f, 1); f8(&f, 8); f8(&f, 10);
+	f32(&f, 0x11111111); f32(&f, 0x22222222);
+	is(loc(PKT_LT_EN10MB, &f, f.n, f.n, 0, &t), PKT_OK, "positions: tcp frame decodes");
+	is_pos(fpos(&t, PKT_FK_MACDST, 0), "0/6/6/0", "positions: destination MAC");
+	is_pos(fpos(&t, PKT_FK_MACSRC, 0), "6/6/6/0", "positions: source MAC");
+	is_pos(fpos(&t, PKT_FK_IPID, 0), "22/2/2/0", "positions: IPv4 id after a VLAN tag");
+	is_pos(fpos(&t, PKT_FK_TTL, 0), "26/1/1/0", "positions: TTL");
+	is_pos(fpos(&t, PKT_FK_SADDR, 0), "30/4/4/0", "positions: IPv4 source");
+	is_pos(fpos(&t, PKT_FK_SPORT, 0), "42/2/2/0", "positions: TCP after IPv4 options");
+	is_pos(fpos(&t, PKT_FK_ACK, 0), "50/4/4/0", "positions: TCP ack");
+	is_pos(fpos(&t, PKT_FK_L4CSUM, 0), "58/2/2/0", "positions: TCP checksum");
+	is_pos(fpos(&t, PKT_FK_TCPTS, 0), "66/8/8/0", "positions: TCP timestamps option values");
+	ok(t.lost == 0 && t.n == 14, "positions: 14 fields (%u)", t.n);
+
+	/* The same frame cut by the snapshot length inside the timestamps:
+	 * the option is listed as partly stored. */
+	loc(PKT_LT_EN10MB, &f, 70, f.n, 0, &t);
+	is_pos(fpos(&t, PKT_FK_TCPTS, 0), "66/8/4/0", "positions: timestamps cut by the snaplen");
+	/* Cut inside the TCP fixed header: ports kept, flagged as of a cut header. */
+	loc(PKT_LT_EN10MB, &f, 45, f.n, 0, &t);
+	is_pos(fpos(&t, PKT_FK_SPORT, 0), "42/2/2/1", "positions: port of a cut TCP header");
+	is_pos(fpos(&t, PKT_FK_DPORT, 0), "44/2/1/1", "positions: port cut in the middle");
+	is_pos(fpos(&t, PKT_FK_SEQ, 0), "-", "positions: a field past the end is not listed");
+	/* Cut inside the IPv4 fixed header: what is there of the addresses. */
+	loc(PKT_LT_EN10MB, &f, 32, f.n, 0, &t);
+	is_pos(fpos(&t, PKT_FK_SADDR, 0), "30/4/2/1", "positions: address of a cut IPv4 header");
+	is_pos(fpos(&t, PKT_FK_DADDR, 0), "-", "positions: the other address is not stored");
+
+	/* Bounds-checked writes. */
+	memset(buf, 0xff, sizeof buf);
+	fz = (struct pkt_fpos){ .off = 60, .len = 8, .have = 4, .kind = PKT_FK_TCPTS };
+	is(pkt_fp_zero(buf, 62, &fz), 2u, "pkt_fp_zero stops at the buffer's end");
+	ok(buf[59] == 0xff && buf[60] == 0 && buf[61] == 0 && buf[62] == 0xff,
+	    "pkt_fp_zero writes only inside");
+	ok(pkt_fp_span(buf, 64, &fz) == NULL, "pkt_fp_span refuses a field past the buffer");
+	fz.off = 56;
+	ok(pkt_fp_span(buf, 64, &fz) == buf + 56, "pkt_fp_span gives a whole field");
+	fz.off = UINT32_MAX - 2;
+	ok(pkt_fp_span(buf, 64, &fz) == NULL && pkt_fp_zero(buf, 64, &fz) == 0,
+	    "no wrap-around at huge offsets");
+
+	/* IPv6 with a hop-by-hop header, UDP. */
+	memset(&f, 0, sizeof f);
+	eth(&f, 0x86dd);
+	ip6(&f, 0, 16);
+	f8(&f, 17); f8(&f, 0); f8(&f, 1); f8(&f, 4); fzero(&f, 4);
+	udp(&f, 53, 5353, 8);
+	loc(PKT_LT_EN10MB, &f, f.n, f.n, 0, &t);
+	is_pos(fpos(&t, PKT_FK_FLOWLABEL, 0), "15/3/3/0", "positions: IPv6 flow label");
+	is_pos(fpos(&t, PKT_FK_TTL, 0), "21/1/1/0", "positions: hop limit");
+	is_pos(fpos(&t, PKT_FK_DADDR, 0), "38/16/16/0", "positions: IPv6 destination");
+	is_pos(fpos(&t, PKT_FK_UDPLEN, 0), "66/2/2/0", "positions: UDP after an extension header");
+	is_pos(fpos(&t, PKT_FK_L4CSUM, 0), "68/2/2/0", "positions: UDP checksum");
+
+	/* ICMP port unreachable quoting IPv4 + UDP, itself in IPv4: depth 1. */
+	memset(&q, 0, sizeof q);
+	eth(&q, 0x0800);
+	ip4(&q, 1, 8 + 28, 0, 0, 1);
+	f8(&q, 3); f8(&q, 3); f16(&q, 0); f32(&q, 0);
+	ip4(&q, 17, 8, 0, 0, 2);
+	udp(&q, 4444, 53, 8);
+	loc(PKT_LT_EN10MB, &q, q.n, q.n, 0, &t);
+	is_pos(fpos(&t, PKT_FK_SADDR, 1), "-", "positions: quotes only when asked");
+	loc(PKT_LT_EN10MB, &q, q.n, q.n, 1, &t);
+	is_pos(fpos(&t, PKT_FK_L4CSUM, 0), "36/2/2/0", "positions: ICMP checksum");
+	is_pos(fpos(&t, PKT_FK_IPID, 1), "46/2/2/0", "positions: quoted IPv4 id");
+	is_pos(fpos(&t, PKT_FK_SADDR, 1), "54/4/4/0", "positions: quoted IPv4 source");
+	is_pos(fpos(&t, PKT_FK_SPORT, 1), "62/2/2/0", "positions: quoted UDP port");
+	/* The quote cut short: the quoted UDP header is listed as stored. */
+	loc(PKT_LT_EN10MB, &q, q.n - 5, q.n - 5, 1, &t);
+	is_pos(fpos(&t, PKT_FK_DPORT, 1), "64/2/1/1", "positions: quoted port cut by the frame's end, of a cut header");
+}
+
 /* ------------------------------------------------------------ real captures */
 
 struct cap_count {
@@ -1117,9 +1247,45 @@ static int dump(const char *path)
 	return 0;
 }
 
+static const char *const fk_names[] = {
+	"", "macdst", "macsrc", "ipid", "flowlabel", "ttl", "ipcsum", "saddr", "daddr", "sport",
+	"dport", "seq", "ack", "l4csum", "tcpts", "iplen", "udplen",
+};
+
+static int dump_pos(const char *path)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline(path, err);
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	struct pkt_info pi;
+	struct pkt_ftab t;
+	unsigned n = 0;
+	int lt;
+
+	if (!p) {
+		fprintf(stderr, "t_pkt: %s\n", err);
+		return 1;
+	}
+	lt = pcap_datalink(p);
+	while (pcap_next_ex(p, &h, &d) == 1) {
+		memset(&pi, 0, sizeof pi);
+		pkt_decode((uint32_t)lt, d, h->caplen, h->len, &pi);
+		pkt_locate(&pi, d, PKT_FP_MAXDEPTH, &t);
+		n++;
+		for (uint32_t i = 0; i < t.n; i++)
+			printf("%u\t%u\t%s\t%u\t%u\t%u\t%u\n", n, t.f[i].depth,
+			    t.f[i].kind < sizeof fk_names / sizeof fk_names[0] ? fk_names[t.f[i].kind] : "?",
+			    t.f[i].off, t.f[i].len, t.f[i].have, t.f[i].flags);
+	}
+	pcap_close(p);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "-d")) return dump(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "-p")) return dump_pos(argv[2]);
 	t_ethernet();
 	t_vlan_mpls_pppoe();
 	t_cooked();
@@ -1131,6 +1297,7 @@ int main(int argc, char **argv)
 	t_ipv6();
 	t_robust();
 	t_misc();
+	t_positions();
 	t_captures(argc > 1 ? argv[1] : "tests/data");
 	printf("1..%d\n", ntest);
 	return nfail != 0;
