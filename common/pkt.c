@@ -781,7 +781,7 @@ struct fpw {
 
 /* One field of len bytes at off (from the decoded buffer); listed when it
  * starts inside the buffer. */
-static inline void fp_add(struct fpw *w, unsigned kind, uint32_t off, uint32_t len)
+static inline void loc_add(struct fpw *w, unsigned kind, uint32_t off, uint32_t len)
 {
 	struct pkt_fpos *f;
 
@@ -803,7 +803,7 @@ static inline void fp_add(struct fpw *w, unsigned kind, uint32_t off, uint32_t l
 
 /* TCP options from off to hend (the header's end): the timestamps option
  * (kind 8, length 10; RFC 7323 §3.2), whose 8 value bytes are listed. */
-static void fp_tcp_opts(struct fpw *w, const uint8_t *b, uint32_t off, uint32_t hend)
+static void loc_tcp_opts(struct fpw *w, const uint8_t *b, uint32_t off, uint32_t hend)
 {
 	while (off < hend && off < w->n) {
 		uint32_t len;
@@ -816,7 +816,7 @@ static void fp_tcp_opts(struct fpw *w, const uint8_t *b, uint32_t off, uint32_t 
 		if (off + 1 >= hend || off + 1 >= w->n) return;
 		len = b[off + 1];
 		if (len < 2 || (uint64_t)off + len > hend) return;
-		if (b[off] == 8 && len == 10) fp_add(w, PKT_FK_TCPTS, off + 2, 8);
+		if (b[off] == 8 && len == 10) loc_add(w, PKT_FK_TCPTS, off + 2, 8);
 		off += len;
 	}
 }
@@ -829,28 +829,28 @@ static void locate_at(const struct pkt_info *pi, const uint8_t *b, struct fpw *w
 	w->n = pi->caplen;
 	w->flags = 0;
 	w->hdr = PKT_H_LINK;
-	if (pi->layers & PKT_L_MACDST) fp_add(w, PKT_FK_MACDST, pi->mac_dst_off, 6);
-	if (pi->layers & PKT_L_MACSRC) fp_add(w, PKT_FK_MACSRC, pi->mac_src_off, 6);
+	if (pi->layers & PKT_L_MACDST) loc_add(w, PKT_FK_MACDST, pi->mac_dst_off, 6);
+	if (pi->layers & PKT_L_MACSRC) loc_add(w, PKT_FK_MACSRC, pi->mac_src_off, 6);
 	if (!(pi->layers & (PKT_L_NET | PKT_L_IPCUT))) return;
 	o = pi->net_off;
 	if (!(pi->layers & PKT_L_NET)) w->flags = PKT_FP_CUT;
 	if (pi->ipver == 4) {
 		/* RFC 791 §3.1 */
 		w->hdr = PKT_H_IP4;
-		fp_add(w, PKT_FK_IPLEN, o + 2, 2);
-		fp_add(w, PKT_FK_IPID, o + 4, 2);
-		fp_add(w, PKT_FK_TTL, o + 8, 1);
-		fp_add(w, PKT_FK_IPCSUM, o + 10, 2);
-		fp_add(w, PKT_FK_SADDR, o + 12, 4);
-		fp_add(w, PKT_FK_DADDR, o + 16, 4);
+		loc_add(w, PKT_FK_IPLEN, o + 2, 2);
+		loc_add(w, PKT_FK_IPID, o + 4, 2);
+		loc_add(w, PKT_FK_TTL, o + 8, 1);
+		loc_add(w, PKT_FK_IPCSUM, o + 10, 2);
+		loc_add(w, PKT_FK_SADDR, o + 12, 4);
+		loc_add(w, PKT_FK_DADDR, o + 16, 4);
 	} else {
 		/* RFC 8200 §3 */
 		w->hdr = PKT_H_IP6;
-		fp_add(w, PKT_FK_FLOWLABEL, o + 1, 3);
-		fp_add(w, PKT_FK_IPLEN, o + 4, 2);
-		fp_add(w, PKT_FK_TTL, o + 7, 1);
-		fp_add(w, PKT_FK_SADDR, o + 8, 16);
-		fp_add(w, PKT_FK_DADDR, o + 24, 16);
+		loc_add(w, PKT_FK_FLOWLABEL, o + 1, 3);
+		loc_add(w, PKT_FK_IPLEN, o + 4, 2);
+		loc_add(w, PKT_FK_TTL, o + 7, 1);
+		loc_add(w, PKT_FK_SADDR, o + 8, 16);
+		loc_add(w, PKT_FK_DADDR, o + 24, 16);
 	}
 	/* Later fragments hold no transport header. */
 	if (!(pi->layers & PKT_L_NET) || pi->frag_off) return;
@@ -875,24 +875,24 @@ static void locate_at(const struct pkt_info *pi, const uint8_t *b, struct fpw *w
 	}
 	w->hdr = (uint8_t)hdr;
 	if (hdr == PKT_H_ICMP || hdr == PKT_H_ICMP6) {
-		fp_add(w, PKT_FK_L4CSUM, t + 2, 2);
+		loc_add(w, PKT_FK_L4CSUM, t + 2, 2);
 	} else {
-		fp_add(w, PKT_FK_SPORT, t, 2);
-		fp_add(w, PKT_FK_DPORT, t + 2, 2);
+		loc_add(w, PKT_FK_SPORT, t, 2);
+		loc_add(w, PKT_FK_DPORT, t + 2, 2);
 	}
 	switch (hdr) {
 	case PKT_H_TCP: /* RFC 9293 §3.1 */
-		fp_add(w, PKT_FK_SEQ, t + 4, 4);
-		fp_add(w, PKT_FK_ACK, t + 8, 4);
-		fp_add(w, PKT_FK_L4CSUM, t + 16, 2);
-		if (!w->flags) fp_tcp_opts(w, b, t + 20, t + pi->trans_hdr_len);
+		loc_add(w, PKT_FK_SEQ, t + 4, 4);
+		loc_add(w, PKT_FK_ACK, t + 8, 4);
+		loc_add(w, PKT_FK_L4CSUM, t + 16, 2);
+		if (!w->flags) loc_tcp_opts(w, b, t + 20, t + pi->trans_hdr_len);
 		break;
 	case PKT_H_UDP: case PKT_H_UDPLITE: /* RFC 768, RFC 3828 §3 */
-		fp_add(w, PKT_FK_UDPLEN, t + 4, 2);
-		fp_add(w, PKT_FK_L4CSUM, t + 6, 2);
+		loc_add(w, PKT_FK_UDPLEN, t + 4, 2);
+		loc_add(w, PKT_FK_L4CSUM, t + 6, 2);
 		break;
 	case PKT_H_SCTP: /* RFC 9260 §3.1 */
-		fp_add(w, PKT_FK_L4CSUM, t + 8, 4);
+		loc_add(w, PKT_FK_L4CSUM, t + 8, 4);
 		break;
 	}
 	/* An error message quotes the offending header, addresses and all. */
