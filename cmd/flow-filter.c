@@ -623,10 +623,14 @@ int main(int argc, char **argv)
 			r.ds = ds_new(&dc);
 		}
 	}
-	if (out_open(&out.of, opath) < 0) return EXIT_DATA;
+	if (out_open(&out.of, opath) < 0) {
+		status = EXIT_DATA;
+		goto done;
+	}
 	if ((out.w = rs_wopen(out.of.fp, out.of.name, cli_cmdline())) == NULL) {
 		out_abort(&out.of);
-		return EXIT_DATA;
+		status = EXIT_DATA;
+		goto done;
 	}
 	note_expr(out.w, "filter", text);
 	if (rules) note_expr(out.w, "filter.label-rules", rules);
@@ -635,12 +639,14 @@ int main(int argc, char **argv)
 			rw_abandon(out.w);
 			rs_wclose(out.w);
 			out_abort(&out.of);
-			return EXIT_DATA;
+			status = EXIT_DATA;
+			goto done;
 		}
 		if ((fail.w = rs_wopen(fail.of.fp, fail.of.name, cli_cmdline())) == NULL) {
 			out_abort(&fail.of);
 			out_abort(&out.of);
-			return EXIT_DATA;
+			status = EXIT_DATA;
+			goto done;
 		}
 		note_expr(fail.w, "filter.fail", text);
 	}
@@ -668,6 +674,7 @@ int main(int argc, char **argv)
 		if (out_commit(&out.of) < 0) status = EXIT_DATA;
 		if (fail.w && out_commit(&fail.of) < 0) status = EXIT_DATA;
 	}
+done:
 	ex_free(r.ex);
 	for (k = 0; k < r.nrules; k++) {
 		ex_free(r.rules[k].ex);

@@ -229,7 +229,7 @@ static bool parse_tls(struct app_ctx *a, struct app_flow *f, int d, const uint8_
 		f->status |= APP_S_MALFORMED;
 		return true;
 	}
-	h.valid = false;
+	memset(&h, 0, sizeof h);
 	hr = tls_parse_handshake(a->hs.p, a->hs.len, d == 0 ? &h : NULL, d == 1 ? &h : NULL,
 	    d == 1 ? on_tls_msg : NULL, f, &used);
 	/* the ServerHello's fields do not wait for the rest of the flight */
@@ -247,7 +247,7 @@ static bool parse_tls(struct app_ctx *a, struct app_flow *f, int d, const uint8_
 		f->status |= rr == TLS_BAD ? APP_S_MALFORMED : APP_S_INCOMPLETE;
 		return true;
 	}
-	if (d == 0) tls_client(f, &h, rv);
+	if (d == 0 && h.valid) tls_client(f, &h, rv);
 	return true;
 }
 

@@ -70,8 +70,12 @@ static void grow(struct sm_table *t)
 int sm_add(struct sm_table *t, const char *key, size_t keylen, uint64_t pkts, uint64_t bytes,
     uint64_t duration_ns)
 {
-	size_t i = find(t, key, keylen);
-	struct sm_group *g = t->slot[i];
+	size_t i;
+	struct sm_group *g;
+
+	if (key == NULL) key = ""; /* the one group of -s total */
+	i = find(t, key, keylen);
+	g = t->slot[i];
 
 	if (!g) {
 		if (t->n == t->max) return -1;
