@@ -37,7 +37,12 @@ SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 # Test builds of tools with their test-only hooks (never installed).
 HOOK_BIN = $(B)/hooks/flow-idx
 
-all: $(TOOL_BIN) $(UNIT_BIN) $(HOOK_BIN)
+# The fuzz harnesses with a plain main (tests/replay/replay.c), so that
+# `make check` replays their corpora with any compiler (tests/replay.t).
+FUZZ_SRC = $(sort $(wildcard tests/fuzz/*.c))
+REPLAY_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(B)/replay/%)
+
+all: $(TOOL_BIN) $(UNIT_BIN) $(HOOK_BIN) $(REPLAY_BIN)
 
 $(B)/common/%.o: common/%.c common/*.h | $(B)/common
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -56,7 +61,10 @@ $(B)/unit/%: tests/unit/%.c $(B)/libflowkit.a common/*.h | $(B)/unit
 $(B)/hooks/flow-idx: cmd/flow-idx.c $(B)/libflowkit.a common/*.h | $(B)/hooks
 	$(CC) $(ALL_CFLAGS) -DFK_TEST_HOOKS -o $@ $< $(B)/libflowkit.a $(LDFLAGS) $(LDLIBS)
 
-$(B)/common $(B)/unit $(B)/hooks:
+$(B)/replay/%: tests/fuzz/%.c tests/replay/replay.c $(B)/libflowkit.a common/*.h | $(B)/replay
+	$(CC) $(ALL_CFLAGS) -o $@ $< tests/replay/replay.c $(B)/libflowkit.a $(LDFLAGS) $(LDLIBS)
+
+$(B)/common $(B)/unit $(B)/hooks $(B)/replay:
 	mkdir -p $@
 
 # The suite runs against the binaries in FK_BIN.
@@ -70,7 +78,6 @@ check: all lint-man
 check-quick: all
 	FK_BIN=$(CURDIR)/build prove -f tests/*.t
 
-FUZZ_SRC = $(sort $(wildcard tests/fuzz/*.c))
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 20
 FUZZ_SAN = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all

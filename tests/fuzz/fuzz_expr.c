@@ -66,7 +66,7 @@ static const char *const records[] = {
 	    "13,18,51,45,43,27,17513,21],\"groups\":[29,23,24],\"cert_subject\":[\"CN=www.example.com\""
 	    ",\"CN=Example Intermediate\"],\"cert_issuer\":[\"CN=Example Root CA\"],\"ja3\":\"771,4865-"
 	    "4866-4867,0-23-65281,29-23-24,0\",\"ja4\":\"t13d1516h2_8daaf6152771_e5627efa2ab1\",\"unkno"
-	    "wn\":[{\"tag\":13,\"hex\":\"0102\"},{\"tag\":13,\"hex\":\"\"},{\"tag\":200,\"hex\":\"ff\"}"
+	    "wn\":[{\"tag\":213,\"hex\":\"0102\"},{\"tag\":213,\"hex\":\"\"},{\"tag\":200,\"hex\":\"ff\"}"
 	    "]},\"features\":{\"duration\":9.0,\"mean_iat\":0.0421,\"third\":0.3333333333333333,\"zero\""
 	    ":0.0,\"negzero\":-0.0,\"big\":1e+300,\"tiny\":5e-324,\"max\":1.7976931348623157e+308,\"neg"
 	    "\":-12.5,\"nan\":\"nan\",\"negnan\":\"-nan\",\"inf\":\"inf\",\"ninf\":\"-inf\",\"signal\":"
@@ -87,7 +87,7 @@ static const char *const records[] = {
 	    "\"hex\":\"610062\"},\"http\":{\"method\":\"POST\",\"uri\":\"/a?b=\\\"c\\\"&d=\\\\e\\u0007\\"
 	    "t\",\"version\":\"HTTP/1.0\",\"host\":\"api.example.net\",\"user_agent\":\"Mozilla/5.0 (X1"
 	    "1; Linux x86_64) \\u2603 \\ud834\\udd1e\",\"status\":404,\"content_type\":\"text/html; cha"
-	    "rset=utf-8\",\"server\":{\"hex\":\"c0af\"},\"unknown\":[{\"tag\":9,\"hex\":\"7a\"}]}}",
+	    "rset=utf-8\",\"server\":{\"hex\":\"c0af\"},\"unknown\":[{\"tag\":209,\"hex\":\"7a\"}]}}",
 	    "{\"ipv\":4,\"proto\":17,\"src\":\"192.0.2.33\",\"sport\":40053,\"dst\":\"192.0.2.53\",\"dp"
 	    "ort\":53,\"first_ns\":1700000030000000000,\"last_ns\":1700000030001000000,\"src_pkts\":1,\""
 	    "dst_pkts\":1,\"src_bytes\":80,\"dst_bytes\":200,\"src_l3_bytes\":66,\"dst_l3_bytes\":186,\""

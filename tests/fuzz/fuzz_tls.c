@@ -18,7 +18,7 @@ static void fingerprints(const struct tls_hello *h)
 	char fp[TLS_FP_MAX];
 
 	if (!h->valid) return;
-	if (h->sni_len > TLS_MAXNAME || h->sni[h->sni_len] != 0 || h->alpn_len > TLS_MAXALPN) abort();
+	if (h->sni[h->sni_len] != 0 || h->alpn_len > TLS_MAXALPN) abort();
 	if (h->server) {
 		tls_ja3s(h, false, fp, sizeof fp);
 		tls_ja3s(h, true, fp, sizeof fp);
