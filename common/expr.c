@@ -33,9 +33,10 @@
 
 /* ------------------------------------------------------------------ tree */
 
-enum nk { N_AND, N_OR, N_NOT, N_TEST, N_HAS, N_HAS_FEAT, N_TRUE, N_FALSE };
+enum nk { N_AND, N_OR, N_NOT, N_TEST, N_CMP, N_HAS, N_HAS_FEAT, N_TRUE, N_FALSE };
 enum vk { VK_UINT, VK_F64, VK_ADDR, VK_MAC, VK_STR, VK_FLAGS };
-enum op { OP_IN, OP_NOTIN, OP_FHAS, OP_FEQ, OP_FNE, OP_GLOB, OP_RE };
+enum op { OP_IN, OP_NOTIN, OP_FHAS, OP_FEQ, OP_FNE, OP_GLOB, OP_RE,
+	OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE }; /* the last six: N_CMP */
 
 struct item {
 	uint64_t lo, hi;    /* VK_UINT */
@@ -57,6 +58,10 @@ struct node {
 	const char *pat;    /* OP_GLOB, NUL-terminated */
 	const char *feat;   /* N_HAS_FEAT and features.NAME */
 	size_t featn;
+	uint16_t rfid[MAX_FIELDS]; /* N_CMP: the fields on the right */
+	uint8_t rnf;
+	const char *rfeat;  /* N_CMP: a feature on the right */
+	size_t rfeatn;
 };
 
 struct blk {
@@ -615,13 +620,44 @@ static enum vk vk_of(const struct fld *d, bool *ok)
 	}
 }
 
+/*
+ * The fields a short name w (no dot, not a field of its own) stands for:
+ * the field of key w in every metadata element having one ("sni":
+ * tls.sni, quic.sni; "qname": dns.qname).  Fills fid[] and *nf and
+ * returns the first, or NULL when none has that key; *amb is set to a
+ * field of another type when the key is ambiguous ("version").
+ */
+static const struct fld *short_name(const char *w, uint16_t *fid, uint8_t *nf,
+    const struct fld **amb)
+{
+	const struct fld *d = NULL;
+	size_t i;
+
+	*nf = 0;
+	*amb = NULL;
+	if (strchr(w, '.')) return NULL;
+	for (i = 0; i < FLD_N; i++) {
+		const struct fld *c = &fld_table[i];
+
+		if (c->elem == 0 || fld_is_elem(c) || strcmp(c->key, w) != 0) continue;
+		if (c->elem == RE_PACKETS || c->elem == RE_PKTBYTES || c->elem == RE_MAC) continue;
+		if (d && d->type != c->type) {
+			*amb = c;
+			return d;
+		}
+		if (*nf == MAX_FIELDS) break;
+		if (d == NULL) d = c;
+		fid[(*nf)++] = c->id;
+	}
+	return d;
+}
+
 /* A field by full name, or a short name naming the same-typed field of
  * several elements ("sni": tls.sni, quic.sni). */
 static void resolve_field(struct ps *p, struct subj *s)
 {
 	char *w = word_dup(p);
-	const struct fld *d = fld_by_name(w);
-	size_t i;
+	const struct fld *d = fld_by_name(w), *amb;
 	bool ok;
 
 	s->what = w;
@@ -634,18 +670,9 @@ static void resolve_field(struct ps *p, struct subj *s)
 	}
 	if (d) {
 		s->fid[s->nf++] = d->id;
-	} else if (!strchr(w, '.')) {
-		for (i = 0; i < FLD_N; i++) {
-			const struct fld *c = &fld_table[i];
-
-			if (c->elem == 0 || fld_is_elem(c) || strcmp(c->key, w) != 0) continue;
-			if (c->elem == RE_PACKETS || c->elem == RE_PKTBYTES || c->elem == RE_MAC) continue;
-			if (d && d->type != c->type)
-				FAIL(p, "'%s' is ambiguous: say '%s' or '%s'", w, d->name, c->name);
-			if (s->nf == MAX_FIELDS) break;
-			if (d == NULL) d = c;
-			s->fid[s->nf++] = c->id;
-		}
+	} else {
+		d = short_name(w, s->fid, &s->nf, &amb);
+		if (amb) FAIL(p, "'%s' is ambiguous: say '%s' or '%s'", w, d->name, amb->name);
 	}
 	if (d == NULL) FAIL(p, "unknown field '%s' (flowrec(5) FIELDS lists them)", w);
 	s->d = d;
@@ -701,10 +728,18 @@ static struct node *parse_has(struct ps *p)
 		next(p);
 		return n;
 	}
-	if ((d = fld_by_name(w)) == NULL) FAIL(p, "unknown field '%s' (flowrec(5) FIELDS lists them)", w);
 	n = new_node(p, N_HAS);
-	n->fid[0] = d->id;
-	n->nf = 1;
+	if ((d = fld_by_name(w)) != NULL) {
+		n->fid[0] = d->id;
+		n->nf = 1;
+	} else {
+		const struct fld *amb;
+
+		/* "has sni": tls.sni or quic.sni, as in a test. */
+		if (short_name(w, n->fid, &n->nf, &amb) == NULL)
+			FAIL(p, "unknown field '%s' (flowrec(5) FIELDS lists them)", w);
+		if (amb) FAIL(p, "'%s' is ambiguous: say '%s' or '%s'", w, fld_name(n->fid[0]), amb->name);
+	}
 	next(p);
 	return n;
 }
@@ -727,6 +762,120 @@ static void compile_regex(struct ps *p, struct node *n, const char *pat, unsigne
 	n->re = re;
 }
 
+/* ------------------------------------------- comparisons of two fields */
+
+/* What may be compared with what: the same class, and for enums and flags
+ * the same value names. */
+enum cls { C_NUM, C_TIME, C_DUR, C_ENUM, C_FLAGS, C_ADDR, C_MAC, C_TEXT, C_OTHER };
+
+static enum cls cls_of(const struct fld *d)
+{
+	if (d == NULL) return C_NUM; /* a feature */
+	switch (d->type) {
+	case FT_U8: case FT_U16: case FT_U32: case FT_U64: case FT_F64: return C_NUM;
+	case FT_TIME: return C_TIME;
+	case FT_DURATION: return C_DUR;
+	case FT_ENUM: return C_ENUM;
+	case FT_FLAGS: return C_FLAGS;
+	case FT_ADDR: return C_ADDR;
+	case FT_MAC: return C_MAC;
+	case FT_STR: return C_TEXT;
+	default: return C_OTHER;
+	}
+}
+
+/* Per-packet columns, stored packets, encapsulation entries, repeated
+ * tags and u16 lists have several values per flow. */
+static bool multi_valued(const struct fld *d)
+{
+	return d && (d->elem == RE_PACKETS || d->elem == RE_PKTBYTES || d->elem == RE_ENCAP ||
+	    (d->flags & FF_MULTI) || d->type == FT_U16LIST);
+}
+
+static const char *subj_type(const struct subj *s)
+{
+	return s->d ? fld_type_name(s->d->type) : "f64";
+}
+
+/*
+ * Does the current word name a field, the right side of a comparison
+ * with subject s?  Fills r.  A value of the subject's kind comes first
+ * (packets.dir == dst is the value dst); for a text subject a bare word
+ * is text unless it is the full name of a field.
+ */
+static bool rhs_field(struct ps *p, const struct subj *s, struct subj *r)
+{
+	const struct fld *d, *amb;
+	uint64_t v;
+	char *w;
+
+	if (p->tk.t != T_WORD || is_keyword(p) || !isalpha((unsigned char)p->tk.p[0])) return false;
+	w = word_dup(p);
+	if (s->d && s->d->nsyms && fld_sym_value(s->d, w, &v) == 0) return false;
+	if (s->vk == VK_FLAGS && parse_flags(s->d, w, &v)) return false;
+	memset(r, 0, sizeof *r);
+	r->what = w;
+	if (strncmp(w, "features.", 9) == 0 && w[9]) {
+		r->feat = w + 9;
+		r->vk = VK_F64;
+		return true;
+	}
+	if ((d = fld_by_name(w)) != NULL) {
+		if (fld_is_elem(d)) return false;
+		r->fid[r->nf++] = d->id;
+	} else {
+		if (s->vk == VK_STR) return false;
+		if ((d = short_name(w, r->fid, &r->nf, &amb)) == NULL) return false;
+		if (amb) FAIL(p, "'%s' is ambiguous: say '%s' or '%s'", w, d->name, amb->name);
+	}
+	r->d = d;
+	return true;
+}
+
+/*
+ * "subject OP field": when the current word names a field, compile n
+ * into an N_CMP (type-checked) and return it; else NULL.  sline/scol:
+ * where the subject is, oline/ocol: the operator.
+ */
+static struct node *field_cmp(struct ps *p, struct node *n, const struct subj *s, enum tk op,
+    unsigned sline, unsigned scol, unsigned oline, unsigned ocol)
+{
+	unsigned rline = p->tk.line, rcol = p->tk.col, i;
+	struct subj r;
+	enum cls a, b;
+
+	if (!rhs_field(p, s, &r)) return NULL;
+	if (multi_valued(s->d))
+		fail_at(p, sline, scol, "'%s' has several values per flow: compare it with values, "
+		    "not with the field '%s'", s->what, r.what);
+	if (multi_valued(r.d))
+		fail_at(p, rline, rcol, "'%s' has several values per flow: it cannot be compared with "
+		    "the field '%s'", r.what, s->what);
+	a = cls_of(s->d);
+	b = cls_of(r.d);
+	if (a != b || a == C_OTHER)
+		fail_at(p, rline, rcol, "cannot compare '%s' (%s) with '%s' (%s)", s->what, subj_type(s),
+		    r.what, subj_type(&r));
+	if ((a == C_ENUM || a == C_FLAGS) && s->d->syms != r.d->syms)
+		fail_at(p, rline, rcol, "cannot compare '%s' with '%s': %s of different meanings",
+		    s->what, r.what, a == C_ENUM ? "enums" : "flags");
+	if ((op == T_LT || op == T_LE || op == T_GT || op == T_GE) && a != C_NUM && a != C_TIME &&
+	    a != C_DUR)
+		fail_at(p, oline, ocol, "%s applies to numbers, times and durations; '%s' is %s",
+		    op_text(op), s->what, subj_type(s));
+	n->kind = N_CMP;
+	n->op = (uint8_t)(op == T_EQ ? OP_EQ : op == T_NE ? OP_NE : op == T_LT ? OP_LT :
+	    op == T_LE ? OP_LE : op == T_GT ? OP_GT : OP_GE);
+	n->rnf = r.nf;
+	for (i = 0; i < r.nf; i++) n->rfid[i] = r.fid[i];
+	if (r.feat) {
+		n->rfeat = r.feat;
+		n->rfeatn = strlen(r.feat);
+	}
+	next(p);
+	return n;
+}
+
 /* A test: [any|all] subject [op] value. */
 static struct node *parse_test(struct ps *p)
 {
@@ -734,12 +883,14 @@ static struct node *parse_test(struct ps *p)
 	struct subj s = { .nf = 0 };
 	enum tk op = T_WORD;
 	char sh[64], after[80];
-	unsigned i, oline, ocol;
+	unsigned i, oline, ocol, sline, scol;
 
 	if (is_word(p, "any") || is_word(p, "all")) {
 		n->all = is_word(p, "all");
 		next(p);
 	}
+	sline = p->tk.line;
+	scol = p->tk.col;
 	if (p->tk.t != T_WORD || (is_keyword(p) && !is_word(p, "host") && !is_word(p, "net") &&
 	    !is_word(p, "port")))
 		FAIL(p, "expected a field name, 'has', 'not' or '(', not %s", tk_show(&p->tk, sh, sizeof sh));
@@ -802,6 +953,11 @@ static struct node *parse_test(struct ps *p)
 		FAIL(p, "expected an operator or a value after '%s', not %s", s.what,
 		    tk_show(&p->tk, sh, sizeof sh));
 	}
+	if (op == T_EQ || op == T_NE || op == T_LT || op == T_LE || op == T_GT || op == T_GE) {
+		struct node *c = field_cmp(p, n, &s, op, sline, scol, oline, ocol);
+
+		if (c) return c;
+	}
 	/* The operator decides the node. */
 	if (s.vk == VK_FLAGS) {
 		if (op != T_EQ && op != T_NE)
@@ -818,8 +974,9 @@ static struct node *parse_test(struct ps *p)
 		unsigned line = p->tk.line, col = p->tk.col;
 
 		if (s.vk != VK_STR)
-			fail_at(p, oline, ocol, "%s applies to text fields; '%s' is %s", op_text(op), s.what,
-			    s.d ? fld_type_name(s.d->type) : "f64");
+			fail_at(p, oline, ocol, "%s applies to text fields; '%s' is %s%s", op_text(op), s.what,
+			    s.d ? fld_type_name(s.d->type) : "f64",
+			    strcmp(s.what, "host") == 0 ? " (the HTTP Host header is 'http.host')" : "");
 		if (p->tk.t != T_STR && p->tk.t != T_WORD)
 			FAIL(p, "expected a pattern string after %s, not %s", op_text(op),
 			    tk_show(&p->tk, sh, sizeof sh));
@@ -1099,6 +1256,64 @@ static bool test_field(struct ex *e, const struct node *n, const struct rec_flow
 	return n->all ? q.seen && !q.miss : q.hit;
 }
 
+/* Value k of one side of an N_CMP: field fid, or the feature feat. */
+static bool side_get(const struct rec_flow *f, uint16_t fid, const char *feat, size_t featn,
+    struct fv *v)
+{
+	if (feat) {
+		v->vt = FV_F64;
+		return fv_feature(f, feat, featn, &v->f) == 1;
+	}
+	if (fld_def(fid)->elem != 0 && fv_count(f, fid) == 0) return false;
+	return fv_get(f, fid, 0, v) == 1;
+}
+
+static bool cmp_pair(const struct node *n, const struct fv *a, const struct fv *b)
+{
+	int c;
+
+	if ((a->vt == FV_F64 || b->vt == FV_F64) && (a->vt == FV_UINT || a->vt == FV_F64) &&
+	    (b->vt == FV_UINT || b->vt == FV_F64)) {
+		double x = a->vt == FV_F64 ? a->f : (double)a->u, y = b->vt == FV_F64 ? b->f : (double)b->u;
+
+		if (isnan(x) || isnan(y)) return n->op == OP_NE;
+		c = x < y ? -1 : x > y;
+	} else if (a->vt == FV_UINT && b->vt == FV_UINT) {
+		c = a->u < b->u ? -1 : a->u > b->u;
+	} else if (a->vt == b->vt && a->vt != FV_NONE) {
+		/* addresses, MACs, text: equality only (the parser saw to it) */
+		c = a->n == b->n && memcmp(a->p, b->p, a->n) == 0 ? 0 : 1;
+	} else {
+		return false;
+	}
+	switch (n->op) {
+	case OP_EQ: return c == 0;
+	case OP_NE: return c != 0;
+	case OP_LT: return c < 0;
+	case OP_LE: return c <= 0;
+	case OP_GT: return c > 0;
+	default: return c >= 0;
+	}
+}
+
+/* Every pair of a value on the left and one on the right (a short name
+ * may stand for several fields), under the node's quantifier. */
+static bool eval_cmp(const struct node *n, const struct rec_flow *f)
+{
+	unsigned i, k, nl = n->feat ? 1 : n->nf, nr = n->rfeat ? 1 : n->rnf;
+	struct qstate q = { 0 };
+	struct fv a, b;
+
+	for (i = 0; i < nl; i++) {
+		if (!side_get(f, n->fid[i], n->feat, n->featn, &a)) continue;
+		for (k = 0; k < nr; k++) {
+			if (!side_get(f, n->rfid[k], n->rfeat, n->rfeatn, &b)) continue;
+			if (q_add(n, &q, cmp_pair(n, &a, &b))) return !n->all;
+		}
+	}
+	return n->all ? q.seen && !q.miss : q.hit;
+}
+
 static bool eval(struct ex *e, const struct node *n, const struct rec_flow *f)
 {
 	double x;
@@ -1108,8 +1323,12 @@ static bool eval(struct ex *e, const struct node *n, const struct rec_flow *f)
 	case N_AND: return eval(e, n->a, f) && eval(e, n->b, f);
 	case N_OR: return eval(e, n->a, f) || eval(e, n->b, f);
 	case N_NOT: return !eval(e, n->a, f);
-	case N_HAS: return fv_count(f, n->fid[0]) > 0;
+	case N_HAS:
+		for (i = 0; i < n->nf; i++)
+			if (fv_count(f, n->fid[i]) > 0) return true;
+		return false;
 	case N_HAS_FEAT: return fv_feature(f, n->feat, n->featn, &x) == 1;
+	case N_CMP: return eval_cmp(n, f);
 	case N_TRUE: return true;
 	case N_FALSE: return false;
 	default:
