@@ -37,6 +37,9 @@ static const char usage_text[] =
     "                          of smallest keyed hash (--seed), whatever their order\n"
     "      --balance           keep as many flows of each label as the smallest label\n"
     "                          has (reads the files twice; not stdin)\n"
+    "      --class-weights W   keep the labels in the proportions W, 'web=2,voip=1' or\n"
+    "                          @FILE (a LABEL=WEIGHT a line; '*' any other label), as\n"
+    "                          many flows as the inputs allow (reads the files twice)\n"
     "      --label-rules F     label flows by the rules of F (lines LABEL: EXPRESSION)\n"
     "      --default-label L   the label of flows no rule matches (default: unchanged)\n"
     "  -v, --verbose           counts on stderr at the end (and hits per rule)\n"
@@ -44,7 +47,9 @@ static const char usage_text[] =
     "      --version           print the version\n";
 
 enum { OPT_FAIL = 256, OPT_HEAD, OPT_SAMPLE, OPT_SEED, OPT_MAX_PER_LABEL, OPT_BALANCE,
-	OPT_LABEL_RULES, OPT_DEFAULT_LABEL, OPT_CAP_MODE, OPT_VERSION };
+	OPT_LABEL_RULES, OPT_DEFAULT_LABEL, OPT_CAP_MODE, OPT_CLASS_WEIGHTS, OPT_VERSION };
+
+#define MAX_WEIGHT 1000000u
 
 #define MAX_EXPR_FILE (1u << 20)
 
@@ -61,6 +66,7 @@ struct lcount {
 	char *label;      /* NULL: free slot */
 	size_t n;
 	uint64_t count;
+	uint64_t cap;      /* --class-weights: this label's cap in the second pass */
 	struct held *heap; /* --cap-mode reservoir: a max-heap on (key, seq) */
 	size_t nheap;
 };
@@ -112,6 +118,17 @@ static struct lcount *lc_get(struct lcounts *t, const uint8_t *p, size_t n)
 	return &t->v[i];
 }
 
+/* The entry of a label, or NULL when it has none. */
+static struct lcount *lc_find(const struct lcounts *t, const char *p, size_t n)
+{
+	size_t i;
+
+	if (t->cap == 0) return NULL;
+	for (i = hash_bytes((const uint8_t *)p, n) & (t->cap - 1); t->v[i].label; i = (i + 1) & (t->cap - 1))
+		if (t->v[i].n == n && memcmp(t->v[i].label, p, n) == 0) return &t->v[i];
+	return NULL;
+}
+
 static void lc_free(struct lcounts *t)
 {
 	size_t i;
@@ -136,6 +153,13 @@ struct rule {
 	uint64_t hits;
 };
 
+/* One class weight of --class-weights. */
+struct weight {
+	char *label;
+	size_t n;
+	uint64_t w;
+};
+
 struct run {
 	struct ex *ex;
 	struct rule *rules;
@@ -145,6 +169,10 @@ struct run {
 	struct ds *ds;
 	uint64_t head, cap;
 	bool balance, reservoir;
+	bool percap;        /* the cap of each label is its lcount's cap */
+	struct weight *weights;
+	size_t nweights;
+	uint64_t wdefault;  /* the weight of labels not listed ('*'), 0 by default */
 	uint64_t seq;
 	struct buf enc;     /* a relabelled record, encoded for the reservoir */
 	struct lcounts kept;
@@ -216,6 +244,134 @@ static void load_rules(struct run *r, const char *path)
 		r->nrules++;
 	}
 	free(text);
+}
+
+/* ------------------------------------------------------- class weights */
+
+/* One "LABEL=WEIGHT" of --class-weights (n bytes at s; the label ends at
+ * the last '='; "*" is every label not listed, an empty one the flows
+ * without a label). */
+static void add_weight(struct run *r, const char *s, size_t n, const char *where)
+{
+	const char *eq = NULL;
+	char num[24];
+	uint64_t w;
+	size_t i, ln;
+
+	for (i = 0; i < n; i++)
+		if (s[i] == '=') eq = s + i;
+	if (eq == NULL) cli_usage_error("--class-weights: %swant LABEL=WEIGHT, not '%.*s'", where, (int)n, s);
+	ln = (size_t)(eq - s);
+	if (n - ln - 1 >= sizeof num) cli_usage_error("--class-weights: %sbad weight '%.*s'", where, (int)n, s);
+	memcpy(num, eq + 1, n - ln - 1);
+	num[n - ln - 1] = 0;
+	if (num_parse_u64(num, 0, MAX_WEIGHT, &w) < 0)
+		cli_usage_error("--class-weights: %swant a whole weight from 0 to %u, not '%s'", where,
+		    MAX_WEIGHT, num);
+	if (ln > REC_MAX_LABEL) cli_usage_error("--class-weights: %slabel longer than %u bytes", where, REC_MAX_LABEL);
+	if (ln == 1 && s[0] == '*') {
+		r->wdefault = w;
+		return;
+	}
+	for (i = 0; i < r->nweights; i++)
+		if (r->weights[i].n == ln && memcmp(r->weights[i].label, s, ln) == 0)
+			cli_usage_error("--class-weights: %slabel '%.*s' given twice", where, (int)ln, s);
+	r->weights = realloc(r->weights, (r->nweights + 1) * sizeof *r->weights);
+	if (r->weights == NULL || (r->weights[r->nweights].label = malloc(ln + 1)) == NULL)
+		msg_die(EXIT_DATA, "out of memory");
+	memcpy(r->weights[r->nweights].label, s, ln);
+	r->weights[r->nweights].label[ln] = 0;
+	r->weights[r->nweights].n = ln;
+	r->weights[r->nweights].w = w;
+	r->nweights++;
+}
+
+/* "web=2,voip=1", or "@FILE" with one LABEL=WEIGHT a line ('#' comments). */
+static void load_weights(struct run *r, const char *spec)
+{
+	const char *p, *end;
+	size_t i;
+	bool any;
+
+	if (spec[0] == '@') {
+		size_t len;
+		char *text = slurp(spec + 1, &len), *line, *nl;
+		unsigned lineno = 0;
+		char where[512];
+
+		for (line = text; line && *line; line = nl) {
+			size_t n;
+
+			lineno++;
+			nl = strchr(line, '\n');
+			if (nl) *nl++ = 0;
+			n = strlen(line);
+			while (n && (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r')) n--;
+			if (n == 0 || line[0] == '#') continue;
+			snprintf(where, sizeof where, "%.400s:%u: ", spec + 1, lineno);
+			add_weight(r, line, n, where);
+		}
+		free(text);
+	} else {
+		for (p = spec;; p = end + 1) {
+			end = strchr(p, ',');
+			if (end == NULL) end = p + strlen(p);
+			add_weight(r, p, (size_t)(end - p), "");
+			if (*end == 0) break;
+		}
+	}
+	any = r->wdefault > 0;
+	for (i = 0; i < r->nweights; i++) any |= r->weights[i].w > 0;
+	if (!any) cli_usage_error("--class-weights: no weight above 0");
+}
+
+static uint64_t weight_of(const struct run *r, const char *l, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < r->nweights; i++)
+		if (r->weights[i].n == n && memcmp(r->weights[i].label, l, n) == 0) return r->weights[i].w;
+	return r->wdefault;
+}
+
+/*
+ * After the counting pass: the caps that keep the labels in the
+ * proportions of their weights, with as many flows as the inputs have.
+ * The limiting label m has the smallest count / weight; label l keeps
+ * floor(count_m * w_l / w_m) flows (never more than it has), computed in
+ * integers so that the result is the same everywhere.
+ */
+static void weigh(struct run *r)
+{
+	struct lcount *m = NULL;
+	uint64_t wm = 0, mcount;
+	size_t i;
+
+	for (i = 0; i < r->kept.cap; i++) {
+		struct lcount *c = &r->kept.v[i];
+		uint64_t w;
+
+		if (c->label == NULL || c->count == 0) continue;
+		w = weight_of(r, c->label, c->n);
+		if (w == 0) continue;
+		if (m == NULL || (unsigned __int128)c->count * wm < (unsigned __int128)m->count * w) {
+			m = c;
+			wm = w;
+		}
+	}
+	mcount = m ? m->count : 0;
+	for (i = 0; i < r->kept.cap; i++) {
+		struct lcount *c = &r->kept.v[i];
+		unsigned __int128 k;
+
+		if (c->label == NULL) continue;
+		k = wm ? (unsigned __int128)mcount * weight_of(r, c->label, c->n) / wm : 0;
+		c->cap = k < c->count ? (uint64_t)k : c->count;
+		c->count = 0;
+	}
+	for (i = 0; i < r->nweights; i++)
+		if (r->weights[i].w && lc_find(&r->kept, r->weights[i].label, r->weights[i].n) == NULL)
+			msg_warn("--class-weights: no flow is labelled '%s'", r->weights[i].label);
 }
 
 /* ------------------------------------------------------------- the run */
@@ -296,11 +452,11 @@ static void sift_up(struct held *h, size_t i)
  * stay.  Returns false when it is refused or evicts another (one flow
  * over the cap either way).
  */
-static bool offer(struct run *r, struct lcount *c, const struct rec_flow *f, const uint8_t *raw,
-    size_t len)
+static bool offer(struct run *r, struct lcount *c, uint64_t cap, const struct rec_flow *f,
+    const uint8_t *raw, size_t len)
 {
 	struct held h = { .key = ds_flow_key(r->ds, f), .seq = r->seq++ };
-	bool full = c->nheap == r->cap;
+	bool full = c->nheap == cap;
 
 	if (full && !held_above(&c->heap[0], &h)) return false;
 	h.raw = malloc(len ? len : 1);
@@ -314,9 +470,9 @@ static bool offer(struct run *r, struct lcount *c, const struct rec_flow *f, con
 		return false;
 	}
 	if (c->heap == NULL) {
-		size_t cap = r->cap < 1024 ? (size_t)r->cap : 1024;
+		size_t first = cap < 1024 ? (size_t)cap : 1024;
 
-		c->heap = malloc(cap * sizeof *c->heap);
+		c->heap = malloc(first * sizeof *c->heap);
 		if (c->heap == NULL) msg_die(EXIT_DATA, "out of memory");
 	} else if (c->nheap >= 1024 && (c->nheap & (c->nheap - 1)) == 0) {
 		c->heap = realloc(c->heap, 2 * c->nheap * sizeof *c->heap);
@@ -373,6 +529,7 @@ static enum verdict judge(struct run *r, const struct rs_item *it, bool *changed
 	size_t n;
 	const uint8_t *l;
 	struct lcount *c;
+	uint64_t cap;
 
 	*changed = r->nrules ? relabel(r, f) : false;
 	if (!ex_match(r->ex, f)) {
@@ -384,10 +541,15 @@ static enum verdict judge(struct run *r, const struct rs_item *it, bool *changed
 		r->sampled_out++;
 		return V_DROP;
 	}
-	if (r->cap || r->balance) {
+	if (r->cap || r->balance || r->percap) {
 		l = label_of(f, &n);
 		c = lc_get(&r->kept, l, n);
-		if (r->reservoir && r->cap) {
+		cap = r->percap ? c->cap : r->cap;
+		if (r->percap && cap == 0) {
+			r->capped++;
+			return V_DROP;
+		}
+		if (r->reservoir && cap) {
 			const uint8_t *raw = it->raw;
 			size_t len = it->rawlen;
 			char err[200];
@@ -399,10 +561,10 @@ static enum verdict judge(struct run *r, const struct rs_item *it, bool *changed
 				raw = r->enc.p;
 				len = r->enc.len;
 			}
-			if (!offer(r, c, f, raw, len)) r->capped++;
+			if (!offer(r, c, cap, f, raw, len)) r->capped++;
 			return V_HELD;
 		}
-		if (r->cap && c->count >= r->cap) {
+		if (cap && c->count >= cap) {
 			r->capped++;
 			return V_DROP;
 		}
@@ -503,6 +665,7 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "max-per-label", required_argument, NULL, OPT_MAX_PER_LABEL },
 		{ "balance", no_argument, NULL, OPT_BALANCE },
+		{ "class-weights", required_argument, NULL, OPT_CLASS_WEIGHTS },
 		{ "cap-mode", required_argument, NULL, OPT_CAP_MODE },
 		{ "label-rules", required_argument, NULL, OPT_LABEL_RULES },
 		{ "default-label", required_argument, NULL, OPT_DEFAULT_LABEL },
@@ -514,7 +677,7 @@ int main(int argc, char **argv)
 	struct run r = { 0 };
 	struct sink out = { 0 }, fail = { 0 };
 	const char *expr = NULL, *exfile = NULL, *opath = NULL, *fpath = NULL, *rules = NULL;
-	const char *exname = "expression";
+	const char *exname = "expression", *weights = NULL;
 	char *text = NULL, err[1024];
 	double sample = 1;
 	uint64_t seed = 0;
@@ -548,6 +711,7 @@ int main(int argc, char **argv)
 				cli_usage_error("--max-per-label: want a positive number, not '%s'", optarg);
 			break;
 		case OPT_BALANCE: r.balance = true; break;
+		case OPT_CLASS_WEIGHTS: weights = optarg; break;
 		case OPT_CAP_MODE:
 			if (strcmp(optarg, "first") == 0) r.reservoir = false;
 			else if (strcmp(optarg, "reservoir") == 0) r.reservoir = true;
@@ -573,7 +737,14 @@ int main(int argc, char **argv)
 	}
 	if (expr && exfile) cli_usage_error("give the expression once: -e or -f");
 	if (r.balance && r.cap) cli_usage_error("--balance and --max-per-label exclude each other");
-	if (r.reservoir && r.cap == 0 && !r.balance) cli_usage_error("--cap-mode reservoir needs --max-per-label N or --balance");
+	if (weights && (r.balance || r.cap))
+		cli_usage_error("--class-weights excludes --balance and --max-per-label");
+	if (weights) {
+		load_weights(&r, weights);
+		r.balance = true; /* the counting pass is --balance's */
+	}
+	if (r.reservoir && r.cap == 0 && !r.balance)
+		cli_usage_error("--cap-mode reservoir needs --max-per-label N, --balance or --class-weights");
 	if (exfile) {
 		size_t len;
 
@@ -589,12 +760,14 @@ int main(int argc, char **argv)
 	if ((r.ex = ex_compile(text, exname, 1, err, sizeof err)) == NULL) msg_die(EXIT_USAGE, "%s", err);
 	if (rules) load_rules(&r, rules);
 	if (r.balance) {
-		if (optind == argc) cli_usage_error("--balance reads its inputs twice: give files, not stdin");
+		const char *opt = weights ? "--class-weights" : "--balance";
+
+		if (optind == argc) cli_usage_error("%s reads its inputs twice: give files, not stdin", opt);
 		for (i = optind; i < argc; i++) {
 			struct stat st;
 
 			if (strcmp(argv[i], "-") == 0 || stat(argv[i], &st) < 0 || !S_ISREG(st.st_mode))
-				cli_usage_error("--balance reads its inputs twice: '%s' is not a regular file",
+				cli_usage_error("%s reads its inputs twice: '%s' is not a regular file", opt,
 				    argv[i]);
 		}
 	}
@@ -608,14 +781,19 @@ int main(int argc, char **argv)
 
 		status = run_pass(&r, argv + optind, argc - optind, NULL, NULL);
 		if (status != EXIT_OK) return status;
-		for (k = 0; k < r.kept.cap; k++)
-			if (r.kept.v[k].label && r.kept.v[k].count < min) min = r.kept.v[k].count;
-		lc_free(&r.kept);
+		if (weights) {
+			weigh(&r);
+			r.percap = true;
+		} else {
+			for (k = 0; k < r.kept.cap; k++)
+				if (r.kept.v[k].label && r.kept.v[k].count < min) min = r.kept.v[k].count;
+			lc_free(&r.kept);
+			r.cap = min == UINT64_MAX ? 0 : min;
+			if (min == 0 || min == UINT64_MAX) r.cap = UINT64_MAX; /* nothing matched */
+		}
 		for (k = 0; k < r.nrules; k++) r.rules[k].hits = 0;
-		r.read = r.matched = r.failed_expr = r.sampled_out = r.unmatched = 0;
+		r.read = r.matched = r.failed_expr = r.sampled_out = r.unmatched = r.capped = 0;
 		r.balance = false;
-		r.cap = min == UINT64_MAX ? 0 : min;
-		if (min == 0 || min == UINT64_MAX) r.cap = UINT64_MAX; /* nothing matched */
 		if (r.ds) {
 			struct ds_config dc = { .sample = sample, .seed = seed };
 
@@ -681,6 +859,8 @@ done:
 		free(r.rules[k].label);
 	}
 	free(r.rules);
+	for (k = 0; k < r.nweights; k++) free(r.weights[k].label);
+	free(r.weights);
 	lc_free(&r.kept);
 	buf_free(&r.enc);
 	ds_free(r.ds);

@@ -179,6 +179,64 @@ is "$("$FJ" "$T/out" | grep -o '"label":"[a-z-]*"' | sort | uniq -c | tr -s ' ' 
 run "$FF" --cap-mode reservoir true "$D/dns.flows"
 is "$status" 2 "--cap-mode reservoir without a cap: usage error"
 
+# --- --class-weights: Python computes the caps from the weights (fractions)
+weighted='import sys, json
+from fractions import Fraction
+w = {}
+for item in sys.argv[1].split(","):
+    k, v = item.rsplit("=", 1)
+    w[k] = int(v)
+recs = [json.loads(l) for l in sys.stdin]
+lab = lambda r: r.get("label", "")
+count = {}
+for r in recs:
+    count[lab(r)] = count.get(lab(r), 0) + 1
+wt = lambda l: w.get(l, w.get("*", 0))
+scale = min(Fraction(c, wt(l)) for l, c in count.items() if wt(l) > 0)
+cap = {l: int(scale * wt(l)) for l in count}
+seen = {}
+for r in recs:
+    l = lab(r)
+    seen[l] = seen.get(l, 0) + 1
+    if seen[l] <= cap[l]:
+        print(r["source"]["first_pkt"], r.get("label"))'
+for wts in "web=1,dns=1" "dns=2,web=1" "dns=5,web=2" "web=1,dns=7,*=2" "dns=3,=1" "dns=1,web=0,*=4" "web=2"; do
+	run "$FF" --class-weights "$wts" true "$T/mix.flows"
+	is "$status:$("$FJ" "$T/out" | "$PY" -c "$firsts" 1000000)" \
+	    "0:$("$FJ" "$T/mix.flows" | "$PY" -c "$weighted" "$wts")" \
+	    "--class-weights $wts: the first flows of each label, in proportion"
+done
+run "$FF" --class-weights 'dns=3,web=1' 'proto == tcp or label == web' "$T/mix.flows"
+is "$("$FJ" "$T/out" | "$PY" -c "$firsts" 1000000)" \
+    "$("$FF" 'proto == tcp or label == web' "$T/mix.flows" | "$FJ" | "$PY" -c "$weighted" 'dns=3,web=1')" \
+    "--class-weights: counted after the expression"
+printf '# the weights of a file\nweb=1\n\ndns=2  \n' >"$T/w.txt"
+run "$FF" --class-weights "@$T/w.txt" true "$T/mix.flows"
+is "$("$FJ" "$T/out" | "$PY" -c "$firsts" 1000000)" "$("$FJ" "$T/mix.flows" | "$PY" -c "$weighted" 'web=1,dns=2')" \
+    "--class-weights @FILE: one LABEL=WEIGHT a line, comments and blank lines"
+run "$FF" --class-weights 'dns=2,web=1,voip=5' true "$T/mix.flows"
+is "$("$FJ" "$T/out" | grep -c '"label":"dns"'):$("$FJ" "$T/out" | grep -c '"label":"web"'):$err" \
+    "6:3:flow-filter: --class-weights: no flow is labelled 'voip'" \
+    "--class-weights: a label without flows is left out, with a warning"
+"$FF" --class-weights 'dns=2,web=1,*=1' --cap-mode reservoir --seed 5 true "$D/dns.flows" "$D/mpls.flows" \
+    "$D/resp.flows" | "$FJ" >"$T/cw1"
+"$FF" --class-weights 'dns=2,web=1,*=1' --cap-mode reservoir --seed 5 true "$D/resp.flows" "$D/mpls.flows" \
+    "$D/dns.flows" | "$FJ" >"$T/cw2"
+is "$(grep -c '"label":"dns"' "$T/cw1"):$(grep -c '"label":"web"' "$T/cw1"):$(grep -vc '"label"' "$T/cw1")" "6:3:3" \
+    "--class-weights --cap-mode reservoir: the proportions"
+is "$(sort "$T/cw2")" "$(sort "$T/cw1")" "--class-weights --cap-mode reservoir: the same flows whatever the input order"
+"$FJ" "$D/dns.flows" "$D/mpls.flows" "$D/resp.flows" >"$T/cw1.in"
+is "$(grep -Fxf "$T/cw1" "$T/cw1.in")" "$(cat "$T/cw1")" "--class-weights --cap-mode reservoir: in input order"
+for bad in 'web' 'web=x' 'web=-1' 'web=1000001' 'web=1,web=2' 'web=0' '=' '*=0'; do
+	run "$FF" --class-weights "$bad" true "$T/mix.flows"
+	like "$status:$err" "2:flow-filter: --class-weights: *" "--class-weights '$bad': usage error"
+done
+run "$FF" --class-weights web=1 --balance true "$T/mix.flows"
+is "$status" 2 "--class-weights with --balance: usage error"
+run "$FF" --class-weights web=1 true <"$T/mix.flows"
+is "$status:$err" "2:flow-filter: --class-weights reads its inputs twice: give files, not stdin
+Try 'flow-filter --help' for more information." "--class-weights on stdin: usage error"
+
 # --- label rules against the capture labelled by hand
 R=$FK_DATA/dns_udp_tcp_ecs_frag.rules
 run "$FF" -v --label-rules "$R" --default-label other true "$D/dns.flows"
