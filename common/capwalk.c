@@ -72,7 +72,7 @@ static void walk(struct cw_list *l, const char *dir)
 		names[nn++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, nn, sizeof *names, cmpstr);
+	if (nn) qsort(names, nn, sizeof *names, cmpstr);  /* qsort(NULL, 0) is undefined */
 	for (i = 0; i < nn; i++) {
 		size_t len = strlen(dir) + strlen(names[i]) + 2;
 		char *path = xmalloc(len);
