@@ -13,7 +13,7 @@ DESTDIR ?=
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS = libpcap jansson libcrypto libpng
+PKGS = libpcap jansson libcrypto libpng zlib libzstd liblzma
 
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 ifeq ($(CI),true)

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "bytes.h"
+#include "zread.h"
 
 #define SHB_TYPE 0x0A0D0D0Au
 #define BOM 0x1A2B3C4Du
@@ -48,6 +49,7 @@ struct cap {
 	int fmt;
 	int state;            /* CAP_OK, or the terminal result */
 	int fd;               /* -1: memory input, live capture, or nothing opened */
+	struct zr *z;         /* compressed input: bytes come decompressed from here */
 	bool own_fd, eof;
 	bool be;              /* the current byte order is big-endian */
 	uint8_t *mem;         /* the owned buffer */
@@ -154,8 +156,9 @@ static inline uint64_t offset_of(const struct cap *c, size_t pos) { return c->ba
 
 /*
  * fill(c, n): make at least n bytes available at buf + pos.  1 done; 0 the
- * input ended first (whatever could be read is available); -1 read error
- * (reported).  The caller bounds n by CAP_BUF_MAX.
+ * input ended first (whatever could be read is available); -1 a read
+ * error or corrupt compressed data (c->state CAP_ERR) or compressed data
+ * cut short (CAP_TRUNC), reported.  The caller bounds n by CAP_BUF_MAX.
  */
 static int fill(struct cap *c, size_t n)
 {
@@ -163,7 +166,7 @@ static int fill(struct cap *c, size_t n)
 
 	if (rem >= n)
 		return 1;
-	if (c->fd < 0 || c->eof)
+	if ((c->fd < 0 && !c->z) || c->eof)
 		return 0;
 	if (n > c->memcap) {
 		size_t ncap = c->memcap ? c->memcap : CAP_BUFSIZE;
@@ -194,7 +197,25 @@ static int fill(struct cap *c, size_t n)
 		c->len = rem;
 	}
 	while (c->len < n) {
-		ssize_t r = read(c->fd, c->mem + c->len, c->memcap - c->len);
+		ssize_t r;
+		if (c->z) {
+			size_t got;
+			int zr = zr_read(c->z, c->mem + c->len, c->memcap - c->len, &got);
+			if (zr == ZR_OK) {
+				c->len += got;
+				continue;
+			}
+			if (zr == ZR_END) {
+				c->eof = true;
+				return 0;
+			}
+			if (zr == ZR_TRUNC)
+				trunc_(c, -1, "%s", zr_errmsg(c->z));
+			else
+				fail(c, -1, "%s", zr_errmsg(c->z));
+			return -1;
+		}
+		r = read(c->fd, c->mem + c->len, c->memcap - c->len);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -324,7 +345,7 @@ static int pcap_rec(struct cap *c, struct cap_pkt *pk)
 	if (c->len - c->pos < hl) {
 		r = fill(c, hl);
 		if (r < 0)
-			return CAP_ERR;
+			return c->state;
 		if (r == 0) {
 			size_t have = c->len - c->pos;
 			if (have == 0) {
@@ -351,7 +372,7 @@ static int pcap_rec(struct cap *c, struct cap_pkt *pk)
 	if (c->len - c->pos < hl + incl) {
 		r = fill(c, hl + incl);
 		if (r < 0)
-			return CAP_ERR;
+			return c->state;
 		if (r == 0)
 			return trunc_(c, (int64_t)offset_of(c, c->pos),
 			              "file ends inside a record (%zu of %zu bytes)",
@@ -436,7 +457,7 @@ static int png_shb(struct cap *c)
 
 	r = fill(c, 12);
 	if (r < 0)
-		return CAP_ERR;
+		return c->state;
 	if (r == 0)
 		return trunc_(c, (int64_t)off, "file ends inside a section header block (%zu of 12 bytes)",
 		              c->len - c->pos);
@@ -453,7 +474,7 @@ static int png_shb(struct cap *c)
 		return fail(c, (int64_t)off, "section header block with a bad length (%u)", len);
 	r = fill(c, len);
 	if (r < 0)
-		return CAP_ERR;
+		return c->state;
 	if (r == 0)
 		return trunc_(c, (int64_t)off, "file ends inside a section header block (%zu of %u bytes)",
 		              c->len - c->pos, len);
@@ -525,7 +546,7 @@ static int png_next(struct cap *c, struct cap_pkt *pk)
 		if (c->len - c->pos < 8) {
 			r = fill(c, 8);
 			if (r < 0)
-				return CAP_ERR;
+				return c->state;
 			if (r == 0) {
 				size_t have = c->len - c->pos;
 				if (have == 0) {
@@ -551,7 +572,7 @@ static int png_next(struct cap *c, struct cap_pkt *pk)
 		if (c->len - c->pos < len) {
 			r = fill(c, len);
 			if (r < 0)
-				return CAP_ERR;
+				return c->state;
 			if (r == 0)
 				return trunc_(c, (int64_t)off, "file ends inside a block (%zu of %u bytes)",
 				              c->len - c->pos, len);
@@ -646,7 +667,34 @@ static void hexbytes(char *out, size_t n, const uint8_t *p, size_t len)
 		o += (size_t)snprintf(out + o, n - o, "%s%02x", i ? " " : "", p[i]);
 }
 
-/* Look at the first bytes and read the file header. */
+/*
+ * start_z(c, kind): from now on the bytes come decompressed.  What was read
+ * (from offset 0 of the input) is handed to the decoder, and the buffer
+ * starts again at offset 0 of the decompressed data: offsets in messages
+ * about records are offsets there.  0 ok, -1 failed (reported).
+ */
+static int start_z(struct cap *c, int kind)
+{
+	c->z = zr_new(kind, c->fd, c->buf + c->pos, c->len - c->pos);
+	if (!c->z)
+		return fail(c, -1, "out of memory"), -1;
+	/* A small compressed file may hold a large capture. */
+	if (c->memcap < CAP_BUFSIZE) {
+		uint8_t *m = c->mem ? realloc(c->mem, CAP_BUFSIZE) : malloc(CAP_BUFSIZE);
+		if (!m)
+			return fail(c, -1, "out of memory"), -1;
+		c->mem = m;
+		c->memcap = CAP_BUFSIZE;
+	}
+	c->buf = c->mem;
+	c->pos = c->len = 0;
+	c->base = 0;
+	c->eof = false;
+	return 0;
+}
+
+/* Look at the first bytes (decompressing gzip, zstd and xz data) and read
+ * the file header. */
 static void cap_start(struct cap *c)
 {
 	const uint8_t *p;
@@ -659,8 +707,21 @@ static void cap_start(struct cap *c)
 		return;
 	have = c->len - c->pos;
 	p = c->buf + c->pos;
+	if (!c->z && zr_sniff(p, have) != ZR_NONE) {
+		if (start_z(c, zr_sniff(p, have)) < 0)
+			return;
+		r = fill(c, 24);
+		if (r < 0)
+			return;
+		have = c->len - c->pos;
+		p = c->buf + c->pos;
+	}
 	if (have == 0) {
-		fail(c, -1, "empty file, not a capture");
+		if (c->z)
+			fail(c, -1, "%s data that decompress to nothing, not a capture",
+			     zr_kind_name(zr_kind(c->z)));
+		else
+			fail(c, -1, "empty file, not a capture");
 		return;
 	}
 	if (have >= 4) {
@@ -679,14 +740,14 @@ static void cap_start(struct cap *c)
 		}
 	}
 	hexbytes(hex, sizeof hex, p, have < 8 ? have : 8);
-	if (have >= 2 && p[0] == 0x1f && p[1] == 0x8b)
-		fail(c, -1, "gzip-compressed data, not a capture (decompress it first: zcat FILE | ...)");
+	if (c->z && zr_sniff(p, have) != ZR_NONE)
+		fail(c, -1, "%s-compressed data inside %s-compressed data: decompress the outer layer first",
+		     zr_kind_name(zr_sniff(p, have)), zr_kind_name(zr_kind(c->z)));
+	else if (c->z)
+		fail(c, -1, "not a pcap or pcapng file inside the %s data (it starts with %s)",
+		     zr_kind_name(zr_kind(c->z)), hex);
 	else if (have >= 3 && memcmp(p, "BZh", 3) == 0)
-		fail(c, -1, "bzip2-compressed data, not a capture (decompress it first)");
-	else if (have >= 6 && memcmp(p, "\xfd" "7zXZ\0", 6) == 0)
-		fail(c, -1, "xz-compressed data, not a capture (decompress it first)");
-	else if (have >= 4 && memcmp(p, "\x28\xb5\x2f\xfd", 4) == 0)
-		fail(c, -1, "zstd-compressed data, not a capture (decompress it first)");
+		fail(c, -1, "bzip2-compressed data, not a capture (decompress it first: bzcat FILE | ...)");
 	else if (have >= 5 && memcmp(p, "\x89" "FLOW", 5) == 0)
 		fail(c, -1, "a flowrec stream, not a capture (read it with the flow-* tools)");
 	else
@@ -919,6 +980,7 @@ const char *cap_errmsg(const struct cap *c)
 int64_t cap_erroff(const struct cap *c) { return c->state == CAP_ERR || c->state == CAP_TRUNC ? c->erroff : -1; }
 const char *cap_name(const struct cap *c) { return c->name; }
 int cap_format(const struct cap *c) { return c->fmt; }
+const char *cap_compression(const struct cap *c) { return c->z ? zr_kind_name(zr_kind(c->z)) : NULL; }
 
 int cap_iface_info(const struct cap *c, uint32_t ifindex, struct cap_iface *out)
 {
@@ -967,6 +1029,7 @@ void cap_close(struct cap *c, struct cap_stats *st)
 		cap_stats(c, st);
 	if (c->live)
 		pcap_close(c->live);
+	zr_free(c->z);
 	if (c->own_fd && c->fd >= 0)
 		close(c->fd);
 	free(c->mem);

@@ -143,7 +143,8 @@ struct cap;
 
 /*
  * cap_open(path): open a capture file; NULL or "-" is stdin (a terminal is
- * refused).  cap_open_fd(fd, name): read an open descriptor, which the
+ * refused).  Whatever the way in, a gzip, zstd or xz input (known by its
+ * magic number, see zread.h) is decompressed as it is read.  cap_open_fd(fd, name): read an open descriptor, which the
  * reader takes over and closes.  cap_open_mem(p, n, name): read n bytes at
  * p, not copied (p must outlive the reader; for fuzzers and tests).
  *
@@ -185,6 +186,10 @@ const char *cap_errmsg(const struct cap *c);
 int64_t cap_erroff(const struct cap *c);
 const char *cap_name(const struct cap *c);
 int cap_format(const struct cap *c);        /* CAP_FMT_* */
+/* cap_compression: "gzip", "zstd" or "xz" when the input is compressed
+ * (its packets then point into the reader's buffer and their offsets are
+ * those of the decompressed bytes), NULL otherwise. */
+const char *cap_compression(const struct cap *c);
 /* cap_iface_info: what is known about the interface of a packet just
  * returned (ifindex from cap_pkt), valid until the next cap_next.
  * 0 ok, -1 unknown (an interface of an earlier pcapng section). */

@@ -18,15 +18,30 @@ static int cmpstr(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-bool cw_capture_name(const char *name)
+/* Whether name ends in a capture's extension after its first n bytes. */
+static bool capture_ext(const char *name, size_t n)
 {
 	static const char *const ext[] = { ".pcap", ".pcapng", ".cap", ".pcap.ng" };
-	size_t n = strlen(name), i;
+	size_t i;
 
 	for (i = 0; i < sizeof ext / sizeof ext[0]; i++) {
 		size_t k = strlen(ext[i]);
 
-		if (n > k && strcasecmp(name + n - k, ext[i]) == 0) return true;
+		if (n > k && strncasecmp(name + n - k, ext[i], k) == 0) return true;
+	}
+	return false;
+}
+
+bool cw_capture_name(const char *name)
+{
+	static const char *const z[] = { ".gz", ".zst", ".xz" };
+	size_t n = strlen(name), i;
+
+	if (capture_ext(name, n)) return true;
+	for (i = 0; i < sizeof z / sizeof z[0]; i++) {
+		size_t k = strlen(z[i]);
+
+		if (n > k && strcasecmp(name + n - k, z[i]) == 0 && capture_ext(name, n - k)) return true;
 	}
 	return false;
 }
@@ -57,7 +72,7 @@ static void walk(struct cw_list *l, const char *dir)
 		names[nn++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, nn, sizeof *names, cmpstr);
+	if (nn) qsort(names, nn, sizeof *names, cmpstr);  /* qsort(NULL, 0) is undefined */
 	for (i = 0; i < nn; i++) {
 		size_t len = strlen(dir) + strlen(names[i]) + 2;
 		char *path = xmalloc(len);
@@ -81,9 +96,17 @@ void cw_add(struct cw_list *l, const char *op)
 {
 	struct stat sb;
 
-	if (strcmp(op, "-") != 0 && stat(op, &sb) == 0 && S_ISDIR(sb.st_mode))
+	if (strcmp(op, "-") != 0 && stat(op, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		size_t n0 = l->n;
+		uint64_t u0 = l->unreadable;
+
 		walk(l, op);
-	else
+		/* Reading nothing from a directory is never what was asked. */
+		if (l->n == n0 && l->unreadable == u0) {
+			msg_warn("%s: no capture files in this directory", op);
+			l->unreadable++;
+		}
+	} else
 		push(l, xstrdup(op));
 }
 

@@ -4,8 +4,9 @@
  * input, a directory is walked recursively, depth first, each directory's
  * entries sorted by name (strcmp, the C locale's byte order), for the
  * regular files (or symbolic links to them) whose names end in .pcap,
- * .pcapng, .cap or .pcap.ng in any case; symbolic links to directories are
- * not followed below the operands.  No operand at all is standard input.
+ * .pcapng, .cap or .pcap.ng, each alone or followed by .gz, .zst or .xz,
+ * in any case; symbolic links to directories are not followed below the
+ * operands.  No operand at all is standard input.
  *
  * Typical use:
  *
@@ -15,7 +16,9 @@
  *	cw_free(&l);
  *
  * A directory that cannot be read is warned of ("DIR: why") and counted;
- * the walk goes on.  Nothing is opened but directories: whether a file can
+ * the walk goes on.  So is a directory operand in which no capture file
+ * was found ("DIR: no capture files in this directory"): reading nothing
+ * from it is an error, not a silent success.  Nothing is opened but directories: whether a file can
  * be read is for the reader to find out.
  */
 #ifndef FK_CAPWALK_H
@@ -28,7 +31,8 @@
 struct cw_list {
 	char **paths;           /* allocated, each allocated */
 	size_t n;
-	uint64_t unreadable;    /* directories that could not be read (warned) */
+	uint64_t unreadable;    /* directories that could not be read, or held no
+	                           capture (warned) */
 };
 
 /* cw_operands(l, ops, n): append the inputs named by the n operands ops

@@ -72,7 +72,7 @@ if [ ! -x "$B/pcap-flows" ] || [ ! -x "$B/flow-json" ] || [ ! -f "$B/libflowkit.
 	${MAKE:-make} B="$B" all >&2 || die "make failed"
 fi
 mkdir -p "$BIN" || die "cannot create $BIN"
-PKGS="libpcap jansson libcrypto libpng"
+PKGS="libpcap jansson libcrypto libpng zlib libzstd liblzma"
 CFLAGS_B="-std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes"
 
 # newer A B: A was modified after B.
@@ -432,6 +432,31 @@ if [ -x "$B/flow-pic" ] && [ -s "$flows" ]; then
 	done
 	rm -rf "$picdir"
 fi
+
+# ---- compressed captures (pcap-flows reading .gz through zlib) ----
+# The bench capture gzip-compressed once (kept next to it, remade when the
+# capture is newer); pcap-flows on it against the plain file, as a ratio.
+gzcap=$cap.gz
+if [ ! -f "$gzcap" ] || newer "$cap" "$gzcap"; then
+	note "compressing $cap with gzip (once)"
+	gzip -c "$cap" > "$gzcap.tmp" && mv "$gzcap.tmp" "$gzcap" || rm -f "$gzcap.tmp"
+fi
+if [ -f "$gzcap" ]; then
+	echo
+	measure "$BENCH_RUNS" /dev/null "$B/pcap-flows" "$cap"
+	pw=$wall; pc=$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')
+	measure "$BENCH_RUNS" /dev/null "$B/pcap-flows" "$gzcap"
+	if [ -n "$pw" ] && [ -n "$wall" ]; then
+		awk -v pw="$pw" -v pc="$pc" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss_kib" \
+			-v zb="$(wc -c < "$gzcap")" -v b="$capbytes" 'BEGIN {
+			printf "pcap-flows FILE.gz (gzip, %.1f%% of the size): %.3f s, %.2fx the speed of the plain file", \
+				100 * zb / b, w, pw / w
+			printf " (%.2fx by CPU), peak RSS %.1f MiB\n", pc / (u + s), r / 1024 }'
+	else
+		echo "pcap-flows FILE.gz: failed"
+	fi
+fi
+# ---- end of compressed captures ----
 
 rm -f "$flows"
 exit "$failed"

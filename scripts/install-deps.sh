@@ -17,6 +17,9 @@ libpcap-dev
 libjansson-dev
 libssl-dev
 libpng-dev
+zlib1g-dev
+libzstd-dev
+liblzma-dev
 clang
 libclang-rt-14-dev
 mandoc
@@ -32,6 +35,7 @@ bsdextrautils
 # build-essential, make, pkg-config      the build
 # libpcap-dev libjansson-dev libssl-dev  pcap-flows, flow-json, flow-anon (libcrypto)
 # libpng-dev                             flow-idx and flow-pic pictures
+# zlib1g-dev libzstd-dev liblzma-dev     pcap-flows reads .gz, .zst and .xz captures
 # clang libclang-rt-14-dev               make fuzz (libFuzzer) and the sanitizer runtimes
 # mandoc                                 man page lint
 # tshark                                 cross-checks of the packet decoders

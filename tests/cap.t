@@ -153,9 +153,38 @@ printf 'not a capture at all\n' >"$T/text.pcap"
 run "$TC" -p "$T/text.pcap"
 like "$err" "end: ERR -1 */text.pcap: not a pcap or pcapng file (it starts with 6e 6f 74 20 61 20 63 61)" \
 	"a text file is not a capture"
-gzip -c "$FK_DATA/$(echo "$files" | head -n 1)" >"$T/x.pcap.gz"
-run "$TC" -p "$T/x.pcap.gz"
-like "$err" "end: ERR -1 *gzip-compressed data, not a capture*" "a gzip file is named as such"
+# Compressed captures (common/zread.c): the same packets and the same end,
+# offsets included (they are offsets of the decompressed data), from every
+# input path (path, descriptor, memory, pipe).
+for f in pcap_nsec_be_tcp.pcap pcapng_11if_per_packet_encap.pcapng trunc_file_cut_mid_packet.pcap; do
+	[ -f "$FK_DATA/$f" ] || continue
+	"$TC" -p "$FK_DATA/$f" >"$T/a" 2>"$T/a.end"
+	for z in "gzip -c" "zstd -q -c" "xz -c"; do
+		e=$(echo "$z" | sed 's/ .*//; s/zstd/zst/; s/gzip/gz/')
+		$z "$FK_DATA/$f" >"$T/$f.$e"
+		"$TC" -p "$T/$f.$e" >"$T/b" 2>"$T/b.end"
+		is_file "$T/b" "$T/a" "$f.$e: the packets of $f"
+		is "$(sed "s|$T/$f.$e: ||" "$T/b.end")" "$(sed "s|$FK_DATA/$f: ||" "$T/a.end")" "$f.$e: the same end"
+	done
+	"$TC" -s "$T/$f.gz" "$T/$f.zst" "$T/$f.xz" >"$T/s" 2>&1
+	ok "$f: compressed, every input path gives the same packets" [ $? -eq 0 ] ||
+		diag "$(grep -A2 '^not ok' "$T/s" | head -n 20)"
+done
+printf 'not a capture\n' | gzip -c >"$T/text.gz"
+run "$TC" -p "$T/text.gz"
+like "$err" "end: ERR -1 */text.gz: not a pcap or pcapng file inside the gzip data (it starts with 6e 6f 74 20 61 20 63 61)" \
+	"text inside gzip is named as such"
+gzip -c "$FK_DATA/$(echo "$files" | head -n 1)" | gzip -c >"$T/x.pcap.gz.gz"
+run "$TC" -p "$T/x.pcap.gz.gz"
+like "$err" "end: ERR -1 *: gzip-compressed data inside gzip-compressed data: decompress the outer layer first" \
+	"compressed twice is named as such"
+: | gzip -c >"$T/empty.gz"
+run "$TC" -p "$T/empty.gz"
+like "$err" "end: ERR -1 *: gzip data that decompress to nothing, not a capture" "compressed nothing"
+printf 'BZh91AY&SY' >"$T/x.bz2"
+run "$TC" -p "$T/x.bz2"
+like "$err" "end: ERR -1 *: bzip2-compressed data, not a capture (decompress it first: bzcat FILE | ...)" \
+	"bzip2 is named as such"
 run "$TC" -p "$T/missing.pcap"
 like "$err" "end: ERR -1 */missing.pcap: No such file or directory" "a missing file"
 

@@ -12,6 +12,9 @@
  *   - the statistics count the packets returned;
  *   - both paths give the same packets and the same end;
  *   - a BPF filter can run on every packet returned.
+ * Inputs compressed with gzip, zstd or xz (seeds *.gz, *.zst, *.xz) are
+ * decompressed by the reader (common/zread.c): the same checks, except
+ * that packets are then outside the input.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -66,6 +69,10 @@ static void read_all(struct cap *c, const uint8_t *data, size_t size, struct run
 		die("out of memory");
 	r->n = 0;
 	r->h = 0xcbf29ce484222325ull;
+	/* Compressed input: packets are in the reader's buffer, at offsets
+	 * of the decompressed bytes. */
+	if (cap_compression(c))
+		data = NULL, size = SIZE_MAX;
 	while ((r->rc = cap_next(c, &pk)) == CAP_OK) {
 		uint64_t f[5] = { (uint64_t)pk.ts, pk.offset, pk.wirelen, pk.ifindex,
 		                  (uint64_t)pk.linktype << 16 | (uint8_t)pk.fcslen << 8 | pk.flags };

@@ -288,8 +288,11 @@ static void t_walk(void)
 
 	ok(cw_capture_name("a.pcap") && cw_capture_name("A.PCAPNG") && cw_capture_name("x.cap") &&
 	    cw_capture_name("y.pcap.ng"), "capture names, any case");
-	ok(!cw_capture_name(".pcap") && !cw_capture_name("a.pcap.gz") && !cw_capture_name("pcap"),
-	    "not capture names");
+	ok(cw_capture_name("a.pcap.gz") && cw_capture_name("a.PCAPNG.ZST") && cw_capture_name("x.cap.xz") &&
+	    cw_capture_name("y.pcap.ng.gz"), "compressed capture names, any case");
+	ok(!cw_capture_name(".pcap") && !cw_capture_name("pcap") && !cw_capture_name(".pcap.gz") &&
+	    !cw_capture_name("a.gz") && !cw_capture_name("a.pcap.bz2") && !cw_capture_name("a.gz.pcap.txt") &&
+	    !cw_capture_name("a.pcap.gz.gz"), "not capture names");
 
 	cw_operands(&l, NULL, 0);
 	ok(l.n == 1 && strcmp(l.paths[0], "-") == 0, "no operand: standard input");
@@ -310,6 +313,8 @@ static void t_walk(void)
 	touch("d/notes.txt");
 	touch("d/sub/c.cap");
 	touch("d/sub/e.pcap.ng");
+	touch("d/sub/f.pcapng.zst");
+	touch("d/sub/g.tar.gz");
 	touch("d/B/z.pcap");
 	touch("elsewhere.pcap");
 	sub("o");
@@ -326,7 +331,7 @@ static void t_walk(void)
 	ops[1] = "-";
 	cw_operands(&l, ops, 2);
 	is_str(joined(&l), "/d/.h.pcap /d/B/z.pcap /d/a.PCAPNG /d/b.pcap /d/link.pcap /d/sub/c.cap "
-	    "/d/sub/e.pcap.ng -", "walk: sorted by bytes, depth first, links to files only, then '-'");
+	    "/d/sub/e.pcap.ng /d/sub/f.pcapng.zst -", "walk: sorted by bytes, depth first, links to files only, then '-'");
 	is(l.unreadable, 0, "nothing unreadable");
 	cw_free(&l);
 
@@ -337,6 +342,18 @@ static void t_walk(void)
 	cw_operands(&l, ops, 2);
 	is_str(joined(&l), "/d/linkdir/only.pcap /none.pcap",
 	    "an operand that links to a directory is walked; a missing file is kept for the reader");
+	cw_free(&l);
+
+	sub("e");
+	sub("e/sub");
+	touch("e/sub/notes.txt");
+	snprintf(p, sizeof p, "%s/e", tmp);
+	snprintf(q, sizeof q, "%s/o", tmp);
+	ops[0] = p;
+	ops[1] = q;
+	cw_operands(&l, ops, 2);
+	is_str(joined(&l), "/o/only.pcap", "a directory with no capture adds nothing");
+	is(l.unreadable, 1, "and counts as unreadable");
 	cw_free(&l);
 
 	snprintf(p, sizeof p, "rm -rf '%s'", tmp);
