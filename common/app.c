@@ -12,10 +12,13 @@
  * order they are found and sorted by tag (stably: the values of a multi
  * tag keep their order) when the record is written.
  *
- * Hook points for the modules written separately: the TLS Certificate
- * message reaches on_tls_msg() (certificate parsing), and a UDP datagram
- * that is a QUIC Initial reaches quic_datagram() (Initial decryption, whose
- * CRYPTO stream feeds tls_parse_handshake() and tls_ja4() with 'q').
+ * Certificates: the server's first Certificate message (TLS 1.2 and
+ * earlier) goes through x509.c into tags 9, 10 and 64..75 of the TLS
+ * element; a ServerHello that chooses TLS 1.3 sets cert_flags "hidden".
+ * QUIC: the datagrams of a flow whose first one is an Initial go to
+ * quic.c (Initial decryption, CRYPTO reassembly) until each direction's
+ * hello is whole; the ClientHello and ServerHello are then parsed by the
+ * TLS code, into the TLS element (JA4 with 'q') and the QUIC one.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +27,11 @@
 #include "bytes.h"
 #include "dns.h"
 #include "http.h"
+#include "quic.h"
 #include "reasm.h"
 #include "ssh.h"
 #include "tls.h"
+#include "x509.h"
 
 enum { P_NONE, P_TLS, P_HTTP, P_DNS, P_SSH, P_QUIC };
 static const char *const proto_names[] = { "", "tls", "http", "dns", "ssh", "quic" };
@@ -38,6 +43,7 @@ static const uint16_t elem_ids[E_N] = { RE_TLS, RE_HTTP, RE_DNS, RE_QUIC, RE_SSH
 #define MAX_ANS_ADDR  32 /* DNS answers kept per flow */
 #define MAX_ANS_NAME  32
 #define MAX_QNAMES     8 /* later question names kept per flow */
+#define QUIC_MAX_DGRAMS 16 /* datagrams of a direction read for its hello */
 
 struct app_flow {
 	uint8_t proto;
@@ -50,7 +56,11 @@ struct app_flow {
 	struct buf fields[E_N];
 	/* TLS */
 	uint8_t sid[32], sidlen;
-	bool ch_seen, sh_seen;
+	bool ch_seen, sh_seen, cert_seen;
+	uint32_t need[2];         /* bytes a direction must hold before its parse can progress */
+	/* QUIC: the Initial state while a direction's hello is awaited */
+	struct quic *q;
+	uint8_t qdg[2];           /* datagrams fed, per direction */
 	/* HTTP */
 	uint32_t req, resp;
 	/* DNS */
@@ -70,6 +80,7 @@ struct app_ctx {
 	struct fld_ref refs[REC_MAX_META_FIELDS]; /* encode()'s sort */
 	struct ra_pool pool;
 	struct buf hs;            /* scratch: handshake bytes joined from records */
+	struct x509_chain *chain; /* scratch: the certificates of one message (15 KB) */
 	struct buf out[E_N];      /* the encoded elements of the last app_emit */
 };
 
@@ -96,15 +107,19 @@ void app_free(struct app_ctx *a)
 	if (a == NULL) return;
 	ra_pool_free(&a->pool);
 	buf_free(&a->hs);
+	free(a->chain);
 	for (i = 0; i < E_N; i++) buf_free(&a->out[i]);
 	free(a);
 }
+
+static void quic_release(struct app_ctx *a, struct app_flow *f);
 
 void app_flow_free(struct app_ctx *a, struct app_flow *f)
 {
 	int i;
 
 	if (f == NULL) return;
+	quic_release(a, f);
 	ra_free(&a->pool, &f->ra[0]);
 	ra_free(&a->pool, &f->ra[1]);
 	for (i = 0; i < E_N; i++) buf_free(&f->fields[i]);
@@ -156,14 +171,32 @@ static void fput_list(struct app_flow *f, int el, uint8_t tag, const struct tls_
 
 /* ------------------------------------------------------------------- TLS */
 
-/* Every whole handshake message of the server's flight.  The Certificate
- * message (TLS_HS_CERTIFICATE) is where certificate parsing plugs in. */
+struct tls_cb {
+	struct app_ctx *a;
+	struct app_flow *f;
+};
+
+/* Every whole handshake message of the server's flight, each time the
+ * flight is parsed again with more bytes: the first Certificate message
+ * (TLS 1.2 and earlier: under TLS 1.3 it is encrypted) is decoded once,
+ * into the scratch chain, and its fields go straight into the element. */
 static void on_tls_msg(void *ctx, uint8_t type, const uint8_t *body, size_t n)
 {
-	(void)ctx; (void)type; (void)body; (void)n;
+	struct tls_cb *cb = ctx;
+	struct app_flow *f = cb->f;
+
+	if (type != TLS_HS_CERTIFICATE || f->cert_seen) return;
+	f->cert_seen = true;
+	if (cb->a->chain == NULL) cb->a->chain = xmalloc(sizeof *cb->a->chain);
+	x509_parse_msg(body, n, X5_FORM_TLS12, cb->a->chain);
+	/* the element's fields are sorted by tag when the record is written */
+	x509_encode_names(cb->a->chain, &f->fields[E_TLS]);
+	x509_encode(cb->a->chain, &f->fields[E_TLS]);
 }
 
-static void tls_client(struct app_flow *f, const struct tls_hello *ch, uint16_t rv)
+/* The ClientHello's fields; proto 't' (TCP: rv the version of the first
+ * record) or 'q' (QUIC: no record layer, rv 0). */
+static void tls_client(struct app_flow *f, const struct tls_hello *ch, uint16_t rv, char proto)
 {
 	char fp[TLS_FP_MAX], fr[TLS_FP_MAX], fo[TLS_FP_MAX];
 	struct cur c = cur_make(ch->alpn, ch->alpn_len);
@@ -178,13 +211,13 @@ static void tls_client(struct app_flow *f, const struct tls_hello *ch, uint16_t 
 	if (ch->groups.n) fput_list(f, E_TLS, 8, &ch->groups, false);
 	tls_ja3(ch, false, fp, sizeof fp);
 	fput_str(f, E_TLS, 11, fp);
-	tls_ja4_all(ch, 't', fp, fr, fo, sizeof fp);
+	tls_ja4_all(ch, proto, fp, fr, fo, sizeof fp);
 	fput_str(f, E_TLS, 12, fp);
 	fput_str(f, E_TLS, 14, fr);
 	fput_str(f, E_TLS, 15, fo);
 	if (ch->sigalgs.n) fput_list(f, E_TLS, 17, &ch->sigalgs, false);
 	if (ch->versions.n) fput_list(f, E_TLS, 18, &ch->versions, false);
-	fput_u16(f, E_TLS, 19, rv);
+	if (rv) fput_u16(f, E_TLS, 19, rv);
 	fput_list(f, E_TLS, 20, &ch->groups, true);
 	if (ch->flags & TLS_F_ECH) fput_u8(f, E_TLS, 23, 1);
 	if (ch->flags & TLS_F_RESUME) fput_u8(f, E_TLS, 24, 1);
@@ -213,16 +246,26 @@ static void tls_server(struct app_flow *f, const struct tls_hello *sh)
 	    f->ch_seen && f->sidlen && sh->session_id_len == f->sidlen &&
 	    memcmp(sh->session_id, f->sid, f->sidlen) == 0;
 	if (resumed) fput_u8(f, E_TLS, 25, 1);
+	/* TLS 1.3 encrypts the Certificate message: say so rather than say nothing */
+	if (tls13 && !f->cert_seen) {
+		uint8_t fl = X5C_HIDDEN;
+
+		f->cert_seen = true;
+		fput(f, E_TLS, X5_TAG_FLAGS, &fl, 1);
+	}
 }
 
 /* Parse what direction d has so far; true when its parse is over. */
 static bool parse_tls(struct app_ctx *a, struct app_flow *f, int d, const uint8_t *p, uint32_t n)
 {
 	struct tls_hello h;
+	struct tls_cb cb = { a, f };
 	uint16_t rv = 0;
 	size_t used;
 	int rr, hr;
 
+	/* an SSL 2.0-format ClientHello has no fields here; the server's TLS does */
+	if (d == 0 && tls_sslv2_hello(p, n)) return true;
 	buf_reset(&a->hs);
 	rr = tls_records(p, n, &a->hs, &rv);
 	if (rr == TLS_BAD && a->hs.len == 0) {
@@ -231,7 +274,7 @@ static bool parse_tls(struct app_ctx *a, struct app_flow *f, int d, const uint8_
 	}
 	memset(&h, 0, sizeof h);
 	hr = tls_parse_handshake(a->hs.p, a->hs.len, d == 0 ? &h : NULL, d == 1 ? &h : NULL,
-	    d == 1 ? on_tls_msg : NULL, f, &used);
+	    d == 1 && !f->cert_seen ? on_tls_msg : NULL, &cb, &used);
 	/* the ServerHello's fields do not wait for the rest of the flight */
 	if (d == 1 && h.valid && !f->sh_seen) {
 		tls_server(f, &h);
@@ -247,7 +290,7 @@ static bool parse_tls(struct app_ctx *a, struct app_flow *f, int d, const uint8_
 		f->status |= rr == TLS_BAD ? APP_S_MALFORMED : APP_S_INCOMPLETE;
 		return true;
 	}
-	if (d == 0 && h.valid) tls_client(f, &h, rv);
+	if (d == 0 && h.valid) tls_client(f, &h, rv, 't');
 	return true;
 }
 
@@ -393,6 +436,10 @@ static int detect_tcp(struct app_flow *f, const uint8_t *p, uint32_t n)
 		set_proto(f, P_TLS, "tls-handshake-record");
 		return 1;
 	}
+	if (tls_sslv2_hello(p, n)) {
+		set_proto(f, P_TLS, "sslv2-client-hello");
+		return 1;
+	}
 	if (ssh_start(p, n)) {
 		set_proto(f, P_SSH, "ssh-identification");
 		return 1;
@@ -502,26 +549,109 @@ static void tcp_packet(struct app_ctx *a, struct app_flow *f, int d, const struc
 
 /* ------------------------------------------------------------------- UDP */
 
-/* A QUIC long-header Initial (RFC 9000 17.2.2; RFC 9369 3.2 for v2). */
+/* A QUIC long-header Initial (RFC 9000 17.2.2; RFC 9369 3.2 for v2;
+ * drafts 29 to 32, which Chrome spoke, have version 1's packet types). */
 static bool quic_initial(const uint8_t *p, uint32_t n, uint32_t *ver, struct cur *dcid,
     struct cur *scid)
 {
 	struct cur c = cur_make(p, n);
 	uint8_t b0, k;
+	bool v1;
 
 	if (!cur_u8(&c, &b0) || (b0 & 0xc0) != 0xc0 || !cur_u32(&c, ver)) return false;
-	if (!((*ver == 1 && (b0 >> 4 & 3) == 0) || (*ver == 0x6b3343cfu && (b0 >> 4 & 3) == 1)))
+	v1 = *ver == QUIC_V1 || (*ver >= 0xff00001du && *ver <= 0xff000020u);
+	if (!((v1 && (b0 >> 4 & 3) == 0) || (*ver == QUIC_V2 && (b0 >> 4 & 3) == 1)))
 		return false;
 	if (!cur_u8(&c, &k) || k > 20 || !cur_sub(&c, k, dcid)) return false;
 	if (!cur_u8(&c, &k) || k > 20 || !cur_sub(&c, k, scid)) return false;
 	return n >= 1200 || cur_left(&c) >= 20; /* clients pad Initials to 1200 bytes */
 }
 
-/* The hook of QUIC Initial decryption: the datagram of a recognised
- * QUIC flow, direction d. */
+/* What a QUIC state is charged to the reassembly pool: itself and a full
+ * CRYPTO buffer each way. */
+static uint64_t quic_cost(const struct app_ctx *a)
+{
+	return sizeof(struct quic) + 2ull * a->c.reasm_bytes;
+}
+
+static void quic_release(struct app_ctx *a, struct app_flow *f)
+{
+	if (f->q == NULL) return;
+	quic_free(f->q);
+	free(f->q);
+	f->q = NULL;
+	a->pool.used -= quic_cost(a);
+}
+
+/* Direction d's hello is whole, or will not be: parse the CRYPTO bytes
+ * with the TLS code (RFC 9001 4: handshake messages without records). */
+static void quic_hello(struct app_ctx *a, struct app_flow *f, int d)
+{
+	struct tls_hello h;
+	const uint8_t *p;
+	unsigned fl;
+	size_t n = quic_crypto(f->q, d == 0, &p, &fl), used;
+	int r;
+
+	(void)a;
+	f->done[d] = true;
+	memset(&h, 0, sizeof h);
+	r = tls_parse_handshake(p, n, d == 0 ? &h : NULL, d == 1 ? &h : NULL, NULL, NULL, &used);
+	if (h.valid && d == 0) {
+		struct cur c = cur_make(h.alpn, h.alpn_len);
+		const uint8_t *name;
+		uint8_t k;
+
+		tls_client(f, &h, 0, 'q');
+		if (h.sni_len) fput(f, E_QUIC, 2, h.sni, h.sni_len);
+		while (cur_u8(&c, &k) && cur_bytes(&c, k, &name)) fput(f, E_QUIC, 3, name, k);
+	} else if (h.valid) {
+		tls_server(f, &h);
+		f->sh_seen = true;
+	}
+	if (r == TLS_BAD) {
+		f->status |= APP_S_MALFORMED;
+	} else if (!h.valid) {
+		f->status |= APP_S_INCOMPLETE;
+		if (fl & QUIC_F_GAP) f->status |= APP_S_GAP;
+		if (fl & QUIC_F_BUDGET) f->status |= APP_S_BUDGET;
+	}
+}
+
+/*
+ * A datagram of a QUIC flow, direction d: fed to the Initial decryption
+ * until the direction's first handshake message (the ClientHello, the
+ * ServerHello) is whole in its CRYPTO stream, the stream's budget runs
+ * out, or QUIC_MAX_DGRAMS datagrams brought neither.  The state is freed
+ * once both directions are over; after that a datagram costs one test.
+ */
 static void quic_datagram(struct app_ctx *a, struct app_flow *f, int d, const struct app_seg *s)
 {
-	(void)a; (void)f; (void)d; (void)s;
+	unsigned fl;
+	int fc = d == 0;
+
+	if (f->done[d]) return;
+	if (f->q == NULL) {
+		if (a->pool.limit && a->pool.used + quic_cost(a) > a->pool.limit) {
+			f->status |= APP_S_BUDGET;
+			f->off = true;
+			return;
+		}
+		a->pool.used += quic_cost(a);
+		f->q = xmalloc(sizeof *f->q);
+		quic_init(f->q, a->c.reasm_bytes);
+	}
+	quic_feed(f->q, s->payload, s->caplen, fc);
+	f->qdg[d]++;
+	quic_crypto(f->q, fc, NULL, &fl);
+	if (quic_hello_done(f->q, fc) || (fl & QUIC_F_BUDGET) || f->qdg[d] >= QUIC_MAX_DGRAMS) {
+		quic_hello(a, f, d);
+		if (s->caplen < s->len && !(d == 0 ? f->ch_seen : f->sh_seen)) f->status |= APP_S_SNAPLEN;
+	}
+	if (f->done[0] && f->done[1]) {
+		quic_release(a, f);
+		f->off = true;
+	}
 }
 
 static void udp_packet(struct app_ctx *a, struct app_flow *f, int d, const struct app_seg *s)
@@ -531,21 +661,20 @@ static void udp_packet(struct app_ctx *a, struct app_flow *f, int d, const struc
 	struct cur dcid, scid;
 	bool first = f->proto == P_NONE;
 
-	if (f->proto == P_NONE || f->proto == P_QUIC) {
-		if (quic_initial(s->payload, s->caplen, &ver, &dcid, &scid)) {
-			if (first) {
-				uint8_t v[4];
+	if (f->proto == P_QUIC) {
+		quic_datagram(a, f, d, s);
+		return;
+	}
+	if (first && quic_initial(s->payload, s->caplen, &ver, &dcid, &scid)) {
+		uint8_t v[4];
 
-				set_proto(f, P_QUIC, "quic-initial");
-				put_be32(v, ver);
-				fput(f, E_QUIC, 1, v, 4);
-				fput(f, E_QUIC, 4, dcid.p, cur_left(&dcid));
-				fput(f, E_QUIC, 5, scid.p, cur_left(&scid));
-			}
-			quic_datagram(a, f, d, s);
-			return;
-		}
-		if (f->proto == P_QUIC) return;
+		set_proto(f, P_QUIC, "quic-initial");
+		put_be32(v, ver);
+		fput(f, E_QUIC, 1, v, 4);
+		fput(f, E_QUIC, 4, dcid.p, cur_left(&dcid));
+		fput(f, E_QUIC, 5, scid.p, cur_left(&scid));
+		quic_datagram(a, f, d, s);
+		return;
 	}
 	if (dns_parse(s->payload, s->caplen, &m) == DNS_OK && (!first || dns_plausible(&m))) {
 		if (first) set_proto(f, P_DNS, "dns-message");
@@ -624,6 +753,15 @@ void app_emit(struct app_ctx *a, const struct app_flow *f, struct rec_flow *r)
 	} else if (f->proto == P_DNS && (f->ra[0].started || f->ra[1].started)) {
 		status_of(f, 0, &st);
 		status_of(f, 1, &st);
+	} else if (f->proto == P_QUIC && f->q) {
+		for (i = 0; i < 2; i++) {
+			unsigned fl;
+
+			if (f->done[i] || f->qdg[i] == 0) continue;
+			quic_crypto(f->q, i == 0, NULL, &fl);
+			st |= APP_S_INCOMPLETE;
+			if (fl & QUIC_F_GAP) st |= APP_S_GAP;
+		}
 	}
 	for (i = 0; i < E_N; i++) buf_reset(&a->out[i]);
 	for (i = 0; i < E_N - 1; i++) {

@@ -1,8 +1,8 @@
 /*
  * app.h - application metadata of a flow: detection by content, bounded
  * reassembly of each TCP direction's first bytes, the protocol parsers
- * (tls, http, dns, ssh), and the encoding of the TLS, HTTP, DNS, QUIC,
- * SSH and APP elements of flowrec(5).
+ * (tls with x509, quic, http, dns, ssh), and the encoding of the TLS,
+ * HTTP, DNS, QUIC, SSH and APP elements of flowrec(5).
  *
  * The flow table owns one struct app_flow pointer per flow (NULL until
  * the flow carries payload) and hands every packet's payload to

@@ -198,6 +198,13 @@ bool tls_looks_like(const uint8_t *p, size_t n)
 	return n >= 6 && p[0] == 22 && p[1] == 3 && p[2] <= 4 && (p[5] == 1 || p[5] == 2);
 }
 
+bool tls_sslv2_hello(const uint8_t *p, size_t n)
+{
+	/* 9 bytes of header fields, then at least one 3-byte cipher spec */
+	return n >= 5 && (p[0] & 0x80) && (((p[0] & 0x7fu) << 8) | p[1]) >= 12 && p[2] == 1 &&
+	    p[3] == 3 && p[4] <= 4;
+}
+
 int tls_records(const uint8_t *p, size_t n, struct buf *hs, uint16_t *rec_version)
 {
 	struct cur c;

@@ -97,6 +97,10 @@ int tls_records(const uint8_t *p, size_t n, struct buf *hs, uint16_t *rec_versio
 
 /* tls_looks_like: a TLS handshake record starts here (content detection). */
 bool tls_looks_like(const uint8_t *p, size_t n);
+/* tls_sslv2_hello: an SSL 2.0-format ClientHello offering SSL 3.0 or
+ * TLS starts here (RFC 5246 E.2: 2-byte length with the top bit set,
+ * msg_type 1, version 3.x); the server answers with TLS records. */
+bool tls_sslv2_hello(const uint8_t *p, size_t n);
 
 /* GREASE values (RFC 8701): 0x0a0a, 0x1a1a, ... 0xfafa. */
 static inline bool tls_grease(uint16_t v) { return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff); }

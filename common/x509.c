@@ -6,6 +6,7 @@
  */
 #include "x509.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/asn1.h>
@@ -195,7 +196,15 @@ static void key_info(X509 *x, struct x509_cert *c)
 		c->key_group[0] = '\0';
 }
 
-static void san_names(X509 *x, struct x509_cert *c, struct x509_chain *ch)
+/* The SAN DNS names of a certificate: where they go, and the flag a cut sets. */
+struct sanlist {
+	uint8_t flags;
+	uint32_t total;
+	uint8_t n;
+	char name[X5_MAX_SAN][X5_MAX_DNS];
+};
+
+static void san_names(X509 *x, struct sanlist *sl)
 {
 	GENERAL_NAMES *g = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
 	int i, n;
@@ -208,36 +217,48 @@ static void san_names(X509 *x, struct x509_cert *c, struct x509_chain *ch)
 
 		if (gn == NULL || gn->type != GEN_DNS) continue;
 		s = gn->d.dNSName;
-		if (ch->san_total < UINT32_MAX) ch->san_total++;
-		if (ch->nsan == X5_MAX_SAN) {
-			c->flags |= X5E_SAN_CAP;
+		if (sl->total < UINT32_MAX) sl->total++;
+		if (sl->n == X5_MAX_SAN) {
+			sl->flags |= X5E_SAN_CAP;
 			continue;
 		}
-		copy_text(ch->san[ch->nsan++], X5_MAX_DNS, ASN1_STRING_get0_data(s),
-		    (size_t)ASN1_STRING_length(s), &c->flags, X5E_SAN_CAP);
+		copy_text(sl->name[sl->n++], X5_MAX_DNS, ASN1_STRING_get0_data(s),
+		    (size_t)ASN1_STRING_length(s), &sl->flags, X5E_SAN_CAP);
 	}
 	GENERAL_NAMES_free(g);
 }
 
-int x509_parse_der(const uint8_t *der, size_t len, struct x509_cert *c, struct x509_chain *chain)
+/*
+ * The certificates decoded last, by SHA-256 of their DER: d2i_X509 of
+ * OpenSSL 3 decodes the public key through its provider machinery, some
+ * 100,000 instructions a certificate, and a capture meets the same server
+ * certificates over and over.  A direct-mapped table of X5_CACHE entries
+ * (about 5 KB each), allocated on first use and kept for the process;
+ * an entry is the exact result of decoding those bytes, so a hit changes
+ * nothing in the output.
+ */
+#define X5_CACHE 128
+
+struct x5_cached {
+	bool used;
+	uint32_t len;
+	struct x509_cert c;      /* without the SAN cut flag */
+	struct sanlist san;
+};
+
+static struct x5_cached *x5_cache;
+
+static void decode(const uint8_t *der, size_t len, struct x509_cert *c, struct sanlist *sl)
 {
 	const unsigned char *p = der;
 	const X509_ALGOR *alg = NULL;
 	const ASN1_OBJECT *sigoid = NULL;
 	X509 *x;
 
-	memset(c, 0, sizeof *c);
-	if (chain) {
-		chain->san_total = 0;
-		chain->nsan = 0;
-	}
-	c->der_len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
-	if (EVP_Digest(der, len, c->sha256, NULL, EVP_sha256(), NULL) != 1)
-		memset(c->sha256, 0, sizeof c->sha256);
 	x = len > 0 && len <= 0x7fffffff ? d2i_X509(NULL, &p, (long)len) : NULL;
 	if (x == NULL) {
 		c->flags |= X5E_BAD;
-		return -1;
+		return;
 	}
 	if ((size_t)(p - der) < len) c->flags |= X5E_TRAILING;
 	name_text(X509_get_subject_name(x), c->subject, sizeof c->subject, &c->flags);
@@ -253,9 +274,46 @@ int x509_parse_der(const uint8_t *der, size_t len, struct x509_cert *c, struct x
 	if (alg) X509_ALGOR_get0(&sigoid, NULL, NULL, alg);
 	if (sigoid && OBJ_obj2txt(c->sig_alg, sizeof c->sig_alg, sigoid, 0) >= (int)sizeof c->sig_alg)
 		c->flags |= X5E_TEXT_CUT;
-	if (chain) san_names(x, c, chain);
+	san_names(x, sl);
 	X509_free(x);
-	return 0;
+}
+
+int x509_parse_der(const uint8_t *der, size_t len, struct x509_cert *c, struct x509_chain *chain)
+{
+	struct x5_cached *e = NULL, one;
+	bool hashed;
+
+	memset(c, 0, sizeof *c);
+	c->der_len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+	hashed = EVP_Digest(der, len, c->sha256, NULL, EVP_sha256(), NULL) == 1;
+	if (!hashed)
+		memset(c->sha256, 0, sizeof c->sha256);
+	if (hashed && x5_cache == NULL)
+		x5_cache = calloc(X5_CACHE, sizeof *x5_cache);
+	if (hashed && x5_cache) {
+		e = &x5_cache[(c->sha256[0] | (unsigned)c->sha256[1] << 8) % X5_CACHE];
+		if (!(e->used && e->len == c->der_len && memcmp(e->c.sha256, c->sha256, 32) == 0)) {
+			memset(e, 0, sizeof *e);
+			e->c = *c;
+			decode(der, len, &e->c, &e->san);
+			e->len = c->der_len;
+			e->used = true;
+		}
+	} else {
+		/* no digest or no memory: decode without the table */
+		memset(&one, 0, sizeof one);
+		one.c = *c;
+		decode(der, len, &one.c, &one.san);
+		e = &one;
+	}
+	*c = e->c;
+	if (chain) {
+		c->flags |= e->san.flags;
+		chain->san_total = e->san.total;
+		chain->nsan = e->san.n;
+		memcpy(chain->san, e->san.name, sizeof chain->san);
+	}
+	return c->flags & X5E_BAD ? -1 : 0;
 }
 
 int x509_parse_msg(const uint8_t *body, size_t len, enum x509_form form, struct x509_chain *out)

@@ -56,6 +56,8 @@ struct buf;
 #define X5C_CAPPED    0x02u /* more than X5_MAX_CERTS entries */
 #define X5C_TLS13     0x04u /* read in the TLS 1.3 form */
 #define X5C_MALFORMED 0x08u /* bytes after the list, or a bad TLS 1.3 extensions length */
+#define X5C_HIDDEN    0x10u /* not set here: the flow's ServerHello chose TLS 1.3, whose
+                             * Certificate message is encrypted (nothing to read) */
 
 struct x509_cert {
 	uint8_t flags;                 /* X5E_* */

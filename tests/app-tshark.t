@@ -8,6 +8,11 @@
 # are listed below, each with its reason; a difference not listed fails,
 # and so does a listed one that is gone.  A "*" in the endpoint columns
 # excuses every difference of that field in that capture.
+#
+# Then the certificates of the TLS <= 1.2 captures against tshark's X.509
+# dissector (tests/cert_tshark.py), the TLS 1.3 "not visible" mark, and
+# the captures whose ClientHello is split: over two QUIC Initial packets,
+# over TCP segments.
 . "${0%/*}/lib.sh"
 
 PF=$FK_BIN/pcap-flows
@@ -37,35 +42,11 @@ ipip_6in4.pcap	qname	udp	174.3.73.24:6404	184.105.255.26:53	IPv6 in IPv4
 vxlan_http.pcap	host	tcp	10.1.1.172:80	10.1.200.131:40354	inside VXLAN: the flow is the outer UDP one
 ipv4_frag_http_socks5.pcap	host	tcp	10.0.0.1:1637	10.0.0.2:21477	HTTP after a SOCKS5 handshake: the stream starts with SOCKS, which is not recognised
 ipv6_fragments_udp.pcap	qname	udp	fe80::21f:f3ff:fecd:f617:5353	ff02::fb:5353	mDNS messages of many questions: only the first question of each message is kept
-null_loopback_quic.pcap	sni	udp	::1:443	::1:50606	QUIC Initial decryption is not wired yet (common/quic.c)
-null_loopback_quic.pcap	alpn	udp	::1:443	::1:50606	QUIC Initial decryption is not wired yet
-null_loopback_quic.pcap	ja3	udp	::1:443	::1:50606	QUIC Initial decryption is not wired yet
-null_loopback_quic.pcap	ja3s	udp	::1:443	::1:50606	QUIC Initial decryption is not wired yet
 pcap_nsec_le_http_rst.pcap	host	tcp	130.74.164.231:22	136.216.42.40:44338	HTTP sent to port 22: tshark dissects by port (SSH), pcap-flows by content
 app_ssh.pcapng	hassh	tcp	127.0.0.1:58496	127.0.0.1:8000	SSH on port 8000: tshark dissects by port, pcap-flows by content
 app_ssh.pcapng	hassh_server	tcp	127.0.0.1:58496	127.0.0.1:8000	SSH on port 8000
 pcapng_2if_snaplen_trunc.pcapng	ja3	tcp	127.0.0.1:3306	127.0.0.1:40304	TLS inside MySQL after its greeting: the stream starts with MySQL, which is not recognised
 pcapng_2if_snaplen_trunc.pcapng	ja3s	tcp	127.0.0.1:3306	127.0.0.1:40304	TLS inside MySQL
-quic_ch_frags_out_of_order.pcapng	sni	*	*	*	QUIC Initial decryption is not wired yet
-quic_ch_frags_out_of_order.pcapng	alpn	*	*	*	QUIC Initial decryption is not wired yet
-quic_ch_frags_out_of_order.pcapng	ja3	*	*	*	QUIC Initial decryption is not wired yet
-quic_ch_frags_out_of_order.pcapng	ja3s	*	*	*	QUIC Initial decryption is not wired yet
-quic_chromium.pcap	sni	*	*	*	QUIC Initial decryption is not wired yet
-quic_chromium.pcap	alpn	*	*	*	QUIC Initial decryption is not wired yet
-quic_chromium.pcap	ja3	*	*	*	QUIC Initial decryption is not wired yet
-quic_chromium.pcap	ja3s	*	*	*	QUIC Initial decryption is not wired yet
-quic_pq_kyber_chrome.pcapng	sni	*	*	*	QUIC Initial decryption is not wired yet
-quic_pq_kyber_chrome.pcapng	alpn	*	*	*	QUIC Initial decryption is not wired yet
-quic_pq_kyber_chrome.pcapng	ja3	*	*	*	QUIC Initial decryption is not wired yet
-quic_pq_kyber_chrome.pcapng	ja3s	*	*	*	QUIC Initial decryption is not wired yet
-quic_v2_http3.pcap	sni	*	*	*	QUIC Initial decryption is not wired yet
-quic_v2_http3.pcap	alpn	*	*	*	QUIC Initial decryption is not wired yet
-quic_v2_http3.pcap	ja3	*	*	*	QUIC Initial decryption is not wired yet
-quic_v2_http3.pcap	ja3s	*	*	*	QUIC Initial decryption is not wired yet
-quic_xargs_illustrated.pcap	sni	*	*	*	QUIC Initial decryption is not wired yet
-quic_xargs_illustrated.pcap	alpn	*	*	*	QUIC Initial decryption is not wired yet
-quic_xargs_illustrated.pcap	ja3	*	*	*	QUIC Initial decryption is not wired yet
-quic_xargs_illustrated.pcap	ja3s	*	*	*	QUIC Initial decryption is not wired yet
 app_openvpn.pcapng	ja3	tcp	10.181.235.122:39772	10.251.71.30:1194	TLS inside the OpenVPN control channel: tshark dissects it by port 1194, pcap-flows sees OpenVPN framing first
 app_openvpn.pcapng	ja3s	tcp	10.181.235.122:39772	10.251.71.30:1194	TLS inside OpenVPN
 app_openvpn.pcapng	ja3	udp	3.111.166.78:51146	85.134.13.165:1194	TLS inside OpenVPN
@@ -110,6 +91,55 @@ while read -r f; do
 	[ -f "$FK_DATA/$f" ] || fail "exception list: $f is not in $FK_DATA"
 done <"$T/listed"
 
+# Certificates of TLS <= 1.2 (tests/cert_tshark.py): serial, subject,
+# issuer and SAN DNS names of every certificate of each connection's first
+# Certificate message, and their count, as tshark's X.509 dissector shows
+# them; on our captures and the shared ones when present.
+SHARED=$FK_ROOT/../shared/pcaps
+ncert=0
+for f in tls12_ecdsa_cert.pcap tls12_google_cert_repeat.pcap eth_qinq_pppoe_tls_retrans.pcap \
+    tcp_rst_tls_ciphers_73conns.pcap mixed_webex.pcap app_netflix.pcap mixed_alexa_app.pcapng; do
+	p=$FK_DATA/$f
+	[ -f "$p" ] || p=$SHARED/$f
+	if [ ! -f "$p" ]; then
+		skip 1 "$f: not here"
+		continue
+	fi
+	"$PY" "$FK_ROOT/tests/cert_tshark.py" "$PF" "$FJ" "$p" >"$T/cert" 2>"$T/cert.err" ||
+		{ fail "$f: cert_tshark.py failed: $(head -n 3 "$T/cert.err")"; continue; }
+	# shellcheck disable=SC2046
+	set -- $(sed -n "s/^$f	summary	//p" "$T/cert")
+	ncert=$((ncert + ${1:-0}))
+	if [ "$(grep -vc "	summary	" "$T/cert")" -eq 0 ] && [ "${1:-0}" -gt 0 ] && [ "${2:-1}" -eq 0 ]; then
+		pass "$f: ${1} certificates: serial, subject, issuer, SAN as tshark's"
+	else
+		fail "$f: certificates as tshark's (${1:-0} compared, ${2:-?} skipped)"
+		diag "$(head -n 20 "$T/cert")"
+	fi
+done
+ok "certificates were compared ($ncert)" [ "$ncert" -ge 28 ]
+
+# TLS 1.3 over TCP: the certificates are not visible, and the record says so.
+"$PF" "$FK_DATA/sll2_tls13_openjdk.pcap" | "$FJ" >"$T/t13.jsonl"
+is "$(jq -c 'select(.tls) | [.tls.server_version, .tls.cert_flags, .tls.cert_count]' "$T/t13.jsonl")" \
+	"[772,16,null]" "TLS 1.3: cert_flags hidden (0x10), no certificate fields"
+
+# QUIC: the ClientHello spread over two Initial packets yields its server
+# name (tshark's), JA4 starts with q, the TLS element has no record version.
+k=$FK_DATA/quic_pq_kyber_chrome.pcapng
+want=$(tshark -n -r "$k" -Y 'tls.handshake.type == 1' -T fields -e tls.handshake.extensions_server_name 2>/dev/null)
+"$PF" "$k" | "$FJ" >"$T/k.jsonl"
+is "$(jq -r 'select(.quic) | .quic.sni' "$T/k.jsonl")" "$want" "two-Initial QUIC ClientHello: SNI as tshark's ($want)"
+is "$(jq -r 'select(.quic) | [.tls.sni, (.tls.ja4 | .[0:4]), .tls.record_version, .tls.cert_flags, .app.status] | @json' "$T/k.jsonl")" \
+	"[\"$want\",\"q13d\",null,16,null]" "two-Initial QUIC: TLS element with JA4 q13d, complete"
+is "$(jq -r 'select(.quic) | .tls.pq_groups | length' "$T/k.jsonl")" 1 "two-Initial QUIC: the Kyber group offered"
+# The same flow cut to its first datagram: no SNI, and the status says why.
+n1=$(tshark -n -r "$k" -Y 'udp' -T fields -e frame.number 2>/dev/null | head -n 1)
+tshark -r "$k" -Y "frame.number == $n1" -w "$T/k1.pcapng" 2>/dev/null
+"$PF" "$T/k1.pcapng" | "$FJ" >"$T/k1.jsonl"
+is "$(jq -c 'select(.quic) | [.quic.sni, .app.status]' "$T/k1.jsonl")" "[null,32]" \
+	"QUIC, one Initial of two: no SNI, status incomplete"
+
 # The split ClientHello (two TCP segments) yields its server name.
 "$PF" "$FK_DATA/rawip101_tls_split_ch.pcap" | "$FJ" >"$T/split.jsonl"
 is "$(jq -r 'select(.tls) | .tls.sni' "$T/split.jsonl")" "west-tdm.codmwest.com" \
@@ -120,4 +150,12 @@ is "$("$PF" --no-meta "$FK_DATA/rawip101_tls_split_ch.pcap" | "$FJ" | jq -c 'sel
 "$PF" --reasm-bytes 300 "$FK_DATA/rawip101_tls_split_ch.pcap" | "$FJ" >"$T/small.jsonl"
 is "$(jq -r 'select(.app.proto == "tls") | "\(.tls.sni) \(.app.status)"' "$T/small.jsonl")" "null 2" \
 	"--reasm-bytes 300: no SNI, status budget"
+# The 1720-byte (post-quantum) ClientHello over several segments, when shared.
+f=$SHARED/tls_split_clienthello_1720B.pcap
+if [ -f "$f" ]; then
+	want=$(tshark -n -r "$f" -Y 'tls.handshake.type == 1' -T fields -e tls.handshake.extensions_server_name 2>/dev/null)
+	is "$("$PF" "$f" | "$FJ" | jq -r 'select(.tls) | .tls.sni')" "$want" "1720-byte split ClientHello: SNI as tshark's"
+else
+	skip 1 "tls_split_clienthello_1720B.pcap: not here"
+fi
 done_testing

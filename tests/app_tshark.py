@@ -71,12 +71,16 @@ def theirs(cap):
     return res
 
 
-def ours(pf, fj, cap):
+def flows(pf, fj, cap):
+    """The flows of `pf --no-split cap | fj`, decoded."""
     p = subprocess.run("%s --no-split %s | %s" % (pf, cap, fj), shell=True, capture_output=True,
                        text=True)
+    return [json.loads(line) for line in p.stdout.splitlines()]
+
+
+def ours(pf, fj, cap):
     res = {}
-    for line in p.stdout.splitlines():
-        f = json.loads(line)
+    for f in flows(pf, fj, cap):
         if f["proto"] not in (6, 17):
             continue
         k = key("tcp" if f["proto"] == 6 else "udp", f["src"], f["sport"], f["dst"], f["dport"])

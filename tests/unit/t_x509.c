@@ -424,6 +424,49 @@ static void t_bounds(void)
 	buf_free(&b);
 }
 
+static bool cert_eq(const struct x509_cert *a, const struct x509_cert *b)
+{
+	return a->flags == b->flags && a->der_len == b->der_len && !memcmp(a->sha256, b->sha256, 32) &&
+	    !strcmp(a->subject, b->subject) && !strcmp(a->issuer, b->issuer) &&
+	    !strcmp(a->serial, b->serial) && a->not_before == b->not_before &&
+	    a->not_after == b->not_after && !strcmp(a->key_type, b->key_type) &&
+	    !strcmp(a->key_group, b->key_group) && a->key_bits == b->key_bits &&
+	    !strcmp(a->sig_alg, b->sig_alg);
+}
+
+/* The table of decoded certificates: a hit gives what a decode gives. */
+static void t_cache(void)
+{
+	enum { N = 300 };
+	static struct x509_cert first[N];
+	static char subj[N][32];
+	struct x509_cert again, nochain;
+	uint8_t *der[N];
+	size_t len[N];
+	unsigned bad = 0, i;
+
+	for (i = 0; i < N; i++) {
+		struct mk m = { subj[i], (long)i + 1, 1700000000, 2000000000, i % 4, NULL };
+
+		snprintf(subj[i], sizeof subj[i], "c%u.example", i);
+		len[i] = make_cert(&m, &der[i]);
+		x509_parse_der(der[i], len[i], &first[i], &ch);
+	}
+	/* again, after 300 others went through a table of 128 */
+	for (i = 0; i < N; i++) {
+		char want[40];
+
+		snprintf(want, sizeof want, "CN=%s", subj[i]);
+		x509_parse_der(der[i], len[i], &again, &ch);
+		x509_parse_der(der[i], len[i], &nochain, NULL);
+		if (!cert_eq(&again, &first[i]) || strcmp(again.subject, want) != 0 ||
+		    ch.nsan != i % 4 || !cert_eq(&nochain, &again))
+			bad++;
+		OPENSSL_free(der[i]);
+	}
+	is(bad, 0, "300 certificates decoded twice: the same results, SANs with a chain only");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "-m") == 0)
@@ -435,6 +478,7 @@ int main(int argc, char **argv)
 	t_tls13();
 	t_hostile();
 	t_bounds();
+	t_cache();
 	EVP_PKEY_free(key);
 	printf("1..%u\n", ntest);
 	return nfail != 0;
