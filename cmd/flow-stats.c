@@ -543,29 +543,12 @@ static void put_u64(struct buf *b, uint64_t u)
 	buf_put(b, s + sizeof s - n, (size_t)n);
 }
 
-/*
- * A double in the fewest digits that read back to the same value:
- * integers below 2^53 as integers, others by %.15g, %.16g or %.17g.
- */
+/* A double in the fewest digits that read back to it (num_fmt_double). */
 static void put_f64(struct buf *b, double x)
 {
-	char s[32];
-	int n;
+	char s[NUM_DBL_LEN];
 
-	if (x == 0) x = 0; /* -0 prints as 0 */
-	if (x == floor(x) && fabs(x) < 9007199254740992.0) {
-		if (x < 0) {
-			buf_put8(b, '-');
-			x = -x;
-		}
-		put_u64(b, (uint64_t)x);
-		return;
-	}
-	for (int prec = 15;; prec++) {
-		n = snprintf(s, sizeof s, "%.*g", prec, x);
-		if (prec == 17 || strtod(s, NULL) == x) break;
-	}
-	buf_put(b, s, (size_t)n);
+	buf_put(b, s, num_fmt_double(s, x));
 }
 
 static void put_cell_num(struct buf *b, const struct cell *v)
