@@ -372,9 +372,23 @@ static double ratio(double a, double b) { return b != 0 ? a / b : 0; }
 
 static void put_addr_text(struct cell *v, const uint8_t *a, uint32_t n)
 {
-	if (!inet_ntop(n == 4 ? AF_INET : AF_INET6, a, v->tmp, sizeof v->tmp)) v->tmp[0] = 0;
 	v->t = CE_TEXT;
 	v->p = v->tmp;
+	if (n == 4) { /* dotted quad by hand: inet_ntop was a tenth of the time */
+		size_t k = 0;
+
+		for (int i = 0; i < 4; i++) {
+			unsigned b = a[i];
+
+			if (i) v->tmp[k++] = '.';
+			if (b >= 100) v->tmp[k++] = (char)('0' + b / 100);
+			if (b >= 10) v->tmp[k++] = (char)('0' + b / 10 % 10);
+			v->tmp[k++] = (char)('0' + b % 10);
+		}
+		v->n = k;
+		return;
+	}
+	if (!inet_ntop(AF_INET6, a, v->tmp, sizeof v->tmp)) v->tmp[0] = 0;
 	v->n = strlen(v->tmp);
 }
 

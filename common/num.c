@@ -127,6 +127,12 @@ static void init_pow10(void)
 
 	for (int i = 0; i < 28; i++, p *= 10) pow10l_tab[i] = p;
 }
+
+/* a * 10^p, |p| <= 27, correctly rounded to long double. */
+static long double scale(long double a, int p)
+{
+	return p >= 0 ? a * pow10l_tab[p] : a / pow10l_tab[-p];
+}
 #endif
 
 size_t num_fmt_double(char *s, double x)
@@ -145,14 +151,14 @@ size_t num_fmt_double(char *s, double x)
 	if (x == 0) x = 0;
 	if (x == floor(x) && fabs(x) < 9007199254740992.0) return fmt_int(s, x);
 	a = fabs(x);
-	/* 17 digits need 10^(16 - e) exact: e >= -11; and a non-integer is below 2^53. */
-	if (!(a >= 1e-11 && a < 9007199254740992.0)) return num_fmt_double_ref(s, x);
+	/* 17 digits need 10^(16 - e) exact: -11 <= e <= 43. */
+	if (!(a >= 1e-11 && a < 1e43)) return num_fmt_double_ref(s, x);
 	if (pow10l_tab[0] == 0) init_pow10();
 	neg = x < 0;
 	e = (int)floor(log10(a));
 	if (e < -11) e = -11;
-	if (e < 16) { /* log10 a hair off near a power of ten */
-		long double y = (long double)a * pow10l_tab[16 - e];
+	{ /* log10 a hair off near a power of ten */
+		long double y = scale(a, 16 - e);
 
 		if (y >= (long double)lim[17]) e++;
 		else if (y < (long double)lim[16] && e > -11) e--;
@@ -166,10 +172,10 @@ size_t num_fmt_double(char *s, double x)
 		uint64_t n;
 		int ee = e;
 
-		if (p > 27 || p < 0) return num_fmt_double_ref(s, x);
-		y = (long double)a * pow10l_tab[p]; /* relative error 2^-64 */
+		if (p > 27 || p < -27) return num_fmt_double_ref(s, x);
+		y = scale(a, p); /* relative error 2^-64 */
 		f = floorl(y);
-		if (fabsl(y - f - 0.5L) < 0.01L) return num_fmt_double_ref(s, x); /* near a tie */
+		if (fabsl(y - f - 0.5L) < y * 0x1p-61L) return num_fmt_double_ref(s, x); /* near a tie */
 		if (f >= (long double)lim[prec]) return num_fmt_double_ref(s, x); /* e was wrong */
 		n = (uint64_t)f + (y - f > 0.5L);
 		if (n >= lim[prec]) { /* rounded up to 10^prec */
@@ -178,8 +184,8 @@ size_t num_fmt_double(char *s, double x)
 		}
 		if (n < lim[prec - 1]) return num_fmt_double_ref(s, x); /* e was wrong */
 		/* Does the decimal n * 10^-p read back to a?  q is it within 2^-64. */
-		q = (long double)n / pow10l_tab[p];
-		if (ee != e) q = (long double)(n * 10) / pow10l_tab[p];
+		q = scale((long double)n, -p);
+		if (ee != e) q = scale((long double)n * 10, -p);
 		dq = q - (long double)a;
 		if (dq < 0 ? -dq < lo * (1 - 1.0L / 256) : dq < hi * (1 - 1.0L / 256))
 			return fmt_g(s, neg, n, ee, prec);

@@ -87,11 +87,11 @@ int main(int argc, char **argv)
 	n0 = bad;
 	for (int i = 0; i < 300000; i++) {
 		uint64_t u = rng();
-		double x = bits((u & 0x800fffffffffffffull) | ((uint64_t)(1023 - 45 + (u >> 52) % 100) << 52));
+		double x = bits((u & 0x800fffffffffffffull) | ((uint64_t)(1023 - 45 + (u >> 52) % 200) << 52));
 
 		check(x);
 	}
-	ok(bad == n0, "300000 random values from 1e-14 to 1e16");
+	ok(bad == n0, "300000 random values from 1e-14 to 1e46");
 	n0 = bad;
 	for (int i = 0; i < 300000; i++) {
 		uint64_t u = rng();
@@ -110,7 +110,13 @@ int main(int argc, char **argv)
 		check(sqrt(a / b));
 		check((double)(int64_t)(u % 100000000000ull) / 1e9);
 	}
-	ok(bad == n0, "ratios, square roots, times in seconds");
+	for (int i = 0; i < 100000; i++) {
+		uint64_t u = rng();
+
+		check((double)(u >> (u % 16))); /* integers past 2^53 */
+		check(1704067200.0 * 1e9 + (double)(u % 1000000000000ull));
+	}
+	ok(bad == n0, "ratios, square roots, times in seconds, large integers");
 	n0 = bad;
 	for (int k = -20; k <= 22; k++) {
 		double p = pow(10, k);
