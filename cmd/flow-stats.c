@@ -25,7 +25,7 @@
 
 static const char usage_text[] =
     "usage: flow-stats [-c cols] [--set name] [-f format] [-o file] [file ...]\n"
-    "       flow-stats -s key[,key...] [-n N] [--by metric] [-f format] [file ...]\n"
+    "       flow-stats -s key[,key...] [--bin S] [-n N] [--by metric] [-f format] [file ...]\n"
     "\n"
     "Print per-flow features of flowrec records, one row per flow, or (-s)\n"
     "summaries grouped by keys.  Reads the files, or stdin when none or -.\n"
@@ -42,6 +42,7 @@ static const char usage_text[] =
     "  -n, --top N       with -s, the N first groups by --by (all)\n"
     "      --by M        with -s, order by flows, pkts, bytes or duration (bytes)\n"
     "      --max-groups N  with -s, at most N groups (1000000)\n"
+    "      --bin S       with -s, also group by time bins of S seconds (rwcount)\n"
     "  -o, --output F    write to F (through a temporary file) instead of stdout\n"
     "  -h, --help        this help\n"
     "      --version     print the version\n";
@@ -64,6 +65,7 @@ enum {
 	CK_STORED,    /* table entries */
 	CK_ROW,       /* the row number */
 	CK_FEATURE,   /* features.NAME */
+	CK_BIN,       /* -s --bin: the start of the flow's time bin, seconds */
 };
 
 struct col {
@@ -80,6 +82,7 @@ static struct col cols[MAX_COLS];
 static unsigned ncols;
 static struct st_cfg cfg = { 5000000000ull, false };
 static bool numeric; /* NPY: enumerations as numbers */
+static uint64_t bin_ns; /* -s --bin: the bin width, 0 for none */
 
 static const char *const dir_prefix[SD_N] = { "", "src_", "dst_" };
 static const char *const flag_names[ST_NFLAGS] = {
@@ -372,9 +375,23 @@ static double ratio(double a, double b) { return b != 0 ? a / b : 0; }
 
 static void put_addr_text(struct cell *v, const uint8_t *a, uint32_t n)
 {
-	if (!inet_ntop(n == 4 ? AF_INET : AF_INET6, a, v->tmp, sizeof v->tmp)) v->tmp[0] = 0;
 	v->t = CE_TEXT;
 	v->p = v->tmp;
+	if (n == 4) { /* dotted quad by hand: inet_ntop was a tenth of the time */
+		size_t k = 0;
+
+		for (int i = 0; i < 4; i++) {
+			unsigned b = a[i];
+
+			if (i) v->tmp[k++] = '.';
+			if (b >= 100) v->tmp[k++] = (char)('0' + b / 100);
+			if (b >= 10) v->tmp[k++] = (char)('0' + b / 10 % 10);
+			v->tmp[k++] = (char)('0' + b % 10);
+		}
+		v->n = k;
+		return;
+	}
+	if (!inet_ntop(AF_INET6, a, v->tmp, sizeof v->tmp)) v->tmp[0] = 0;
 	v->n = strlen(v->tmp);
 }
 
@@ -507,6 +524,19 @@ static void eval_one(struct st_flow *s, const struct col *c, struct cell *v, str
 	case CK_CAPPED: v->t = CE_UINT; v->u = s->capped; return;
 	case CK_STORED: v->t = CE_UINT; v->u = s->npkts; return;
 	case CK_ROW: v->t = CE_UINT; v->u = row_no; return;
+	case CK_BIN: { /* exact decimal seconds: a double would round the ns */
+		uint64_t t = f->first_ns / bin_ns * bin_ns, ns = t % 1000000000u;
+		int n = snprintf(v->tmp, sizeof v->tmp, "%llu", (unsigned long long)(t / 1000000000u));
+
+		if (ns) {
+			n += snprintf(v->tmp + n, sizeof v->tmp - (size_t)n, ".%09llu", (unsigned long long)ns);
+			while (v->tmp[n - 1] == '0') n--;
+		}
+		v->t = CE_TEXT;
+		v->p = v->tmp;
+		v->n = (size_t)n;
+		return;
+	}
 	case CK_FEATURE:
 		if (!fv_feature(f, c->name + 9, strlen(c->name + 9), &v->f)) break;
 		if (!isfinite(v->f)) break;
@@ -530,7 +560,8 @@ static void eval(struct st_flow *s, const struct col *c, struct cell *v, struct 
 static bool need_stats(void)
 {
 	for (unsigned i = 0; i < ncols; i++)
-		if (cols[i].kind != CK_FIELD && cols[i].kind != CK_ROW) return true;
+		if (cols[i].kind != CK_FIELD && cols[i].kind != CK_ROW && cols[i].kind != CK_BIN)
+			return true;
 	return false;
 }
 
@@ -543,29 +574,12 @@ static void put_u64(struct buf *b, uint64_t u)
 	buf_put(b, s + sizeof s - n, (size_t)n);
 }
 
-/*
- * A double in the fewest digits that read back to the same value:
- * integers below 2^53 as integers, others by %.15g, %.16g or %.17g.
- */
+/* A double in the fewest digits that read back to it (num_fmt_double). */
 static void put_f64(struct buf *b, double x)
 {
-	char s[32];
-	int n;
+	char s[NUM_DBL_LEN];
 
-	if (x == 0) x = 0; /* -0 prints as 0 */
-	if (x == floor(x) && fabs(x) < 9007199254740992.0) {
-		if (x < 0) {
-			buf_put8(b, '-');
-			x = -x;
-		}
-		put_u64(b, (uint64_t)x);
-		return;
-	}
-	for (int prec = 15;; prec++) {
-		n = snprintf(s, sizeof s, "%.*g", prec, x);
-		if (prec == 17 || strtod(s, NULL) == x) break;
-	}
-	buf_put(b, s, (size_t)n);
+	buf_put(b, s, num_fmt_double(s, x));
 }
 
 static void put_cell_num(struct buf *b, const struct cell *v)
@@ -858,6 +872,12 @@ static void add_keys(const char *list)
 {
 	char *s = xstrdup(list), *save = NULL;
 
+	if (bin_ns) {
+		struct col c = { 0 };
+
+		c.kind = CK_BIN;
+		add_col(&c, "bin_start");
+	}
 	if (strcmp(list, "total") == 0) {
 		free(s);
 		return;
@@ -914,6 +934,34 @@ static void put_key(struct buf *b, struct st_flow *s, const struct col *c, struc
 }
 
 static const char *const sum_cols[] = { "flows", "pkts", "bytes", "duration_s" };
+
+/* The ns of a bin_start text ("12.5" -> 12500000000). */
+static uint64_t bin_key_ns(const char *p)
+{
+	uint64_t t = 0, f = 0;
+	int k = 0;
+
+	while (*p >= '0' && *p <= '9') t = t * 10 + (uint64_t)(*p++ - '0');
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9' && k < 9; k++) f = f * 10 + (uint64_t)(*p++ - '0');
+	for (; k < 9; k++) f *= 10;
+	return t * 1000000000u + f;
+}
+
+/* --bin: groups by bin start ascending, then as sm_sorted orders them. */
+static enum sm_metric bin_by;
+static int cmp_bin(const void *a, const void *b)
+{
+	const struct sm_group *x = *(struct sm_group *const *)a, *y = *(struct sm_group *const *)b;
+	uint64_t tx = bin_key_ns(x->key), ty = bin_key_ns(y->key);
+	size_t n = x->keylen < y->keylen ? x->keylen : y->keylen;
+	int c;
+
+	if (tx != ty) return tx < ty ? -1 : 1;
+	if (x->m[bin_by] != y->m[bin_by]) return x->m[bin_by] > y->m[bin_by] ? -1 : 1;
+	if ((c = memcmp(x->key, y->key, n)) != 0) return c;
+	return (x->keylen > y->keylen) - (x->keylen < y->keylen);
+}
 
 /* One summary row's cells as text, the key's parts then the metrics. */
 static size_t sum_cells(const struct sm_group *g, const char **cell, size_t *len, char *num,
@@ -987,8 +1035,12 @@ static int run_summary(char **in, int nin, struct out_file *out, enum fmt fm, bo
 	status = rs_in_end(&ins, NULL);
 	msg_progress_end();
 	ng = sm_count(t);
-	if (top && top < ng) ng = (size_t)top;
 	g = sm_sorted(t, by);
+	if (bin_ns) {
+		bin_by = by;
+		qsort((void *)g, ng, sizeof *g, cmp_bin);
+	}
+	if (top && top < ng) ng = (size_t)top;
 	if (fm == F_TEXT) { /* columns as wide as their widest cell, numbers to the right */
 		for (unsigned i = 0; i < nc; i++)
 			width[i] = strlen(i < ncols ? cols[i].name : sum_cols[i - ncols]);
@@ -1069,7 +1121,7 @@ static void list_columns(void)
 
 int main(int argc, char **argv)
 {
-	enum { O_SET = 256, O_NOHDR, O_IDLE, O_PARTIAL, O_BY, O_MAXG };
+	enum { O_SET = 256, O_NOHDR, O_IDLE, O_PARTIAL, O_BY, O_MAXG, O_BIN };
 	const char *summary = NULL;
 	int by = SM_BYTES;
 	uint64_t top = 0, max_groups = 1000000;
@@ -1086,6 +1138,7 @@ int main(int argc, char **argv)
 		{ "top", required_argument, NULL, 'n' },
 		{ "by", required_argument, NULL, O_BY },
 		{ "max-groups", required_argument, NULL, O_MAXG },
+		{ "bin", required_argument, NULL, O_BIN },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -1126,6 +1179,14 @@ int main(int argc, char **argv)
 			else if (strcmp(optarg, "text") == 0) fm = F_TEXT;
 			else cli_usage_error("%s: unknown format (csv, tsv, jsonl, npy, text)", optarg);
 			break;
+		case O_BIN: {
+			double w;
+
+			if (num_parse_double(optarg, 1e-9, 1e9, &w) < 0 || llround(w * 1e9) < 1)
+				cli_usage_error("--bin: %s: not a number of seconds (1e-9 to 1e9)", optarg);
+			bin_ns = (uint64_t)llround(w * 1e9);
+			break;
+		}
 		case O_NOHDR: header = false; break;
 		case O_IDLE:
 			if (num_parse_double(optarg, 0, 1e9, &gap) < 0)
@@ -1156,8 +1217,8 @@ int main(int argc, char **argv)
 		add_keys(summary);
 	} else {
 		if (fm == F_TEXT) cli_usage_error("-f text is for -s");
-		if (top || by != SM_BYTES || max_groups != 1000000)
-			cli_usage_error("-n, --by and --max-groups are for -s");
+		if (top || by != SM_BYTES || max_groups != 1000000 || bin_ns)
+			cli_usage_error("-n, --by, --max-groups and --bin are for -s");
 		if (ncols == 0) set_flowkit(false);
 	}
 	if (fm == F_NPY) {

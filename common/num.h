@@ -5,10 +5,25 @@
 #ifndef FK_NUM_H
 #define FK_NUM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* The whole string, in [min, max].  0 ok, -1 otherwise (*out untouched). */
 int num_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int num_parse_double(const char *s, double min, double max, double *out);
+
+/*
+ * num_fmt_double: x as text into s (at least NUM_DBL_LEN bytes, not
+ * NUL-terminated), returns the length: -0 as 0, integers below 2^53 in
+ * magnitude as integers, any other value as the first of %.15g, %.16g
+ * and %.17g that reads back to x (so the fewest digits, up to 17).  The
+ * same bytes as that snprintf/strtod loop, several times faster: the
+ * digits come from 80-bit arithmetic where it decides them beyond doubt,
+ * and from the loop where it does not (and for nan, inf, tiny values).
+ */
+#define NUM_DBL_LEN 32
+size_t num_fmt_double(char *s, double x);
+/* num_fmt_double_ref: the snprintf/strtod loop itself (for the tests). */
+size_t num_fmt_double_ref(char *s, double x);
 
 #endif

@@ -7,6 +7,7 @@
  * merge by the pairwise formulas of Chan, Golub and LeVeque.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,13 +105,6 @@ double st_quantile(const double *v, size_t n, double p)
 	a = v[i];
 	b = v[i + 1];
 	return g >= 0.5 ? b - (b - a) * (1 - g) : a + (b - a) * g;
-}
-
-static double median(const double *v, size_t n)
-{
-	if (n == 0) return 0;
-	if (n & 1) return v[n / 2];
-	return (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static const char *const seq_names[SQ_N] = {
@@ -339,11 +333,85 @@ void st_flow_compute(struct st_flow *s, const struct rec_flow *f, const struct s
 		}
 }
 
-static int cmp_double(const void *a, const void *b)
+/*
+ * The k-th smallest of v[0..n) (k < n), by selection (Hoare's partition
+ * around a median of three, then the side holding k): the values are
+ * reordered so that v[k] holds it, those before it are not above it and
+ * those after not below.  Linear on average, where a sort is n log n.
+ */
+static double select_k(double *v, size_t n, size_t k)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	ptrdiff_t l = 0, m = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
 
-	return (x > y) - (x < y);
+	while (l < m) { /* Wirth's selection; the pivot a value of v[l..m] */
+		double a = v[l], b = v[kk], c = v[m];
+		double x = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+		ptrdiff_t i = l, j = m;
+
+		do {
+			while (v[i] < x) i++;
+			while (x < v[j]) j--;
+			if (i <= j) {
+				double t = v[i];
+
+				v[i] = v[j];
+				v[j] = t;
+				i++;
+				j--;
+			}
+		} while (i <= j);
+		if (j < kk) l = i;
+		if (kk < i) m = j;
+	}
+	return v[kk];
+}
+
+/* The smallest of v[0..n), n > 0. */
+static double min_of(const double *v, size_t n)
+{
+	double m = v[0];
+
+	for (size_t i = 1; i < n; i++)
+		if (v[i] < m) m = v[i];
+	return m;
+}
+
+static double max_of(const double *v, size_t n)
+{
+	double m = v[0];
+
+	for (size_t i = 1; i < n; i++)
+		if (v[i] > m) m = v[i];
+	return m;
+}
+
+/* st_quantile and median over unsorted values, by selection: the same
+ * order statistics, so the same arithmetic and the same bits. */
+static double select_quantile(double *v, size_t n, double p)
+{
+	double vi, lo, g, a, b;
+	size_t i;
+
+	if (n == 0) return 0;
+	vi = (double)(n - 1) * p;
+	if (vi <= 0) return min_of(v, n);
+	if (vi >= (double)(n - 1)) return max_of(v, n);
+	lo = floor(vi);
+	i = (size_t)lo;
+	g = vi - lo;
+	a = select_k(v, n, i);
+	b = min_of(v + i + 1, n - i - 1);
+	return g >= 0.5 ? b - (b - a) * (1 - g) : a + (b - a) * g;
+}
+
+static double select_median(double *v, size_t n)
+{
+	double b;
+
+	if (n == 0) return 0;
+	b = select_k(v, n, n / 2);
+	if (n & 1) return b;
+	return (max_of(v, n / 2) + b) / 2;
 }
 
 /* Copy every sequence into the scratch, each in a region of its count. */
@@ -372,18 +440,14 @@ static void collect(struct st_flow *s, const struct st_cfg *cfg)
 double st_flow_quantile(struct st_flow *s, enum st_seq q, enum st_dir d, double p,
     const struct st_cfg *cfg)
 {
-	const double *v;
+	double *v;
 	size_t n;
 
 	if (!s->have) return 0;
 	if (!s->collected) collect(s, cfg);
 	v = s->scratch + s->sorted_off[q][d];
 	n = s->nsorted[q][d];
-	if (!s->sorted_ok[q][d]) {
-		qsort(s->scratch + s->sorted_off[q][d], n, sizeof *s->scratch, cmp_double);
-		s->sorted_ok[q][d] = true;
-	}
-	return p < 0 ? median(v, n) : st_quantile(v, n, p);
+	return p < 0 ? select_median(v, n) : select_quantile(v, n, p);
 }
 
 

@@ -98,7 +98,7 @@ void st_flow_init(struct st_flow *s);
 void st_flow_free(struct st_flow *s);
 /* st_flow_compute: the moments and counters of f (f must outlive s's use). */
 void st_flow_compute(struct st_flow *s, const struct rec_flow *f, const struct st_cfg *cfg);
-/* st_flow_quantile: the p-quantile of a sequence (sorted on first use);
+/* st_flow_quantile: the p-quantile of a sequence (by selection);
  * p < 0 gives the median: the middle value, or the mean of the two middle
  * values when the count is even (numpy.median). */
 double st_flow_quantile(struct st_flow *s, enum st_seq q, enum st_dir d, double p,

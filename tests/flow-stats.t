@@ -261,6 +261,26 @@ is "$out" "flows  pkts  bytes  duration_s
 run "$FS" -s label -n 1 --by flows -f csv "$T/st.flows"
 is "$out" "label,flows,pkts,bytes,duration_s
 ,2,3,250,2e-06" "-n 1 --by flows: the largest group (no label), CSV"
+# Time bins (--bin): by hand, the fixture's flows start at 1 s, 5 us and
+# 7 us; 1 s bins put the last two in bin 0 (1 + 2 packets, 70 + 180 bytes,
+# 0 + 2 us) and the first alone in bin 1; 6 us bins put them at 0, 0.000006
+# and 999996 us (1e9 ns rounded down to a multiple of 6000).
+run "$FS" -s total --bin 1 "$T/st.flows"
+is "$out" "bin_start  flows  pkts  bytes  duration_s
+0              2     3    250       2e-06
+1              1     4    320          10" "--bin 1: flows, packets, bytes per bin, in time order"
+run "$FS" -s proto --bin 0.000006 -f csv "$T/st.flows"
+is "$out" "bin_start,proto,flows,pkts,bytes,duration_s
+0,17,1,1,70,0
+0.000006,17,1,2,180,2e-06
+0.999996,6,1,4,320,10" "--bin 0.000006 with a key, CSV: bins rounded down, time order"
+run "$FS" -s proto --bin 1 -f jsonl "$T/st.flows"
+is "$out" '{"bin_start":"0","proto":"17","flows":2,"pkts":3,"bytes":250,"duration_s":2e-06}
+{"bin_start":"1","proto":"6","flows":1,"pkts":4,"bytes":320,"duration_s":10}' "--bin, JSON Lines"
+run "$FS" -s total --bin 0 "$T/st.flows"
+is "$status" 2 "--bin 0: usage error"
+run "$FS" --bin 60 "$T/st.flows"
+is "$status" 2 "--bin without -s: usage error"
 run "$FS" -s sport --max-groups 2 "$T/st.flows"
 is "$status" 1 "--max-groups exceeded: exit 1"
 like "$err" "flow-stats: -s: more than 2 groups*" "--max-groups exceeded: a message"
