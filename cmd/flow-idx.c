@@ -2,30 +2,22 @@
  * flow-idx - flowrec sessions to MNIST IDX images (the first rows x cols
  * bytes of each session) and labels.
  *
- * Options -> class table (a class file, or the previous run's classes
- * when appending) -> output writers (temporary files; copies of the old
- * items when appending) -> for each flow: label, sample, session bytes
- * (common/session.c), dedup, class cap, image, split part (common/dataset.c),
- * write -> finish every file, then rename them, the label files last ->
- * statistics.
+ * Options -> the data set (common/idxset.c: class table, lock and
+ * writers, with the old items when appending) -> each flow record of the
+ * inputs goes to it -> closing it writes, syncs and renames every file,
+ * the label files last, and prints the statistics.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "bytes.h"
 #include "cli.h"
 #include "dataset.h"
-#include "idx.h"
-#include "label.h"
-#include "pic.h"
+#include "idxset.h"
 #include "session.h"
-#include "sink.h"
 #include "stream.h"
 
 static const char usage_text[] =
@@ -78,185 +70,11 @@ enum {
 	O_STATS, O_PREVIEW, O_VERSION, O_TCPUDP, O_ORIGLEN, O_MINPL, O_SAMPLE, O_CAPKEEP
 };
 
-#define MAX_PARTS   DS_MAX_PARTS /* two output files each, well within MSG_MAX_UNFINISHED */
-#define PREVIEW_PER_CLASS 8
-
-static struct {
-	bool append, quiet, short_drop, long_drop;
-	uint32_t rows, cols;
-	uint8_t pad;
-	const char *prefix, *classes, *stats, *preview;
-	struct ses_config ses;  /* the session bytes */
-	struct ds_config sel;   /* the selection */
-} opt = {
+static struct idxset_config opt = {
 	.rows = 28, .cols = 28,
 	.ses = { .layer = SES_NETWORK },
 	.sel = { .dedup = DS_DEDUP_FILE, .cap = DS_CAP_FIRST },
 };
-static struct ds *sel;
-
-/* The class table: names (several may share an id in a class file). */
-static struct label_classes classes;
-
-struct part {
-	char *name;
-	double cum;       /* upper end of the part's share of [0, 1) */
-	struct idx_writer img, lab;
-	uint64_t new_n;   /* images this run wrote to the part */
-};
-static struct part parts[MAX_PARTS];
-static unsigned nparts;
-static bool appended; /* some part had old files to append to */
-
-static struct {
-	uint64_t read, written, empty, unlabeled, unknown, short_store, other_proto;
-	uint64_t truncated, padded, full, dropped_short, dropped_long, nobytes;
-	uint64_t orig_sum, payload_dropped;
-	uint64_t per_class[256];
-} st;
-
-/* ---- class table ---- */
-
-/* The class id of a flow's label (counts unlabeled and unknown labels). */
-static uint8_t class_of(const struct rec_flow *f)
-{
-	return sink_class_of(&classes, f, &st.unlabeled, &st.unknown);
-}
-
-static uint32_t image_len(void) { return opt.rows * opt.cols; }
-
-/* ---- output ---- */
-
-static char *path_of(const char *part, const char *what)
-{
-	return sink_path(opt.prefix, part, what);
-}
-
-/* remember_images: note the images already in an appended part, so that
- * the split keeps new copies of them on the same side. */
-static void remember_images(const char *path, const struct idx_info *inf, unsigned part)
-{
-	FILE *fp = fopen(path, "rb");
-	uint8_t *im = xmalloc(inf->item);
-	uint32_t k;
-
-	if (fp == NULL || fseek(fp, (long)inf->hdr, SEEK_SET) != 0)
-		msg_die(EXIT_DATA, "%s: %s", path, strerror(errno));
-	for (k = 0; k < inf->dim[0]; k++) {
-		if (fread(im, 1, inf->item, fp) != inf->item)
-			msg_die(EXIT_DATA, "%s: read error", path);
-		ds_note_old_item(sel, part, im);
-	}
-	fclose(fp);
-	free(im);
-}
-
-/* count_labels: add the labels already in an appended file to the
- * per-class totals that --max-per-class and the empty-part warning look
- * at. */
-static void count_labels(const char *path, const struct idx_info *inf)
-{
-	FILE *fp = fopen(path, "rb");
-	uint32_t k;
-	unsigned part = 0;
-	int ch;
-
-	for (k = 0; k < nparts; k++) {
-		char *lp = path_of(parts[k].name, "labels-idx1-ubyte");
-
-		if (strcmp(lp, path) == 0) part = k;
-		free(lp);
-	}
-
-	if (fp == NULL || fseek(fp, (long)inf->hdr, SEEK_SET) != 0)
-		msg_die(EXIT_DATA, "%s: %s", path, strerror(errno));
-	for (k = 0; k < inf->dim[0]; k++) {
-		if ((ch = getc(fp)) == EOF) msg_die(EXIT_DATA, "%s: read error", path);
-		ds_note_old_label(sel, part, (uint8_t)ch);
-	}
-	fclose(fp);
-}
-
-/* Open the writers of every part; with --append, copy the old items first. */
-static void open_parts(void)
-{
-	unsigned i;
-
-	for (i = 0; i < nparts; i++) {
-		struct part *p = &parts[i];
-		char *ip = path_of(p->name, "images-idx3-ubyte"), *lp = path_of(p->name, "labels-idx1-ubyte");
-		struct idx_info ii, li;
-		char e1[256], e2[256];
-		int ri = -1, rl = -1, ei = 0, el = 0;
-
-		if (opt.append) {
-			ri = idx_read_info(ip, 3, &ii, e1, sizeof e1);
-			ei = ri < 0 ? errno : 0;
-			rl = idx_read_info(lp, 1, &li, e2, sizeof e2);
-			el = rl < 0 ? errno : 0;
-			if (ri < 0 && ei != ENOENT) msg_die(EXIT_DATA, "%s: %s", ip, e1);
-			if (rl < 0 && el != ENOENT) msg_die(EXIT_DATA, "%s: %s", lp, e2);
-			if ((ri == 0) != (rl == 0))
-				msg_die(EXIT_DATA, "%s: exists without %s; not appending to half a data set",
-				    ri == 0 ? ip : lp, ri == 0 ? lp : ip);
-			if (ri == 0 && ii.dim[0] != li.dim[0])
-				msg_die(EXIT_DATA, "%s holds %lu images but %s %lu labels: an earlier run "
-				    "was interrupted between its renames; rebuild the data set",
-				    ip, (unsigned long)ii.dim[0], lp, (unsigned long)li.dim[0]);
-			if (ri == 0 && (ii.dim[1] != opt.rows || ii.dim[2] != opt.cols))
-				msg_die(EXIT_DATA, "%s: images are %lux%lu, not %lux%lu", ip,
-				    (unsigned long)ii.dim[1], (unsigned long)ii.dim[2],
-				    (unsigned long)opt.rows, (unsigned long)opt.cols);
-		}
-		if (idx_create(&p->img, ip, 3, opt.rows, opt.cols) < 0 ||
-		    idx_create(&p->lab, lp, 1, 0, 0) < 0)
-			msg_die(EXIT_DATA, "cannot write the data set");
-		if (ri == 0 && (idx_copy_from(&p->img, ip) < 0 || idx_copy_from(&p->lab, lp) < 0))
-			msg_die(EXIT_DATA, "cannot append to %s", opt.prefix);
-		if (ri == 0 && nparts > 1) remember_images(ip, &ii, i);
-		if (ri == 0) count_labels(lp, &li);
-		if (ri == 0) appended = true;
-		free(ip);
-		free(lp);
-	}
-}
-
-static void write_stats(FILE *fp)
-{
-	const struct ds_stats *ds = ds_stats(sel);
-	unsigned i;
-
-	fprintf(fp, "sessions read %llu\n", (unsigned long long)st.read);
-	fprintf(fp, "sessions written %llu\n", (unsigned long long)st.written);
-	fprintf(fp, "empty %llu\n", (unsigned long long)st.empty);
-	fprintf(fp, "duplicates removed %llu\n", (unsigned long long)ds->dups);
-	fprintf(fp, "over class cap %llu\n", (unsigned long long)ds->capped);
-	fprintf(fp, "dropped short %llu\n", (unsigned long long)st.dropped_short);
-	fprintf(fp, "dropped long %llu\n", (unsigned long long)st.dropped_long);
-	if (opt.sel.sample > 0 && opt.sel.sample < 1)
-		fprintf(fp, "sampled out %llu\n", (unsigned long long)ds->sampled_out);
-	if (opt.ses.tcp_udp_only)
-		fprintf(fp, "not TCP or UDP %llu\n", (unsigned long long)st.other_proto);
-	if (opt.ses.min_payload > 1)
-		fprintf(fp, "payloads under %lu bytes left out %llu\n", (unsigned long)opt.ses.min_payload,
-		    (unsigned long long)st.payload_dropped);
-	fprintf(fp, "without label %llu\n", (unsigned long long)st.unlabeled);
-	fprintf(fp, "unknown label %llu\n", (unsigned long long)st.unknown);
-	fprintf(fp, "short store %llu\n", (unsigned long long)st.short_store);
-	fprintf(fp, "truncated %llu\n", (unsigned long long)st.truncated);
-	fprintf(fp, "padded %llu\n", (unsigned long long)st.padded);
-	fprintf(fp, "used full length %llu\n", (unsigned long long)st.full);
-	fprintf(fp, "average original length %.2f\n",
-	    st.written ? (double)st.orig_sum / (double)st.written : 0.0);
-	if (nparts > 1) {
-		fprintf(fp, "moved to keep identical images together %llu\n", (unsigned long long)ds->moved);
-		for (i = 0; i < nparts; i++)
-			fprintf(fp, "part %s %llu\n", parts[i].name, (unsigned long long)parts[i].new_n);
-	}
-	sink_class_stats(fp, &classes, st.per_class);
-}
-
-/* ---- main loop ---- */
 
 #ifdef FK_TEST_HOOKS
 /* Built only into the test binary (make: $(B)/hooks/flow-idx). */
@@ -267,86 +85,7 @@ static void crash_hook(const char *where)
 	/* For the tests: die as a power cut would, at a named point. */
 	if (crash_at && strcmp(crash_at, where) == 0) raise(SIGKILL);
 }
-#else
-#define crash_hook(where) ((void)0)
 #endif
-
-struct preview {
-	uint8_t *img[256];
-	unsigned n[256];
-};
-static struct preview pv;
-
-/* emit: write one image to its part (or the part of an identical one). */
-static void emit(const uint8_t *image, unsigned part, uint8_t cls, uint64_t len, bool short_store)
-{
-	uint32_t il = image_len();
-	unsigned p = ds_place(sel, image, part, cls);
-
-	if (idx_put(&parts[p].img, image) < 0 || idx_put(&parts[p].lab, &cls) < 0)
-		msg_die(EXIT_DATA, "giving up: nothing was changed at %s", opt.prefix);
-	parts[p].new_n++;
-	if (++st.written == 1000) crash_hook("midway");
-	st.per_class[cls]++;
-	st.orig_sum += len;
-	if (short_store) st.short_store++;
-	if (len > il) st.truncated++;
-	else if (len < il) st.padded++;
-	else st.full++;
-	if (opt.preview && pv.n[cls] < PREVIEW_PER_CLASS) {
-		if (pv.img[cls] == NULL) pv.img[cls] = xmalloc((size_t)il * PREVIEW_PER_CLASS);
-		memcpy(pv.img[cls] + (size_t)il * pv.n[cls]++, image, il);
-	}
-}
-
-static void take_flow(const struct rec_flow *f, struct buf *s, uint8_t *image)
-{
-	uint32_t il = image_len(), len;
-	struct ses_info si;
-	unsigned part;
-	uint8_t cls;
-
-	st.read++;
-	cls = class_of(f);
-	if (ds_sampled(sel, f)) return;
-	buf_reset(s);
-	switch (ses_build(&opt.ses, f, s, &si)) {
-	case SES_E_NETSTORE:
-		msg_die(EXIT_DATA, "the stream holds packet bytes from the network layer; "
-		    "--layer link and --pcap-framing need pcap-flows --link");
-	case SES_NOBYTES:
-		st.nobytes++;
-		break;
-	case SES_PROTO:
-		st.other_proto++;
-		return;
-	}
-	st.payload_dropped += si.payload_dropped;
-	len = (uint32_t)s->len;
-	if (len == 0) {
-		st.empty++;
-		return;
-	}
-	if (ds_is_dup(sel, f, s->p, len)) return;
-	if (opt.sel.cap == DS_CAP_FIRST && ds_cap_full(sel, cls)) return;
-	if (len < il && opt.short_drop) {
-		st.dropped_short++;
-		return;
-	}
-	if (len > il && opt.long_drop) {
-		st.dropped_long++;
-		return;
-	}
-	if (len >= il) {
-		memcpy(image, s->p, il);
-	} else {
-		memcpy(image, s->p, len);
-		memset(image + len, opt.pad, il - len);
-	}
-	part = ds_part_pick(sel, f);
-	if (opt.sel.cap == DS_CAP_LARGEST) ds_offer(sel, cls, len, si.short_store, part, image);
-	else emit(image, part, cls, len, si.short_store);
-}
 
 /* ---- options ---- */
 
@@ -396,21 +135,19 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static char *stdin_only[] = { "-", NULL };
-	struct out_file cls_out, stats_out, pv_out;
-	struct buf s = { 0 };
-	struct rs_inputs ins;
-	struct rs_item it;
-	uint8_t *image;
-	char *cls_path;
 	struct ses_config *sc = &opt.ses;
 	struct ds_config *dc = &opt.sel;
+	struct rs_inputs ins;
+	struct rs_item it;
+	struct idxset *set;
 	char err[256];
-	int c, t, status = EXIT_OK;
-	bool have_classes_txt = false;
+	int c, t;
+	bool input_ok;
 
 	cli_init("flow-idx", argc, argv);
 #ifdef FK_TEST_HOOKS
 	crash_at = getenv("FK_IDX_CRASH");
+	opt.hook = crash_hook;
 #endif
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:o:aqh", longopts, NULL)) != -1) {
@@ -503,15 +240,9 @@ int main(int argc, char **argv)
 		case O_STATS: opt.stats = optarg; break;
 		case O_PREVIEW: opt.preview = optarg; break;
 		case 'q': opt.quiet = true; break;
-		case 'h':
-			fputs(usage_text, stdout);
-			out_close_stdout();
-			return EXIT_OK;
+		case 'h': cli_help(usage_text);
 		case O_VERSION: cli_version();
-		case ':': cli_usage_error("option %s needs an argument", argv[optind - 1]);
-		default:
-			if (optopt) cli_usage_error("unknown option -%c", optopt);
-			cli_usage_error("unknown option %s", argv[optind - 1]);
+		default: cli_bad_option(c, argv);
 		}
 	}
 	if (opt.prefix == NULL || *opt.prefix == '\0') cli_usage_error("-o PREFIX is required");
@@ -520,114 +251,20 @@ int main(int argc, char **argv)
 		cli_usage_error("--pcap-framing goes with --layer link");
 	if ((uint64_t)opt.rows * opt.cols > (1u << 24))
 		cli_usage_error("--rows x --cols: at most %u bytes per image", 1u << 24);
-	/* parts[0].name NULL without a split: PREFIX-images-idx3-ubyte */
-	for (nparts = 0; nparts < dc->nparts; nparts++) {
-		parts[nparts].name = dc->part_name[nparts];
-		parts[nparts].cum = dc->part_cum[nparts];
-	}
-	if (nparts == 0) nparts = 1;
-	sc->want = image_len();
-	dc->item_len = image_len();
-	/* Without a cap nothing is left out, and nothing need be held. */
-	if (dc->max_per_class == 0) dc->cap = DS_CAP_FIRST;
 	if (optind == argc) {
 		argv = stdin_only;
 		argc = 1;
 		optind = 0;
 	}
 
-	cls_path = sink_begin(opt.prefix, opt.classes, opt.append, &classes, &have_classes_txt);
-	sel = ds_new(dc);
-	open_parts();
-	if (appended && !opt.classes && !have_classes_txt)
-		msg_die(EXIT_DATA, "%s: missing; without it or -c the class ids of the files "
-		    "appended to are unknown", cls_path);
-
-	image = xmalloc(image_len());
+	set = idxset_open(&opt);
 	rs_in_begin(&ins, NULL, argv + optind, argc - optind);
 	while ((t = rs_in_next(&ins, &it)) != RS_EOF) {
 		if (t != RS_FLOW) continue;
-		take_flow(it.flow, &s, image);
-		if ((st.read & 1023) == 0) msg_progress("sessions", st.read, 0);
+		idxset_take(set, it.flow);
+		if ((idxset_stats(set)->read & 1023) == 0) msg_progress("sessions", idxset_stats(set)->read, 0);
 	}
-	if (rs_in_end(&ins, NULL) != EXIT_OK) status = EXIT_DATA;
+	input_ok = rs_in_end(&ins, NULL) == EXIT_OK;
 	msg_progress_end();
-	if (dc->cap == DS_CAP_LARGEST && status == EXIT_OK) {
-		size_t n, k;
-		struct ds_held *const *h = ds_drain(sel, &n);
-
-		for (k = 0; k < n; k++) emit(h[k]->item, h[k]->part, h[k]->cls, h[k]->weight, h[k]->tag);
-	}
-	if (st.read && st.nobytes == st.read)
-		msg_warn("no flow carries packet bytes: run pcap-flows with --bytes N (N >= %lu)",
-		    (unsigned long)image_len());
-	if (status != EXIT_OK) {
-		/* A bad input leaves the data set as it was: a partial data set
-		 * would look complete. */
-		msg_die(EXIT_DATA, "%s: not written", opt.prefix);
-	}
-	/* A part without a class the others hold cannot evaluate it. */
-	sink_warn_gaps(sel, dc, &classes, "image");
-
-	/* Finish everything, then rename: labels last, so that a reader that
-	 * finds matching counts finds a complete pair. */
-	if (out_open(&cls_out, cls_path) < 0) msg_die(EXIT_DATA, "%s: not written", opt.prefix);
-	if (label_classes_write(&classes, cls_out.fp) < 0 || fflush(cls_out.fp) != 0 ||
-	    ferror(cls_out.fp))
-		msg_die(EXIT_DATA, "%s: write error: %s", cls_path, strerror(errno));
-	if (opt.stats) {
-		if (out_open(&stats_out, opt.stats) < 0) msg_die(EXIT_DATA, "%s: not written", opt.prefix);
-		write_stats(stats_out.fp);
-		if (fflush(stats_out.fp) != 0 || ferror(stats_out.fp))
-			msg_die(EXIT_DATA, "%s: write error: %s", opt.stats, strerror(errno));
-	}
-	if (opt.preview) {
-		const uint8_t *rowsv[256];
-		char *labels[256];
-		unsigned counts[256], k, nr = 0;
-
-		for (k = 0; k < 256; k++)
-			if (pv.n[k]) {
-				const char *nm = sink_class_name(&classes, k);
-
-				labels[nr] = xmalloc(strlen(nm) + 8);
-				sprintf(labels[nr], "%u %s", k, nm);
-				counts[nr] = pv.n[k];
-				rowsv[nr++] = pv.img[k];
-			}
-		if (out_open(&pv_out, opt.preview) < 0 ||
-		    pic_contact_sheet(&pv_out, rowsv, (const char *const *)labels, counts, nr,
-		    PREVIEW_PER_CLASS, opt.rows, opt.cols) < 0)
-			msg_die(EXIT_DATA, "%s: not written", opt.prefix);
-		for (k = 0; k < nr; k++) free(labels[k]);
-		for (k = 0; k < 256; k++) free(pv.img[k]);
-	}
-	for (c = 0; c < (int)nparts; c++)
-		if (idx_finish(&parts[c].img) < 0 || idx_finish(&parts[c].lab) < 0)
-			msg_die(EXIT_DATA, "%s: not written", opt.prefix);
-	/* Everything on the disk before the first rename. */
-	if (out_finish(&cls_out) < 0 || (opt.stats && out_finish(&stats_out) < 0) ||
-	    (opt.preview && out_finish(&pv_out) < 0))
-		msg_die(EXIT_DATA, "%s: not written", opt.prefix);
-	crash_hook("before-rename");
-	if (out_commit(&cls_out) < 0) msg_die(EXIT_DATA, "%s: not written", opt.prefix);
-	for (c = 0; c < (int)nparts; c++) {
-		if (idx_commit(&parts[c].img) < 0) msg_die(EXIT_DATA, "%s: not written", opt.prefix);
-		crash_hook("between-renames");
-		if (idx_commit(&parts[c].lab) < 0)
-			msg_die(EXIT_DATA, "%s: labels not renamed: the images are new and the labels "
-			    "old; rebuild the data set", opt.prefix);
-	}
-	if (opt.preview && out_commit(&pv_out) < 0) status = EXIT_DATA;
-	if (opt.stats) {
-		if (out_commit(&stats_out) < 0) status = EXIT_DATA;
-	} else if (!opt.quiet) {
-		write_stats(stderr);
-	}
-	free(image);
-	free(cls_path);
-	label_classes_free(&classes);
-	buf_free(&s);
-	ds_free(sel);
-	return status;
+	return idxset_close(set, input_ok);
 }

@@ -307,12 +307,9 @@ int main(int argc, char **argv)
 		case O_LABELDIR: opt.label_dir = true; break;
 		case 'o': opt.outpath = optarg; break;
 		case 'v': opt.verbose = true; break;
-		case 'h': fputs(usage_text, stdout); out_close_stdout(); return EXIT_OK;
+		case 'h': cli_help(usage_text);
 		case O_VERSION: cli_version();
-		case ':': cli_usage_error("option %s needs an argument", argv[optind - 1]);
-		default:
-			if (optopt) cli_usage_error("unknown option -%c", optopt);
-			cli_usage_error("unknown option %s", argv[optind - 1]);
+		default: cli_bad_option(c, argv);
 		}
 	}
 	if ((opt.label != NULL) + opt.label_dir + (opt.map.n > 0) > 1)

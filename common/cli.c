@@ -2,6 +2,7 @@
  * cli.c - the shared command-line rules (cli.h).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -40,6 +41,20 @@ void cli_version(void)
 	printf("%s (flowkit) %s\n", msg_prog(), FK_VERSION);
 	out_close_stdout();
 	exit(EXIT_OK);
+}
+
+void cli_help(const char *text)
+{
+	fputs(text, stdout);
+	out_close_stdout();
+	exit(EXIT_OK);
+}
+
+void cli_bad_option(int c, char *const *argv)
+{
+	if (c == ':') cli_usage_error("option %s needs an argument", argv[optind - 1]);
+	if (optopt) cli_usage_error("unknown option -%c", optopt);
+	cli_usage_error("unknown option %s", argv[optind - 1]);
 }
 
 void cli_secret_option(const char *opt)

@@ -20,6 +20,14 @@ void cli_init(const char *prog, int argc, char **argv);
 
 /* cli_usage_error: "prog: message" + "Try 'prog --help'." and exit 2. */
 void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* cli_help(text): print the usage text on stdout and exit 0. */
+void cli_help(const char *text) __attribute__((noreturn));
+/*
+ * cli_bad_option(c, argv): what getopt_long (opterr 0, optstring starting
+ * with ':') returned for a bad option: ':' is an option without its
+ * argument, anything else an unknown option.  A usage error (exit 2).
+ */
+void cli_bad_option(int c, char *const *argv) __attribute__((noreturn));
 /* cli_version: print "prog (flowkit) VERSION" on stdout and exit 0. */
 void cli_version(void) __attribute__((noreturn));
 
