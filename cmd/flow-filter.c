@@ -724,15 +724,9 @@ int main(int argc, char **argv)
 			r.default_label = optarg;
 			break;
 		case 'v': verbose = true; break;
-		case 'h':
-			fputs(usage_text, stdout);
-			out_close_stdout();
-			return EXIT_OK;
+		case 'h': cli_help(usage_text);
 		case OPT_VERSION: cli_version();
-		case ':': cli_usage_error("option %s needs an argument", argv[optind - 1]);
-		default:
-			if (optopt) cli_usage_error("unknown option -%c", optopt);
-			cli_usage_error("unknown option %s", argv[optind - 1]);
+		default: cli_bad_option(c, argv);
 		}
 	}
 	if (expr && exfile) cli_usage_error("give the expression once: -e or -f");

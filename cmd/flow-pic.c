@@ -584,15 +584,9 @@ static void parse_options(int argc, char **argv)
 		case O_SPARSE: opt.sparse = true; break;
 		case O_PREVIEW: opt.preview = optarg; break;
 		case 'q': opt.quiet = true; break;
-		case 'h':
-			fputs(usage_text, stdout);
-			out_close_stdout();
-			exit(EXIT_OK);
+		case 'h': cli_help(usage_text);
 		case O_VERSION: cli_version();
-		case ':': cli_usage_error("option %s needs an argument", argv[optind - 1]);
-		default:
-			if (optopt) cli_usage_error("unknown option -%c", optopt);
-			cli_usage_error("unknown option %s", argv[optind - 1]);
+		default: cli_bad_option(c, argv);
 		}
 	}
 	if (opt.prefix == NULL || *opt.prefix == '\0') cli_usage_error("-o PREFIX is required");

@@ -1199,15 +1199,9 @@ int main(int argc, char **argv)
 			out_close_stdout();
 			return EXIT_OK;
 		case 'o': opath = optarg; break;
-		case 'h':
-			fputs(usage_text, stdout);
-			out_close_stdout();
-			return EXIT_OK;
+		case 'h': cli_help(usage_text);
 		case 'V': cli_version();
-		case ':': cli_usage_error("option %s needs an argument", argv[optind - 1]);
-		default:
-			if (optopt) cli_usage_error("unknown option -%c", optopt);
-			cli_usage_error("unknown option %s", argv[optind - 1]);
+		default: cli_bad_option(c, argv);
 		}
 	}
 	if (summary) {
