@@ -39,6 +39,7 @@
 #include <openssl/rand.h>
 
 #include "bytes.h"
+#include "num.h"
 #include "pkt.h"
 
 #define CACHE_BITS 14
@@ -78,14 +79,6 @@ struct an_ctx {
 
 /* ------------------------------------------------------------------ keys */
 
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9') return ch - '0';
-	if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-	return -1;
-}
-
 int an_key_load(const char *path, uint8_t key[AN_KEY_LEN], char *err, size_t errlen)
 {
 	uint8_t buf[256];
@@ -121,8 +114,8 @@ int an_key_load(const char *path, uint8_t key[AN_KEY_LEN], char *err, size_t err
 			continue;
 		}
 		if (k == AN_KEY_LEN || i + 1 >= n) break;
-		hi = hexval(buf[i]);
-		lo = hexval(buf[i + 1]);
+		hi = num_hexval(buf[i]);
+		lo = num_hexval(buf[i + 1]);
 		if (hi < 0 || lo < 0) break;
 		key[k++] = (uint8_t)(hi << 4 | lo);
 		i++;

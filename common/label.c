@@ -11,6 +11,7 @@
 
 #include "bytes.h"
 #include "label.h"
+#include "num.h"
 #include "rec.h"
 
 /* ---- the grammar ---- */
@@ -69,14 +70,6 @@ static const char *shown(const char *s, size_t n, char out[256])
 	return out;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
-
 static bool blank(int c) { return c == ' ' || c == '\t'; }
 
 /*
@@ -130,8 +123,8 @@ static int next_line(struct reader *r, struct line *l)
 			} else if (p + 1 < end && p[1] == '\\') {
 				*o++ = '\\';
 				p += 2;
-			} else if (end - p >= 4 && p[1] == 'x' && hexval(p[2]) >= 0 && hexval(p[3]) >= 0) {
-				int v = hexval(p[2]) << 4 | hexval(p[3]);
+			} else if (end - p >= 4 && p[1] == 'x' && num_hexval(p[2]) >= 0 && num_hexval(p[3]) >= 0) {
+				int v = num_hexval(p[2]) << 4 | num_hexval(p[3]);
 
 				if (v == 0) return fail(r, "\\x00: a field cannot hold a NUL byte");
 				*o++ = (char)v;

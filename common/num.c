@@ -196,3 +196,11 @@ size_t num_fmt_double(char *s, double x)
 #endif
 	return num_fmt_double_ref(s, x);
 }
+
+int num_hexval(int c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}

@@ -12,6 +12,9 @@
 int num_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int num_parse_double(const char *s, double min, double max, double *out);
 
+/* num_hexval(c): the value of the hex digit c (either case), or -1. */
+int num_hexval(int c);
+
 /*
  * num_fmt_double: x as text into s (at least NUM_DBL_LEN bytes, not
  * NUL-terminated), returns the length: -0 as 0, integers below 2^53 in

@@ -707,14 +707,6 @@ static int get_member_uint(struct rj_dec *d, const char *key, json_t *v, uint64_
 	return rc;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
-
 /* Append the bytes of a hex string to dst; *n gets their number. */
 static int get_hex(struct rj_dec *d, json_t *v, struct buf *dst, size_t *n)
 {
@@ -729,7 +721,7 @@ static int get_hex(struct rj_dec *d, json_t *v, struct buf *dst, size_t *n)
 	buf_reserve(dst, len / 2);
 	q = dst->p + dst->len;
 	for (i = 0; i < len; i += 2) {
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+		int hi = num_hexval(s[i]), lo = num_hexval(s[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return fail(d, "not a hex digit at position %zu", hi < 0 ? i + 1 : i + 2);
@@ -939,7 +931,7 @@ static int get_mac(struct rj_dec *d, json_t *v)
 
 	if (strlen(s) != 17) goto bad;
 	for (i = 0; i < 6; i++) {
-		int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
+		int hi = num_hexval(s[3 * i]), lo = num_hexval(s[3 * i + 1]);
 
 		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':')) goto bad;
 		m[i] = (uint8_t)(hi << 4 | lo);
@@ -1017,7 +1009,7 @@ static int get_f64(struct rj_dec *d, json_t *v, uint64_t *bits)
 
 			*bits = 0;
 			for (i = 6; i < 22; i++) {
-				int h = hexval(s[i]);
+				int h = num_hexval(s[i]);
 
 				if (h < 0) goto bad;
 				*bits = *bits << 4 | (uint64_t)h;
@@ -1212,7 +1204,7 @@ static int elem_key_id(const char *key)
 	if (e) return e->elem;
 	if (strncmp(key, "elem_0x", 7) != 0 || strlen(key) != 11) return -1;
 	for (i = 7; i < 11; i++) {
-		if ((h = hexval(key[i])) < 0) return -1;
+		if ((h = num_hexval(key[i])) < 0) return -1;
 		id = id << 4 | h;
 	}
 	return id;
