@@ -31,6 +31,9 @@ bsdutils
 iproute2
 jq
 bsdextrautils
+slurm-wlm
+munge
+parallel
 "
 # build-essential, make, pkg-config      the build
 # libpcap-dev libjansson-dev libssl-dev  pcap-flows, flow-json, flow-anon (libcrypto)
@@ -44,6 +47,8 @@ bsdextrautils
 # bsdutils                               script(1): tests that need a terminal
 # iproute2                               network-namespace tests of live capture
 # jq bsdextrautils                       the man pages' examples (jq, hexdump), run by tests/man-examples.t
+# slurm-wlm munge                        tests/slurm.t: the Slurm job array of examples/slurm/ on a one-node cluster
+# parallel                               tests/parallel.t: the GNU parallel recipe of flowkit(7)
 
 if [ "$(id -u)" -eq 0 ]; then
 	as_root() { "$@"; }

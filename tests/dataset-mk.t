@@ -13,18 +13,9 @@ PF=$FK_BIN/pcap-flows
 [ -x "$PF" ] || skip_all "no $PF"
 command -v make >/dev/null 2>&1 || skip_all "no make"
 
-# The captures: four classes, one capture gzipped.
-mkdir -p "$T/caps/web" "$T/caps/dns" "$T/caps/tcp" "$T/caps/quic"
-cp "$FK_DATA/eth_vlan_http.pcap" "$FK_DATA/eth_qinq_http.pcap" \
-	"$FK_DATA/eth_vlan_mpls_mixed.pcap" "$T/caps/web/"
-cp "$FK_DATA/dns_tcp.pcap" "$FK_DATA/dns_udp_tcp_ecs_frag.pcap" "$T/caps/dns/"
-gzip -c "$FK_DATA/nflog_dns.pcap" >"$T/caps/dns/nflog_dns.pcap.gz"
-cp "$FK_DATA/tcp_ooo_retrans_heuristic.pcap" "$FK_DATA/sll_resp_15_tcp_streams.pcap" "$T/caps/tcp/"
-cp "$FK_DATA/quic_chromium.pcap" "$FK_DATA/app_ssh.pcapng" "$T/caps/quic/"
-# Not captures by name: pcap-flows would not read them in a directory.
-echo notes >"$T/caps/web/README"
-cp "$FK_DATA/dns_tcp.pcap" "$T/caps/dns/dns_tcp.pcap.bak"
-ncap=10
+. "${0%/*}/captree.sh"
+captree "$T/caps" || { echo "Bail out! cannot make the tree of captures"; exit 1; }
+ncap=$CAPTREE_N
 
 # build DIR [VAR=value...]: run the make file in DIR (made), as a user
 # would, with relative paths that are the same in every DIR; log in DIR.log.
