@@ -181,6 +181,25 @@ ok "a capture cut short: no stream for it, no all.flows, no data set" \
 	-a ! -e "$T/bad/out/idx.done"
 ok "a capture cut short: the other stream is made" test -s "$T/bad/out/flows/x/dns_tcp.pcap.flows"
 
+# ---- one capture split first (flowkit(7), One huge capture) ----
+# 15 TCP connections of 10 packets one after the other, cut every 25
+# packets: the 3 connections across a cut become two records each, the
+# first ending eof, the second starting without its SYN.
+if command -v editcap >/dev/null 2>&1; then
+	mkdir -p "$T/split"
+	editcap -c 25 "$FK_DATA/sll_resp_15_tcp_streams.pcap" "$T/split/p.pcap"
+	is "$(ls "$T/split" | head -n 2)" "p_00000_20150224022300.pcap
+p_00001_20150224022300.pcap" "editcap -c: parts named in order"
+	"$PF" "$FK_DATA/sll_resp_15_tcp_streams.pcap" | "$FK_BIN/flow-stats" -c end --no-header >"$T/whole"
+	"$PF" "$T/split" | "$FK_BIN/flow-stats" -c end,src_pkts,src_tcp_flags --no-header >"$T/parts"
+	is "$(wc -l <"$T/whole"):$(grep -c . "$T/parts")" "15:18" "a cut flow is two records"
+	is "$(grep -c '^eof,3,' "$T/parts")" 3 "the first part of a cut flow ends eof"
+	is "$(awk -F, '$1 == "fin" && $2 == 2 && int($3 / 2) % 2 == 0' "$T/parts" | wc -l)" 3 \
+		"the second part starts mid-conversation: no SYN from its initiator"
+else
+	skip 4 "no editcap"
+fi
+
 # ---- usage ----
 run make -f "$MK" OUT="$T/u"
 like "$status:$err" "2:*CAPTURES=dir is required*" "no CAPTURES: an error"

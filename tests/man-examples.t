@@ -18,10 +18,11 @@
 #     it is reported here as skipped, with the reason.  Any other display in
 #     EXAMPLES fails.
 #   - The commands of a page run in order, in one scratch directory of their
-#     own where tests/ and scripts/ name the source tree's, with $FK_BIN first
-#     on PATH, stdin /dev/null, TZ=UTC and LC_ALL=C: as they would from the
-#     top of the source tree with build/ on PATH.  Each runs in a shell of
-#     its own, so a cd or a variable does not carry over to the next.
+#     own where tests/, scripts/ and examples/ name the source tree's, with
+#     $FK_BIN first on PATH, stdin /dev/null, TZ=UTC and LC_ALL=C: as they
+#     would from the top of the source tree with build/ on PATH.  Each runs
+#     in a shell of its own, so a cd or a variable does not carry over to
+#     the next.
 #
 # Roff escapes in a display: \e, \&, \-, \(aq and \(dq are understood; any
 # other is an error, so that what is run is what the reader sees.
@@ -205,7 +206,7 @@ for my $path (@pages) {
 	}
 	my $dir = "$tmp/" . basename($path);
 	mkdir $dir or die "$dir: $!\n";
-	symlink("$root/$_", "$dir/$_") or die "$dir/$_: $!\n" for qw(tests scripts);
+	symlink("$root/$_", "$dir/$_") or die "$dir/$_: $!\n" for qw(tests scripts examples);
 	my ($ran, @edits) = (0);
 	for my $d (@$ex) {
 		my ($bd, $notrun, $lines) = @$d;

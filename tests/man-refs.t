@@ -17,6 +17,7 @@ use File::Basename qw(dirname basename);
 # one passes where man(1) finds it on this machine.
 my %system = map { $_ => 1 } qw(
 	jq(1) tshark(1) tcpdump(1) hexdump(1) gzip(1) make(1)
+	cat(1) editcap(1) parallel(1) ssh(1) rsync(1)
 	flock(2) fsync(2) open(2) rename(2) write(2)
 	inet_ntop(3) pcap(3) mkstemp(3)
 	pcap-savefile(5) pcap-filter(7)
