@@ -61,6 +61,13 @@ ifeq ($(strip $(OUT)),)
 $(error OUT=dir is required: where the flows and the data set go)
 endif
 
+EMPTY :=
+SPACE := $(EMPTY) $(EMPTY)
+define NL
+
+
+endef
+
 C := $(patsubst %/,%,$(CAPTURES))
 O := $(patsubst %/,%,$(OUT))
 bin = $(if $(FLOWKIT),$(patsubst %/,%,$(FLOWKIT))/)$(1)
@@ -82,6 +89,10 @@ $(error $(C): no capture files in this directory)
 endif
 
 FLOWS := $(REL:%=$(O)/flows/%.flows)
+PCAP_FLOWS = $(strip $(call bin,pcap-flows) $(LABEL_OPTS) $(PCAP_FLOWS_OPTS))
+FLOW_IDX = $(strip $(call bin,flow-idx) -q $(CLASS_OPT) $(IDX_OPTS))
+FLOW_PIC = $(strip $(call bin,flow-pic) -q $(CLASS_OPT) $(PIC_OPTS))
+FLOW_STATS = $(strip $(call bin,flow-stats) $(STATS_OPTS))
 MAP_FILES := $(if $(MAP),$(MAP))
 CLASS_OPT := $(if $(CLASSES),-c $(CLASSES))
 
@@ -95,15 +106,14 @@ stats: $(O)/features.csv
 # One stream per capture.  The map is a prerequisite: a new map relabels.
 $(O)/flows/%.flows: $(C)/% $(MAP_FILES)
 	@mkdir -p '$(@D)'
-	$(call bin,pcap-flows) $(LABEL_OPTS) $(PCAP_FLOWS_OPTS) -o $@ $<
+	$(PCAP_FLOWS) -o $@ $<
 
 # The list of captures, rewritten only when the set of captures changed, so
 # that a capture added or removed remakes all.flows and nothing else does.
 # $(file) writes it: a list of many thousand names is too long for one
 # shell command line.
 $(O)/captures.list: FORCE | $(O)/
-	$(file >$@.new)
-	$(foreach r,$(REL),$(file >>$@.new,$(r)))
+	$(file >$@.new,$(subst $(SPACE),$(NL),$(REL)))
 	@if cmp -s '$@.new' '$@'; then rm -f '$@.new'; else mv -f '$@.new' '$@'; fi
 
 # Streams concatenate (flowrec(5)): the data set's one stream is the
@@ -115,15 +125,15 @@ $(O)/all.flows: $(O)/captures.list $(FLOWS)
 	@echo 'cat $(O)/flows/*.flows > $@ ($(words $(FLOWS)) streams)'
 
 $(O)/idx.done: $(O)/all.flows $(CLASSES)
-	$(call bin,flow-idx) -q $(CLASS_OPT) $(IDX_OPTS) -o $(O)/idx $(O)/all.flows
+	$(FLOW_IDX) -o $(O)/idx $(O)/all.flows
 	@touch $@
 
 $(O)/pic.done: $(O)/all.flows $(CLASSES)
-	$(call bin,flow-pic) -q $(CLASS_OPT) $(PIC_OPTS) -o $(O)/pic $(O)/all.flows
+	$(FLOW_PIC) -o $(O)/pic $(O)/all.flows
 	@touch $@
 
 $(O)/features.csv: $(O)/all.flows
-	$(call bin,flow-stats) $(STATS_OPTS) -o $@ $(O)/all.flows
+	$(FLOW_STATS) -o $@ $(O)/all.flows
 
 $(O)/:
 	@mkdir -p $@
