@@ -21,6 +21,12 @@ for c in munged slurmctld slurmd sbatch scontrol squeue scancel sinfo make; do
 done
 PATH=$PATH:/usr/sbin
 
+# A Slurm job of the caller's (CI inside a cluster) must not leak into
+# this cluster's clients.
+for v in $(env | sed -n 's/^\(S\(LURM\|BATCH\)_[A-Za-z0-9_]*\)=.*/\1/p'); do
+	unset "$v"
+done
+
 S=$T/slurm
 mkdir -p "$S/munge" "$S/state" "$S/spool"
 

@@ -62,11 +62,22 @@ echo "$prog: $n captures: array job $array ($tasks tasks), final job $final"
 
 # sbatch --wait polls slowly and exits 0 for a job cancelled before it ran:
 # ask for the state of the final job instead.
+# An answer missing (slurmctld busy) is asked again, up to 20 times running.
+miss=0
 while :; do
-	state=$(scontrol show job -o "$final" | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
+	state=$(scontrol show job -o "$final" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
 	case $state in
 	COMPLETED) exit 0 ;;
-	PENDING | CONFIGURING | RUNNING | COMPLETING | SUSPENDED | REQUEUED* | RESIZING) sleep 0.5 ;;
+	PENDING | CONFIGURING | RUNNING | COMPLETING | SUSPENDED | REQUEUED* | RESIZING)
+		miss=0
+		sleep 0.5
+		;;
+	"")
+		miss=$((miss + 1))
+		[ "$miss" -ge 20 ] || { sleep 0.5; continue; }
+		echo "$prog: final job $final: no state from scontrol; see $out/logs/" >&2
+		exit 1
+		;;
 	*)
 		echo "$prog: final job $final: ${state:-unknown}; see $out/logs/" >&2
 		exit 1
