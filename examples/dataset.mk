@@ -93,7 +93,6 @@ PCAP_FLOWS = $(strip $(call bin,pcap-flows) $(LABEL_OPTS) $(PCAP_FLOWS_OPTS))
 FLOW_IDX = $(strip $(call bin,flow-idx) -q $(CLASS_OPT) $(IDX_OPTS))
 FLOW_PIC = $(strip $(call bin,flow-pic) -q $(CLASS_OPT) $(PIC_OPTS))
 FLOW_STATS = $(strip $(call bin,flow-stats) $(STATS_OPTS))
-MAP_FILES := $(if $(MAP),$(MAP))
 CLASS_OPT := $(if $(CLASSES),-c $(CLASSES))
 
 all: idx pic stats
@@ -104,7 +103,7 @@ pic: $(O)/pic.done
 stats: $(O)/features.csv
 
 # One stream per capture.  The map is a prerequisite: a new map relabels.
-$(O)/flows/%.flows: $(C)/% $(MAP_FILES)
+$(O)/flows/%.flows: $(C)/% $(MAP)
 	@mkdir -p '$(@D)'
 	$(PCAP_FLOWS) -o $@ $<
 
@@ -120,7 +119,7 @@ $(O)/captures.list: FORCE | $(O)/
 # capture streams one after the other, in the list's order.
 $(O)/all.flows: $(O)/captures.list $(FLOWS)
 	@t='$@.tmp.'$$$$; \
-	(cd '$(O)/flows' && sed 's/$$/.flows/' ../captures.list | tr '\n' '\0' | xargs -0 cat) >"$$t" && \
+	sed 's/$$/.flows/' '$(O)/captures.list' | tr '\n' '\0' | (cd '$(O)/flows' && xargs -0 cat) >"$$t" && \
 	sync "$$t" && mv -f "$$t" '$@' || { rm -f "$$t"; exit 1; }
 	@echo 'cat $(O)/flows/*.flows > $@ ($(words $(FLOWS)) streams)'
 
