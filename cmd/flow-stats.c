@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "rjson.h"
 #include "fval.h"
+#include "npy.h"
 #include "stats.h"
 #include "stream.h"
 #include "summary.h"
@@ -666,48 +667,22 @@ static void put_row(struct buf *b, enum fmt fm, struct st_flow *s, struct buf *t
 
 
 /*
- * NPY output (numpy's format 1.0): the matrix of the numeric columns as
- * little-endian float64, rows in input order, an empty cell NaN; the
- * label column as an int64 vector of class numbers (-1: no label) with
- * the class names, and the column names, in text files beside it.  The
- * row count is written into the header at the end, so the matrix and the
- * vector must be regular files.
+ * NPY output (numpy's format 1.0, common/npy): the matrix of the numeric
+ * columns as little-endian float64, rows in input order, an empty cell
+ * NaN; the label column as an int64 vector of class numbers (-1: no
+ * label) with the class names, and the column names, in text files
+ * beside it.  The row count goes into the headers at the end.
  */
-#define NPY_HDR 128 /* bytes before the data: magic, version, length, dict */
-
 struct npy {
-	struct out_file mat, lab, names, classes;
+	struct npy_writer mat, lab;
+	struct out_file names, classes;
 	struct out_group g;
 	unsigned label_col; /* its index in cols, or ncols */
 	char **cls;
 	size_t ncls;
 	unsigned ncols_num;
+	uint8_t *row;
 };
-
-static void npy_header(FILE *fp, const char *descr, uint64_t rows, int cols_n)
-{
-	char h[NPY_HDR];
-	int n;
-
-	memset(h, ' ', sizeof h);
-	memcpy(h, "\x93NUMPY\x01\x00", 8);
-	h[8] = (char)(NPY_HDR - 10);
-	h[9] = 0;
-	if (cols_n >= 0)
-		n = snprintf(h + 10, NPY_HDR - 10, "{'descr': '%s', 'fortran_order': False, 'shape': (%llu, %d), }",
-		    descr, (unsigned long long)rows, cols_n);
-	else
-		n = snprintf(h + 10, NPY_HDR - 10, "{'descr': '%s', 'fortran_order': False, 'shape': (%llu,), }",
-		    descr, (unsigned long long)rows);
-	h[10 + n] = ' ';
-	h[NPY_HDR - 1] = '\n';
-	fwrite(h, 1, sizeof h, fp);
-}
-
-static void put_le64(struct buf *b, uint64_t u)
-{
-	for (int i = 0; i < 8; i++) buf_put8(b, (uint8_t)(u >> 8 * i));
-}
 
 /* "X.npy" -> "X" + suffix. */
 static char *npy_name(const char *path, const char *suffix)
@@ -726,6 +701,7 @@ static int npy_open(struct npy *z, const char *path)
 {
 	char *lp = npy_name(path, ".labels.npy"), *np = npy_name(path, ".columns.txt"),
 	     *cp = npy_name(path, ".classes.txt");
+	uint64_t shape[2] = { 0, 0 };
 	int rc;
 
 	memset(z, 0, sizeof *z);
@@ -745,7 +721,10 @@ static int npy_open(struct npy *z, const char *path)
 			cli_usage_error("-f npy: %s is not a number (only label may be text)", c->name);
 		z->ncols_num++;
 	}
-	rc = out_open_regular(&z->mat, path) < 0 || out_open_regular(&z->lab, lp) < 0 ||
+	z->row = xmalloc((z->ncols_num + 1) * 8u);
+	shape[1] = z->ncols_num;
+	rc = npy_create(&z->mat, path, "<f8", 2, shape) < 0 ||
+	    npy_create(&z->lab, lp, "<i8", 1, shape) < 0 ||
 	    out_open(&z->names, np) < 0 || out_open(&z->classes, cp) < 0 ? -1 : 0;
 	free(lp); /* out_open keeps copies */
 	free(np);
@@ -753,12 +732,10 @@ static int npy_open(struct npy *z, const char *path)
 	if (rc < 0) return -1;
 	out_group_add(&z->g, &z->names);
 	out_group_add(&z->g, &z->classes);
-	out_group_add(&z->g, &z->lab);
-	out_group_add(&z->g, &z->mat);
+	out_group_add(&z->g, &z->lab.out);
+	out_group_add(&z->g, &z->mat.out);
 	for (unsigned i = 0; i < ncols; i++)
 		if (i != z->label_col) fprintf(z->names.fp, "%s\n", cols[i].name);
-	npy_header(z->mat.fp, "<f8", 0, (int)z->ncols_num);
-	npy_header(z->lab.fp, "<i8", 0, -1);
 	return 0;
 }
 
@@ -775,16 +752,25 @@ static int64_t npy_class(struct npy *z, const char *p, size_t n)
 	return (int64_t)z->ncls++;
 }
 
-static void npy_row(struct npy *z, struct st_flow *s, struct buf *b, struct buf *lb,
-    struct buf *tb)
+static void set_le64(uint8_t *p, uint64_t u)
+{
+	for (int i = 0; i < 8; i++) p[i] = (uint8_t)(u >> 8 * i);
+}
+
+/* One row of the matrix and its label, little-endian on any host. */
+static int npy_row(struct npy *z, struct st_flow *s, struct buf *tb)
 {
 	struct cell v;
+	int64_t label = -1;
+	uint8_t lab[8];
+	unsigned k = 0;
 	double x;
+	uint64_t u;
 
 	for (unsigned i = 0; i < ncols; i++) {
 		eval(s, &cols[i], &v, tb);
 		if (i == z->label_col) {
-			put_le64(lb, v.t == CE_TEXT ? (uint64_t)npy_class(z, v.p, v.n) : (uint64_t)-1);
+			if (v.t == CE_TEXT) label = npy_class(z, v.p, v.n);
 			continue;
 		}
 		switch (v.t) {
@@ -793,31 +779,25 @@ static void npy_row(struct npy *z, struct st_flow *s, struct buf *b, struct buf 
 		case CE_F64: x = v.f; break;
 		default: x = NAN;
 		}
-		{
-			uint64_t u;
-
-			memcpy(&u, &x, 8);
-			put_le64(b, u);
-		}
+		memcpy(&u, &x, 8);
+		set_le64(z->row + 8 * k++, u);
 	}
-	if (z->label_col == ncols) put_le64(lb, (uint64_t)-1);
+	set_le64(lab, (uint64_t)label);
+	return npy_put(&z->mat, z->row) < 0 || npy_put(&z->lab, lab) < 0 ? -1 : 0;
 }
 
 /* Write the counts into the headers, the class names, and commit all. */
-static int npy_close(struct npy *z, uint64_t rows, bool ok)
+static int npy_close(struct npy *z, bool ok)
 {
 	int rc = 0;
 
 	for (size_t i = 0; i < z->ncls; i++) fprintf(z->classes.fp, "%s\n", z->cls[i]);
-	if (fseek(z->mat.fp, 0, SEEK_SET) != 0 || fseek(z->lab.fp, 0, SEEK_SET) != 0) ok = false;
-	else {
-		npy_header(z->mat.fp, "<f8", rows, (int)z->ncols_num);
-		npy_header(z->lab.fp, "<i8", rows, -1);
-	}
+	if (ok && (npy_finish(&z->mat) < 0 || npy_finish(&z->lab) < 0)) ok = false;
 	if (!ok) out_group_abort(&z->g);
 	else rc = out_group_commit(&z->g);
 	for (size_t i = 0; i < z->ncls; i++) free(z->cls[i]);
 	free(z->cls);
+	free(z->row);
 	return ok ? rc : -1;
 }
 
@@ -831,7 +811,7 @@ static void write_out(struct out_file *out, struct buf *b)
 static int run_rows(char **in, int nin, struct out_file *out, struct npy *z, enum fmt fm,
     bool header)
 {
-	struct buf b = { 0 }, lb = { 0 }, tb = { 0 };
+	struct buf b = { 0 }, tb = { 0 };
 	struct rs_inputs ins;
 	struct rs_item it;
 	struct st_flow s;
@@ -847,17 +827,14 @@ static int run_rows(char **in, int nin, struct out_file *out, struct npy *z, enu
 		if (stats) st_flow_compute(&s, it.flow, &cfg);
 		else s.f = it.flow;
 		if (fm == F_NPY) {
-			npy_row(z, &s, &b, &lb, &tb);
-			if (lb.len >= FLUSH_AT) write_out(&z->lab, &lb);
+			if (npy_row(z, &s, &tb) < 0) msg_exit(EXIT_DATA);
 		} else put_row(&b, fm, &s, &tb);
 		if (b.len >= FLUSH_AT) write_out(out, &b);
 		if ((row_no & 1023) == 0) msg_progress("records", row_no, 0);
 	}
 	status = rs_in_end(&ins, NULL);
-	write_out(out, &b);
-	if (fm == F_NPY) write_out(&z->lab, &lb);
+	if (out) write_out(out, &b);
 	buf_free(&b);
-	buf_free(&lb);
 	buf_free(&tb);
 	st_flow_free(&s);
 	msg_progress_end();
@@ -1221,9 +1198,9 @@ int main(int argc, char **argv)
 		if (!opath || strcmp(opath, "-") == 0) cli_usage_error("-f npy needs -o FILE.npy");
 		numeric = true;
 		if (npy_open(&z, opath) < 0) return EXIT_DATA;
-		status = run_rows(argv + optind, argc - optind, &z.mat, &z, fm, false);
+		status = run_rows(argv + optind, argc - optind, NULL, &z, fm, false);
 		if (status != EXIT_OK) msg_warn("%s: not written: an input failed", opath);
-		if (npy_close(&z, row_no, status == EXIT_OK) < 0) status = EXIT_DATA;
+		if (npy_close(&z, status == EXIT_OK) < 0) status = EXIT_DATA;
 		return status;
 	}
 	if (out_open(&out, opath) < 0) return EXIT_DATA;

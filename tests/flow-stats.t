@@ -222,6 +222,10 @@ assert classes == seen, (classes, seen)
 print("ok")
 EOF
 is "$status:$out$err" "0:ok" "NPY: matrix, label vector, column and class names"
+n=$(grep -c . "$T/m.jsonl")
+is "$(head -c 128 "$T/m.npy" | tail -c +11 | sed 's/  *$/|/')$(head -c 128 "$T/m.labels.npy" | tail -c +11 | sed 's/  *$/|/')" \
+    "{'descr': '<f8', 'fortran_order': False, 'shape': ($n, 5), }|{'descr': '<i8', 'fortran_order': False, 'shape': ($n,), }|" \
+    "NPY: version 1.0 headers in 128 bytes, the shapes as numpy writes them"
 run "$FS" -f npy -o "$T/n.npy" -c src "$T/st.flows"
 is "$status" 2 "NPY: a text column other than the label is refused"
 run "$FS" -f npy "$T/st.flows"
