@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cicflow.h"
 #include "cli.h"
 #include "rjson.h"
 #include "fval.h"
@@ -33,7 +34,8 @@ static const char usage_text[] =
     "\n"
     "  -c, --columns L   columns by name, comma-separated (repeatable)\n"
     "      --set NAME    a named column set: flowkit (the default), full,\n"
-    "                    wa1kpcap, nfstream, id\n"
+    "                    wa1kpcap, nfstream, cicflowmeter, id\n"
+    "      --compat T    reproduce tool T's defects in its set (cicflowmeter)\n"
     "  -f, --format F    csv (the default), tsv, jsonl, or npy (with -o FILE.npy)\n"
     "      --no-header   no header row (csv, tsv)\n"
     "      --idle-gap S  a gap longer than S seconds ends an active period (5)\n"
@@ -67,6 +69,7 @@ enum {
 	CK_ROW,       /* the row number */
 	CK_FEATURE,   /* features.NAME */
 	CK_BIN,       /* -s --bin: the start of the flow's time bin, seconds */
+	CK_CIC,       /* CICFlowMeter's column k (common/cicflow.h) */
 };
 
 struct col {
@@ -84,6 +87,10 @@ static unsigned ncols;
 static struct st_cfg cfg = { 5000000000ull, false };
 static bool numeric; /* NPY: enumerations as numbers */
 static uint64_t bin_ns; /* -s --bin: the bin width, 0 for none */
+static struct cic_cfg cic = { false, 5000000u, 120000000u, 5000000000ull };
+static struct cic_val cic_v[CIC_NCOLS];
+static uint64_t flow_seq; /* flows taken from the input */
+static uint64_t cic_row;  /* the flow_seq cic_v holds, 0 for none */
 
 static const char *const dir_prefix[SD_N] = { "", "src_", "dst_" };
 static const char *const flag_names[ST_NFLAGS] = {
@@ -350,14 +357,36 @@ static void set_nfstream(void)
 	add_list("label");
 }
 
+/* CICFlowMeter's 84 columns, named and ordered as it writes them. */
+static void set_cicflowmeter(void)
+{
+	static const char *const id[] = { "src", "sport", "dst", "dport", "proto" };
+
+	for (unsigned i = 0; i < CIC_NCOLS; i++) {
+		struct col c = { 0 };
+
+		if ((i >= 1 && i <= 5) || i == CIC_LABEL) {
+			const struct fld *d = fld_by_name(i == CIC_LABEL ? "label" : id[i - 1]);
+
+			c.kind = CK_FIELD;
+			c.fld = d->id;
+		} else {
+			c.kind = CK_CIC;
+			c.k = (int)i;
+		}
+		add_col(&c, cic_name(i));
+	}
+}
+
 static void add_set(const char *name)
 {
 	if (strcmp(name, "flowkit") == 0) set_flowkit(false);
 	else if (strcmp(name, "full") == 0) set_flowkit(true);
 	else if (strcmp(name, "wa1kpcap") == 0) set_wa1kpcap();
 	else if (strcmp(name, "nfstream") == 0) set_nfstream();
+	else if (strcmp(name, "cicflowmeter") == 0) set_cicflowmeter();
 	else if (strcmp(name, "id") == 0) add_list("src,sport,dst,dport,proto,first_ns,last_ns");
-	else cli_usage_error("%s: unknown set (flowkit, full, wa1kpcap, nfstream, id)", name);
+	else cli_usage_error("%s: unknown set (flowkit, full, wa1kpcap, nfstream, cicflowmeter, id)", name);
 }
 
 /* One cell's value. */
@@ -473,6 +502,53 @@ static void eval_field(const struct rec_flow *f, const struct col *c, struct cel
 
 static uint64_t row_no;
 
+/* Column k of the cicflowmeter set. */
+static void eval_cic(struct st_flow *s, const struct col *c, struct cell *v, struct buf *tb)
+{
+	const struct rec_flow *f = s->f;
+	const struct cic_val *x;
+
+	if (c->k == CIC_FLOW_ID) { /* "src-dst-sport-dport-proto" */
+		struct cell a;
+		char t[24];
+		int n;
+
+		buf_reset(tb);
+		put_addr_text(&a, f->src, f->ipv == 6 ? 16 : 4);
+		buf_put(tb, a.p, a.n);
+		buf_put8(tb, '-');
+		put_addr_text(&a, f->dst, f->ipv == 6 ? 16 : 4);
+		buf_put(tb, a.p, a.n);
+		n = snprintf(t, sizeof t, "-%u-%u-%u", f->sport, f->dport, f->proto);
+		buf_put(tb, t, (size_t)n);
+		v->t = CE_TEXT;
+		v->p = (const char *)tb->p;
+		v->n = tb->len;
+		return;
+	}
+	if (c->k == CIC_TIMESTAMP) {
+		char t[40];
+		int n = cic_timestamp(f->first_ns, cic.compat, t);
+
+		memcpy(v->tmp, t, (size_t)n + 1);
+		v->t = CE_TEXT;
+		v->p = v->tmp;
+		v->n = (size_t)n;
+		return;
+	}
+	if (cic_row != flow_seq) {
+		cic_compute(f, s->have ? s->pk : NULL, &cic, cic_v);
+		cic_row = flow_seq;
+	}
+	x = &cic_v[c->k];
+	switch (x->t) {
+	case CV_NUM: v->t = CE_F64; v->f = x->v; return;
+	case CV_INF: v->t = CE_TEXT; v->p = "Infinity"; v->n = 8; return;
+	case CV_NAN: v->t = CE_TEXT; v->p = "NaN"; v->n = 3; return;
+	default: v->t = CE_EMPTY;
+	}
+}
+
 static void eval_one(struct st_flow *s, const struct col *c, struct cell *v, struct buf *tb)
 {
 	const struct rec_flow *f = s->f;
@@ -483,6 +559,7 @@ static void eval_one(struct st_flow *s, const struct col *c, struct cell *v, str
 	v->t = CE_F64;
 	switch (c->kind) {
 	case CK_FIELD: eval_field(f, c, v, tb); return;
+	case CK_CIC: eval_cic(s, c, v, tb); return;
 	case CK_SEQ:
 	case CK_WA:
 		if (!s->have && !(s->run && st_run_has(c->seq, c->stat))) {
@@ -719,6 +796,8 @@ static int npy_open(struct npy *z, const char *path)
 		    d->type != FT_U64 && d->type != FT_F64 && d->type != FT_TIME &&
 		    d->type != FT_DURATION && d->type != FT_ENUM && d->type != FT_FLAGS)
 			cli_usage_error("-f npy: %s is not a number (only label may be text)", c->name);
+		if (c->kind == CK_CIC && (c->k == CIC_FLOW_ID || c->k == CIC_TIMESTAMP))
+			cli_usage_error("-f npy: %s is not a number (only label may be text)", c->name);
 		z->ncols_num++;
 	}
 	z->row = xmalloc((z->ncols_num + 1) * 8u);
@@ -777,6 +856,7 @@ static int npy_row(struct npy *z, struct st_flow *s, struct buf *tb)
 		case CE_UINT: x = (double)v.u; break;
 		case CE_INT: x = (double)v.i; break;
 		case CE_F64: x = v.f; break;
+		case CE_TEXT: x = v.n == 8 && memcmp(v.p, "Infinity", 8) == 0 ? INFINITY : NAN; break;
 		default: x = NAN;
 		}
 		memcpy(&u, &x, 8);
@@ -824,6 +904,7 @@ static int run_rows(char **in, int nin, struct out_file *out, struct npy *z, enu
 		if (t != RS_FLOW) continue;
 		/* The header comes with the first row: no flows, no output. */
 		if (row_no++ == 0 && header && fm != F_JSONL && fm != F_NPY) put_header(&b, fm);
+		flow_seq++;
 		if (stats) st_flow_compute(&s, it.flow, &cfg);
 		else s.f = it.flow;
 		if (fm == F_NPY) {
@@ -996,6 +1077,7 @@ static int run_summary(char **in, int nin, struct out_file *out, enum fmt fm, bo
 		const struct rec_flow *f = it.flow;
 
 		if (rt != RS_FLOW) continue;
+		flow_seq++;
 		if (stats) st_flow_compute(&s, f, &cfg);
 		else s.f = f;
 		buf_reset(&key);
@@ -1080,7 +1162,7 @@ static int run_summary(char **in, int nin, struct out_file *out, enum fmt fm, bo
 
 static void list_columns(void)
 {
-	printf("# named sets: flowkit full wa1kpcap nfstream id\n");
+	printf("# named sets: flowkit full wa1kpcap nfstream cicflowmeter id\n");
 	printf("# features: [src_|dst_]SEQ_STAT, SEQ one of:");
 	for (int q = 0; q < SQ_N; q++) printf(" %s", st_seq_name(q));
 	printf("\n# STAT one of:");
@@ -1098,7 +1180,7 @@ static void list_columns(void)
 
 int main(int argc, char **argv)
 {
-	enum { O_SET = 256, O_NOHDR, O_IDLE, O_PARTIAL, O_BY, O_MAXG, O_BIN };
+	enum { O_SET = 256, O_NOHDR, O_IDLE, O_PARTIAL, O_BY, O_MAXG, O_BIN, O_COMPAT };
 	const char *summary = NULL;
 	int by = SM_BYTES;
 	uint64_t top = 0, max_groups = 1000000;
@@ -1106,6 +1188,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "columns", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, O_SET },
+		{ "compat", required_argument, NULL, O_COMPAT },
 		{ "format", required_argument, NULL, 'f' },
 		{ "no-header", no_argument, NULL, O_NOHDR },
 		{ "idle-gap", required_argument, NULL, O_IDLE },
@@ -1134,6 +1217,11 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'c': add_list(optarg); break;
 		case O_SET: add_set(optarg); break;
+		case O_COMPAT:
+			if (strcmp(optarg, "cicflowmeter") != 0)
+				cli_usage_error("--compat: %s: not a tool flow-stats can imitate (cicflowmeter)", optarg);
+			cic.compat = true;
+			break;
 		case 's': summary = optarg; break;
 		case 'n':
 			if (num_parse_u64(optarg, 1, UINT64_MAX >> 1, &top) < 0)
@@ -1169,6 +1257,7 @@ int main(int argc, char **argv)
 			if (num_parse_double(optarg, 0, 1e9, &gap) < 0)
 				cli_usage_error("--idle-gap: %s: not a number of seconds", optarg);
 			cfg.idle_ns = (uint64_t)llround(gap * 1e9);
+			cic.idle_ns = cfg.idle_ns;
 			break;
 		case O_PARTIAL: cfg.partial = true; break;
 		case 'l':
