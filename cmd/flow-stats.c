@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cicflow.h"
 #include "cli.h"
 #include "rjson.h"
 #include "fval.h"
+#include "npy.h"
 #include "stats.h"
 #include "stream.h"
 #include "summary.h"
@@ -32,7 +34,8 @@ static const char usage_text[] =
     "\n"
     "  -c, --columns L   columns by name, comma-separated (repeatable)\n"
     "      --set NAME    a named column set: flowkit (the default), full,\n"
-    "                    wa1kpcap, nfstream, id\n"
+    "                    wa1kpcap, nfstream, cicflowmeter, id\n"
+    "      --compat T    reproduce tool T's defects in its set (cicflowmeter)\n"
     "  -f, --format F    csv (the default), tsv, jsonl, or npy (with -o FILE.npy)\n"
     "      --no-header   no header row (csv, tsv)\n"
     "      --idle-gap S  a gap longer than S seconds ends an active period (5)\n"
@@ -66,6 +69,7 @@ enum {
 	CK_ROW,       /* the row number */
 	CK_FEATURE,   /* features.NAME */
 	CK_BIN,       /* -s --bin: the start of the flow's time bin, seconds */
+	CK_CIC,       /* CICFlowMeter's column k (common/cicflow.h) */
 };
 
 struct col {
@@ -83,6 +87,10 @@ static unsigned ncols;
 static struct st_cfg cfg = { 5000000000ull, false };
 static bool numeric; /* NPY: enumerations as numbers */
 static uint64_t bin_ns; /* -s --bin: the bin width, 0 for none */
+static struct cic_cfg cic = { false, 5000000u, 120000000u, 5000000000ull };
+static struct cic_val cic_v[CIC_NCOLS];
+static uint64_t flow_seq; /* flows taken from the input */
+static uint64_t cic_row;  /* the flow_seq cic_v holds, 0 for none */
 
 static const char *const dir_prefix[SD_N] = { "", "src_", "dst_" };
 static const char *const flag_names[ST_NFLAGS] = {
@@ -349,14 +357,36 @@ static void set_nfstream(void)
 	add_list("label");
 }
 
+/* CICFlowMeter's 84 columns, named and ordered as it writes them. */
+static void set_cicflowmeter(void)
+{
+	static const char *const id[] = { "src", "sport", "dst", "dport", "proto" };
+
+	for (unsigned i = 0; i < CIC_NCOLS; i++) {
+		struct col c = { 0 };
+
+		if ((i >= 1 && i <= 5) || i == CIC_LABEL) {
+			const struct fld *d = fld_by_name(i == CIC_LABEL ? "label" : id[i - 1]);
+
+			c.kind = CK_FIELD;
+			c.fld = d->id;
+		} else {
+			c.kind = CK_CIC;
+			c.k = (int)i;
+		}
+		add_col(&c, cic_name(i));
+	}
+}
+
 static void add_set(const char *name)
 {
 	if (strcmp(name, "flowkit") == 0) set_flowkit(false);
 	else if (strcmp(name, "full") == 0) set_flowkit(true);
 	else if (strcmp(name, "wa1kpcap") == 0) set_wa1kpcap();
 	else if (strcmp(name, "nfstream") == 0) set_nfstream();
+	else if (strcmp(name, "cicflowmeter") == 0) set_cicflowmeter();
 	else if (strcmp(name, "id") == 0) add_list("src,sport,dst,dport,proto,first_ns,last_ns");
-	else cli_usage_error("%s: unknown set (flowkit, full, wa1kpcap, nfstream, id)", name);
+	else cli_usage_error("%s: unknown set (flowkit, full, wa1kpcap, nfstream, cicflowmeter, id)", name);
 }
 
 /* One cell's value. */
@@ -472,6 +502,53 @@ static void eval_field(const struct rec_flow *f, const struct col *c, struct cel
 
 static uint64_t row_no;
 
+/* Column k of the cicflowmeter set. */
+static void eval_cic(struct st_flow *s, const struct col *c, struct cell *v, struct buf *tb)
+{
+	const struct rec_flow *f = s->f;
+	const struct cic_val *x;
+
+	if (c->k == CIC_FLOW_ID) { /* "src-dst-sport-dport-proto" */
+		struct cell a;
+		char t[24];
+		int n;
+
+		buf_reset(tb);
+		put_addr_text(&a, f->src, f->ipv == 6 ? 16 : 4);
+		buf_put(tb, a.p, a.n);
+		buf_put8(tb, '-');
+		put_addr_text(&a, f->dst, f->ipv == 6 ? 16 : 4);
+		buf_put(tb, a.p, a.n);
+		n = snprintf(t, sizeof t, "-%u-%u-%u", f->sport, f->dport, f->proto);
+		buf_put(tb, t, (size_t)n);
+		v->t = CE_TEXT;
+		v->p = (const char *)tb->p;
+		v->n = tb->len;
+		return;
+	}
+	if (c->k == CIC_TIMESTAMP) {
+		char t[40];
+		int n = cic_timestamp(f->first_ns, cic.compat, t);
+
+		memcpy(v->tmp, t, (size_t)n + 1);
+		v->t = CE_TEXT;
+		v->p = v->tmp;
+		v->n = (size_t)n;
+		return;
+	}
+	if (cic_row != flow_seq) {
+		cic_compute(f, s->have ? s->pk : NULL, &cic, cic_v);
+		cic_row = flow_seq;
+	}
+	x = &cic_v[c->k];
+	switch (x->t) {
+	case CV_NUM: v->t = CE_F64; v->f = x->v; return;
+	case CV_INF: v->t = CE_TEXT; v->p = "Infinity"; v->n = 8; return;
+	case CV_NAN: v->t = CE_TEXT; v->p = "NaN"; v->n = 3; return;
+	default: v->t = CE_EMPTY;
+	}
+}
+
 static void eval_one(struct st_flow *s, const struct col *c, struct cell *v, struct buf *tb)
 {
 	const struct rec_flow *f = s->f;
@@ -482,6 +559,7 @@ static void eval_one(struct st_flow *s, const struct col *c, struct cell *v, str
 	v->t = CE_F64;
 	switch (c->kind) {
 	case CK_FIELD: eval_field(f, c, v, tb); return;
+	case CK_CIC: eval_cic(s, c, v, tb); return;
 	case CK_SEQ:
 	case CK_WA:
 		if (!s->have && !(s->run && st_run_has(c->seq, c->stat))) {
@@ -666,48 +744,22 @@ static void put_row(struct buf *b, enum fmt fm, struct st_flow *s, struct buf *t
 
 
 /*
- * NPY output (numpy's format 1.0): the matrix of the numeric columns as
- * little-endian float64, rows in input order, an empty cell NaN; the
- * label column as an int64 vector of class numbers (-1: no label) with
- * the class names, and the column names, in text files beside it.  The
- * row count is written into the header at the end, so the matrix and the
- * vector must be regular files.
+ * NPY output (numpy's format 1.0, common/npy): the matrix of the numeric
+ * columns as little-endian float64, rows in input order, an empty cell
+ * NaN; the label column as an int64 vector of class numbers (-1: no
+ * label) with the class names, and the column names, in text files
+ * beside it.  The row count goes into the headers at the end.
  */
-#define NPY_HDR 128 /* bytes before the data: magic, version, length, dict */
-
 struct npy {
-	struct out_file mat, lab, names, classes;
+	struct npy_writer mat, lab;
+	struct out_file names, classes;
 	struct out_group g;
 	unsigned label_col; /* its index in cols, or ncols */
 	char **cls;
 	size_t ncls;
 	unsigned ncols_num;
+	uint8_t *row;
 };
-
-static void npy_header(FILE *fp, const char *descr, uint64_t rows, int cols_n)
-{
-	char h[NPY_HDR];
-	int n;
-
-	memset(h, ' ', sizeof h);
-	memcpy(h, "\x93NUMPY\x01\x00", 8);
-	h[8] = (char)(NPY_HDR - 10);
-	h[9] = 0;
-	if (cols_n >= 0)
-		n = snprintf(h + 10, NPY_HDR - 10, "{'descr': '%s', 'fortran_order': False, 'shape': (%llu, %d), }",
-		    descr, (unsigned long long)rows, cols_n);
-	else
-		n = snprintf(h + 10, NPY_HDR - 10, "{'descr': '%s', 'fortran_order': False, 'shape': (%llu,), }",
-		    descr, (unsigned long long)rows);
-	h[10 + n] = ' ';
-	h[NPY_HDR - 1] = '\n';
-	fwrite(h, 1, sizeof h, fp);
-}
-
-static void put_le64(struct buf *b, uint64_t u)
-{
-	for (int i = 0; i < 8; i++) buf_put8(b, (uint8_t)(u >> 8 * i));
-}
 
 /* "X.npy" -> "X" + suffix. */
 static char *npy_name(const char *path, const char *suffix)
@@ -726,6 +778,7 @@ static int npy_open(struct npy *z, const char *path)
 {
 	char *lp = npy_name(path, ".labels.npy"), *np = npy_name(path, ".columns.txt"),
 	     *cp = npy_name(path, ".classes.txt");
+	uint64_t shape[2] = { 0, 0 };
 	int rc;
 
 	memset(z, 0, sizeof *z);
@@ -743,9 +796,14 @@ static int npy_open(struct npy *z, const char *path)
 		    d->type != FT_U64 && d->type != FT_F64 && d->type != FT_TIME &&
 		    d->type != FT_DURATION && d->type != FT_ENUM && d->type != FT_FLAGS)
 			cli_usage_error("-f npy: %s is not a number (only label may be text)", c->name);
+		if (c->kind == CK_CIC && (c->k == CIC_FLOW_ID || c->k == CIC_TIMESTAMP))
+			cli_usage_error("-f npy: %s is not a number (only label may be text)", c->name);
 		z->ncols_num++;
 	}
-	rc = out_open_regular(&z->mat, path) < 0 || out_open_regular(&z->lab, lp) < 0 ||
+	z->row = xmalloc((z->ncols_num + 1) * 8u);
+	shape[1] = z->ncols_num;
+	rc = npy_create(&z->mat, path, "<f8", 2, shape) < 0 ||
+	    npy_create(&z->lab, lp, "<i8", 1, shape) < 0 ||
 	    out_open(&z->names, np) < 0 || out_open(&z->classes, cp) < 0 ? -1 : 0;
 	free(lp); /* out_open keeps copies */
 	free(np);
@@ -753,12 +811,10 @@ static int npy_open(struct npy *z, const char *path)
 	if (rc < 0) return -1;
 	out_group_add(&z->g, &z->names);
 	out_group_add(&z->g, &z->classes);
-	out_group_add(&z->g, &z->lab);
-	out_group_add(&z->g, &z->mat);
+	out_group_add(&z->g, &z->lab.out);
+	out_group_add(&z->g, &z->mat.out);
 	for (unsigned i = 0; i < ncols; i++)
 		if (i != z->label_col) fprintf(z->names.fp, "%s\n", cols[i].name);
-	npy_header(z->mat.fp, "<f8", 0, (int)z->ncols_num);
-	npy_header(z->lab.fp, "<i8", 0, -1);
 	return 0;
 }
 
@@ -775,49 +831,53 @@ static int64_t npy_class(struct npy *z, const char *p, size_t n)
 	return (int64_t)z->ncls++;
 }
 
-static void npy_row(struct npy *z, struct st_flow *s, struct buf *b, struct buf *lb,
-    struct buf *tb)
+static void set_le64(uint8_t *p, uint64_t u)
+{
+	for (int i = 0; i < 8; i++) p[i] = (uint8_t)(u >> 8 * i);
+}
+
+/* One row of the matrix and its label, little-endian on any host. */
+static int npy_row(struct npy *z, struct st_flow *s, struct buf *tb)
 {
 	struct cell v;
+	int64_t label = -1;
+	uint8_t lab[8];
+	unsigned k = 0;
 	double x;
+	uint64_t u;
 
 	for (unsigned i = 0; i < ncols; i++) {
 		eval(s, &cols[i], &v, tb);
 		if (i == z->label_col) {
-			put_le64(lb, v.t == CE_TEXT ? (uint64_t)npy_class(z, v.p, v.n) : (uint64_t)-1);
+			if (v.t == CE_TEXT) label = npy_class(z, v.p, v.n);
 			continue;
 		}
 		switch (v.t) {
 		case CE_UINT: x = (double)v.u; break;
 		case CE_INT: x = (double)v.i; break;
 		case CE_F64: x = v.f; break;
+		case CE_TEXT: x = v.n == 8 && memcmp(v.p, "Infinity", 8) == 0 ? INFINITY : NAN; break;
 		default: x = NAN;
 		}
-		{
-			uint64_t u;
-
-			memcpy(&u, &x, 8);
-			put_le64(b, u);
-		}
+		memcpy(&u, &x, 8);
+		set_le64(z->row + 8 * k++, u);
 	}
-	if (z->label_col == ncols) put_le64(lb, (uint64_t)-1);
+	set_le64(lab, (uint64_t)label);
+	return npy_put(&z->mat, z->row) < 0 || npy_put(&z->lab, lab) < 0 ? -1 : 0;
 }
 
 /* Write the counts into the headers, the class names, and commit all. */
-static int npy_close(struct npy *z, uint64_t rows, bool ok)
+static int npy_close(struct npy *z, bool ok)
 {
 	int rc = 0;
 
 	for (size_t i = 0; i < z->ncls; i++) fprintf(z->classes.fp, "%s\n", z->cls[i]);
-	if (fseek(z->mat.fp, 0, SEEK_SET) != 0 || fseek(z->lab.fp, 0, SEEK_SET) != 0) ok = false;
-	else {
-		npy_header(z->mat.fp, "<f8", rows, (int)z->ncols_num);
-		npy_header(z->lab.fp, "<i8", rows, -1);
-	}
+	if (ok && (npy_finish(&z->mat) < 0 || npy_finish(&z->lab) < 0)) ok = false;
 	if (!ok) out_group_abort(&z->g);
 	else rc = out_group_commit(&z->g);
 	for (size_t i = 0; i < z->ncls; i++) free(z->cls[i]);
 	free(z->cls);
+	free(z->row);
 	return ok ? rc : -1;
 }
 
@@ -831,7 +891,7 @@ static void write_out(struct out_file *out, struct buf *b)
 static int run_rows(char **in, int nin, struct out_file *out, struct npy *z, enum fmt fm,
     bool header)
 {
-	struct buf b = { 0 }, lb = { 0 }, tb = { 0 };
+	struct buf b = { 0 }, tb = { 0 };
 	struct rs_inputs ins;
 	struct rs_item it;
 	struct st_flow s;
@@ -844,20 +904,18 @@ static int run_rows(char **in, int nin, struct out_file *out, struct npy *z, enu
 		if (t != RS_FLOW) continue;
 		/* The header comes with the first row: no flows, no output. */
 		if (row_no++ == 0 && header && fm != F_JSONL && fm != F_NPY) put_header(&b, fm);
+		flow_seq++;
 		if (stats) st_flow_compute(&s, it.flow, &cfg);
 		else s.f = it.flow;
 		if (fm == F_NPY) {
-			npy_row(z, &s, &b, &lb, &tb);
-			if (lb.len >= FLUSH_AT) write_out(&z->lab, &lb);
+			if (npy_row(z, &s, &tb) < 0) msg_exit(EXIT_DATA);
 		} else put_row(&b, fm, &s, &tb);
 		if (b.len >= FLUSH_AT) write_out(out, &b);
 		if ((row_no & 1023) == 0) msg_progress("records", row_no, 0);
 	}
 	status = rs_in_end(&ins, NULL);
-	write_out(out, &b);
-	if (fm == F_NPY) write_out(&z->lab, &lb);
+	if (out) write_out(out, &b);
 	buf_free(&b);
-	buf_free(&lb);
 	buf_free(&tb);
 	st_flow_free(&s);
 	msg_progress_end();
@@ -1019,6 +1077,7 @@ static int run_summary(char **in, int nin, struct out_file *out, enum fmt fm, bo
 		const struct rec_flow *f = it.flow;
 
 		if (rt != RS_FLOW) continue;
+		flow_seq++;
 		if (stats) st_flow_compute(&s, f, &cfg);
 		else s.f = f;
 		buf_reset(&key);
@@ -1103,7 +1162,7 @@ static int run_summary(char **in, int nin, struct out_file *out, enum fmt fm, bo
 
 static void list_columns(void)
 {
-	printf("# named sets: flowkit full wa1kpcap nfstream id\n");
+	printf("# named sets: flowkit full wa1kpcap nfstream cicflowmeter id\n");
 	printf("# features: [src_|dst_]SEQ_STAT, SEQ one of:");
 	for (int q = 0; q < SQ_N; q++) printf(" %s", st_seq_name(q));
 	printf("\n# STAT one of:");
@@ -1121,7 +1180,7 @@ static void list_columns(void)
 
 int main(int argc, char **argv)
 {
-	enum { O_SET = 256, O_NOHDR, O_IDLE, O_PARTIAL, O_BY, O_MAXG, O_BIN };
+	enum { O_SET = 256, O_NOHDR, O_IDLE, O_PARTIAL, O_BY, O_MAXG, O_BIN, O_COMPAT };
 	const char *summary = NULL;
 	int by = SM_BYTES;
 	uint64_t top = 0, max_groups = 1000000;
@@ -1129,6 +1188,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "columns", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, O_SET },
+		{ "compat", required_argument, NULL, O_COMPAT },
 		{ "format", required_argument, NULL, 'f' },
 		{ "no-header", no_argument, NULL, O_NOHDR },
 		{ "idle-gap", required_argument, NULL, O_IDLE },
@@ -1157,6 +1217,11 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'c': add_list(optarg); break;
 		case O_SET: add_set(optarg); break;
+		case O_COMPAT:
+			if (strcmp(optarg, "cicflowmeter") != 0)
+				cli_usage_error("--compat: %s: not a tool flow-stats can imitate (cicflowmeter)", optarg);
+			cic.compat = true;
+			break;
 		case 's': summary = optarg; break;
 		case 'n':
 			if (num_parse_u64(optarg, 1, UINT64_MAX >> 1, &top) < 0)
@@ -1192,6 +1257,7 @@ int main(int argc, char **argv)
 			if (num_parse_double(optarg, 0, 1e9, &gap) < 0)
 				cli_usage_error("--idle-gap: %s: not a number of seconds", optarg);
 			cfg.idle_ns = (uint64_t)llround(gap * 1e9);
+			cic.idle_ns = cfg.idle_ns;
 			break;
 		case O_PARTIAL: cfg.partial = true; break;
 		case 'l':
@@ -1221,9 +1287,9 @@ int main(int argc, char **argv)
 		if (!opath || strcmp(opath, "-") == 0) cli_usage_error("-f npy needs -o FILE.npy");
 		numeric = true;
 		if (npy_open(&z, opath) < 0) return EXIT_DATA;
-		status = run_rows(argv + optind, argc - optind, &z.mat, &z, fm, false);
+		status = run_rows(argv + optind, argc - optind, NULL, &z, fm, false);
 		if (status != EXIT_OK) msg_warn("%s: not written: an input failed", opath);
-		if (npy_close(&z, row_no, status == EXIT_OK) < 0) status = EXIT_DATA;
+		if (npy_close(&z, status == EXIT_OK) < 0) status = EXIT_DATA;
 		return status;
 	}
 	if (out_open(&out, opath) < 0) return EXIT_DATA;

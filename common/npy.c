@@ -21,9 +21,10 @@ void npy_header(uint8_t out[NPY_PREAMBLE], const char *descr, unsigned ndim, con
 
 	n = (size_t)snprintf(d, sizeof d, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
 	for (i = 0; i < ndim && n < sizeof d; i++)
-		n += (size_t)snprintf(d + n, sizeof d - n, i + 1 == ndim && ndim > 1 ? "%llu" : "%llu, ",
+		n += (size_t)snprintf(d + n, sizeof d - n, i + 1 < ndim ? "%llu, " : ndim > 1 ? "%llu" : "%llu,",
 		    (unsigned long long)shape[i]);
 	if (n < sizeof d) n += (size_t)snprintf(d + n, sizeof d - n, "), }");
+	/* As numpy writes a tuple: "(7, 1500)", "(7,)". */
 	/* 3 descriptor bytes and 8 dimensions of 20 digits would not fit; the
 	 * callers use at most 4 dimensions. */
 	if (n > hl - 1) n = hl - 1;

@@ -222,6 +222,10 @@ assert classes == seen, (classes, seen)
 print("ok")
 EOF
 is "$status:$out$err" "0:ok" "NPY: matrix, label vector, column and class names"
+n=$(grep -c . "$T/m.jsonl")
+is "$(head -c 128 "$T/m.npy" | tail -c +11 | sed 's/  *$/|/')$(head -c 128 "$T/m.labels.npy" | tail -c +11 | sed 's/  *$/|/')" \
+    "{'descr': '<f8', 'fortran_order': False, 'shape': ($n, 5), }|{'descr': '<i8', 'fortran_order': False, 'shape': ($n,), }|" \
+    "NPY: version 1.0 headers in 128 bytes, the shapes as numpy writes them"
 run "$FS" -f npy -o "$T/n.npy" -c src "$T/st.flows"
 is "$status" 2 "NPY: a text column other than the label is refused"
 run "$FS" -f npy "$T/st.flows"
@@ -286,6 +290,65 @@ is "$status" 1 "--max-groups exceeded: exit 1"
 like "$err" "flow-stats: -s: more than 2 groups*" "--max-groups exceeded: a message"
 run "$FS" -s sport/8 "$T/st.flows"
 is "$status" 2 "a prefix on a field that is not an address: usage error"
+
+# --- the cicflowmeter set ----------------------------------------------------
+# dns_tcp.pcap by hand (flow-json -p gives the arrays): the initiator's IP
+# lengths 60 40 98 40 40 40 (sum 318, mean 53, squared deviations 2750,
+# sample std sqrt(550) = 23.452...), the responder's 44 40 266 40 40 (430,
+# 86); all 11: sum 748, mean 68, sample variance 46232 / 10 = 4623.2.
+# Times 0 .. 380967 us: duration 380967, 10 gaps (mean 38096.7, max 126619,
+# min 40); forward times 0 126771 127034 252931 254555 380967 (IAT total
+# 380967, min 263), backward 126619 .. 380895 (total 254276, min 549).
+# Headers: IP + TCP 20 + 40 (SYN) + 4 x 40 = 260 forward.  Flags: FIN on 2
+# packets, PSH on 3 (1 forward), ACK on 10; windows 64240 first both ways.
+# Compat: payloads 58 and 226 (TotLen), the first packet (0 bytes) twice
+# among 12 lengths (mean 284 / 12, sample variance 4338.06...; Pkt Size Avg
+# 284 / 11), TCP headers only (140, 104), Fwd Seg Size Min the smallest TCP
+# header (20), PSH of the first packet only (0 0), the last backward window
+# (64239), Down/Up 5 / 6 in integers (0), no gap over 1 s: subflows 0, no
+# active period (0), no idle (the flow ended with FIN).
+run "$FS" --set cicflowmeter "$T/dns.flows"
+cat >"$T/want" <<'EOF'
+Flow ID,Src IP,Src Port,Dst IP,Dst Port,Protocol,Timestamp,Flow Duration,Tot Fwd Pkts,Tot Bwd Pkts,TotLen Fwd Pkts,TotLen Bwd Pkts,Fwd Pkt Len Max,Fwd Pkt Len Min,Fwd Pkt Len Mean,Fwd Pkt Len Std,Bwd Pkt Len Max,Bwd Pkt Len Min,Bwd Pkt Len Mean,Bwd Pkt Len Std,Flow Byts/s,Flow Pkts/s,Flow IAT Mean,Flow IAT Std,Flow IAT Max,Flow IAT Min,Fwd IAT Tot,Fwd IAT Mean,Fwd IAT Std,Fwd IAT Max,Fwd IAT Min,Bwd IAT Tot,Bwd IAT Mean,Bwd IAT Std,Bwd IAT Max,Bwd IAT Min,Fwd PSH Flags,Bwd PSH Flags,Fwd URG Flags,Bwd URG Flags,Fwd Header Len,Bwd Header Len,Fwd Pkts/s,Bwd Pkts/s,Pkt Len Min,Pkt Len Max,Pkt Len Mean,Pkt Len Std,Pkt Len Var,FIN Flag Cnt,SYN Flag Cnt,RST Flag Cnt,PSH Flag Cnt,ACK Flag Cnt,URG Flag Cnt,CWE Flag Count,ECE Flag Cnt,Down/Up Ratio,Pkt Size Avg,Fwd Seg Size Avg,Bwd Seg Size Avg,Fwd Byts/b Avg,Fwd Pkts/b Avg,Fwd Blk Rate Avg,Bwd Byts/b Avg,Bwd Pkts/b Avg,Bwd Blk Rate Avg,Subflow Fwd Pkts,Subflow Fwd Byts,Subflow Bwd Pkts,Subflow Bwd Byts,Init Fwd Win Byts,Init Bwd Win Byts,Fwd Act Data Pkts,Fwd Seg Size Min,Active Mean,Active Std,Active Max,Active Min,Idle Mean,Idle Std,Idle Max,Idle Min,Label
+192.168.1.11-209.87.249.18-33779-53-6,192.168.1.11,33779,209.87.249.18,53,6,2020-06-10 09:21:03.720289,380967,6,5,318,430,98,40,53,23.45207879911715,266,40,86,100.63796500327301,1963.4246535789189,28.873891964395867,38096.7,60725.57050470767,126619,40,380967,76193.4,68695.83379143164,126771,263,254276,63569,71896.10857804939,125938,549,1,2,0,0,260,204,15.7493956169432,13.124496347452666,40,266,68,67.99411739260978,4623.199999999999,2,2,0,3,10,0,0,0,0.8333333333333334,68,9.666666666666666,45.2,0,0,0,0,0,0,6,318,5,430,64240,64240,1,0,380967,0,380967,380967,0,0,0,0,
+EOF
+is_file "$T/out" "$T/want" "cicflowmeter set: dns_tcp.pcap, values checked by hand"
+run "$FS" --set cicflowmeter --compat cicflowmeter --no-header "$T/dns.flows"
+cat >"$T/want" <<'EOF'
+192.168.1.11-209.87.249.18-33779-53-6,192.168.1.11,33779,209.87.249.18,53,6,10/06/2020 09:21:03 AM,380967,6,5,58,226,58,0,9.666666666666666,23.678400846904054,226,0,45.2,101.0702725829905,745.4713925353115,28.873891964395867,38096.7,60725.57050470767,126619,40,380967,76193.4,68695.83379143164,126771,263,254276,63569,71896.10857804939,125938,549,0,0,0,0,140,104,15.7493956169432,13.124496347452666,0,226,23.666666666666668,65.86395528709619,4338.060606060607,2,2,0,3,10,0,0,0,0,25.818181818181817,9.666666666666666,45.2,0,0,0,0,0,0,0,0,0,0,64240,64239,1,20,0,0,0,0,0,0,0,0,
+EOF
+is_file "$T/out" "$T/want" "--compat cicflowmeter: dns_tcp.pcap, its defects by hand"
+# Column by column: the columns --compat changes on that flow, and no other.
+"$FS" --set cicflowmeter -f jsonl "$T/dns.flows" >"$T/cd.jsonl"
+"$FS" --set cicflowmeter --compat cicflowmeter -f jsonl "$T/dns.flows" >"$T/cc.jsonl"
+run $PY -c 'import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+print("|".join(k for k in a if a[k] != b[k]))' "$T/cd.jsonl" "$T/cc.jsonl"
+is "$out" "Timestamp|TotLen Fwd Pkts|TotLen Bwd Pkts|Fwd Pkt Len Max|Fwd Pkt Len Min|Fwd Pkt Len Mean|Fwd Pkt Len Std|Bwd Pkt Len Max|Bwd Pkt Len Min|Bwd Pkt Len Mean|Bwd Pkt Len Std|Flow Byts/s|Fwd PSH Flags|Bwd PSH Flags|Fwd Header Len|Bwd Header Len|Pkt Len Min|Pkt Len Max|Pkt Len Mean|Pkt Len Std|Pkt Len Var|Down/Up Ratio|Pkt Size Avg|Subflow Fwd Pkts|Subflow Fwd Byts|Subflow Bwd Pkts|Subflow Bwd Byts|Init Bwd Win Byts|Fwd Seg Size Min|Active Mean|Active Max|Active Min" \
+    "--compat cicflowmeter changes exactly the documented columns on dns_tcp.pcap"
+# Rates and IATs of the hand fixture: flow 1 has 264 IP bytes (104 of
+# payload) and 4 packets in 10 s, IATs 1, 2, 7 s (sample std
+# sqrt(31 / 3) s); flow 2 is one packet (0 s): Java's Infinity and NaN in
+# compat mode only; flow 3 has no packet table: empty.
+run sh -c "\"$FS\" --set cicflowmeter --compat cicflowmeter --no-header \"$T/st.flows\" | cut -d, -f21-26"
+is "$out" "10.4,0.4,3333333.3333333335,3214550.253664318,7000000,1000000
+Infinity,Infinity,NaN,NaN,NaN,NaN
+,,,,," "--compat: Infinity and NaN where CICFlowMeter divides by 0 or has no IAT"
+run sh -c "\"$FS\" --set cicflowmeter --no-header \"$T/st.flows\" | cut -d, -f21-26"
+is "$out" "26.4,0.4,3333333.3333333335,3214550.253664318,7000000,1000000
+0,0,0,0,0,0
+,,,,," "default: IP bytes, and 0 where CICFlowMeter prints Infinity or NaN"
+# Every column of every flow of every capture, both modes, recomputed with numpy.
+"$FS" --set cicflowmeter -f jsonl "$T/all.flows" >"$T/cd.jsonl"
+"$FS" --set cicflowmeter --compat cicflowmeter -f jsonl "$T/all.flows" >"$T/cc.jsonl"
+run $PY "$FK_ROOT/tests/cic_check.py" "$T/all.jsonl" "$T/cd.jsonl" "$T/cc.jsonl"
+diag "cicflowmeter: $out$err"
+is "$status" 0 "cicflowmeter set, both modes: numpy agrees with every value"
+like "$out" "*Infinity [1-9]*NaN [1-9]*" "the captures have zero-duration and one-packet flows"
+run "$FS" --compat nosuch "$T/st.flows"
+is "$status" 2 "--compat: an unknown tool: exit 2"
+run "$FS" -f npy -o "$T/c.npy" --set cicflowmeter "$T/st.flows"
+is "$status" 2 "NPY: the Flow ID text column is refused"
 
 # --- usage ------------------------------------------------------------------
 run "$FS" -c no_such_column "$T/st.flows"
