@@ -167,10 +167,14 @@ static int check_packets(const struct rec_flow *f, const struct rec_elem *e, cha
 	/* Every reader runs this on every entry: no branch per entry (the
 	 * largest offset and the directions or-ed together), and the slow
 	 * walk only to name the first bad one. */
-	for (i = 0, p = e->val + 4; i < count; i++, p += REC_PKT_ENTRY) {
-		uint64_t t = be64(p);
+	for (i = 0, p = e->val + 4; i + 2 <= count; i += 2, p += 2 * REC_PKT_ENTRY) {
+		uint64_t t0 = be64(p), t1 = be64(p + REC_PKT_ENTRY), t = t0 > t1 ? t0 : t1;
 
 		maxt = t > maxt ? t : maxt;
+		dirs |= p[24] | p[REC_PKT_ENTRY + 24];
+	}
+	if (i < count) {
+		maxt = be64(p) > maxt ? be64(p) : maxt;
 		dirs |= p[24];
 	}
 	return maxt > span || dirs > 1 ? bad_packet(e, count, span, err, errlen) : 0;
@@ -392,6 +396,7 @@ int rec_decode_flow(const uint8_t *buf, size_t len, struct rec_flow *f, char *er
 {
 	static const uint8_t zero[12];
 	unsigned i, j;
+	uint64_t seen = 0;
 
 	if (len < REC_FLOW_CORE || len > REC_MAX_LEN)
 		return fail(err, errlen, "flow record length %zu out of range %u..%u", len,
@@ -429,9 +434,15 @@ int rec_decode_flow(const uint8_t *buf, size_t len, struct rec_flow *f, char *er
 	    err, errlen) < 0)
 		return -1;
 	for (i = 0; i < f->nelem; i++) {
-		for (j = 0; j < i; j++)
-			if (f->elem[j].id == f->elem[i].id)
-				return fail(err, errlen, "duplicate element 0x%04x", f->elem[i].id);
+		/* A bit per id modulo 64: the pairs are compared only when one
+		 * might repeat. */
+		uint64_t bit = 1ull << (f->elem[i].id & 63);
+
+		if (seen & bit)
+			for (j = 0; j < i; j++)
+				if (f->elem[j].id == f->elem[i].id)
+					return fail(err, errlen, "duplicate element 0x%04x", f->elem[i].id);
+		seen |= bit;
 		if (check_elem(f, &f->elem[i], err, errlen) < 0) return -1;
 	}
 	return 0;

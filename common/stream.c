@@ -22,7 +22,8 @@
 #include "msg.h"
 #include "stream.h"
 
-#define RS_BUFSZ (1u << 20)
+#define RS_BUFSZ  (1u << 20)
+#define RS_READSZ (1u << 17) /* read in cat's size: what was read is still in the cache when parsed */
 
 enum { ST_START, ST_SEGMENT, ST_AFTER_END, ST_FAILED };
 
@@ -202,7 +203,7 @@ static ssize_t fill(struct rs_reader *r, size_t n)
 				r->buf = xrealloc(r->buf, r->cap);
 			}
 		}
-		got = read(r->fd, r->buf + r->end, r->cap - r->end);
+		got = read(r->fd, r->buf + r->end, r->cap - r->end < RS_READSZ ? r->cap - r->end : RS_READSZ);
 		if (got < 0) {
 			if (errno == EINTR) continue;
 			snprintf(r->err, sizeof r->err, "%s: read error: %s", r->name, strerror(errno));
