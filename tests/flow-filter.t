@@ -268,9 +268,13 @@ is_file "$T/ocs.got" "$T/ocs.want" "--label-rules: the hand-made labels of every
 is "$(wc -l <"$T/ocs.want" | tr -d ' ')" "$("$FJ" "$T/ocs.flows" | wc -l | tr -d ' ')" \
     "the hand-made labels name as many flows as the capture has"
 is "$(printf '%s\n' "$err" | grep 'rule')" "flow-filter: rule 1 (dns): 8 flows
-flow-filter: rule 2 (ocs): 4 flows
-flow-filter: rule 3 (analytics): 4 flows
-flow-filter: rule 4 (google): 4 flows
+flow-filter: rule 2 (ocs): 3 flows
+flow-filter: rule 3 (ocs): 1 flows
+flow-filter: rule 4 (analytics): 1 flows
+flow-filter: rule 5 (analytics): 2 flows
+flow-filter: rule 6 (analytics): 1 flows
+flow-filter: rule 7 (google): 2 flows
+flow-filter: rule 8 (google): 2 flows
 flow-filter: no rule: 0 flows" "-v: the hits per rule on rawip101_ocs_mobile.pcap"
 run "$FF" --label-rules "$FK_DATA/rawip101_ocs_mobile.rules" 'label == analytics and proto == tcp' "$T/ocs.flows"
 is "$("$FJ" "$T/out" | "$PY" -c "$flowkey" | cut -f 1 | sort)" \
