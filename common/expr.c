@@ -1237,7 +1237,8 @@ static bool test_field(struct ex *e, const struct node *n, const struct rec_flow
 		}
 		return n->all ? q.seen && !q.miss : q.hit;
 	}
-	cnt = d->elem == 0 ? 1 : fv_count(f, id);
+	if (d->elem == 0) return fv_get(f, id, 0, &v) && one(e, n, &v); /* one value */
+	cnt = fv_count(f, id);
 	for (i = 0; i < cnt; i++) {
 		if (!fv_get(f, id, i, &v)) break;
 		if (v.vt == FV_U16LIST) {

@@ -129,10 +129,30 @@ int rec_decode_header(const uint8_t *buf, size_t len, struct rec_header *h,
 	return 0;
 }
 
+/* The entries one by one, for the message about the first bad one. */
+static int bad_packet(const struct rec_elem *e, uint32_t count, uint64_t span, char *err,
+    size_t errlen)
+{
+	uint32_t i;
+
+	for (i = 0; i < count; i++) {
+		const uint8_t *p = e->val + 4 + (size_t)i * REC_PKT_ENTRY;
+
+		if (be64(p) > span)
+			return fail(err, errlen, "packets: entry %u: time offset beyond the flow's last packet", i);
+		if (p[24] > 1)
+			return fail(err, errlen, "packets: entry %u: direction %u", i, p[24]);
+	}
+	return fail(err, errlen, "packets: a bad entry"); /* not reached */
+}
+
 static int check_packets(const struct rec_flow *f, const struct rec_elem *e, char *err, size_t errlen)
 {
 	uint32_t count, i;
 	uint64_t span = f->last_ns - f->first_ns;
+	const uint8_t *p;
+	uint64_t maxt = 0;
+	unsigned dirs = 0;
 
 	if (e->len < 4)
 		return fail(err, errlen, "packets: element too short");
@@ -144,15 +164,20 @@ static int check_packets(const struct rec_flow *f, const struct rec_elem *e, cha
 	if (count > f->pkts[0] + f->pkts[1])
 		return fail(err, errlen, "packets: %u entries but the flow counts %llu packets", count,
 		    (unsigned long long)(f->pkts[0] + f->pkts[1]));
-	for (i = 0; i < count; i++) {
-		const uint8_t *p = e->val + 4 + (size_t)i * REC_PKT_ENTRY;
+	/* Every reader runs this on every entry: no branch per entry (the
+	 * largest offset and the directions or-ed together), and the slow
+	 * walk only to name the first bad one. */
+	for (i = 0, p = e->val + 4; i + 2 <= count; i += 2, p += 2 * REC_PKT_ENTRY) {
+		uint64_t t0 = be64(p), t1 = be64(p + REC_PKT_ENTRY), t = t0 > t1 ? t0 : t1;
 
-		if (be64(p) > span)
-			return fail(err, errlen, "packets: entry %u: time offset beyond the flow's last packet", i);
-		if (p[24] > 1)
-			return fail(err, errlen, "packets: entry %u: direction %u", i, p[24]);
+		maxt = t > maxt ? t : maxt;
+		dirs |= p[24] | p[REC_PKT_ENTRY + 24];
 	}
-	return 0;
+	if (i < count) {
+		maxt = be64(p) > maxt ? be64(p) : maxt;
+		dirs |= p[24];
+	}
+	return maxt > span || dirs > 1 ? bad_packet(e, count, span, err, errlen) : 0;
 }
 
 static int check_pktbytes(const struct rec_flow *f, const struct rec_elem *e, char *err, size_t errlen)
@@ -259,29 +284,60 @@ out:
 	return rc;
 }
 
+/* The metadata elements, in the order of meta_defs. */
+static const uint16_t meta_elems[] = { RE_TLS, RE_HTTP, RE_DNS, RE_QUIC, RE_SSH, RE_APP };
+#define N_META (sizeof meta_elems / sizeof meta_elems[0])
+
+/*
+ * The definition of each tag of a metadata element (NULL: not known),
+ * what fld_meta gives, as a table: check_meta looks up every field of
+ * every record.  Filled from the registry on first use.
+ */
+static const struct fld *const *meta_defs(uint16_t elem)
+{
+	static const struct fld *tab[N_META][256];
+	static bool ready;
+	size_t k;
+
+	if (!ready) {
+		const struct fld *d;
+
+		for (d = fld_table; d < fld_table + FLD_N; d++)
+			for (k = 0; k < N_META; k++)
+				if (d->elem == meta_elems[k] && !fld_is_elem(d) && d->tag)
+					tab[k][d->tag] = d;
+		ready = true;
+	}
+	for (k = 0; k < N_META; k++)
+		if (meta_elems[k] == elem) return tab[k];
+	return NULL;
+}
+
 static int check_meta(const struct rec_elem *e, char *err, size_t errlen)
 {
-	struct rec_meta_iter it;
-	const char *ename = rec_elem_name(e->id);
+	const uint8_t *p = e->val, *end = e->val + e->len;
+	const struct fld *const *defs = meta_defs(e->id);
 	unsigned n = 0;
 	int last = -1;
-	uint8_t tag;
-	const uint8_t *val;
-	uint16_t len;
 
-	rec_meta_begin(e, &it);
-	while (cur_left(&it.c) > 0) {
+	while (p < end) {
 		const struct fld *mf;
+		uint8_t tag;
+		uint16_t len;
 
-		if (!rec_meta_next(&it, &tag, &val, &len))
-			return fail(err, errlen, "%s: field %u cut short", ename, n + 1);
+		if (end - p < 3 || (len = be16(p + 1)) > (size_t)(end - p - 3))
+			return fail(err, errlen, "%s: field %u cut short", rec_elem_name(e->id), n + 1);
+		tag = p[0];
+		p += 3 + (size_t)len;
 		if (++n > REC_MAX_META_FIELDS)
-			return fail(err, errlen, "%s: more than %u fields", ename, REC_MAX_META_FIELDS);
-		mf = fld_meta(e->id, tag);
+			return fail(err, errlen, "%s: more than %u fields", rec_elem_name(e->id),
+			    REC_MAX_META_FIELDS);
+		mf = defs[tag];
 		if (tag < last)
-			return fail(err, errlen, "%s: field tags out of order (%u after %d)", ename, tag, last);
+			return fail(err, errlen, "%s: field tags out of order (%u after %d)",
+			    rec_elem_name(e->id), tag, last);
 		if (tag == last && mf && !(mf->flags & FF_MULTI))
-			return fail(err, errlen, "%s: field %s repeated", ename, fld_key(mf));
+			return fail(err, errlen, "%s: field %s repeated", rec_elem_name(e->id), fld_key(mf));
 		last = tag;
 		if (!mf) continue;
 		switch (mf->type) {
@@ -294,7 +350,7 @@ static int check_meta(const struct rec_elem *e, char *err, size_t errlen)
 		}
 		continue;
 badlen:
-		return fail(err, errlen, "%s: field %s: bad length %u", ename, fld_key(mf), len);
+		return fail(err, errlen, "%s: field %s: bad length %u", rec_elem_name(e->id), fld_key(mf), len);
 	}
 	return 0;
 }
@@ -340,6 +396,7 @@ int rec_decode_flow(const uint8_t *buf, size_t len, struct rec_flow *f, char *er
 {
 	static const uint8_t zero[12];
 	unsigned i, j;
+	uint64_t seen = 0;
 
 	if (len < REC_FLOW_CORE || len > REC_MAX_LEN)
 		return fail(err, errlen, "flow record length %zu out of range %u..%u", len,
@@ -377,9 +434,15 @@ int rec_decode_flow(const uint8_t *buf, size_t len, struct rec_flow *f, char *er
 	    err, errlen) < 0)
 		return -1;
 	for (i = 0; i < f->nelem; i++) {
-		for (j = 0; j < i; j++)
-			if (f->elem[j].id == f->elem[i].id)
-				return fail(err, errlen, "duplicate element 0x%04x", f->elem[i].id);
+		/* A bit per id modulo 64: the pairs are compared only when one
+		 * might repeat. */
+		uint64_t bit = 1ull << (f->elem[i].id & 63);
+
+		if (seen & bit)
+			for (j = 0; j < i; j++)
+				if (f->elem[j].id == f->elem[i].id)
+					return fail(err, errlen, "duplicate element 0x%04x", f->elem[i].id);
+		seen |= bit;
 		if (check_elem(f, &f->elem[i], err, errlen) < 0) return -1;
 	}
 	return 0;

@@ -22,7 +22,8 @@
 #include "msg.h"
 #include "stream.h"
 
-#define RS_BUFSZ (1u << 20)
+#define RS_BUFSZ  (1u << 20)
+#define RS_READSZ (1u << 17) /* read in cat's size: what was read is still in the cache when parsed */
 
 enum { ST_START, ST_SEGMENT, ST_AFTER_END, ST_FAILED };
 
@@ -202,7 +203,7 @@ static ssize_t fill(struct rs_reader *r, size_t n)
 				r->buf = xrealloc(r->buf, r->cap);
 			}
 		}
-		got = read(r->fd, r->buf + r->end, r->cap - r->end);
+		got = read(r->fd, r->buf + r->end, r->cap - r->end < RS_READSZ ? r->cap - r->end : RS_READSZ);
 		if (got < 0) {
 			if (errno == EINTR) continue;
 			snprintf(r->err, sizeof r->err, "%s: read error: %s", r->name, strerror(errno));
@@ -470,10 +471,15 @@ void rs_add_note(struct rs_writer *w, const char *note)
 int rs_in_segment(const struct rs_writer *w) { return w->in_seg; }
 int rs_abandoned(const struct rs_writer *w) { return w->abandoned; }
 
+static void put_bytes(struct rs_writer *w, const uint8_t *p, size_t n)
+{
+	if (fwrite(p, 1, n, w->fp) != n || ferror(w->fp))
+		msg_die(EXIT_DATA, "%s: write error: %s", w->name, strerror(errno));
+}
+
 static void emit(struct rs_writer *w)
 {
-	if (fwrite(w->b.p, 1, w->b.len, w->fp) != w->b.len || ferror(w->fp))
-		msg_die(EXIT_DATA, "%s: write error: %s", w->name, strerror(errno));
+	put_bytes(w, w->b.p, w->b.len);
 	buf_reset(&w->b);
 }
 
@@ -551,8 +557,7 @@ int rs_write_header(struct rs_writer *w, const struct rec_header *in)
 int rs_write_raw(struct rs_writer *w, const uint8_t *raw, size_t len, const struct rec_flow *f)
 {
 	if (!w->in_seg && rs_write_header(w, NULL) < 0) return -1;
-	buf_put(&w->b, raw, len);
-	emit(w);
+	put_bytes(w, raw, len); /* straight into stdio's buffer, not through w->b */
 	w->seg.records++;
 	w->seg.packets = sat_add(w->seg.packets, sat_add(f->pkts[0], f->pkts[1]));
 	w->seg.bytes = sat_add(w->seg.bytes, sat_add(f->bytes[0], f->bytes[1]));

@@ -250,6 +250,37 @@ run "$FF" --label-rules "$R" 'label == weberdns' "$D/dns.flows"
 is "$("$FJ" "$T/out" | wc -l | tr -d ' ')" 5 "the expression sees the new labels"
 run "$FF" --label-rules "$R" true "$D/dns.flows"
 is "$("$FJ" "$T/out" | grep -c '"label":"dns"')" 13 "without --default-label unmatched flows keep theirs"
+# --- label rules against an app's capture labelled by hand: DNS, the app's
+# servers, analytics and Google services told apart by SNI, HTTP host,
+# addresses and ports (tests/data/rawip101_ocs_mobile.labels.tsv, a reason a flow)
+"$PF" -o "$T/ocs.flows" "$FK_DATA/rawip101_ocs_mobile.pcap" 2>/dev/null
+run "$FF" -v --label-rules "$FK_DATA/rawip101_ocs_mobile.rules" --default-label unlabelled true "$T/ocs.flows"
+is "$status" 0 "--label-rules on rawip101_ocs_mobile.pcap: exit 0"
+flowkey='import sys, json
+names = {6: "tcp", 17: "udp"}
+for l in sys.stdin:
+    r = json.loads(l)
+    print("%s %s:%d > %s:%d\t%s" % (names.get(r["proto"], r["proto"]), r["src"], r["sport"], r["dst"],
+        r["dport"], r.get("label", "")))'
+"$FJ" "$T/out" | "$PY" -c "$flowkey" | sort >"$T/ocs.got"
+grep -v '^#' "$FK_DATA/rawip101_ocs_mobile.labels.tsv" | cut -f 1,2 | sort >"$T/ocs.want"
+is_file "$T/ocs.got" "$T/ocs.want" "--label-rules: the hand-made labels of every flow of rawip101_ocs_mobile.pcap"
+is "$(wc -l <"$T/ocs.want" | tr -d ' ')" "$("$FJ" "$T/ocs.flows" | wc -l | tr -d ' ')" \
+    "the hand-made labels name as many flows as the capture has"
+is "$(printf '%s\n' "$err" | grep 'rule')" "flow-filter: rule 1 (dns): 8 flows
+flow-filter: rule 2 (ocs): 3 flows
+flow-filter: rule 3 (ocs): 1 flows
+flow-filter: rule 4 (analytics): 1 flows
+flow-filter: rule 5 (analytics): 2 flows
+flow-filter: rule 6 (analytics): 1 flows
+flow-filter: rule 7 (google): 2 flows
+flow-filter: rule 8 (google): 2 flows
+flow-filter: no rule: 0 flows" "-v: the hits per rule on rawip101_ocs_mobile.pcap"
+run "$FF" --label-rules "$FK_DATA/rawip101_ocs_mobile.rules" 'label == analytics and proto == tcp' "$T/ocs.flows"
+is "$("$FJ" "$T/out" | "$PY" -c "$flowkey" | cut -f 1 | sort)" \
+    "$(grep '	analytics	' "$FK_DATA/rawip101_ocs_mobile.labels.tsv" | cut -f 1 | sort)" \
+    "the expression selects the flows the rules labelled"
+
 printf 'good: proto == tcp\nbad: dport in {1,\n' >"$T/bad.rules"
 run "$FF" --label-rules "$T/bad.rules" true "$D/dns.flows"
 is "$status:$err" "2:flow-filter: $T/bad.rules:2:18: expected a number after ',', not the end" \
