@@ -17,7 +17,9 @@ flowrec.FlowrecError naming the input, the byte offset and the record number.
 """
 
 import bisect
+import mmap
 import os
+import stat
 import struct
 import sys
 
@@ -120,6 +122,13 @@ def _slurp(src):
         if src == "-":
             return sys.stdin.buffer.read(), "stdin"
         with open(src, "rb") as f:
+            st = os.fstat(f.fileno())
+            if stat.S_ISREG(st.st_mode) and st.st_size > 0:
+                # mapped, not copied; the arrays made from it keep it alive
+                try:
+                    return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), os.fsdecode(src)
+                except (OSError, ValueError):
+                    pass
             return f.read(), os.fsdecode(src)
     f = getattr(src, "buffer", src)
     name = getattr(src, "name", None)
@@ -250,12 +259,24 @@ def _addresses(raw, ipv):
     return out
 
 
+_BE = {1: "u1", 2: ">u2", 4: ">u4", 8: ">u8"}
+
+
 def _gather_u(u8, pos, width):
-    """Big-endian unsigned integers of width bytes at the offsets pos."""
-    v = np.zeros(len(pos), dtype=np.uint64)
-    for k in range(width):
-        v = (v << np.uint64(8)) | u8[pos + k].astype(np.uint64)
-    return v
+    """Big-endian unsigned integers of width bytes at the offsets pos (uint64)."""
+    if not len(pos):
+        return np.zeros(0, dtype=np.uint64)
+    b = u8[pos[:, None] + np.arange(width)]
+    return b.view(_BE[width]).ravel().astype(np.uint64)
+
+
+def _texts(data, vo, vl, conv):
+    """conv(bytes) of each value, computed once per distinct value: a list."""
+    d = {}
+    codes = [d.setdefault(data[o:o + n], len(d)) for o, n in zip(vo.tolist(), vl.tolist())]
+    u = np.empty(len(d), dtype=object)
+    u[:] = [conv(b) for b in d]
+    return u[codes].tolist() if codes else []
 
 
 def _split_elements(u8, off, length, others, errs):
@@ -352,17 +373,6 @@ def _each(ctx, fl, vo, vl, fn):
             ctx.bad(i, str(e))
 
 
-def _text_cached():
-    cache = {}
-
-    def text(b):
-        t = cache.get(b)
-        if t is None:
-            t = cache[b] = fr._text(b)
-        return t
-    return text
-
-
 def _dec_packets(ctx, n, fl, vo, vl, want, out):
     u8 = ctx.u8
     cnt = _gather_u(u8, vo, 4).astype(np.int64) if len(vo) else np.zeros(0, np.int64)
@@ -412,16 +422,48 @@ def _scatter(n, idx, vals):
     o = _obj(n)
     if idx:
         tmp = np.empty(len(vals), dtype=object)
-        for k, v in enumerate(vals):
-            tmp[k] = v
+        if any(isinstance(v, (list, np.ndarray)) for v in vals):
+            for k, v in enumerate(vals):
+                tmp[k] = v
+        else:
+            tmp[:] = vals
         o[idx] = tmp
     return o
+
+
+def _dec_fast(ctx, key, fl, vo, vl, cols):
+    """Label, payload, and source and MAC when their lengths are right, decoded
+    as arrays into cols; False when key is not one of them (or a length is wrong:
+    the strict decoder then names the error)."""
+    data, u8 = ctx.data, ctx.u8
+    idx = fl.tolist()
+    if key == "label":
+        bad = vl > fr.MAX_LABEL
+        if bad.any():
+            k = int(np.argmax(bad))
+            ctx.bad(int(fl[k]), "LABEL: %d bytes exceed %d" % (vl[k], fr.MAX_LABEL))
+        cols["label"] = (idx, _texts(data, vo, vl, fr._text))
+    elif key == "payload":
+        cols["payload"] = (idx, _texts(data, vo, vl, bytes))
+    elif key == "source" and not ((vl < 8) | (vl > 8 + fr.MAX_SOURCE_NAME)).any():
+        first = _gather_u(u8, vo, 8)
+        bad = first >= np.uint64(fr.U64_LIMIT)
+        if bad.any():
+            k = int(np.argmax(bad))
+            ctx.bad(int(fl[k]), "SOURCE: first_pkt %d is not below 2^63" % first[k])
+        cols["source.file"] = (idx, _texts(data, vo + 8, vl - 8, fr._text))
+        cols["source.first_pkt"] = (idx, first.astype(np.int64).tolist())
+    elif key == "mac" and (vl == 12).all():
+        cols["mac.src"] = (idx, _texts(data, vo, vl - 6, fr._mac))
+        cols["mac.dst"] = (idx, _texts(data, vo + 6, vl - 6, fr._mac))
+    else:
+        return False
+    return True
 
 
 def _dec_generic(ctx, key, n, fl, vo, vl, want, out, featnames):
     """Elements decoded flow by flow with the strict decoders of flowrec."""
     cols = {}
-    text = _text_cached()
     npk = None
     if key == "pkt_bytes":
         npk = (ctx.core["src_pkts"].astype(np.int64) + ctx.core["dst_pkts"].astype(np.int64))
@@ -433,19 +475,15 @@ def _dec_generic(ctx, key, n, fl, vo, vl, want, out, featnames):
         c[0].append(i)
         c[1].append(v)
 
-    if key == "label":
+    if _dec_fast(ctx, key, fl, vo, vl, cols):
+        fn = None
+    elif key in ("label", "payload"):
         def fn(i, v):
-            if len(v) > fr.MAX_LABEL:
-                raise fr._Bad("LABEL: %d bytes exceed %d" % (len(v), fr.MAX_LABEL))
-            put("label", i, text(v))
-    elif key == "payload":
-        def fn(i, v):
-            put("payload", i, v)
+            raise AssertionError("label and payload are always decoded by _dec_fast")
     elif key == "source":
         def fn(i, v):
             s = fr._source(v)
-            put("source.file", i, text(s["file"]) if isinstance(s["file"], bytes)
-                else s["file"])
+            put("source.file", i, s["file"])
             put("source.first_pkt", i, s["first_pkt"])
     elif key == "mac":
         def fn(i, v):
@@ -480,7 +518,8 @@ def _dec_generic(ctx, key, n, fl, vo, vl, want, out, featnames):
                         and not fr.META[eid][_tag(eid, name)][2]:
                     x = np.array(x, dtype=np.uint16)
                 put(key + "." + name, i, x)
-    _each(ctx, fl, vo, vl, fn)
+    if fn is not None:
+        _each(ctx, fl, vo, vl, fn)
 
     names = _element_columns(key)
     if key in _META_KEYS and (key + ".unknown") in cols:
@@ -565,7 +604,12 @@ def read_columns(src, columns=None):
     off = np.array(foff, dtype=np.int64)
     length = np.array(flen, dtype=np.int64)
     u8 = np.frombuffer(data, dtype=np.uint8)
-    core = np.frombuffer(b"".join([data[o:o + 120] for o in foff]), dtype=_CORE_DT)
+    core = np.empty(n, dtype=_CORE_DT)
+    cv = core.view(np.uint8).reshape(n, 120)
+    step = 1 << 15
+    span = np.arange(120)
+    for a in range(0, n, step):
+        cv[a:a + step] = u8[off[a:a + step, None] + span]
 
     # core checks (flowrec(5), FLOW record)
     def first_bad(mask, msg):
