@@ -101,12 +101,8 @@ def load_stats(path, **kw):
 
 
 def datadir():
-    """The directory of the installed label maps and examples (share/flowkit),
-    or the scripts/labels of a checkout; None when neither is found."""
-    import os
-    here = os.path.dirname(os.path.abspath(__file__))
+    """The directory make install put the label maps (labels/) and examples
+    (examples/) in, PREFIX/share/flowkit; None for a package run from a checkout
+    (whose maps are in scripts/labels)."""
     from . import _paths
-    for d in (_paths.DATADIR, os.path.join(here, "..", "..", "scripts", "labels")):
-        if d and os.path.isdir(d):
-            return os.path.normpath(d)
-    return None
+    return _paths.DATADIR or None
