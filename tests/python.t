@@ -25,20 +25,8 @@ if not (os.access(PCAP_FLOWS, os.X_OK) and os.access(FLOW_JSON, os.X_OK)):
 sys.path.insert(0, os.path.join(ROOT, "python"))
 import flowkit
 
-n_tests = n_failed = 0
-
-
-def ok(cond, desc, *diag):
-    global n_tests, n_failed
-    n_tests += 1
-    print("%s %d - %s" % ("ok" if cond else "not ok", n_tests, desc))
-    if not cond:
-        n_failed += 1
-        for d in diag:
-            for line in str(d).splitlines()[:30]:
-                sys.stderr.write("# %s\n" % line)
-    sys.stdout.flush()
-    return cond
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from fktap import ok, skip, done
 
 
 def run(argv, data=b""):
@@ -336,7 +324,6 @@ ok(e is not None and "duplicate element 0x0004" in str(e), "duplicate element", 
 e = err_of(b"\xd4\xc3\xb2\xa1" + bytes(20))
 ok(e is not None and "pcap" in str(e), "a pcap file: named as one", e)
 
-print("1..%d" % n_tests)
-sys.exit(1 if n_failed else 0)
+done()
 PYEOF
 exit $?
