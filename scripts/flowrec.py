@@ -12,8 +12,11 @@ import sys
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(_ROOT, "python"))
 
-from flowkit.flowrec import *  # noqa: E402,F401,F403
-from flowkit.flowrec import __all__, main  # noqa: E402,F401
+import flowkit.flowrec as _impl  # noqa: E402
+
+# Every name of the module, its tables included (tests/field.t reads them).
+globals().update({k: v for k, v in vars(_impl).items() if not k.startswith("__")})
+__all__ = _impl.__all__
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_impl.main())
