@@ -332,7 +332,7 @@ import random
 rng = random.Random(15)
 seed = min((d for _, d in streams if b"tls" in d or b"\x40\x12" in d), key=len)
 other, mismatch = [], []
-for k in range(400):
+for k in range(1000):
     b = bytearray(seed)
     for _ in range(rng.randint(1, 4)):
         op = rng.random()
@@ -359,8 +359,8 @@ for k in range(400):
         strict = e.offset
     if mine != strict:
         mismatch.append((k, mine, strict))
-ok(not other, "400 mutated streams: only FlowrecError is raised", other[:5])
-ok(not mismatch, "400 mutated streams: to_pandas rejects what the strict reader rejects, at the same offset",
+ok(not other, "1000 mutated streams: only FlowrecError is raised", other[:5])
+ok(not mismatch, "1000 mutated streams: to_pandas rejects what the strict reader rejects, at the same offset",
    mismatch[:5])
 done()
 PYEOF

@@ -456,9 +456,126 @@ def _dec_fast(ctx, key, fl, vo, vl, cols):
     elif key == "mac" and (vl == 12).all():
         cols["mac.src"] = (idx, _texts(data, vo, vl - 6, fr._mac))
         cols["mac.dst"] = (idx, _texts(data, vo + 6, vl - 6, fr._mac))
+    elif key in _META_KEYS:
+        _dec_meta(ctx, key, fl, vo, vl, cols)
     else:
         return False
     return True
+
+
+_META_WIDTH = {"u8": 1, "u16": 2, "u32": 4}
+
+
+def _dec_meta(ctx, key, fl, vo, vl, cols):
+    """A metadata element (TLS, HTTP, DNS, QUIC, SSH, APP) of every flow: its
+    fields split by rank like the elements, checked with array operations; an
+    element found wrong is handed to the strict decoder for its message."""
+    u8, data = ctx.u8, ctx.data
+    eid = _KEY_ELEM[key]
+    table = fr.META[eid]
+    m = len(fl)
+    el_l, rk_l, tag_l, fo_l, fn_l = [], [], [], [], []
+    bad = np.zeros(m, dtype=bool)
+    el = np.arange(m)
+    pos, end = vo.copy(), vo + vl
+    rank = 0
+    while True:
+        act = pos < end
+        if not act.any():
+            break
+        el, pos, end = el[act], pos[act], end[act]
+        if rank == fr.MAX_META_FIELDS:
+            bad[el] = True
+            break
+        short = end - pos < 3
+        tag = u8[np.where(short, 0, pos)].astype(np.int64)
+        ln = np.zeros(len(pos), dtype=np.int64)
+        if (~short).any():
+            ln[~short] = _gather_u(u8, pos[~short] + 1, 2).astype(np.int64)
+        over = short | (ln > end - pos - 3)
+        bad[el[over]] = True
+        keep = ~over
+        el, pos, end, tag, ln = el[keep], pos[keep], end[keep], tag[keep], ln[keep]
+        el_l.append(el)
+        rk_l.append(np.full(len(el), rank))
+        tag_l.append(tag)
+        fo_l.append(pos + 3)
+        fn_l.append(ln)
+        pos = pos + 3 + ln
+        rank += 1
+    if el_l:
+        el, rk, tag, fo, fn = (np.concatenate(x) for x in (el_l, rk_l, tag_l, fo_l, fn_l))
+        order = np.lexsort((rk, el))
+        el, tag, fo, fn = el[order], tag[order], fo[order], fn[order]
+    else:
+        el = tag = fo = fn = np.zeros(0, dtype=np.int64)
+    same = np.zeros(len(el), dtype=bool)
+    same[1:] = el[1:] == el[:-1]
+    # tags in ascending order; a single-valued field once; lengths by type
+    down = same & (np.concatenate([[0], tag[:-1]]) > tag)
+    bad[el[down]] = True
+    rep = same & (np.concatenate([[-1], tag[:-1]]) == tag)
+    for t, (name, typ, multi) in table.items():
+        sel = tag == t
+        if not sel.any():
+            continue
+        if not multi:
+            bad[el[sel & rep]] = True
+        if typ in _META_WIDTH:
+            bad[el[sel & (fn != _META_WIDTH[typ])]] = True
+        elif typ == "addr":
+            bad[el[sel & (fn != 4) & (fn != 16)]] = True
+        elif typ == "u16list":
+            bad[el[sel & (fn % 2 == 1)]] = True
+    for k in np.nonzero(bad)[0].tolist():
+        try:
+            fr._meta(eid, data[int(vo[k]):int(vo[k] + vl[k])])
+            ctx.bad(int(fl[k]), "%s: element rejected" % key.upper())
+        except fr._Bad as e:
+            ctx.bad(int(fl[k]), str(e))
+    if bad.any():       # the stream is rejected: decode only the good fields
+        good = ~bad[el]
+        el, tag, fo, fn = el[good], tag[good], fo[good], fn[good]
+    flows = fl[el]
+    for t, (name, typ, multi) in table.items():
+        sel = tag == t
+        if not sel.any():
+            continue
+        o, n = fo[sel], fn[sel]
+        if typ in _META_WIDTH:
+            vals = _gather_u(u8, o, _META_WIDTH[typ]).astype(np.int64).tolist()
+        elif typ == "str":
+            vals = _texts(data, o, n, fr._text)
+        elif typ == "bytes":
+            vals = _texts(data, o, n, bytes)
+        elif typ == "addr":
+            vals = _texts(data, o, n, fr._addr)
+        else:
+            vals = [np.frombuffer(data, ">u2", c, a).astype(np.uint16)
+                    for a, c in zip(o.tolist(), (n // 2).tolist())]
+        f = flows[sel].tolist()
+        if multi:
+            g_idx, g_val = [], []
+            for i, v in zip(f, vals):
+                if g_idx and g_idx[-1] == i:
+                    g_val[-1].append(v)
+                else:
+                    g_idx.append(i)
+                    g_val.append([v])
+            f, vals = g_idx, g_val
+        cols[key + "." + name] = (f, vals)
+    unk = ~np.isin(tag, np.array(sorted(table), dtype=np.int64))
+    if unk.any():
+        g_idx, g_val = [], []
+        for i, t, a, c in zip(flows[unk].tolist(), tag[unk].tolist(), fo[unk].tolist(),
+                              fn[unk].tolist()):
+            u = {"tag": t, "value": data[a:a + c]}
+            if g_idx and g_idx[-1] == i:
+                g_val[-1].append(u)
+            else:
+                g_idx.append(i)
+                g_val.append([u])
+        cols[key + ".unknown"] = (g_idx, g_val)
 
 
 def _dec_generic(ctx, key, n, fl, vo, vl, want, out, featnames):
