@@ -458,9 +458,90 @@ def _dec_fast(ctx, key, fl, vo, vl, cols):
         cols["mac.dst"] = (idx, _texts(data, vo + 6, vl - 6, fr._mac))
     elif key in _META_KEYS:
         _dec_meta(ctx, key, fl, vo, vl, cols)
+    elif key == "pkt_bytes":
+        _dec_pkt_bytes(ctx, fl, vo, vl, cols)
     else:
         return False
     return True
+
+
+_PB_DT = np.dtype([("index", ">u4"), ("ts_ns", ">u8"), ("orig_len", ">u4"), ("incl_len", ">u4"),
+                   ("linktype", ">u2"), ("link_len", ">u2"), ("n", ">u4")])
+
+
+def _dec_pkt_bytes(ctx, fl, vo, vl, cols):
+    """PKTBYTES of every flow: the stored packets split by rank and checked
+    as arrays; an element found wrong goes to the strict decoder."""
+    u8, data, core = ctx.u8, ctx.data, ctx.core
+    m = len(fl)
+    short = vl < 8
+    at = np.where(short, 0, vo)
+    layer = u8[at] if m else np.zeros(0, np.uint8)
+    resv = (u8[at + 1] | u8[at + 2] | u8[at + 3]) if m else layer
+    cnt = _gather_u(u8, at + 4, 4).astype(np.int64)
+    bad = short | (layer > 1) | (resv != 0) | (cnt > fr.MAX_PKTS)
+    npk = (core["src_pkts"][fl].astype(np.int64) + core["dst_pkts"][fl].astype(np.int64))
+    el = np.nonzero(~bad)[0]
+    pos, end, left = vo[el] + 8, vo[el] + vl[el], cnt[el]
+    prev = np.full(len(el), -1, dtype=np.int64)
+    span = np.arange(28)
+    got = []
+    rank = 0
+    while len(el):
+        done = left == 0
+        bad[el[done & (pos != end)]] = True
+        act = ~done
+        el, pos, end, left, prev = el[act], pos[act], end[act], left[act], prev[act]
+        trunc = end - pos < 28
+        bad[el[trunc]] = True
+        ok = ~trunc
+        el, pos, end, left, prev = el[ok], pos[ok], end[ok], left[ok], prev[ok]
+        if not len(el):
+            break
+        h = u8[pos[:, None] + span].copy().view(_PB_DT).ravel()
+        index = h["index"].astype(np.int64)
+        n = h["n"].astype(np.int64)
+        ll = h["link_len"].astype(np.int64)
+        incl = h["incl_len"].astype(np.int64)
+        wrong = ((index <= prev) | (index >= npk[el]) | (h["ts_ns"] >= np.uint64(fr.U64_LIMIT))
+                 | (n > fr.MAX_PKT_STORED) | (ll > incl)
+                 | (n > incl - np.where(layer[el] == 0, ll, 0)) | (n > end - pos - 28))
+        bad[el[wrong]] = True
+        ok = ~wrong
+        el, pos, end, left, index, n, h = el[ok], pos[ok], end[ok], left[ok], index[ok], \
+            n[ok], h[ok]
+        got.append((el, np.full(len(el), rank), pos + 28, n, h))
+        pos, prev, left = pos + 28 + n, index, left - 1
+        rank += 1
+    for k in np.nonzero(bad)[0].tolist():
+        try:
+            fr._pkt_bytes(data[int(vo[k]):int(vo[k] + vl[k])], int(npk[k]))
+            ctx.bad(int(fl[k]), "PKTBYTES: element rejected")
+        except fr._Bad as e:
+            ctx.bad(int(fl[k]), str(e))
+    good = np.nonzero(~bad)[0]
+    if got:
+        e_all, r_all, d_all, n_all = (np.concatenate([g[i] for g in got]) for i in range(4))
+        h_all = np.concatenate([g[4] for g in got])
+        keep = ~bad[e_all]
+        e_all, r_all, d_all, n_all, h_all = e_all[keep], r_all[keep], d_all[keep], \
+            n_all[keep], h_all[keep]
+        order = np.lexsort((r_all, e_all))
+        d_all, n_all, h_all = d_all[order], n_all[order], h_all[order]
+    else:
+        d_all = n_all = np.zeros(0, dtype=np.int64)
+        h_all = np.zeros(0, dtype=_PB_DT)
+    c = cnt[good]
+    stops = np.cumsum(c).tolist()
+    starts = [0] + stops[:-1]
+    idx = fl[good].tolist()
+    names = np.array(["network", "link"], dtype=object)
+    cols["pkt_bytes.layer"] = (idx, names[layer[good]].tolist())
+    for f, t in zip(_PB_FIELDS, _PB_DTYPES):
+        col = h_all[f].astype(t)
+        cols["pkt_bytes." + f] = (idx, [col[a:b] for a, b in zip(starts, stops)])
+    blobs = [data[a:a + b] for a, b in zip(d_all.tolist(), n_all.tolist())]
+    cols["pkt_bytes.hex"] = (idx, [blobs[a:b] for a, b in zip(starts, stops)])
 
 
 _META_WIDTH = {"u8": 1, "u16": 2, "u32": 4}
@@ -579,11 +660,9 @@ def _dec_meta(ctx, key, fl, vo, vl, cols):
 
 
 def _dec_generic(ctx, key, n, fl, vo, vl, want, out, featnames):
-    """Elements decoded flow by flow with the strict decoders of flowrec."""
+    """The columns of element key: by _dec_fast, or flow by flow with the strict
+    decoders of flowrec (SOURCE and MAC of a wrong length, ENCAP, FEATURES)."""
     cols = {}
-    npk = None
-    if key == "pkt_bytes":
-        npk = (ctx.core["src_pkts"].astype(np.int64) + ctx.core["dst_pkts"].astype(np.int64))
 
     def put(name, i, v):
         c = cols.get(name)
@@ -619,13 +698,6 @@ def _dec_generic(ctx, key, n, fl, vo, vl, want, out, featnames):
                 if x != x:      # keep the NaN's bit pattern
                     x = _F64_BITS.unpack(_U64_BITS.pack(x.bits))[0]
                 put("features." + name, i, float(x))
-    elif key == "pkt_bytes":
-        def fn(i, v):
-            p = fr._pkt_bytes(v, int(npk[i]))
-            put("pkt_bytes.layer", i, p["layer"])
-            for f, t in zip(_PB_FIELDS, _PB_DTYPES):
-                put("pkt_bytes." + f, i, np.array([q[f] for q in p["packets"]], dtype=t))
-            put("pkt_bytes.hex", i, [q["data"] for q in p["packets"]])
     else:
         eid = _KEY_ELEM[key]
 
