@@ -222,6 +222,14 @@ ok(compare(js, flowkit.to_pandas(big)) is None and
    compare(js, flowkit.to_pandas(io.BytesIO(big))) is None,
    "bytes and a binary file object read as the path")
 
+env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+pm = subprocess.run(["/usr/bin/python3", "-m", "flowkit", "-a", p], stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE, env=env)
+rc, fo, _ = run([FLOW_JSON, "-a", p])
+ok(pm.returncode == 0 and [json.loads(l) for l in pm.stdout.splitlines()] ==
+   [json.loads(l) for l in fo.splitlines()], "python3 -m flowkit -a prints what flow-json -a does",
+   pm.stderr)
+
 # ------------------------------------------------------------------ types
 ok(str(df["first_ns"].dtype) == "datetime64[ns]" and str(df["src_bytes"].dtype) == "int64"
    and str(df["sport"].dtype) == "uint16" and df["src"].map(type).eq(str).all(),

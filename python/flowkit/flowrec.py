@@ -3,7 +3,7 @@
 
 Usage:
     flowrec.py [-a|--all] [-H|--header] [-p|--packets] [-x|--bytes] [FILE...]
-    (python3 -m flowkit.flowrec takes the same options)
+    (python3 -m flowkit takes the same options)
 
     Prints the flows of each FILE (or of standard input, also given as "-")
     as JSON Lines, in the mapping of flowrec(5) used by flow-json(1):
@@ -810,7 +810,8 @@ def to_json(rec, packets=True, pkt_bytes=True):
                 elif isinstance(x, bytes):
                     m[n] = x.hex()
                 elif isinstance(x, list):
-                    m[n] = [_jtext(y) for y in x]
+                    # repeated bytes fields (cert_sha256) are hex, as single ones
+                    m[n] = [y.hex() if type(y) is bytes else _jtext(y) for y in x]
                 else:
                     m[n] = x
             out[k] = m
