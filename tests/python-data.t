@@ -85,7 +85,10 @@ ok(sorted(map(bytes, s.X.reshape(len(s), -1))) == sorted(map(bytes, w.X.reshape(
    "the split holds the same images as the whole set")
 with open("whole/t-images-idx3-ubyte", "rb") as f:
     b = f.read()
-for desc, data, want in (("truncated", b[:-1], "bytes"), ("bad magic", b"\1" + b[1:], "magic")):
+for desc, data, want in (("truncated", b[:-1], "bytes"), ("bad magic", b"\1" + b[1:], "magic"),
+                         ("of 2^128 bytes by its header",
+                          bytes([0, 0, 8, 4]) + b"\xff" * 16 + b[16:], "says"),
+                         ("with a header cut short", b[:10], "truncated")):
     with open("bad-images-idx3-ubyte", "wb") as f:
         f.write(data)
     try:

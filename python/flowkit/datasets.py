@@ -15,6 +15,7 @@ Malformed files raise ValueError naming the file.
 """
 
 import glob
+import math
 import os
 import struct
 
@@ -136,7 +137,7 @@ def read_idx(path):
         raise ValueError("%s: IDX header truncated" % path)
     shape = struct.unpack(">%dI" % nd, data[4:4 + 4 * nd])
     dt = np.dtype(_IDX_TYPES[data[2]])
-    want = 4 + 4 * nd + int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+    want = 4 + 4 * nd + math.prod(shape) * dt.itemsize     # exact: no overflow
     if len(data) != want:
         raise ValueError("%s: %d bytes, the header %s says %d" % (path, len(data), shape, want))
     return np.frombuffer(data, dtype=dt, offset=4 + 4 * nd).reshape(shape).astype(
