@@ -4,11 +4,16 @@
 #   make check      run the test suite twice: plain, then under ASan+UBSan
 #   make fuzz       build the libFuzzer harnesses (clang) and run each briefly
 #   make bench      benchmarks (see scripts/bench.sh)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (tools, man pages, label maps, the
+#                   Python package in PYDIR; DATADIR is compiled into the tools)
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+# The label maps and examples; the tools look a map name up in DATADIR/labels.
+DATADIR ?= $(PREFIX)/share/flowkit
+# The Python package (python/flowkit), importable with PYTHONPATH=$(PYDIR).
+PYDIR ?= $(PREFIX)/lib/python3/dist-packages
 DESTDIR ?=
 
 CC ?= cc
@@ -46,6 +51,12 @@ all: $(TOOL_BIN) $(UNIT_BIN) $(HOOK_BIN) $(REPLAY_BIN)
 
 $(B)/common/%.o: common/%.c common/*.h | $(B)/common
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# label.o holds DATADIR: rebuilt when the value changes (the stamp holds it).
+$(B)/datadir.stamp: FORCE | $(B)/common
+	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' > $@
+$(B)/common/label.o: $(B)/datadir.stamp
+$(B)/common/label.o: ALL_CFLAGS += -DFK_DATADIR='"$(DATADIR)"'
 
 $(B)/libflowkit.a: $(COMMON_OBJ)
 	rm -f $@
@@ -107,18 +118,33 @@ bench: all
 lint-man:
 	mandoc -Tlint -W warning $(MANPAGES)
 
-install: all
+LABEL_FILES = $(sort $(wildcard scripts/labels/*))
+EXAMPLES = $(sort $(wildcard python/examples/*))
+PY_SRC = $(sort $(wildcard python/flowkit/*.py))
+
+install: $(TOOL_BIN)
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
 	for t in $(TOOLS); do install -m 755 $(B)/$$t $(DESTDIR)$(BINDIR)/$$t; done
 	for m in $(MANPAGES); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	mkdir -p $(DESTDIR)$(DATADIR)/labels $(DESTDIR)$(DATADIR)/examples $(DESTDIR)$(PYDIR)/flowkit
+	for f in $(LABEL_FILES); do install -m 644 $$f $(DESTDIR)$(DATADIR)/labels/; done
+	for f in $(EXAMPLES); do install -m 644 $$f $(DESTDIR)$(DATADIR)/examples/; done
+	for f in $(PY_SRC); do install -m 644 $$f $(DESTDIR)$(PYDIR)/flowkit/; done
+	printf '"""Paths set by make install."""\nDATADIR = "%s"\n' '$(DATADIR)' > $(DESTDIR)$(PYDIR)/flowkit/_paths.py
+	@echo "flowkit: Python package in $(DESTDIR)$(PYDIR) (PYTHONPATH=$(DESTDIR)$(PYDIR))"
 
 uninstall:
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
 	for m in $(MANPAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+	for f in $(LABEL_FILES); do rm -f $(DESTDIR)$(DATADIR)/labels/$${f##*/}; done
+	for f in $(EXAMPLES); do rm -f $(DESTDIR)$(DATADIR)/examples/$${f##*/}; done
+	for f in $(PY_SRC); do rm -f $(DESTDIR)$(PYDIR)/flowkit/$${f##*/}; done
+	rm -rf $(DESTDIR)$(PYDIR)/flowkit/__pycache__
+	-rmdir $(DESTDIR)$(PYDIR)/flowkit $(DESTDIR)$(DATADIR)/labels $(DESTDIR)$(DATADIR)/examples $(DESTDIR)$(DATADIR) 2>/dev/null
 
 clean:
 	rm -rf build build-asan build-fuzz
 
 .DELETE_ON_ERROR:
-.PHONY: all check check-quick fuzz bench lint-man install uninstall clean
+.PHONY: all check check-quick fuzz bench lint-man install uninstall clean FORCE
 .SECONDARY:

@@ -144,12 +144,37 @@ static int next_line(struct reader *r, struct line *l)
 	return 1;
 }
 
-static FILE *open_file(const char *path, char *err, size_t errlen)
+#ifndef FK_DATADIR
+#define FK_DATADIR "/usr/local/share/flowkit"
+#endif
+
+/*
+ * open_file(path, ext, err, errlen): fopen(path, "r"); a name without a
+ * slash that is not in the current directory is then looked up as
+ * FK_DATADIR/labels/NAME and FK_DATADIR/labels/NAME.EXT (ext without the
+ * dot, NULL for none), where make install puts the maps of scripts/labels.
+ * The caller closes the file.
+ */
+static FILE *open_file(const char *path, const char *ext, char *err, size_t errlen)
 {
 	FILE *fp = fopen(path, "r");
+	int e = errno;
+	char alt[4096];
 
-	if (fp == NULL) snprintf(err, errlen, "%s: %s", path, strerror(errno));
-	return fp;
+	if (fp != NULL) return fp;
+	if (e == ENOENT && strchr(path, '/') == NULL && *path != '\0') {
+		int n = snprintf(alt, sizeof alt, "%s/labels/%s", FK_DATADIR, path);
+
+		if (n > 0 && (size_t)n < sizeof alt && (fp = fopen(alt, "r")) != NULL) return fp;
+		if (ext != NULL) {
+			n = snprintf(alt, sizeof alt, "%s/labels/%s.%s", FK_DATADIR, path, ext);
+			if (n > 0 && (size_t)n < sizeof alt && (fp = fopen(alt, "r")) != NULL) return fp;
+		}
+		snprintf(err, errlen, "%s: %s (nor in %s/labels)", path, strerror(e), FK_DATADIR);
+		return NULL;
+	}
+	snprintf(err, errlen, "%s: %s", path, strerror(e));
+	return NULL;
 }
 
 /* ---- keyword maps ---- */
@@ -222,7 +247,7 @@ int label_map_read(struct label_map *m, FILE *fp, const char *name, char *err, s
 
 int label_map_load(struct label_map *m, const char *path, char *err, size_t errlen)
 {
-	FILE *fp = open_file(path, err, errlen);
+	FILE *fp = open_file(path, "map", err, errlen);
 	int rc;
 
 	if (fp == NULL) return -1;
@@ -459,7 +484,7 @@ int label_classes_read(struct label_classes *t, FILE *fp, const char *name, enum
 int label_classes_load(struct label_classes *t, const char *path, enum label_cols cols, char *err,
     size_t errlen)
 {
-	FILE *fp = open_file(path, err, errlen);
+	FILE *fp = open_file(path, "classes", err, errlen);
 	int rc;
 
 	if (fp == NULL) return -1;

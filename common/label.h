@@ -61,6 +61,9 @@ struct label_map {
  * loaded into one map).  label_map_read does the same from an open
  * stream, with name for messages.  0, or -1 with err set; a map without
  * keywords, a keyword given twice and two different %match are errors.
+ * A path without a slash that is not in the current directory is looked
+ * up in FK_DATADIR/labels (the installed maps), as given and with ".map"
+ * added; class files the same way with ".classes".
  */
 int label_map_load(struct label_map *m, const char *path, char *err, size_t errlen);
 int label_map_read(struct label_map *m, FILE *fp, const char *name, char *err, size_t errlen);

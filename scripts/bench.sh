@@ -17,6 +17,8 @@
 #    cat's time to the tool's).
 # 6. flow-pic pictures/s on the same output (mini-FlowPic, the original
 #    rules stored sparse, overlapping two-channel windows).
+# 7. flowkit.to_pandas flows/s on the same output (core fields and label,
+#    then with the per-packet arrays), when numpy and pandas are installed.
 #
 # Environment (defaults in brackets):
 #   BENCH_DIR          cache and work directory [build/bench]
@@ -445,6 +447,22 @@ if [ -x "$B/flow-pic" ] && [ -s "$flows" ]; then
 		fi
 	done
 	rm -rf "$picdir"
+fi
+
+# ---- flows/s: flowkit.to_pandas (Python, numpy) on pcap-flows' output ----
+if [ -s "$flows" ] && /usr/bin/python3 -c 'import numpy, pandas' 2> /dev/null; then
+	echo "flowkit.to_pandas on pcap-flows' output for the bench capture (one run each):"
+	PYTHONPATH=python /usr/bin/python3 - "$flows" <<'EOF' || failed=1
+import sys, time
+import flowkit
+core = ["src", "sport", "dst", "dport", "proto", "first_ns", "last_ns", "src_pkts", "dst_pkts",
+        "src_bytes", "dst_bytes", "end", "flags", "label"]
+for what, cols in (("core fields and label", core), ("and the PACKETS arrays", core + ["packets"])):
+    t, c = time.perf_counter(), time.process_time()
+    n = len(flowkit.to_pandas(sys.argv[1], columns=cols))
+    t, c = time.perf_counter() - t, time.process_time() - c
+    print("  %-26s %8.3f s %10.0f flows/s  (CPU %.3f s: %.0f flows/s)" % (what, t, n / t, c, n / c))
+EOF
 fi
 
 # ---- compressed captures (pcap-flows reading .gz through zlib) ----

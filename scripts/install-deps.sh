@@ -26,6 +26,7 @@ mandoc
 tshark
 python3
 python3-numpy
+python3-pandas
 perl
 bsdutils
 iproute2
@@ -42,7 +43,8 @@ parallel
 # clang libclang-rt-14-dev               make fuzz (libFuzzer) and the sanitizer runtimes
 # mandoc                                 man page lint
 # tshark                                 cross-checks of the packet decoders
-# python3 python3-numpy                  scripts/flowrec.py and its tests
+# python3 python3-numpy                  scripts/flowrec.py, the flowkit package and their tests
+# python3-pandas                         flowkit.to_pandas and load_stats (tests/python*.t)
 # perl                                   prove, the TAP harness
 # bsdutils                               script(1): tests that need a terminal
 # iproute2                               network-namespace tests of live capture

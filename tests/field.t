@@ -4,7 +4,8 @@
 # checked against it: the FIELDS section of man/flowrec.5 (every registry
 # field is a row with the same type, unit and identifying class, and every
 # row is a registry field; every value name is under "Value names"), and
-# the tables of the independent Python reader scripts/flowrec.py.
+# the tables of the independent Python reader python/flowkit/flowrec.py
+# (through scripts/flowrec.py).
 . "${0%/*}/lib.sh"
 
 x=$FK_BIN/unit/t_field

@@ -13,16 +13,16 @@
 #     standard error together), exact; a command with no lines after it must
 #     print nothing.  Each command must exit 0.
 #   - A display whose first line starts with ">>> " is a Python session, run
-#     by doctest, with scripts/ on PYTHONPATH.
+#     by doctest, with python/ (the flowkit package) and scripts/ on PYTHONPATH.
 #   - A display right after the comment line  .\" not run: REASON  is not run;
 #     it is reported here as skipped, with the reason.  Any other display in
 #     EXAMPLES fails.
 #   - The commands of a page run in order, in one scratch directory of their
-#     own where tests/, scripts/ and examples/ name the source tree's, with
-#     $FK_BIN first on PATH, stdin /dev/null, TZ=UTC and LC_ALL=C: as they
-#     would from the top of the source tree with build/ on PATH.  Each runs
-#     in a shell of its own, so a cd or a variable does not carry over to
-#     the next.
+#     own where tests/, scripts/, examples/ and python/ name the source
+#     tree's, with $FK_BIN first on PATH, stdin /dev/null, TZ=UTC and
+#     LC_ALL=C: as they would from the top of the source tree with build/ on
+#     PATH.  Each runs in a shell of its own, so a cd or a variable does not
+#     carry over to the next.
 #
 # Roff escapes in a display: \e, \&, \-, \(aq and \(dq are understood; any
 # other is an error, so that what is run is what the reader sees.
@@ -49,7 +49,7 @@ $ENV{PATH} = "$bin:$ENV{PATH}";
 $ENV{TZ} = "UTC";
 $ENV{LC_ALL} = "C";
 delete @ENV{qw(LANG LANGUAGE)};
-$ENV{PYTHONPATH} = "$root/scripts";
+$ENV{PYTHONPATH} = "$root/python:$root/scripts";
 
 my $update = $ENV{FK_MANEX_UPDATE};
 
@@ -206,7 +206,7 @@ for my $path (@pages) {
 	}
 	my $dir = "$tmp/" . basename($path);
 	mkdir $dir or die "$dir: $!\n";
-	symlink("$root/$_", "$dir/$_") or die "$dir/$_: $!\n" for qw(tests scripts examples);
+	symlink("$root/$_", "$dir/$_") or die "$dir/$_: $!\n" for qw(tests scripts examples python);
 	my ($ran, @edits) = (0);
 	for my $d (@$ex) {
 		my ($bd, $notrun, $lines) = @$d;

@@ -1,0 +1,2 @@
+"""Paths set by make install (empty in a checkout)."""
+DATADIR = ""

@@ -1,0 +1,375 @@
+#!/bin/sh
+# python.t - the flowkit Python package (python/flowkit): flowkit.to_pandas
+# against flow-json, the independent decoder, on every stream pcap-flows
+# makes from tests/data's captures (and on the JSON Lines fixtures): every
+# field of every record is compared.  Then the errors (truncations at every
+# byte, bad magic, invalid elements) and the column selection.  Skips when
+# numpy or pandas is missing, or the tools are not built.
+. "${0%/*}/lib.sh"
+
+/usr/bin/python3 - "$FK_ROOT" "$FK_BIN" "$FK_DATA" "$T" <<'PYEOF'
+import glob, io, json, math, os, struct, subprocess, sys
+
+ROOT, BIN, DATA, TMP = sys.argv[1:5]
+PCAP_FLOWS = os.path.join(BIN, "pcap-flows")
+FLOW_JSON = os.path.join(BIN, "flow-json")
+try:
+    import numpy as np
+    import pandas as pd
+except ImportError as e:
+    print("1..0 # SKIP %s" % e)
+    sys.exit(0)
+if not (os.access(PCAP_FLOWS, os.X_OK) and os.access(FLOW_JSON, os.X_OK)):
+    print("1..0 # SKIP the tools are not built in %s" % BIN)
+    sys.exit(0)
+sys.path.insert(0, os.path.join(ROOT, "python"))
+import flowkit
+
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from fktap import ok, skip, done
+
+
+def run(argv, data=b""):
+    p = subprocess.run(argv, input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
+
+
+# ------------------------------------------------------------ the comparison
+# Written from flowrec(5)'s JSON mapping, not from flowkit's Python code.
+
+FLAGS = ["anonymized", "pkts_truncated", "bytes_truncated", "unidirectional",
+         "initiator_guessed", "fragments", "snaplen", "ts_backwards", "payload_truncated"]
+CORE_INT = ["ipv", "proto", "sport", "dport", "src_pkts", "dst_pkts", "src_bytes",
+            "dst_bytes", "src_l3_bytes", "dst_l3_bytes", "src_tcp_flags", "dst_tcp_flags"]
+
+
+def missing(v):
+    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+
+
+def jtext(v):
+    """flow-json's text: a str, or {"hex": ...} for bytes that are not UTF-8."""
+    if isinstance(v, bytes):
+        return {"hex": v.hex()}
+    return v
+
+
+def jval(v):
+    """A DataFrame cell as flow-json would print it (metadata, tables)."""
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, bytes) and type(v) is bytes:
+        return v.hex()
+    if isinstance(v, bytes):            # RawText
+        return {"hex": bytes(v).hex()}
+    if isinstance(v, list):
+        return [jval(x) for x in v]
+    if isinstance(v, dict) and set(v) == {"tag", "value"}:     # unknown metadata tags
+        return {"tag": v["tag"], "hex": v["value"].hex()}
+    if isinstance(v, float) and v == int(v):
+        return int(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    return v
+
+
+def jfeature(v):
+    if math.isnan(v):
+        bits = struct.unpack(">Q", struct.pack(">d", v))[0]
+        return {0x7FF8000000000000: "nan", 0xFFF8000000000000: "-nan"}.get(
+            bits, "nan:0x%016x" % bits)
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return v
+
+
+def compare(js, df):
+    """The first difference between flow-json's flows and the DataFrame, or None."""
+    if len(js) != len(df):
+        return "%d flows in flow-json, %d rows" % (len(js), len(df))
+    first = df["first_ns"].astype("int64").tolist() if len(df) else []
+    last = df["last_ns"].astype("int64").tolist() if len(df) else []
+    rows = df.to_dict("records")
+    for i, (j, r) in enumerate(zip(js, rows)):
+        where = "flow %d" % (i + 1)
+        for k in CORE_INT:
+            if j[k] != int(r[k]):
+                return "%s: %s %r != %r" % (where, k, j[k], r[k])
+        for k in ("src", "dst"):
+            if j[k] != r[k]:
+                return "%s: %s %r != %r" % (where, k, j[k], r[k])
+        if j["first_ns"] != first[i] or j["last_ns"] != last[i]:
+            return "%s: times" % where
+        if str(j["end"]) != r["end"]:
+            return "%s: end %r != %r" % (where, j["end"], r["end"])
+        mask = 0
+        for name in j["flags"]:
+            mask |= 1 << (FLAGS.index(name) if name in FLAGS else int(name[3:]))
+        if mask != int(r["flags"]):
+            return "%s: flags %r != %r" % (where, j["flags"], r["flags"])
+        seen = set()
+        for key, v in j.items():
+            if key in CORE_INT or key in ("src", "dst", "first_ns", "last_ns", "end", "flags"):
+                continue
+            if key == "packets":
+                for f, col in v.items():
+                    c = "packets." + f
+                    seen.add(c)
+                    if r[c] is None or r[c].tolist() != col:
+                        return "%s: %s differs" % (where, c)
+            elif key == "pkt_bytes":
+                got = {"layer": r["pkt_bytes.layer"], "packets": [
+                    {f: int(r["pkt_bytes." + f][n]) for f in
+                     ("index", "ts_ns", "orig_len", "incl_len", "linktype", "link_len")}
+                    for n in range(len(r["pkt_bytes.index"]))]}
+                for n, p in enumerate(got["packets"]):
+                    p["hex"] = r["pkt_bytes.hex"][n].hex()
+                seen.update(c for c in r if c.startswith("pkt_bytes."))
+                if got != v:
+                    return "%s: pkt_bytes differ" % where
+            elif key == "payload":
+                seen.add(key)
+                if r[key].hex() != v:
+                    return "%s: payload differs" % where
+            elif key == "label":
+                seen.add(key)
+                if jtext(r[key]) != v:
+                    return "%s: label %r != %r" % (where, r[key], v)
+            elif key == "source":
+                seen.update(("source.file", "source.first_pkt"))
+                if jtext(r["source.file"]) != v["file"] or \
+                        int(r["source.first_pkt"]) != v["first_pkt"]:
+                    return "%s: source differs" % where
+            elif key == "mac":
+                seen.update(("mac.src", "mac.dst"))
+                if (r["mac.src"], r["mac.dst"]) != (v["src"], v["dst"]):
+                    return "%s: mac differs" % where
+            elif key == "encap":
+                seen.update(("encap.kind", "encap.value"))
+                got = [{"kind": a, "value": int(b)}
+                       for a, b in zip(r["encap.kind"], r["encap.value"])]
+                if got != v:
+                    return "%s: encap %r != %r" % (where, got, v)
+            elif key == "features":
+                for name, x in v.items():
+                    c = "features." + name
+                    seen.add(c)
+                    if jfeature(r[c]) != x:
+                        return "%s: %s %r != %r" % (where, c, r[c], x)
+            elif key in ("tls", "http", "dns", "quic", "ssh", "app"):
+                for name, x in v.items():
+                    c = key + "." + name
+                    seen.add(c)
+                    if c not in r or jval(r[c]) != x:
+                        return "%s: %s %r != %r" % (where, c, r.get(c), x)
+            elif key.startswith("elem_0x"):
+                seen.add(key)
+                if r[key].hex() != v:
+                    return "%s: %s differs" % (where, key)
+            else:
+                return "%s: JSON key %s not compared" % (where, key)
+        for c, x in r.items():
+            if "." in c or c in ("payload", "label") or c.startswith("elem_0x"):
+                if c not in seen and not missing(x):
+                    return "%s: %s is %r, flow-json has none" % (where, c, x)
+    return None
+
+
+def flowjson(path):
+    rc, out, err = run([FLOW_JSON, "-a", path])
+    if rc:
+        raise RuntimeError("flow-json: " + err)
+    return [j for j in map(json.loads, out.splitlines()) if "flowrec" not in j]
+
+
+streams = []
+for cap in sorted(glob.glob(os.path.join(DATA, "*.pcap*"))):
+    rc, out, err = run([PCAP_FLOWS, "-l", "x", cap])
+    if rc == 0 and out:
+        streams.append((os.path.basename(cap), out))
+for fx in sorted(glob.glob(os.path.join(DATA, "*.jsonl"))):
+    with open(fx, "rb") as f:
+        rc, out, err = run([FLOW_JSON, "-r"], f.read())
+    if rc == 0 and out:
+        streams.append((os.path.basename(fx), out))
+ok(len(streams) > 50, "test streams made from tests/data: %d" % len(streams))
+nflows = 0
+for name, data in streams:
+    p = os.path.join(TMP, "s.flows")
+    with open(p, "wb") as f:
+        f.write(data)
+    js = flowjson(p)
+    try:
+        df = flowkit.to_pandas(p)
+        d = compare(js, df)
+    except Exception as e:
+        d = "%s: %s" % (type(e).__name__, e)
+    nflows += len(js)
+    ok(d is None, "%s: to_pandas agrees with flow-json -a (%d flows)" % (name, len(js)), d)
+big = b"".join(d for _, d in streams)
+p = os.path.join(TMP, "all.flows")
+with open(p, "wb") as f:
+    f.write(big)
+js = flowjson(p)
+df = flowkit.to_pandas(p)
+ok(compare(js, df) is None and len(df) == nflows,
+   "all streams concatenated: every field of the %d flows agrees" % nflows, compare(js, df))
+rc, out, _ = run([FLOW_JSON, "-H", p])
+nseg = sum(1 for l in out.splitlines() if b'"flowrec"' in l)
+ok(len(df.attrs["headers"]) == nseg > len(streams) - 1,
+   "one header per segment in df.attrs (%d)" % nseg)
+ok(compare(js, flowkit.to_pandas(big)) is None and
+   compare(js, flowkit.to_pandas(io.BytesIO(big))) is None,
+   "bytes and a binary file object read as the path")
+
+env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+pm = subprocess.run(["/usr/bin/python3", "-m", "flowkit", "-a", p], stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE, env=env)
+rc, fo, _ = run([FLOW_JSON, "-a", p])
+ok(pm.returncode == 0 and [json.loads(l) for l in pm.stdout.splitlines()] ==
+   [json.loads(l) for l in fo.splitlines()], "python3 -m flowkit -a prints what flow-json -a does",
+   pm.stderr)
+
+# ------------------------------------------------------------------ types
+ok(str(df["first_ns"].dtype) == "datetime64[ns]" and str(df["src_bytes"].dtype) == "int64"
+   and str(df["sport"].dtype) == "uint16" and df["src"].map(type).eq(str).all(),
+   "typed columns: datetime64[ns] times, int64 counters, uint16 ports, text addresses")
+tls = df[df["tls.sni"].notna()]
+ok(len(tls) > 0 and df["tls.sni"].isna().sum() > 0 and df["tls.cipher"].dtype == np.float64
+   and math.isnan(df.loc[df["tls.sni"].isna(), "tls.cipher"].iloc[0]),
+   "missing metadata as None and NaN")
+pk = df["packets.ip_len"].dropna()
+ok(len(pk) > 0 and all(isinstance(a, np.ndarray) and a.dtype == np.uint32 for a in pk),
+   "per-packet arrays are numpy arrays of their field's width")
+
+# ---------------------------------------------------------------- columns
+sel = flowkit.to_pandas(p, columns=["src", "dport", "label", "tls.sni"])
+ok(list(sel.columns) == ["src", "dport", "label", "tls.sni"] and
+   sel["tls.sni"].equals(df["tls.sni"]) and sel["label"].equals(df["label"]),
+   "columns= selects, in registry order, with the same values")
+sel = flowkit.to_pandas(p, columns=["dns"])
+ok(sel.columns.tolist() == [c for c in df.columns if c.startswith("dns.")],
+   'an element key ("dns") stands for its columns')
+try:
+    flowkit.to_pandas(p, columns=["nosuch"])
+    e = None
+except ValueError as x:
+    e = str(x)
+ok(e is not None and "nosuch" in e, "an unknown column is a ValueError naming it", e)
+ok(len(flowkit.to_pandas(b"")) == 0, "an empty stream: no rows")
+
+# ----------------------------------------------------------------- errors
+small = min((d for _, d in streams if d.count(b"\x89FLOW\r\n\x1a") == 1
+             and len(flowkit.read_columns(d, ["ipv"])[1]["ipv"]) >= 2), key=len)
+hl = struct.unpack(">I", small[:4])[0]
+
+
+def err_of(data, fn=flowkit.to_pandas):
+    try:
+        fn(data)
+    except flowkit.FlowrecError as e:
+        return e
+    return None
+
+
+def read_err(data):
+    return err_of(data, flowkit.read_columns)
+
+
+fails = []
+for n in range(1, len(small)):
+    e = err_of(small[:n]) if n % 7 == 0 else read_err(small[:n])
+    if e is None or "truncated" not in str(e) or e.offset is None or "offset %d" % e.offset \
+            not in str(e):
+        fails.append((n, str(e)))
+ok(not fails, "every truncation of a %d-byte stream: FlowrecError 'truncated' with the offset"
+   % len(small), fails[:5])
+e = err_of(small[:hl + 50])
+ok(e is not None and str(e) == "bytes: offset %d: stream truncated after 1 records" % (hl + 50),
+   "truncated inside a flow record: the message names the end offset", e)
+bad = small[:8] + b"\x89FLOW\n\n\x1a" + small[16:]
+e = err_of(bad)
+ok(e is not None and "bad magic" in str(e) and e.offset == 0 and e.record == 1,
+   "bad magic: named, offset 0, record 1", e)
+e = err_of(small + bad)
+ok(e is not None and "bad magic" in str(e) and e.offset == len(small),
+   "bad magic of a second segment: its offset", e)
+# a second flow with a bad core field, and a duplicate element: the first error wins,
+# with the offset and record number flowrec's strict reader gives
+fo = hl
+fl = struct.unpack(">I", small[fo:fo + 4])[0]
+flows2 = small[fo:fo + fl]
+cases = [("IP version 5", small[:fo] + flows2[:8] + b"\x05" + flows2[9:] + small[fo + fl:]),
+         ("reserved", small[:fo] + flows2[:11] + b"\x01" + flows2[12:] + small[fo + fl:]),
+         ("END counts", small[:-32] + small[-32:-24] + struct.pack(">Q", 99) + small[-16:])]
+for desc, data in cases:
+    e = err_of(data)
+    try:
+        list(flowkit.iter_records(io.BytesIO(data)))
+        want = None
+    except flowkit.FlowrecError as x:
+        want = (x.offset, x.record)
+    ok(e is not None and desc in str(e) and want == (e.offset, e.record),
+       "%s: rejected at the offset and record of the strict reader %s" % (desc, want), e)
+# element errors only when the element is decoded
+elem = struct.pack(">HI", 0x4012, 3) + b"\x05\x00\x05"      # DNS addr field cut
+rec = flows2 + elem
+rec = struct.pack(">I", len(rec)) + rec[4:]
+data = small[:fo] + rec + small[fo + fl:]
+e = err_of(data)
+ok(e is not None and "DNS" in str(e) and e.offset == fo and e.record == 2,
+   "an invalid DNS element: FlowrecError at its record", e)
+try:
+    n = len(flowkit.to_pandas(data, columns=["src"]))
+except flowkit.FlowrecError:
+    n = None
+ok(n is not None, "the same stream with columns=['src']: DNS is not decoded, no error")
+dup = struct.pack(">HI", 4, 1) + b"a"
+rec = flows2 + dup + dup
+rec = struct.pack(">I", len(rec)) + rec[4:]
+e = err_of(small[:fo] + rec + small[fo + fl:])
+ok(e is not None and "duplicate element 0x0004" in str(e), "duplicate element", e)
+e = err_of(b"\xd4\xc3\xb2\xa1" + bytes(20))
+ok(e is not None and "pcap" in str(e), "a pcap file: named as one", e)
+
+# Hostile input: random byte changes, cuts and splices of a real stream.  Each
+# one either loads or raises FlowrecError, never another exception, and
+# to_pandas rejects exactly what the strict reader rejects when every
+# column (so every element) is decoded.
+import random
+rng = random.Random(15)
+seed = min((d for _, d in streams if b"tls" in d or b"\x40\x12" in d), key=len)
+other, mismatch = [], []
+for k in range(1000):
+    b = bytearray(seed)
+    for _ in range(rng.randint(1, 4)):
+        op = rng.random()
+        i = rng.randrange(len(b))
+        if op < 0.6:
+            b[i] = rng.randrange(256)
+        elif op < 0.8:
+            b[i:i + rng.randint(1, 8)] = b""
+        else:
+            b[i:i] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
+    b = bytes(b)
+    try:
+        flowkit.to_pandas(b)
+        mine = None
+    except flowkit.FlowrecError as e:
+        mine = e.offset
+    except Exception as e:
+        other.append("%s: %s" % (type(e).__name__, e))
+        continue
+    try:
+        list(flowkit.iter_records(io.BytesIO(b)))
+        strict = None
+    except flowkit.FlowrecError as e:
+        strict = e.offset
+    if mine != strict:
+        mismatch.append((k, mine, strict))
+ok(not other, "1000 mutated streams: only FlowrecError is raised", other[:5])
+ok(not mismatch, "1000 mutated streams: to_pandas rejects what the strict reader rejects, at the same offset",
+   mismatch[:5])
+done()
+PYEOF
+exit $?
