@@ -17,6 +17,9 @@
 #   - A display right after the comment line  .\" not run: REASON  is not run;
 #     it is reported here as skipped, with the reason.  Any other display in
 #     EXAMPLES fails.
+#   - A page whose first line is the comment  .\" man-examples: every section
+#     (flowkit-tutorial(7)) has its displays run in every section, not only
+#     in EXAMPLES.
 #   - The commands of a page run in order, in one scratch directory of their
 #     own where tests/, scripts/, examples/ and python/ name the source
 #     tree's, with $FK_BIN first on PATH, stdin /dev/null, TZ=UTC and
@@ -81,10 +84,12 @@ sub displays {
 	close $fh;
 	chomp @lines;
 	my ($in, $block, $notrun, @out) = (0, undef, undef);
+	# A page whose first line says so (flowkit-tutorial(7)) is all examples.
+	my $every = @lines && $lines[0] =~ /^\.\\"\s*man-examples:\s*every section/;
 	for my $i (0 .. $#lines) {
 		my ($ln, $l) = ($i + 1, $lines[$i]);
 		if ($l =~ /^\.Sh\s+(.*)/) {
-			$in = $1 eq "EXAMPLES";
+			$in = $every || $1 eq "EXAMPLES";
 			next;
 		}
 		next unless $in;

@@ -42,6 +42,8 @@ sub refs {
 	my @found;
 	while (my $l = <$fh>) {
 		next if $is_man && $l =~ /^\.\\"/;
+		# Python sessions in displays call functions, they name no pages.
+		next if $is_man && $l =~ /^(?:>>> |\\&\.\.\. )/;
 		my $at = "$file:$.";
 		if ($is_man && $l =~ /^\./) {
 			push @found, [$at, "$1($2)"] while $l =~ /(?:^\.|\s)Xr\s+(\S+)\s+(\d)\b/g;
