@@ -27,6 +27,8 @@ tshark
 python3
 python3-numpy
 python3-pandas
+python3-torch
+python3-sklearn
 perl
 bsdutils
 iproute2
@@ -45,6 +47,7 @@ parallel
 # tshark                                 cross-checks of the packet decoders
 # python3 python3-numpy                  scripts/flowrec.py, the flowkit package and their tests
 # python3-pandas                         flowkit.to_pandas and load_stats (tests/python*.t)
+# python3-torch python3-sklearn          flowkit-tutorial(7), whose steps tests/man-examples.t runs
 # perl                                   prove, the TAP harness
 # bsdutils                               script(1): tests that need a terminal
 # iproute2                               network-namespace tests of live capture
