@@ -89,16 +89,6 @@ static void crash_hook(const char *where)
 
 /* ---- options ---- */
 
-static uint64_t num(const char *o, const char *s, uint64_t min, uint64_t max)
-{
-	uint64_t v;
-
-	if (num_parse_u64(s, min, max, &v) < 0)
-		cli_usage_error("%s: '%s' is not a number from %llu to %llu", o, s,
-		    (unsigned long long)min, (unsigned long long)max);
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -166,10 +156,10 @@ int main(int argc, char **argv)
 			else if (strcmp(optarg, "captured") == 0) sc->orig_captured = true;
 			else cli_usage_error("--orig-len: '%s' is not wire or captured", optarg);
 			break;
-		case O_MINPL: sc->min_payload = (uint32_t)num("--min-payload", optarg, 0, 65536); break;
-		case O_ROWS: opt.rows = (uint32_t)num("--rows", optarg, 1, 65536); break;
-		case O_COLS: opt.cols = (uint32_t)num("--cols", optarg, 1, 65536); break;
-		case O_PAD: opt.pad = (uint8_t)num("--pad", optarg, 0, 255); break;
+		case O_MINPL: sc->min_payload = (uint32_t)cli_count("--min-payload", optarg, 0, 65536); break;
+		case O_ROWS: opt.rows = (uint32_t)cli_count("--rows", optarg, 1, 65536); break;
+		case O_COLS: opt.cols = (uint32_t)cli_count("--cols", optarg, 1, 65536); break;
+		case O_PAD: opt.pad = (uint8_t)cli_count("--pad", optarg, 0, 255); break;
 		case O_SHORT:
 			if (strcmp(optarg, "pad") == 0) opt.short_drop = false;
 			else if (strcmp(optarg, "drop") == 0) opt.short_drop = true;
@@ -195,7 +185,7 @@ int main(int argc, char **argv)
 			else if (strcmp(optarg, "none") == 0) dc->dedup = DS_DEDUP_NONE;
 			else cli_usage_error("--dedup: '%s' is not file, all or none", optarg);
 			break;
-		case O_MAXPC: dc->max_per_class = num("--max-per-class", optarg, 1, UINT32_MAX); break;
+		case O_MAXPC: dc->max_per_class = cli_count("--max-per-class", optarg, 1, UINT32_MAX); break;
 		case O_CAPKEEP:
 			if (strcmp(optarg, "first") == 0) dc->cap = DS_CAP_FIRST;
 			else if (strcmp(optarg, "largest") == 0) dc->cap = DS_CAP_LARGEST;
@@ -205,7 +195,7 @@ int main(int argc, char **argv)
 			if (dc->nparts) cli_usage_error("--split given twice");
 			if (ds_parse_split(optarg, dc, err, sizeof err) < 0) cli_usage_error("--split: %s", err);
 			break;
-		case O_SEED: dc->seed = num("--seed", optarg, 0, UINT64_MAX); break;
+		case O_SEED: dc->seed = cli_count("--seed", optarg, 0, UINT64_MAX); break;
 		case O_GROUP:
 			if (strcmp(optarg, "flow") == 0) dc->group = DS_GROUP_FLOW;
 			else if (strcmp(optarg, "file") == 0) dc->group = DS_GROUP_FILE;

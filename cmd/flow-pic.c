@@ -445,25 +445,6 @@ static void write_stats(FILE *fp)
 
 /* ---- options ---- */
 
-static uint64_t num(const char *o, const char *s, uint64_t min, uint64_t max)
-{
-	uint64_t v;
-
-	if (num_parse_u64(s, min, max, &v) < 0)
-		cli_usage_error("%s: '%s' is not a number from %llu to %llu", o, s,
-		    (unsigned long long)min, (unsigned long long)max);
-	return v;
-}
-
-static double secs(const char *o, const char *s, double min)
-{
-	double v;
-
-	if (num_parse_double(s, min, 1e9, &v) < 0)
-		cli_usage_error("%s: '%s' is not a number of seconds from %g", o, s, min);
-	return v;
-}
-
 /* pick(o, s, names): the index of s in the NULL-terminated names. */
 static int pick(const char *o, const char *s, const char *const *names)
 {
@@ -546,23 +527,23 @@ static void parse_options(int argc, char **argv)
 		switch (c) {
 		case O_ORIG: fp_preset_original(pc); break;
 		case O_MINI: fp_preset_mini(pc); break;
-		case O_WINDOW: pc->window = secs("--window", optarg, 1e-6); break;
-		case O_STEP: pc->step = secs("--step", optarg, 1e-6); break;
+		case O_WINDOW: pc->window = cli_seconds("--window", optarg, 1e-6, 1e9); break;
+		case O_STEP: pc->step = cli_seconds("--step", optarg, 1e-6, 1e9); break;
 		case O_AXIS: pc->axis = (enum fp_axis)pick("--axis", optarg, axes); break;
 		case O_BINS:
-			pc->size_bins = pc->time_bins = (uint32_t)num("--bins", optarg, 1, FP_MAX_BINS);
+			pc->size_bins = pc->time_bins = (uint32_t)cli_count("--bins", optarg, 1, FP_MAX_BINS);
 			break;
-		case O_SBINS: pc->size_bins = (uint32_t)num("--size-bins", optarg, 1, FP_MAX_BINS); break;
-		case O_TBINS: pc->time_bins = (uint32_t)num("--time-bins", optarg, 1, FP_MAX_BINS); break;
+		case O_SBINS: pc->size_bins = (uint32_t)cli_count("--size-bins", optarg, 1, FP_MAX_BINS); break;
+		case O_TBINS: pc->time_bins = (uint32_t)cli_count("--time-bins", optarg, 1, FP_MAX_BINS); break;
 		case O_SRANGE: range("--size-range", optarg, &pc->size_lo, &pc->size_hi); break;
 		case O_TRANGE: range("--time-range", optarg, &pc->time_lo, &pc->time_hi); break;
 		case O_SIZE: pc->size = (enum fp_size)pick("--size", optarg, sizes); break;
 		case O_DIR: pc->dir = (enum fp_dir)pick("--dir", optarg, dirs); break;
-		case O_MINFLOW: pc->min_flow_pkts = num("--min-flow-pkts", optarg, 0, REC_MAX_PKTS); break;
-		case O_MINPKTS: pc->min_pkts = num("--min-pkts", optarg, 0, REC_MAX_PKTS); break;
-		case O_MINSPAN: pc->min_span = secs("--min-span", optarg, 0); break;
+		case O_MINFLOW: pc->min_flow_pkts = cli_count("--min-flow-pkts", optarg, 0, REC_MAX_PKTS); break;
+		case O_MINPKTS: pc->min_pkts = cli_count("--min-pkts", optarg, 0, REC_MAX_PKTS); break;
+		case O_MINSPAN: pc->min_span = cli_seconds("--min-span", optarg, 0, 1e9); break;
 		case O_NORM: pc->norm = (enum fp_norm)pick("--norm", optarg, norms); break;
-		case O_CLIP: pc->clip = (double)num("--clip", optarg, 0, UINT32_MAX); break;
+		case O_CLIP: pc->clip = (double)cli_count("--clip", optarg, 0, UINT32_MAX); break;
 		case O_DTYPE: pc->dtype = (enum fp_dtype)pick("--dtype", optarg, dtypes); break;
 		case O_ANY: pc->any_proto = true; break;
 		case 'c': opt.classes = optarg; break;
@@ -571,12 +552,12 @@ static void parse_options(int argc, char **argv)
 				cli_usage_error("--sample: '%s' is not a fraction in (0, 1]", optarg);
 			break;
 		case O_DEDUP: dc->dedup = (enum ds_dedup)pick("--dedup", optarg, dedups); break;
-		case O_MAXPC: dc->max_per_class = num("--max-per-class", optarg, 1, UINT32_MAX); break;
+		case O_MAXPC: dc->max_per_class = cli_count("--max-per-class", optarg, 1, UINT32_MAX); break;
 		case O_SPLIT:
 			if (dc->nparts) cli_usage_error("--split given twice");
 			if (ds_parse_split(optarg, dc, err, sizeof err) < 0) cli_usage_error("--split: %s", err);
 			break;
-		case O_SEED: dc->seed = num("--seed", optarg, 0, UINT64_MAX); break;
+		case O_SEED: dc->seed = cli_count("--seed", optarg, 0, UINT64_MAX); break;
 		case O_GROUP: dc->group = (enum ds_group)pick("--group", optarg, groups); break;
 		case 'o': opt.prefix = optarg; break;
 		case 'a': opt.append = true; break;

@@ -126,23 +126,10 @@ static void emit(void *ctx, const struct rec_flow *f)
 	if (rs_write_flow(out, f) < 0) msg_die(EXIT_DATA, "cannot encode a flow record");
 }
 
+/* An option's seconds as nanoseconds. */
 static uint64_t parse_seconds(const char *s, const char *what)
 {
-	double v;
-
-	if (num_parse_double(s, 0, 1e9, &v) < 0)
-		cli_usage_error("%s: '%s' is not a number of seconds", what, s);
-	return (uint64_t)(v * 1e9 + 0.5);
-}
-
-static uint64_t parse_count(const char *s, const char *what, uint64_t min, uint64_t max)
-{
-	uint64_t v;
-
-	if (num_parse_u64(s, min, max, &v) < 0)
-		cli_usage_error("%s: '%s' is not a whole number in %llu..%llu", what, s,
-		    (unsigned long long)min, (unsigned long long)max);
-	return v;
+	return (uint64_t)(cli_seconds(what, s, 0, 1e9) * 1e9 + 0.5);
 }
 
 /* ---- labels ---- */
@@ -263,7 +250,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'f': opt.bpf_expr = optarg; break;
 		case 'i': opt.iface = optarg; break;
-		case 'c': opt.cc.count = parse_count(optarg, "--count", 1, UINT64_MAX); break;
+		case 'c': opt.cc.count = cli_count("--count", optarg, 1, UINT64_MAX); break;
 		case 'd': opt.duration_ns = parse_seconds(optarg, "--duration"); break;
 		case 'u': opt.fc.unidirectional = true; break;
 		case O_NOSPLIT: opt.fc.no_split = true; break;
@@ -277,22 +264,22 @@ int main(int argc, char **argv)
 		case O_ACTIVE: opt.fc.active_ns = parse_seconds(optarg, "--active-timeout"); break;
 		case O_LINGER: opt.fc.linger_ns = parse_seconds(optarg, "--linger"); break;
 		case O_MAXFLOWS:
-			opt.fc.max_flows = (uint32_t)parse_count(optarg, "--max-flows", 1, 1u << 28);
+			opt.fc.max_flows = (uint32_t)cli_count("--max-flows", optarg, 1, 1u << 28);
 			break;
 		case O_MAXPKTS:
-			opt.fc.max_pkts = (uint32_t)parse_count(optarg, "--max-pkts", 0, REC_MAX_PKTS);
+			opt.fc.max_pkts = (uint32_t)cli_count("--max-pkts", optarg, 0, REC_MAX_PKTS);
 			break;
 		case O_BYTES:
-			opt.fc.bytes_budget = (uint32_t)parse_count(optarg, "--bytes", 0, 4u << 20);
+			opt.fc.bytes_budget = (uint32_t)cli_count("--bytes", optarg, 0, 4u << 20);
 			break;
 		case O_PAYLOAD:
-			opt.fc.payload_budget = (uint32_t)parse_count(optarg, "--payload", 0, 4u << 20);
+			opt.fc.payload_budget = (uint32_t)cli_count("--payload", optarg, 0, 4u << 20);
 			break;
 		case O_LINK: opt.fc.link_bytes = true; break;
 		case O_TRAILER: opt.cc.trailer = true; break;
 		case O_NOMETA: opt.fc.meta = false; break;
 		case O_REASM:
-			opt.fc.app.reasm_bytes = (uint32_t)parse_count(optarg, "--reasm-bytes", 0, 16u << 20);
+			opt.fc.app.reasm_bytes = (uint32_t)cli_count("--reasm-bytes", optarg, 0, 16u << 20);
 			break;
 		case O_DROPCTL: opt.cc.drop_control = true; break;
 		case O_DROPDNS: opt.cc.drop_dns = true; break;

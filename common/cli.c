@@ -36,6 +36,25 @@ void cli_usage_error(const char *fmt, ...)
 	msg_exit(EXIT_USAGE);
 }
 
+uint64_t cli_count(const char *opt, const char *s, uint64_t min, uint64_t max)
+{
+	uint64_t v;
+
+	if (num_parse_u64(s, min, max, &v) < 0)
+		cli_usage_error("%s: '%s' is not a whole number from %llu to %llu", opt, s,
+		    (unsigned long long)min, (unsigned long long)max);
+	return v;
+}
+
+double cli_seconds(const char *opt, const char *s, double min, double max)
+{
+	double v;
+
+	if (num_parse_double(s, min, max, &v) < 0)
+		cli_usage_error("%s: '%s' is not a number of seconds from %g to %g", opt, s, min, max);
+	return v;
+}
+
 void cli_version(void)
 {
 	printf("%s (flowkit) %s\n", msg_prog(), FK_VERSION);

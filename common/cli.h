@@ -28,6 +28,13 @@ void cli_help(const char *text) __attribute__((noreturn));
  * argument, anything else an unknown option.  A usage error (exit 2).
  */
 void cli_bad_option(int c, char *const *argv) __attribute__((noreturn));
+/*
+ * cli_count(opt, s, min, max): the option argument s as a whole number in
+ * min..max, or a usage error naming opt.  cli_seconds(opt, s, min, max):
+ * the same for a number of seconds (a decimal fraction allowed).
+ */
+uint64_t cli_count(const char *opt, const char *s, uint64_t min, uint64_t max);
+double cli_seconds(const char *opt, const char *s, double min, double max);
 /* cli_version: print "prog (flowkit) VERSION" on stdout and exit 0. */
 void cli_version(void) __attribute__((noreturn));
 
