@@ -26,10 +26,12 @@ static unsigned mask_bit(unsigned kind)
 }
 
 /*
- * The fields of the headers the decoder decoded whole, and of the header
- * an ICMP error quotes; not those of a header cut short (PKT_FP_CUT), nor
- * of UDP-Lite (not decoded), nor a timestamps option cut by the end of
- * the bytes.
+ * Every located field, stored whole or not: a header cut by the snapshot
+ * length or the byte budget (PKT_FP_CUT), a timestamps option cut short,
+ * the headers an ICMP error quotes (cut short as a rule) and UDP-Lite's
+ * ports and checksum (located by the RFC 3828 layout) are all masked as
+ * far as their bytes are there, since a byte left in the image is a byte
+ * a model can learn.
  */
 void ses_mask(unsigned mask, uint8_t *p, uint32_t n, const struct pkt_info *pi)
 {
@@ -40,17 +42,15 @@ void ses_mask(unsigned mask, uint8_t *p, uint32_t n, const struct pkt_info *pi)
 	pkt_locate(pi, p, 1, &t);
 	for (i = 0; i < t.n; i++) {
 		const struct pkt_fpos *f = &t.f[i];
-		uint8_t *q;
 
-		if (!(mask & mask_bit(f->kind)) || (f->flags & PKT_FP_CUT) || f->hdr == PKT_H_UDPLITE)
-			continue;
+		if (!(mask & mask_bit(f->kind)) || f->off >= n) continue;
 		if (f->kind == PKT_FK_FLOWLABEL) {
-			if ((q = pkt_fp_span(p, n, f)) != NULL) {
-				q[0] &= 0xf0;
-				q[1] = q[2] = 0;
-			}
-		} else if (f->kind == PKT_FK_TCPTS) {
-			if (f->have == f->len) pkt_fp_zero(p, n, f);
+			/* The label is the low 20 bits of the 3 bytes; the
+			 * traffic class keeps its high nibble. */
+			uint32_t k = f->have < n - f->off ? f->have : n - f->off;
+
+			p[f->off] &= 0xf0;
+			if (k > 1) memset(p + f->off + 1, 0, k - 1);
 		} else {
 			pkt_fp_zero(p, n, f);
 		}

@@ -22,10 +22,10 @@ enum ses_layer { SES_NETWORK, SES_LINK, SES_PAYLOAD };
 
 /* Header fields ses_mask zeroes (flow-idx --mask). */
 #define SES_M_ADDR 0x01u /* IPv4/IPv6 and MAC addresses */
-#define SES_M_PORT 0x02u /* TCP, UDP, SCTP ports */
+#define SES_M_PORT 0x02u /* TCP, UDP, UDP-Lite, SCTP ports */
 #define SES_M_IPID 0x04u /* IPv4 identification, IPv6 flow label */
 #define SES_M_TTL  0x08u /* TTL, hop limit */
-#define SES_M_CSUM 0x10u /* IPv4, TCP, UDP, ICMP, SCTP checksums */
+#define SES_M_CSUM 0x10u /* IPv4, TCP, UDP(-Lite), ICMP(v6), SCTP checksums */
 #define SES_M_SEQ  0x20u /* TCP sequence and acknowledgement numbers */
 #define SES_M_TS   0x40u /* pcap framing timestamps, TCP timestamps option */
 #define SES_M_ALL  0x7fu

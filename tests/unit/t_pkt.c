@@ -193,7 +193,8 @@ static void t_ethernet(void)
 	/* Cut inside the Ethernet header. */
 	rc = dec(PKT_LT_EN10MB, &f, 10, f.n, &pi);
 	is(rc, PKT_E_TRUNC, "ethernet header cut: truncated");
-	is(pi.layers, 0, "ethernet header cut: nothing decoded");
+	is(pi.layers, PKT_L_MACDSTCUT | PKT_L_MACSRCCUT,
+	    "ethernet header cut: nothing decoded, the MACs' places told");
 	rc = dec(PKT_LT_EN10MB, &f, 10, 10, &pi);
 	is(rc, PKT_E_LINK, "10-byte frame: bad link header");
 	rc = dec(PKT_LT_EN10MB, &f, 0, 0, &pi);
@@ -967,6 +968,11 @@ static void t_positions(void)
 	loc(PKT_LT_EN10MB, &f, 32, f.n, 0, &t);
 	is_pos(fpos(&t, PKT_FK_SADDR, 0), "30/4/2/1", "positions: address of a cut IPv4 header");
 	is_pos(fpos(&t, PKT_FK_DADDR, 0), "-", "positions: the other address is not stored");
+	/* Cut inside the Ethernet header: what is there of the MACs. */
+	loc(PKT_LT_EN10MB, &f, 10, f.n, 0, &t);
+	is_pos(fpos(&t, PKT_FK_MACDST, 0), "0/6/6/1", "positions: MAC of a cut Ethernet header");
+	is_pos(fpos(&t, PKT_FK_MACSRC, 0), "6/6/4/1", "positions: the other MAC cut in the middle");
+	ok(t.n == 2, "positions: nothing else in 10 bytes (%u)", t.n);
 
 	/* Bounds-checked writes. */
 	memset(buf, 0xff, sizeof buf);
