@@ -955,6 +955,15 @@ void pkt_locate(const struct pkt_info *pi, const uint8_t *buf, unsigned quotes,
 	locate_at(pi, buf, &w, quotes);
 }
 
+const char *pkt_fk_name(unsigned kind)
+{
+	static const char *const names[PKT_FK_N] = {
+		"", "macdst", "macsrc", "ipid", "flowlabel", "ttl", "ipcsum", "saddr", "daddr", "sport",
+		"dport", "seq", "ack", "l4csum", "tcpts", "iplen", "udplen",
+	};
+	return kind > 0 && kind < PKT_FK_N ? names[kind] : NULL;
+}
+
 const struct pkt_fpos *pkt_fp_find(const struct pkt_ftab *t, unsigned kind, unsigned depth)
 {
 	if (depth == 0) return kind < PKT_FK_N && t->first[kind] != 0xff ? &t->f[t->first[kind]] : NULL;

@@ -299,6 +299,8 @@ void pkt_locate(const struct pkt_info *pi, const uint8_t *buf, unsigned quotes,
  * that lie inside the n bytes of buf (none past n); returns how many.
  */
 const struct pkt_fpos *pkt_fp_find(const struct pkt_ftab *t, unsigned kind, unsigned depth);
+/* pkt_fk_name: "macdst", "ttl", "tcpts"... for a PKT_FK_* kind, or NULL. */
+const char *pkt_fk_name(unsigned kind);
 uint8_t *pkt_fp_span(uint8_t *buf, uint32_t n, const struct pkt_fpos *f);
 uint32_t pkt_fp_zero(uint8_t *buf, uint32_t n, const struct pkt_fpos *f);
 

@@ -83,6 +83,13 @@ void ses_mask(unsigned mask, uint8_t *p, uint32_t n, const struct pkt_info *pi);
  * message in err. */
 int ses_parse_mask(const char *list, unsigned *mask, char *err, size_t errlen);
 
+/* ses_mask_bit(kind): the SES_M_* bit that masks a field of that
+ * PKT_FK_* kind (0: none; the lengths are never masked). */
+unsigned ses_mask_bit(unsigned kind);
+/* ses_mask_list(mask, buf, n): the names of mask's fields as --mask takes
+ * them ("port,ttl", in the order of flow-idx(1)); "none" for 0. */
+void ses_mask_list(unsigned mask, char *buf, size_t n);
+
 /* ses_ip_len(p, n): the IP length from an IPv4/IPv6 header itself; 0 when
  * unknown. */
 uint32_t ses_ip_len(const uint8_t *p, uint32_t n);

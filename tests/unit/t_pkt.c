@@ -1253,11 +1253,6 @@ static int dump(const char *path)
 	return 0;
 }
 
-static const char *const fk_names[] = {
-	"", "macdst", "macsrc", "ipid", "flowlabel", "ttl", "ipcsum", "saddr", "daddr", "sport",
-	"dport", "seq", "ack", "l4csum", "tcpts", "iplen", "udplen",
-};
-
 static int dump_pos(const char *path)
 {
 	char err[PCAP_ERRBUF_SIZE];
@@ -1281,7 +1276,7 @@ static int dump_pos(const char *path)
 		n++;
 		for (uint32_t i = 0; i < t.n; i++)
 			printf("%u\t%u\t%s\t%u\t%u\t%u\t%u\n", n, t.f[i].depth,
-			    t.f[i].kind < sizeof fk_names / sizeof fk_names[0] ? fk_names[t.f[i].kind] : "?",
+			    pkt_fk_name(t.f[i].kind) ? pkt_fk_name(t.f[i].kind) : "?",
 			    t.f[i].off, t.f[i].len, t.f[i].have, t.f[i].flags);
 	}
 	pcap_close(p);
