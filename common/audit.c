@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -268,12 +269,15 @@ int au_read_idx(struct audit *a, const char *prefix, unsigned part, char *err, s
 	struct idx_info ii, li;
 	FILE *fi = NULL, *fl = NULL;
 	uint8_t *im = xmalloc(a->il ? a->il : 1);
+	char e[256];
 	int rc = -1, ch;
 
 	snprintf(ip, pl, "%s%s%s-images-idx3-ubyte", prefix, name ? "-" : "", name ? name : "");
 	snprintf(lp, pl, "%s%s%s-labels-idx1-ubyte", prefix, name ? "-" : "", name ? name : "");
-	if (idx_read_info(ip, 3, &ii, err, errlen) < 0 || idx_read_info(lp, 1, &li, err, errlen) < 0)
+	if (idx_read_info(ip, 3, &ii, e, sizeof e) < 0 || idx_read_info(lp, 1, &li, e, sizeof e) < 0) {
+		snprintf(err, errlen, "%s: %s", access(ip, F_OK) == 0 ? lp : ip, e);
 		goto out;
+	}
 	if (ii.dim[1] != a->c.rows || ii.dim[2] != a->c.cols) {
 		snprintf(err, errlen, "%s: images are %lux%lu, not %lux%lu", ip, (unsigned long)ii.dim[1],
 		    (unsigned long)ii.dim[2], (unsigned long)a->c.rows, (unsigned long)a->c.cols);
@@ -386,13 +390,14 @@ static int cmp_mi(const void *x, const void *y)
 {
 	const struct au_pos *p = x, *q = y;
 
-	if (p->mi != q->mi) return p->mi < q->mi ? 1 : -1;
+	/* Equal up to rounding: by position. */
+	if (fabs(p->mi - q->mi) > 1e-9) return p->mi < q->mi ? 1 : -1;
 	return p->pos < q->pos ? -1 : p->pos > q->pos;
 }
 
 static const char *part_label(const struct audit *a, unsigned p)
 {
-	return a->c.part_name[p] ? a->c.part_name[p] : "-";
+	return a->c.part_name[p] ? a->c.part_name[p] : "whole";
 }
 
 static const char *cname(const struct label_classes *t, unsigned id)
@@ -478,7 +483,10 @@ int au_report(struct audit *a, const struct label_classes *classes, FILE *human,
 			if (f[k] > f[best]) best = k;
 		r->kind = best;
 		r->share = (double)f[best] / (double)a->n;
-		r->flagged = hl > 0 && r->mi >= thr && kind_mask(best) != 0;
+		/* A field the images were masked with is zero where it is that
+		 * field: what the position tells comes from the other images. */
+		r->flagged = hl > 0 && r->mi >= thr && kind_mask(best) != 0 &&
+		    !(kind_mask(best) & a->c.mask);
 		if (r->flagged) {
 			flagged++;
 			mask |= kind_mask(best);
