@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 #include "audit.h"
 #include "bytes.h"
@@ -420,12 +420,13 @@ int idxset_audit_files(const struct idxset_config *c)
 	struct audit *a = au_new_for(c);
 	char *cls = sink_path(c->prefix, NULL, "classes.txt");
 	char err[512];
+	struct stat sb;
 	unsigned i, n = c->sel.nparts > 1 ? c->sel.nparts : 1;
 	int status;
 
 	memset(&t, 0, sizeof t);
 	if (c->classes) sink_load_classes(&t, c->classes, LABEL_NAME_ID);
-	else if (access(cls, F_OK) == 0) sink_load_classes(&t, cls, LABEL_ID_NAME);
+	else if (stat(cls, &sb) == 0 && sb.st_size > 0) sink_load_classes(&t, cls, LABEL_ID_NAME);
 	for (i = 0; i < n; i++)
 		if (au_read_idx(a, c->prefix, i, err, sizeof err) < 0) msg_die(EXIT_DATA, "%s", err);
 	status = audit_out(c, a, &t);

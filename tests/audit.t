@@ -108,6 +108,12 @@ is "$(cat "$T/n")" "6" "--audit-only wrote nothing"
 is "$(jf "$T/q.json" 'd["conflicting_labels"]["examples"][0][1]["source"].endswith("tr/b/bx.pcap"), d["conflicting_labels"]["examples"][0][1]["first_pkt"]')" \
 	"(True, 1)" "a flow's example names its capture and first packet"
 
+# An empty data set (an empty classes.txt too).
+"$FI" -q -o "$T/Z" </dev/null
+run "$FI" --audit-only -o "$T/Z" --audit="$T/z.json"
+is "$status:$(jf "$T/z.json" '(d["images"], d["positions"], d["mask"])')" "0:(0, [], None)" \
+	"--audit-only on an empty data set: exit 0, nothing found"
+
 # Errors.
 run "$FI" --audit-only -o "$T/nothing"
 is "$status" 1 "--audit-only on missing files: exit 1"
