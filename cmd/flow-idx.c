@@ -22,6 +22,7 @@
 
 static const char usage_text[] =
 "usage: flow-idx -o PREFIX [options] [file ...]\n"
+"       flow-idx --audit-only [--audit=FILE.json] -o PREFIX [--split SPEC]\n"
 "Turn flowrec sessions into MNIST IDX files: PREFIX-images-idx3-ubyte,\n"
 "PREFIX-labels-idx1-ubyte and PREFIX-classes.txt.  Reads the files, or stdin.\n"
 "\n"
@@ -55,6 +56,12 @@ static const char usage_text[] =
 "                        --tcp-udp-only --dedup all --cap-keep largest)\n"
 "      --seed001         seed 001 (--layer network --trailer --tcp-udp-only\n"
 "                        --dedup file)\n"
+"leakage audit:\n"
+"      --audit[=FILE]    audit the images written: duplicates, conflicting\n"
+"                        labels, per-byte mutual information with the label;\n"
+"                        report on stderr, and as JSON to FILE\n"
+"      --audit-threshold F  flag positions at MI >= F x H(label) (default 0.5)\n"
+"      --audit-only      audit the IDX files already at PREFIX; write nothing\n"
 "output:\n"
 "  -o, --output PREFIX   output prefix (required)\n"
 "  -a, --append          add to existing IDX files\n"
@@ -67,13 +74,15 @@ static const char usage_text[] =
 enum {
 	O_LAYER = 256, O_FRAMING, O_TRAILER, O_ROWS, O_COLS, O_PAD, O_SHORT, O_LONG, O_MASK,
 	O_DEDUP, O_MAXPC, O_SPLIT, O_SEED, O_GROUP, O_USTC_ALL, O_USTC_L7, O_SEED001,
-	O_STATS, O_PREVIEW, O_VERSION, O_TCPUDP, O_ORIGLEN, O_MINPL, O_SAMPLE, O_CAPKEEP
+	O_STATS, O_PREVIEW, O_VERSION, O_TCPUDP, O_ORIGLEN, O_MINPL, O_SAMPLE, O_CAPKEEP,
+	O_AUDIT, O_AUDIT_THR, O_AUDIT_ONLY
 };
 
 static struct idxset_config opt = {
 	.rows = 28, .cols = 28,
 	.ses = { .layer = SES_NETWORK },
 	.sel = { .dedup = DS_DEDUP_FILE, .cap = DS_CAP_FIRST },
+	.audit_threshold = 0.5,
 };
 
 #ifdef FK_TEST_HOOKS
@@ -115,6 +124,9 @@ int main(int argc, char **argv)
 		{ "min-payload", required_argument, NULL, O_MINPL },
 		{ "sample", required_argument, NULL, O_SAMPLE },
 		{ "cap-keep", required_argument, NULL, O_CAPKEEP },
+		{ "audit", optional_argument, NULL, O_AUDIT },
+		{ "audit-threshold", required_argument, NULL, O_AUDIT_THR },
+		{ "audit-only", no_argument, NULL, O_AUDIT_ONLY },
 		{ "output", required_argument, NULL, 'o' },
 		{ "append", no_argument, NULL, 'a' },
 		{ "stats", required_argument, NULL, O_STATS },
@@ -132,7 +144,7 @@ int main(int argc, char **argv)
 	struct idxset *set;
 	char err[256];
 	int c, t;
-	bool input_ok;
+	bool input_ok, audit_only = false;
 
 	cli_init("flow-idx", argc, argv);
 #ifdef FK_TEST_HOOKS
@@ -225,6 +237,16 @@ int main(int argc, char **argv)
 			sc->tcp_udp_only = true;
 			dc->dedup = DS_DEDUP_FILE;
 			break;
+		case O_AUDIT:
+			opt.audit = true;
+			opt.audit_json = optarg;
+			if (optarg && *optarg == '\0') cli_usage_error("--audit=: an empty file name");
+			break;
+		case O_AUDIT_THR:
+			if (num_parse_double(optarg, 0, 1, &opt.audit_threshold) < 0)
+				cli_usage_error("--audit-threshold: '%s' is not a fraction in [0, 1]", optarg);
+			break;
+		case O_AUDIT_ONLY: audit_only = opt.audit = true; break;
 		case 'o': opt.prefix = optarg; break;
 		case 'a': opt.append = true; break;
 		case O_STATS: opt.stats = optarg; break;
@@ -241,6 +263,11 @@ int main(int argc, char **argv)
 		cli_usage_error("--pcap-framing goes with --layer link");
 	if ((uint64_t)opt.rows * opt.cols > (1u << 24))
 		cli_usage_error("--rows x --cols: at most %u bytes per image", 1u << 24);
+	if (audit_only) {
+		if (optind != argc) cli_usage_error("--audit-only reads no flows: no file operands");
+		if (opt.append) cli_usage_error("--audit-only writes nothing: no -a");
+		return idxset_audit_files(&opt);
+	}
 	if (optind == argc) {
 		argv = stdin_only;
 		argc = 1;

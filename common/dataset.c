@@ -53,7 +53,7 @@ void ds_sha_end(struct ds_sha *h, uint8_t out[32])
 
 /* ---- digest set ---- */
 
-int ds_set_find_or_add(struct ds_set *s, const uint8_t key[32], uint8_t *val)
+int ds_set_find_or_add(struct ds_set *s, const uint8_t key[32], uint32_t *val)
 {
 	size_t i, mask;
 
@@ -63,11 +63,11 @@ int ds_set_find_or_add(struct ds_set *s, const uint8_t key[32], uint8_t *val)
 
 		t.cap = s->cap ? s->cap * 2 : 1024;
 		t.keys = xmalloc(t.cap * 32);
-		t.vals = xmalloc(t.cap);
+		t.vals = xmalloc(t.cap * sizeof *t.vals);
 		t.used = xcalloc(t.cap, 1);
 		for (j = 0; j < s->cap; j++)
 			if (s->used[j]) {
-				uint8_t v = s->vals[j];
+				uint32_t v = s->vals[j];
 
 				ds_set_find_or_add(&t, s->keys + j * 32, &v);
 			}
@@ -283,7 +283,8 @@ uint64_t ds_flow_key(struct ds *d, const struct rec_flow *f)
 
 bool ds_is_dup(struct ds *d, const struct rec_flow *f, const uint8_t *p, size_t n)
 {
-	uint8_t dg[32], v = 0;
+	uint8_t dg[32];
+	uint32_t v = 0;
 
 	if (d->c.dedup == DS_DEDUP_NONE) return false;
 	ds_sha_begin(&d->sha);
@@ -297,7 +298,8 @@ bool ds_is_dup(struct ds *d, const struct rec_flow *f, const uint8_t *p, size_t 
 
 void ds_note_old_item(struct ds *d, unsigned part, const uint8_t *item)
 {
-	uint8_t dg[32], v = (uint8_t)part;
+	uint8_t dg[32];
+	uint32_t v = part;
 
 	if (d->c.nparts <= 1) return;
 	ds_sha_begin(&d->sha);
@@ -339,7 +341,8 @@ unsigned ds_part_pick(struct ds *d, const struct rec_flow *f)
 unsigned ds_place(struct ds *d, const uint8_t *item, unsigned part, uint8_t cls)
 {
 	if (d->c.nparts > 1) {
-		uint8_t dg[32], v = (uint8_t)part;
+		uint8_t dg[32];
+		uint32_t v = part;
 
 		/* Identical items go where the first of them went, whatever
 		 * their group says: a copy on each side would leak. */

@@ -44,15 +44,16 @@ void ds_sha_add(struct ds_sha *h, const void *p, size_t n);
 void ds_sha_add64(struct ds_sha *h, uint64_t v); /* 8 bytes, big-endian */
 void ds_sha_end(struct ds_sha *h, uint8_t out[32]);
 
-/* A set of 32-byte digests, each with a byte of value (open addressing;
+/* A set of 32-byte digests, each with a 32-bit value (open addressing;
  * zero-initialise; grows as needed). */
 struct ds_set {
-	uint8_t *keys, *vals, *used;
+	uint8_t *keys, *used;
+	uint32_t *vals;
 	size_t cap, n;
 };
 /* ds_set_find_or_add: 1 and *val = the stored value when key is present;
  * otherwise key is added with *val and 0 is returned. */
-int ds_set_find_or_add(struct ds_set *s, const uint8_t key[32], uint8_t *val);
+int ds_set_find_or_add(struct ds_set *s, const uint8_t key[32], uint32_t *val);
 void ds_set_free(struct ds_set *s);
 
 /* ---- selection ---- */

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "audit.h"
 #include "bytes.h"
 #include "idx.h"
 #include "idxset.h"
@@ -34,6 +36,8 @@ struct idxset {
 	struct idxset_stats st;
 	uint8_t *pv_img[256];         /* the preview's first images of each class */
 	unsigned pv_n[256];
+	struct audit *audit;          /* or NULL */
+	bool linktype_known;          /* the audit's link type was taken from a flow */
 };
 
 static void hook(const struct idxset *s, const char *where)
@@ -137,6 +141,26 @@ static bool open_parts(struct idxset *s)
 	return appended;
 }
 
+/* The audit of the images c describes. */
+static struct audit *au_new_for(const struct idxset_config *c)
+{
+	struct au_config ac;
+	unsigned i;
+
+	memset(&ac, 0, sizeof ac);
+	ac.rows = c->rows;
+	ac.cols = c->cols;
+	ac.nparts = c->sel.nparts > 1 ? c->sel.nparts : 1;
+	for (i = 0; c->sel.nparts > 1 && i < c->sel.nparts; i++) ac.part_name[i] = c->sel.part_name[i];
+	ac.layer = c->ses.layer;
+	ac.framing = c->ses.framing;
+	ac.trailer = c->ses.trailer;
+	ac.linktype = PKT_LT_EN10MB;
+	ac.threshold = c->audit_threshold;
+	ac.mask = c->ses.mask;
+	return au_new(&ac);
+}
+
 struct idxset *idxset_open(const struct idxset_config *c)
 {
 	struct idxset *s = xcalloc(1, sizeof *s);
@@ -159,6 +183,7 @@ struct idxset *idxset_open(const struct idxset_config *c)
 		msg_die(EXIT_DATA, "%s: missing; without it or -c the class ids of the files "
 		    "appended to are unknown", s->cls_path);
 	s->image = xmalloc(s->il);
+	if (c->audit) s->audit = au_new_for(c);
 	return s;
 }
 
@@ -167,12 +192,21 @@ const struct idxset_stats *idxset_stats(const struct idxset *s)
 	return &s->st;
 }
 
-/* emit: write one image to its part (or the part of an identical one). */
+/* emit: write one image to its part (or the part of an identical one);
+ * f is its flow, or NULL when the cap held it. */
 static void emit(struct idxset *s, const uint8_t *image, unsigned part, uint8_t cls, uint64_t len,
-    bool short_store)
+    bool short_store, const struct rec_flow *f)
 {
 	unsigned p = ds_place(s->sel, image, part, cls);
 	struct idxset_stats *st = &s->st;
+
+	if (s->audit) {
+		struct au_origin o = { p, s->parts[p].img.n, NULL, 0, 0 };
+		const struct rec_elem *src = f ? rec_find(f, RE_SOURCE) : NULL;
+
+		if (src) rec_source_get(src, &o.first_pkt, &o.src, &o.srclen);
+		au_add(s->audit, image, cls, &o);
+	}
 
 	if (idx_put(&s->parts[p].img, image) < 0 || idx_put(&s->parts[p].lab, &cls) < 0)
 		msg_die(EXIT_DATA, "giving up: nothing was changed at %s", s->c.prefix);
@@ -214,6 +248,21 @@ void idxset_take(struct idxset *s, const struct rec_flow *f)
 		st->other_proto++;
 		return;
 	}
+	if (s->audit && !s->linktype_known && s->c.ses.layer == SES_LINK) {
+		const struct rec_elem *e = rec_find(f, RE_PKTBYTES);
+		struct rec_pb_iter pit;
+		struct rec_pb pb;
+		uint32_t count;
+		uint8_t layer;
+
+		if (e) {
+			rec_pb_begin(e, &layer, &count, &pit);
+			if (rec_pb_next(&pit, &pb)) {
+				au_set_linktype(s->audit, pb.linktype);
+				s->linktype_known = true;
+			}
+		}
+	}
 	st->payload_dropped += si.payload_dropped;
 	len = (uint32_t)b->len;
 	if (len == 0) {
@@ -238,7 +287,7 @@ void idxset_take(struct idxset *s, const struct rec_flow *f)
 	}
 	part = ds_part_pick(s->sel, f);
 	if (s->c.sel.cap == DS_CAP_LARGEST) ds_offer(s->sel, cls, len, si.short_store, part, s->image);
-	else emit(s, s->image, part, cls, len, si.short_store);
+	else emit(s, s->image, part, cls, len, si.short_store, f);
 }
 
 void idxset_write_stats(const struct idxset *s, FILE *fp)
@@ -348,6 +397,45 @@ static int commit(struct idxset *s)
 	return status;
 }
 
+/* audit_out: the audit's report on stderr (unless quiet) and as JSON to
+ * c->audit_json (atomically).  Returns the exit status. */
+static int audit_out(const struct idxset_config *c, struct audit *a, const struct label_classes *t)
+{
+	struct out_file o;
+
+	if (!c->quiet) au_report(a, t, stderr, NULL);
+	if (c->audit_json == NULL) return EXIT_OK;
+	if (out_open(&o, c->audit_json) < 0) return EXIT_DATA;
+	if (au_report(a, t, NULL, o.fp) < 0) {
+		msg_warn("%s: write error: %s", c->audit_json, strerror(errno));
+		out_abort(&o);
+		return EXIT_DATA;
+	}
+	return out_commit(&o) < 0 ? EXIT_DATA : EXIT_OK;
+}
+
+int idxset_audit_files(const struct idxset_config *c)
+{
+	struct label_classes t;
+	struct audit *a = au_new_for(c);
+	char *cls = sink_path(c->prefix, NULL, "classes.txt");
+	char err[512];
+	struct stat sb;
+	unsigned i, n = c->sel.nparts > 1 ? c->sel.nparts : 1;
+	int status;
+
+	memset(&t, 0, sizeof t);
+	if (c->classes) sink_load_classes(&t, c->classes, LABEL_NAME_ID);
+	else if (stat(cls, &sb) == 0 && sb.st_size > 0) sink_load_classes(&t, cls, LABEL_ID_NAME);
+	for (i = 0; i < n; i++)
+		if (au_read_idx(a, c->prefix, i, err, sizeof err) < 0) msg_die(EXIT_DATA, "%s", err);
+	status = audit_out(c, a, &t);
+	au_free(a);
+	label_classes_free(&t);
+	free(cls);
+	return status;
+}
+
 int idxset_close(struct idxset *s, bool input_ok)
 {
 	int status;
@@ -356,7 +444,8 @@ int idxset_close(struct idxset *s, bool input_ok)
 		size_t n, k;
 		struct ds_held *const *h = ds_drain(s->sel, &n);
 
-		for (k = 0; k < n; k++) emit(s, h[k]->item, h[k]->part, h[k]->cls, h[k]->weight, h[k]->tag);
+		for (k = 0; k < n; k++)
+			emit(s, h[k]->item, h[k]->part, h[k]->cls, h[k]->weight, h[k]->tag, NULL);
 	}
 	if (s->st.read && s->st.nobytes == s->st.read)
 		msg_warn("no flow carries packet bytes: run pcap-flows with --bytes N (N >= %lu)",
@@ -367,6 +456,10 @@ int idxset_close(struct idxset *s, bool input_ok)
 	/* A part without a class the others hold cannot evaluate it. */
 	sink_warn_gaps(s->sel, &s->c.sel, &s->classes, "image");
 	status = commit(s);
+	if (s->audit) {
+		if (audit_out(&s->c, s->audit, &s->classes) != EXIT_OK) status = EXIT_DATA;
+		au_free(s->audit);
+	}
 	free(s->image);
 	free(s->cls_path);
 	label_classes_free(&s->classes);

@@ -44,6 +44,12 @@ struct idxset_config {
 	uint8_t pad;              /* padding byte of short sessions */
 	struct ses_config ses;    /* the session bytes (want is set here) */
 	struct ds_config sel;     /* the selection (item_len is set here) */
+	/* The leakage audit (audit.h) of the images written: its report on
+	 * stderr after the statistics, and as JSON to audit_json ("-":
+	 * stdout) when not NULL. */
+	bool audit;
+	const char *audit_json;
+	double audit_threshold;   /* flag at MI >= this x H(label) */
 	/* The test build's crash points ("midway", "before-rename",
 	 * "between-renames"), or NULL. */
 	void (*hook)(const char *where);
@@ -83,6 +89,15 @@ const struct idxset_stats *idxset_stats(const struct idxset *s);
  * when the preview or statistics file could not be renamed; frees s.
  */
 int idxset_close(struct idxset *s, bool input_ok);
+
+/*
+ * idxset_audit_files(c): the audit of the data set already at c->prefix
+ * (each part of c->sel's split, or the single pair; the classes from
+ * c->classes or PREFIX-classes.txt when there is one) without reading
+ * flows or writing IDX files.  Returns the exit status (1 after a
+ * message when a file cannot be read).
+ */
+int idxset_audit_files(const struct idxset_config *c);
 
 /* idxset_write_stats(s, fp): the statistics lines. */
 void idxset_write_stats(const struct idxset *s, FILE *fp);

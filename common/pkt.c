@@ -501,9 +501,12 @@ static int dec_eth(struct dx *d, struct pkt_info *pi)
 	const uint8_t *h, *s;
 	uint16_t type;
 
-	if (!cur_bytes(&d->c, 14, &h)) return dx_short(d, pi, 14, PKT_E_LINK);
 	pi->mac_dst_off = 0;
 	pi->mac_src_off = 6;
+	if (!cur_bytes(&d->c, 14, &h)) {
+		pi->layers |= PKT_L_MACDSTCUT | PKT_L_MACSRCCUT;
+		return dx_short(d, pi, 14, PKT_E_LINK);
+	}
 	pi->l2_len = 14;
 	pi->layers |= PKT_L_LINK | PKT_L_MACDST | PKT_L_MACSRC;
 	type = be16(h + 12);
@@ -529,7 +532,16 @@ static int dec_sll(struct dx *d, struct pkt_info *pi)
 	const uint8_t *h;
 	uint16_t proto;
 
-	if (!cur_bytes(&d->c, 16, &h)) return dx_short(d, pi, 16, PKT_E_LINK);
+	if (!cur_bytes(&d->c, 16, &h)) {
+		/* The address of an Ethernet device starts at 6, after its
+		 * ARPHRD type and length. */
+		h = d->c.p;
+		if (cur_left(&d->c) > 6 && be16(h + 2) == 1 && be16(h + 4) == 6) {
+			pi->mac_src_off = 6;
+			pi->layers |= PKT_L_MACSRCCUT;
+		}
+		return dx_short(d, pi, 16, PKT_E_LINK);
+	}
 	pi->l2_len = 16;
 	pi->layers |= PKT_L_LINK;
 	if (be16(h + 2) == 1 && be16(h + 4) == 6) {
@@ -551,7 +563,14 @@ static int dec_sll2(struct dx *d, struct pkt_info *pi)
 	const uint8_t *h;
 	uint16_t proto;
 
-	if (!cur_bytes(&d->c, 20, &h)) return dx_short(d, pi, 20, PKT_E_LINK);
+	if (!cur_bytes(&d->c, 20, &h)) {
+		h = d->c.p;
+		if (cur_left(&d->c) > 12 && be16(h + 8) == 1 && h[11] == 6) {
+			pi->mac_src_off = 12;
+			pi->layers |= PKT_L_MACSRCCUT;
+		}
+		return dx_short(d, pi, 20, PKT_E_LINK);
+	}
 	pi->l2_len = 20;
 	pi->layers |= PKT_L_LINK;
 	if (be16(h + 8) == 1 && h[11] == 6) {
@@ -802,7 +821,8 @@ static inline void loc_add(struct fpw *w, unsigned kind, uint32_t off, uint32_t 
 }
 
 /* TCP options from off to hend (the header's end): the timestamps option
- * (kind 8, length 10; RFC 7323 §3.2), whose 8 value bytes are listed. */
+ * (kind 8, length 10; RFC 7323 §3.2), whose 8 value bytes are listed, also
+ * when the stored bytes end inside them (have says how many are there). */
 static void loc_tcp_opts(struct fpw *w, const uint8_t *b, uint32_t off, uint32_t hend)
 {
 	while (off < hend && off < w->n) {
@@ -823,7 +843,7 @@ static void loc_tcp_opts(struct fpw *w, const uint8_t *b, uint32_t off, uint32_t
 
 static void locate_at(const struct pkt_info *pi, const uint8_t *b, struct fpw *w, unsigned quotes)
 {
-	uint32_t o, t;
+	uint32_t o, t, thl;
 	unsigned hdr;
 
 	w->n = pi->caplen;
@@ -831,6 +851,12 @@ static void locate_at(const struct pkt_info *pi, const uint8_t *b, struct fpw *w
 	w->hdr = PKT_H_LINK;
 	if (pi->layers & PKT_L_MACDST) loc_add(w, PKT_FK_MACDST, pi->mac_dst_off, 6);
 	if (pi->layers & PKT_L_MACSRC) loc_add(w, PKT_FK_MACSRC, pi->mac_src_off, 6);
+	if (pi->layers & (PKT_L_MACDSTCUT | PKT_L_MACSRCCUT)) {
+		w->flags = PKT_FP_CUT;
+		if (pi->layers & PKT_L_MACDSTCUT) loc_add(w, PKT_FK_MACDST, pi->mac_dst_off, 6);
+		if (pi->layers & PKT_L_MACSRCCUT) loc_add(w, PKT_FK_MACSRC, pi->mac_src_off, 6);
+		w->flags = 0;
+	}
 	if (!(pi->layers & (PKT_L_NET | PKT_L_IPCUT))) return;
 	o = pi->net_off;
 	if (!(pi->layers & PKT_L_NET)) w->flags = PKT_FP_CUT;
@@ -885,7 +911,12 @@ static void locate_at(const struct pkt_info *pi, const uint8_t *b, struct fpw *w
 		loc_add(w, PKT_FK_SEQ, t + 4, 4);
 		loc_add(w, PKT_FK_ACK, t + 8, 4);
 		loc_add(w, PKT_FK_L4CSUM, t + 16, 2);
-		if (!w->flags) loc_tcp_opts(w, b, t + 20, t + pi->trans_hdr_len);
+		/* A header cut short still says its length when its data
+		 * offset byte is stored: its options are walked as far as
+		 * they are there (the decoder may not have set trans_hdr_len). */
+		if (!w->flags) thl = pi->trans_hdr_len;
+		else thl = t + 12 < w->n ? (uint32_t)(b[t + 12] >> 4) * 4 : 0;
+		if (thl > 20) loc_tcp_opts(w, b, t + 20, t + thl);
 		break;
 	case PKT_H_UDP: case PKT_H_UDPLITE: /* RFC 768, RFC 3828 §3 */
 		loc_add(w, PKT_FK_UDPLEN, t + 4, 2);
@@ -922,6 +953,15 @@ void pkt_locate(const struct pkt_info *pi, const uint8_t *buf, unsigned quotes,
 	memset(t->first, 0xff, sizeof t->first);
 	if (quotes > PKT_FP_MAXDEPTH) quotes = PKT_FP_MAXDEPTH;
 	locate_at(pi, buf, &w, quotes);
+}
+
+const char *pkt_fk_name(unsigned kind)
+{
+	static const char *const names[PKT_FK_N] = {
+		"", "macdst", "macsrc", "ipid", "flowlabel", "ttl", "ipcsum", "saddr", "daddr", "sport",
+		"dport", "seq", "ack", "l4csum", "tcpts", "iplen", "udplen",
+	};
+	return kind > 0 && kind < PKT_FK_N ? names[kind] : NULL;
 }
 
 const struct pkt_fpos *pkt_fp_find(const struct pkt_ftab *t, unsigned kind, unsigned depth)

@@ -90,6 +90,10 @@ enum {
 #define PKT_L_ICMPQ   0x40u /* icmpq_off, icmpq_len */
 #define PKT_L_IPCUT   0x80u /* without PKT_L_NET: an IP header at net_off (version ipver) that the
                                buffer cuts inside its fixed part (for pkt_locate) */
+#define PKT_L_MACDSTCUT 0x100u /* without PKT_L_MACDST: a link header cut short (or too short)
+                                  whose destination MAC would be at mac_dst_off (for pkt_locate:
+                                  fewer than 6 bytes of it may be there) */
+#define PKT_L_MACSRCCUT 0x200u /* the same for the source MAC at mac_src_off */
 
 /* pi->flags. */
 #define PKT_F_SNAPLEN    0x0001u /* caplen < what the headers say the frame holds */
@@ -122,7 +126,7 @@ struct pkt_info {
 	uint32_t caplen;      /* bytes in the buffer */
 	uint32_t wirelen;     /* bytes on the wire (never below caplen) */
 	uint16_t flags;       /* PKT_F_* */
-	uint8_t layers;       /* PKT_L_* */
+	uint16_t layers;      /* PKT_L_* */
 	uint8_t n_encap;      /* entries in encap_kind/encap_val (0 when none) */
 
 	/* Link group (PKT_L_LINK). */
@@ -219,9 +223,12 @@ const char *pkt_linktype_name(uint32_t linktype);
  * the header it belongs to, its offset and length in the buffer, and how
  * many of its bytes the buffer holds (have < len: cut by the end of the
  * buffer; fields that start past the end are not listed).  Fields of a
- * header the decoder did not decode whole (an IP header cut inside its
+ * header the decoder did not decode whole (a link header cut short,
+ * PKT_L_MACDSTCUT and PKT_L_MACSRCCUT; an IP header cut inside its
  * fixed part, PKT_L_IPCUT; a transport header cut short or malformed; a
- * header quoted short) carry PKT_FP_CUT.  The headers quoted by
+ * header quoted short) carry PKT_FP_CUT; a cut TCP header whose data
+ * offset is stored has its options walked as far as they are stored.
+ * The headers quoted by
  * ICMP/ICMPv6 errors are located too (pkt_decode_ip of the quote, as
  * described for PKT_L_ICMPQ), with depth 1, 2... up to PKT_FP_MAXDEPTH;
  * a quoted field's have stops where the ICMP message does.  Offsets are
@@ -292,6 +299,8 @@ void pkt_locate(const struct pkt_info *pi, const uint8_t *buf, unsigned quotes,
  * that lie inside the n bytes of buf (none past n); returns how many.
  */
 const struct pkt_fpos *pkt_fp_find(const struct pkt_ftab *t, unsigned kind, unsigned depth);
+/* pkt_fk_name: "macdst", "ttl", "tcpts"... for a PKT_FK_* kind, or NULL. */
+const char *pkt_fk_name(unsigned kind);
 uint8_t *pkt_fp_span(uint8_t *buf, uint32_t n, const struct pkt_fpos *f);
 uint32_t pkt_fp_zero(uint8_t *buf, uint32_t n, const struct pkt_fpos *f);
 

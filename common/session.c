@@ -9,8 +9,7 @@
 
 /* ---- masking ---- */
 
-/* Which SES_M_* bit masks a field of this kind. */
-static unsigned mask_bit(unsigned kind)
+unsigned ses_mask_bit(unsigned kind)
 {
 	switch (kind) {
 	case PKT_FK_MACDST: case PKT_FK_MACSRC: case PKT_FK_SADDR: case PKT_FK_DADDR:
@@ -26,10 +25,12 @@ static unsigned mask_bit(unsigned kind)
 }
 
 /*
- * The fields of the headers the decoder decoded whole, and of the header
- * an ICMP error quotes; not those of a header cut short (PKT_FP_CUT), nor
- * of UDP-Lite (not decoded), nor a timestamps option cut by the end of
- * the bytes.
+ * Every located field, stored whole or not: a header cut by the snapshot
+ * length or the byte budget (PKT_FP_CUT), a timestamps option cut short,
+ * the headers an ICMP error quotes (cut short as a rule) and UDP-Lite's
+ * ports and checksum (located by the RFC 3828 layout) are all masked as
+ * far as their bytes are there, since a byte left in the image is a byte
+ * a model can learn.
  */
 void ses_mask(unsigned mask, uint8_t *p, uint32_t n, const struct pkt_info *pi)
 {
@@ -40,47 +41,64 @@ void ses_mask(unsigned mask, uint8_t *p, uint32_t n, const struct pkt_info *pi)
 	pkt_locate(pi, p, 1, &t);
 	for (i = 0; i < t.n; i++) {
 		const struct pkt_fpos *f = &t.f[i];
-		uint8_t *q;
 
-		if (!(mask & mask_bit(f->kind)) || (f->flags & PKT_FP_CUT) || f->hdr == PKT_H_UDPLITE)
-			continue;
+		if (!(mask & ses_mask_bit(f->kind)) || f->off >= n) continue;
 		if (f->kind == PKT_FK_FLOWLABEL) {
-			if ((q = pkt_fp_span(p, n, f)) != NULL) {
-				q[0] &= 0xf0;
-				q[1] = q[2] = 0;
-			}
-		} else if (f->kind == PKT_FK_TCPTS) {
-			if (f->have == f->len) pkt_fp_zero(p, n, f);
+			/* The label is the low 20 bits of the 3 bytes; the
+			 * traffic class keeps its high nibble. */
+			uint32_t k = f->have < n - f->off ? f->have : n - f->off;
+
+			p[f->off] &= 0xf0;
+			if (k > 1) memset(p + f->off + 1, 0, k - 1);
 		} else {
 			pkt_fp_zero(p, n, f);
 		}
 	}
 }
 
+static const struct { const char *name; unsigned bit; } mask_names[] = {
+	{ "addr", SES_M_ADDR }, { "port", SES_M_PORT }, { "ipid", SES_M_IPID },
+	{ "ttl", SES_M_TTL }, { "csum", SES_M_CSUM }, { "seq", SES_M_SEQ }, { "ts", SES_M_TS },
+	{ "all", SES_M_ALL }, { "none", 0 },
+};
+#define N_MASK_NAMES (sizeof mask_names / sizeof mask_names[0])
+
 int ses_parse_mask(const char *list, unsigned *mask, char *err, size_t errlen)
 {
-	static const struct { const char *name; unsigned bit; } tab[] = {
-		{ "addr", SES_M_ADDR }, { "port", SES_M_PORT }, { "ipid", SES_M_IPID },
-		{ "ttl", SES_M_TTL }, { "csum", SES_M_CSUM }, { "seq", SES_M_SEQ }, { "ts", SES_M_TS },
-		{ "all", SES_M_ALL }, { "none", 0 },
-	};
 	char *s = xstrdup(list), *tok, *save = NULL;
 	unsigned m = 0, i;
 
 	for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		for (i = 0; i < sizeof tab / sizeof tab[0]; i++)
-			if (strcmp(tok, tab[i].name) == 0) break;
-		if (i == sizeof tab / sizeof tab[0]) {
+		for (i = 0; i < N_MASK_NAMES; i++)
+			if (strcmp(tok, mask_names[i].name) == 0) break;
+		if (i == N_MASK_NAMES) {
 			snprintf(err, errlen, "unknown field '%s' (addr, port, ipid, ttl, csum, seq, ts, all, none)",
 			    tok);
 			free(s);
 			return -1;
 		}
-		m |= tab[i].bit;
+		m |= mask_names[i].bit;
 	}
 	free(s);
 	*mask = m;
 	return 0;
+}
+
+void ses_mask_list(unsigned mask, char *buf, size_t n)
+{
+	size_t len = 0;
+	unsigned i;
+
+	if (n == 0) return;
+	buf[0] = '\0';
+	/* The single bits, in the order of the table (not "all"). */
+	for (i = 0; i < N_MASK_NAMES && len < n; i++) {
+		unsigned b = mask_names[i].bit;
+
+		if (b == 0 || (b & (b - 1)) || !(mask & b)) continue;
+		len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? "," : "", mask_names[i].name);
+	}
+	if (len == 0) snprintf(buf, n, "none");
 }
 
 /* ---- session bytes ---- */

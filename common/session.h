@@ -22,10 +22,10 @@ enum ses_layer { SES_NETWORK, SES_LINK, SES_PAYLOAD };
 
 /* Header fields ses_mask zeroes (flow-idx --mask). */
 #define SES_M_ADDR 0x01u /* IPv4/IPv6 and MAC addresses */
-#define SES_M_PORT 0x02u /* TCP, UDP, SCTP ports */
+#define SES_M_PORT 0x02u /* TCP, UDP, UDP-Lite, SCTP ports */
 #define SES_M_IPID 0x04u /* IPv4 identification, IPv6 flow label */
 #define SES_M_TTL  0x08u /* TTL, hop limit */
-#define SES_M_CSUM 0x10u /* IPv4, TCP, UDP, ICMP, SCTP checksums */
+#define SES_M_CSUM 0x10u /* IPv4, TCP, UDP(-Lite), ICMP(v6), SCTP checksums */
 #define SES_M_SEQ  0x20u /* TCP sequence and acknowledgement numbers */
 #define SES_M_TS   0x40u /* pcap framing timestamps, TCP timestamps option */
 #define SES_M_ALL  0x7fu
@@ -82,6 +82,13 @@ void ses_mask(unsigned mask, uint8_t *p, uint32_t n, const struct pkt_info *pi);
  * names as in flow-idx(1), also "all" and "none").  0, or -1 with a
  * message in err. */
 int ses_parse_mask(const char *list, unsigned *mask, char *err, size_t errlen);
+
+/* ses_mask_bit(kind): the SES_M_* bit that masks a field of that
+ * PKT_FK_* kind (0: none; the lengths are never masked). */
+unsigned ses_mask_bit(unsigned kind);
+/* ses_mask_list(mask, buf, n): the names of mask's fields as --mask takes
+ * them ("port,ttl", in the order of flow-idx(1)); "none" for 0. */
+void ses_mask_list(unsigned mask, char *buf, size_t n);
 
 /* ses_ip_len(p, n): the IP length from an IPv4/IPv6 header itself; 0 when
  * unknown. */

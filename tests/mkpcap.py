@@ -15,6 +15,11 @@ Scenarios (Ethernet, IPv4, microsecond pcap unless said):
                 does not decode
   8021ad IN     IN (an Ethernet pcap whose frames carry two 802.1Q tags)
                 with the outer tag's TPID rewritten to 0x88a8 (802.1ad)
+  ttl-flows TTL SEED:N[,SEED:N...]
+                for tests/audit.t: N UDP flows of 3 packets for each
+                SEED, every field drawn from a small set by a generator
+                seeded with (SEED, flow number) except the TTL, which is
+                TTL: the same SEED makes the same flows byte for byte
 Checksums are not computed (pcap-flows does not look at them).
 """
 import struct
@@ -121,6 +126,27 @@ def dot1ad(path):
     return bytes(out)
 
 
+def ttl_flows(ttl, spec):
+    import random
+    out = []
+    t = T0
+    for part in spec.split(","):
+        seed, n = (int(x) for x in part.split(":"))
+        for k in range(n):
+            r = random.Random(seed * 1000003 + k)
+            a = [10, 0, 0, r.randrange(1, 5)]
+            b = [10, 0, 1, r.randrange(1, 5)]
+            sp, dp = r.choice((5000, 5001, 5002, 5003)), r.choice((53, 123, 443, 500))
+            for i in range(3):
+                t += 0.01
+                data = bytes(r.choice(b"abcdefghijklmnop") for _ in range(36))
+                src, dst, s1, d1 = (a, b, sp, dp) if i % 2 == 0 else (b, a, dp, sp)
+                ip = ipv4(src, dst, 17, udp(s1, d1, data), ttl=ttl, ident=r.randrange(4))
+                out.append(record(t, eth(ip)))
+            t += 100
+    return pcap_header() + b"".join(out)
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
@@ -133,6 +159,8 @@ def main():
         data = linktype_147()
     elif sc == "8021ad":
         data = dot1ad(sys.argv[3])
+    elif sc == "ttl-flows":
+        data = ttl_flows(int(sys.argv[3]), sys.argv[4])
     else:
         sys.exit("mkpcap: unknown scenario %s" % sc)
     with open(path, "wb") as fp:

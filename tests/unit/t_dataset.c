@@ -34,14 +34,15 @@ static void flow(struct rec_flow *f, uint64_t n, const char *name, uint8_t *srcb
 static void test_set(void)
 {
 	struct ds_set s = { 0 };
-	uint8_t k[32], v;
+	uint8_t k[32];
+	uint32_t v;
 	unsigned i, found = 0, wrong = 0;
 
 	for (i = 0; i < 5000; i++) {
 		memset(k, 0, 32);
 		put_be64(k, rng());
 		put_be32(k + 28, i);
-		v = (uint8_t)i;
+		v = i * 70001u; /* all 32 bits of the value are kept */
 		if (ds_set_find_or_add(&s, k, &v)) wrong++;
 	}
 	is(s.n, 5000, "set: 5000 distinct digests added");
@@ -52,7 +53,7 @@ static void test_set(void)
 		put_be64(k, rng());
 		put_be32(k + 28, i);
 		v = 0;
-		if (ds_set_find_or_add(&s, k, &v) && v == (uint8_t)i) found++;
+		if (ds_set_find_or_add(&s, k, &v) && v == i * 70001u) found++;
 	}
 	is(found, 5000, "set: every digest found again, with its value");
 	is(s.n, 5000, "set: finding adds nothing");

@@ -193,7 +193,8 @@ static void t_ethernet(void)
 	/* Cut inside the Ethernet header. */
 	rc = dec(PKT_LT_EN10MB, &f, 10, f.n, &pi);
 	is(rc, PKT_E_TRUNC, "ethernet header cut: truncated");
-	is(pi.layers, 0, "ethernet header cut: nothing decoded");
+	is(pi.layers, PKT_L_MACDSTCUT | PKT_L_MACSRCCUT,
+	    "ethernet header cut: nothing decoded, the MACs' places told");
 	rc = dec(PKT_LT_EN10MB, &f, 10, 10, &pi);
 	is(rc, PKT_E_LINK, "10-byte frame: bad link header");
 	rc = dec(PKT_LT_EN10MB, &f, 0, 0, &pi);
@@ -967,6 +968,11 @@ static void t_positions(void)
 	loc(PKT_LT_EN10MB, &f, 32, f.n, 0, &t);
 	is_pos(fpos(&t, PKT_FK_SADDR, 0), "30/4/2/1", "positions: address of a cut IPv4 header");
 	is_pos(fpos(&t, PKT_FK_DADDR, 0), "-", "positions: the other address is not stored");
+	/* Cut inside the Ethernet header: what is there of the MACs. */
+	loc(PKT_LT_EN10MB, &f, 10, f.n, 0, &t);
+	is_pos(fpos(&t, PKT_FK_MACDST, 0), "0/6/6/1", "positions: MAC of a cut Ethernet header");
+	is_pos(fpos(&t, PKT_FK_MACSRC, 0), "6/6/4/1", "positions: the other MAC cut in the middle");
+	ok(t.n == 2, "positions: nothing else in 10 bytes (%u)", t.n);
 
 	/* Bounds-checked writes. */
 	memset(buf, 0xff, sizeof buf);
@@ -1247,11 +1253,6 @@ static int dump(const char *path)
 	return 0;
 }
 
-static const char *const fk_names[] = {
-	"", "macdst", "macsrc", "ipid", "flowlabel", "ttl", "ipcsum", "saddr", "daddr", "sport",
-	"dport", "seq", "ack", "l4csum", "tcpts", "iplen", "udplen",
-};
-
 static int dump_pos(const char *path)
 {
 	char err[PCAP_ERRBUF_SIZE];
@@ -1275,7 +1276,7 @@ static int dump_pos(const char *path)
 		n++;
 		for (uint32_t i = 0; i < t.n; i++)
 			printf("%u\t%u\t%s\t%u\t%u\t%u\t%u\n", n, t.f[i].depth,
-			    t.f[i].kind < sizeof fk_names / sizeof fk_names[0] ? fk_names[t.f[i].kind] : "?",
+			    pkt_fk_name(t.f[i].kind) ? pkt_fk_name(t.f[i].kind) : "?",
 			    t.f[i].off, t.f[i].len, t.f[i].have, t.f[i].flags);
 	}
 	pcap_close(p);
