@@ -257,6 +257,7 @@ static void blank_payload(struct run *r, const struct rec_flow *f, struct rec_el
 	const struct rec_elem *pk = rec_find(f, RE_PACKETS);
 	uint32_t at = 0, n = e->len, i = 0, count = pk ? rec_pkts_count(pk) : 0, len, wire;
 
+	if (n == 0) return;
 	if (e->val != r->pl.p) {
 		buf_reset(&r->pl);
 		buf_put(&r->pl, e->val, n);
@@ -532,8 +533,8 @@ static void anon_flow(struct run *r, struct rec_flow *f)
 		case RE_TLS: case RE_HTTP: case RE_DNS: case RE_QUIC: case RE_SSH:
 			if (nmeta == 5) continue; /* a sixth: the codec allows one of each */
 			anon_meta(r, &e, &r->meta[nmeta]);
-			e.val = r->meta[nmeta].p;
 			e.len = (uint32_t)r->meta[nmeta].len;
+			e.val = e.len ? r->meta[nmeta].p : (const uint8_t *)"";
 			nmeta++;
 			break;
 		case RE_SOURCE:
