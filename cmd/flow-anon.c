@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 
 #include "anon.h"
+#include "anonmeta.h"
 #include "cli.h"
 #include "field.h"
 #include "stream.h"
@@ -27,7 +28,8 @@ static const char usage_text[] =
     "\n"
     "Anonymize flowrec records with a secret key: addresses in the flow fields,\n"
     "in the stored packet bytes (ICMP quotes and tunnels included) and in DNS\n"
-    "answers; MACs, ports and names.  Reads the files, or stdin when none or -.\n"
+    "answers; MACs, ports and the names of the metadata.  Reads the files, or\n"
+    "stdin when none or -.\n"
     "\n"
     "  -k, --key FILE        the key: 32 bytes, raw or as 64 hex digits\n"
     "      --genkey FILE     write a new random key to FILE (mode 0600) and exit\n"
@@ -39,8 +41,9 @@ static const char usage_text[] =
     "      --truncate N[,M]  keep only the first N bits of IPv4, M of IPv6 addresses\n"
     "      --mac M           anon (default), zero, remove (drop link headers), keep\n"
     "      --ports P         keep (default) or zero\n"
-    "      --names N         TLS SNI, HTTP host, DNS and QUIC names, certificate\n"
-    "                        names: hash (default), drop, keep\n"
+    "      --names N         names, URIs, agents, certificate ids, connection ids,\n"
+    "                        banner comments (flow-anon(1) METADATA), and those\n"
+    "                        names in the stored bytes: hash (default), drop, keep\n"
     "      --checksum C      fix (default), zero, keep\n"
     "      --drop-payload    drop PAYLOAD and cut stored packets after their headers\n"
     "      --keep-unknown    keep unknown identifying elements and metadata fields\n"
@@ -71,11 +74,12 @@ struct run {
 	enum prov_mode prov;
 	enum src_mode src;
 	bool keep_unknown, drop_payload, udp_pad;
-	struct buf pb, pkt, mac, meta[4], pl, srcb, hdr;
+	struct buf pb, pkt, mac, meta[5], pl, srcb, hdr;
 	struct rec_header h;
 	struct an_stats st;
 	uint64_t padded, flows, dropped_payloads, dropped_elems, dropped_fields, dropped_pkts;
-	uint64_t tun_payloads, bad_payloads, cut_payloads, prov_addrs, prov_dropped;
+	uint64_t tun_payloads, bad_payloads, cut_payloads, prov_addrs, prov_dropped, blanked;
+	struct am_needles nd;
 	bool warned_elem, warned_field, warned_payload, abandoned;
 };
 
@@ -96,53 +100,43 @@ static int pick(const char *opt, const char *v, const char *const *names, int n)
 	cli_usage_error("%s: unknown value '%s'", opt, v);
 }
 
-/* Rewrite a metadata element into b: names, DNS answer addresses; unknown
- * tags dropped unless --keep-unknown. */
+/* Rewrite a metadata element into b (common/anonmeta.c); one warning
+ * for the unknown fields dropped. */
 static void anon_meta(struct run *r, const struct rec_elem *e, struct buf *b)
 {
-	struct rec_meta_iter it;
-	const uint8_t *val;
-	uint16_t len;
-	uint8_t tag;
+	unsigned tag = 0, n = am_meta(r->ctx, r->names, r->keep_unknown, e, b, &tag);
 
-	buf_reset(b);
-	rec_meta_begin(e, &it);
-	while (rec_meta_next(&it, &tag, &val, &len)) {
-		const struct fld *fd = fld_meta(e->id, tag);
-
-		if (fd == NULL && !r->keep_unknown) {
-			r->dropped_fields++;
-			if (!r->warned_field) {
-				msg_warn("dropping unknown field %u of the %s element (use --keep-unknown "
-				    "to keep such fields)", tag, rec_elem_name(e->id));
-				r->warned_field = true;
-			}
-			continue;
-		}
-		if (fld_is_name(fd) && r->names != ANN_KEEP) {
-			char h[17];
-
-			if (r->names == ANN_DROP) continue;
-			an_name_hash(r->ctx, val, len, h);
-			buf_put8(b, tag);
-			buf_put16(b, 16);
-			buf_put(b, h, 16);
-			continue;
-		}
-		buf_put8(b, tag);
-		buf_put16(b, len);
-		if (fd && fd->type == FT_ADDR && (len == 4 || len == 16)) {
-			size_t at = b->len;
-			buf_put(b, val, len);
-			an_addr(r->ctx, b->p + at, len);
-		} else {
-			buf_put(b, val, len);
-		}
+	r->dropped_fields += n;
+	if (n && !r->warned_field) {
+		msg_warn("dropping unknown field %u of the %s element (use --keep-unknown "
+		    "to keep such fields)", tag, rec_elem_name(e->id));
+		r->warned_field = true;
 	}
 }
 
+/*
+ * The needles of the flow (its names, its DNS answers) in the transport
+ * payload of one stored packet, d/n from where the stored bytes start
+ * (base: the link header's length, or 0).  The PACKETS entry of the
+ * packet says where its payload starts; without one nothing is done.
+ */
+static void blank_stored(struct run *r, const struct rec_flow *f, const struct rec_pb *pb,
+    uint32_t base, uint8_t *d, uint32_t n)
+{
+	const struct rec_elem *pk = rec_find(f, RE_PACKETS);
+	struct rec_pkt p;
+	uint32_t off;
+
+	if (pk == NULL || pb->index >= rec_pkts_count(pk)) return;
+	rec_pkt_get(pk, pb->index, &p);
+	if (p.payload_len == 0 || p.payload_len > p.ip_len) return;
+	off = base + (p.ip_len - p.payload_len);
+	if (off >= n) return;
+	r->blanked += am_blank(&r->nd, d + off, n - off, f->proto == 17);
+}
+
 /* Rewrite PKTBYTES into r->pb. */
-static void anon_pktbytes(struct run *r, const struct rec_elem *e)
+static void anon_pktbytes(struct run *r, const struct rec_flow *f, const struct rec_elem *e)
 {
 	struct rec_pb_iter it;
 	struct rec_pb pb;
@@ -167,6 +161,8 @@ static void anon_pktbytes(struct run *r, const struct rec_elem *e)
 		d = r->pkt.p;
 		wire = pb.orig_len;
 		if (outlayer == 0) wire = wire > pb.link_len ? wire - pb.link_len : 0;
+		/* before the headers are rewritten: their checksums then cover the blanks */
+		if (r->nd.n || r->nd.quic) blank_stored(r, f, &pb, outlayer ? pb.link_len : 0, d, n);
 		if (n == 0 || an_packet(r->ctx, &r->o, pb.linktype, outlayer, d, n, wire, &newlen,
 		    &r->st) < 0) {
 			r->dropped_pkts++;
@@ -194,6 +190,27 @@ static void anon_pktbytes(struct run *r, const struct rec_elem *e)
 }
 
 /*
+ * next_slice(pk, count, &i, at, n, &len, &wire): the next packet with a
+ * payload from PACKETS entry i on, whose slice of a PAYLOAD element of n
+ * bytes starts at at: its stored length (cut by the element's end) and
+ * its length on the wire.  false past the table or the bytes.
+ */
+static bool next_slice(const struct rec_elem *pk, uint32_t count, uint32_t *i, uint32_t at,
+    uint32_t n, uint32_t *len, uint32_t *wire)
+{
+	struct rec_pkt p;
+
+	while (*i < count && at < n) {
+		rec_pkt_get(pk, (*i)++, &p);
+		if (p.payload_len == 0) continue;
+		*len = p.payload_len < n - at ? p.payload_len : n - at;
+		*wire = p.payload_len;
+		return true;
+	}
+	return false;
+}
+
+/*
  * A tunnel or SCTP flow's PAYLOAD element into r->pl: pcap-flows stores
  * the transport payload of each packet, one after the other, so the
  * payload lengths of the PACKETS table cut it back into per-packet
@@ -207,19 +224,13 @@ static int anon_payload(struct run *r, const struct rec_flow *f, const struct re
     uint16_t sport, uint16_t dport)
 {
 	const struct rec_elem *pk = rec_find(f, RE_PACKETS);
-	uint32_t at = 0, n = e->len, i, count = pk ? rec_pkts_count(pk) : 0;
+	uint32_t at = 0, n = e->len, i = 0, count = pk ? rec_pkts_count(pk) : 0, len, wire;
 
 	buf_reset(&r->pl);
 	buf_put(&r->pl, e->val, n);
 	if (pk == NULL) count = 0;
-	for (i = 0; i < count && at < n; i++) {
-		struct rec_pkt p;
-		uint32_t len;
-
-		rec_pkt_get(pk, i, &p);
-		if (p.payload_len == 0) continue;
-		len = p.payload_len < n - at ? p.payload_len : n - at;
-		if (an_payload(r->ctx, &r->o, f->proto, sport, dport, r->pl.p + at, len, p.payload_len,
+	while (next_slice(pk, count, &i, at, n, &len, &wire)) {
+		if (an_payload(r->ctx, &r->o, f->proto, sport, dport, r->pl.p + at, len, wire,
 		    &r->st) < 0)
 			return -1;
 		at += len;
@@ -233,6 +244,34 @@ static int anon_payload(struct run *r, const struct rec_flow *f, const struct re
 	if (at < n) r->cut_payloads++;
 	r->pl.len = at;
 	return 0;
+}
+
+/*
+ * The needles of the flow in its PAYLOAD element, copied into r->pl
+ * unless it is there already: a TCP stream's bytes as one, for a name
+ * may straddle two segments; a UDP flow's slice by slice (the payload
+ * lengths of PACKETS), each a datagram.
+ */
+static void blank_payload(struct run *r, const struct rec_flow *f, struct rec_elem *e)
+{
+	const struct rec_elem *pk = rec_find(f, RE_PACKETS);
+	uint32_t at = 0, n = e->len, i = 0, count = pk ? rec_pkts_count(pk) : 0, len, wire;
+
+	if (n == 0) return;
+	if (e->val != r->pl.p) {
+		buf_reset(&r->pl);
+		buf_put(&r->pl, e->val, n);
+		e->val = r->pl.p;
+	}
+	if (f->proto != 17 || pk == NULL) {
+		r->blanked += am_blank(&r->nd, r->pl.p, n, f->proto == 17);
+		return;
+	}
+	while (next_slice(pk, count, &i, at, n, &len, &wire)) {
+		r->blanked += am_blank(&r->nd, r->pl.p + at, len, true);
+		at += len;
+	}
+	if (at < n) r->blanked += am_blank(&r->nd, r->pl.p + at, n - at, false);
 }
 
 /* SOURCE as --source says: the capture path whole, or its last part. */
@@ -429,6 +468,14 @@ static void anon_flow(struct run *r, struct rec_flow *f)
 	uint16_t sport = f->sport, dport = f->dport;
 	int nmeta = 0;
 
+	/* the originals of the metadata, for the stored bytes (before the
+	 * addresses below change: the DNS answers' pseudonyms are taken here) */
+	am_needles_reset(&r->nd);
+	if (!r->o.outer_only || r->names != ANN_KEEP)
+		for (i = 0; i < f->nelem; i++)
+			if (f->elem[i].id == RE_TLS || f->elem[i].id == RE_HTTP ||
+			    f->elem[i].id == RE_DNS || f->elem[i].id == RE_QUIC || f->elem[i].id == RE_SSH)
+				am_needles_add(r->ctx, &r->nd, &f->elem[i], r->names, !r->o.outer_only);
 	an_addr(r->ctx, f->src, alen);
 	an_addr(r->ctx, f->dst, alen);
 	if (r->o.zero_ports) f->sport = f->dport = 0;
@@ -438,7 +485,7 @@ static void anon_flow(struct run *r, struct rec_flow *f)
 
 		switch (e.id) {
 		case RE_PKTBYTES:
-			anon_pktbytes(r, &e);
+			anon_pktbytes(r, f, &e);
 			e.val = r->pb.p;
 			e.len = (uint32_t)r->pb.len;
 			break;
@@ -467,6 +514,7 @@ static void anon_flow(struct run *r, struct rec_flow *f)
 				e.val = r->pl.p;
 				e.len = (uint32_t)r->pl.len;
 			}
+			if (r->nd.n || r->nd.quic) blank_payload(r, f, &e);
 			break;
 		case RE_MAC:
 			if (r->o.mac == ANM_REMOVE) continue;
@@ -482,17 +530,18 @@ static void anon_flow(struct run *r, struct rec_flow *f)
 				e.val = r->mac.p;
 			}
 			break;
-		case RE_TLS: case RE_HTTP: case RE_DNS: case RE_QUIC:
+		case RE_TLS: case RE_HTTP: case RE_DNS: case RE_QUIC: case RE_SSH:
+			if (nmeta == 5) continue; /* a sixth: the codec allows one of each */
 			anon_meta(r, &e, &r->meta[nmeta]);
-			e.val = r->meta[nmeta].p;
 			e.len = (uint32_t)r->meta[nmeta].len;
+			e.val = e.len ? r->meta[nmeta].p : (const uint8_t *)"";
 			nmeta++;
 			break;
 		case RE_SOURCE:
 			if (r->src == SRC_DROP) continue;
 			if (r->src == SRC_BASE) anon_source(r, &e);
 			break;
-		case RE_PACKETS: case RE_LABEL: case RE_ENCAP: case RE_FEATURES:
+		case RE_PACKETS: case RE_LABEL: case RE_ENCAP: case RE_FEATURES: case RE_APP:
 			break;
 		default:
 			if ((e.id & REC_IDENTIFYING) && !r->keep_unknown) {
@@ -688,8 +737,8 @@ int main(int argc, char **argv)
 		    "%llu ICMP quotes (%llu zeroed), %llu tunnelled headers, %llu bodies with addresses, "
 		    "%llu encapsulations zeroed, checksums %llu "
 		    "recomputed %llu updated, %llu elements and %llu fields dropped, %llu tunnel or SCTP "
-		    "payloads rewritten (%llu dropped, %llu cut), %llu addresses in provenance rewritten, "
-		    "%llu command lines dropped\n",
+		    "payloads rewritten (%llu dropped, %llu cut), %llu names and DNS answers rewritten in "
+		    "stored bytes, %llu addresses in provenance rewritten, %llu command lines dropped\n",
 		    (unsigned long long)r.flows, (unsigned long long)r.st.pkts,
 		    (unsigned long long)r.dropped_pkts, (unsigned long long)r.st.short_hdr,
 		    (unsigned long long)r.st.quotes,
@@ -699,14 +748,15 @@ int main(int argc, char **argv)
 		    (unsigned long long)r.dropped_elems, (unsigned long long)r.dropped_fields,
 		    (unsigned long long)(r.tun_payloads - r.bad_payloads),
 		    (unsigned long long)r.bad_payloads, (unsigned long long)r.cut_payloads,
-		    (unsigned long long)r.prov_addrs, (unsigned long long)r.prov_dropped);
+		    (unsigned long long)r.blanked, (unsigned long long)r.prov_addrs, (unsigned long long)r.prov_dropped);
 	}
 	an_free(r.ctx);
 	buf_free(&r.pb);
 	buf_free(&r.pkt);
 	buf_free(&r.mac);
-	for (i = 0; i < 4; i++) buf_free(&r.meta[i]);
+	for (i = 0; i < 5; i++) buf_free(&r.meta[i]);
 	buf_free(&r.pl);
+	am_needles_free(&r.nd);
 	buf_free(&r.srcb);
 	buf_free(&r.hdr);
 	if (status != EXIT_OK && opath && strcmp(opath, "-") != 0) {

@@ -68,7 +68,7 @@ struct an_ctx {
 	EVP_CIPHER_CTX *aes;
 	uint8_t pad[16];
 	EVP_MD_CTX *tmp;
-	struct hmac h_ip, h_mac, h_name;
+	struct hmac h_ip, h_mac, h_name, h_text, h_id;
 	struct cache_ent *cache;
 	struct prefix pre[MAX_PRESERVE];
 	unsigned npre;
@@ -293,7 +293,9 @@ struct an_ctx *an_new(const uint8_t key[AN_KEY_LEN], enum an_method m)
 	    hmac_init(&master, key, AN_KEY_LEN) == 0 &&
 	    subkey(c, &master, "ip", &c->h_ip) == 0 &&
 	    subkey(c, &master, "mac", &c->h_mac) == 0 &&
-	    subkey(c, &master, "name", &c->h_name) == 0;
+	    subkey(c, &master, "name", &c->h_name) == 0 &&
+	    subkey(c, &master, "text", &c->h_text) == 0 &&
+	    subkey(c, &master, "id", &c->h_id) == 0;
 	hmac_free(&master);
 	if (!ok) {
 		an_free(c);
@@ -310,6 +312,8 @@ void an_free(struct an_ctx *c)
 	hmac_free(&c->h_ip);
 	hmac_free(&c->h_mac);
 	hmac_free(&c->h_name);
+	hmac_free(&c->h_text);
+	hmac_free(&c->h_id);
 	OPENSSL_cleanse(c->key, sizeof c->key);
 	OPENSSL_cleanse(c->pad, sizeof c->pad);
 	if (c->cache) OPENSSL_cleanse(c->cache, ((size_t)1 << CACHE_BITS) * sizeof *c->cache);
@@ -495,6 +499,21 @@ void an_name_hash(struct an_ctx *c, const uint8_t *name, size_t len, char out[17
 	hmac_calc(&c->h_name, c->tmp, low, len, md);
 	free(low);
 	for (i = 0; i < 8; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+void an_text_hash(struct an_ctx *c, const uint8_t *text, size_t len, char out[17])
+{
+	uint8_t md[32];
+	size_t i;
+
+	hmac_calc(&c->h_text, c->tmp, text, len, md);
+	for (i = 0; i < 8; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+size_t an_bytes_hash(struct an_ctx *c, const uint8_t *v, size_t len, uint8_t out[32])
+{
+	hmac_calc(&c->h_id, c->tmp, v, len, out);
+	return len < 32 ? len : 32;
 }
 
 /* ------------------------------------------------------------ checksums */

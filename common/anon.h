@@ -98,6 +98,13 @@ void an_mac_map(struct an_ctx *c, uint8_t m[6]);
 /* an_name_hash(c, name, len, out): keyed hash of a name as 16 lowercase
  * hex digits, NUL-ended (case-insensitive: the name is lowercased first). */
 void an_name_hash(struct an_ctx *c, const uint8_t *name, size_t len, char out[17]);
+/* an_text_hash: the same for text whose case matters (a URI, a comment),
+ * under a key of its own: no case folding. */
+void an_text_hash(struct an_ctx *c, const uint8_t *text, size_t len, char out[17]);
+/* an_bytes_hash(c, v, len, out): a keyed pseudonym of an identifier of
+ * len bytes (a fingerprint, a connection id) into out, of the same length
+ * up to 32 bytes; returns that length. */
+size_t an_bytes_hash(struct an_ctx *c, const uint8_t *v, size_t len, uint8_t out[32]);
 
 /*
  * an_packet(c, o, linktype, layer, data, n, wirelen, &newlen, st): rewrite

@@ -96,6 +96,10 @@ enum fld_ident {
 	FI_NAME,  /* a host or domain name, a certificate name (flow-anon --names) */
 	FI_TEXT,  /* free text that may carry names (an HTTP request target) */
 	FI_BYTES, /* packet contents */
+	FI_ID,    /* an identifier of one server or connection: a certificate's
+	             serial or fingerprint, a QUIC connection id */
+	FI_SOFTWARE, /* a software identification whose first word names the
+	             software and whose comments after it may name a host */
 	FI_NIDENT
 };
 
@@ -174,7 +178,14 @@ const char *fld_ident_name(unsigned ident); /* "no", "address", ... */
 /* Is d an element (the whole element, not a field inside it)? */
 bool fld_is_elem(const struct fld *d);
 
-/* Does flow-anon --names hash or drop this field? */
+/* Is this field a host or domain name (hashed case-insensitively)? */
 static inline bool fld_is_name(const struct fld *d) { return d && d->ident == FI_NAME; }
+/* Does flow-anon --names hash or drop this field (a name, text that may
+ * carry names, an identifier, the comments of a software banner)? */
+static inline bool fld_under_names(const struct fld *d)
+{
+	return d && (d->ident == FI_NAME || d->ident == FI_TEXT || d->ident == FI_ID ||
+	    d->ident == FI_SOFTWARE);
+}
 
 #endif

@@ -422,4 +422,54 @@ b=$(tshark -r "$(head -n 1 "$T/rb.list")" -o sctp.checksum:crc-32c -Y 'sctp.chec
 g=$(tshark -r "$(head -n 1 "$T/rb.list")" -o sctp.checksum:crc-32c -Y 'sctp.checksum.status == "Good" && sctp.srcport == 0' 2>/dev/null | wc -l)
 ok "SCTP: CRC-32C good after zeroing the ports ($g packets)" test "$b" -eq 0 -a "$g" -gt 0
 
+# --- --names over application metadata: TLS with certificates, DNS, HTTP,
+# QUIC, SSH (tests/anon_names.py: flow-json's view and tshark's).
+NAMECAPS="tls12_google_cert_repeat.pcap tls12_ecdsa_cert.pcap rawip101_tls_split_ch.pcap
+sll2_tls13_openjdk.pcap dns_udp_tcp_ecs_frag.pcap dns_tcp.pcap nflog_dns.pcap
+ipv6_fragmented_dns.pcap pcapng_3if_dns_tcp.pcapng eth_vlan_http.pcap eth_qinq_http.pcap
+quic_chromium.pcap quic_v2_http3.pcap quic_xargs_illustrated.pcap quic_pq_kyber_chrome.pcapng
+quic_ch_frags_out_of_order.pcapng app_ssh.pcapng"
+set --
+for c in $NAMECAPS; do set -- "$@" "$FK_DATA/$c"; done
+"$FA" --genkey "$T/k3.key"
+mkdir -p "$T/names"
+$PY "$FK_ROOT/tests/anon_names.py" "$FK_BIN" "$K" "$T/k3.key" "$T/names" "$@" >"$T/names.out" 2>&1
+while IFS= read -r l; do
+	case $l in
+	"ok "*) pass "${l#ok }" ;;
+	"not ok "*) fail "${l#not ok }" ;;
+	*) fail "anon_names.py: $l" ;;
+	esac
+done <"$T/names.out"
+ok "anon_names.py: ran its checks" grep -q '^ok .*original values checked' "$T/names.out"
+# tshark's view of the rewritten packets: the stored bytes of every packet
+# whole (--bytes), rebuilt as captures and dissected (QUIC Initials
+# decrypted): no server name, DNS name, HTTP host or certificate name of
+# the originals is left (tshark's "<Root>" and the like are not names),
+# and the checksums over the blanks are good.
+NF="-e tls.handshake.extensions_server_name -e dns.qry.name -e dns.resp.name -e http.host
+-e x509ce.dNSName -e x509sat.printableString -e x509sat.uTF8String -e http.request.uri"
+for c in "$@"; do "$PF" --link --bytes 1000000 --payload 0 "$c"; done >"$T/nm.in"
+rm -f "$T"/nb-*.pcap "$T"/na-*.pcap
+"$FJ" -x "$T/nm.in" >"$T/nm.json"
+$PY "$CHECK" pcap "$T/nm.json" "$T/nb" all >"$T/nb.list"
+"$FA" -k "$K" "$T/nm.in" | "$FJ" -x >"$T/nma.json"
+$PY "$CHECK" pcap "$T/nma.json" "$T/na" all >"$T/na.list"
+# shellcheck disable=SC2086
+for p in $(cat "$T/nb.list"); do tshark -n -r "$p" -T fields $NF -E occurrence=a -E aggregator=, 2>/dev/null; done |
+	tr '\t,' '\n\n' | awk 'length >= 4 && !/^</' | sort -u >"$T/nb.names"
+# shellcheck disable=SC2086
+for p in $(cat "$T/na.list"); do tshark -n -r "$p" -T fields $NF -E occurrence=a -E aggregator=, 2>/dev/null; done |
+	tr '\t,' '\n\n' | awk 'length >= 4 && !/^</' | sort -u >"$T/na.names"
+ok "tshark: names in the original packets ($(wc -l <"$T/nb.names" | tr -d ' '))" test "$(wc -l <"$T/nb.names")" -gt 40
+is "$(comm -12 "$T/nb.names" "$T/na.names" | head -n 5 | tr '\n' ' ')" "" \
+	"tshark: none of them in the rewritten packets"
+b=0
+for p in $(cat "$T/na.list"); do
+	# shellcheck disable=SC2086
+	n=$(tshark -r "$p" $TS_OPTS -Y "$BAD" 2>/dev/null | wc -l)
+	b=$((b + n))
+done
+is "$b" 0 "tshark: checksums good over the blanked names"
+
 done_testing

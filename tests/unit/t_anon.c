@@ -20,8 +20,10 @@
 #include <unistd.h>
 
 #include "anon.h"
+#include "anonmeta.h"
 #include "bytes.h"
 #include "pkt.h"
+#include "rec.h"
 
 #define TAP_RNG_SEED 0x9E3779B97F4A7C15ull
 #include "tap.h"
@@ -506,6 +508,150 @@ static void test_ip4_opts(void)
 	an_free(c);
 }
 
+/* Append one metadata field to b. */
+static void fld_add(struct buf *b, uint8_t tag, const void *v, size_t n)
+{
+	buf_put8(b, tag);
+	buf_put16(b, (uint16_t)n);
+	buf_put(b, v, n);
+}
+
+/* The value of the k-th field with this tag in b, NUL-ended in out; its length, or -1. */
+static int fld_value(const struct buf *b, uint8_t tag, unsigned k, char *out, size_t cap)
+{
+	struct rec_elem e = { RE_TLS, (uint32_t)b->len, b->p };
+	struct rec_meta_iter it;
+	const uint8_t *v;
+	uint16_t len;
+	uint8_t t;
+
+	rec_meta_begin(&e, &it);
+	while (rec_meta_next(&it, &t, &v, &len))
+		if (t == tag && k-- == 0) {
+			size_t n = len < cap - 1 ? len : cap - 1;
+
+			memcpy(out, v, n);
+			out[n] = 0;
+			return len;
+		}
+	return -1;
+}
+
+static void test_meta(void)
+{
+	struct an_ctx *c = an_new(sample_key, AN_HMAC);
+	struct buf in = { 0 }, out = { 0 };
+	struct am_needles nd = { 0 };
+	struct rec_elem e;
+	char v[64], h1[17], h2[17];
+	unsigned tag = 0, dropped;
+	uint8_t cid[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, a4[4] = { 192, 0, 2, 7 }, m4[4], mm4[4];
+	uint8_t pkt[96];
+	static const uint8_t dnsq[] = "\x03www\x07" "Example\x03" "com";
+
+	/* TLS: SNI a name, serial and fingerprint identifiers, an empty subject kept */
+	fld_add(&in, 3, "WWW.Example.com", 15);
+	fld_add(&in, 9, "", 0);
+	fld_add(&in, 9, "CN=www.example.com,O=Example Org", 32);
+	fld_add(&in, 11, "ja3ja3", 6);
+	fld_add(&in, 67, "0A1B2C3D", 8);
+	fld_add(&in, 70, cid, 8);
+	fld_add(&in, 200, "x", 1);
+	e.id = RE_TLS;
+	e.len = (uint32_t)in.len;
+	e.val = in.p;
+	dropped = am_meta(c, ANN_HASH, false, &e, &out, &tag);
+	ok(dropped == 1 && tag == 200, "am_meta: an unknown tag dropped and named");
+	an_name_hash(c, (const uint8_t *)"www.example.com", 15, h1);
+	ok(fld_value(&out, 3, 0, v, sizeof v) == 16 && strcmp(v, h1) == 0,
+	    "am_meta: the SNI hashed case-insensitively");
+	ok(fld_value(&out, 9, 0, v, sizeof v) == 0 && fld_value(&out, 9, 1, v, sizeof v) == 16,
+	    "am_meta: an empty subject stays empty, the next one is hashed");
+	ok(fld_value(&out, 11, 0, v, sizeof v) == 6 && strcmp(v, "ja3ja3") == 0, "am_meta: JA3 kept");
+	an_text_hash(c, (const uint8_t *)"0A1B2C3D", 8, h2);
+	ok(fld_value(&out, 67, 0, v, sizeof v) == 16 && strcmp(v, h2) == 0, "am_meta: serial hashed exactly");
+	ok(fld_value(&out, 70, 0, v, sizeof v) == 8 && memcmp(v, cid, 8) != 0,
+	    "am_meta: a bytes identifier keeps its length, not its value");
+	am_meta(c, ANN_DROP, true, &e, &out, &tag);
+	ok(fld_value(&out, 3, 0, v, sizeof v) < 0 && fld_value(&out, 67, 0, v, sizeof v) < 0 &&
+	    fld_value(&out, 200, 0, v, sizeof v) == 1, "am_meta drop: names and ids gone, unknown kept");
+	am_meta(c, ANN_KEEP, false, &e, &out, &tag);
+	ok(fld_value(&out, 3, 0, v, sizeof v) == 15 && strcmp(v, "WWW.Example.com") == 0,
+	    "am_meta keep: the SNI kept");
+
+	/* SSH: the software word kept, the comment hashed or cut */
+	buf_reset(&in);
+	fld_add(&in, 1, "SSH-2.0-OpenSSH_9.2 host42", 26);
+	fld_add(&in, 2, "SSH-2.0-dropbear", 16);
+	e.id = RE_SSH;
+	e.len = (uint32_t)in.len;
+	e.val = in.p;
+	am_meta(c, ANN_HASH, false, &e, &out, &tag);
+	an_text_hash(c, (const uint8_t *)"host42", 6, h1);
+	ok(fld_value(&out, 1, 0, v, sizeof v) == 36 && strncmp(v, "SSH-2.0-OpenSSH_9.2 ", 20) == 0 &&
+	    strcmp(v + 20, h1) == 0, "am_meta: banner comment hashed, software kept");
+	ok(fld_value(&out, 2, 0, v, sizeof v) == 16 && strcmp(v, "SSH-2.0-dropbear") == 0,
+	    "am_meta: a banner without comment unchanged");
+	am_meta(c, ANN_DROP, false, &e, &out, &tag);
+	ok(fld_value(&out, 1, 0, v, sizeof v) == 19 && strcmp(v, "SSH-2.0-OpenSSH_9.2") == 0,
+	    "am_meta drop: banner cut after the software");
+
+	/* needles: a DNS name as text and labels, an answer address mapped once */
+	memcpy(m4, a4, 4);
+	an_addr(c, m4, 4);
+	memcpy(mm4, m4, 4);
+	an_addr(c, mm4, 4);
+	buf_reset(&in);
+	fld_add(&in, 2, "www.example.com", 15);
+	fld_add(&in, 5, a4, 4);
+	fld_add(&in, 5, m4, 4); /* an answer that is the pseudonym of the other */
+	e.id = RE_DNS;
+	e.len = (uint32_t)in.len;
+	e.val = in.p;
+	am_needles_reset(&nd);
+	am_needles_add(c, &nd, &e, ANN_HASH, true);
+	memset(pkt, 0x55, sizeof pkt);
+	memcpy(pkt + 4, dnsq, sizeof dnsq);                  /* the question, with its root label */
+	memcpy(pkt + 30, "\x07" "EXAMPLE\xc0\x10", 10);       /* a compressed name */
+	memcpy(pkt + 50, "\x00\x04\xc0\x00\x02\x07", 6);      /* RDLENGTH 4 and the address */
+	memcpy(pkt + 60, "\x00\x04", 2);
+	memcpy(pkt + 62, m4, 4);
+	ok(am_blank(&nd, pkt, sizeof pkt, true) >= 4, "am_blank: rewrites counted");
+	ok(memcmp(pkt + 4, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 17) == 0 && pkt[21] == 0x55 &&
+	    pkt[3] == 0x55, "am_blank: the wire-form name zeroed, its neighbours kept");
+	ok(memcmp(pkt + 30, "\0\0\0\0\0\0\0\0\xc0\x10", 10) == 0, "am_blank: a label of a compressed name");
+	ok(memcmp(pkt + 52, m4, 4) == 0 && memcmp(pkt + 62, mm4, 4) == 0,
+	    "am_blank: each answer address becomes its pseudonym, once (one pass)");
+	/* QUIC: a long-header datagram keeps 5 bytes */
+	buf_reset(&in);
+	fld_add(&in, 4, cid, 8);
+	e.id = RE_QUIC;
+	e.len = (uint32_t)in.len;
+	e.val = in.p;
+	am_needles_reset(&nd);
+	am_needles_add(c, &nd, &e, ANN_HASH, true);
+	memset(pkt, 0x77, sizeof pkt);
+	pkt[0] = 0xc3;
+	am_blank(&nd, pkt, sizeof pkt, true);
+	ok(pkt[0] == 0xc3 && pkt[4] == 0x77 && pkt[5] == 0 && pkt[95] == 0,
+	    "am_blank: a QUIC long header zeroed after its version");
+	memset(pkt, 0x77, sizeof pkt);
+	pkt[0] = 0x43;
+	memcpy(pkt + 1, cid, 8);
+	am_blank(&nd, pkt, sizeof pkt, true);
+	ok(pkt[0] == 0x43 && memcmp(pkt + 1, "\0\0\0\0\0\0\0\0", 8) == 0 && pkt[9] == 0x77,
+	    "am_blank: a short header loses the connection id the metadata holds");
+	am_needles_reset(&nd);
+	am_needles_add(c, &nd, &e, ANN_KEEP, true);
+	memset(pkt, 0x77, sizeof pkt);
+	pkt[0] = 0xc3;
+	ok(am_blank(&nd, pkt, sizeof pkt, true) == 0 && pkt[5] == 0x77, "--names keep: nothing blanked");
+	am_needles_free(&nd);
+	buf_free(&in);
+	buf_free(&out);
+	an_free(c);
+}
+
 int main(void)
 {
 	test_vectors();
@@ -516,6 +662,7 @@ int main(void)
 	test_short();
 	test_routing();
 	test_ip4_opts();
+	test_meta();
 	printf("1..%u\n", ntest);
 	return nfail ? 1 : 0;
 }

@@ -119,10 +119,10 @@ static void t_lookups(void)
 {
 	const struct fld *d;
 	uint64_t v = 0;
-	/* flow-anon's test before the registry: TLS 3, 9, 10; HTTP 4; DNS 2, 6; QUIC 2. */
+	/* the names: TLS 3, 9, 10, 75; HTTP 4; DNS 2, 6, 8; QUIC 2. */
 	static const struct { uint16_t elem; uint8_t tag; } names[] = {
 		{ RE_TLS, 3 }, { RE_TLS, 9 }, { RE_TLS, 10 }, { RE_HTTP, 4 }, { RE_DNS, 2 },
-		{ RE_DNS, 6 }, { RE_QUIC, 2 }, { RE_DNS, 8 },
+		{ RE_DNS, 6 }, { RE_QUIC, 2 }, { RE_DNS, 8 }, { RE_TLS, 75 },
 	};
 	size_t i, n = 0;
 
@@ -139,12 +139,33 @@ static void t_lookups(void)
 	    fld_meta(RE_SOURCE, 1) == NULL, "fld_meta only for metadata tags");
 	for (i = 0; i < FLD_N; i++)
 		if (fld_is_name(&fld_table[i])) n++;
-	is(n, 8 + 3 + 4, "eight name fields, three of certificates and the four elements that hold them");
+	is(n, 8 + 1 + 4, "eight name fields, the SAN DNS names and the four elements that hold them");
 	for (i = 0; i < sizeof names / sizeof names[0]; i++)
 		ok(fld_is_name(fld_meta(names[i].elem, names[i].tag)), "%s is a name",
 		    fld_meta(names[i].elem, names[i].tag)->name);
 	ok(!fld_is_name(fld_def(FLD_HTTP_URI)) && !fld_is_name(fld_def(FLD_DNS_ANSWER_ADDR)) &&
 	    !fld_is_name(NULL), "uri, answer_addr and NULL are not names");
+	{
+		/* what flow-anon --names covers besides names */
+		static const enum fld_id under[] = { FLD_HTTP_URI, FLD_HTTP_USER_AGENT, FLD_HTTP_SERVER,
+			FLD_TLS_CERT_SERIAL, FLD_TLS_CERT_SHA256, FLD_QUIC_DCID, FLD_QUIC_SCID,
+			FLD_SSH_CLIENT_BANNER, FLD_SSH_SERVER_BANNER, FLD_TLS_CERT_SAN_DNS };
+		static const enum fld_id not_under[] = { FLD_TLS_JA3, FLD_TLS_ALPN, FLD_SSH_HASSH,
+			FLD_SSH_HASSH_ALGS, FLD_HTTP_CONTENT_TYPE, FLD_DNS_ANSWER_ADDR, FLD_APP_PROTO,
+			FLD_TLS_CERT_NOT_AFTER };
+		size_t bad = 0, k;
+
+		for (k = 0; k < sizeof under / sizeof under[0]; k++)
+			if (!fld_under_names(fld_def(under[k]))) bad++;
+		for (k = 0; k < sizeof not_under / sizeof not_under[0]; k++)
+			if (fld_under_names(fld_def(not_under[k]))) bad++;
+		is(bad, 0, "--names covers URIs, agents, banners, serials, fingerprints, connection ids");
+		for (bad = 0, k = 0; k < FLD_N; k++)
+			if (fld_table[k].tag && fld_table[k].ident != FI_NO &&
+			    !fld_under_names(&fld_table[k]) && fld_table[k].type != FT_ADDR)
+				bad++;
+		is(bad, 0, "every identifying metadata field is an address or under --names");
+	}
 	ok(fld_def(FLD_SRC)->ident == FI_ADDR && fld_def(FLD_DNS_ANSWER_ADDR)->ident == FI_ADDR &&
 	    fld_def(FLD_MAC_SRC)->ident == FI_MAC && fld_def(FLD_SPORT)->ident == FI_NO,
 	    "addresses and MACs are identifying, ports are not");
@@ -187,7 +208,9 @@ static void t_lookups(void)
 	    "flow flag 0x100");
 	ok(fld_sym_name(fld_def(FLD_FLAGS), 0x200) == NULL, "flow flag 0x200 has no name");
 	ok(strcmp(fld_type_name(FT_U16LIST), "u16list") == 0 && fld_type_name(FT_NTYPES) == NULL &&
-	    strcmp(fld_ident_name(FI_NAME), "name") == 0, "type and ident names");
+	    strcmp(fld_ident_name(FI_NAME), "name") == 0 && strcmp(fld_ident_name(FI_ID), "id") == 0 &&
+	    strcmp(fld_ident_name(FI_SOFTWARE), "software") == 0 && fld_ident_name(FI_NIDENT) == NULL,
+	    "type and ident names");
 	/* the codec's own name functions ask the registry */
 	ok(rec_encap_by_name("mpls") == ENCAP_MPLS && rec_encap_name(9) == NULL &&
 	    rec_elem_by_name("quic") == RE_QUIC && strcmp(rec_flag_name(5), "fragments") == 0,
