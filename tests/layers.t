@@ -38,14 +38,14 @@ my %layer = (
 	reasm => 2, tls => 2, http => 2, dns => 2, ssh => 2,
 	flowtab => 3, anon => 3, idx => 3, pic => 3, rjson => 3, fval => 3,
 	label => 3, dataset => 3, session => 3, expr => 3, flowpic => 3, npy => 3,
-	stats => 3, summary => 3, app => 3, cicflow => 3,
+	stats => 3, summary => 3, app => 3, cicflow => 3, anonmeta => 3,
 	capflow => 4, sink => 4, idxset => 4, audit => 4, cli => 4,
 );
 
 # Edges inside one layer: [from, to].
 my @same = (
 	[qw(stream rec)], [qw(frag pkt)], [qw(rec field)], [qw(expr fval)], [qw(flowtab stats)], [qw(flowtab app)],
-	[qw(cicflow stats)],
+	[qw(cicflow stats)], [qw(anonmeta anon)],
 	[qw(idxset sink)], [qw(idxset audit)],
 );
 
@@ -66,7 +66,7 @@ my %prefix = (
 	session => "ses_", cli => "cli_", capwalk => "cw_", capflow => "cf_", quic => "quic_",
 	x509 => "x509_", expr => "ex_", flowpic => "fp_", npy => "npy_", sink => "sink_", idxset => "idxset_", audit => "au_",
 	stats => "st_", summary => "sm_", reasm => "ra_", tls => "tls_", http => "http_",
-	dns => "dns_", ssh => "ssh_", app => "app_", cicflow => "cic_",
+	dns => "dns_", ssh => "ssh_", app => "app_", cicflow => "cic_", anonmeta => "am_",
 );
 
 my $root = abs_path(dirname($0) . "/..");
