@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
+#include "digest.h"
 #include "tls.h"
 
 static void list_add(struct tls_list *l, uint16_t v, uint8_t *flags)
@@ -285,33 +285,6 @@ static void sb_list(struct sbuf *s, const struct tls_list *l, bool hex, char sep
 	}
 }
 
-enum { MD_MD5, MD_SHA256 };
-
-/* The digest, fetched once: an implicit fetch per call costs more than
- * hashing a fingerprint string. */
-static const EVP_MD *md_get(int which)
-{
-	static EVP_MD *md[2];
-
-	if (md[which] == NULL) md[which] = EVP_MD_fetch(NULL, which == MD_MD5 ? "MD5" : "SHA256", NULL);
-	return md[which];
-}
-
-static void digest_hex(int which, const char *in, size_t n, char *out, size_t hexlen)
-{
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned dl = 0, i;
-	static const char hx[] = "0123456789abcdef";
-	const EVP_MD *md = md_get(which);
-
-	if (md == NULL || !EVP_Digest(in, n, d, &dl, md, NULL)) dl = 0;
-	for (i = 0; i < dl && 2 * i < hexlen; i++) {
-		out[2 * i] = hx[d[i] >> 4];
-		out[2 * i + 1] = hx[d[i] & 15];
-	}
-	out[2 * i < hexlen ? 2 * i : hexlen] = 0;
-}
-
 void tls_ja3(const struct tls_hello *ch, bool raw, char *out, size_t out_size)
 {
 	char str[TLS_FP_MAX * 2];
@@ -328,7 +301,7 @@ void tls_ja3(const struct tls_hello *ch, bool raw, char *out, size_t out_size)
 	sb_str(&s, ",");
 	sb_list(&s, &ch->ecpf, false, '-');
 	if (raw) snprintf(out, out_size, "%s", str);
-	else if (out_size > 32) digest_hex(MD_MD5, str, s.n, out, 32);
+	else if (out_size > 32) dg_hex(DG_MD5, str, s.n, out, 32);
 	else if (out_size) out[0] = 0;
 }
 
@@ -344,7 +317,7 @@ void tls_ja3s(const struct tls_hello *sh, bool raw, char *out, size_t out_size)
 	sb_str(&s, ",");
 	sb_list(&s, &sh->exts, false, '-');
 	if (raw) snprintf(out, out_size, "%s", str);
-	else if (out_size > 32) digest_hex(MD_MD5, str, s.n, out, 32);
+	else if (out_size > 32) dg_hex(DG_MD5, str, s.n, out, 32);
 	else if (out_size) out[0] = 0;
 }
 
@@ -433,9 +406,9 @@ static void ja4_bc(const struct tls_hello *ch, bool orig, char *b, char *x, size
 		sb_list(&sx, &ch->sigalgs, true, ',');
 	}
 	if (hb == NULL) return;
-	if (cl.n) digest_hex(MD_SHA256, b, sb.n, hb, 12);
+	if (cl.n) dg_hex(DG_SHA256, b, sb.n, hb, 12);
 	else strcpy(hb, "000000000000");
-	if (el.n) digest_hex(MD_SHA256, x, sx.n, hc, 12);
+	if (el.n) dg_hex(DG_SHA256, x, sx.n, hc, 12);
 	else strcpy(hc, "000000000000");
 }
 
