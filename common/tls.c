@@ -256,6 +256,15 @@ static void sb_add(struct sbuf *s, bool hex, unsigned v)
 	int n = 0;
 	static const char hx[] = "0123456789abcdef";
 
+	if (hex && s->n + 5 <= s->size) { /* the common case: room for all four and the NUL */
+		char *o = s->p + s->n;
+
+		o[0] = hx[v >> 12 & 15]; o[1] = hx[v >> 8 & 15];
+		o[2] = hx[v >> 4 & 15]; o[3] = hx[v & 15];
+		o[4] = 0;
+		s->n += 4;
+		return;
+	}
 	if (hex) {
 		t[n++] = hx[v & 15]; t[n++] = hx[v >> 4 & 15];
 		t[n++] = hx[v >> 8 & 15]; t[n++] = hx[v >> 12 & 15];
@@ -276,11 +285,13 @@ static void sb_str(struct sbuf *s, const char *str)
 static void sb_list(struct sbuf *s, const struct tls_list *l, bool hex, char sep)
 {
 	unsigned i, k = 0;
-	char sp[2] = { sep, 0 };
 
 	for (i = 0; i < l->n; i++) {
 		if (tls_grease(l->v[i])) continue;
-		if (k++) sb_str(s, sp);
+		if (k++ && s->n + 1 < s->size) {
+			s->p[s->n++] = sep;
+			s->p[s->n] = 0;
+		}
 		sb_add(s, hex, l->v[i]);
 	}
 }
@@ -321,9 +332,18 @@ void tls_ja3s(const struct tls_hello *sh, bool raw, char *out, size_t out_size)
 	else if (out_size) out[0] = 0;
 }
 
-static int cmp_u16(const void *a, const void *b)
+/* Ascending, by insertion: lists are short (at most TLS_MAXLIST) and
+ * mostly sorted already; qsort's merge sort costs several times more. */
+static void sort_u16(uint16_t *v, unsigned n)
 {
-	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+	unsigned i, j;
+
+	for (i = 1; i < n; i++) {
+		uint16_t x = v[i];
+
+		for (j = i; j > 0 && v[j - 1] > x; j--) v[j] = v[j - 1];
+		v[j] = x;
+	}
 }
 
 /* l without GREASE (and without SNI and ALPN when drop_sni_alpn), sorted if asked. */
@@ -338,7 +358,7 @@ static void ja4_list(const struct tls_list *l, bool drop_sni_alpn, bool sorted, 
 		if (tls_grease(v) || (drop_sni_alpn && (v == 0x0000 || v == 0x0010))) continue;
 		o->v[o->n++] = v;
 	}
-	if (sorted) qsort(o->v, o->n, sizeof o->v[0], cmp_u16);
+	if (sorted) sort_u16(o->v, o->n);
 }
 
 static bool alnum(uint8_t b)

@@ -230,24 +230,29 @@ static void san_names(X509 *x, struct sanlist *sl)
 }
 
 /*
- * The certificates decoded last, by SHA-256 of their DER: d2i_X509 of
- * OpenSSL 3 decodes the public key through its provider machinery, some
- * 1,500,000 instructions a certificate, and a capture meets the same
- * server certificates over and over.  A set-associative table of
- * X5_SETS sets of X5_WAYS entries (about 5 KB each, allocated when first
- * filled, so at most X5_SETS * X5_WAYS of them, kept for the process):
- * a direct-mapped table of 128 missed one lookup in six on the bench
- * capture, whose 86 distinct certificates collide in it.  An entry is
- * the exact result of decoding those bytes, so a hit changes nothing in
- * the output.
+ * The certificates decoded last, by their DER bytes: d2i_X509 of OpenSSL
+ * 3 decodes the public key through its provider machinery, some
+ * 1,500,000 instructions a certificate, and even its SHA-256 costs some
+ * 40 instructions a byte, while a capture meets the same server
+ * certificates over and over.  A set-associative table of X5_SETS sets of
+ * X5_WAYS entries, chosen by a hash of the length and the last bytes (the
+ * signature); an entry holds a copy of the DER (certificates up to
+ * X5_CACHE_DER bytes), compared whole on lookup, and the exact result of
+ * decoding it, SHA-256 included, so a hit changes nothing in the output.
+ * Entries are allocated when first filled (at most X5_SETS * X5_WAYS of
+ * about 5 KB and their DER) and kept for the process.  A direct-mapped
+ * table of 128 entries by SHA-256 missed one lookup in six on the bench
+ * capture, whose 86 distinct certificates collided in it.
  */
 #define X5_SETS 256
 #define X5_WAYS 4
+#define X5_CACHE_DER 8192
 
 struct x5_cached {
 	uint32_t len;
 	struct x509_cert c;      /* without the SAN cut flag */
 	struct sanlist san;
+	uint8_t der[];           /* len bytes */
 };
 
 struct x5_set {
@@ -256,6 +261,15 @@ struct x5_set {
 };
 
 static struct x5_set *x5_cache;
+
+static unsigned der_set(const uint8_t *der, size_t len)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)len;
+	size_t i = len > 32 ? len - 32 : 0;
+
+	for (; i < len; i++) h = (h ^ der[i]) * 16777619u;
+	return (h ^ h >> 16) % X5_SETS;
+}
 
 static void decode(const uint8_t *der, size_t len, struct x509_cert *c, struct sanlist *sl)
 {
@@ -287,45 +301,49 @@ static void decode(const uint8_t *der, size_t len, struct x509_cert *c, struct s
 	X509_free(x);
 }
 
+/* decode der into *e (cleared first), with its SHA-256 (zero when libcrypto fails) */
+static void decode_entry(const uint8_t *der, size_t len, const struct x509_cert *c0,
+    struct x5_cached *e)
+{
+	memset(e, 0, sizeof *e);
+	e->c = *c0;
+	if (dg_hash(DG_SHA256, der, len, e->c.sha256) != 32) memset(e->c.sha256, 0, 32);
+	decode(der, len, &e->c, &e->san);
+	e->len = c0->der_len;
+}
+
 int x509_parse_der(const uint8_t *der, size_t len, struct x509_cert *c, struct x509_chain *chain)
 {
-	struct x5_cached *e = NULL, one;
-	bool hashed;
+	struct x5_cached *e = NULL, one; /* one: the DER is not copied into it */
+	struct x5_set *set = NULL;
+	unsigned w = 0;
 
 	memset(c, 0, sizeof *c);
 	c->der_len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
-	hashed = dg_hash(DG_SHA256, der, len, c->sha256) == 32;
-	if (!hashed)
-		memset(c->sha256, 0, sizeof c->sha256);
-	if (hashed && x5_cache == NULL)
-		x5_cache = calloc(X5_SETS, sizeof *x5_cache);
-	if (hashed && x5_cache) {
-		struct x5_set *set = &x5_cache[(c->sha256[0] | (unsigned)c->sha256[1] << 8) % X5_SETS];
-		unsigned w;
-
+	if (len <= X5_CACHE_DER && x5_cache == NULL) x5_cache = calloc(X5_SETS, sizeof *x5_cache);
+	if (len <= X5_CACHE_DER && x5_cache) {
+		set = &x5_cache[der_set(der, len)];
 		for (w = 0; w < X5_WAYS && set->way[w]; w++) {
 			e = set->way[w];
-			if (e->len == c->der_len && memcmp(e->c.sha256, c->sha256, 32) == 0) break;
+			if (e->len == len && memcmp(e->der, der, len) == 0) break;
 		}
-		if (w == X5_WAYS || set->way[w] == NULL) {
-			if (w == X5_WAYS) {
-				w = set->next;
-				set->next = (uint8_t)((w + 1) % X5_WAYS);
-			} else if ((set->way[w] = malloc(sizeof *e)) == NULL) {
-				w = X5_WAYS; /* no memory: decode without the table */
-			}
-			e = w < X5_WAYS ? set->way[w] : &one;
-			memset(e, 0, sizeof *e);
-			e->c = *c;
-			decode(der, len, &e->c, &e->san);
-			e->len = c->der_len;
+		if (w < X5_WAYS && set->way[w] == NULL)
+			set->way[w] = malloc(sizeof *e + X5_CACHE_DER);
+		else if (w == X5_WAYS) {
+			w = set->next;
+			set->next = (uint8_t)((w + 1) % X5_WAYS);
+		} else {
+			set = NULL; /* a hit */
 		}
-	} else {
-		/* no digest or no memory: decode without the table */
-		memset(&one, 0, sizeof one);
-		one.c = *c;
-		decode(der, len, &one.c, &one.san);
+		e = set ? set->way[w] : e;
+	}
+	if (set && e) {
+		decode_entry(der, len, c, e);
+		memcpy(e->der, der, len);
+	} else if (e == NULL) {
+		/* too long for the table, or no memory: decode without it */
 		e = &one;
+		decode_entry(der, len, c, e);
 	}
 	*c = e->c;
 	if (chain) {
