@@ -14,6 +14,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/provider.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -169,12 +170,109 @@ static const char *key_name(int nid)
 	}
 }
 
-static void key_info(X509 *x, struct x509_cert *c)
+/*
+ * A library context holding only the null provider.  d2i_X509 decodes
+ * the public key through the provider machinery, some 1,300,000
+ * instructions a certificate, and gives up quietly when there is no
+ * decoder: decoded in this context, a certificate has every field but
+ * its EVP_PKEY.  An RSA key's size is then read here from the key bits
+ * (rsa_bits); any other key, or an RSA key in an unusual form, is left
+ * to a second d2i_X509 in the default context, as before.
+ */
+static OSSL_LIB_CTX *keyless_ctx(void)
+{
+	static OSSL_LIB_CTX *kl;
+	static bool tried;
+
+	if (!tried) {
+		tried = true;
+		if ((kl = OSSL_LIB_CTX_new()) != NULL && OSSL_PROVIDER_load(kl, "null") == NULL) {
+			OSSL_LIB_CTX_free(kl);
+			kl = NULL;
+		}
+	}
+	return kl;
+}
+
+/* A DER length (X.690 10.1: minimal, definite) of at most 4 bytes. */
+static bool der_length(struct cur *c, size_t *n)
+{
+	uint8_t b, k;
+
+	if (!cur_u8(c, &b)) return false;
+	if (b < 0x80) {
+		*n = b;
+		return true;
+	}
+	k = b & 0x7f;
+	if (k == 0 || k > 4 || !cur_u8(c, &b) || b == 0) return false; /* no leading zero byte */
+	*n = b;
+	while (--k) {
+		if (!cur_u8(c, &b)) return false;
+		*n = *n << 8 | b;
+	}
+	return *n >= 0x80 && *n <= cur_left(c);
+}
+
+/* A positive INTEGER in minimal form; its size in bits. */
+static bool der_uint_bits(struct cur *c, unsigned *bits)
+{
+	const uint8_t *v;
+	uint8_t tag;
+	size_t n;
+	unsigned top;
+
+	if (!cur_u8(c, &tag) || tag != 0x02 || !der_length(c, &n) || n == 0 || !cur_bytes(c, n, &v))
+		return false;
+	if (v[0] & 0x80) return false;                             /* negative */
+	if (v[0] == 0 && (n == 1 || !(v[1] & 0x80))) return false; /* zero, or not minimal */
+	if (v[0] == 0) {
+		v++;
+		n--;
+	}
+	for (top = 8; !(v[0] >> (top - 1) & 1); top--) continue;
+	*bits = (unsigned)(n - 1) * 8 + top;
+	return true;
+}
+
+/* The modulus size of an rsaEncryption key whose parameters are NULL or
+ * absent and whose bits are exactly RSAPublicKey (RFC 8017 A.1.1) in
+ * plain DER, a modulus of at most 16384 bits; false: ask libcrypto. */
+static bool rsa_bits(X509_PUBKEY *pub, unsigned *bits)
+{
+	ASN1_OBJECT *oid = NULL;
+	X509_ALGOR *alg = NULL;
+	const unsigned char *pk = NULL;
+	const void *pval;
+	int pklen = 0, ptype;
+	struct cur c, seq;
+	uint8_t tag;
+	size_t n;
+	unsigned eb;
+
+	if (X509_PUBKEY_get0_param(&oid, &pk, &pklen, &alg, pub) != 1 || oid == NULL || alg == NULL ||
+	    pk == NULL || OBJ_obj2nid(oid) != NID_rsaEncryption)
+		return false;
+	X509_ALGOR_get0(NULL, &ptype, &pval, alg);
+	if (ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF) return false;
+	c = cur_make(pk, (size_t)pklen);
+	if (!cur_u8(&c, &tag) || tag != 0x30 || !der_length(&c, &n) || n != cur_left(&c)) return false;
+	cur_sub(&c, n, &seq);
+	if (!der_uint_bits(&seq, bits) || !der_uint_bits(&seq, &eb) || cur_left(&seq) != 0) return false;
+	return *bits <= 16384 && eb <= 64;
+}
+
+/* The key's fields from x; NULL full when x was decoded keyless.  false
+ * when the default context refuses the certificate that the keyless one
+ * read (then, as before, it is X5E_BAD). */
+static bool key_info(X509 *x, bool keyless, const uint8_t *der, size_t len, struct x509_cert *c)
 {
 	X509_PUBKEY *pub = X509_get_X509_PUBKEY(x);
 	ASN1_OBJECT *oid = NULL;
 	EVP_PKEY *pk;
+	X509 *full = NULL;
 	const char *kn;
+	unsigned rb;
 	int bits;
 
 	if (pub && X509_PUBKEY_get0_param(&oid, NULL, NULL, NULL, pub) == 1 && oid) {
@@ -184,10 +282,21 @@ static void key_info(X509 *x, struct x509_cert *c)
 		else if (OBJ_obj2txt(c->key_type, sizeof c->key_type, oid, 1) >= (int)sizeof c->key_type)
 			c->flags |= X5E_TEXT_CUT;
 	}
+	if (keyless && pub && rsa_bits(pub, &rb)) {
+		c->key_bits = (uint16_t)rb;
+		return true;
+	}
+	if (keyless) {
+		const unsigned char *p = der;
+
+		if ((full = d2i_X509(NULL, &p, (long)len)) == NULL) return false;
+		x = full;
+	}
 	pk = X509_get0_pubkey(x); /* cached in x, not ours to free */
 	if (pk == NULL) {
 		c->flags |= X5E_NO_KEY;
-		return;
+		X509_free(full);
+		return true;
 	}
 	bits = EVP_PKEY_get_bits(pk);
 	c->key_bits = bits > 0 && bits <= UINT16_MAX ? (uint16_t)bits : 0;
@@ -195,6 +304,8 @@ static void key_info(X509 *x, struct x509_cert *c)
 	    EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, c->key_group,
 	        sizeof c->key_group, NULL) != 1)
 		c->key_group[0] = '\0';
+	X509_free(full);
+	return true;
 }
 
 /* The SAN DNS names of a certificate: where they go, and the flag a cut sets. */
@@ -276,9 +387,20 @@ static void decode(const uint8_t *der, size_t len, struct x509_cert *c, struct s
 	const unsigned char *p = der;
 	const X509_ALGOR *alg = NULL;
 	const ASN1_OBJECT *sigoid = NULL;
-	X509 *x;
+	OSSL_LIB_CTX *kl = keyless_ctx();
+	struct x509_cert before = *c;
+	X509 *x = NULL;
 
-	x = len > 0 && len <= 0x7fffffff ? d2i_X509(NULL, &p, (long)len) : NULL;
+	if (len == 0 || len > 0x7fffffff) {
+		c->flags |= X5E_BAD;
+		return;
+	}
+	if (kl) x = (X509 *)ASN1_item_d2i_ex(NULL, &p, (long)len, ASN1_ITEM_rptr(X509), kl, NULL);
+	if (x == NULL) { /* as before, in the default context */
+		kl = NULL;
+		p = der;
+		x = d2i_X509(NULL, &p, (long)len);
+	}
 	if (x == NULL) {
 		c->flags |= X5E_BAD;
 		return;
@@ -292,7 +414,12 @@ static void decode(const uint8_t *der, size_t len, struct x509_cert *c, struct s
 		c->not_before = c->not_after = 0;
 		c->flags |= X5E_NO_TIME;
 	}
-	key_info(x, c);
+	if (!key_info(x, kl != NULL, der, len, c)) {
+		X509_free(x);
+		*c = before;
+		c->flags |= X5E_BAD;
+		return;
+	}
 	X509_get0_signature(NULL, &alg, x);
 	if (alg) X509_ALGOR_get0(&sigoid, NULL, NULL, alg);
 	if (sigoid && OBJ_obj2txt(c->sig_alg, sizeof c->sig_alg, sigoid, 0) >= (int)sizeof c->sig_alg)
