@@ -27,6 +27,7 @@
 #include "bytes.h"
 #include "dns.h"
 #include "http.h"
+#include "memo.h"
 #include "quic.h"
 #include "reasm.h"
 #include "ssh.h"
@@ -75,12 +76,19 @@ struct fld_ref {
 	const uint8_t *val;
 };
 
+/* The longest memo key of a hello's fingerprints (hello_key). */
+#define HELLO_KEY_MAX (4 + 2 + TLS_MAXALPN + 6 * (2 + 2 * TLS_MAXLIST))
+
 struct app_ctx {
 	struct app_config c;
 	struct fld_ref refs[REC_MAX_META_FIELDS]; /* encode()'s sort */
 	struct ra_pool pool;
 	struct buf hs;            /* scratch: handshake bytes joined from records */
 	struct x509_chain *chain; /* scratch: the certificates of one message (15 KB) */
+	/* Results by their input bytes (memo.h): the encoded certificate
+	 * fields by Certificate message, the JA3 and JA4 strings by the hello
+	 * fields they are made of.  NULL without memory: computed each time. */
+	struct memo *certs, *hellos;
 	struct buf out[E_N];      /* the encoded elements of the last app_emit */
 };
 
@@ -97,6 +105,8 @@ struct app_ctx *app_new(const struct app_config *c)
 
 	a->c = *c;
 	a->pool.limit = c->pool_bytes;
+	a->certs = memo_new(64, 64 * 1024);
+	a->hellos = memo_new(64, 4 * TLS_FP_MAX + HELLO_KEY_MAX);
 	return a;
 }
 
@@ -108,6 +118,8 @@ void app_free(struct app_ctx *a)
 	ra_pool_free(&a->pool);
 	buf_free(&a->hs);
 	free(a->chain);
+	memo_free(a->certs);
+	memo_free(a->hellos);
 	for (i = 0; i < E_N; i++) buf_free(&a->out[i]);
 	free(a);
 }
@@ -184,21 +196,105 @@ static void on_tls_msg(void *ctx, uint8_t type, const uint8_t *body, size_t n)
 {
 	struct tls_cb *cb = ctx;
 	struct app_flow *f = cb->f;
+	struct app_ctx *a = cb->a;
+	struct buf *el = &f->fields[E_TLS];
+	const uint8_t *v;
+	size_t vl, at = el->len;
 
 	if (type != TLS_HS_CERTIFICATE || f->cert_seen) return;
 	f->cert_seen = true;
-	if (cb->a->chain == NULL) cb->a->chain = xmalloc(sizeof *cb->a->chain);
-	x509_parse_msg(body, n, X5_FORM_TLS12, cb->a->chain);
+	/* the fields below depend on the message bytes alone */
+	if (a->certs && (v = memo_get(a->certs, body, n, &vl)) != NULL) {
+		buf_put(el, v, vl);
+		return;
+	}
+	if (a->chain == NULL) a->chain = xmalloc(sizeof *a->chain);
+	x509_parse_msg(body, n, X5_FORM_TLS12, a->chain);
 	/* the element's fields are sorted by tag when the record is written */
-	x509_encode_names(cb->a->chain, &f->fields[E_TLS]);
-	x509_encode(cb->a->chain, &f->fields[E_TLS]);
+	x509_encode_names(a->chain, el);
+	x509_encode(a->chain, el);
+	if (a->certs) memo_put(a->certs, body, n, el->p + at, el->len - at);
 }
 
 /* The ClientHello's fields; proto 't' (TCP: rv the version of the first
  * record) or 'q' (QUIC: no record layer, rv 0). */
-static void tls_client(struct app_flow *f, const struct tls_hello *ch, uint16_t rv, char proto)
+/* The list's length and its values but GREASE (RFC 8701), which JA3 and
+ * JA4 leave out: clients pick new GREASE values for every connection. */
+static size_t key_list(uint8_t *k, size_t at, const struct tls_list *l)
 {
-	char fp[TLS_FP_MAX], fr[TLS_FP_MAX], fo[TLS_FP_MAX];
+	unsigned i;
+
+	put_be16(k + at, l->n);
+	at += 2;
+	for (i = 0; i < l->n; i++) {
+		if (tls_grease(l->v[i])) continue;
+		put_be16(k + at, l->v[i]);
+		at += 2;
+	}
+	return at;
+}
+
+/* Everything of a hello that JA3 and JA4 are computed from, into
+ * k[HELLO_KEY_MAX]; returns its length.  Two hellos with the same key
+ * have the same fingerprints. */
+static size_t hello_key(const struct tls_hello *ch, char proto, uint8_t *k)
+{
+	size_t at = 0, na = ch->alpn_len < TLS_MAXALPN ? ch->alpn_len : TLS_MAXALPN;
+
+	k[at++] = (uint8_t)proto;
+	k[at++] = (ch->flags & TLS_F_SNI) != 0;
+	put_be16(k + at, ch->version);
+	at += 2;
+	put_be16(k + at, (uint16_t)na);
+	at += 2;
+	memcpy(k + at, ch->alpn, na);
+	at += na;
+	at = key_list(k, at, &ch->ciphers);
+	at = key_list(k, at, &ch->exts);
+	at = key_list(k, at, &ch->groups);
+	at = key_list(k, at, &ch->ecpf);
+	at = key_list(k, at, &ch->sigalgs);
+	return key_list(k, at, &ch->versions);
+}
+
+/* JA3, JA4 and JA4's raw and original-order forms of a hello, each in
+ * fp[i][TLS_FP_MAX]; remembered by the fields they come from. */
+static void hello_fps(struct app_ctx *a, const struct tls_hello *ch, char proto, char fp[4][TLS_FP_MAX])
+{
+	uint8_t key[HELLO_KEY_MAX], val[4 * TLS_FP_MAX];
+	const uint8_t *v;
+	size_t kl = 0, vl, i, at;
+
+	if (a->hellos) {
+		kl = hello_key(ch, proto, key);
+		if ((v = memo_get(a->hellos, key, kl, &vl)) != NULL) {
+			for (i = 0, at = 0; i < 4; i++) {
+				size_t n = strlen((const char *)v + at);
+
+				memcpy(fp[i], v + at, n + 1);
+				at += n + 1;
+			}
+			return;
+		}
+	}
+	tls_ja3(ch, false, fp[0], TLS_FP_MAX);
+	tls_ja4_all(ch, proto, fp[1], fp[2], fp[3], TLS_FP_MAX);
+	if (a->hellos == NULL) return;
+	for (i = 0, at = 0; i < 4; i++) {
+		size_t n = strlen(fp[i]);
+
+		memcpy(val + at, fp[i], n + 1);
+		at += n + 1;
+	}
+	memo_put(a->hellos, key, kl, val, at);
+}
+
+/* The ClientHello's fields; proto 't' (TCP: rv the version of the first
+ * record) or 'q' (QUIC: no record layer, rv 0). */
+static void tls_client(struct app_ctx *a, struct app_flow *f, const struct tls_hello *ch, uint16_t rv,
+    char proto)
+{
+	char fp[4][TLS_FP_MAX];
 	struct cur c = cur_make(ch->alpn, ch->alpn_len);
 	uint8_t k;
 	const uint8_t *name;
@@ -209,12 +305,11 @@ static void tls_client(struct app_flow *f, const struct tls_hello *ch, uint16_t 
 	fput_list(f, E_TLS, 5, &ch->ciphers, false);
 	fput_list(f, E_TLS, 7, &ch->exts, false);
 	if (ch->groups.n) fput_list(f, E_TLS, 8, &ch->groups, false);
-	tls_ja3(ch, false, fp, sizeof fp);
-	fput_str(f, E_TLS, 11, fp);
-	tls_ja4_all(ch, proto, fp, fr, fo, sizeof fp);
-	fput_str(f, E_TLS, 12, fp);
-	fput_str(f, E_TLS, 14, fr);
-	fput_str(f, E_TLS, 15, fo);
+	hello_fps(a, ch, proto, fp);
+	fput_str(f, E_TLS, 11, fp[0]);
+	fput_str(f, E_TLS, 12, fp[1]);
+	fput_str(f, E_TLS, 14, fp[2]);
+	fput_str(f, E_TLS, 15, fp[3]);
 	if (ch->sigalgs.n) fput_list(f, E_TLS, 17, &ch->sigalgs, false);
 	if (ch->versions.n) fput_list(f, E_TLS, 18, &ch->versions, false);
 	if (rv) fput_u16(f, E_TLS, 19, rv);
@@ -290,7 +385,7 @@ static bool parse_tls(struct app_ctx *a, struct app_flow *f, int d, const uint8_
 		f->status |= rr == TLS_BAD ? APP_S_MALFORMED : APP_S_INCOMPLETE;
 		return true;
 	}
-	if (d == 0 && h.valid) tls_client(f, &h, rv, 't');
+	if (d == 0 && h.valid) tls_client(a, f, &h, rv, 't');
 	return true;
 }
 
@@ -602,7 +697,7 @@ static void quic_hello(struct app_ctx *a, struct app_flow *f, int d)
 		const uint8_t *name;
 		uint8_t k;
 
-		tls_client(f, &h, 0, 'q');
+		tls_client(a, f, &h, 0, 'q');
 		if (h.sni_len) fput(f, E_QUIC, 2, h.sni, h.sni_len);
 		while (cur_u8(&c, &k) && cur_bytes(&c, k, &name)) fput(f, E_QUIC, 3, name, k);
 	} else if (h.valid) {

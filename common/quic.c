@@ -8,8 +8,8 @@
  */
 #include "quic.h"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,13 +65,52 @@ static bool cur_varint(struct cur *c, uint64_t *v)
 
 /* ------------------------------------------------------------------ keys */
 
+/*
+ * The algorithms, fetched once, and one context each, reused for the
+ * process: HMAC(EVP_sha256(), ...) and EVP_aes_128_gcm() fetch their
+ * implementation on every call and a new context costs allocations, more
+ * than the work itself on a 1200-byte Initial.  Not for several threads.
+ */
+static struct {
+	bool tried, ok;
+	EVP_MAC *hmac;
+	EVP_MAC_CTX *mac;        /* HMAC-SHA256, keyed per call */
+	EVP_CIPHER *gcm, *ecb;
+	EVP_CIPHER_CTX *aead;    /* AES-128-GCM, keyed per packet */
+	EVP_CIPHER_CTX *hpc;     /* AES-128-ECB for header protection */
+} qc;
+
+static bool qc_ready(void)
+{
+	OSSL_PARAM par[2];
+
+	if (qc.tried) return qc.ok;
+	qc.tried = true;
+	par[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+	par[1] = OSSL_PARAM_construct_end();
+	qc.ok = (qc.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL &&
+	    (qc.mac = EVP_MAC_CTX_new(qc.hmac)) != NULL && EVP_MAC_CTX_set_params(qc.mac, par) == 1 &&
+	    (qc.gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL)) != NULL &&
+	    (qc.ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL)) != NULL &&
+	    (qc.aead = EVP_CIPHER_CTX_new()) != NULL && (qc.hpc = EVP_CIPHER_CTX_new()) != NULL;
+	return qc.ok;
+}
+
+/* HMAC-SHA256(key, in) into out[32]; false when libcrypto failed. */
+static bool hmac_sha256(const uint8_t *key, size_t kl, const uint8_t *in, size_t n, uint8_t out[32])
+{
+	size_t ol = 0;
+
+	return qc_ready() && EVP_MAC_init(qc.mac, key, kl, NULL) == 1 &&
+	    EVP_MAC_update(qc.mac, in, n) == 1 && EVP_MAC_final(qc.mac, out, &ol, 32) == 1 && ol == 32;
+}
+
 /* RFC 8446 §7.1 HKDF-Expand-Label with an empty context, for out <= 32 bytes:
  * one HMAC block, T(1) = HMAC(secret, HkdfLabel || 0x01) (RFC 5869 §2.3). */
 static void expand_label(const uint8_t secret[32], const char *label, uint8_t *out, size_t len)
 {
-	uint8_t info[2 + 1 + 6 + 16 + 1 + 1], t[EVP_MAX_MD_SIZE];
+	uint8_t info[2 + 1 + 6 + 16 + 1 + 1], t[32];
 	size_t ll = strlen(label), w = 0;
-	unsigned tl = 0;
 
 	put_be16(info, (uint16_t)len);
 	w = 2;
@@ -82,7 +121,7 @@ static void expand_label(const uint8_t secret[32], const char *label, uint8_t *o
 	w += ll;
 	info[w++] = 0;     /* context length */
 	info[w++] = 0x01;  /* HKDF-Expand block counter */
-	HMAC(EVP_sha256(), secret, 32, info, w, t, &tl);
+	if (!hmac_sha256(secret, 32, info, w, t)) memset(t, 0, sizeof t);
 	memcpy(out, t, len);
 }
 
@@ -97,12 +136,11 @@ int quic_initial_keys(uint32_t version, const uint8_t *dcid, size_t n, struct qu
     struct quic_keys *server)
 {
 	const struct qver *v = find_version(version);
-	uint8_t initial[EVP_MAX_MD_SIZE], secret[32];
-	unsigned il = 0;
+	uint8_t initial[32], secret[32];
 
 	if (!v) return -1;
 	/* HKDF-Extract(salt, DCID) is HMAC with the salt as the key. */
-	HMAC(EVP_sha256(), v->salt, sizeof v->salt, dcid, n, initial, &il);
+	if (!hmac_sha256(v->salt, sizeof v->salt, dcid, n, initial)) return -1;
 	if (client) {
 		expand_label(initial, "client in", secret, 32);
 		keys_from_secret(v, secret, client);
@@ -118,16 +156,15 @@ int quic_hp_mask(const struct quic_keys *k, const uint8_t sample[16], uint8_t ma
 {
 	uint8_t out[32];
 	int len = 0, rc = -1;
-	EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
+	EVP_CIPHER_CTX *cx = qc.hpc;
 
-	if (!cx) return -1;
-	if (EVP_EncryptInit_ex(cx, EVP_aes_128_ecb(), NULL, k->hp, NULL) == 1 &&
+	if (!qc_ready()) return -1;
+	if (EVP_EncryptInit_ex2(cx, qc.ecb, k->hp, NULL, NULL) == 1 &&
 	    EVP_CIPHER_CTX_set_padding(cx, 0) == 1 &&
 	    EVP_EncryptUpdate(cx, out, &len, sample, 16) == 1 && len == 16) {
 		memcpy(mask, out, 5);
 		rc = 0;
 	}
-	EVP_CIPHER_CTX_free(cx);
 	return rc;
 }
 
@@ -160,8 +197,7 @@ static bool open_initial(const struct quic_keys *k, const uint8_t *pkt, size_t p
 	 * and there must be 16 bytes of it; the tag is at least that long. */
 	if (end - pn_off < 4 + 16) return false;
 	if (quic_hp_mask(k, pkt + pn_off + 4, mask) != 0) return false;
-	EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
-	if (!cx) return false;
+	EVP_CIPHER_CTX *cx = qc.aead; /* quic_hp_mask made it ready */
 
 	first = pkt[0] ^ (mask[0] & 0x0f);
 	unsigned pnlen = (first & 3u) + 1;
@@ -177,7 +213,7 @@ static bool open_initial(const struct quic_keys *k, const uint8_t *pkt, size_t p
 	for (unsigned i = 0; i < 8; i++) nonce[11 - i] ^= (uint8_t)(*pn >> (8 * i));
 
 	size_t ct_off = pn_off + pnlen, ct_len = end - ct_off - 16;
-	if (EVP_DecryptInit_ex(cx, EVP_aes_128_gcm(), NULL, k->key, nonce) != 1 ||
+	if (EVP_DecryptInit_ex2(cx, qc.gcm, k->key, nonce, NULL) != 1 ||
 	    EVP_DecryptUpdate(cx, NULL, &len, &first, 1) != 1 ||
 	    (pn_off > 1 && EVP_DecryptUpdate(cx, NULL, &len, pkt + 1, (int)(pn_off - 1)) != 1) ||
 	    EVP_DecryptUpdate(cx, NULL, &len, pnb, (int)pnlen) != 1)
@@ -191,7 +227,6 @@ static bool open_initial(const struct quic_keys *k, const uint8_t *pkt, size_t p
 	*outlen = (size_t)len + (size_t)len2;
 	ok = true;
 done:
-	EVP_CIPHER_CTX_free(cx);
 	return ok;
 }
 
@@ -204,9 +239,10 @@ int quic_protect(const struct quic_keys *k, uint8_t *pkt, size_t pn_off, size_t 
 	if (n < pt_off + 16 || n - pn_off < 4 + 16 || n > INT32_MAX) return -1;
 	memcpy(nonce, k->iv, sizeof nonce);
 	for (unsigned i = 0; i < 8; i++) nonce[11 - i] ^= (uint8_t)(pn >> (8 * i));
-	EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
-	if (!cx) return -1;
-	if (EVP_EncryptInit_ex(cx, EVP_aes_128_gcm(), NULL, k->key, nonce) == 1 &&
+	EVP_CIPHER_CTX *cx = qc.aead;
+
+	if (!qc_ready()) return -1;
+	if (EVP_EncryptInit_ex2(cx, qc.gcm, k->key, nonce, NULL) == 1 &&
 	    EVP_EncryptUpdate(cx, NULL, &len, pkt, (int)pt_off) == 1 &&
 	    EVP_EncryptUpdate(cx, pkt + pt_off, &len, pkt + pt_off, (int)(n - 16 - pt_off)) == 1 &&
 	    EVP_EncryptFinal_ex(cx, pkt + pt_off + len, &len) == 1 &&
@@ -216,7 +252,6 @@ int quic_protect(const struct quic_keys *k, uint8_t *pkt, size_t pn_off, size_t 
 		for (size_t i = 0; i < pnlen; i++) pkt[pn_off + i] ^= mask[1 + i];
 		rc = 0;
 	}
-	EVP_CIPHER_CTX_free(cx);
 	return rc;
 }
 

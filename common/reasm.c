@@ -29,20 +29,48 @@ bool ra_first(struct ra_dir *d, uint32_t seq)
 	return seq == d->isn;
 }
 
-/* The buffer, max bytes at once (a spare one when there is one); false
+/* Charge the pool max bytes for the direction at its first byte; false
  * when the budget says no. */
 static bool reserve(struct ra_pool *pool, struct ra_dir *d, uint32_t max)
 {
-	if (d->cap) return true;
+	if (d->charged) return true;
 	if (pool->limit && pool->used + max > pool->limit) {
 		d->flags |= RA_BUDGET;
 		return false;
 	}
-	if (pool->nspare && pool->spare_cap == max) d->buf = pool->spare[--pool->nspare];
-	else d->buf = xmalloc(max);
 	pool->used += max;
-	d->cap = max;
+	d->charged = max;
 	return true;
+}
+
+/* A buffer no direction uses: a spare if it has the first size. */
+static void ra_give(struct ra_pool *pool, uint8_t *buf, uint32_t cap)
+{
+	if (buf == NULL) return;
+	if (cap == RA_FIRST && pool->nspare < RA_NSPARE) pool->spare[pool->nspare++] = buf;
+	else free(buf);
+}
+
+/* Room in the buffer for offsets below e (e <= d->charged): RA_FIRST
+ * bytes first (a spare when there is one), then doubling. */
+static void room(struct ra_pool *pool, struct ra_dir *d, uint32_t e)
+{
+	uint32_t cap = d->cap;
+
+	if (e <= cap) return;
+	if (cap == 0) cap = RA_FIRST;
+	while (cap < e) cap = cap > UINT32_MAX / 2 ? UINT32_MAX : cap * 2;
+	if (cap > d->charged) cap = d->charged;
+	if (d->cap == 0 && cap == RA_FIRST && pool->nspare) {
+		d->buf = pool->spare[--pool->nspare];
+	} else {
+		uint8_t *nb = xmalloc(cap);
+
+		if (d->cap) memcpy(nb, d->buf, d->hi < d->cap ? d->hi : d->cap);
+		ra_give(pool, d->buf, d->cap);
+		d->buf = nb;
+	}
+	d->cap = cap;
 }
 
 /* Copy the bytes of [s, e) that nothing received yet covers. */
@@ -122,6 +150,7 @@ bool ra_add(struct ra_pool *pool, struct ra_dir *d, uint32_t max, uint32_t seq,
 	s = off;
 	e = caplen > max - off ? max : off + caplen;
 	if (!reserve(pool, d, max)) return false;
+	room(pool, d, e);
 	fill(d, s, e, p, s);
 	if (!mark(d, s, e)) {
 		d->flags |= RA_RANGES;
@@ -133,18 +162,10 @@ bool ra_add(struct ra_pool *pool, struct ra_dir *d, uint32_t max, uint32_t seq,
 
 void ra_free(struct ra_pool *pool, struct ra_dir *d)
 {
-	if (d->buf) {
-		pool->used -= d->cap;
-		if (pool->nspare && pool->spare_cap != d->cap) ra_pool_free(pool);
-		if (pool->nspare < RA_NSPARE) {
-			pool->spare_cap = d->cap;
-			pool->spare[pool->nspare++] = d->buf;
-		} else {
-			free(d->buf);
-		}
-	}
+	pool->used -= d->charged;
+	ra_give(pool, d->buf, d->cap);
 	d->buf = NULL;
-	d->cap = 0;
+	d->cap = d->charged = 0;
 	d->hi = d->len = UINT32_MAX; /* accepts nothing more */
 }
 

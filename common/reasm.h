@@ -5,11 +5,14 @@
  * sequence order from its start (the byte after the SYN, or the first
  * sequence number seen when the SYN was missed).  Retransmissions and
  * overlaps keep the bytes that came first; out-of-order segments wait in
- * a few ranges until the hole before them fills.  Memory: the buffer of a
- * direction is `max` bytes, allocated at its first byte and charged to a
- * struct ra_pool shared by
- * every direction, and is given back by ra_free(); when the pool is empty
- * the bytes are dropped and RA_BUDGET set.  Zero-initialise both structs.
+ * a few ranges until the hole before them fills.  Memory: a direction is
+ * charged `max` bytes at its first byte, to a struct ra_pool shared by
+ * every direction, and gives them back in ra_free(); when the pool is
+ * empty the bytes are dropped and RA_BUDGET set.  Its buffer starts at
+ * RA_FIRST bytes and doubles as the bytes reach further, up to max: most
+ * directions end their parse within a few kilobytes, and a buffer
+ * touched only that far costs fewer fresh pages.  Zero-initialise both
+ * structs.
  */
 #ifndef FK_REASM_H
 #define FK_REASM_H
@@ -27,19 +30,20 @@
 #define RA_NRANGE 8
 
 #define RA_NSPARE 64
+#define RA_FIRST  4096 /* bytes of a direction's first buffer; spares are this size */
 
 struct ra_pool {
 	uint64_t used, limit; /* bytes held by all directions; limit 0: no limit */
-	/* freed buffers kept for reuse (malloc would hand their pages back
-	 * and fault fresh zeroed ones in for the next flow) */
+	/* freed first-size buffers kept for reuse (malloc would hand their
+	 * pages back and fault fresh zeroed ones in for the next flow) */
 	unsigned nspare;
-	uint32_t spare_cap;
 	uint8_t *spare[RA_NSPARE];
 };
 
 struct ra_dir {
 	uint8_t *buf;
-	uint32_t cap;         /* allocated */
+	uint32_t cap;         /* allocated: grows as bytes come, up to the max charged */
+	uint32_t charged;     /* what the pool was charged for it: the direction's max */
 	uint32_t len;         /* contiguous bytes from the start */
 	uint32_t hi;          /* one past the highest byte offset received */
 	uint32_t isn;         /* sequence number of offset 0 */

@@ -9,28 +9,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "bytes.h"
+#include "digest.h"
 #include "ssh.h"
 
 bool ssh_start(const uint8_t *p, size_t n)
 {
 	return n >= 4 && memcmp(p, "SSH-", 4) == 0;
-}
-
-static void md5_hex(const char *s, size_t n, char out[33])
-{
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned dl = 0, i;
-	static const char hx[] = "0123456789abcdef";
-
-	if (!EVP_Digest(s, n, d, &dl, EVP_md5(), NULL)) dl = 0;
-	for (i = 0; i < dl && i < 16; i++) {
-		out[2 * i] = hx[d[i] >> 4];
-		out[2 * i + 1] = hx[d[i] & 15];
-	}
-	out[2 * i] = 0;
 }
 
 int ssh_parse(const uint8_t *p, size_t n, bool server, struct ssh_side *s)
@@ -73,7 +58,7 @@ int ssh_parse(const uint8_t *p, size_t n, bool server, struct ssh_side *s)
 		if (i < 3) s->algs[at++] = ';';
 	}
 	s->algs[at] = 0;
-	md5_hex(s->algs, at, s->hassh);
+	dg_hex(DG_MD5, s->algs, at, s->hassh, 32);
 	s->kexinit = true;
 	return SSH_OK;
 }

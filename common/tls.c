@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
+#include "digest.h"
 #include "tls.h"
 
 static void list_add(struct tls_list *l, uint16_t v, uint8_t *flags)
@@ -256,6 +256,15 @@ static void sb_add(struct sbuf *s, bool hex, unsigned v)
 	int n = 0;
 	static const char hx[] = "0123456789abcdef";
 
+	if (hex && s->n + 5 <= s->size) { /* the common case: room for all four and the NUL */
+		char *o = s->p + s->n;
+
+		o[0] = hx[v >> 12 & 15]; o[1] = hx[v >> 8 & 15];
+		o[2] = hx[v >> 4 & 15]; o[3] = hx[v & 15];
+		o[4] = 0;
+		s->n += 4;
+		return;
+	}
 	if (hex) {
 		t[n++] = hx[v & 15]; t[n++] = hx[v >> 4 & 15];
 		t[n++] = hx[v >> 8 & 15]; t[n++] = hx[v >> 12 & 15];
@@ -276,40 +285,15 @@ static void sb_str(struct sbuf *s, const char *str)
 static void sb_list(struct sbuf *s, const struct tls_list *l, bool hex, char sep)
 {
 	unsigned i, k = 0;
-	char sp[2] = { sep, 0 };
 
 	for (i = 0; i < l->n; i++) {
 		if (tls_grease(l->v[i])) continue;
-		if (k++) sb_str(s, sp);
+		if (k++ && s->n + 1 < s->size) {
+			s->p[s->n++] = sep;
+			s->p[s->n] = 0;
+		}
 		sb_add(s, hex, l->v[i]);
 	}
-}
-
-enum { MD_MD5, MD_SHA256 };
-
-/* The digest, fetched once: an implicit fetch per call costs more than
- * hashing a fingerprint string. */
-static const EVP_MD *md_get(int which)
-{
-	static EVP_MD *md[2];
-
-	if (md[which] == NULL) md[which] = EVP_MD_fetch(NULL, which == MD_MD5 ? "MD5" : "SHA256", NULL);
-	return md[which];
-}
-
-static void digest_hex(int which, const char *in, size_t n, char *out, size_t hexlen)
-{
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned dl = 0, i;
-	static const char hx[] = "0123456789abcdef";
-	const EVP_MD *md = md_get(which);
-
-	if (md == NULL || !EVP_Digest(in, n, d, &dl, md, NULL)) dl = 0;
-	for (i = 0; i < dl && 2 * i < hexlen; i++) {
-		out[2 * i] = hx[d[i] >> 4];
-		out[2 * i + 1] = hx[d[i] & 15];
-	}
-	out[2 * i < hexlen ? 2 * i : hexlen] = 0;
 }
 
 void tls_ja3(const struct tls_hello *ch, bool raw, char *out, size_t out_size)
@@ -328,7 +312,7 @@ void tls_ja3(const struct tls_hello *ch, bool raw, char *out, size_t out_size)
 	sb_str(&s, ",");
 	sb_list(&s, &ch->ecpf, false, '-');
 	if (raw) snprintf(out, out_size, "%s", str);
-	else if (out_size > 32) digest_hex(MD_MD5, str, s.n, out, 32);
+	else if (out_size > 32) dg_hex(DG_MD5, str, s.n, out, 32);
 	else if (out_size) out[0] = 0;
 }
 
@@ -344,13 +328,22 @@ void tls_ja3s(const struct tls_hello *sh, bool raw, char *out, size_t out_size)
 	sb_str(&s, ",");
 	sb_list(&s, &sh->exts, false, '-');
 	if (raw) snprintf(out, out_size, "%s", str);
-	else if (out_size > 32) digest_hex(MD_MD5, str, s.n, out, 32);
+	else if (out_size > 32) dg_hex(DG_MD5, str, s.n, out, 32);
 	else if (out_size) out[0] = 0;
 }
 
-static int cmp_u16(const void *a, const void *b)
+/* Ascending, by insertion: lists are short (at most TLS_MAXLIST) and
+ * mostly sorted already; qsort's merge sort costs several times more. */
+static void sort_u16(uint16_t *v, unsigned n)
 {
-	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+	unsigned i, j;
+
+	for (i = 1; i < n; i++) {
+		uint16_t x = v[i];
+
+		for (j = i; j > 0 && v[j - 1] > x; j--) v[j] = v[j - 1];
+		v[j] = x;
+	}
 }
 
 /* l without GREASE (and without SNI and ALPN when drop_sni_alpn), sorted if asked. */
@@ -365,7 +358,7 @@ static void ja4_list(const struct tls_list *l, bool drop_sni_alpn, bool sorted, 
 		if (tls_grease(v) || (drop_sni_alpn && (v == 0x0000 || v == 0x0010))) continue;
 		o->v[o->n++] = v;
 	}
-	if (sorted) qsort(o->v, o->n, sizeof o->v[0], cmp_u16);
+	if (sorted) sort_u16(o->v, o->n);
 }
 
 static bool alnum(uint8_t b)
@@ -433,9 +426,9 @@ static void ja4_bc(const struct tls_hello *ch, bool orig, char *b, char *x, size
 		sb_list(&sx, &ch->sigalgs, true, ',');
 	}
 	if (hb == NULL) return;
-	if (cl.n) digest_hex(MD_SHA256, b, sb.n, hb, 12);
+	if (cl.n) dg_hex(DG_SHA256, b, sb.n, hb, 12);
 	else strcpy(hb, "000000000000");
-	if (el.n) digest_hex(MD_SHA256, x, sx.n, hc, 12);
+	if (el.n) dg_hex(DG_SHA256, x, sx.n, hc, 12);
 	else strcpy(hc, "000000000000");
 }
 

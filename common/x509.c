@@ -14,10 +14,12 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/provider.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "bytes.h"
+#include "digest.h"
 
 static bool cur_u24(struct cur *c, uint32_t *v)
 {
@@ -168,12 +170,109 @@ static const char *key_name(int nid)
 	}
 }
 
-static void key_info(X509 *x, struct x509_cert *c)
+/*
+ * A library context holding only the null provider.  d2i_X509 decodes
+ * the public key through the provider machinery, some 1,300,000
+ * instructions a certificate, and gives up quietly when there is no
+ * decoder: decoded in this context, a certificate has every field but
+ * its EVP_PKEY.  An RSA key's size is then read here from the key bits
+ * (rsa_bits); any other key, or an RSA key in an unusual form, is left
+ * to a second d2i_X509 in the default context, as before.
+ */
+static OSSL_LIB_CTX *keyless_ctx(void)
+{
+	static OSSL_LIB_CTX *kl;
+	static bool tried;
+
+	if (!tried) {
+		tried = true;
+		if ((kl = OSSL_LIB_CTX_new()) != NULL && OSSL_PROVIDER_load(kl, "null") == NULL) {
+			OSSL_LIB_CTX_free(kl);
+			kl = NULL;
+		}
+	}
+	return kl;
+}
+
+/* A DER length (X.690 10.1: minimal, definite) of at most 4 bytes. */
+static bool der_length(struct cur *c, size_t *n)
+{
+	uint8_t b, k;
+
+	if (!cur_u8(c, &b)) return false;
+	if (b < 0x80) {
+		*n = b;
+		return true;
+	}
+	k = b & 0x7f;
+	if (k == 0 || k > 4 || !cur_u8(c, &b) || b == 0) return false; /* no leading zero byte */
+	*n = b;
+	while (--k) {
+		if (!cur_u8(c, &b)) return false;
+		*n = *n << 8 | b;
+	}
+	return *n >= 0x80 && *n <= cur_left(c);
+}
+
+/* A positive INTEGER in minimal form; its size in bits. */
+static bool der_uint_bits(struct cur *c, unsigned *bits)
+{
+	const uint8_t *v;
+	uint8_t tag;
+	size_t n;
+	unsigned top;
+
+	if (!cur_u8(c, &tag) || tag != 0x02 || !der_length(c, &n) || n == 0 || !cur_bytes(c, n, &v))
+		return false;
+	if (v[0] & 0x80) return false;                             /* negative */
+	if (v[0] == 0 && (n == 1 || !(v[1] & 0x80))) return false; /* zero, or not minimal */
+	if (v[0] == 0) {
+		v++;
+		n--;
+	}
+	for (top = 8; !(v[0] >> (top - 1) & 1); top--) continue;
+	*bits = (unsigned)(n - 1) * 8 + top;
+	return true;
+}
+
+/* The modulus size of an rsaEncryption key whose parameters are NULL or
+ * absent and whose bits are exactly RSAPublicKey (RFC 8017 A.1.1) in
+ * plain DER, a modulus of at most 16384 bits; false: ask libcrypto. */
+static bool rsa_bits(X509_PUBKEY *pub, unsigned *bits)
+{
+	ASN1_OBJECT *oid = NULL;
+	X509_ALGOR *alg = NULL;
+	const unsigned char *pk = NULL;
+	const void *pval;
+	int pklen = 0, ptype;
+	struct cur c, seq;
+	uint8_t tag;
+	size_t n;
+	unsigned eb;
+
+	if (X509_PUBKEY_get0_param(&oid, &pk, &pklen, &alg, pub) != 1 || oid == NULL || alg == NULL ||
+	    pk == NULL || OBJ_obj2nid(oid) != NID_rsaEncryption)
+		return false;
+	X509_ALGOR_get0(NULL, &ptype, &pval, alg);
+	if (ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF) return false;
+	c = cur_make(pk, (size_t)pklen);
+	if (!cur_u8(&c, &tag) || tag != 0x30 || !der_length(&c, &n) || n != cur_left(&c)) return false;
+	cur_sub(&c, n, &seq);
+	if (!der_uint_bits(&seq, bits) || !der_uint_bits(&seq, &eb) || cur_left(&seq) != 0) return false;
+	return *bits <= 16384 && eb <= 64;
+}
+
+/* The key's fields from x; NULL full when x was decoded keyless.  false
+ * when the default context refuses the certificate that the keyless one
+ * read (then, as before, it is X5E_BAD). */
+static bool key_info(X509 *x, bool keyless, const uint8_t *der, size_t len, struct x509_cert *c)
 {
 	X509_PUBKEY *pub = X509_get_X509_PUBKEY(x);
 	ASN1_OBJECT *oid = NULL;
 	EVP_PKEY *pk;
+	X509 *full = NULL;
 	const char *kn;
+	unsigned rb;
 	int bits;
 
 	if (pub && X509_PUBKEY_get0_param(&oid, NULL, NULL, NULL, pub) == 1 && oid) {
@@ -183,10 +282,21 @@ static void key_info(X509 *x, struct x509_cert *c)
 		else if (OBJ_obj2txt(c->key_type, sizeof c->key_type, oid, 1) >= (int)sizeof c->key_type)
 			c->flags |= X5E_TEXT_CUT;
 	}
+	if (keyless && pub && rsa_bits(pub, &rb)) {
+		c->key_bits = (uint16_t)rb;
+		return true;
+	}
+	if (keyless) {
+		const unsigned char *p = der;
+
+		if ((full = d2i_X509(NULL, &p, (long)len)) == NULL) return false;
+		x = full;
+	}
 	pk = X509_get0_pubkey(x); /* cached in x, not ours to free */
 	if (pk == NULL) {
 		c->flags |= X5E_NO_KEY;
-		return;
+		X509_free(full);
+		return true;
 	}
 	bits = EVP_PKEY_get_bits(pk);
 	c->key_bits = bits > 0 && bits <= UINT16_MAX ? (uint16_t)bits : 0;
@@ -194,6 +304,8 @@ static void key_info(X509 *x, struct x509_cert *c)
 	    EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, c->key_group,
 	        sizeof c->key_group, NULL) != 1)
 		c->key_group[0] = '\0';
+	X509_free(full);
+	return true;
 }
 
 /* The SAN DNS names of a certificate: where they go, and the flag a cut sets. */
@@ -229,33 +341,66 @@ static void san_names(X509 *x, struct sanlist *sl)
 }
 
 /*
- * The certificates decoded last, by SHA-256 of their DER: d2i_X509 of
- * OpenSSL 3 decodes the public key through its provider machinery, some
- * 100,000 instructions a certificate, and a capture meets the same server
- * certificates over and over.  A direct-mapped table of X5_CACHE entries
- * (about 5 KB each), allocated on first use and kept for the process;
- * an entry is the exact result of decoding those bytes, so a hit changes
- * nothing in the output.
+ * The certificates decoded last, by their DER bytes: d2i_X509 of OpenSSL
+ * 3 decodes the public key through its provider machinery, some
+ * 1,500,000 instructions a certificate, and even its SHA-256 costs some
+ * 40 instructions a byte, while a capture meets the same server
+ * certificates over and over.  A set-associative table of X5_SETS sets of
+ * X5_WAYS entries, chosen by a hash of the length and the last bytes (the
+ * signature); an entry holds a copy of the DER (certificates up to
+ * X5_CACHE_DER bytes), compared whole on lookup, and the exact result of
+ * decoding it, SHA-256 included, so a hit changes nothing in the output.
+ * Entries are allocated when first filled (at most X5_SETS * X5_WAYS of
+ * about 5 KB and their DER) and kept for the process.  A direct-mapped
+ * table of 128 entries by SHA-256 missed one lookup in six on the bench
+ * capture, whose 86 distinct certificates collided in it.
  */
-#define X5_CACHE 128
+#define X5_SETS 256
+#define X5_WAYS 4
+#define X5_CACHE_DER 8192
 
 struct x5_cached {
-	bool used;
 	uint32_t len;
 	struct x509_cert c;      /* without the SAN cut flag */
 	struct sanlist san;
+	uint8_t der[];           /* len bytes */
 };
 
-static struct x5_cached *x5_cache;
+struct x5_set {
+	struct x5_cached *way[X5_WAYS];
+	uint8_t next;            /* the way a miss replaces when all are used */
+};
+
+static struct x5_set *x5_cache;
+
+static unsigned der_set(const uint8_t *der, size_t len)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)len;
+	size_t i = len > 32 ? len - 32 : 0;
+
+	for (; i < len; i++) h = (h ^ der[i]) * 16777619u;
+	return (h ^ h >> 16) % X5_SETS;
+}
 
 static void decode(const uint8_t *der, size_t len, struct x509_cert *c, struct sanlist *sl)
 {
 	const unsigned char *p = der;
 	const X509_ALGOR *alg = NULL;
 	const ASN1_OBJECT *sigoid = NULL;
-	X509 *x;
+	OSSL_LIB_CTX *kl = keyless_ctx();
+	struct x509_cert before = *c;
+	X509 *x = NULL;
 
-	x = len > 0 && len <= 0x7fffffff ? d2i_X509(NULL, &p, (long)len) : NULL;
+	if (len == 0 || len > 0x7fffffff) {
+		c->flags |= X5E_BAD;
+		return;
+	}
+	if (kl) x = (X509 *)ASN1_item_d2i_ex(NULL, &p, (long)len, ASN1_ITEM_rptr(X509), kl, NULL);
+	if (x == NULL) { /* as before, in the default context */
+		kl = NULL;
+		p = der;
+		x = d2i_X509(NULL, &p, (long)len);
+	}
 	if (x == NULL) {
 		c->flags |= X5E_BAD;
 		return;
@@ -269,7 +414,12 @@ static void decode(const uint8_t *der, size_t len, struct x509_cert *c, struct s
 		c->not_before = c->not_after = 0;
 		c->flags |= X5E_NO_TIME;
 	}
-	key_info(x, c);
+	if (!key_info(x, kl != NULL, der, len, c)) {
+		X509_free(x);
+		*c = before;
+		c->flags |= X5E_BAD;
+		return;
+	}
 	X509_get0_signature(NULL, &alg, x);
 	if (alg) X509_ALGOR_get0(&sigoid, NULL, NULL, alg);
 	if (sigoid && OBJ_obj2txt(c->sig_alg, sizeof c->sig_alg, sigoid, 0) >= (int)sizeof c->sig_alg)
@@ -278,33 +428,49 @@ static void decode(const uint8_t *der, size_t len, struct x509_cert *c, struct s
 	X509_free(x);
 }
 
+/* decode der into *e (cleared first), with its SHA-256 (zero when libcrypto fails) */
+static void decode_entry(const uint8_t *der, size_t len, const struct x509_cert *c0,
+    struct x5_cached *e)
+{
+	memset(e, 0, sizeof *e);
+	e->c = *c0;
+	if (dg_hash(DG_SHA256, der, len, e->c.sha256) != 32) memset(e->c.sha256, 0, 32);
+	decode(der, len, &e->c, &e->san);
+	e->len = c0->der_len;
+}
+
 int x509_parse_der(const uint8_t *der, size_t len, struct x509_cert *c, struct x509_chain *chain)
 {
-	struct x5_cached *e = NULL, one;
-	bool hashed;
+	struct x5_cached *e = NULL, one; /* one: the DER is not copied into it */
+	struct x5_set *set = NULL;
+	unsigned w = 0;
 
 	memset(c, 0, sizeof *c);
 	c->der_len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
-	hashed = EVP_Digest(der, len, c->sha256, NULL, EVP_sha256(), NULL) == 1;
-	if (!hashed)
-		memset(c->sha256, 0, sizeof c->sha256);
-	if (hashed && x5_cache == NULL)
-		x5_cache = calloc(X5_CACHE, sizeof *x5_cache);
-	if (hashed && x5_cache) {
-		e = &x5_cache[(c->sha256[0] | (unsigned)c->sha256[1] << 8) % X5_CACHE];
-		if (!(e->used && e->len == c->der_len && memcmp(e->c.sha256, c->sha256, 32) == 0)) {
-			memset(e, 0, sizeof *e);
-			e->c = *c;
-			decode(der, len, &e->c, &e->san);
-			e->len = c->der_len;
-			e->used = true;
+	if (len <= X5_CACHE_DER && x5_cache == NULL) x5_cache = calloc(X5_SETS, sizeof *x5_cache);
+	if (len <= X5_CACHE_DER && x5_cache) {
+		set = &x5_cache[der_set(der, len)];
+		for (w = 0; w < X5_WAYS && set->way[w]; w++) {
+			e = set->way[w];
+			if (e->len == len && memcmp(e->der, der, len) == 0) break;
 		}
-	} else {
-		/* no digest or no memory: decode without the table */
-		memset(&one, 0, sizeof one);
-		one.c = *c;
-		decode(der, len, &one.c, &one.san);
+		if (w < X5_WAYS && set->way[w] == NULL)
+			set->way[w] = malloc(sizeof *e + X5_CACHE_DER);
+		else if (w == X5_WAYS) {
+			w = set->next;
+			set->next = (uint8_t)((w + 1) % X5_WAYS);
+		} else {
+			set = NULL; /* a hit */
+		}
+		e = set ? set->way[w] : e;
+	}
+	if (set && e) {
+		decode_entry(der, len, c, e);
+		memcpy(e->der, der, len);
+	} else if (e == NULL) {
+		/* too long for the table, or no memory: decode without it */
 		e = &one;
+		decode_entry(der, len, c, e);
 	}
 	*c = e->c;
 	if (chain) {

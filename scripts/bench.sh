@@ -310,9 +310,9 @@ measure "$BENCH_RUNS" /dev/null sh -c '"$0" "$1" | cat > /dev/null' "$B/pcap-flo
 row "pcap-flows FILE | cat > /dev/null" pipe
 hr
 echo "seconds: wall clock of the best run (user, sys: its CPU seconds); MB/s: capture file bytes"
-echo "application metadata: pcap-flows takes ${meta_ratio:-?}x the CPU time of pcap-flows --no-meta (target <= 1.10)"
 echo "(10^6) per second; vs floor: packets/s relative to the floor with the 1 MiB buffer; by CPU:"
 echo "the same by CPU seconds (user + sys; with the pipe, of both sides), steadier on a busy machine."
+echo "application metadata: pcap-flows takes ${meta_ratio:-?}x the CPU time of pcap-flows --no-meta (target <= 1.10)"
 if [ "$busy" = 1 ]; then
 	echo "*: the wall clock is well above the CPU time: the machine was busy, the figures are not reliable."
 fi

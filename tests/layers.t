@@ -25,14 +25,14 @@ use Cwd qw(abs_path);
 use File::Basename qw(dirname basename);
 
 # 0 ground: messages, exit codes, unfinished outputs, progress, version
-# 1 bytes and buffers, strict numbers
+# 1 bytes and buffers, strict numbers, digests, memo tables
 # 2 records and their vocabulary, streams, captures, packets, fragments,
 #   output files
 # 3 the concepts the tools share
 # 4 the pipelines and the command line; cmd/ is above everything
 my %layer = (
 	msg => 0,
-	bytes => 1, num => 1, zread => 1,
+	bytes => 1, num => 1, zread => 1, digest => 1, memo => 1,
 	field => 2, rec => 2, stream => 2, cap => 2, pkt => 2, frag => 2, out => 2,
 	capwalk => 2, quic => 2, x509 => 2,
 	reasm => 2, tls => 2, http => 2, dns => 2, ssh => 2,
@@ -60,6 +60,7 @@ my %cli_ok = ();
 # The prefixes of the modules' exported names.
 my %prefix = (
 	msg => "msg_", bytes => "buf_|cur_|x(?:malloc|calloc|realloc|strdup)", num => "num_", zread => "zr_",
+	digest => "dg_", memo => "memo_",
 	rec => "rec_", stream => "rs_|rw_", cap => "cap_", pkt => "pkt_", frag => "frag_",
 	out => "out_", field => "fld_", fval => "fv_", flowtab => "ft_", anon => "an_",
 	idx => "idx_", pic => "pic_", rjson => "rj_", label => "label_", dataset => "ds_",

@@ -8,9 +8,11 @@
 
 #include "app.h"
 #include "bytes.h"
+#include "digest.h"
 #include "dns.h"
 #include "field.h"
 #include "http.h"
+#include "memo.h"
 #include "rec.h"
 #include "ssh.h"
 
@@ -190,12 +192,77 @@ static void test_app(void)
 	app_free(a);
 }
 
+/* memo.c: a hit returns exactly what was stored for the same bytes, a
+ * different key of the same hash and length misses, a full set replaces
+ * its oldest entry, the size bound holds. */
+static void test_memo(void)
+{
+	struct memo *m = memo_new(1, 64); /* one set: every key collides */
+	const uint8_t *v;
+	size_t vl = 0;
+	char k[8], val[64];
+	int i, hits = 0;
+
+	ok(m != NULL, "memo_new");
+	ok(memo_get(m, "abc", 3, &vl) == NULL, "empty table: a miss");
+	memo_put(m, "abc", 3, "value-1", 7);
+	v = memo_get(m, "abc", 3, &vl);
+	ok(v && vl == 7 && memcmp(v, "value-1", 7) == 0, "a hit gives the stored value");
+	ok(memo_get(m, "abd", 3, &vl) == NULL, "one byte different: a miss");
+	ok(memo_get(m, "ab", 2, &vl) == NULL, "a prefix: a miss");
+	for (i = 0; i < MEMO_WAYS; i++) {
+		snprintf(k, sizeof k, "k%d", i);
+		memo_put(m, k, strlen(k), k, strlen(k) + 1);
+	}
+	ok(memo_get(m, "abc", 3, &vl) == NULL, "the oldest entry of a full set is replaced");
+	for (i = 0; i < MEMO_WAYS; i++) {
+		snprintf(k, sizeof k, "k%d", i);
+		v = memo_get(m, k, strlen(k), &vl);
+		hits += v && vl == strlen(k) + 1 && strcmp((const char *)v, k) == 0;
+	}
+	is(hits, MEMO_WAYS, "the newer entries stay");
+	memset(val, 'v', sizeof val);
+	memo_put(m, "big", 3, val, 62);
+	ok(memo_get(m, "big", 3, &vl) == NULL, "key and value over the bound: not stored");
+	memo_put(m, "fit", 3, val, 61);
+	ok(memo_get(m, "fit", 3, &vl) != NULL && vl == 61, "key and value at the bound: stored");
+	memo_free(m);
+}
+
+/* digest.c against RFC 1321 A.5 and FIPS 180-2 B.1, twice each (the
+ * second time from the table of short inputs), and a long input. */
+static void test_digest(void)
+{
+	char hex[65], big[2000];
+	uint8_t d[DG_MAX];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		dg_hex(DG_MD5, "abc", 3, hex, 32);
+		is(strcmp(hex, "900150983cd24fb0d6963f7d28e17f72"), 0, "MD5(abc), pass %d", i);
+		dg_hex(DG_SHA256, "abc", 3, hex, 64);
+		is(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"), 0,
+		    "SHA-256(abc), pass %d", i);
+		dg_hex(DG_SHA256, "abc", 3, hex, 12);
+		is(strcmp(hex, "ba7816bf8f01"), 0, "cut to 12 digits, pass %d", i);
+	}
+	dg_hex(DG_MD5, "", 0, hex, 32);
+	is(strcmp(hex, "d41d8cd98f00b204e9800998ecf8427e"), 0, "MD5 of nothing");
+	memset(big, 'a', sizeof big);
+	is(dg_hash(DG_SHA256, big, sizeof big, d), 32u, "a long input is hashed");
+	dg_hex(DG_SHA256, "abd", 3, hex, 64);
+	ok(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") != 0,
+	    "another input, another digest");
+}
+
 int main(void)
 {
 	test_http();
 	test_dns();
 	test_ssh();
 	test_app();
+	test_memo();
+	test_digest();
 	printf("1..%u\n", ntest);
 	return nfail != 0;
 }

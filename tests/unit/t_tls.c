@@ -209,6 +209,7 @@ static void test_reasm(void)
 	struct ra_pool pool;
 	struct ra_dir d;
 	uint8_t data[5000], mix[5000];
+	static uint8_t big[10000];
 	unsigned i;
 
 	memset(&pool, 0, sizeof pool);
@@ -250,6 +251,21 @@ static void test_reasm(void)
 	ra_free(&pool, &d);
 	is(pool.used, 0, "pool empty");
 	ok(pool.nspare == 1, "a spare buffer kept");
+
+	/* a buffer grows from RA_FIRST bytes as the bytes reach further,
+	 * keeping what it holds, out-of-order ranges included */
+	for (i = 0; i < sizeof big; i++) big[i] = (uint8_t)(i * 13 + 5);
+	memset(&d, 0, sizeof d);
+	ra_add(&pool, &d, 16384, 7, big, 1000, 1000);
+	ok(pool.nspare == 0 && d.cap == RA_FIRST, "first buffer: the spare, RA_FIRST bytes");
+	is(pool.used, 16384, "pool charged max at the first byte");
+	ra_add(&pool, &d, 16384, 7 + 9000, big + 9000, 1000, 1000);
+	ok(d.cap >= 10000 && d.cap <= 16384 && d.len == 1000, "grown for a later range");
+	for (i = 1; i < 9; i++) ra_add(&pool, &d, 16384, 7 + 1000 * (unsigned)i, big + 1000 * i, 1000, 1000);
+	is(d.len, 10000, "hole filled after growing");
+	ok(memcmp(d.buf, big, 10000) == 0, "bytes kept across the growth");
+	ra_free(&pool, &d);
+	is(pool.used, 0, "pool given back");
 	ra_pool_free(&pool);
 }
 
