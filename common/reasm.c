@@ -29,19 +29,33 @@ bool ra_first(struct ra_dir *d, uint32_t seq)
 	return seq == d->isn;
 }
 
-/* The buffer, max bytes at once (a spare one when there is one); false
- * when the budget says no. */
-static bool reserve(struct ra_pool *pool, struct ra_dir *d, uint32_t max)
+/*
+ * Room for offsets below e (at most max): the buffer grows with need, from
+ * RA_FIRST bytes (a spare one when there is one), doubling up to max, so
+ * that the many streams whose parse needs a few hundred bytes do not each
+ * hold max; false when the pool's budget says no.
+ */
+#define RA_FIRST 2048u
+
+static bool reserve(struct ra_pool *pool, struct ra_dir *d, uint32_t e, uint32_t max)
 {
-	if (d->cap) return true;
-	if (pool->limit && pool->used + max > pool->limit) {
+	uint32_t cap = d->cap ? d->cap : RA_FIRST < max ? RA_FIRST : max;
+	uint8_t *p;
+
+	if (e <= d->cap) return true;
+	while (cap < e) cap = cap > max / 2 ? max : cap * 2;
+	if (pool->limit && pool->used + (cap - d->cap) > pool->limit) {
 		d->flags |= RA_BUDGET;
 		return false;
 	}
-	if (pool->nspare && pool->spare_cap == max) d->buf = pool->spare[--pool->nspare];
-	else d->buf = xmalloc(max);
-	pool->used += max;
-	d->cap = max;
+	if (d->cap == 0 && cap == RA_FIRST && pool->nspare) {
+		p = pool->spare[--pool->nspare];
+	} else {
+		p = xrealloc(d->buf, cap);
+	}
+	d->buf = p;
+	pool->used += cap - d->cap;
+	d->cap = cap;
 	return true;
 }
 
@@ -121,7 +135,7 @@ bool ra_add(struct ra_pool *pool, struct ra_dir *d, uint32_t max, uint32_t seq,
 	if (off >= max) return false;
 	s = off;
 	e = caplen > max - off ? max : off + caplen;
-	if (!reserve(pool, d, max)) return false;
+	if (!reserve(pool, d, e, max)) return false;
 	fill(d, s, e, p, s);
 	if (!mark(d, s, e)) {
 		d->flags |= RA_RANGES;
@@ -135,13 +149,8 @@ void ra_free(struct ra_pool *pool, struct ra_dir *d)
 {
 	if (d->buf) {
 		pool->used -= d->cap;
-		if (pool->nspare && pool->spare_cap != d->cap) ra_pool_free(pool);
-		if (pool->nspare < RA_NSPARE) {
-			pool->spare_cap = d->cap;
-			pool->spare[pool->nspare++] = d->buf;
-		} else {
-			free(d->buf);
-		}
+		if (d->cap == RA_FIRST && pool->nspare < RA_NSPARE) pool->spare[pool->nspare++] = d->buf;
+		else free(d->buf);
 	}
 	d->buf = NULL;
 	d->cap = 0;

@@ -6,10 +6,10 @@
  * sequence number seen when the SYN was missed).  Retransmissions and
  * overlaps keep the bytes that came first; out-of-order segments wait in
  * a few ranges until the hole before them fills.  Memory: the buffer of a
- * direction is `max` bytes, allocated at its first byte and charged to a
- * struct ra_pool shared by
- * every direction, and is given back by ra_free(); when the pool is empty
- * the bytes are dropped and RA_BUDGET set.  Zero-initialise both structs.
+ * direction grows with the highest offset received, doubling up to `max`
+ * bytes; it is charged to a struct ra_pool shared by every direction, and
+ * is given back by ra_free(); when the pool has no room for it the bytes
+ * are dropped and RA_BUDGET set.  Zero-initialise both structs.
  */
 #ifndef FK_REASM_H
 #define FK_REASM_H
@@ -33,8 +33,7 @@ struct ra_pool {
 	/* freed buffers kept for reuse (malloc would hand their pages back
 	 * and fault fresh zeroed ones in for the next flow) */
 	unsigned nspare;
-	uint32_t spare_cap;
-	uint8_t *spare[RA_NSPARE];
+	uint8_t *spare[RA_NSPARE]; /* of the first size (reasm.c) */
 };
 
 struct ra_dir {
