@@ -56,7 +56,7 @@ struct flow {
 	bool mac_set;
 	uint8_t mac[12];
 	uint8_t encap_len;
-	uint8_t encap[REC_MAX_ENCAP * 5];
+	uint8_t *encap;               /* on the heap: few flows have one */
 	struct src *src;
 	struct ft_run *run;           /* running aggregates past the table (run_add) */
 	struct app_flow *app;         /* application metadata, NULL until payload */
@@ -299,11 +299,13 @@ static size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
 /*
  * Room for extra more bytes in a per-flow store: it grows by half (at
- * least STORE_MIN, in 64-byte steps) rather than doubling, so that what is
- * held stays within 1.5 times what the flow has stored; the many flows
- * that hold much are most of the memory.
+ * least STORE_MIN, in 64-byte steps), by a quarter past STORE_BIG, rather
+ * than doubling, so that what is held stays within 1.5 (1.25) times what
+ * the flow has stored; the few flows that hold much are most of the
+ * memory.
  */
 #define STORE_MIN 128u
+#define STORE_BIG 8192u
 
 static inline void store_room(struct buf *b, size_t extra)
 {
@@ -311,7 +313,7 @@ static inline void store_room(struct buf *b, size_t extra)
 
 	if (b->cap - b->len >= extra) return;
 	need = b->len + extra;
-	cap = b->cap + b->cap / 2;
+	cap = b->cap + (b->cap < STORE_BIG ? b->cap / 2 : b->cap / 4);
 	if (cap < STORE_MIN) cap = STORE_MIN;
 	buf_reserve_to(b, round_up(cap > need ? cap : need, 64));
 }
@@ -502,6 +504,7 @@ static void flow_release(struct ft_table *t, struct flow *f)
 	buf_free(&f->pb);
 	buf_free(&f->pl);
 	if (f->run) run_free(f->run);
+	free(f->encap);
 	app_flow_free(t->app, f->app);
 	if (!FT_SLAB) {
 		free(f);
@@ -617,9 +620,12 @@ static struct flow *flow_new(struct ft_table *t, const struct ft_pkt *p, uint64_
 	f->src = t->cur;
 	if (f->src) f->src->refs++;
 	if (p->encap && p->encap_len) {
-		f->encap_len = p->encap_len > sizeof f->encap ? sizeof f->encap : p->encap_len;
+		f->encap_len = p->encap_len > REC_MAX_ENCAP * 5 ? REC_MAX_ENCAP * 5 : p->encap_len;
 		f->encap_len -= f->encap_len % 5;
-		memcpy(f->encap, p->encap, f->encap_len);
+		if (f->encap_len) {
+			f->encap = xmalloc(f->encap_len);
+			memcpy(f->encap, p->encap, f->encap_len);
+		}
 	}
 	buf_put32(&f->pk, 0);                      /* count, patched at the end */
 	if (t->c.bytes_budget) {

@@ -31,7 +31,7 @@ bool ra_first(struct ra_dir *d, uint32_t seq)
 
 /*
  * Room for offsets below e (at most max): the buffer grows with need, from
- * RA_FIRST bytes (a spare one when there is one), doubling up to max, so
+ * RA_FIRST bytes (a spare one when there is one), by half up to max, so
  * that the many streams whose parse needs a few hundred bytes do not each
  * hold max; false when the pool's budget says no.
  */
@@ -43,7 +43,7 @@ static bool reserve(struct ra_pool *pool, struct ra_dir *d, uint32_t e, uint32_t
 	uint8_t *p;
 
 	if (e <= d->cap) return true;
-	while (cap < e) cap = cap > max / 2 ? max : cap * 2;
+	while (cap < e) cap = cap > max / 3 * 2 ? max : (cap + cap / 2 + 63) / 64 * 64;
 	if (pool->limit && pool->used + (cap - d->cap) > pool->limit) {
 		d->flags |= RA_BUDGET;
 		return false;

@@ -6,7 +6,7 @@
  * sequence number seen when the SYN was missed).  Retransmissions and
  * overlaps keep the bytes that came first; out-of-order segments wait in
  * a few ranges until the hole before them fills.  Memory: the buffer of a
- * direction grows with the highest offset received, doubling up to `max`
+ * direction grows with the highest offset received, by half up to `max`
  * bytes; it is charged to a struct ra_pool shared by every direction, and
  * is given back by ra_free(); when the pool has no room for it the bytes
  * are dropped and RA_BUDGET set.  Zero-initialise both structs.
