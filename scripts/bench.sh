@@ -339,7 +339,7 @@ rss_row() {
 		-v b="$(wc -c < "$1")" 'BEGIN {
 		printf "  %-4s %7.0f MiB, %9d packets, %6.0f s of traffic, %8d flows, at most %7d active:" \
 			" peak RSS %7.1f MiB (%.2f s), %.1f KiB per active flow\n", n, b / 1048576, p, s, f, a,
-			r / 1024, w, a > 0 ? r / a : 0 }'
+			r / 1024, w, (a > 0 ? r / a : 0) }'
 	eval "rss_$2=\$rss_kib"
 }
 
@@ -359,12 +359,12 @@ if "$BIN/runstat" "$stat_out" "$B/pcap-flows" -vv "$cap" > "$flows" 2> "$err"; t
 	active=$(sed -n 's/.*(at most \([0-9]*\) active).*/\1/p' "$err")
 	# issue 14: peak RSS per active flow, and against what the flows needed
 	held=$(sed -n 's/.*memory: flow state and stored data at most \([0-9]*\) bytes.*/\1/p' "$err")
-	read -r w r u s < "$stat_out"
-	awk -v r="$r" -v a="$active" -v h="${held:-0}" 'BEGIN {
+	read -r _ pf_rss _ < "$stat_out"
+	awk -v r="$pf_rss" -v a="$active" -v h="${held:-0}" 'BEGIN {
 		printf "memory: pcap-flows on the bench capture: peak RSS %.1f MiB, at most %d active flows:" \
-			" %.1f KiB per active flow;\n", r / 1024, a, a > 0 ? r / a : 0
+			" %.1f KiB per active flow;\n", r / 1024, a, (a > 0 ? r / a : 0)
 		printf "  the active flows\047 state and stored data needed at most %.1f MiB (%.1f KiB per flow):" \
-			" peak RSS / needed %.2f\n\n", h / 1048576, a > 0 ? h / 1024 / a : 0, h > 0 ? r * 1024 / h : 0 }'
+			" peak RSS / needed %.2f\n\n", h / 1048576, (a > 0 ? h / 1024 / a : 0), (h > 0 ? r * 1024 / h : 0) }'
 	warm "$flows"
 	nrec=$("$B/flow-json" "$flows" | wc -l)
 	fbytes=$(wc -c < "$flows")
