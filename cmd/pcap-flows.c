@@ -62,7 +62,7 @@ static const char usage_text[] =
 "      --label-dir         label flows with the capture's parent directory name\n"
 "output:\n"
 "  -o, --output FILE       write to FILE (atomically) instead of stdout\n"
-"  -v, --verbose           statistics on stderr at the end\n"
+"  -v, --verbose           statistics on stderr at the end (twice: and memory)\n"
 "  -h, --help              this text\n"
 "      --version           version\n";
 
@@ -110,7 +110,8 @@ static const struct option longopts[] = {
 static struct {
 	struct ft_config fc;
 	struct cf_config cc;
-	bool verbose, label_dir;
+	int verbose;
+	bool label_dir;
 	const char *label, *bpf_expr, *iface, *outpath;
 	uint64_t duration_ns;
 	struct label_map map;
@@ -180,9 +181,10 @@ static void on_alarm(int sig)
 	on_live_signal(sig);
 }
 
-/* bad_inputs: those that could not be walked, opened or read to their end. */
+/* bad_inputs: those that could not be walked, opened or read to their end;
+ * memory: add the flow table's high-water mark (-vv). */
 static void print_stats(const struct cf *cf, struct ft_table *ft, struct frag *fr,
-    uint64_t bad_inputs)
+    uint64_t bad_inputs, bool memory)
 {
 	const struct cf_stats *cs = cf_stats(cf);
 	const struct ft_stats *fs = ft_stats(ft);
@@ -226,6 +228,9 @@ static void print_stats(const struct cf *cf, struct ft_table *ft, struct frag *f
 	    (unsigned long long)fs->payload_truncated,
 	    (unsigned long long)cs->snaplen, (unsigned long long)fs->ts_backwards,
 	    (unsigned long long)fs->retrans);
+	if (memory)
+		msg_warn("memory: flow state and stored data at most %llu bytes",
+		    (unsigned long long)fs->max_held);
 }
 
 int main(int argc, char **argv)
@@ -293,7 +298,7 @@ int main(int argc, char **argv)
 		case 'L': load_label_map(optarg); break;
 		case O_LABELDIR: opt.label_dir = true; break;
 		case 'o': opt.outpath = optarg; break;
-		case 'v': opt.verbose = true; break;
+		case 'v': if (opt.verbose < 2) opt.verbose++; break;
 		case 'h': cli_help(usage_text);
 		case O_VERSION: cli_version();
 		default: cli_bad_option(c, argv);
@@ -368,7 +373,7 @@ int main(int argc, char **argv)
 		cw_free(&inputs);
 	}
 	bad_inputs += cf_stats(cf)->bad_inputs;
-	if (opt.verbose) print_stats(cf, ft, fr, bad_inputs);
+	if (opt.verbose) print_stats(cf, ft, fr, bad_inputs, opt.verbose > 1);
 	rs_write_end(out);
 	if (rs_wclose(out) < 0 || out_commit(&o) < 0) return EXIT_DATA;
 	cf_free(cf);

@@ -52,6 +52,12 @@ void buf_reserve(struct buf *b, size_t extra)
 	need = b->len + extra;
 	cap = b->cap ? b->cap : need > 64 ? need : 64; /* a first size is taken as meant */
 	while (cap < need) cap *= 2;
+	buf_reserve_to(b, cap);
+}
+
+void buf_reserve_to(struct buf *b, size_t cap)
+{
+	if (cap <= b->cap) return;
 	if (b->borrowed) {
 		uint8_t *p = xmalloc(cap);
 

@@ -106,6 +106,9 @@ static inline void buf_borrow(struct buf *b, void *mem, size_t cap)
 }
 
 void buf_reserve(struct buf *b, size_t extra);
+/* buf_reserve_to: capacity exactly cap bytes when it is less (for stores
+ * that choose their own growth). */
+void buf_reserve_to(struct buf *b, size_t cap);
 void buf_free(struct buf *b);
 static inline void buf_reset(struct buf *b) { b->len = 0; }
 static inline void buf_put(struct buf *b, const void *v, size_t n)

@@ -56,7 +56,7 @@ struct flow {
 	bool mac_set;
 	uint8_t mac[12];
 	uint8_t encap_len;
-	uint8_t encap[REC_MAX_ENCAP * 5];
+	uint8_t *encap;               /* on the heap: few flows have one */
 	struct src *src;
 	struct ft_run *run;           /* running aggregates past the table (run_add) */
 	struct app_flow *app;         /* application metadata, NULL until payload */
@@ -90,10 +90,11 @@ struct ft_table {
 /*
  * Flows live in fixed-size slots carved from large chunks that ask for
  * transparent huge pages; each slot holds the struct and the first part
- * of its per-packet table, stored bytes and payload, so a typical flow
- * costs no allocation at all, and ended flows' slots are reused.  Chunks
- * are never returned: memory follows the peak of active flows.  A flow
- * that outgrows its inline room moves that buffer to the heap (buf.h).
+ * of its per-packet table and payload, so a typical flow costs one
+ * allocation (its PKTBYTES, whose size varies too much to reserve room
+ * for in every slot), and ended flows' slots are reused.  Chunks are never
+ * returned: memory follows the peak of active flows.  A flow that
+ * outgrows its inline room moves that buffer to the heap (store_room).
  */
 #define SLAB_CHUNK  (32u << 20)
 /* Under AddressSanitizer every flow and buffer is its own heap block, so
@@ -294,6 +295,29 @@ static void hash_remove(struct ft_table *t, struct flow *f)
 	*pp = f->hnext;
 }
 
+static size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
+
+/*
+ * Room for extra more bytes in a per-flow store: it grows by half (at
+ * least STORE_MIN, in 64-byte steps), by a quarter past STORE_BIG, rather
+ * than doubling, so that what is held stays within 1.5 (1.25) times what
+ * the flow has stored; the few flows that hold much are most of the
+ * memory.
+ */
+#define STORE_MIN 128u
+#define STORE_BIG 8192u
+
+static inline void store_room(struct buf *b, size_t extra)
+{
+	size_t need, cap;
+
+	if (b->cap - b->len >= extra) return;
+	need = b->len + extra;
+	cap = b->cap + (b->cap < STORE_BIG ? b->cap / 2 : b->cap / 4);
+	if (cap < STORE_MIN) cap = STORE_MIN;
+	buf_reserve_to(b, round_up(cap > need ? cap : need, 64));
+}
+
 /* ---- ending a flow ---- */
 
 /*
@@ -424,15 +448,13 @@ static void emit_flow(struct ft_table *t, struct flow *f, uint8_t reason)
 	t->emit(t->ctx, r);
 }
 
-static size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
 static void slab_init(struct ft_table *t)
 {
 	const struct ft_config *c = &t->c;
 
 	t->cap_pk = 4 + REC_PKT_ENTRY * (c->max_pkts < INLINE_PKTS ? c->max_pkts : INLINE_PKTS);
-	t->cap_pb = c->bytes_budget ? 8 + REC_PB_HDR * 2 +
-	    (c->bytes_budget < INLINE_MAX ? c->bytes_budget : INLINE_MAX) : 0;
+	t->cap_pb = 0; /* PKTBYTES sizes vary most: on the heap, grown with need */
 	t->cap_pl = c->payload_budget < INLINE_MAX ? c->payload_budget : INLINE_MAX;
 	t->off_pk = round_up(sizeof(struct flow), 16);
 	t->off_pb = t->off_pk + round_up(t->cap_pk, 16);
@@ -482,6 +504,7 @@ static void flow_release(struct ft_table *t, struct flow *f)
 	buf_free(&f->pb);
 	buf_free(&f->pl);
 	if (f->run) run_free(f->run);
+	free(f->encap);
 	app_flow_free(t->app, f->app);
 	if (!FT_SLAB) {
 		free(f);
@@ -491,9 +514,16 @@ static void flow_release(struct ft_table *t, struct flow *f)
 	t->free = f;
 }
 
+/* The bytes flow f needs (ft_stats.held). */
+static size_t flow_held(const struct flow *f)
+{
+	return sizeof *f + f->pk.len + f->pb.len + f->pl.len;
+}
+
 static void end_flow(struct ft_table *t, struct flow *f, uint8_t reason)
 {
 	emit_flow(t, f, reason);
+	t->st.held -= flow_held(f);
 	hash_remove(t, f);
 	act_unlink(t, f);
 	cre_unlink(t, f);
@@ -590,12 +620,16 @@ static struct flow *flow_new(struct ft_table *t, const struct ft_pkt *p, uint64_
 	f->src = t->cur;
 	if (f->src) f->src->refs++;
 	if (p->encap && p->encap_len) {
-		f->encap_len = p->encap_len > sizeof f->encap ? sizeof f->encap : p->encap_len;
+		f->encap_len = p->encap_len > REC_MAX_ENCAP * 5 ? REC_MAX_ENCAP * 5 : p->encap_len;
 		f->encap_len -= f->encap_len % 5;
-		memcpy(f->encap, p->encap, f->encap_len);
+		if (f->encap_len) {
+			f->encap = xmalloc(f->encap_len);
+			memcpy(f->encap, p->encap, f->encap_len);
+		}
 	}
 	buf_put32(&f->pk, 0);                      /* count, patched at the end */
 	if (t->c.bytes_budget) {
+		store_room(&f->pb, 8);
 		buf_put8(&f->pb, t->c.link_bytes ? 1 : 0);
 		buf_put8(&f->pb, 0);
 		buf_put16(&f->pb, 0);
@@ -605,6 +639,7 @@ static struct flow *flow_new(struct ft_table *t, const struct ft_pkt *p, uint64_
 	t->bucket[h & (t->nbucket - 1)] = f;
 	act_append(t, f, class_of(f->proto));
 	cre_append(t, f);
+	t->st.held += flow_held(f);
 	if (++t->nflows > t->nbucket && t->nbucket < (1u << 26)) grow(t);
 	if (t->nflows > t->st.max_active) t->st.max_active = t->nflows;
 	t->st.flows++;
@@ -618,6 +653,7 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 {
 	int d;
 	uint8_t pflags = p->pflags;
+	size_t held0;
 
 	if (t->c.unidirectional) {
 		d = 0;
@@ -694,10 +730,12 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 		f->mac_set = true;
 	}
 
+	held0 = flow_held(f);
 	if (f->npk < t->c.max_pkts) {
 		struct rec_pkt e;
 
 		entry_of(f, p, d, pflags, &e);
+		store_room(&f->pk, REC_PKT_ENTRY);
 		rec_pkt_put(&f->pk, &e);
 		f->npk++;
 	} else if (t->c.max_pkts) {
@@ -724,6 +762,7 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 			pb.n = avail < room ? avail : room;
 			pb.data = from;
 			if (pb.n < avail) f->flags |= RF_BYTES_TRUNCATED;
+			store_room(&f->pb, REC_PB_HDR + pb.n);
 			rec_pb_put(&f->pb, &pb);
 			f->npb++;
 			f->pb_used += pb.n;
@@ -738,6 +777,8 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 		if (n) buf_put(&f->pl, p->payload, n);
 		if (n < p->payload_caplen) f->flags |= RF_PAYLOAD_TRUNCATED;
 	}
+	t->st.held += flow_held(f) - held0;
+	if (t->st.held > t->st.max_held) t->st.max_held = t->st.held;
 }
 
 /*

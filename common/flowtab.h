@@ -94,6 +94,8 @@ struct ft_stats {
 	uint64_t flows, ended[END_NKNOWN], evicted, ts_backwards, retrans, retrans_dropped,
 	    pkts_truncated, bytes_truncated, payload_truncated;
 	uint64_t max_active;
+	uint64_t held, max_held;      /* bytes the active flows need: their state and stored
+	                                 per-packet entries, bytes and payload (now, at most) */
 };
 
 typedef void (*ft_emit_fn)(void *ctx, const struct rec_flow *f);

@@ -10,7 +10,9 @@
 #    the flow floor with a 1 MiB stdio buffer and with libpcap's default
 #    one, pcap-flows with default options to /dev/null and into a pipe, and
 #    with --no-meta (the cost of application metadata, as a CPU-time ratio).
-# 4. The same traffic at 1x and 10x length: peak RSS of pcap-flows on both.
+# 4. The same traffic at 1x and 10x length: peak RSS of pcap-flows on both
+#    (and per active flow); on the bench capture, peak RSS per active flow and
+#    against the bytes the active flows needed (pcap-flows -vv).
 # 5. flow-json, flow-anon, flow-filter (a simple expression) and
 #    flow-stats (its default set, the full set, and -s) on pcap-flows'
 #    output, against cat of the same stream (records/s, and the ratio of
@@ -336,7 +338,8 @@ rss_row() {
 	awk -v n="$2" -v w="$wall" -v r="$rss_kib" -v p="$np" -v a="$active" -v f="$nflows" -v s="$span" \
 		-v b="$(wc -c < "$1")" 'BEGIN {
 		printf "  %-4s %7.0f MiB, %9d packets, %6.0f s of traffic, %8d flows, at most %7d active:" \
-			" peak RSS %7.1f MiB (%.2f s)\n", n, b / 1048576, p, s, f, a, r / 1024, w }'
+			" peak RSS %7.1f MiB (%.2f s), %.1f KiB per active flow\n", n, b / 1048576, p, s, f, a,
+			r / 1024, w, (a > 0 ? r / a : 0) }'
 	eval "rss_$2=\$rss_kib"
 }
 
@@ -352,8 +355,16 @@ echo
 # ---- flow-json on pcap-flows' output ----
 
 flows=$BENCH_DIR/bench.flows
-if "$B/pcap-flows" -v "$cap" > "$flows" 2> "$err"; then
+if "$BIN/runstat" "$stat_out" "$B/pcap-flows" -vv "$cap" > "$flows" 2> "$err"; then
 	active=$(sed -n 's/.*(at most \([0-9]*\) active).*/\1/p' "$err")
+	# issue 14: peak RSS per active flow, and against what the flows needed
+	held=$(sed -n 's/.*memory: flow state and stored data at most \([0-9]*\) bytes.*/\1/p' "$err")
+	read -r _ pf_rss _ < "$stat_out"
+	awk -v r="$pf_rss" -v a="$active" -v h="${held:-0}" 'BEGIN {
+		printf "memory: pcap-flows on the bench capture: peak RSS %.1f MiB, at most %d active flows:" \
+			" %.1f KiB per active flow;\n", r / 1024, a, (a > 0 ? r / a : 0)
+		printf "  the active flows\047 state and stored data needed at most %.1f MiB (%.1f KiB per flow):" \
+			" peak RSS / needed %.2f\n\n", h / 1048576, (a > 0 ? h / 1024 / a : 0), (h > 0 ? r * 1024 / h : 0) }'
 	warm "$flows"
 	nrec=$("$B/flow-json" "$flows" | wc -l)
 	fbytes=$(wc -c < "$flows")

@@ -238,6 +238,23 @@ ndns=$(printf '%s\n' "$err" | grep -c 'to port 53' || true)
 is "$ndns" 0 "-v: --drop-dns drops none of dns_tcp.pcap's TCP DNS packets"
 like "$err" "*dropped: TCP retransmissions (--drop-retrans): *" "-v: --drop-retrans counted"
 
+# ---- -vv: the flow table's high-water mark of bytes held (issue 14).
+# With --no-split every flow stays open to the end, so the mark is the
+# sum over all flows, and dropping the payload store lowers it by exactly
+# the PAYLOAD bytes the records carry.  held OPTS...: the -vv figure.
+held() {
+	"$PF" -vv --no-split "$@" pcapng_2if_snaplen_trunc.pcapng 2>&1 >/dev/null |
+		sed -n 's/^pcap-flows: memory: flow state and stored data at most \([0-9]*\) bytes$/\1/p'
+}
+run "$PF" -v pcapng_2if_snaplen_trunc.pcapng
+case $err in *memory:*) fail "-v: no memory line" ;; *) pass "-v: no memory line" ;; esac
+h_all=$(held)
+h_nopl=$(held --payload 0)
+pl=$("$PF" --no-split pcapng_2if_snaplen_trunc.pcapng | "$FJ" -x |
+	/usr/bin/python3 -c 'import json, sys; print(sum(len(json.loads(l).get("payload", "")) // 2 for l in sys.stdin))')
+ok "-vv: memory line ($h_all bytes, payload $pl)" [ -n "$h_all" ] && [ "$pl" -gt 0 ]
+is "$((h_all - h_nopl))" "$pl" "-vv: the mark falls by the stored payload bytes with --payload 0"
+
 # ---- --drop-dns drops UDP to port 53 only, as both seeds (COMPAT.md):
 # the count against tshark's, TCP DNS and answers kept, with or without
 # --drop-dns-queries (the same option).  pkts_of FILTER: packets of the
