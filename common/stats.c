@@ -147,10 +147,10 @@ void st_flow_free(struct st_flow *s)
 /*
  * The walk over the table that every sequence comes from: W_SUMS counts,
  * sums and bounds each sequence, W_MOMENTS adds the powers of each
- * value's deviation from the mean, W_COLLECT copies the values of every
- * sequence into its own region of the scratch (for the quantiles).
+ * value's deviation from the mean and copies the value into its
+ * sequence's region of the scratch (for the quantiles).
  */
-enum { W_SUMS, W_MOMENTS, W_COLLECT };
+enum { W_SUMS, W_MOMENTS };
 struct walk {
 	struct st_flow *s;
 	int mode;
@@ -177,9 +177,9 @@ static void emit(struct walk *w, enum st_seq q, int d, double x)
 		m->m2 += d2;
 		m->m3 += d2 * dev;
 		m->m4 += d2 * d2;
+		s->scratch[s->sorted_off[q][d] + s->nsorted[q][d]++] = x;
 		return;
 	}
-	s->scratch[s->sorted_off[q][d] + s->nsorted[q][d]++] = x;
 }
 
 /* Seconds between two table times (which may go backwards). */
@@ -277,6 +277,24 @@ static void st_flow_run(struct st_flow *s, const struct rec_flow *f)
 	s->run = true;
 }
 
+/* A region of the scratch for each sequence, of its count. */
+static void scratch_regions(struct st_flow *s)
+{
+	size_t total = 0;
+
+	for (int q = 0; q < SQ_N; q++)
+		for (int d = 0; d < SD_N; d++) {
+			s->sorted_off[q][d] = total;
+			s->nsorted[q][d] = 0;
+			s->npivots[q][d] = 0;
+			total += s->mom[q][d].n;
+		}
+	if (total > s->scratch_cap) {
+		s->scratch_cap = total;
+		s->scratch = xrealloc(s->scratch, total * sizeof *s->scratch);
+	}
+}
+
 void st_flow_compute(struct st_flow *s, const struct rec_flow *f, const struct st_cfg *cfg)
 {
 	struct walk w;
@@ -308,8 +326,10 @@ void st_flow_compute(struct st_flow *s, const struct rec_flow *f, const struct s
 	for (int q = 0; q < SQ_N; q++)
 		for (int d = 0; d < SD_N; d++)
 			if (s->mom[q][d].n) s->mom[q][d].mean = s->mom[q][d].sum / (double)s->mom[q][d].n;
+	scratch_regions(s);
 	w.mode = W_MOMENTS;
 	walk(&w, cfg);
+	s->collected = true;
 	for (int q = 0; q < SQ_N; q++)
 		for (int d = 0; d < SD_N; d++) {
 			struct st_mom *m = &s->mom[q][d];
@@ -462,30 +482,6 @@ static double select_median(double *v, size_t n, struct pivots *pv)
 	return (max_of(v + below, n / 2 - (size_t)below) + b) / 2;
 }
 
-/* Copy every sequence into the scratch, each in a region of its count. */
-static void collect(struct st_flow *s, const struct st_cfg *cfg)
-{
-	struct walk w;
-	size_t total = 0;
-
-	for (int q = 0; q < SQ_N; q++)
-		for (int d = 0; d < SD_N; d++) {
-			s->sorted_off[q][d] = total;
-			s->nsorted[q][d] = 0;
-			s->npivots[q][d] = 0;
-			total += s->mom[q][d].n;
-		}
-	if (total > s->scratch_cap) {
-		s->scratch_cap = total;
-		s->scratch = xrealloc(s->scratch, total * sizeof *s->scratch);
-	}
-	memset(&w, 0, sizeof w);
-	w.s = s;
-	w.mode = W_COLLECT;
-	walk(&w, cfg);
-	s->collected = true;
-}
-
 double st_flow_quantile(struct st_flow *s, enum st_seq q, enum st_dir d, double p,
     const struct st_cfg *cfg)
 {
@@ -493,8 +489,7 @@ double st_flow_quantile(struct st_flow *s, enum st_seq q, enum st_dir d, double 
 	double *v;
 	size_t n;
 
-	if (!s->have) return 0;
-	if (!s->collected) collect(s, cfg);
+	if (!s->have || !s->collected) return 0;
 	v = s->scratch + s->sorted_off[q][d];
 	n = s->nsorted[q][d];
 	pv.k = s->pivots[q][d];

@@ -70,8 +70,8 @@ struct st_cfg {
 
 /*
  * The features of one flow, computed from its PACKETS table.  The copies
- * of the sequences that quantiles need are made on first use (all in one
- * walk) and kept in the struct's scratch (reused from flow to flow: memory
+ * of the sequences that quantiles need are made in the walk that sums the
+ * central moments (no walk of its own) and kept in the struct's scratch (reused from flow to flow: memory
  * is bounded by the largest table seen, never by the number of flows).
  * Each quantile is found by selection; the ranks already selected in a
  * sequence (its pivots) bound the search for the next one.
