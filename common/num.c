@@ -57,6 +57,10 @@ static size_t put_digits(char *s, uint64_t u)
 {
 	size_t n = 1, i;
 
+	if (u < 10) { /* most of what flow-stats prints: small counts */
+		s[0] = (char)('0' + u);
+		return 1;
+	}
 	while (n < 20 && u >= pow10_tab[n]) n++;
 	i = n;
 	while (u >= 100) {
@@ -192,8 +196,15 @@ size_t num_fmt_double(char *s, double x)
 	uint64_t bits, m;
 	int be, E, e;
 
-	if (x == 0) x = 0;
-	if (x == floor(x) && fabs(x) < 9007199254740992.0) return fmt_int(s, x);
+	if (fabs(x) < 9007199254740992.0) { /* an integer: no libm floor */
+		int64_t i = (int64_t)x;
+
+		if ((double)i == x) {
+			if (i >= 0) return put_digits(s, (uint64_t)i);
+			s[0] = '-';
+			return 1 + put_digits(s + 1, (uint64_t)-i);
+		}
+	}
 	memcpy(&bits, &x, sizeof bits);
 	be = (int)(bits >> 52 & 0x7ff);
 	if (be == 0 || be == 0x7ff) return num_fmt_double_ref(s, x); /* subnormal, inf, nan */
