@@ -549,10 +549,15 @@ static void eval_cic(struct st_flow *s, const struct col *c, struct cell *v, str
 	}
 }
 
+/* The flow's duration in seconds (only for the columns that need it: a division). */
+static double flow_dur(const struct rec_flow *f)
+{
+	return (double)(int64_t)(f->last_ns - f->first_ns) / 1e9;
+}
+
 static void eval_one(struct st_flow *s, const struct col *c, struct cell *v, struct buf *tb)
 {
 	const struct rec_flow *f = s->f;
-	double dur = (double)(int64_t)(f->last_ns - f->first_ns) / 1e9;
 	int d = c->dir;
 	struct rec_pkt p;
 
@@ -592,11 +597,11 @@ static void eval_one(struct st_flow *s, const struct col *c, struct cell *v, str
 			v->i = c->kind == CK_SPLT_LEN ? (int64_t)p.ip_len : p.dir;
 		}
 		return;
-	case CK_DUR: v->f = dur; return;
-	case CK_PPS: v->f = ratio((double)(f->pkts[0] + f->pkts[1]), dur); return;
-	case CK_BPS: v->f = ratio((double)(f->bytes[0] + f->bytes[1]), dur); return;
-	case CK_DIR_PPS: v->f = ratio((double)f->pkts[d - 1], dur); return;
-	case CK_DIR_BPS: v->f = ratio((double)f->bytes[d - 1], dur); return;
+	case CK_DUR: v->f = flow_dur(f); return;
+	case CK_PPS: v->f = ratio((double)(f->pkts[0] + f->pkts[1]), flow_dur(f)); return;
+	case CK_BPS: v->f = ratio((double)(f->bytes[0] + f->bytes[1]), flow_dur(f)); return;
+	case CK_DIR_PPS: v->f = ratio((double)f->pkts[d - 1], flow_dur(f)); return;
+	case CK_DIR_BPS: v->f = ratio((double)f->bytes[d - 1], flow_dur(f)); return;
 	case CK_DOWNUP_PKTS: v->f = ratio((double)f->pkts[1], (double)f->pkts[0]); return;
 	case CK_DOWNUP_BYTES: v->f = ratio((double)f->bytes[1], (double)f->bytes[0]); return;
 	case CK_CAPPED: v->t = CE_UINT; v->u = s->capped; return;
