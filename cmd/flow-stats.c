@@ -660,9 +660,8 @@ static void put_u64(struct buf *b, uint64_t u)
 /* A double in the fewest digits that read back to it (num_fmt_double). */
 static void put_f64(struct buf *b, double x)
 {
-	char s[NUM_DBL_LEN];
-
-	buf_put(b, s, num_fmt_double(s, x));
+	if (b->cap - b->len < NUM_DBL_LEN) buf_reserve(b, NUM_DBL_LEN);
+	b->len += num_fmt_double((char *)b->p + b->len, x); /* no copy */
 }
 
 static void put_cell_num(struct buf *b, const struct cell *v)
