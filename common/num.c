@@ -61,6 +61,7 @@ static size_t put_digits(char *s, uint64_t u)
 		s[0] = (char)('0' + u);
 		return 1;
 	}
+	if (u >= pow10_tab[15]) n = 16; /* the 17-digit means and deviations */
 	while (n < 20 && u >= pow10_tab[n]) n++;
 	i = n;
 	while (u >= 100) {
@@ -190,21 +191,16 @@ static bool reads_back(uint64_t m, uint64_t d, const struct exact *x, int p)
 	return t < f || (t == f && (m & 1) == 0);
 }
 
-size_t num_fmt_double(char *s, double x)
+/*
+ * A double that is not an integer below 2^53.  Kept out of line so that
+ * the integers (most calls) do not pay for its registers.
+ */
+__attribute__((noinline)) static size_t fmt_nonint(char *s, double x)
 {
 	struct exact ex;
 	uint64_t bits, m;
 	int be, E, e;
 
-	if (fabs(x) < 9007199254740992.0) { /* an integer: no libm floor */
-		int64_t i = (int64_t)x;
-
-		if ((double)i == x) {
-			if (i >= 0) return put_digits(s, (uint64_t)i);
-			s[0] = '-';
-			return 1 + put_digits(s + 1, (uint64_t)-i);
-		}
-	}
 	memcpy(&bits, &x, sizeof bits);
 	be = (int)(bits >> 52 & 0x7ff);
 	if (be == 0 || be == 0x7ff) return num_fmt_double_ref(s, x); /* subnormal, inf, nan */
@@ -234,6 +230,20 @@ size_t num_fmt_double(char *s, double x)
 			return fmt_g(s, x < 0, n, n >= pow10_tab[prec] ? e + 1 : e, prec);
 	}
 	return num_fmt_double_ref(s, x); /* cannot happen */
+}
+
+size_t num_fmt_double(char *s, double x)
+{
+	if (fabs(x) < 9007199254740992.0) { /* an integer: no libm floor */
+		int64_t i = (int64_t)x;
+
+		if ((double)i == x) {
+			if (i >= 0) return put_digits(s, (uint64_t)i);
+			s[0] = '-';
+			return 1 + put_digits(s + 1, (uint64_t)-i);
+		}
+	}
+	return fmt_nonint(s, x);
 }
 
 int num_hexval(int c)
