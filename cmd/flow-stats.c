@@ -549,6 +549,21 @@ static void eval_cic(struct st_flow *s, const struct col *c, struct cell *v, str
 	}
 }
 
+/* A sequence's statistic (most columns of the big sets: kept small, for inlining). */
+static void eval_seq(struct st_flow *s, const struct col *c, struct cell *v)
+{
+	v->t = CE_F64;
+	if (!s->have && !(s->run && st_run_has(c->seq, c->stat))) {
+		v->t = CE_EMPTY;
+		return;
+	}
+	if (c->stat == ST_MEDIAN || c->stat == ST_QUANTILE)
+		v->f = st_flow_quantile(s, c->seq, c->dir, c->p, &cfg);
+	else
+		v->f = st_mom_stat(&s->mom[c->seq][c->dir], c->stat);
+	if (c->scale) v->f *= c->scale;
+}
+
 /* The flow's duration in seconds (only for the columns that need it: a division). */
 static double flow_dur(const struct rec_flow *f)
 {
@@ -566,17 +581,7 @@ static void eval_one(struct st_flow *s, const struct col *c, struct cell *v, str
 	case CK_FIELD: eval_field(f, c, v, tb); return;
 	case CK_CIC: eval_cic(s, c, v, tb); return;
 	case CK_SEQ:
-	case CK_WA:
-		if (!s->have && !(s->run && st_run_has(c->seq, c->stat))) {
-			v->t = CE_EMPTY;
-			return;
-		}
-		if (c->stat == ST_MEDIAN || c->stat == ST_QUANTILE)
-			v->f = st_flow_quantile(s, c->seq, d, c->p, &cfg);
-		else
-			v->f = st_mom_stat(&s->mom[c->seq][d], c->stat);
-		if (c->scale) v->f *= c->scale;
-		return;
+	case CK_WA: eval_seq(s, c, v); return;
 	case CK_FLAG:
 		if (!s->have && !s->run) break;
 		v->t = CE_UINT;
@@ -635,7 +640,8 @@ static void eval_one(struct st_flow *s, const struct col *c, struct cell *v, str
  */
 static void eval(struct st_flow *s, const struct col *c, struct cell *v, struct buf *tb)
 {
-	eval_one(s, c, v, tb);
+	if (c->kind == CK_SEQ || c->kind == CK_WA) eval_seq(s, c, v);
+	else eval_one(s, c, v, tb);
 	if (v->t == CE_F64 && !isfinite(v->f)) v->t = CE_EMPTY;
 }
 
