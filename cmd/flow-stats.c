@@ -549,10 +549,30 @@ static void eval_cic(struct st_flow *s, const struct col *c, struct cell *v, str
 	}
 }
 
+/* A sequence's statistic (most columns of the big sets: kept small, for inlining). */
+static void eval_seq(struct st_flow *s, const struct col *c, struct cell *v)
+{
+	v->t = CE_F64;
+	if (!s->have && !(s->run && st_run_has(c->seq, c->stat))) {
+		v->t = CE_EMPTY;
+		return;
+	}
+	if (c->stat == ST_MEDIAN || c->stat == ST_QUANTILE)
+		v->f = st_flow_quantile(s, c->seq, c->dir, c->p, &cfg);
+	else
+		v->f = st_mom_stat(&s->mom[c->seq][c->dir], c->stat);
+	if (c->scale) v->f *= c->scale;
+}
+
+/* The flow's duration in seconds (only for the columns that need it: a division). */
+static double flow_dur(const struct rec_flow *f)
+{
+	return (double)(int64_t)(f->last_ns - f->first_ns) / 1e9;
+}
+
 static void eval_one(struct st_flow *s, const struct col *c, struct cell *v, struct buf *tb)
 {
 	const struct rec_flow *f = s->f;
-	double dur = (double)(int64_t)(f->last_ns - f->first_ns) / 1e9;
 	int d = c->dir;
 	struct rec_pkt p;
 
@@ -561,17 +581,7 @@ static void eval_one(struct st_flow *s, const struct col *c, struct cell *v, str
 	case CK_FIELD: eval_field(f, c, v, tb); return;
 	case CK_CIC: eval_cic(s, c, v, tb); return;
 	case CK_SEQ:
-	case CK_WA:
-		if (!s->have && !(s->run && st_run_has(c->seq, c->stat))) {
-			v->t = CE_EMPTY;
-			return;
-		}
-		if (c->stat == ST_MEDIAN || c->stat == ST_QUANTILE)
-			v->f = st_flow_quantile(s, c->seq, d, c->p, &cfg);
-		else
-			v->f = st_mom_stat(&s->mom[c->seq][d], c->stat);
-		if (c->scale) v->f *= c->scale;
-		return;
+	case CK_WA: eval_seq(s, c, v); return;
 	case CK_FLAG:
 		if (!s->have && !s->run) break;
 		v->t = CE_UINT;
@@ -592,11 +602,11 @@ static void eval_one(struct st_flow *s, const struct col *c, struct cell *v, str
 			v->i = c->kind == CK_SPLT_LEN ? (int64_t)p.ip_len : p.dir;
 		}
 		return;
-	case CK_DUR: v->f = dur; return;
-	case CK_PPS: v->f = ratio((double)(f->pkts[0] + f->pkts[1]), dur); return;
-	case CK_BPS: v->f = ratio((double)(f->bytes[0] + f->bytes[1]), dur); return;
-	case CK_DIR_PPS: v->f = ratio((double)f->pkts[d - 1], dur); return;
-	case CK_DIR_BPS: v->f = ratio((double)f->bytes[d - 1], dur); return;
+	case CK_DUR: v->f = flow_dur(f); return;
+	case CK_PPS: v->f = ratio((double)(f->pkts[0] + f->pkts[1]), flow_dur(f)); return;
+	case CK_BPS: v->f = ratio((double)(f->bytes[0] + f->bytes[1]), flow_dur(f)); return;
+	case CK_DIR_PPS: v->f = ratio((double)f->pkts[d - 1], flow_dur(f)); return;
+	case CK_DIR_BPS: v->f = ratio((double)f->bytes[d - 1], flow_dur(f)); return;
 	case CK_DOWNUP_PKTS: v->f = ratio((double)f->pkts[1], (double)f->pkts[0]); return;
 	case CK_DOWNUP_BYTES: v->f = ratio((double)f->bytes[1], (double)f->bytes[0]); return;
 	case CK_CAPPED: v->t = CE_UINT; v->u = s->capped; return;
@@ -630,7 +640,8 @@ static void eval_one(struct st_flow *s, const struct col *c, struct cell *v, str
  */
 static void eval(struct st_flow *s, const struct col *c, struct cell *v, struct buf *tb)
 {
-	eval_one(s, c, v, tb);
+	if (c->kind == CK_SEQ || c->kind == CK_WA) eval_seq(s, c, v);
+	else eval_one(s, c, v, tb);
 	if (v->t == CE_F64 && !isfinite(v->f)) v->t = CE_EMPTY;
 }
 
@@ -655,9 +666,8 @@ static void put_u64(struct buf *b, uint64_t u)
 /* A double in the fewest digits that read back to it (num_fmt_double). */
 static void put_f64(struct buf *b, double x)
 {
-	char s[NUM_DBL_LEN];
-
-	buf_put(b, s, num_fmt_double(s, x));
+	if (b->cap - b->len < NUM_DBL_LEN) buf_reserve(b, NUM_DBL_LEN);
+	b->len += num_fmt_double((char *)b->p + b->len, x); /* no copy */
 }
 
 static void put_cell_num(struct buf *b, const struct cell *v)

@@ -38,14 +38,41 @@ int num_parse_double(const char *s, double min, double max, double *out)
 	return 0;
 }
 
+static const uint64_t pow10_tab[20] = {
+	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000,
+	10000000000ull, 100000000000ull, 1000000000000ull, 10000000000000ull,
+	100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+	100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
+};
+
+/* "00" to "99": two digits a division (a third of the printer's time). */
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324"
+	"25262728293031323334353637383940414243444546474849"
+	"50515253545556575859606162636465666768697071727374"
+	"75767778798081828384858687888990919293949596979899";
+
 /* Unsigned decimal digits of u into s, returns their count. */
 static size_t put_digits(char *s, uint64_t u)
 {
-	char t[24];
-	size_t n = 0;
+	size_t n = 1, i;
 
-	do t[n++] = (char)('0' + u % 10); while ((u /= 10) != 0);
-	for (size_t i = 0; i < n; i++) s[i] = t[n - 1 - i];
+	if (u < 10) { /* most of what flow-stats prints: small counts */
+		s[0] = (char)('0' + u);
+		return 1;
+	}
+	if (u >= pow10_tab[15]) n = 16; /* the 17-digit means and deviations */
+	while (n < 20 && u >= pow10_tab[n]) n++;
+	i = n;
+	while (u >= 100) {
+		unsigned r = (unsigned)(u % 100);
+
+		u /= 100;
+		i -= 2;
+		memcpy(s + i, digit_pairs + 2 * r, 2);
+	}
+	if (u >= 10) memcpy(s, digit_pairs + 2 * u, 2);
+	else s[0] = (char)('0' + u);
 	return n;
 }
 
@@ -117,84 +144,106 @@ static size_t fmt_g(char *s, bool neg, uint64_t n, int e, int prec)
 	return k;
 }
 
-#if LDBL_MANT_DIG >= 64
-static long double pow10l_tab[28];
+/*
+ * The digits of a = m * 2^E (m < 2^53, the double's integer significand),
+ * exactly, in 128-bit integers: a * 10^p = m * 5^p / 2^s with s = -(E + p),
+ * so the floor, the remainder and the distances to the neighbours'
+ * midpoints are all integers.  Needs 0 <= p <= 27 (5^27 < 2^63) and
+ * 1 <= s <= 64 (so 10^17 * 2^(s+2) < 2^128): a from about 1e-11 to 1e15,
+ * the non-integers flow-stats prints.
+ */
+typedef unsigned __int128 u128;
 
-/* The powers of ten exact in long double (5^27 < 2^64). */
-static void init_pow10(void)
+static uint64_t pow5_tab[28];
+
+struct exact {
+	u128 mm;    /* m * 5^p */
+	uint64_t q; /* floor(a * 10^p) */
+	u128 r;     /* mm - q * 2^s */
+	int s;
+};
+
+static int exact_at(uint64_t m, int E, int p, struct exact *x)
 {
-	long double p = 1;
-
-	for (int i = 0; i < 28; i++, p *= 10) pow10l_tab[i] = p;
+	if (p < 0 || p > 27) return -1;
+	x->s = -(E + p);
+	if (x->s < 1 || x->s > 64) return -1;
+	if (pow5_tab[0] == 0)
+		for (int i = 0; i < 28; i++) pow5_tab[i] = i ? pow5_tab[i - 1] * 5 : 1;
+	x->mm = (u128)m * pow5_tab[p];
+	x->q = (uint64_t)(x->mm >> x->s);
+	x->r = x->mm - ((u128)x->q << x->s);
+	return 0;
 }
 
-/* a * 10^p, |p| <= 27, correctly rounded to long double. */
-static long double scale(long double a, int p)
+/*
+ * Does the decimal d * 10^-p read back (strtod, round half to even) as
+ * a = m * 2^E?  In units of 2^-s * 10^-p the decimal is d * 2^s, a is mm,
+ * and half the gap to the neighbour above is 5^p / 2 (below the same, or
+ * 5^p / 4 when m is a power of two).
+ */
+static bool reads_back(uint64_t m, uint64_t d, const struct exact *x, int p)
 {
-	return p >= 0 ? a * pow10l_tab[p] : a / pow10l_tab[-p];
+	u128 v = (u128)d << x->s, f = pow5_tab[p], t;
+
+	if (v >= x->mm) t = (v - x->mm) * 2;
+	else t = (x->mm - v) * (m == (1ull << 52) ? 4 : 2);
+	return t < f || (t == f && (m & 1) == 0);
 }
-#endif
+
+/*
+ * A double that is not an integer below 2^53.  Kept out of line so that
+ * the integers (most calls) do not pay for its registers.
+ */
+__attribute__((noinline)) static size_t fmt_nonint(char *s, double x)
+{
+	struct exact ex;
+	uint64_t bits, m;
+	int be, E, e;
+
+	memcpy(&bits, &x, sizeof bits);
+	be = (int)(bits >> 52 & 0x7ff);
+	if (be == 0 || be == 0x7ff) return num_fmt_double_ref(s, x); /* subnormal, inf, nan */
+	m = (bits & ((1ull << 52) - 1)) | 1ull << 52;
+	E = be - 1075;
+	/* e = floor(log10 a): floor((be - 1023) * log10 2) or one more. */
+	e = (be - 1023) * 78913;
+	e = e >= 0 ? e >> 18 : -((-e + (1 << 18) - 1) >> 18);
+	if (exact_at(m, E, 16 - e, &ex) < 0) return num_fmt_double_ref(s, x);
+	if (ex.q >= pow10_tab[17] && (++e, exact_at(m, E, 16 - e, &ex) < 0))
+		return num_fmt_double_ref(s, x);
+	if (ex.q < pow10_tab[16] || ex.q >= pow10_tab[17]) return num_fmt_double_ref(s, x);
+	/* floor(a * 10^(16-e)) has 17 digits: round it to 15, 16, 17. */
+	for (int prec = 15; prec <= 17; prec++) {
+		uint64_t div = pow10_tab[17 - prec], n = ex.q / div, rem = ex.q % div;
+		bool up;
+
+		if (div == 1) {
+			u128 half = (u128)1 << (ex.s - 1);
+
+			up = ex.r > half || (ex.r == half && (n & 1));
+		} else {
+			up = rem > div / 2 || (rem == div / 2 && (ex.r != 0 || (n & 1)));
+		}
+		n += up;
+		if (reads_back(m, n * div, &ex, 16 - e))
+			return fmt_g(s, x < 0, n, n >= pow10_tab[prec] ? e + 1 : e, prec);
+	}
+	return num_fmt_double_ref(s, x); /* cannot happen */
+}
 
 size_t num_fmt_double(char *s, double x)
 {
-#if LDBL_MANT_DIG >= 64
-	static const uint64_t lim[18] = {
-		1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000,
-		10000000000ull, 100000000000ull, 1000000000000ull, 10000000000000ull,
-		100000000000000ull, 1000000000000000ull, 10000000000000000ull,
-		100000000000000000ull,
-	};
-	double a, lo, hi;
-	bool neg;
-	int e;
+	if (fabs(x) < 9007199254740992.0) { /* an integer: no libm floor */
+		int64_t i = (int64_t)x;
 
-	if (x == 0) x = 0;
-	if (x == floor(x) && fabs(x) < 9007199254740992.0) return fmt_int(s, x);
-	a = fabs(x);
-	/* 17 digits need 10^(16 - e) exact: -11 <= e <= 43. */
-	if (!(a >= 1e-11 && a < 1e43)) return num_fmt_double_ref(s, x);
-	if (pow10l_tab[0] == 0) init_pow10();
-	neg = x < 0;
-	e = (int)floor(log10(a));
-	if (e < -11) e = -11;
-	{ /* log10 a hair off near a power of ten */
-		long double y = scale(a, 16 - e);
-
-		if (y >= (long double)lim[17]) e++;
-		else if (y < (long double)lim[16] && e > -11) e--;
-	}
-	/* The half distances to the neighbours (the lower one is smaller at a power of 2). */
-	lo = (a - nextafter(a, 0)) / 2;
-	hi = (nextafter(a, INFINITY) - a) / 2;
-	for (int prec = 15; prec <= 17; prec++) {
-		int p = prec - 1 - e; /* a * 10^p has prec digits before the point */
-		long double y, f, q, dq;
-		uint64_t n;
-		int ee = e;
-
-		if (p > 27 || p < -27) return num_fmt_double_ref(s, x);
-		y = scale(a, p); /* relative error 2^-64 */
-		f = floorl(y);
-		if (fabsl(y - f - 0.5L) < y * 0x1p-61L) return num_fmt_double_ref(s, x); /* near a tie */
-		if (f >= (long double)lim[prec]) return num_fmt_double_ref(s, x); /* e was wrong */
-		n = (uint64_t)f + (y - f > 0.5L);
-		if (n >= lim[prec]) { /* rounded up to 10^prec */
-			n /= 10;
-			ee++;
+		if ((double)i == x) {
+			if (i >= 0) return put_digits(s, (uint64_t)i);
+			s[0] = '-';
+			return 1 + put_digits(s + 1, (uint64_t)-i);
 		}
-		if (n < lim[prec - 1]) return num_fmt_double_ref(s, x); /* e was wrong */
-		/* Does the decimal n * 10^-p read back to a?  q is it within 2^-64. */
-		q = scale((long double)n, -p);
-		if (ee != e) q = scale((long double)n * 10, -p);
-		dq = q - (long double)a;
-		if (dq < 0 ? -dq < lo * (1 - 1.0L / 256) : dq < hi * (1 - 1.0L / 256))
-			return fmt_g(s, neg, n, ee, prec);
-		if (!(dq < 0 ? -dq > lo * (1 + 1.0L / 256) : dq > hi * (1 + 1.0L / 256)))
-			return num_fmt_double_ref(s, x); /* too near the boundary to tell */
-		if (prec == 17) return num_fmt_double_ref(s, x); /* cannot happen */
 	}
-#endif
-	return num_fmt_double_ref(s, x);
+	return fmt_nonint(s, x);
 }
 
 int num_hexval(int c)

@@ -20,9 +20,9 @@ int num_hexval(int c);
  * NUL-terminated), returns the length: -0 as 0, integers below 2^53 in
  * magnitude as integers, any other value as the first of %.15g, %.16g
  * and %.17g that reads back to x (so the fewest digits, up to 17).  The
- * same bytes as that snprintf/strtod loop, several times faster: the
- * digits come from 80-bit arithmetic where it decides them beyond doubt,
- * and from the loop where it does not (and for nan, inf, tiny values).
+ * same bytes as that snprintf/strtod loop, many times faster: the digits
+ * and the read-back test are exact 128-bit integer arithmetic from about
+ * 1e-11 to 1e15, and the loop itself outside (nan, inf, tiny, huge).
  */
 #define NUM_DBL_LEN 32
 size_t num_fmt_double(char *s, double x);

@@ -147,10 +147,10 @@ void st_flow_free(struct st_flow *s)
 /*
  * The walk over the table that every sequence comes from: W_SUMS counts,
  * sums and bounds each sequence, W_MOMENTS adds the powers of each
- * value's deviation from the mean, W_COLLECT copies the values of every
- * sequence into its own region of the scratch (for the quantiles).
+ * value's deviation from the mean and copies the value into its
+ * sequence's region of the scratch (for the quantiles).
  */
-enum { W_SUMS, W_MOMENTS, W_COLLECT };
+enum { W_SUMS, W_MOMENTS };
 struct walk {
 	struct st_flow *s;
 	int mode;
@@ -177,9 +177,9 @@ static void emit(struct walk *w, enum st_seq q, int d, double x)
 		m->m2 += d2;
 		m->m3 += d2 * dev;
 		m->m4 += d2 * d2;
+		s->scratch[s->sorted_off[q][d] + s->nsorted[q][d]++] = x;
 		return;
 	}
-	s->scratch[s->sorted_off[q][d] + s->nsorted[q][d]++] = x;
 }
 
 /* Seconds between two table times (which may go backwards). */
@@ -277,6 +277,24 @@ static void st_flow_run(struct st_flow *s, const struct rec_flow *f)
 	s->run = true;
 }
 
+/* A region of the scratch for each sequence, of its count. */
+static void scratch_regions(struct st_flow *s)
+{
+	size_t total = 0;
+
+	for (int q = 0; q < SQ_N; q++)
+		for (int d = 0; d < SD_N; d++) {
+			s->sorted_off[q][d] = total;
+			s->nsorted[q][d] = 0;
+			s->npivots[q][d] = 0;
+			total += s->mom[q][d].n;
+		}
+	if (total > s->scratch_cap) {
+		s->scratch_cap = total;
+		s->scratch = xrealloc(s->scratch, total * sizeof *s->scratch);
+	}
+}
+
 void st_flow_compute(struct st_flow *s, const struct rec_flow *f, const struct st_cfg *cfg)
 {
 	struct walk w;
@@ -284,7 +302,6 @@ void st_flow_compute(struct st_flow *s, const struct rec_flow *f, const struct s
 	s->f = f;
 	memset(s->mom, 0, sizeof s->mom);
 	memset(s->flags, 0, sizeof s->flags);
-	memset(s->sorted_ok, 0, sizeof s->sorted_ok);
 	for (int d = 0; d < SD_N; d++) s->init_win[d] = -1;
 	s->collected = false;
 	s->run = false;
@@ -309,8 +326,10 @@ void st_flow_compute(struct st_flow *s, const struct rec_flow *f, const struct s
 	for (int q = 0; q < SQ_N; q++)
 		for (int d = 0; d < SD_N; d++)
 			if (s->mom[q][d].n) s->mom[q][d].mean = s->mom[q][d].sum / (double)s->mom[q][d].n;
+	scratch_regions(s);
 	w.mode = W_MOMENTS;
 	walk(&w, cfg);
+	s->collected = true;
 	for (int q = 0; q < SQ_N; q++)
 		for (int d = 0; d < SD_N; d++) {
 			struct st_mom *m = &s->mom[q][d];
@@ -334,14 +353,15 @@ void st_flow_compute(struct st_flow *s, const struct rec_flow *f, const struct s
 }
 
 /*
- * The k-th smallest of v[0..n) (k < n), by selection (Hoare's partition
+ * The k-th smallest of v[0..n), by selection in v[lo..hi] (lo <= k <= hi,
+ * the values outside already on their side of it) (Hoare's partition
  * around a median of three, then the side holding k): the values are
  * reordered so that v[k] holds it, those before it are not above it and
  * those after not below.  Linear on average, where a sort is n log n.
  */
-static double select_k(double *v, size_t n, size_t k)
+static double select_k(double *v, size_t lo, size_t hi, size_t k)
 {
-	ptrdiff_t l = 0, m = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
+	ptrdiff_t l = (ptrdiff_t)lo, m = (ptrdiff_t)hi, kk = (ptrdiff_t)k;
 
 	while (l < m) { /* Wirth's selection; the pivot a value of v[l..m] */
 		double a = v[l], b = v[kk], c = v[m];
@@ -385,12 +405,53 @@ static double max_of(const double *v, size_t n)
 	return m;
 }
 
+/*
+ * The ranks selected so far in one sequence: the value at each is in its
+ * sorted place, those before it not above it, those after not below.
+ */
+struct pivots {
+	size_t *k;
+	uint32_t *n;
+};
+
+/* The pivots around rank k: *lo the last one below k (or -1), *hi the first above (or n). */
+static bool pivot_bounds(const struct pivots *pv, size_t n, size_t k, ptrdiff_t *lo, size_t *hi)
+{
+	bool found = false;
+
+	*lo = -1;
+	*hi = n;
+	for (uint32_t i = 0; i < *pv->n; i++) {
+		if (pv->k[i] == k) found = true;
+		else if (pv->k[i] < k) *lo = (ptrdiff_t)pv->k[i];
+		else if (pv->k[i] < *hi) *hi = pv->k[i];
+	}
+	return found;
+}
+
+/* The k-th smallest of v[0..n), its rank kept as a pivot while there is room. */
+static double select_rank(double *v, size_t n, size_t k, struct pivots *pv)
+{
+	ptrdiff_t lo;
+	size_t hi, i;
+
+	if (pivot_bounds(pv, n, k, &lo, &hi)) return v[k];
+	select_k(v, (size_t)(lo + 1), hi - 1, k);
+	if (*pv->n < ST_NPIVOTS) {
+		for (i = *pv->n; i > 0 && pv->k[i - 1] > k; i--) pv->k[i] = pv->k[i - 1];
+		pv->k[i] = k;
+		++*pv->n;
+	}
+	return v[k];
+}
+
 /* st_quantile and median over unsorted values, by selection: the same
  * order statistics, so the same arithmetic and the same bits. */
-static double select_quantile(double *v, size_t n, double p)
+static double select_quantile(double *v, size_t n, double p, struct pivots *pv)
 {
 	double vi, lo, g, a, b;
-	size_t i;
+	ptrdiff_t below;
+	size_t i, above;
 
 	if (n == 0) return 0;
 	vi = (double)(n - 1) * p;
@@ -399,55 +460,41 @@ static double select_quantile(double *v, size_t n, double p)
 	lo = floor(vi);
 	i = (size_t)lo;
 	g = vi - lo;
-	a = select_k(v, n, i);
-	b = min_of(v + i + 1, n - i - 1);
+	a = select_rank(v, n, i, pv);
+	/* The next order statistic: the least of v(i..], up to the next pivot. */
+	pivot_bounds(pv, n, i, &below, &above);
+	b = min_of(v + i + 1, (above < n ? above + 1 : n) - i - 1);
 	return g >= 0.5 ? b - (b - a) * (1 - g) : a + (b - a) * g;
 }
 
-static double select_median(double *v, size_t n)
+static double select_median(double *v, size_t n, struct pivots *pv)
 {
+	ptrdiff_t below;
+	size_t above;
 	double b;
 
 	if (n == 0) return 0;
-	b = select_k(v, n, n / 2);
+	b = select_rank(v, n, n / 2, pv);
 	if (n & 1) return b;
-	return (max_of(v, n / 2) + b) / 2;
-}
-
-/* Copy every sequence into the scratch, each in a region of its count. */
-static void collect(struct st_flow *s, const struct st_cfg *cfg)
-{
-	struct walk w;
-	size_t total = 0;
-
-	for (int q = 0; q < SQ_N; q++)
-		for (int d = 0; d < SD_N; d++) {
-			s->sorted_off[q][d] = total;
-			s->nsorted[q][d] = 0;
-			total += s->mom[q][d].n;
-		}
-	if (total > s->scratch_cap) {
-		s->scratch_cap = total;
-		s->scratch = xrealloc(s->scratch, total * sizeof *s->scratch);
-	}
-	memset(&w, 0, sizeof w);
-	w.s = s;
-	w.mode = W_COLLECT;
-	walk(&w, cfg);
-	s->collected = true;
+	/* The rank below: the greatest of v[..n/2), from the pivot before it. */
+	pivot_bounds(pv, n, n / 2, &below, &above);
+	below = below < 0 ? 0 : below;
+	return (max_of(v + below, n / 2 - (size_t)below) + b) / 2;
 }
 
 double st_flow_quantile(struct st_flow *s, enum st_seq q, enum st_dir d, double p,
     const struct st_cfg *cfg)
 {
+	struct pivots pv;
 	double *v;
 	size_t n;
 
-	if (!s->have) return 0;
-	if (!s->collected) collect(s, cfg);
+	if (!s->have || !s->collected) return 0;
 	v = s->scratch + s->sorted_off[q][d];
 	n = s->nsorted[q][d];
-	return p < 0 ? select_median(v, n) : select_quantile(v, n, p);
+	pv.k = s->pivots[q][d];
+	pv.n = &s->npivots[q][d];
+	return p < 0 ? select_median(v, n, &pv) : select_quantile(v, n, p, &pv);
 }
 
 

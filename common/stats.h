@@ -70,9 +70,11 @@ struct st_cfg {
 
 /*
  * The features of one flow, computed from its PACKETS table.  The copies
- * of the sequences that quantiles need are made on first use (all in one
- * walk, each sorted when first asked for) and kept in the struct's scratch (reused from flow to flow: memory is bounded by the
- * largest table seen, never by the number of flows).
+ * of the sequences that quantiles need are made in the walk that sums the
+ * central moments (no walk of its own) and kept in the struct's scratch (reused from flow to flow: memory
+ * is bounded by the largest table seen, never by the number of flows).
+ * Each quantile is found by selection; the ranks already selected in a
+ * sequence (its pivots) bound the search for the next one.
  */
 struct st_flow {
 	const struct rec_flow *f;
@@ -88,7 +90,9 @@ struct st_flow {
 	const struct rec_elem *pk;
 	size_t sorted_off[SQ_N][SD_N]; /* into scratch */
 	size_t nsorted[SQ_N][SD_N];
-	bool sorted_ok[SQ_N][SD_N];
+#define ST_NPIVOTS 8
+	uint32_t npivots[SQ_N][SD_N];
+	size_t pivots[SQ_N][SD_N][ST_NPIVOTS]; /* ranks selected, ascending */
 	double *scratch;
 	size_t scratch_cap;
 	bool collected;            /* the scratch holds this flow's sequences */

@@ -137,6 +137,21 @@ int main(int argc, char **argv)
 		check(ldexp(3, k));
 	}
 	ok(bad == n0, "near powers of ten and of two");
+	n0 = bad;
+	for (int i = 0; i < 300000; i++) {
+		uint64_t u = rng();
+		/* Exact binary fractions: finite decimals, so ties at 15-17 digits. */
+		double x = ldexp((double)(u >> (11 + u % 40)), -(int)(u >> 58) - (int)(u % 23));
+
+		check(x);
+		check(ldexp((double)(u % 100000000000000000ull >> 7), -(int)(u % 60)));
+	}
+	for (uint64_t k = 1; k < 200000; k++) {
+		/* n + 1/2 ulp-ish decimals: half-way cases of %.15g..%.17g. */
+		check(((double)k * 1e10 + 0.5) / 1e12);
+		check((double)k / 1024.0 + 1e-6);
+	}
+	ok(bad == n0, "binary fractions (exact ties) and half-way decimals");
 	printf("1..%u\n", ntest);
 	return nfail != 0;
 }
