@@ -200,7 +200,7 @@ static void test_memo(void)
 	struct memo *m = memo_new(1, 64); /* one set: every key collides */
 	const uint8_t *v;
 	size_t vl = 0;
-	char k[8], val[64];
+	char k[16], val[64];
 	int i, hits = 0;
 
 	ok(m != NULL, "memo_new");
