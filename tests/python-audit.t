@@ -101,6 +101,19 @@ ok(codes.tolist() == [0] * 8 + [1, 1, 2, 2] and nb == 3,
    "ties not split, a value on an edge goes below, NaN a bin of its own", codes, nb)
 codes, nb = audit.discretise(["a", None, "b", "a", float("nan")], text=True)
 ok(codes.tolist() == [0, 2, 1, 0, 2] and nb == 3, "text: categories, missing one", codes)
+from flowkit.datasets import Data
+e = flowkit.audit_features(Data(np.array([[53.0, 1], [53, 2], [22, 2], [22, 2]]),
+                                np.array([0, 0, 1, -1]), ["a", "b"], columns=["dport", "n"]))
+ok(e["flagged"] == ["dport"] and e["labelled"] == 3 and e["distinct"] == 2 and
+   e["compared_columns"] == ["n"] and e["duplicates_within_parts"]["rows"] == 2 and
+   e["conflicting_labels"]["distinct"] == 1,
+   "a matrix with column names (flow-stats -f npy); class -1 left out of the mi", e)
+tt = pd.DataFrame({"t": pd.to_datetime([0, 10**9, None, 3 * 10**9, 4 * 10**9]),
+                   "label": ["a", "a", "b", "b", "b"]})
+f = flowkit.audit_features(tt)["features"][0]
+ok(f["kind"] == "number" and f["bins"] == 5 and
+   abs(f["mi_plugin_bits"] - mutual_info_score([0, 0, 1, 1, 1], [0, 1, 4, 2, 3]) / math.log(2))
+   < 1e-12, "datetime columns as numbers, NaT its own bin", f)
 p, m, v = audit.mutual_information(np.zeros(10, dtype=int), np.arange(10) % 2)
 ok((p, m, v) == (0.0, 0.0, 1), "one value: 0 and 0", (p, m, v))
 
