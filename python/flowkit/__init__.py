@@ -7,6 +7,7 @@
     X, y, classes = flowkit.load_idx("out/train")      # flow-idx
     d = flowkit.load_flowpic("pics/")                  # flow-pic
     d = flowkit.load_stats("stats.csv")                # flow-stats
+    a = flowkit.audit_features(d, groups="split")      # leakage audit
 
 Needs the standard library and numpy; to_pandas needs pandas, the
 datasets of flowkit.torch need torch.  Both are imported only when used.
@@ -19,7 +20,7 @@ from .flowrec import (FlowrecError, NaN, RawText, Reader, iter_flows,  # noqa: F
 __version__ = "0.1.0"
 __all__ = ["FlowrecError", "NaN", "RawText", "Reader", "iter_records", "iter_flows",
            "to_json", "to_pandas", "read_columns", "column_names", "load_idx",
-           "load_flowpic", "load_stats", "datadir"]
+           "load_flowpic", "load_stats", "audit_features", "datadir"]
 
 
 def _pandas():
@@ -98,6 +99,12 @@ def load_stats(path, **kw):
     """flow-stats outputs; see flowkit.datasets.load_stats."""
     from . import datasets
     return datasets.load_stats(path, **kw)
+
+
+def audit_features(data, groups=None, bins=16, threshold=0.5, label="label"):
+    """The leakage audit of a feature table; see flowkit.audit.audit_features."""
+    from . import audit
+    return audit.audit_features(data, groups, bins, threshold, label)
 
 
 def datadir():
