@@ -829,6 +829,11 @@ def _usage_error(prog, msg):
     return 2
 
 
+
+# The long options of the command line and the short ones they stand for.
+_LONG = {"--help": "h", "--all": "a", "--header": "H", "--packets": "p", "--bytes": "x"}
+
+
 def main(argv=None):
     """The command line; returns the exit status."""
     import signal
@@ -844,34 +849,22 @@ def main(argv=None):
             files.append(a)
         elif a == "--":
             only_files = True
-        elif a in ("-h", "--help"):
-            sys.stdout.write(__doc__)
-            return 0
-        elif a == "--all":
-            header = packets = pbytes = True
-        elif a == "--header":
-            header = True
-        elif a == "--packets":
-            packets = True
-        elif a == "--bytes":
-            pbytes = True
-        elif a.startswith("--"):
-            return _usage_error(prog, "unknown option %s" % a)
         else:
-            for c in a[1:]:
-                if c == "a":
-                    header = packets = pbytes = True
-                elif c == "H":
-                    header = True
-                elif c == "p":
-                    packets = True
-                elif c == "x":
-                    pbytes = True
-                elif c == "h":
+            if a.startswith("--"):
+                if a not in _LONG:
+                    return _usage_error(prog, "unknown option %s" % a)
+                letters = _LONG[a]
+            else:
+                letters = a[1:]
+            for c in letters:
+                if c == "h":
                     sys.stdout.write(__doc__)
                     return 0
-                else:
+                if c not in "aHpx":
                     return _usage_error(prog, "unknown option -%s" % c)
+                header = header or c in "aH"
+                packets = packets or c in "ap"
+                pbytes = pbytes or c in "ax"
     if not files:
         files = ["-"]
     if "-" in files and sys.stdin.isatty():
