@@ -25,6 +25,7 @@ int ssh_parse(const uint8_t *p, size_t n, bool server, struct ssh_side *s)
 	uint32_t plen, k;
 	uint8_t pad, type;
 	size_t len, at = 0;
+	char all[SSH_MAXPKT + 3];
 	unsigned i, lines = 0;
 	static const unsigned pick[2][4] = { { 0, 2, 4, 6 }, { 0, 3, 5, 7 } };
 
@@ -43,22 +44,23 @@ int ssh_parse(const uint8_t *p, size_t n, bool server, struct ssh_side *s)
 	s->banner[len] = 0;
 	c.p = nl + 1;
 	if (!cur_u32(&c, &plen) || !cur_u8(&c, &pad)) return SSH_MORE;
-	if (plen < 2 || plen > 35000 || pad >= plen) return SSH_BAD;
+	if (plen < 2 || plen > SSH_MAXPKT || pad >= plen) return SSH_BAD;
 	if (!cur_sub(&c, plen - 1 - pad, &pk)) return SSH_MORE;
 	if (!cur_u8(&pk, &type) || type != 20 || !cur_skip(&pk, 16)) return SSH_BAD;
 	for (i = 0; i < 10; i++)
 		if (!cur_u32(&pk, &k) || !cur_sub(&pk, k, &lists[i])) return SSH_BAD;
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 4; i++) { /* the lists lie within plen bytes */
 		struct cur *li = &lists[pick[server][i]];
 		size_t m = cur_left(li);
 
-		if (at + m + 2 > sizeof s->algs) m = sizeof s->algs - at - 2;
-		memcpy(s->algs + at, li->p, m);
+		memcpy(all + at, li->p, m);
 		at += m;
-		if (i < 3) s->algs[at++] = ';';
+		if (i < 3) all[at++] = ';';
 	}
+	dg_hex(DG_MD5, all, at, s->hassh, 32); /* over the whole string */
+	if (at > sizeof s->algs - 1) at = sizeof s->algs - 1;
+	memcpy(s->algs, all, at);
 	s->algs[at] = 0;
-	dg_hex(DG_MD5, s->algs, at, s->hassh, 32);
 	s->kexinit = true;
 	return SSH_OK;
 }

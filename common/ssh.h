@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #define SSH_MAXBANNER 255
+#define SSH_MAXPKT 35000 /* RFC 4253 6.1: packets of 35000 bytes */
 
 enum { SSH_MORE = 0, SSH_OK = 1, SSH_BAD = -1 };
 
@@ -18,7 +19,8 @@ struct ssh_side {
 	char banner[SSH_MAXBANNER + 1]; /* without CR LF */
 	bool kexinit;                   /* a KEXINIT was parsed */
 	char hassh[33];                 /* MD5 hex of the algorithm string */
-	char algs[1024];                /* the HASSH string, cut to fit */
+	char algs[1024];                /* the HASSH string, cut to fit (hassh is
+	                                   * of the whole string) */
 };
 
 /* ssh_start: "SSH-" starts the stream (content detection). */

@@ -150,6 +150,20 @@ static void test_ssh(void)
 	memcpy(b, "hello\r\n\r\n", 9);
 	is(ssh_parse(b, n + 9, true, &s), SSH_OK, "server: lines before the banner are skipped");
 	is(ssh_parse(b, n + 9, false, &s), SSH_BAD, "client: they are not");
+	{ /* lists longer than the stored string (a fuzzer's find) */
+		static char k[601], e[601], m[601];
+		const char *big[10] = { k, "", e, "", m, "", "none", "", "", "" };
+		static uint8_t bb[4096];
+
+		memset(k, 'k', 600);
+		memset(e, 'e', 600);
+		memset(m, 'm', 600);
+		n = mk_ssh(bb, "SSH-2.0-x", big);
+		is(ssh_parse(bb, n, false, &s), SSH_OK, "1,800 bytes of lists parse");
+		is(strlen(s.algs), sizeof s.algs - 1, "the stored string is cut to fit");
+		/* python3: hashlib.md5(("k"*600+";"+"e"*600+";"+"m"*600+";none").encode()) */
+		ok(!strcmp(s.hassh, "df179c64a52374de5d6d6c279e449f63"), "HASSH of the whole string (%s)", s.hassh);
+	}
 }
 
 /* app_packet over a DNS flow and a damaged one: elements and status. */
