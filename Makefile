@@ -25,8 +25,8 @@ ifeq ($(CI),true)
 WARN += -Werror
 endif
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS)) -Icommon
-LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS)) -Icommon
+LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm -pthread
 
 B ?= build
 COMMON_SRC = $(sort $(wildcard common/*.c))
@@ -92,7 +92,7 @@ check-quick: all
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 20
 FUZZ_SAN = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(shell $(PKG_CONFIG) --cflags $(PKGS)) -Icommon
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(shell $(PKG_CONFIG) --cflags $(PKGS)) -Icommon
 # The library is compiled once with coverage (fuzzer-no-link), each harness
 # is linked against it: one compile of common/ however many harnesses.
 FUZZ_OBJ = $(COMMON_SRC:common/%.c=build-fuzz/obj/%.o)

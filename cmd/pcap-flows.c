@@ -51,6 +51,8 @@ static const char usage_text[] =
 "      --trailer           with --link, keep the Ethernet trailer in the stored bytes\n"
 "      --no-meta           no application metadata (TLS, HTTP, DNS, QUIC, SSH elements)\n"
 "      --reasm-bytes N     bytes reassembled per TCP direction for metadata (default 16384)\n"
+"      --threads N         1: one thread; 2: read and decode files on a second thread\n"
+"                          (default 2 when there are two CPUs or more; same output)\n"
 "packet filters (as the seed scripts):\n"
 "      --drop-control      drop TCP packets with SYN, FIN or ACK and no payload\n"
 "      --drop-dns          drop UDP packets to port 53 (DNS queries), as the seeds\n"
@@ -69,7 +71,7 @@ static const char usage_text[] =
 enum {
 	O_NOSPLIT = 256, O_IDLE, O_TCPIDLE, O_UDPIDLE, O_OTHERIDLE, O_ACTIVE, O_LINGER,
 	O_MAXFLOWS, O_MAXPKTS, O_BYTES, O_PAYLOAD, O_LINK, O_TRAILER, O_DROPCTL, O_DROPDNS, O_DROPDNSQ,
-	O_DROPRETR, O_LABELDIR, O_VERSION, O_NOMETA, O_REASM
+	O_DROPRETR, O_LABELDIR, O_VERSION, O_NOMETA, O_REASM, O_THREADS
 };
 
 static const struct option longopts[] = {
@@ -93,6 +95,7 @@ static const struct option longopts[] = {
 	{ "trailer", no_argument, NULL, O_TRAILER },
 	{ "no-meta", no_argument, NULL, O_NOMETA },
 	{ "reasm-bytes", required_argument, NULL, O_REASM },
+	{ "threads", required_argument, NULL, O_THREADS },
 	{ "drop-control", no_argument, NULL, O_DROPCTL },
 	{ "drop-dns", no_argument, NULL, O_DROPDNS },
 	{ "drop-dns-queries", no_argument, NULL, O_DROPDNSQ },
@@ -228,9 +231,14 @@ static void print_stats(const struct cf *cf, struct ft_table *ft, struct frag *f
 	    (unsigned long long)fs->payload_truncated,
 	    (unsigned long long)cs->snaplen, (unsigned long long)fs->ts_backwards,
 	    (unsigned long long)fs->retrans);
-	if (memory)
-		msg_warn("memory: flow state and stored data at most %llu bytes",
-		    (unsigned long long)fs->max_held);
+	if (!memory) return;
+	msg_warn("memory: flow state and stored data at most %llu bytes",
+	    (unsigned long long)fs->max_held);
+	msg_warn("threads: %llu of %llu inputs read on a second thread, in %llu batches; "
+	    "the flow table waited for the reader %llu times, the reader for the flow table %llu",
+	    (unsigned long long)cs->threaded, (unsigned long long)cs->inputs,
+	    (unsigned long long)cs->batches, (unsigned long long)cs->table_waits,
+	    (unsigned long long)cs->reader_waits);
 }
 
 int main(int argc, char **argv)
@@ -250,6 +258,7 @@ int main(int argc, char **argv)
 	cli_init("pcap-flows", argc, argv);
 	ft_config_default(&opt.fc);
 	opt.cc.stop = &stop_live;
+	opt.cc.threads = sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? 2 : 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":f:i:c:d:ul:L:o:vh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -286,6 +295,7 @@ int main(int argc, char **argv)
 		case O_REASM:
 			opt.fc.app.reasm_bytes = (uint32_t)cli_count("--reasm-bytes", optarg, 0, 16u << 20);
 			break;
+		case O_THREADS: opt.cc.threads = (unsigned)cli_count("--threads", optarg, 1, 2); break;
 		case O_DROPCTL: opt.cc.drop_control = true; break;
 		case O_DROPDNS: opt.cc.drop_dns = true; break;
 		case O_DROPDNSQ: opt.cc.drop_dns = true; break;

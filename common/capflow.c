@@ -1,6 +1,9 @@
 /*
  * capflow.c - captures to flows: the per-packet pipeline (see capflow.h).
  */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -9,6 +12,48 @@
 #include "capflow.h"
 #include "msg.h"
 #include "rec.h"
+
+/*
+ * Two threads (cfg.threads >= 2, a capture that is not live): a reader
+ * thread reads, decodes and reassembles, and hands the flow table's
+ * inputs over in batches; the calling thread runs the flow table, which
+ * writes the records.  A batch holds the ft_pkt entries and a copy of the
+ * bytes they point to (the reader's buffer and the reassembly buffer are
+ * reused at once), and the reader's messages and progress at their place
+ * among the packets: the flow table sees the same calls in the same order
+ * as with one thread, so the output and the messages are the same bytes.
+ */
+#define CF_BATCH_ITEMS 2048
+#define CF_BATCH_BYTES (512u * 1024)
+#define CF_NBATCH 4
+
+enum { CF_I_PKT, CF_I_WARN, CF_I_PROGRESS };
+
+struct cf_item {
+	uint8_t kind;
+	uint64_t n;                  /* CF_I_PROGRESS: packets read */
+	uint32_t off;                /* CF_I_WARN: the message, at bytes + off */
+	struct ft_pkt fp;            /* CF_I_PKT */
+};
+
+struct cf_batch {
+	size_t n, used, cap;         /* items; bytes used of cap */
+	uint8_t *bytes;
+	struct cf_item it[CF_BATCH_ITEMS];
+};
+
+struct cf_queue {
+	pthread_mutex_t mu;
+	pthread_cond_t full, empty;  /* a batch was filled; one was emptied */
+	struct cf_batch b[CF_NBATCH];
+	unsigned head, count;        /* the oldest full batch, how many are full */
+	bool done;                   /* the reader ended: no more batches */
+	uint64_t table_waits;        /* the flow table's side's (cf->st is the reader's) */
+	/* the reader thread's */
+	struct cap *cap;
+	uint64_t n;
+	int rc;
+};
 
 struct cf {
 	struct cf_config cfg;
@@ -19,6 +64,8 @@ struct cf {
 	bool wire_warned;                    /* in the current input */
 	uint8_t linktype_warned[65536 / 8]; /* a bit per link type */
 	uint8_t encap[PKT_MAX_ENCAP * 5];    /* the ENCAP value of the packet in ft_packet */
+	struct cf_queue *q;                  /* during a two-thread cf_read */
+	struct cf_batch *fill;               /* the batch the reader thread fills */
 };
 
 static const char *const drop_names[CF_D_N] = {
@@ -192,6 +239,109 @@ static void malformed(struct cf *cf, int rc)
 	cf->st.malformed[rc < 0 && -rc < PKT_NERR ? -rc : 0]++;
 }
 
+/* ---- the reader thread's side of the queue ---- */
+
+/* Hand the batch being filled over, and take the next free one. */
+static void q_submit(struct cf *cf)
+{
+	struct cf_queue *q = cf->q;
+
+	pthread_mutex_lock(&q->mu);
+	q->count++;
+	cf->st.batches++;
+	pthread_cond_signal(&q->full);
+	if (q->count == CF_NBATCH) cf->st.reader_waits++;
+	while (q->count == CF_NBATCH) pthread_cond_wait(&q->empty, &q->mu);
+	cf->fill = &q->b[(q->head + q->count) % CF_NBATCH];
+	pthread_mutex_unlock(&q->mu);
+	cf->fill->n = cf->fill->used = 0;
+}
+
+/* The batch to add an item of `bytes` bytes to: the current one while it
+ * has room, else the next (grown when it is too small even empty). */
+static struct cf_batch *q_room(struct cf *cf, size_t bytes)
+{
+	struct cf_batch *b = cf->fill;
+
+	if (b->n == CF_BATCH_ITEMS || b->cap - b->used < bytes) {
+		if (b->n) q_submit(cf);
+		b = cf->fill;
+		if (b->cap < bytes) {
+			free(b->bytes);
+			b->bytes = xmalloc(bytes);
+			b->cap = bytes;
+		}
+	}
+	return b;
+}
+
+/* A warning: printed now with one thread; else queued at its place. */
+static void cf_warn(struct cf *cf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void cf_warn(struct cf *cf, const char *fmt, ...)
+{
+	char text[1024];
+	struct cf_batch *b;
+	size_t n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	if (cf->q == NULL) {
+		msg_warn("%s", text);
+		return;
+	}
+	n = strlen(text) + 1;
+	b = q_room(cf, n);
+	memcpy(b->bytes + b->used, text, n);
+	b->it[b->n].kind = CF_I_WARN;
+	b->it[b->n++].off = (uint32_t)b->used;
+	b->used += n;
+}
+
+static void q_progress(struct cf *cf, uint64_t n)
+{
+	struct cf_batch *b = q_room(cf, 0);
+
+	b->it[b->n].kind = CF_I_PROGRESS;
+	b->it[b->n++].n = n;
+}
+
+/* p, a pointer into [from, ...), as the same offset from to. */
+static const uint8_t *rebase(const uint8_t *p, const uint8_t *from, uint8_t *to)
+{
+	return p ? to + (p - from) : NULL;
+}
+
+/*
+ * Queue fp with a copy of the bytes it points to: the frame (cp) and,
+ * for a reassembled datagram, dg (len bytes): the frame then gives only
+ * the link addresses.
+ */
+static void q_packet(struct cf *cf, const struct ft_pkt *fp, const struct cap_pkt *cp,
+    const uint8_t *dg, uint32_t len)
+{
+	size_t need = (size_t)cp->caplen + len + fp->encap_len;
+	struct cf_batch *b = q_room(cf, need);
+	struct cf_item *it = &b->it[b->n++];
+	uint8_t *a = b->bytes + b->used, *d = a + cp->caplen, *e = d + len;
+	const uint8_t *base = dg ? dg : cp->data;
+	uint8_t *nbase = dg ? d : a;
+
+	if (cp->caplen) memcpy(a, cp->data, cp->caplen);
+	if (len) memcpy(d, dg, len);
+	if (fp->encap_len) memcpy(e, fp->encap, fp->encap_len);
+	b->used += need;
+	it->kind = CF_I_PKT;
+	it->fp = *fp;
+	it->fp.frame = rebase(fp->frame, base, nbase);
+	it->fp.ip = rebase(fp->ip, base, nbase);
+	it->fp.payload = rebase(fp->payload, base, nbase);
+	it->fp.mac_src = rebase(fp->mac_src, cp->data, a);
+	it->fp.mac_dst = rebase(fp->mac_dst, cp->data, a);
+	if (fp->encap) it->fp.encap = e;
+}
+
 /*
  * One captured packet, with its time in ns since 1970 and its 1-based
  * number in its input (1 starts a new input for the once-per-input
@@ -208,14 +358,15 @@ static inline __attribute__((always_inline)) void packet(struct cf *cf, const st
 	int rc;
 	uint8_t pflags = 0;
 	uint64_t wire;
-	uint32_t wirelen = cp->wirelen;
+	uint32_t wirelen = cp->wirelen, len = 0;
+	const uint8_t *dg = NULL;
 
 	if (pkt_no == 1) cf->wire_warned = false;   /* a new input */
 	cf->st.read++;
 	if (cf->bpf) {
 		int m = cap_bpf_match(cf->bpf, cp);
 
-		if (m < 0) msg_warn("%s", cap_bpf_errmsg(cf->bpf));
+		if (m < 0) cf_warn(cf, "%s", cap_bpf_errmsg(cf->bpf));
 		if (m <= 0) {
 			cf->st.drops[CF_D_BPF]++;
 			return;
@@ -224,7 +375,7 @@ static inline __attribute__((always_inline)) void packet(struct cf *cf, const st
 	if (wirelen > CF_MAX_WIRE && wirelen > cp->caplen) {
 		wirelen = cp->caplen > CF_MAX_WIRE ? cp->caplen : CF_MAX_WIRE;
 		if (!cf->wire_warned)
-			msg_warn("%s: packet %llu: recorded wire length %lu is not believable: taken as "
+			cf_warn(cf, "%s: packet %llu: recorded wire length %lu is not believable: taken as "
 			    "%lu (later ones of this input are counted by -v)", ft_source(cf->ft),
 			    (unsigned long long)pkt_no, (unsigned long)cp->wirelen,
 			    (unsigned long)wirelen);
@@ -234,7 +385,7 @@ static inline __attribute__((always_inline)) void packet(struct cf *cf, const st
 	rc = pkt_decode(cp->linktype, cp->data, cp->caplen, wirelen, &pi);
 	if (rc == PKT_E_LINKTYPE) {
 		if (!(cf->linktype_warned[cp->linktype >> 3] & 1u << (cp->linktype & 7))) {
-			msg_warn("link type %u is not decoded; its packets are counted and skipped",
+			cf_warn(cf, "link type %u is not decoded; its packets are counted and skipped",
 			    cp->linktype);
 			cf->linktype_warned[cp->linktype >> 3] |= (uint8_t)(1u << (cp->linktype & 7));
 		}
@@ -254,9 +405,7 @@ static inline __attribute__((always_inline)) void packet(struct cf *cf, const st
 		pflags |= RP_SNAPLEN;
 	}
 	if (pi.flags & PKT_F_FRAG) {
-		uint32_t len;
-		const uint8_t *dg = frag_feed(cf->fr, &pi, cp->data, ts, &len);
-
+		dg = frag_feed(cf->fr, &pi, cp->data, ts, &len);
 		if (dg == NULL) {
 			cf->st.drops[CF_D_FRAG_HELD]++;
 			return;
@@ -275,7 +424,10 @@ static inline __attribute__((always_inline)) void packet(struct cf *cf, const st
 	fp.pkt_no = pkt_no;
 	cf->st.decoded++;
 	if (seed_drop(cf, &fp)) return;
-	ft_packet(cf->ft, &fp);
+	if (cf->q)
+		q_packet(cf, &fp, cp, dg, len);
+	else
+		ft_packet(cf->ft, &fp);
 }
 
 static bool stopped(const struct cf *cf)
@@ -283,14 +435,16 @@ static bool stopped(const struct cf *cf)
 	return cf->cfg.stop && *cf->cfg.stop;
 }
 
-int cf_read(struct cf *cf, struct cap *c, const char *display, const char *label)
+/*
+ * The read loop: every packet of c to packet(), and the progress line.
+ * The packets' count is in *np; the reader's end code is returned.
+ */
+static int read_loop(struct cf *cf, struct cap *c, const char *display, uint64_t *np)
 {
 	struct cap_pkt cp;
-	int rc, ret = 0;
+	int rc;
 	uint64_t n = 0, ts, last_ts = 0;
 
-	ft_set_source(cf->ft, display, label);
-	cf->st.inputs++;
 	for (;;) {
 		rc = cap_next(c, &cp);
 		if (rc == CAP_TIMEOUT) {
@@ -307,10 +461,116 @@ int cf_read(struct cf *cf, struct cap *c, const char *display, const char *label
 		if (cp.flags & CAP_PKT_NOTS) ts = last_ts;
 		last_ts = ts;
 		packet(cf, &cp, ts, n);
-		if ((n & 0xffff) == 0) msg_progress(display, n, 0);
+		if ((n & 0xffff) == 0) {
+			if (cf->q)
+				q_progress(cf, n);
+			else
+				msg_progress(display, n, 0);
+		}
 		if (cf->cfg.count && n >= cf->cfg.count) break;
 		if (stopped(cf)) break;
 	}
+	*np = n;
+	return rc;
+}
+
+static void *reader_main(void *arg)
+{
+	struct cf *cf = arg;
+	struct cf_queue *q = cf->q;
+
+	q->rc = read_loop(cf, q->cap, NULL, &q->n);
+	pthread_mutex_lock(&q->mu);
+	if (cf->fill->n) {
+		q->count++;
+		cf->st.batches++;
+	}
+	q->done = true;
+	pthread_cond_signal(&q->full);
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
+/* The flow table's side: every batch the reader hands over, in order. */
+static void drain(struct cf *cf, const char *display)
+{
+	struct cf_queue *q = cf->q;
+
+	for (;;) {
+		struct cf_batch *b;
+		size_t i;
+
+		pthread_mutex_lock(&q->mu);
+		if (q->count == 0 && !q->done) q->table_waits++;
+		while (q->count == 0 && !q->done) pthread_cond_wait(&q->full, &q->mu);
+		if (q->count == 0) {
+			pthread_mutex_unlock(&q->mu);
+			return;
+		}
+		b = &q->b[q->head];
+		pthread_mutex_unlock(&q->mu);
+		for (i = 0; i < b->n; i++) {
+			const struct cf_item *it = &b->it[i];
+
+			if (it->kind == CF_I_PKT)
+				ft_packet(cf->ft, &it->fp);
+			else if (it->kind == CF_I_WARN)
+				msg_warn("%s", (const char *)b->bytes + it->off);
+			else
+				msg_progress(display, it->n, 0);
+		}
+		pthread_mutex_lock(&q->mu);
+		q->head = (q->head + 1) % CF_NBATCH;
+		q->count--;
+		pthread_cond_signal(&q->empty);
+		pthread_mutex_unlock(&q->mu);
+	}
+}
+
+/* Read c on a second thread; false when it could not be started. */
+static bool read_threaded(struct cf *cf, struct cap *c, const char *display, int *rc)
+{
+	struct cf_queue *q = xcalloc(1, sizeof *q);
+	pthread_t th;
+	unsigned i;
+	bool started;
+
+	for (i = 0; i < CF_NBATCH; i++) {
+		q->b[i].bytes = xmalloc(CF_BATCH_BYTES);
+		q->b[i].cap = CF_BATCH_BYTES;
+	}
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->full, NULL);
+	pthread_cond_init(&q->empty, NULL);
+	q->cap = c;
+	cf->q = q;
+	cf->fill = &q->b[0];
+	started = pthread_create(&th, NULL, reader_main, cf) == 0;
+	if (started) {
+		drain(cf, display);
+		pthread_join(th, NULL);
+		*rc = q->rc;
+		cf->st.threaded++;
+		cf->st.table_waits += q->table_waits;
+	}
+	cf->q = NULL;
+	pthread_cond_destroy(&q->empty);
+	pthread_cond_destroy(&q->full);
+	pthread_mutex_destroy(&q->mu);
+	for (i = 0; i < CF_NBATCH; i++) free(q->b[i].bytes);
+	free(q);
+	return started;
+}
+
+int cf_read(struct cf *cf, struct cap *c, const char *display, const char *label)
+{
+	int rc, ret = 0;
+	uint64_t n;
+
+	ft_set_source(cf->ft, display, label);
+	cf->st.inputs++;
+	if (cf->cfg.threads < 2 || cap_format(c) == CAP_FMT_LIVE || !read_threaded(cf, c, display, &rc))
+		rc = read_loop(cf, c, display, &n);
 	msg_progress_end();
 	if (rc == CAP_TRUNC || rc == CAP_ERR) {
 		msg_warn("%s", cap_errmsg(c));

@@ -51,6 +51,10 @@ struct cf_config {
 	bool drop_dns;          /* drop UDP packets to port 53 (both seed scripts' DNS drop) */
 	bool trailer;           /* the stored frame bytes keep the bytes after the datagram */
 	uint64_t count;         /* cf_read ends an input after this many packets; 0: no limit */
+	/* 2 or more: cf_read reads and decodes a capture that is not live on a
+	 * second thread, the flow table stays on the caller's; the calls into
+	 * the flow table and the messages are the same, in the same order. */
+	unsigned threads;
 	/* When not NULL: cf_read ends the input once *stop is set (a live
 	 * capture's signal handler sets it, and breaks the capture's loop). */
 	const volatile sig_atomic_t *stop;
@@ -71,6 +75,10 @@ struct cf_stats {
 	uint64_t malformed[PKT_NERR];   /* CF_D_MALFORMED by -PKT_E_* (0: any other code) */
 	uint64_t snaplen;               /* packets cut by the snapshot length */
 	uint64_t wire_clamped;          /* wire lengths taken as CF_MAX_WIRE or the captured length */
+	uint64_t threaded;              /* inputs read on a second thread (cfg.threads) */
+	uint64_t batches;               /* batches it handed over */
+	uint64_t table_waits;           /* times the flow table waited for a batch */
+	uint64_t reader_waits;          /* times the reader waited for a free batch */
 };
 
 struct cf;

@@ -9,7 +9,8 @@
 # 3. Reads it once to warm the page cache, then times, best of $BENCH_RUNS:
 #    the flow floor with a 1 MiB stdio buffer and with libpcap's default
 #    one, pcap-flows with default options to /dev/null and into a pipe, and
-#    with --no-meta (the cost of application metadata, as a CPU-time ratio).
+#    with --no-meta (the cost of application metadata, as a CPU-time ratio)
+#    and with --threads 1 (the reader and the flow table on one thread).
 # 4. The same traffic at 1x and 10x length: peak RSS of pcap-flows on both
 #    (and per active flow); on the bench capture, peak RSS per active flow and
 #    against the bytes the active flows needed (pcap-flows -vv).
@@ -96,7 +97,7 @@ build() {
 # shellcheck disable=SC2086,SC2046
 build "$BIN/floor" scripts/floor.c $(pkg-config --libs libpcap)
 # shellcheck disable=SC2086,SC2046
-build "$BIN/mkbench" scripts/mkbench.c "$B/libflowkit.a" $(pkg-config --libs $PKGS) -lm
+build "$BIN/mkbench" scripts/mkbench.c "$B/libflowkit.a" $(pkg-config --libs $PKGS) -lm -pthread
 
 # runstat OUT CMD ARGS...: run CMD; write "wall_seconds maxrss_kib user sys" to OUT;
 # exit with CMD's status.  wait4() gives the peak RSS of CMD and of every
@@ -307,6 +308,8 @@ meta_cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')
 measure "$BENCH_RUNS" /dev/null "$B/pcap-flows" --no-meta "$cap"
 row "pcap-flows --no-meta FILE > /dev/null"
 meta_ratio=$(awk -v m="$meta_cpu" -v u="$user" -v s="$sys" 'BEGIN { if (u + s > 0) printf "%.3f", m / (u + s) }')
+measure "$BENCH_RUNS" /dev/null "$B/pcap-flows" --threads 1 "$cap"
+row "pcap-flows --threads 1 FILE > /dev/null"
 # shellcheck disable=SC2016
 measure "$BENCH_RUNS" /dev/null sh -c '"$0" "$1" | cat > /dev/null' "$B/pcap-flows" "$cap"
 row "pcap-flows FILE | cat > /dev/null" pipe
