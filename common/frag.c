@@ -273,12 +273,45 @@ static uint16_t ip4_cksum(const uint8_t *h, uint32_t n)
  * a block, and nothing may go past its end, so a held block holds data
  * wherever a later fragment can overlap it.
  */
+/* The blocks [b0, b1) of bitmap bm all held (held) or all not held. */
+static bool blocks_are(const uint8_t *bm, uint32_t b0, uint32_t b1, bool held)
+{
+	uint32_t b = b0;
+	uint8_t all = held ? 0xff : 0;
+
+	for (; b < b1 && (b & 7); b++)
+		if ((bm[b >> 3] >> (b & 7) & 1u) != held) return false;
+	for (; b + 8 <= b1; b += 8)
+		if (bm[b >> 3] != all) return false;
+	for (; b < b1; b++)
+		if ((bm[b >> 3] >> (b & 7) & 1u) != held) return false;
+	return true;
+}
+
+static void blocks_hold(uint8_t *bm, uint32_t b0, uint32_t b1)
+{
+	uint32_t b = b0;
+
+	for (; b < b1 && (b & 7); b++) bm[b >> 3] |= (uint8_t)(1u << (b & 7));
+	for (; b + 8 <= b1; b += 8) bm[b >> 3] = 0xff;
+	for (; b < b1; b++) bm[b >> 3] |= (uint8_t)(1u << (b & 7));
+}
+
 static int64_t put_data(struct slot *s, const uint8_t *data, uint32_t off, uint32_t end)
 {
 	uint8_t *bm = s->buf, *dst = s->buf + DATA_OFF;
 	uint32_t b, lo, hi;
 	int64_t fresh = 0;
 
+	/* The usual cases: nothing of it held yet (one copy), or all of it
+	 * (a duplicate: one comparison). */
+	if (end > off && blocks_are(bm, off / 8, (end + 7) / 8, false)) {
+		memcpy(dst + off, data, end - off);
+		blocks_hold(bm, off / 8, (end + 7) / 8);
+		return end - off;
+	}
+	if (end > off && blocks_are(bm, off / 8, (end + 7) / 8, true))
+		return memcmp(dst + off, data, end - off) ? -1 : 0;
 	for (b = off / 8; b * 8 < end; b++) {
 		lo = b * 8 > off ? b * 8 : off;
 		hi = b * 8 + 8 < end ? b * 8 + 8 : end;
