@@ -18,6 +18,8 @@ flowrec.FlowrecError naming the input, the byte offset and the record number.
 
 import bisect
 import mmap
+from itertools import repeat
+from operator import getitem
 import os
 import stat
 import struct
@@ -126,13 +128,25 @@ def _slurp(src):
             if stat.S_ISREG(st.st_mode) and st.st_size > 0:
                 # mapped, not copied; the arrays made from it keep it alive
                 try:
-                    return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), os.fsdecode(src)
+                    return _map(f.fileno()), os.fsdecode(src)
                 except (OSError, ValueError):
                     pass
             return f.read(), os.fsdecode(src)
     f = getattr(src, "buffer", src)
     name = getattr(src, "name", None)
     return f.read(), name if isinstance(name, str) else "stream"
+
+
+def _map(fd):
+    """A read-only mapping of file fd, its pages mapped at once where the
+    system allows it (one call rather than a page fault every few pages)."""
+    flags = getattr(mmap, "MAP_POPULATE", 0)
+    if flags:
+        try:
+            return mmap.mmap(fd, 0, flags=mmap.MAP_SHARED | flags, prot=mmap.PROT_READ)
+        except (OSError, ValueError):
+            pass
+    return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
 
 
 class _Errors:
@@ -150,19 +164,39 @@ class _Errors:
             raise self.best
 
 
+_PREFIX2 = struct.Struct(">II")     # length, then type and reserved as one word
+_FLOW_WORD = fr.REC_FLOW << 16
+
+
 def _scan(data, errs):
-    """One pass over the records: flow offsets and lengths, decoded headers,
-    END records, and the offsets of the other records (for record numbers)."""
+    """One pass over the records: flow offsets, decoded headers, END records,
+    and the offsets of the other records (for record numbers).  Inside a
+    segment a tight loop steps over the FLOW records; anything else (and
+    every error) goes through the checks of the general case."""
     unpack = fr._PREFIX.unpack_from
+    unpack2 = _PREFIX2.unpack_from
     n = len(data)
-    pos = recno = 0
+    pos = 0
     in_seg = False
-    foff, flen = [], []
+    foff = []
+    add = foff.append
     others = []          # offsets of non-flow records, ascending
     headers = []         # (offset, header dict)
     ends = []            # (offset, recno, flows before it, records, packets, bytes)
     seg_start = 0        # flows before the current segment
     while pos < n:
+        if in_seg:
+            last = n - 8
+            while pos <= last:
+                length, word = unpack2(data, pos)
+                if word != _FLOW_WORD or length < fr.FLOW_CORE or length > fr.MAX_RECORD \
+                        or length > n - pos:
+                    break
+                add(pos)
+                pos += length
+            if pos >= n:
+                break
+        recno = len(foff) + len(others)
         if n - pos < 8:
             if recno == 0 and fr._foreign(data[pos:]):
                 errs.add("not a flowrec stream: looks like " + fr._foreign(data[pos:]), pos, 1)
@@ -171,14 +205,6 @@ def _scan(data, errs):
             break
         length, rtype, resv = unpack(data, pos)
         recno += 1
-        if rtype == 2 and in_seg and not resv and 120 <= length <= fr.MAX_RECORD:
-            if length > n - pos:
-                errs.add("stream truncated after %d records" % (recno - 1), n, None)
-                break
-            foff.append(pos)
-            flen.append(length)
-            pos += length
-            continue
         if recno == 1 and (rtype != fr.REC_HEADER or resv):
             hint = fr._foreign(data[pos:pos + 8])
             errs.add("not a flowrec stream" + (": looks like " + hint if hint else
@@ -210,6 +236,10 @@ def _scan(data, errs):
         if length > n - pos:
             errs.add("stream truncated after %d records" % (recno - 1), n, None)
             break
+        if rtype == fr.REC_FLOW:    # (the loop above takes every valid one)
+            add(pos)
+            pos += length
+            continue
         buf = data[pos:pos + length]
         others.append(pos)
         if rtype == fr.REC_HEADER:
@@ -225,8 +255,8 @@ def _scan(data, errs):
             in_seg = False
         pos += length
     if in_seg and errs.best is None:
-        errs.add("stream truncated after %d records" % recno, n, None)
-    return foff, flen, others, headers, ends
+        errs.add("stream truncated after %d records" % (len(foff) + len(others)), n, None)
+    return foff, others, headers, ends
 
 
 def _recno(others, i, off):
@@ -262,12 +292,30 @@ def _addresses(raw, ipv):
 _BE = {1: "u1", 2: ">u2", 4: ">u4", 8: ">u8"}
 
 
+class _Window:
+    """w = _Window(u8, dtype); w[pos]: the items of dtype at the byte offsets
+    pos of u8 (each leaving room for a whole item), gathered in one copy.
+    The gather goes through a plain-bytes view of every byte offset, faster
+    than through a structured one."""
+
+    def __init__(self, u8, dtype):
+        self.dt = np.dtype(dtype)
+        size = self.dt.itemsize
+        count = max(len(u8) - size + 1, 0)
+        self.raw = np.ndarray((count,), dtype="V%d" % size, buffer=u8, strides=(1,))
+
+    def __getitem__(self, pos):
+        return self.raw[pos].view(self.dt)
+
+
+_window = _Window
+
+
 def _gather_u(u8, pos, width):
     """Big-endian unsigned integers of width bytes at the offsets pos (uint64)."""
     if not len(pos):
         return np.zeros(0, dtype=np.uint64)
-    b = u8[pos[:, None] + np.arange(width)]
-    return b.view(_BE[width]).ravel().astype(np.uint64)
+    return _window(u8, _BE[width])[pos].astype(np.uint64)
 
 
 def _texts(data, vo, vl, conv):
@@ -279,19 +327,24 @@ def _texts(data, vo, vl, conv):
     return u[codes].tolist() if codes else []
 
 
+_ELEM_DT = np.dtype([("id", ">u2"), ("len", ">u4")])
+
+
 def _split_elements(u8, off, length, others, errs):
     """(flow index, id, value offset, value length) arrays of every element."""
     n = len(off)
     pos = off + 120
     end = off + length
+    hdr = _window(u8, _ELEM_DT)
     fl, ids, vo, vl = [], [], [], []
     idx = np.arange(n)
     rank = 0
     while True:
         act = pos < end
-        if not act.any():
+        if not act.all():
+            idx, pos, end = idx[act], pos[act], end[act]
+        if not len(idx):
             break
-        idx, pos, end = idx[act], pos[act], end[act]
         if rank == fr.MAX_FLOW_ELEMS:
             i = int(idx[0])
             errs.add("more than %d elements in a flow record" % fr.MAX_FLOW_ELEMS,
@@ -304,8 +357,9 @@ def _split_elements(u8, off, length, others, errs):
                      % int((end - pos)[short][0]), int(off[i]), _recno(others, i, int(off[i])))
             keep = ~short
             idx, pos, end = idx[keep], pos[keep], end[keep]
-        eid = _gather_u(u8, pos, 2)
-        ln = _gather_u(u8, pos + 2, 4).astype(np.int64)
+        h = hdr[pos]
+        eid = h["id"].astype(np.int64)
+        ln = h["len"].astype(np.int64)
         over = ln > end - pos - 6
         if over.any():
             k = int(np.argmax(over))
@@ -316,7 +370,7 @@ def _split_elements(u8, off, length, others, errs):
             keep = ~over
             idx, pos, end, eid, ln = idx[keep], pos[keep], end[keep], eid[keep], ln[keep]
         fl.append(idx)
-        ids.append(eid.astype(np.int64))
+        ids.append(eid)
         vo.append(pos + 6)
         vl.append(ln)
         pos = pos + 6 + ln
@@ -324,16 +378,11 @@ def _split_elements(u8, off, length, others, errs):
     if not fl:
         z = np.zeros(0, dtype=np.int64)
         return z, z, z, z
+    dup = _duplicates(n, fl, ids)
     fl, ids, vo, vl = (np.concatenate(x) for x in (fl, ids, vo, vl))
-    # duplicates and unknown critical elements
-    key = fl * 65536 + ids
-    o = np.argsort(key, kind="stable")
-    ks = key[o]
-    dup = np.nonzero(ks[1:] == ks[:-1])[0]
     if len(dup):
-        bad = o[dup + 1]
-        i = int(fl[bad].min())
-        e = int(ids[bad][fl[bad] == i][0])
+        i = int(fl[dup].min())
+        e = int(ids[dup][fl[dup] == i].min())
         errs.add("duplicate element 0x%04x" % e, int(off[i]), _recno(others, i, int(off[i])))
     known = np.array(sorted(fr.ELEM_KEYS), dtype=np.int64)
     crit = ((ids & fr.CRITICAL) != 0) & ~np.isin(ids, known)
@@ -343,6 +392,35 @@ def _split_elements(u8, off, length, others, errs):
         errs.add("unknown critical element 0x%04x" % e, int(off[i]),
                  _recno(others, i, int(off[i])))
     return fl, ids, vo, vl
+
+
+def _duplicates(n, fl, ids):
+    """The positions, in the concatenation of the ranks, of the elements whose
+    id an earlier element of the same flow has.  fl and ids are lists of
+    arrays, one per rank (a flow at most once in each).  With at most 64
+    distinct ids a bit mask per flow finds them; otherwise a sort does."""
+    allids = np.concatenate(ids)
+    seen = np.bincount(allids, minlength=65536)
+    distinct = np.nonzero(seen)[0]
+    if len(distinct) > 64:
+        allfl = np.concatenate(fl)
+        key = allfl * 65536 + allids
+        o = np.argsort(key, kind="stable")
+        ks = key[o]
+        return o[np.nonzero(ks[1:] == ks[:-1])[0] + 1]
+    code = np.zeros(65536, dtype=np.uint64)
+    code[distinct] = np.left_shift(np.uint64(1), np.arange(len(distinct), dtype=np.uint64))
+    mask = np.zeros(n, dtype=np.uint64)
+    out, base = [], 0
+    for f, e in zip(fl, ids):
+        bit = code[e]
+        m = mask[f]
+        d = np.nonzero(m & bit)[0]
+        if len(d):
+            out.append(d + base)
+        mask[f] = m | bit
+        base += len(f)
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
 def _obj(n):
@@ -374,11 +452,20 @@ def _each(ctx, fl, vo, vl, fn):
 
 
 def _dec_packets(ctx, n, fl, vo, vl, want, out):
+    """The PACKETS tables of every flow: the entries gathered, a chunk of whole
+    flows at a time, into one native column per field, checked per flow with
+    array reductions; each flow's array is a view of its slice of a column.
+    Flows and their views are made in stream order, so that the objects lie
+    in memory in the order pandas and the garbage collector will visit them."""
     u8 = ctx.u8
-    cnt = _gather_u(u8, vo, 4).astype(np.int64) if len(vo) else np.zeros(0, np.int64)
+    if len(fl) > 1 and (fl[1:] < fl[:-1]).any():     # in stream order
+        o = np.argsort(fl, kind="stable")
+        fl, vo, vl = fl[o], vo[o], vl[o]
+    short = vl < 4
+    cnt = _gather_u(u8, np.where(short, 0, vo), 4).astype(np.int64)
     core = ctx.core
     npk = (core["src_pkts"][fl].astype(np.int64) + core["dst_pkts"][fl].astype(np.int64))
-    bad = (vl < 4) | (cnt > fr.MAX_PKTS) | (vl != 4 + 32 * cnt) | (cnt > npk)
+    bad = short | (cnt > fr.MAX_PKTS) | (vl != 4 + 32 * cnt) | (cnt > npk)
     if bad.any():
         # the exact message from the strict decoder
         for k in np.nonzero(bad)[0][:1].tolist():
@@ -389,32 +476,65 @@ def _dec_packets(ctx, n, fl, vo, vl, want, out):
                 ctx.bad(i, str(e))
         ok = ~bad
         fl, vo, cnt = fl[ok], vo[ok], cnt[ok]
-    data = ctx.data
-    body = b"".join([data[o + 4:o + 4 + 32 * c] for o, c in zip(vo.tolist(), cnt.tolist())])
-    a = np.frombuffer(body, dtype=_PKT_DT)
-    span = (core["last_ns"][fl] - core["first_ns"][fl]).astype(np.uint64)
-    owner = np.repeat(np.arange(len(fl)), cnt)
-    bad = (a["t_ns"] > span[owner]) | (a["dir"] > 1)
-    if bad.any():
-        j = int(np.argmax(bad))
-        k = int(owner[j])
-        e = j - int(np.cumsum(cnt)[k] - cnt[k])
-        if a["dir"][j] > 1 and not a["t_ns"][j] > span[k]:
-            msg = "PACKETS: entry %d: dir %d is not 0 or 1" % (e, a["dir"][j])
-        else:
-            msg = ("PACKETS: entry %d: t_ns %d beyond last_ns - first_ns (%d)"
-                   % (e, a["t_ns"][j], span[k]))
-        ctx.bad(int(fl[k]), msg)
-    cuts = np.cumsum(cnt)[:-1].tolist() if len(cnt) else []
-    starts = [0] + cuts
-    stops = cuts + [len(a)]
-    fl_list = fl.tolist()
-    for f, t in zip(fr.PKT_FIELDS, fr.PKT_DTYPES):
+    m = len(fl)
+    stops = np.cumsum(cnt)
+    starts = stops - cnt
+    total = int(stops[-1]) if m else 0
+    # The columns asked for, and t_ns and dir for the checks, filled through
+    # a chunk of whole flows at a time (no table-sized temporaries).
+    names = [(f, t) for f, t in zip(fr.PKT_FIELDS, fr.PKT_DTYPES)
+             if "packets." + f in want or f in ("t_ns", "dir")]
+    cols = {f: np.empty(total, dtype=t) for f, t in names}
+    raw = _Window(u8, _PKT_DT).raw
+    base = vo + 4 - 32 * starts
+    bounds = np.searchsorted(stops, np.arange(_CHUNK, total, _CHUNK), side="left") + 1
+    bounds = np.unique(np.concatenate([[0], bounds, [m]]).astype(np.int64))
+    for k0, k1 in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        s0, s1 = int(starts[k0]), int(stops[k1 - 1])
+        if s1 == s0:
+            continue
+        pos = np.repeat(base[k0:k1], cnt[k0:k1])
+        pos += np.arange(s0, s1, dtype=np.int64) * 32
+        ent = raw[pos].view(_PKT_DT)
+        for f, _ in names:
+            cols[f][s0:s1] = ent[f]
+    # checks, per flow: the largest t_ns and dir
+    has = cnt > 0
+    if has.any():
+        span = (core["last_ns"][fl] - core["first_ns"][fl]).astype(np.uint64)
+        at = starts[has]
+        tbig = np.zeros(m, dtype=bool)
+        dbig = np.zeros(m, dtype=bool)
+        tbig[has] = np.maximum.reduceat(cols["t_ns"].view(np.uint64), at) > span[has]
+        dbig[has] = np.maximum.reduceat(cols["dir"], at) > 1
+        bad = tbig | dbig
+        if bad.any():
+            k = int(np.argmax(bad))         # the earliest flow with a bad entry
+            t = cols["t_ns"][starts[k]:stops[k]].view(np.uint64)
+            d = cols["dir"][starts[k]:stops[k]]
+            e = int(np.argmax((t > span[k]) | (d > 1)))
+            if d[e] > 1 and not t[e] > span[k]:
+                msg = "PACKETS: entry %d: dir %d is not 0 or 1" % (e, d[e])
+            else:
+                msg = ("PACKETS: entry %d: t_ns %d beyond last_ns - first_ns (%d)"
+                       % (e, t[e], span[k]))
+            ctx.bad(int(fl[k]), msg)
+    slices = list(map(slice, starts.tolist(), stops.tolist()))
+    every = m == n      # every flow has the element (fl is then 0..n-1)
+    for f, _ in names:
         name = "packets." + f
         if name not in want:
             continue
-        col = a[f].astype(t)
-        out[name] = _scatter(n, fl_list, [col[s:e] for s, e in zip(starts, stops)])
+        views = np.fromiter(map(getitem, repeat(cols[f]), slices), dtype=object, count=m)
+        if every:
+            out[name] = views
+        else:
+            o = _obj(n)
+            o[fl] = views
+            out[name] = o
+
+
+_CHUNK = 1 << 18        # packet entries gathered at a time
 
 
 def _scatter(n, idx, vals):
@@ -788,17 +908,12 @@ def read_columns(src, columns=None):
     """
     data, name = _slurp(src)
     errs = _Errors(name)
-    foff, flen, others, headers, ends = _scan(data, errs)
+    foff, others, headers, ends = _scan(data, errs)
     n = len(foff)
     off = np.array(foff, dtype=np.int64)
-    length = np.array(flen, dtype=np.int64)
     u8 = np.frombuffer(data, dtype=np.uint8)
-    core = np.empty(n, dtype=_CORE_DT)
-    cv = core.view(np.uint8).reshape(n, 120)
-    step = 1 << 15
-    span = np.arange(120)
-    for a in range(0, n, step):
-        cv[a:a + step] = u8[off[a:a + step, None] + span]
+    core = _window(u8, _CORE_DT)[off] if n else np.zeros(0, dtype=_CORE_DT)
+    length = core["len"].astype(np.int64)
 
     # core checks (flowrec(5), FLOW record)
     def first_bad(mask, msg):
