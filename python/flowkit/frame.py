@@ -17,6 +17,7 @@ flowrec.FlowrecError naming the input, the byte offset and the record number.
 """
 
 import bisect
+import gc
 import mmap
 from itertools import repeat
 from operator import getitem
@@ -184,16 +185,17 @@ def _scan(data, errs):
     headers = []         # (offset, header dict)
     ends = []            # (offset, recno, flows before it, records, packets, bytes)
     seg_start = 0        # flows before the current segment
+    flow_word, core_len, max_len = _FLOW_WORD, fr.FLOW_CORE, fr.MAX_RECORD
     while pos < n:
         if in_seg:
             last = n - 8
             while pos <= last:
                 length, word = unpack2(data, pos)
-                if word != _FLOW_WORD or length < fr.FLOW_CORE or length > fr.MAX_RECORD \
-                        or length > n - pos:
+                nxt = pos + length
+                if word != flow_word or length < core_len or length > max_len or nxt > n:
                     break
                 add(pos)
-                pos += length
+                pos = nxt
             if pos >= n:
                 break
         recno = len(foff) + len(others)
@@ -269,23 +271,38 @@ def _recno(others, i, off):
 _A4 = None
 
 
-def _addresses(raw, ipv):
-    """Text of 16-byte address fields (a V16 array), as flowrec(5) and flow-json write them."""
-    out = np.empty(len(raw), dtype=object)
-    b = np.frombuffer(raw.tobytes(), dtype=np.uint8).reshape(-1, 16)
+# the address fields of a core as words: the first 4 bytes, the next 4, the last 8
+_ADDR_DT = np.dtype({"names": ["s0", "s1", "s2", "d0", "d1", "d2"],
+                     "formats": [">u4", ">u4", ">u8", ">u4", ">u4", ">u8"],
+                     "offsets": [16, 20, 24, 32, 36, 40], "itemsize": 120})
+
+
+def _addresses(core, names, ipv):
+    """{name: text} of the address fields names ("src", "dst") of the cores,
+    as flowrec(5) and flow-json write them; each distinct address of the
+    fields together is formatted once."""
+    if not names:
+        return {}
+    w = core.view(_ADDR_DT)
+    n = len(core)
     v4 = ipv == 4
-    if v4.any():
-        w = b[v4, :4].copy().view(">u4").ravel()
-        u, inv = np.unique(w, return_inverse=True)
-        txt = np.array(["%d.%d.%d.%d" % (x >> 24, x >> 16 & 255, x >> 8 & 255, x & 255)
-                        for x in u.tolist()], dtype=object)
-        out[v4] = txt[inv.ravel()]
     v6 = ~v4
-    if v6.any():
-        rows = np.ascontiguousarray(b[v6]).view("V16").ravel()
+    out = {c: np.empty(n, dtype=object) for c in names}
+    n4 = int(np.count_nonzero(v4))
+    if n4:
+        words = np.concatenate([w[c[0] + "0"][v4] for c in names])
+        u, inv = np.unique(words, return_inverse=True)
+        txt = np.array(["%d.%d.%d.%d" % (x >> 24, x >> 16 & 255, x >> 8 & 255, x & 255)
+                        for x in u.tolist()], dtype=object)[inv.ravel()]
+        for k, c in enumerate(names):
+            out[c][v4] = txt[k * n4:(k + 1) * n4]
+    n6 = n - n4
+    if n6:
+        rows = np.concatenate([core[c][v6] for c in names])
         u, inv = np.unique(rows, return_inverse=True)
-        txt = np.array([fr._addr(bytes(x)) for x in u], dtype=object)
-        out[v6] = txt[inv.ravel()]
+        txt = np.array([fr._addr(bytes(x)) for x in u], dtype=object)[inv.ravel()]
+        for k, c in enumerate(names):
+            out[c][v6] = txt[k * n6:(k + 1) * n6]
     return out
 
 
@@ -328,6 +345,10 @@ def _texts(data, vo, vl, conv):
 
 
 _ELEM_DT = np.dtype([("id", ">u2"), ("len", ">u4")])
+# flow element ids with the CRITICAL bit that this reader does not know
+_CRIT_UNKNOWN = np.zeros(65536, dtype=bool)
+_CRIT_UNKNOWN[fr.CRITICAL:] = True
+_CRIT_UNKNOWN[[e for e in fr.ELEM_KEYS if e & fr.CRITICAL]] = False
 
 
 def _split_elements(u8, off, length, others, errs):
@@ -384,8 +405,7 @@ def _split_elements(u8, off, length, others, errs):
         i = int(fl[dup].min())
         e = int(ids[dup][fl[dup] == i].min())
         errs.add("duplicate element 0x%04x" % e, int(off[i]), _recno(others, i, int(off[i])))
-    known = np.array(sorted(fr.ELEM_KEYS), dtype=np.int64)
-    crit = ((ids & fr.CRITICAL) != 0) & ~np.isin(ids, known)
+    crit = _CRIT_UNKNOWN[ids]
     if crit.any():
         i = int(fl[crit].min())
         e = int(ids[crit & (fl == i)][0])
@@ -519,7 +539,15 @@ def _dec_packets(ctx, n, fl, vo, vl, want, out):
                 msg = ("PACKETS: entry %d: t_ns %d beyond last_ns - first_ns (%d)"
                        % (e, t[e], span[k]))
             ctx.bad(int(fl[k]), msg)
-    slices = list(map(slice, starts.tolist(), stops.tolist()))
+    # slice objects are tracked by the cycle collector, which would walk the
+    # growing heap many times while they are made: not one can be in a cycle
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        slices = list(map(slice, starts.tolist(), stops.tolist()))
+    finally:
+        if enabled:
+            gc.enable()
     every = m == n      # every flow has the element (fl is then 0..n-1)
     for f, _ in names:
         name = "packets." + f
@@ -925,9 +953,8 @@ def read_columns(src, columns=None):
     first_bad((ipv != 4) & (ipv != 6), lambda i: "IP version %d is not 4 or 6" % ipv[i])
     first_bad(core["resv"] != 0, lambda i: "flow reserved byte is %d, not zero" % core["resv"][i])
     if n:
-        ab = np.frombuffer(core["src"].tobytes() + core["dst"].tobytes(),
-                           dtype=np.uint8).reshape(2, n, 16)
-        pad = (ab[:, :, 4:] != 0).any(axis=2).any(axis=0)
+        w = core.view(_ADDR_DT)
+        pad = (w["s1"] != 0) | (w["s2"] != 0) | (w["d1"] != 0) | (w["d2"] != 0)
         first_bad((ipv == 4) & pad, lambda i: "IPv4 address with non-zero bytes 4-15")
     for f in _U64_FIELDS:
         col = core[f]
@@ -1019,12 +1046,11 @@ def read_columns(src, columns=None):
     errs.raise_first()
 
     # the core, typed
+    cols.update(_addresses(core, [c for c in ("src", "dst") if c in want], ipv))
     for c in CORE_COLUMNS:
-        if c not in want:
+        if c not in want or c in ("src", "dst"):
             continue
-        if c in ("src", "dst"):
-            cols[c] = _addresses(core[c], ipv)
-        elif c in ("first_ns", "last_ns"):
+        if c in ("first_ns", "last_ns"):
             cols[c] = core[c].astype(np.int64).view("datetime64[ns]")
         elif c == "end":
             e = core["end"]
