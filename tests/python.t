@@ -302,13 +302,20 @@ flows2 = small[fo:fo + fl]
 cases = [("IP version 5", small[:fo] + flows2[:8] + b"\x05" + flows2[9:] + small[fo + fl:]),
          ("reserved", small[:fo] + flows2[:11] + b"\x01" + flows2[12:] + small[fo + fl:]),
          ("END counts", small[:-32] + small[-32:-24] + struct.pack(">Q", 99) + small[-16:])]
-for desc, data in cases:
-    e = err_of(data)
+
+
+def strict_place(data):
+    """(offset, record) of the strict reader's error on data, or None."""
     try:
         list(flowkit.iter_records(io.BytesIO(data)))
-        want = None
     except flowkit.FlowrecError as x:
-        want = (x.offset, x.record)
+        return (x.offset, x.record)
+    return None
+
+
+for desc, data in cases:
+    e = err_of(data)
+    want = strict_place(data)
     ok(e is not None and desc in str(e) and want == (e.offset, e.record),
        "%s: rejected at the offset and record of the strict reader %s" % (desc, want), e)
 # element errors only when the element is decoded
@@ -403,11 +410,7 @@ d = compare(flowjson_of(data), flowkit.to_pandas(data))
 ok(d is None, "80 unknown element ids in two flows: the elem_0x columns agree", d)
 data = base[:at] + r1 + make_rec(f2, split_elems(f2) + priv + [priv[-1]]) + rest
 e = err_of(data)
-try:
-    list(flowkit.iter_records(io.BytesIO(data)))
-    want = None
-except flowkit.FlowrecError as x:
-    want = (x.offset, x.record)
+want = strict_place(data)
 ok(e is not None and "duplicate element 0x3067" in str(e) and want == (e.offset, e.record)
    == (at + len(r1), 3), "a duplicate among more than 64 ids: found, at the strict reader's place",
    e)
