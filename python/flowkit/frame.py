@@ -400,7 +400,12 @@ def _split_elements(u8, off, length, others, errs):
         z = np.zeros(0, dtype=np.int64)
         return z, z, z, z
     dup = _duplicates(n, fl, ids)
-    fl, ids, vo, vl = (np.concatenate(x) for x in (fl, ids, vo, vl))
+    parts = [fl, ids, vo, vl]
+    del fl, ids, vo, vl
+    for k, x in enumerate(parts):      # each list freed once joined: a lower peak
+        parts[k] = np.concatenate(x)
+        x.clear()
+    fl, ids, vo, vl = parts
     if len(dup):
         i = int(fl[dup].min())
         e = int(ids[dup][fl[dup] == i].min())
@@ -441,6 +446,25 @@ def _duplicates(n, fl, ids):
         mask[f] = m | bit
         base += len(f)
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+class _Present:
+    """The element ids found (sorted(p), e in p) and, made when first asked
+    for, the mask of the elements of one id (p.get(e), None if absent)."""
+
+    def __init__(self, ids):
+        self.ids = ids
+        self.found = np.flatnonzero(np.bincount(ids, minlength=65536)).tolist() \
+            if len(ids) else []
+        self.masks = {}
+
+    def __iter__(self):
+        return iter(self.found)
+
+    def get(self, e):
+        if e not in self.masks:
+            self.masks[e] = self.ids == e if e in self.found else None
+        return self.masks[e]
 
 
 def _obj(n):
@@ -991,9 +1015,7 @@ def read_columns(src, columns=None):
     fl, ids, vo, vl = _split_elements(u8, off, length, others, errs)
 
     # which columns, which elements
-    present = {}
-    for e in np.unique(ids).tolist():
-        present[e] = ids == e
+    present = _Present(ids)
     if columns is None:
         want = set(CORE_COLUMNS)
         keys = []
