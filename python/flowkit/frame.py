@@ -335,8 +335,46 @@ def _gather_u(u8, pos, width):
     return _window(u8, _BE[width])[pos].astype(np.uint64)
 
 
+_TEXT_WIDE = 64        # values up to this long are told apart by array operations
+_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
+                 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53,
+                 0x27D4EB2F165667C5, 0x94D049BB133111EB, 0xBF58476D1CE4E5B9],
+                dtype=np.uint64)
+
+
+def _distinct_short(u8, vo, vl):
+    """(first, inv) for values of at most _TEXT_WIDE bytes: value k is the
+    same bytes as value first[inv[k]], and the values first[] are distinct;
+    None when the values are longer or the hashes do not tell them apart."""
+    m = len(vo)
+    wide = int(vl.max())
+    words = max((wide + 7) // 8, 1)
+    if wide > _TEXT_WIDE or int(vo.max()) + 8 * words > len(u8):
+        return None
+    b = _Window(u8, "V%d" % (8 * words))[vo].view(np.uint8).reshape(m, 8 * words)
+    b[np.arange(8 * words) >= vl[:, None]] = 0
+    w = b.view(np.uint64)
+    h = vl.astype(np.uint64) * _MIX[-1]
+    for j in range(words):
+        h ^= w[:, j] * _MIX[j]
+        h ^= h >> np.uint64(29)
+    _, first, inv = np.unique(h, return_index=True, return_inverse=True)
+    inv = inv.ravel()
+    if not ((w == w[first][inv]).all() and (vl == vl[first][inv]).all()):
+        return None
+    return first, inv
+
+
 def _texts(data, vo, vl, conv):
     """conv(bytes) of each value, computed once per distinct value: a list."""
+    if len(vo):
+        got = _distinct_short(np.frombuffer(data, dtype=np.uint8), vo, vl)
+        if got is not None:
+            first, inv = got
+            u = np.empty(len(first), dtype=object)
+            u[:] = [conv(data[o:o + n]) for o, n in zip(vo[first].tolist(),
+                                                         vl[first].tolist())]
+            return u[inv].tolist()
     d = {}
     codes = [d.setdefault(data[o:o + n], len(d)) for o, n in zip(vo.tolist(), vl.tolist())]
     u = np.empty(len(d), dtype=object)
