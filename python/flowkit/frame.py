@@ -1,12 +1,17 @@
 """flowkit.frame - a flowrec stream as flat, typed columns, decoded with numpy.
 
 read_columns(src, columns=None) returns (names, {name: numpy array}, headers);
-flowkit.to_pandas wraps it in a DataFrame.  The stream is read into memory,
-the records are found in one pass over their prefixes, the 120-byte cores
-are gathered and decoded with one structured dtype, the elements of every
-flow are split by a loop over element positions (one numpy step per
-element rank, not per flow), and an element is decoded only when one of
-its columns is asked for.
+flowkit.to_pandas wraps it in a DataFrame.  The stream is read into memory
+(a file is mapped), the records are found in one pass over their prefixes,
+the 120-byte cores are gathered in one copy and decoded with one
+structured dtype, the elements of every flow are split by a loop over
+element positions (one numpy step per element rank, not per flow), and an
+element is decoded only when one of its columns is asked for.  Gathers go
+through _Window, a view of the bytes with an item at every byte offset.
+The PACKETS tables are copied, a chunk of whole flows at a time, into one
+native column per field, and each flow's array is a view of its slice of
+that column; short texts (labels, names) are converted once per distinct
+value, found with a hash of their bytes that is checked against the bytes.
 
 Checked as flowrec(5) says: the record framing, the segment structure and
 the END counts, every core field, the element framing (duplicates, unknown
