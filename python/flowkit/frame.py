@@ -330,14 +330,11 @@ class _Window:
         return self.raw[pos].view(self.dt)
 
 
-_window = _Window
-
-
 def _gather_u(u8, pos, width):
     """Big-endian unsigned integers of width bytes at the offsets pos (uint64)."""
     if not len(pos):
         return np.zeros(0, dtype=np.uint64)
-    return _window(u8, _BE[width])[pos].astype(np.uint64)
+    return _Window(u8, _BE[width])[pos].astype(np.uint64)
 
 
 _TEXT_WIDE = 64        # values up to this long are told apart by array operations
@@ -399,7 +396,7 @@ def _split_elements(u8, off, length, others, errs):
     n = len(off)
     pos = off + 120
     end = off + length
-    hdr = _window(u8, _ELEM_DT)
+    hdr = _Window(u8, _ELEM_DT)
     fl, ids, vo, vl = [], [], [], []
     idx = np.arange(n)
     rank = 0
@@ -1007,7 +1004,7 @@ def read_columns(src, columns=None):
     n = len(foff)
     off = np.array(foff, dtype=np.int64)
     u8 = np.frombuffer(data, dtype=np.uint8)
-    core = _window(u8, _CORE_DT)[off] if n else np.zeros(0, dtype=_CORE_DT)
+    core = _Window(u8, _CORE_DT)[off] if n else np.zeros(0, dtype=_CORE_DT)
     length = core["len"].astype(np.int64)
 
     # core checks (flowrec(5), FLOW record)
