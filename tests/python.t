@@ -302,13 +302,20 @@ flows2 = small[fo:fo + fl]
 cases = [("IP version 5", small[:fo] + flows2[:8] + b"\x05" + flows2[9:] + small[fo + fl:]),
          ("reserved", small[:fo] + flows2[:11] + b"\x01" + flows2[12:] + small[fo + fl:]),
          ("END counts", small[:-32] + small[-32:-24] + struct.pack(">Q", 99) + small[-16:])]
-for desc, data in cases:
-    e = err_of(data)
+
+
+def strict_place(data):
+    """(offset, record) of the strict reader's error on data, or None."""
     try:
         list(flowkit.iter_records(io.BytesIO(data)))
-        want = None
     except flowkit.FlowrecError as x:
-        want = (x.offset, x.record)
+        return (x.offset, x.record)
+    return None
+
+
+for desc, data in cases:
+    e = err_of(data)
+    want = strict_place(data)
     ok(e is not None and desc in str(e) and want == (e.offset, e.record),
        "%s: rejected at the offset and record of the strict reader %s" % (desc, want), e)
 # element errors only when the element is decoded
@@ -331,6 +338,99 @@ e = err_of(small[:fo] + rec + small[fo + fl:])
 ok(e is not None and "duplicate element 0x0004" in str(e), "duplicate element", e)
 e = err_of(b"\xd4\xc3\xb2\xa1" + bytes(20))
 ok(e is not None and "pcap" in str(e), "a pcap file: named as one", e)
+
+# ------------------------------------------------ paths of the array decoder
+# PACKETS entries are gathered a chunk of whole flows at a time: with chunks
+# of 3 entries every flow boundary is a chunk boundary somewhere.
+from flowkit import frame as fkframe
+saved = fkframe._CHUNK
+fkframe._CHUNK = 3
+try:
+    d = compare(js, flowkit.to_pandas(p))
+finally:
+    fkframe._CHUNK = saved
+ok(d is None, "PACKETS gathered by chunks of 3 entries: every field still agrees", d)
+# short texts are told apart by a hash of their bytes, checked against the
+# bytes: with a hash that is the same for all, the check sends them all to
+# the per-value path, and the result is the same
+saved = fkframe._MIX
+fkframe._MIX = np.zeros_like(saved)
+try:
+    d = compare(js, flowkit.to_pandas(p))
+finally:
+    fkframe._MIX = saved
+ok(d is None, "texts with every hash alike: every field still agrees", d)
+
+
+def split_elems(rec):
+    """The (id, value) elements of a flow record, by flowrec(5)'s framing."""
+    out, i = [], 120
+    while i < len(rec):
+        eid, n = struct.unpack(">HI", rec[i:i + 6])
+        out.append((eid, rec[i + 6:i + 6 + n]))
+        i += 6 + n
+    return out
+
+
+def make_rec(rec, elems):
+    body = rec[4:120] + b"".join(struct.pack(">HI", e, len(v)) + v for e, v in elems)
+    return struct.pack(">I", 4 + len(body)) + body
+
+
+def first_two(data):
+    """(start of the first flow, first flow record, second, the rest) of a stream."""
+    a = struct.unpack(">I", data[:4])[0]
+    n1 = struct.unpack(">I", data[a:a + 4])[0]
+    n2 = struct.unpack(">I", data[a + n1:a + n1 + 4])[0]
+    return a, data[a:a + n1], data[a + n1:a + n1 + n2], data[a + n1 + n2:]
+
+
+def flowjson_of(data):
+    q = os.path.join(TMP, "case.flows")
+    with open(q, "wb") as f:
+        f.write(data)
+    return flowjson(q)
+
+
+def two_with_packets(data):
+    if data.count(b"\x89FLOW\r\n\x1a") != 1 or len(flowjson_of(data)) < 2:
+        return False
+    a, f1, f2, rest = first_two(data)
+    if any(v is None for v in flowkit.read_columns(data, ["packets.dir"])[1]["packets.dir"]):
+        return False
+    return (f1[4:6] == f2[4:6] == b"\x00\x02" and len(split_elems(f1)) > 2
+            and 1 in [e for e, _ in split_elems(f1)] and 1 in [e for e, _ in split_elems(f2)])
+
+
+# the first flow's PACKETS moved to its end: at another rank than the other
+# flows' (the decoder puts the tables back in stream order)
+base = min((d for _, d in streams if two_with_packets(d)), key=len)
+at, f1, f2, rest = first_two(base)
+el = split_elems(f1)
+data = base[:at] + make_rec(f1, [x for x in el if x[0] != 1] + [x for x in el if x[0] == 1]) \
+    + f2 + rest
+d = compare(flowjson_of(data), flowkit.to_pandas(data))
+ok(d is None, "elements in another order in one flow: every field agrees", d)
+# more than 64 distinct element ids in the stream: unknown private elements,
+# 40 in each of the first two flows; then one of them twice in the second
+r1 = make_rec(f1, split_elems(f1) + [(0x3000 + k, b"%d" % k) for k in range(40)])
+priv = [(0x3040 + k, b"x") for k in range(40)]
+data = base[:at] + r1 + make_rec(f2, split_elems(f2) + priv) + rest
+d = compare(flowjson_of(data), flowkit.to_pandas(data))
+ok(d is None, "80 unknown element ids in two flows: the elem_0x columns agree", d)
+data = base[:at] + r1 + make_rec(f2, split_elems(f2) + priv + [priv[-1]]) + rest
+e = err_of(data)
+want = strict_place(data)
+ok(e is not None and "duplicate element 0x3067" in str(e) and want == (e.offset, e.record)
+   == (at + len(r1), 3), "a duplicate among more than 64 ids: found, at the strict reader's place",
+   e)
+# a file whose last flow record is cut: the error names the file and the offset
+q = os.path.join(TMP, "cut.flows")
+with open(q, "wb") as f:
+    f.write(base[:at + len(f1) + len(f2) - 1])
+e = err_of(q)
+ok(e is not None and str(e) == "%s: offset %d: stream truncated after 2 records"
+   % (q, at + len(f1) + len(f2) - 1), "a file cut inside a flow record: named with the offset", e)
 
 # Hostile input: random byte changes, cuts and splices of a real stream.  Each
 # one either loads or raises FlowrecError, never another exception, and

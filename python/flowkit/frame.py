@@ -1,12 +1,17 @@
 """flowkit.frame - a flowrec stream as flat, typed columns, decoded with numpy.
 
 read_columns(src, columns=None) returns (names, {name: numpy array}, headers);
-flowkit.to_pandas wraps it in a DataFrame.  The stream is read into memory,
-the records are found in one pass over their prefixes, the 120-byte cores
-are gathered and decoded with one structured dtype, the elements of every
-flow are split by a loop over element positions (one numpy step per
-element rank, not per flow), and an element is decoded only when one of
-its columns is asked for.
+flowkit.to_pandas wraps it in a DataFrame.  The stream is read into memory
+(a file is mapped), the records are found in one pass over their prefixes,
+the 120-byte cores are gathered in one copy and decoded with one
+structured dtype, the elements of every flow are split by a loop over
+element positions (one numpy step per element rank, not per flow), and an
+element is decoded only when one of its columns is asked for.  Gathers go
+through _Window, a view of the bytes with an item at every byte offset.
+The PACKETS tables are copied, a chunk of whole flows at a time, into one
+native column per field, and each flow's array is a view of its slice of
+that column; short texts (labels, names) are converted once per distinct
+value, found with a hash of their bytes that is checked against the bytes.
 
 Checked as flowrec(5) says: the record framing, the segment structure and
 the END counts, every core field, the element framing (duplicates, unknown
@@ -17,7 +22,10 @@ flowrec.FlowrecError naming the input, the byte offset and the record number.
 """
 
 import bisect
+import gc
 import mmap
+from itertools import repeat
+from operator import getitem
 import os
 import stat
 import struct
@@ -126,13 +134,25 @@ def _slurp(src):
             if stat.S_ISREG(st.st_mode) and st.st_size > 0:
                 # mapped, not copied; the arrays made from it keep it alive
                 try:
-                    return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), os.fsdecode(src)
+                    return _map(f.fileno()), os.fsdecode(src)
                 except (OSError, ValueError):
                     pass
             return f.read(), os.fsdecode(src)
     f = getattr(src, "buffer", src)
     name = getattr(src, "name", None)
     return f.read(), name if isinstance(name, str) else "stream"
+
+
+def _map(fd):
+    """A read-only mapping of file fd, its pages mapped at once where the
+    system allows it (one call rather than a page fault every few pages)."""
+    flags = getattr(mmap, "MAP_POPULATE", 0)
+    if flags:
+        try:
+            return mmap.mmap(fd, 0, flags=mmap.MAP_SHARED | flags, prot=mmap.PROT_READ)
+        except (OSError, ValueError):
+            pass
+    return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
 
 
 class _Errors:
@@ -150,19 +170,40 @@ class _Errors:
             raise self.best
 
 
+_PREFIX2 = struct.Struct(">II")     # length, then type and reserved as one word
+_FLOW_WORD = fr.REC_FLOW << 16
+
+
 def _scan(data, errs):
-    """One pass over the records: flow offsets and lengths, decoded headers,
-    END records, and the offsets of the other records (for record numbers)."""
+    """One pass over the records: flow offsets, decoded headers, END records,
+    and the offsets of the other records (for record numbers).  Inside a
+    segment a tight loop steps over the FLOW records; anything else (and
+    every error) goes through the checks of the general case."""
     unpack = fr._PREFIX.unpack_from
+    unpack2 = _PREFIX2.unpack_from
     n = len(data)
-    pos = recno = 0
+    pos = 0
     in_seg = False
-    foff, flen = [], []
+    foff = []
+    add = foff.append
     others = []          # offsets of non-flow records, ascending
     headers = []         # (offset, header dict)
     ends = []            # (offset, recno, flows before it, records, packets, bytes)
     seg_start = 0        # flows before the current segment
+    flow_word, core_len, max_len = _FLOW_WORD, fr.FLOW_CORE, fr.MAX_RECORD
     while pos < n:
+        if in_seg:
+            last = n - 8
+            while pos <= last:
+                length, word = unpack2(data, pos)
+                nxt = pos + length
+                if word != flow_word or length < core_len or length > max_len or nxt > n:
+                    break
+                add(pos)
+                pos = nxt
+            if pos >= n:
+                break
+        recno = len(foff) + len(others)
         if n - pos < 8:
             if recno == 0 and fr._foreign(data[pos:]):
                 errs.add("not a flowrec stream: looks like " + fr._foreign(data[pos:]), pos, 1)
@@ -171,14 +212,6 @@ def _scan(data, errs):
             break
         length, rtype, resv = unpack(data, pos)
         recno += 1
-        if rtype == 2 and in_seg and not resv and 120 <= length <= fr.MAX_RECORD:
-            if length > n - pos:
-                errs.add("stream truncated after %d records" % (recno - 1), n, None)
-                break
-            foff.append(pos)
-            flen.append(length)
-            pos += length
-            continue
         if recno == 1 and (rtype != fr.REC_HEADER or resv):
             hint = fr._foreign(data[pos:pos + 8])
             errs.add("not a flowrec stream" + (": looks like " + hint if hint else
@@ -210,6 +243,10 @@ def _scan(data, errs):
         if length > n - pos:
             errs.add("stream truncated after %d records" % (recno - 1), n, None)
             break
+        if rtype == fr.REC_FLOW:    # (the loop above takes every valid one)
+            add(pos)
+            pos += length
+            continue
         buf = data[pos:pos + length]
         others.append(pos)
         if rtype == fr.REC_HEADER:
@@ -225,8 +262,8 @@ def _scan(data, errs):
             in_seg = False
         pos += length
     if in_seg and errs.best is None:
-        errs.add("stream truncated after %d records" % recno, n, None)
-    return foff, flen, others, headers, ends
+        errs.add("stream truncated after %d records" % (len(foff) + len(others)), n, None)
+    return foff, others, headers, ends
 
 
 def _recno(others, i, off):
@@ -239,39 +276,107 @@ def _recno(others, i, off):
 _A4 = None
 
 
-def _addresses(raw, ipv):
-    """Text of 16-byte address fields (a V16 array), as flowrec(5) and flow-json write them."""
-    out = np.empty(len(raw), dtype=object)
-    b = np.frombuffer(raw.tobytes(), dtype=np.uint8).reshape(-1, 16)
+# the address fields of a core as words: the first 4 bytes, the next 4, the last 8
+_ADDR_DT = np.dtype({"names": ["s0", "s1", "s2", "d0", "d1", "d2"],
+                     "formats": [">u4", ">u4", ">u8", ">u4", ">u4", ">u8"],
+                     "offsets": [16, 20, 24, 32, 36, 40], "itemsize": 120})
+
+
+def _addresses(core, names, ipv):
+    """{name: text} of the address fields names ("src", "dst") of the cores,
+    as flowrec(5) and flow-json write them; each distinct address of the
+    fields together is formatted once."""
+    if not names:
+        return {}
+    w = core.view(_ADDR_DT)
+    n = len(core)
     v4 = ipv == 4
-    if v4.any():
-        w = b[v4, :4].copy().view(">u4").ravel()
-        u, inv = np.unique(w, return_inverse=True)
-        txt = np.array(["%d.%d.%d.%d" % (x >> 24, x >> 16 & 255, x >> 8 & 255, x & 255)
-                        for x in u.tolist()], dtype=object)
-        out[v4] = txt[inv.ravel()]
     v6 = ~v4
-    if v6.any():
-        rows = np.ascontiguousarray(b[v6]).view("V16").ravel()
+    out = {c: np.empty(n, dtype=object) for c in names}
+    n4 = int(np.count_nonzero(v4))
+    if n4:
+        words = np.concatenate([w[c[0] + "0"][v4] for c in names])
+        u, inv = np.unique(words, return_inverse=True)
+        txt = np.array(["%d.%d.%d.%d" % (x >> 24, x >> 16 & 255, x >> 8 & 255, x & 255)
+                        for x in u.tolist()], dtype=object)[inv.ravel()]
+        for k, c in enumerate(names):
+            out[c][v4] = txt[k * n4:(k + 1) * n4]
+    n6 = n - n4
+    if n6:
+        rows = np.concatenate([core[c][v6] for c in names])
         u, inv = np.unique(rows, return_inverse=True)
-        txt = np.array([fr._addr(bytes(x)) for x in u], dtype=object)
-        out[v6] = txt[inv.ravel()]
+        txt = np.array([fr._addr(bytes(x)) for x in u], dtype=object)[inv.ravel()]
+        for k, c in enumerate(names):
+            out[c][v6] = txt[k * n6:(k + 1) * n6]
     return out
 
 
 _BE = {1: "u1", 2: ">u2", 4: ">u4", 8: ">u8"}
 
 
+class _Window:
+    """w = _Window(u8, dtype); w[pos]: the items of dtype at the byte offsets
+    pos of u8 (each leaving room for a whole item), gathered in one copy.
+    The gather goes through a plain-bytes view of every byte offset, faster
+    than through a structured one."""
+
+    def __init__(self, u8, dtype):
+        self.dt = np.dtype(dtype)
+        size = self.dt.itemsize
+        count = max(len(u8) - size + 1, 0)
+        self.raw = np.ndarray((count,), dtype="V%d" % size, buffer=u8, strides=(1,))
+
+    def __getitem__(self, pos):
+        return self.raw[pos].view(self.dt)
+
+
 def _gather_u(u8, pos, width):
     """Big-endian unsigned integers of width bytes at the offsets pos (uint64)."""
     if not len(pos):
         return np.zeros(0, dtype=np.uint64)
-    b = u8[pos[:, None] + np.arange(width)]
-    return b.view(_BE[width]).ravel().astype(np.uint64)
+    return _Window(u8, _BE[width])[pos].astype(np.uint64)
+
+
+_TEXT_WIDE = 64        # values up to this long are told apart by array operations
+_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
+                 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53,
+                 0x27D4EB2F165667C5, 0x94D049BB133111EB, 0xBF58476D1CE4E5B9],
+                dtype=np.uint64)
+
+
+def _distinct_short(u8, vo, vl):
+    """(first, inv) for values of at most _TEXT_WIDE bytes: value k is the
+    same bytes as value first[inv[k]], and the values first[] are distinct;
+    None when the values are longer or the hashes do not tell them apart."""
+    m = len(vo)
+    wide = int(vl.max())
+    words = max((wide + 7) // 8, 1)
+    if wide > _TEXT_WIDE or int(vo.max()) + 8 * words > len(u8):
+        return None
+    b = _Window(u8, "V%d" % (8 * words))[vo].view(np.uint8).reshape(m, 8 * words)
+    b[np.arange(8 * words) >= vl[:, None]] = 0
+    w = b.view(np.uint64)
+    h = vl.astype(np.uint64) * _MIX[-1]
+    for j in range(words):
+        h ^= w[:, j] * _MIX[j]
+        h ^= h >> np.uint64(29)
+    _, first, inv = np.unique(h, return_index=True, return_inverse=True)
+    inv = inv.ravel()
+    if not ((w == w[first][inv]).all() and (vl == vl[first][inv]).all()):
+        return None
+    return first, inv
 
 
 def _texts(data, vo, vl, conv):
     """conv(bytes) of each value, computed once per distinct value: a list."""
+    if len(vo):
+        got = _distinct_short(np.frombuffer(data, dtype=np.uint8), vo, vl)
+        if got is not None:
+            first, inv = got
+            u = np.empty(len(first), dtype=object)
+            u[:] = [conv(data[o:o + n]) for o, n in zip(vo[first].tolist(),
+                                                         vl[first].tolist())]
+            return u[inv].tolist()
     d = {}
     codes = [d.setdefault(data[o:o + n], len(d)) for o, n in zip(vo.tolist(), vl.tolist())]
     u = np.empty(len(d), dtype=object)
@@ -279,19 +384,28 @@ def _texts(data, vo, vl, conv):
     return u[codes].tolist() if codes else []
 
 
+_ELEM_DT = np.dtype([("id", ">u2"), ("len", ">u4")])
+# flow element ids with the CRITICAL bit that this reader does not know
+_CRIT_UNKNOWN = np.zeros(65536, dtype=bool)
+_CRIT_UNKNOWN[fr.CRITICAL:] = True
+_CRIT_UNKNOWN[[e for e in fr.ELEM_KEYS if e & fr.CRITICAL]] = False
+
+
 def _split_elements(u8, off, length, others, errs):
     """(flow index, id, value offset, value length) arrays of every element."""
     n = len(off)
     pos = off + 120
     end = off + length
+    hdr = _Window(u8, _ELEM_DT)
     fl, ids, vo, vl = [], [], [], []
     idx = np.arange(n)
     rank = 0
     while True:
         act = pos < end
-        if not act.any():
+        if not act.all():
+            idx, pos, end = idx[act], pos[act], end[act]
+        if not len(idx):
             break
-        idx, pos, end = idx[act], pos[act], end[act]
         if rank == fr.MAX_FLOW_ELEMS:
             i = int(idx[0])
             errs.add("more than %d elements in a flow record" % fr.MAX_FLOW_ELEMS,
@@ -304,8 +418,9 @@ def _split_elements(u8, off, length, others, errs):
                      % int((end - pos)[short][0]), int(off[i]), _recno(others, i, int(off[i])))
             keep = ~short
             idx, pos, end = idx[keep], pos[keep], end[keep]
-        eid = _gather_u(u8, pos, 2)
-        ln = _gather_u(u8, pos + 2, 4).astype(np.int64)
+        h = hdr[pos]
+        eid = h["id"].astype(np.int64)
+        ln = h["len"].astype(np.int64)
         over = ln > end - pos - 6
         if over.any():
             k = int(np.argmax(over))
@@ -316,7 +431,7 @@ def _split_elements(u8, off, length, others, errs):
             keep = ~over
             idx, pos, end, eid, ln = idx[keep], pos[keep], end[keep], eid[keep], ln[keep]
         fl.append(idx)
-        ids.append(eid.astype(np.int64))
+        ids.append(eid)
         vo.append(pos + 6)
         vl.append(ln)
         pos = pos + 6 + ln
@@ -324,25 +439,72 @@ def _split_elements(u8, off, length, others, errs):
     if not fl:
         z = np.zeros(0, dtype=np.int64)
         return z, z, z, z
-    fl, ids, vo, vl = (np.concatenate(x) for x in (fl, ids, vo, vl))
-    # duplicates and unknown critical elements
-    key = fl * 65536 + ids
-    o = np.argsort(key, kind="stable")
-    ks = key[o]
-    dup = np.nonzero(ks[1:] == ks[:-1])[0]
+    dup = _duplicates(n, fl, ids)
+    parts = [fl, ids, vo, vl]
+    del fl, ids, vo, vl
+    for k, x in enumerate(parts):      # each list freed once joined: a lower peak
+        parts[k] = np.concatenate(x)
+        x.clear()
+    fl, ids, vo, vl = parts
     if len(dup):
-        bad = o[dup + 1]
-        i = int(fl[bad].min())
-        e = int(ids[bad][fl[bad] == i][0])
+        i = int(fl[dup].min())
+        e = int(ids[dup][fl[dup] == i].min())
         errs.add("duplicate element 0x%04x" % e, int(off[i]), _recno(others, i, int(off[i])))
-    known = np.array(sorted(fr.ELEM_KEYS), dtype=np.int64)
-    crit = ((ids & fr.CRITICAL) != 0) & ~np.isin(ids, known)
+    crit = _CRIT_UNKNOWN[ids]
     if crit.any():
         i = int(fl[crit].min())
         e = int(ids[crit & (fl == i)][0])
         errs.add("unknown critical element 0x%04x" % e, int(off[i]),
                  _recno(others, i, int(off[i])))
     return fl, ids, vo, vl
+
+
+def _duplicates(n, fl, ids):
+    """The positions, in the concatenation of the ranks, of the elements whose
+    id an earlier element of the same flow has.  fl and ids are lists of
+    arrays, one per rank (a flow at most once in each).  With at most 64
+    distinct ids a bit mask per flow finds them; otherwise a sort does."""
+    allids = np.concatenate(ids)
+    seen = np.bincount(allids, minlength=65536)
+    distinct = np.nonzero(seen)[0]
+    if len(distinct) > 64:
+        allfl = np.concatenate(fl)
+        key = allfl * 65536 + allids
+        o = np.argsort(key, kind="stable")
+        ks = key[o]
+        return o[np.nonzero(ks[1:] == ks[:-1])[0] + 1]
+    code = np.zeros(65536, dtype=np.uint64)
+    code[distinct] = np.left_shift(np.uint64(1), np.arange(len(distinct), dtype=np.uint64))
+    mask = np.zeros(n, dtype=np.uint64)
+    out, base = [], 0
+    for f, e in zip(fl, ids):
+        bit = code[e]
+        m = mask[f]
+        d = np.nonzero(m & bit)[0]
+        if len(d):
+            out.append(d + base)
+        mask[f] = m | bit
+        base += len(f)
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+class _Present:
+    """The element ids found (sorted(p), e in p) and, made when first asked
+    for, the mask of the elements of one id (p.get(e), None if absent)."""
+
+    def __init__(self, ids):
+        self.ids = ids
+        self.found = np.flatnonzero(np.bincount(ids, minlength=65536)).tolist() \
+            if len(ids) else []
+        self.masks = {}
+
+    def __iter__(self):
+        return iter(self.found)
+
+    def get(self, e):
+        if e not in self.masks:
+            self.masks[e] = self.ids == e if e in self.found else None
+        return self.masks[e]
 
 
 def _obj(n):
@@ -374,11 +536,20 @@ def _each(ctx, fl, vo, vl, fn):
 
 
 def _dec_packets(ctx, n, fl, vo, vl, want, out):
+    """The PACKETS tables of every flow: the entries gathered, a chunk of whole
+    flows at a time, into one native column per field, checked per flow with
+    array reductions; each flow's array is a view of its slice of a column.
+    Flows and their views are made in stream order, so that the objects lie
+    in memory in the order pandas and the garbage collector will visit them."""
     u8 = ctx.u8
-    cnt = _gather_u(u8, vo, 4).astype(np.int64) if len(vo) else np.zeros(0, np.int64)
+    if len(fl) > 1 and (fl[1:] < fl[:-1]).any():     # in stream order
+        o = np.argsort(fl, kind="stable")
+        fl, vo, vl = fl[o], vo[o], vl[o]
+    short = vl < 4
+    cnt = _gather_u(u8, np.where(short, 0, vo), 4).astype(np.int64)
     core = ctx.core
     npk = (core["src_pkts"][fl].astype(np.int64) + core["dst_pkts"][fl].astype(np.int64))
-    bad = (vl < 4) | (cnt > fr.MAX_PKTS) | (vl != 4 + 32 * cnt) | (cnt > npk)
+    bad = short | (cnt > fr.MAX_PKTS) | (vl != 4 + 32 * cnt) | (cnt > npk)
     if bad.any():
         # the exact message from the strict decoder
         for k in np.nonzero(bad)[0][:1].tolist():
@@ -389,32 +560,73 @@ def _dec_packets(ctx, n, fl, vo, vl, want, out):
                 ctx.bad(i, str(e))
         ok = ~bad
         fl, vo, cnt = fl[ok], vo[ok], cnt[ok]
-    data = ctx.data
-    body = b"".join([data[o + 4:o + 4 + 32 * c] for o, c in zip(vo.tolist(), cnt.tolist())])
-    a = np.frombuffer(body, dtype=_PKT_DT)
-    span = (core["last_ns"][fl] - core["first_ns"][fl]).astype(np.uint64)
-    owner = np.repeat(np.arange(len(fl)), cnt)
-    bad = (a["t_ns"] > span[owner]) | (a["dir"] > 1)
-    if bad.any():
-        j = int(np.argmax(bad))
-        k = int(owner[j])
-        e = j - int(np.cumsum(cnt)[k] - cnt[k])
-        if a["dir"][j] > 1 and not a["t_ns"][j] > span[k]:
-            msg = "PACKETS: entry %d: dir %d is not 0 or 1" % (e, a["dir"][j])
-        else:
-            msg = ("PACKETS: entry %d: t_ns %d beyond last_ns - first_ns (%d)"
-                   % (e, a["t_ns"][j], span[k]))
-        ctx.bad(int(fl[k]), msg)
-    cuts = np.cumsum(cnt)[:-1].tolist() if len(cnt) else []
-    starts = [0] + cuts
-    stops = cuts + [len(a)]
-    fl_list = fl.tolist()
-    for f, t in zip(fr.PKT_FIELDS, fr.PKT_DTYPES):
+    m = len(fl)
+    stops = np.cumsum(cnt)
+    starts = stops - cnt
+    total = int(stops[-1]) if m else 0
+    # The columns asked for, and t_ns and dir for the checks, filled through
+    # a chunk of whole flows at a time (no table-sized temporaries).
+    names = [(f, t) for f, t in zip(fr.PKT_FIELDS, fr.PKT_DTYPES)
+             if "packets." + f in want or f in ("t_ns", "dir")]
+    cols = {f: np.empty(total, dtype=t) for f, t in names}
+    raw = _Window(u8, _PKT_DT).raw
+    base = vo + 4 - 32 * starts
+    bounds = np.searchsorted(stops, np.arange(_CHUNK, total, _CHUNK), side="left") + 1
+    bounds = np.unique(np.concatenate([[0], bounds, [m]]).astype(np.int64))
+    for k0, k1 in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        s0, s1 = int(starts[k0]), int(stops[k1 - 1])
+        if s1 == s0:
+            continue
+        pos = np.repeat(base[k0:k1], cnt[k0:k1])
+        pos += np.arange(s0, s1, dtype=np.int64) * 32
+        ent = raw[pos].view(_PKT_DT)
+        for f, _ in names:
+            cols[f][s0:s1] = ent[f]
+    # checks, per flow: the largest t_ns and dir
+    has = cnt > 0
+    if has.any():
+        span = (core["last_ns"][fl] - core["first_ns"][fl]).astype(np.uint64)
+        at = starts[has]
+        tbig = np.zeros(m, dtype=bool)
+        dbig = np.zeros(m, dtype=bool)
+        tbig[has] = np.maximum.reduceat(cols["t_ns"].view(np.uint64), at) > span[has]
+        dbig[has] = np.maximum.reduceat(cols["dir"], at) > 1
+        bad = tbig | dbig
+        if bad.any():
+            k = int(np.argmax(bad))         # the earliest flow with a bad entry
+            t = cols["t_ns"][starts[k]:stops[k]].view(np.uint64)
+            d = cols["dir"][starts[k]:stops[k]]
+            e = int(np.argmax((t > span[k]) | (d > 1)))
+            if d[e] > 1 and not t[e] > span[k]:
+                msg = "PACKETS: entry %d: dir %d is not 0 or 1" % (e, d[e])
+            else:
+                msg = ("PACKETS: entry %d: t_ns %d beyond last_ns - first_ns (%d)"
+                       % (e, t[e], span[k]))
+            ctx.bad(int(fl[k]), msg)
+    # slice objects are tracked by the cycle collector, which would walk the
+    # growing heap many times while they are made: not one can be in a cycle
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        slices = list(map(slice, starts.tolist(), stops.tolist()))
+    finally:
+        if enabled:
+            gc.enable()
+    every = m == n      # every flow has the element (fl is then 0..n-1)
+    for f, _ in names:
         name = "packets." + f
         if name not in want:
             continue
-        col = a[f].astype(t)
-        out[name] = _scatter(n, fl_list, [col[s:e] for s, e in zip(starts, stops)])
+        views = np.fromiter(map(getitem, repeat(cols[f]), slices), dtype=object, count=m)
+        if every:
+            out[name] = views
+        else:
+            o = _obj(n)
+            o[fl] = views
+            out[name] = o
+
+
+_CHUNK = 1 << 18        # packet entries gathered at a time
 
 
 def _scatter(n, idx, vals):
@@ -788,17 +1000,12 @@ def read_columns(src, columns=None):
     """
     data, name = _slurp(src)
     errs = _Errors(name)
-    foff, flen, others, headers, ends = _scan(data, errs)
+    foff, others, headers, ends = _scan(data, errs)
     n = len(foff)
     off = np.array(foff, dtype=np.int64)
-    length = np.array(flen, dtype=np.int64)
     u8 = np.frombuffer(data, dtype=np.uint8)
-    core = np.empty(n, dtype=_CORE_DT)
-    cv = core.view(np.uint8).reshape(n, 120)
-    step = 1 << 15
-    span = np.arange(120)
-    for a in range(0, n, step):
-        cv[a:a + step] = u8[off[a:a + step, None] + span]
+    core = _Window(u8, _CORE_DT)[off] if n else np.zeros(0, dtype=_CORE_DT)
+    length = core["len"].astype(np.int64)
 
     # core checks (flowrec(5), FLOW record)
     def first_bad(mask, msg):
@@ -810,9 +1017,8 @@ def read_columns(src, columns=None):
     first_bad((ipv != 4) & (ipv != 6), lambda i: "IP version %d is not 4 or 6" % ipv[i])
     first_bad(core["resv"] != 0, lambda i: "flow reserved byte is %d, not zero" % core["resv"][i])
     if n:
-        ab = np.frombuffer(core["src"].tobytes() + core["dst"].tobytes(),
-                           dtype=np.uint8).reshape(2, n, 16)
-        pad = (ab[:, :, 4:] != 0).any(axis=2).any(axis=0)
+        w = core.view(_ADDR_DT)
+        pad = (w["s1"] != 0) | (w["s2"] != 0) | (w["d1"] != 0) | (w["d2"] != 0)
         first_bad((ipv == 4) & pad, lambda i: "IPv4 address with non-zero bytes 4-15")
     for f in _U64_FIELDS:
         col = core[f]
@@ -849,9 +1055,7 @@ def read_columns(src, columns=None):
     fl, ids, vo, vl = _split_elements(u8, off, length, others, errs)
 
     # which columns, which elements
-    present = {}
-    for e in np.unique(ids).tolist():
-        present[e] = ids == e
+    present = _Present(ids)
     if columns is None:
         want = set(CORE_COLUMNS)
         keys = []
@@ -904,12 +1108,11 @@ def read_columns(src, columns=None):
     errs.raise_first()
 
     # the core, typed
+    cols.update(_addresses(core, [c for c in ("src", "dst") if c in want], ipv))
     for c in CORE_COLUMNS:
-        if c not in want:
+        if c not in want or c in ("src", "dst"):
             continue
-        if c in ("src", "dst"):
-            cols[c] = _addresses(core[c], ipv)
-        elif c in ("first_ns", "last_ns"):
+        if c in ("first_ns", "last_ns"):
             cols[c] = core[c].astype(np.int64).view("datetime64[ns]")
         elif c == "end":
             e = core["end"]
