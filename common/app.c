@@ -3,10 +3,18 @@
  *
  * Detection is by content only: the first bytes of a TCP direction (a TLS
  * handshake record, an SSH identification string, an HTTP request or
- * status line, a length-prefixed DNS message), the first datagram of a UDP
- * flow (a QUIC long-header Initial, a DNS message that parses).  Ports are
- * never looked at.  The APP element records the protocol and what
- * recognised it.
+ * status line, a length-prefixed DNS message, a server's greeting of
+ * SMTP, IMAP, POP3 or FTP), the first datagram of a UDP flow (a QUIC
+ * long-header Initial, an HTTP request or status line: SSDP, a DNS
+ * message that parses).  Ports are never looked at.  The APP element
+ * records the protocol and what recognised it.
+ *
+ * In-band TLS upgrades: a flow whose server greets as SMTP, IMAP, POP3
+ * or FTP is a candidate; starttls.c reads both directions' clear-text
+ * prelude (each time a line has ended in either) and says where TLS
+ * begins in each; from there the bytes go to the TLS parse as a direct
+ * TLS connection's would.  A refused upgrade leaves the flow named by
+ * its clear-text protocol; a prelude without an upgrade, nothing.
  *
  * Fields are collected per element as tag-length-value triples in the
  * order they are found and sorted by tag (stably: the values of a multi
@@ -31,11 +39,18 @@
 #include "quic.h"
 #include "reasm.h"
 #include "ssh.h"
+#include "starttls.h"
 #include "tls.h"
 #include "x509.h"
 
-enum { P_NONE, P_TLS, P_HTTP, P_DNS, P_SSH, P_QUIC };
-static const char *const proto_names[] = { "", "tls", "http", "dns", "ssh", "quic" };
+/* P_STLS: a greeting seen, the prelude of an upgrade being read; P_SMTP
+ * to P_FTP: the server refused the upgrade (the STLS_* order). */
+enum { P_NONE, P_TLS, P_HTTP, P_DNS, P_SSH, P_QUIC, P_STLS, P_SMTP, P_IMAP, P_POP3, P_FTP };
+static const char *const proto_names[] = { "", "tls", "http", "dns", "ssh", "quic", "", "smtp", "imap",
+	"pop3", "ftp" };
+/* APP detect of an upgrade, by STLS_* protocol */
+static const char *const stls_detect[] = { "", "smtp-starttls", "imap-starttls", "pop3-stls",
+	"ftp-auth-tls" };
 
 /* Elements, in record order. */
 enum { E_TLS, E_HTTP, E_DNS, E_QUIC, E_SSH, E_APP, E_N };
@@ -54,6 +69,8 @@ struct app_flow {
 	uint16_t status;
 	struct ra_dir ra[2];
 	uint32_t toff[2];         /* DNS over TCP: next message offset */
+	uint32_t base[2];         /* where TLS begins in the direction (after an upgrade's prelude) */
+	uint32_t scanned[2];      /* upgrade prelude: bytes of the direction read at the last scan */
 	struct buf fields[E_N];
 	/* TLS */
 	uint8_t sid[32], sidlen;
@@ -522,7 +539,7 @@ static void set_proto(struct app_flow *f, uint8_t p, const char *how)
 
 /* Recognise the protocol from the first bytes of a TCP direction:
  * 1 recognised, 0 not yet decidable, -1 not one of ours. */
-static int detect_tcp(struct app_flow *f, const uint8_t *p, uint32_t n)
+static int detect_tcp(struct app_flow *f, int d, const uint8_t *p, uint32_t n)
 {
 	bool req;
 	struct dns_msg m;
@@ -548,6 +565,10 @@ static int detect_tcp(struct app_flow *f, const uint8_t *p, uint32_t n)
 		set_proto(f, P_DNS, "dns-tcp-message");
 		return 1;
 	}
+	if (d == 1 && stls_greeting(p, n)) { /* the server speaks first */
+		set_proto(f, P_STLS, "");
+		return 1;
+	}
 	return n >= 16 ? -1 : 0;
 }
 
@@ -568,13 +589,50 @@ static void finish_dir(struct app_ctx *a, struct app_flow *f, int d)
 	ra_free(&a->pool, &f->ra[d]);
 }
 
+/*
+ * An upgrade candidate, direction d's bytes p[0..n) new: read both
+ * directions' preludes again if a line ended in the new bytes (so that a
+ * direction is read at most once per line: a bounded number of times).
+ * 1 TLS begins (f->base set, the protocol is TLS), 0 more bytes are
+ * needed, -1 the flow's parse is over (refused, or not an upgrade).
+ */
+static int prelude(struct app_ctx *a, struct app_flow *f, int d, const uint8_t *p, uint32_t n)
+{
+	static const uint8_t none[1]; /* a direction without bytes has no buffer */
+	const uint8_t *c = d == 0 ? p : f->ra[0].buf ? f->ra[0].buf : none;
+	const uint8_t *s = d == 1 ? p : f->ra[1].buf ? f->ra[1].buf : none;
+	uint32_t cn = d == 0 ? n : f->ra[0].len, sn = d == 1 ? n : f->ra[1].len;
+	struct stls_result r;
+	int e;
+
+	if (n <= f->scanned[d] || memchr(p + f->scanned[d], '\n', n - f->scanned[d]) == NULL) return 0;
+	f->scanned[d] = n;
+	e = stls_scan(c, cn, s, sn, &r);
+	if (e == STLS_MORE) {
+		if (cn < a->c.reasm_bytes && sn < a->c.reasm_bytes) return 0;
+		e = STLS_NOT; /* undecided within the window */
+	}
+	if (e == STLS_NOT) {
+		set_proto(f, P_NONE, NULL);
+		return -1;
+	}
+	if (e == STLS_REFUSED) {
+		set_proto(f, (uint8_t)(P_SMTP + r.proto - STLS_SMTP), stls_detect[r.proto]);
+		return -1;
+	}
+	set_proto(f, P_TLS, stls_detect[r.proto]);
+	f->base[0] = r.off[0];
+	f->base[1] = r.off[1];
+	return 1;
+}
+
 static void tcp_packet(struct app_ctx *a, struct app_flow *f, int d, const struct app_seg *s)
 {
 	struct ra_dir *r = &f->ra[d];
 	uint32_t seq = s->seq, n;
 	const uint8_t *p;
-	bool view;
-	int i;
+	bool view, first = f->proto == P_NONE;
+	int i, k;
 
 	/* HTTP: every request and response start counts, past the window too */
 	if (f->proto == P_HTTP && s->caplen && !s->retrans) {
@@ -605,23 +663,22 @@ static void tcp_packet(struct app_ctx *a, struct app_flow *f, int d, const struc
 		p = r->buf;
 		n = r->len;
 	}
-	if (f->proto == P_NONE) {
-		int k = detect_tcp(f, p, n);
-
-		if (k < 0) {
-			f->off = true;
-			finish_dir(a, f, 0);
-			finish_dir(a, f, 1);
-			return;
-		}
-		if (k == 0) {
-			if (view) ra_add(&a->pool, r, a->c.reasm_bytes, seq, s->payload, s->caplen, s->len);
-			return;
-		}
-		if (f->proto == P_HTTP) { /* the packet that started it counts */
-			if (d == 0) f->req++;
-			else f->resp++;
-		}
+	/* k: 1 the protocol is known, 0 more bytes must come, -1 not ours */
+	k = f->proto == P_NONE ? detect_tcp(f, d, p, n) : 1;
+	if (k > 0 && f->proto == P_STLS) k = prelude(a, f, d, p, n);
+	if (k < 0) {
+		f->off = true;
+		finish_dir(a, f, 0);
+		finish_dir(a, f, 1);
+		return;
+	}
+	if (k == 0) {
+		if (view) ra_add(&a->pool, r, a->c.reasm_bytes, seq, s->payload, s->caplen, s->len);
+		return;
+	}
+	if (first && f->proto == P_HTTP) { /* the packet that started it counts */
+		if (d == 0) f->req++;
+		else f->resp++;
 	}
 	/* the other direction may hold bytes that came before the protocol was known */
 	for (i = 0; i < 2; i++) {
@@ -630,8 +687,9 @@ static void tcp_packet(struct app_ctx *a, struct app_flow *f, int d, const struc
 		uint32_t m = e == d ? n : f->ra[e].len;
 		bool over;
 
-		if (f->done[e] || m == 0) continue;
-		over = parse_dir(a, f, e, q, m);
+		if (f->done[e] || m == 0 || m < f->base[e]) continue;
+		/* after an upgrade's prelude, its TLS bytes (none yet: the parse waits) */
+		over = parse_dir(a, f, e, q + f->base[e], m - f->base[e]);
 		if (!over && m >= a->c.reasm_bytes) {
 			f->status |= APP_S_BUDGET;
 			over = true;
@@ -749,12 +807,28 @@ static void quic_datagram(struct app_ctx *a, struct app_flow *f, int d, const st
 	}
 }
 
+/* A datagram of an HTTP flow over UDP (SSDP, UPnP Device Architecture
+ * 2.0 1.1: HTTPU, a whole message in each datagram): every request and
+ * response counted, the first of each parsed. */
+static void http_datagram(struct app_flow *f, const struct app_seg *s)
+{
+	bool req;
+
+	if (!http_start(s->payload, s->caplen, &req)) {
+		f->status |= s->caplen < s->len ? APP_S_SNAPLEN : APP_S_MALFORMED;
+		return;
+	}
+	if (f->proto == P_NONE) set_proto(f, P_HTTP, req ? "http-request-line" : "http-status-line");
+	if ((req ? f->req++ : f->resp++) == 0 && !parse_http(f, s->payload, s->caplen))
+		f->status |= s->caplen < s->len ? APP_S_SNAPLEN : APP_S_MALFORMED; /* the head is cut */
+}
+
 static void udp_packet(struct app_ctx *a, struct app_flow *f, int d, const struct app_seg *s)
 {
 	struct dns_msg m;
 	uint32_t ver;
 	struct cur dcid, scid;
-	bool first = f->proto == P_NONE;
+	bool first = f->proto == P_NONE, req;
 
 	if (f->proto == P_QUIC) {
 		quic_datagram(a, f, d, s);
@@ -769,6 +843,10 @@ static void udp_packet(struct app_ctx *a, struct app_flow *f, int d, const struc
 		fput(f, E_QUIC, 4, dcid.p, cur_left(&dcid));
 		fput(f, E_QUIC, 5, scid.p, cur_left(&scid));
 		quic_datagram(a, f, d, s);
+		return;
+	}
+	if (f->proto == P_HTTP || (first && http_start(s->payload, s->caplen, &req))) {
+		http_datagram(f, s);
 		return;
 	}
 	if (dns_parse(s->payload, s->caplen, &m) == DNS_OK && (!first || dns_plausible(&m))) {
@@ -840,7 +918,7 @@ void app_emit(struct app_ctx *a, const struct app_flow *f, struct rec_flow *r)
 	uint16_t st;
 	int i;
 
-	if (f == NULL || f->proto == P_NONE) return;
+	if (f == NULL || f->proto == P_NONE || f->proto == P_STLS) return;
 	st = f->status;
 	if (f->proto != P_QUIC && f->proto != P_DNS) {
 		status_of(f, 0, &st);

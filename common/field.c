@@ -311,8 +311,10 @@ const struct fld fld_table[FLD_N] = {
 	    "the server's HASSH string", META(RE_SSH, 6)),
 
 	F(FLD_APP, N1("app"), FT_OBJECT, NULL, FI_NO, "application protocol detection", ELEM(RE_APP)),
-	F(FLD_APP_PROTO, N2("app", "proto"), FT_STR, NULL, FI_NO, "protocol recognised", META(RE_APP, 1)),
-	F(FLD_APP_DETECT, N2("app", "detect"), FT_STR, NULL, FI_NO, "what recognised it",
+	F(FLD_APP_PROTO, N2("app", "proto"), FT_STR, NULL, FI_NO,
+	    "protocol recognised (smtp, imap, pop3, ftp: an upgrade to TLS refused)", META(RE_APP, 1)),
+	F(FLD_APP_DETECT, N2("app", "detect"), FT_STR, NULL, FI_NO,
+	    "what recognised it (smtp-starttls, imap-starttls, pop3-stls, ftp-auth-tls: TLS after an upgrade)",
 	    META(RE_APP, 2)),
 	F(FLD_APP_STATUS, N2("app", "status"), FT_U16, NULL, FI_NO, "why a parse did not complete",
 	    META(RE_APP, 3)),

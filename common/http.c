@@ -8,11 +8,12 @@
 #include "bytes.h"
 #include "http.h"
 
-/* The methods of RFC 9110 9 and the common WebDAV/extension ones. */
+/* The methods of RFC 9110 9, the common WebDAV/extension ones and SSDP's
+ * M-SEARCH (UPnP Device Architecture 2.0 1.3.2). */
 static const char *const methods[] = {
 	"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "TRACE", "PATCH",
 	"PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "REPORT", "SEARCH",
-	"NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "MKCALENDAR",
+	"NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "MKCALENDAR", "M-SEARCH",
 };
 
 bool http_start(const uint8_t *p, size_t n, bool *request)

@@ -12,7 +12,8 @@
 # Then the certificates of the TLS <= 1.2 captures against tshark's X.509
 # dissector (tests/cert_tshark.py), the TLS 1.3 "not visible" mark, and
 # the captures whose ClientHello is split: over two QUIC Initial packets,
-# over TCP segments.
+# over TCP segments.  Then TLS after a clear-text upgrade (SMTP, IMAP,
+# POP3, FTP) and HTTP over UDP (SSDP), against tshark's view of them.
 . "${0%/*}/lib.sh"
 
 PF=$FK_BIN/pcap-flows
@@ -98,7 +99,7 @@ done <"$T/listed"
 SHARED=$FK_ROOT/../shared/pcaps
 ncert=0
 for f in tls12_ecdsa_cert.pcap tls12_google_cert_repeat.pcap eth_qinq_pppoe_tls_retrans.pcap \
-    tcp_rst_tls_ciphers_73conns.pcap mixed_webex.pcap app_netflix.pcap mixed_alexa_app.pcapng; do
+    lo_starttls.pcap null_loopback_pop3_starttls.pcap tcp_rst_tls_ciphers_73conns.pcap mixed_webex.pcap app_netflix.pcap mixed_alexa_app.pcapng; do
 	p=$FK_DATA/$f
 	[ -f "$p" ] || p=$SHARED/$f
 	if [ ! -f "$p" ]; then
@@ -158,4 +159,45 @@ if [ -f "$f" ]; then
 else
 	skip 1 "tls_split_clienthello_1720B.pcap: not here"
 fi
+
+# TLS after STARTTLS (tests/mkcap_starttls.py recorded lo_starttls.pcap):
+# each flow's server name is tshark's, by client port; the APP element
+# names the upgrade; the refused one (127.0.0.2, 454) is SMTP with no TLS
+# element although its client sent a ClientHello anyway.
+st=$FK_DATA/lo_starttls.pcap
+"$PF" "$st" | "$FJ" >"$T/st.jsonl"
+tshark -n -r "$st" -Y tls.handshake.extensions_server_name -T fields -e tcp.srcport \
+	-e tls.handshake.extensions_server_name 2>/dev/null | sort >"$T/st.want"
+jq -r 'select(.tls.sni) | "\(.sport)\t\(.tls.sni)"' "$T/st.jsonl" | sort >"$T/st.got"
+is "$(wc -l <"$T/st.want" | tr -d ' ')" 4 "STARTTLS: tshark sees 4 server names"
+is "$(cat "$T/st.got")" "$(cat "$T/st.want")" "STARTTLS: the server names are tshark's, flow by flow"
+is "$(jq -r '"\(.dst):\(.dport) \(.app.proto) \(.app.detect) \(.app.status) \(.tls.sni != null) \(.tls.server_version)"' "$T/st.jsonl" | sort)" \
+"127.0.0.1:110 tls pop3-stls null true 772
+127.0.0.1:143 tls imap-starttls null true 772
+127.0.0.1:21 tls ftp-auth-tls null true 772
+127.0.0.1:25 tls smtp-starttls null true 771
+127.0.0.2:25 smtp smtp-starttls null false null" "STARTTLS: detection, complete parses; the refusal has no TLS element"
+# the JA4 of openssl's ClientHello is the same through every upgrade
+is "$(jq -r 'select(.app.detect != "smtp-starttls") | .tls.ja4 // empty' "$T/st.jsonl" | sort | uniq -c | awk '{print $1, substr($2, 1, 4)}')" \
+	"3 t13d" "STARTTLS: one JA4 (t13d) for the three TLS 1.3 upgrades of one client"
+# POP3 STLS of another implementation (Zeek's capture): JA3 and JA3S are
+# compared with tshark's above, the certificate too; here the detection.
+is "$("$PF" "$FK_DATA/null_loopback_pop3_starttls.pcap" | "$FJ" | jq -r '"\(.app.proto) \(.app.detect) \(.tls.cert_count)"')" \
+	"tls pop3-stls 1" "POP3 STLS (Cyrus): TLS 1.2 and its certificate"
+# The prelude must fit in the window: with 100 bytes, SMTP's EHLO reply
+# does not, and the flow is not recognised (rather than wrongly).
+is "$("$PF" --reasm-bytes 100 "$st" | "$FJ" | jq -r 'select(.dport == 25) | .app.proto' | sort | tr '\n' ' ')" \
+	"null null " "--reasm-bytes 100: SMTP's prelude does not fit, the flows are not recognised"
+
+# HTTP over UDP: SSDP's requests (M-SEARCH, NOTIFY) and the 200 answer,
+# by content; the fields are tshark's (the hosts are compared above).
+sd=$FK_DATA/lo_ssdp.pcap
+want=$(tshark -n -r "$sd" -T fields -e http.request.method -e http.user_agent -e http.response.code \
+	-e http.server 2>/dev/null | tr '\t' '\n' | grep . | tr '\n' '|')
+got=$("$PF" "$sd" | "$FJ" | jq -r '.http | [.method, .user_agent, .status, .server] | map(tostring) | join("|")')
+is "$got|" "$want" "SSDP: method, user agent, status, server as tshark's"
+is "$("$PF" "$sd" | "$FJ" | jq -c '[.http.requests, .http.responses, .app.detect, .app.status]')" \
+	'[1,1,"http-request-line",null]' "SSDP: one request, one response, detected by its request line"
+is "$("$PF" "$FK_DATA/eth_ssdp_1kxun.pcap" | "$FJ" | jq -r '"\(.ipv) \(.http.method) \(.http.requests)"' | sort | tr '\n' ' ')" \
+	"4 M-SEARCH 1 4 M-SEARCH 1 4 NOTIFY 1 6 NOTIFY 1 " "SSDP (a real capture): M-SEARCH and NOTIFY over IPv4 and IPv6"
 done_testing

@@ -1,10 +1,11 @@
 #!/bin/sh
 # app-unit.t - the unit programs of the application metadata modules:
 # t_tls (common/tls.c against the JA3/JA4 published vectors, and
-# common/reasm.c) and t_app (common/http.c, dns.c, ssh.c, app.c).
+# common/reasm.c), t_app (common/http.c, dns.c, ssh.c, app.c) and
+# t_starttls (common/starttls.c).
 . "${0%/*}/lib.sh"
 
-for u in t_tls t_app; do
+for u in t_tls t_app t_starttls; do
 	if [ ! -x "$FK_BIN/unit/$u" ]; then
 		fail "$u: no $FK_BIN/unit/$u"
 		continue

@@ -35,7 +35,7 @@ my %layer = (
 	bytes => 1, num => 1, zread => 1, digest => 1, memo => 1,
 	field => 2, rec => 2, stream => 2, cap => 2, pkt => 2, frag => 2, out => 2,
 	capwalk => 2, quic => 2, x509 => 2,
-	reasm => 2, tls => 2, http => 2, dns => 2, ssh => 2,
+	reasm => 2, tls => 2, http => 2, dns => 2, ssh => 2, starttls => 2,
 	flowtab => 3, anon => 3, idx => 3, pic => 3, rjson => 3, fval => 3,
 	label => 3, dataset => 3, session => 3, expr => 3, flowpic => 3, npy => 3,
 	stats => 3, summary => 3, app => 3, cicflow => 3, anonmeta => 3,
@@ -67,7 +67,7 @@ my %prefix = (
 	session => "ses_", cli => "cli_", capwalk => "cw_", capflow => "cf_", quic => "quic_",
 	x509 => "x509_", expr => "ex_", flowpic => "fp_", npy => "npy_", sink => "sink_", idxset => "idxset_", audit => "au_",
 	stats => "st_", summary => "sm_", reasm => "ra_", tls => "tls_", http => "http_",
-	dns => "dns_", ssh => "ssh_", app => "app_", cicflow => "cic_", anonmeta => "am_",
+	dns => "dns_", ssh => "ssh_", starttls => "stls_", app => "app_", cicflow => "cic_", anonmeta => "am_",
 );
 
 my $root = abs_path(dirname($0) . "/..");

@@ -206,6 +206,133 @@ static void test_app(void)
 	app_free(a);
 }
 
+/* A TLS record with a ClientHello offering one suite and the server
+ * name sni (RFC 8446 4.1.2, RFC 6066 3): its length. */
+static size_t mk_hello(uint8_t *b, const char *sni)
+{
+	size_t k = strlen(sni), n = 0, hs, ext;
+
+	memcpy(b, "\x16\x03\x01\0\0\x01\0\0\0\x03\x03", 11);
+	n = 11;
+	memset(b + n, 0x5a, 32);
+	n += 32;
+	memcpy(b + n, "\0\0\x02\0\x2f\x01\0", 7); /* no session id, one suite, null compression */
+	n += 7;
+	ext = n;
+	n += 2;
+	put_be16(b + n, 0); /* server_name */
+	put_be16(b + n + 2, (uint16_t)(k + 5));
+	put_be16(b + n + 4, (uint16_t)(k + 3));
+	b[n + 6] = 0;
+	put_be16(b + n + 7, (uint16_t)k);
+	memcpy(b + n + 9, sni, k);
+	n += 9 + k;
+	put_be16(b + ext, (uint16_t)(n - ext - 2));
+	hs = n - 9;
+	b[6] = (uint8_t)(hs >> 16);
+	put_be16(b + 7, (uint16_t)hs);
+	put_be16(b + 3, (uint16_t)(n - 5));
+	return n;
+}
+
+/* The elements of one flow, fed the messages msg[i] (direction dir[i])
+ * in chunks of at most k bytes each, TCP with SYNs; app_emit into r. */
+static void feed_tcp(struct app_ctx *a, struct app_flow **f, const uint8_t *const *msg, const size_t *len,
+    const int *dir, int nmsg, size_t k, struct rec_flow *r)
+{
+	uint32_t seq[2] = { 1000, 5000 };
+	struct app_seg s;
+	int i, d;
+	size_t at;
+
+	for (d = 0; d < 2; d++) {
+		s = (struct app_seg){ true, false, 0x02, seq[d]++, NULL, 0, 0 };
+		app_packet(a, f, d, &s);
+	}
+	for (i = 0; i < nmsg; i++) {
+		for (at = 0; at < len[i]; at += k) {
+			uint32_t n = (uint32_t)(len[i] - at < k ? len[i] - at : k);
+
+			s = (struct app_seg){ true, false, 0x18, seq[dir[i]], msg[i] + at, n, n };
+			app_packet(a, f, dir[i], &s);
+			seq[dir[i]] += n;
+		}
+	}
+	memset(r, 0, sizeof *r);
+	app_emit(a, *f, r);
+}
+
+static bool elem_has(const struct rec_flow *r, uint16_t id, const char *s)
+{
+	const struct rec_elem *e = rec_find(r, id);
+
+	return e != NULL && memmem(e->val, e->len, s, strlen(s)) != NULL;
+}
+
+/* app.c over an SMTP STARTTLS flow cut into segments of every size from
+ * 1 byte (lines split anywhere), a refused one, and SSDP over UDP. */
+static void test_app_upgrade(void)
+{
+	static const char *const txt[] = { "220 mx.example.org ESMTP\r\n", "EHLO c.example.org\r\n",
+		"250-mx.example.org\r\n250 STARTTLS\r\n", "STARTTLS\r\n", "220 2.0.0 go ahead\r\n" };
+	static const int dir[] = { 1, 0, 1, 0, 1, 0 };
+	static const char ssdp[] = "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\n"
+	    "ST: ssdp:all\r\n\r\n";
+	const uint8_t *msg[6];
+	size_t len[6], k;
+	uint8_t ch[128];
+	struct app_config c;
+	struct app_ctx *a;
+	struct app_flow *f;
+	struct rec_flow r;
+	struct app_seg s;
+	const struct rec_elem *e;
+	int i, bad = 0;
+
+	for (i = 0; i < 5; i++) {
+		msg[i] = (const uint8_t *)txt[i];
+		len[i] = strlen(txt[i]);
+	}
+	msg[5] = ch;
+	len[5] = mk_hello(ch, "mx.example.org");
+	app_config_default(&c);
+	a = app_new(&c);
+	for (k = 1; k <= 40; k++) {
+		f = NULL;
+		feed_tcp(a, &f, msg, len, dir, 6, k, &r);
+		if (!elem_has(&r, RE_APP, "smtp-starttls") || !elem_has(&r, RE_TLS, "mx.example.org")) {
+			if (!bad++) diag("segments of %zu bytes: no STARTTLS or no SNI", k);
+		}
+		app_flow_free(a, f);
+	}
+	is(bad, 0, "SMTP STARTTLS in segments of 1 to 40 bytes: detected, SNI from the ClientHello");
+	/* the same with a refusal: the ClientHello sent anyway is not read */
+	msg[4] = (const uint8_t *)"454 4.7.0 TLS not available\r\n";
+	len[4] = strlen((const char *)msg[4]);
+	f = NULL;
+	feed_tcp(a, &f, msg, len, dir, 6, 7, &r);
+	ok((e = rec_find(&r, RE_APP)) != NULL && e->len > 7 && memcmp(e->val, "\x01\0\x04smtp", 7) == 0 &&
+	    elem_has(&r, RE_APP, "smtp-starttls") && rec_find(&r, RE_TLS) == NULL,
+	    "SMTP STARTTLS refused: APP proto smtp, no TLS element");
+	app_flow_free(a, f);
+	/* a greeting from the initiator is not a server's */
+	f = NULL;
+	feed_tcp(a, &f, msg, len, dir + 1, 1, 64, &r);
+	is(r.nelem, 0, "an SMTP greeting sent by the initiator: not recognised");
+	app_flow_free(a, f);
+	/* SSDP: an HTTP request in a datagram */
+	f = NULL;
+	s = (struct app_seg){ false, false, 0, 0, (const uint8_t *)ssdp, sizeof ssdp - 1, sizeof ssdp - 1 };
+	app_packet(a, &f, 0, &s);
+	app_packet(a, &f, 0, &s);
+	memset(&r, 0, sizeof r);
+	app_emit(a, f, &r);
+	ok(elem_has(&r, RE_HTTP, "M-SEARCH") && elem_has(&r, RE_HTTP, "239.255.255.250:1900") &&
+	    elem_has(&r, RE_APP, "http-request-line"), "SSDP M-SEARCH: HTTP element, detected by its request line");
+	app_flow_free(a, f);
+	app_free(a);
+}
+
 /* memo.c: a hit returns exactly what was stored for the same bytes, a
  * different key of the same hash and length misses, a full set replaces
  * its oldest entry, the size bound holds. */
@@ -275,6 +402,7 @@ int main(void)
 	test_dns();
 	test_ssh();
 	test_app();
+	test_app_upgrade();
 	test_memo();
 	test_digest();
 	printf("1..%u\n", ntest);
