@@ -84,7 +84,7 @@ struct col {
 
 static struct col cols[MAX_COLS];
 static unsigned ncols;
-static struct st_cfg cfg = { 5000000000ull, false };
+static struct st_cfg cfg = { 5000000000ull, false, 0 };
 static bool numeric; /* NPY: enumerations as numbers */
 static uint64_t bin_ns; /* -s --bin: the bin width, 0 for none */
 static struct cic_cfg cic = { false, 5000000u, 120000000u, 5000000000ull };
@@ -645,13 +645,25 @@ static void eval(struct st_flow *s, const struct col *c, struct cell *v, struct 
 	if (v->t == CE_F64 && !isfinite(v->f)) v->t = CE_EMPTY;
 }
 
-/* Does any column need the per-flow statistics? */
+/*
+ * Does any column need the per-flow statistics (the pass over the
+ * table)?  cfg.seqs gets the sequences whose moments the columns use;
+ * the others are not computed.  The columns of the cicflowmeter set,
+ * SPLT and the table's counts need only the table (st_flow_table).
+ */
 static bool need_stats(void)
 {
-	for (unsigned i = 0; i < ncols; i++)
-		if (cols[i].kind != CK_FIELD && cols[i].kind != CK_ROW && cols[i].kind != CK_BIN)
-			return true;
-	return false;
+	bool walk = false;
+
+	cfg.seqs = 1u << SQ_N; /* none yet (0 would be all) */
+	for (unsigned i = 0; i < ncols; i++) {
+		const struct col *c = &cols[i];
+
+		if (c->kind == CK_SEQ || c->kind == CK_WA) cfg.seqs |= 1u << c->seq;
+		if (c->kind == CK_SEQ || c->kind == CK_WA || c->kind == CK_FLAG || c->kind == CK_INITWIN)
+			walk = true;
+	}
+	return walk;
 }
 
 static void put_u64(struct buf *b, uint64_t u)
@@ -916,7 +928,7 @@ static int run_rows(char **in, int nin, struct out_file *out, struct npy *z, enu
 		if (row_no++ == 0 && header && fm != F_JSONL && fm != F_NPY) put_header(&b, fm);
 		flow_seq++;
 		if (stats) st_flow_compute(&s, it.flow, &cfg);
-		else s.f = it.flow;
+		else st_flow_table(&s, it.flow, &cfg);
 		if (fm == F_NPY) {
 			if (npy_row(z, &s, &tb) < 0) msg_exit(EXIT_DATA);
 		} else put_row(&b, fm, &s, &tb);
@@ -1089,7 +1101,7 @@ static int run_summary(char **in, int nin, struct out_file *out, enum fmt fm, bo
 		if (rt != RS_FLOW) continue;
 		flow_seq++;
 		if (stats) st_flow_compute(&s, f, &cfg);
-		else s.f = f;
+		else st_flow_table(&s, f, &cfg);
 		buf_reset(&key);
 		for (unsigned i = 0; i < ncols; i++) {
 			if (i) buf_put8(&key, '\t');

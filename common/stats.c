@@ -145,41 +145,22 @@ void st_flow_free(struct st_flow *s)
 }
 
 /*
- * The walk over the table that every sequence comes from: W_SUMS counts,
- * sums and bounds each sequence, W_MOMENTS adds the powers of each
- * value's deviation from the mean and copies the value into its
- * sequence's region of the scratch (for the quantiles).
+ * The pass over the table that every sequence comes from: each packet is
+ * decoded once and its values appended to their sequences' regions of
+ * the scratch, in packet order (the initiator's values forward from the
+ * start of the region its direction shares with the responder's, the
+ * responder's backward from its end: no sequence has more values than
+ * the table has entries, nor have the two directions together).  The
+ * moments are then two tight loops over each flat sequence.
  */
-enum { W_SUMS, W_MOMENTS };
-struct walk {
-	struct st_flow *s;
-	int mode;
-	double dsum[SQ_N][SD_N]; /* W_MOMENTS: sums of the deviations */
+struct coll {
+	double *w[SQ_N][SD_N]; /* where the next value goes (SD_DST: just below it) */
 };
 
-static void emit(struct walk *w, enum st_seq q, int d, double x)
+static inline void put(struct coll *c, int q, int d, double x)
 {
-	struct st_flow *s = w->s;
-	struct st_mom *m = &s->mom[q][d];
-	double dev, d2;
-
-	switch (w->mode) {
-	case W_SUMS:
-		if (m->n == 0 || x < m->min) m->min = x;
-		if (m->n == 0 || x > m->max) m->max = x;
-		m->n++;
-		m->sum += x;
-		return;
-	case W_MOMENTS:
-		dev = x - m->mean;
-		d2 = dev * dev;
-		w->dsum[q][d] += dev;
-		m->m2 += d2;
-		m->m3 += d2 * dev;
-		m->m4 += d2 * d2;
-		s->scratch[s->sorted_off[q][d] + s->nsorted[q][d]++] = x;
-		return;
-	}
+	if (d == SD_DST) *--c->w[q][d] = x;
+	else *c->w[q][d]++ = x;
 }
 
 /* Seconds between two table times (which may go backwards). */
@@ -188,58 +169,76 @@ static double secs(uint64_t from, uint64_t to)
 	return (double)(int64_t)(to - from) / 1e9;
 }
 
-static void walk(struct walk *w, const struct st_cfg *cfg)
+/* The lengths of one packet into the sequences of direction d. */
+static inline void put_lens(struct coll *c, int d, const struct rec_pkt *p, bool tcp)
 {
-	struct st_flow *s = w->s;
+	put(c, SQ_WIRE, d, p->wire_len);
+	put(c, SQ_IP, d, p->ip_len);
+	put(c, SQ_L4, d, p->l4_len);
+	put(c, SQ_PAYLOAD, d, p->payload_len);
+	if (p->payload_len) put(c, SQ_DATA, d, p->payload_len);
+	if (p->wire_len) put(c, SQ_WIRE_NZ, d, p->wire_len);
+	if (p->ip_len) put(c, SQ_IP_NZ, d, p->ip_len);
+	if (p->l4_len) put(c, SQ_L4_NZ, d, p->l4_len);
+	if (tcp) put(c, SQ_WIN, d, p->window);
+}
+
+static inline void put_burst(struct coll *c, int bdir, uint64_t bpkts, uint64_t bbytes)
+{
+	int d = bdir ? SD_DST : SD_SRC;
+
+	put(c, SQ_BURST_PKTS, SD_ALL, (double)bpkts);
+	put(c, SQ_BURST_PKTS, d, (double)bpkts);
+	put(c, SQ_BURST_BYTES, SD_ALL, (double)bbytes);
+	put(c, SQ_BURST_BYTES, d, (double)bbytes);
+}
+
+static void collect(struct st_flow *s, const struct st_cfg *cfg)
+{
 	bool tcp = s->f->proto == 6;
 	uint64_t prev[SD_N] = { 0 }, run0[SD_N] = { 0 };
 	bool seen[SD_N] = { false };
 	uint64_t bpkts = 0, bbytes = 0;
+	uint64_t fl[SD_N][ST_NFLAGS] = { { 0 } };
 	int bdir = -1;
+	size_t cap = s->npkts;
+	double *base = s->scratch;
+	struct coll c;
 	struct rec_pkt p;
 
+	for (int q = 0; q < SQ_N; q++) {
+		c.w[q][SD_ALL] = base + 2 * (size_t)q * cap;
+		c.w[q][SD_SRC] = base + (2 * (size_t)q + 1) * cap;
+		c.w[q][SD_DST] = base + (2 * (size_t)q + 2) * cap;
+	}
 	for (uint32_t i = 0; i < s->npkts; i++) {
 		int dd[2];
 
 		rec_pkt_get(s->pk, i, &p);
 		dd[0] = SD_ALL;
 		dd[1] = p.dir ? SD_DST : SD_SRC;
+		put_lens(&c, SD_ALL, &p, tcp);
+		put_lens(&c, dd[1], &p, tcp);
 		for (int k = 0; k < 2; k++) {
 			int d = dd[k];
 
-			emit(w, SQ_WIRE, d, p.wire_len);
-			emit(w, SQ_IP, d, p.ip_len);
-			emit(w, SQ_L4, d, p.l4_len);
-			emit(w, SQ_PAYLOAD, d, p.payload_len);
-			if (p.payload_len) emit(w, SQ_DATA, d, p.payload_len);
-			if (p.wire_len) emit(w, SQ_WIRE_NZ, d, p.wire_len);
-			if (p.ip_len) emit(w, SQ_IP_NZ, d, p.ip_len);
-			if (p.l4_len) emit(w, SQ_L4_NZ, d, p.l4_len);
-			if (tcp) emit(w, SQ_WIN, d, p.window);
 			if (seen[d]) {
-				emit(w, SQ_IAT, d, secs(prev[d], p.t_ns));
+				put(&c, SQ_IAT, d, secs(prev[d], p.t_ns));
 				if ((int64_t)(p.t_ns - prev[d]) > (int64_t)cfg->idle_ns) {
-					emit(w, SQ_ACTIVE, d, secs(run0[d], prev[d]));
-					emit(w, SQ_IDLE, d, secs(prev[d], p.t_ns));
+					put(&c, SQ_ACTIVE, d, secs(run0[d], prev[d]));
+					put(&c, SQ_IDLE, d, secs(prev[d], p.t_ns));
 					run0[d] = p.t_ns;
 				}
 			} else {
 				run0[d] = p.t_ns;
-				if (w->mode == W_SUMS) s->init_win[d] = tcp ? p.window : -1;
+				s->init_win[d] = tcp ? p.window : -1;
 			}
 			seen[d] = true;
 			prev[d] = p.t_ns;
-			if (w->mode == W_SUMS)
-				for (int b = 0; b < ST_NFLAGS; b++)
-					if (p.tcp_flags & (1u << b)) s->flags[d][b]++;
 		}
+		for (int b = 0; b < ST_NFLAGS; b++) fl[dd[1]][b] += p.tcp_flags >> b & 1;
 		if (bdir != p.dir && bdir >= 0) {
-			int d = bdir ? SD_DST : SD_SRC;
-
-			emit(w, SQ_BURST_PKTS, SD_ALL, (double)bpkts);
-			emit(w, SQ_BURST_PKTS, d, (double)bpkts);
-			emit(w, SQ_BURST_BYTES, SD_ALL, (double)bbytes);
-			emit(w, SQ_BURST_BYTES, d, (double)bbytes);
+			put_burst(&c, bdir, bpkts, bbytes);
 			bpkts = bbytes = 0;
 		}
 		bdir = p.dir;
@@ -247,24 +246,90 @@ static void walk(struct walk *w, const struct st_cfg *cfg)
 		bbytes += p.wire_len;
 	}
 	for (int d = 0; d < SD_N; d++)
-		if (seen[d]) emit(w, SQ_ACTIVE, d, secs(run0[d], prev[d]));
-	if (bdir >= 0) {
-		int d = bdir ? SD_DST : SD_SRC;
+		if (seen[d]) put(&c, SQ_ACTIVE, d, secs(run0[d], prev[d]));
+	if (bdir >= 0) put_burst(&c, bdir, bpkts, bbytes);
+	for (int b = 0; b < ST_NFLAGS; b++) {
+		s->flags[SD_SRC][b] = fl[SD_SRC][b];
+		s->flags[SD_DST][b] = fl[SD_DST][b];
+		s->flags[SD_ALL][b] = fl[SD_SRC][b] + fl[SD_DST][b];
+	}
+	for (int q = 0; q < SQ_N; q++) {
+		double *all = base + 2 * (size_t)q * cap, *dir = all + cap, *end = dir + cap;
 
-		emit(w, SQ_BURST_PKTS, SD_ALL, (double)bpkts);
-		emit(w, SQ_BURST_PKTS, d, (double)bpkts);
-		emit(w, SQ_BURST_BYTES, SD_ALL, (double)bbytes);
-		emit(w, SQ_BURST_BYTES, d, (double)bbytes);
+		s->sorted_off[q][SD_ALL] = (size_t)(all - base);
+		s->nsorted[q][SD_ALL] = (size_t)(c.w[q][SD_ALL] - all);
+		s->sorted_off[q][SD_SRC] = (size_t)(dir - base);
+		s->nsorted[q][SD_SRC] = (size_t)(c.w[q][SD_SRC] - dir);
+		s->sorted_off[q][SD_DST] = (size_t)(c.w[q][SD_DST] - base);
+		s->nsorted[q][SD_DST] = (size_t)(end - c.w[q][SD_DST]);
+		for (int d = 0; d < SD_N; d++) s->npivots[q][d] = 0;
+	}
+}
+
+/* The first windows only (a capped table without --partial). */
+static void first_windows(struct st_flow *s)
+{
+	bool tcp = s->f->proto == 6;
+	struct rec_pkt p;
+
+	for (uint32_t i = 0; i < s->npkts; i++) {
+		int d;
+
+		rec_pkt_get(s->pk, i, &p);
+		d = p.dir ? SD_DST : SD_SRC;
+		if (i == 0) s->init_win[SD_ALL] = tcp ? p.window : -1;
+		if (s->init_win[d] < 0 && tcp) s->init_win[d] = p.window;
+		if (s->init_win[SD_SRC] >= 0 && s->init_win[SD_DST] >= 0) break;
 	}
 }
 
 /*
- * Two passes over the table: sums, then the central moments about the
- * mean sum / n, corrected by the sum of the deviations (0 but for the
+ * The moments of the n values v[0], v[step], ... in that order: their
+ * count, sums and bounds, then the central moments about the mean
+ * sum / n, corrected by the sum of the deviations (0 but for the
  * rounding of the mean: the corrected two-pass algorithm, extended to
- * the third and fourth moments).  For
- * integer lengths whose mean is a double the results are exact.
+ * the third and fourth moments).  For integer lengths whose mean is a
+ * double the results are exact.
  */
+static void moments(struct st_mom *m, const double *v, size_t n, ptrdiff_t step)
+{
+	double mn = v[0], mx = v[0], sum = 0, mean, c = 0, m2 = 0, m3 = 0, m4 = 0;
+	const double *x = v;
+
+	for (size_t i = 0; i < n; i++, x += step) {
+		if (*x < mn) mn = *x;
+		if (*x > mx) mx = *x;
+		sum += *x;
+	}
+	m->n = n;
+	m->sum = sum;
+	m->min = mn;
+	m->max = mx;
+	m->mean = mean = sum / (double)n;
+	if (mn == mx) { /* equal values: no spread at all */
+		m->m2 = m->m3 = m->m4 = 0;
+		return;
+	}
+	x = v;
+	for (size_t i = 0; i < n; i++, x += step) {
+		double dev = *x - mean, d2 = dev * dev;
+
+		c += dev;
+		m2 += d2;
+		m3 += d2 * dev;
+		m4 += d2 * d2;
+	}
+	/* Moments about mean + e, e = c / n the mean's rounding error. */
+	{
+		double e = c / (double)n;
+
+		m->m2 = m2 - c * e;
+		m->m3 = m3 - 3 * e * m2 + 2 * c * e * e;
+		m->m4 = m4 - 4 * e * m3 + 6 * e * e * m2 - 3 * c * e * e * e;
+		if (m->m2 < 0) m->m2 = 0;
+	}
+}
+
 /* A capped flow's moments from its running aggregates, if it has them. */
 static void st_flow_run(struct st_flow *s, const struct rec_flow *f)
 {
@@ -277,79 +342,54 @@ static void st_flow_run(struct st_flow *s, const struct rec_flow *f)
 	s->run = true;
 }
 
-/* A region of the scratch for each sequence, of its count. */
-static void scratch_regions(struct st_flow *s)
+void st_flow_table(struct st_flow *s, const struct rec_flow *f, const struct st_cfg *cfg)
 {
-	size_t total = 0;
-
-	for (int q = 0; q < SQ_N; q++)
-		for (int d = 0; d < SD_N; d++) {
-			s->sorted_off[q][d] = total;
-			s->nsorted[q][d] = 0;
-			s->npivots[q][d] = 0;
-			total += s->mom[q][d].n;
-		}
-	if (total > s->scratch_cap) {
-		s->scratch_cap = total;
-		s->scratch = xrealloc(s->scratch, total * sizeof *s->scratch);
-	}
-}
-
-void st_flow_compute(struct st_flow *s, const struct rec_flow *f, const struct st_cfg *cfg)
-{
-	struct walk w;
-
 	s->f = f;
-	memset(s->mom, 0, sizeof s->mom);
-	memset(s->flags, 0, sizeof s->flags);
-	for (int d = 0; d < SD_N; d++) s->init_win[d] = -1;
 	s->collected = false;
 	s->run = false;
 	s->pk = rec_find(f, RE_PACKETS);
 	s->npkts = s->pk ? rec_pkts_count(s->pk) : 0;
 	s->capped = (f->flags & RF_PKTS_TRUNCATED) != 0;
 	s->have = s->pk && (!s->capped || cfg->partial);
-	if (!s->pk) {
-		st_flow_run(s, f);
-		return;
-	}
-	memset(&w, 0, sizeof w);
-	w.s = s;
-	w.mode = W_SUMS;
-	walk(&w, cfg); /* the first windows are right even in a capped table */
+}
+
+void st_flow_compute(struct st_flow *s, const struct rec_flow *f, const struct st_cfg *cfg)
+{
+	size_t need;
+
+	st_flow_table(s, f, cfg);
+	memset(s->mom, 0, sizeof s->mom);
+	memset(s->flags, 0, sizeof s->flags);
+	for (int d = 0; d < SD_N; d++) s->init_win[d] = -1;
 	if (!s->have) {
-		memset(s->mom, 0, sizeof s->mom);
-		memset(s->flags, 0, sizeof s->flags);
+		if (s->pk) first_windows(s); /* right even in a capped table */
 		st_flow_run(s, f);
 		return;
 	}
-	for (int q = 0; q < SQ_N; q++)
-		for (int d = 0; d < SD_N; d++)
-			if (s->mom[q][d].n) s->mom[q][d].mean = s->mom[q][d].sum / (double)s->mom[q][d].n;
-	scratch_regions(s);
-	w.mode = W_MOMENTS;
-	walk(&w, cfg);
+	if (s->npkts == 0) {
+		s->collected = true;
+		memset(s->nsorted, 0, sizeof s->nsorted);
+		return;
+	}
+	need = 2 * (size_t)SQ_N * s->npkts;
+	if (need > s->scratch_cap) {
+		s->scratch_cap = need;
+		s->scratch = xrealloc(s->scratch, need * sizeof *s->scratch);
+	}
+	collect(s, cfg);
 	s->collected = true;
-	for (int q = 0; q < SQ_N; q++)
+	for (int q = 0; q < SQ_N; q++) {
+		if (cfg->seqs && !(cfg->seqs >> q & 1)) continue;
 		for (int d = 0; d < SD_N; d++) {
-			struct st_mom *m = &s->mom[q][d];
-			double c = w.dsum[q][d];
+			size_t n = s->nsorted[q][d];
+			const double *v = s->scratch + s->sorted_off[q][d];
 
-			if (m->n == 0) continue;
-			if (m->min == m->max) { /* equal values: no spread at all */
-				m->m2 = m->m3 = m->m4 = 0;
-				continue;
-			}
-			/* Moments about mean + e, e = c / n the mean's rounding error. */
-			{
-				double n = (double)m->n, e = c / n, m2 = m->m2, m3 = m->m3;
-
-				m->m2 = m2 - c * e;
-				m->m3 = m3 - 3 * e * m2 + 2 * c * e * e;
-				m->m4 = m->m4 - 4 * e * m3 + 6 * e * e * m2 - 3 * c * e * e * e;
-				if (m->m2 < 0) m->m2 = 0;
-			}
+			if (n == 0) continue;
+			/* The responder's values lie backward: walk them from the last. */
+			if (d == SD_DST) moments(&s->mom[q][d], v + n - 1, n, -1);
+			else moments(&s->mom[q][d], v, n, 1);
 		}
+	}
 }
 
 /*
