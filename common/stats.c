@@ -522,6 +522,22 @@ static double select_median(double *v, size_t n, struct pivots *pv)
 	return (max_of(v + below, n / 2 - (size_t)below) + b) / 2;
 }
 
+/* A short sequence is sorted (by insertion) at its first quantile, and
+ * its quantiles read from it: cheaper than selecting each of them. */
+#define SORT_MAX 24
+#define SORTED UINT32_MAX /* npivots of a sorted sequence */
+
+static void insertion_sort(double *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		double x = v[i];
+		size_t j = i;
+
+		for (; j > 0 && v[j - 1] > x; j--) v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
 double st_flow_quantile(struct st_flow *s, enum st_seq q, enum st_dir d, double p,
     const struct st_cfg *cfg)
 {
@@ -534,6 +550,16 @@ double st_flow_quantile(struct st_flow *s, enum st_seq q, enum st_dir d, double 
 	n = s->nsorted[q][d];
 	pv.k = s->pivots[q][d];
 	pv.n = &s->npivots[q][d];
+	if (n <= SORT_MAX) {
+		if (*pv.n != SORTED) {
+			insertion_sort(v, n);
+			*pv.n = SORTED;
+		}
+		if (p >= 0) return st_quantile(v, n, p);
+		if (n == 0) return 0;
+		/* the same order statistics as select_median, the same sum */
+		return n & 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	}
 	return p < 0 ? select_median(v, n, &pv) : select_quantile(v, n, p, &pv);
 }
 
