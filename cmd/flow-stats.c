@@ -549,19 +549,24 @@ static void eval_cic(struct st_flow *s, const struct col *c, struct cell *v, str
 	}
 }
 
-/* A sequence's statistic (most columns of the big sets: kept small, for inlining). */
+/*
+ * A sequence's statistic (most columns of the big sets: kept small, for
+ * inlining); false for an empty cell (no table, or not finite: see eval).
+ */
+static inline bool seq_value(struct st_flow *s, const struct col *c, double *f)
+{
+	if (!s->have && !(s->run && st_run_has(c->seq, c->stat))) return false;
+	if (c->stat >= ST_MEDIAN)
+		*f = st_flow_quantile(s, c->seq, c->dir, c->p, &cfg);
+	else
+		*f = st_mom_stat(&s->mom[c->seq][c->dir], c->stat);
+	if (c->scale) *f *= c->scale;
+	return isfinite(*f);
+}
+
 static void eval_seq(struct st_flow *s, const struct col *c, struct cell *v)
 {
-	v->t = CE_F64;
-	if (!s->have && !(s->run && st_run_has(c->seq, c->stat))) {
-		v->t = CE_EMPTY;
-		return;
-	}
-	if (c->stat == ST_MEDIAN || c->stat == ST_QUANTILE)
-		v->f = st_flow_quantile(s, c->seq, c->dir, c->p, &cfg);
-	else
-		v->f = st_mom_stat(&s->mom[c->seq][c->dir], c->stat);
-	if (c->scale) v->f *= c->scale;
+	v->t = seq_value(s, c, &v->f) ? CE_F64 : CE_EMPTY;
 }
 
 /* The flow's duration in seconds (only for the columns that need it: a division). */
@@ -740,24 +745,35 @@ static void put_header(struct buf *b, enum fmt fm)
 
 static void put_row(struct buf *b, enum fmt fm, struct st_flow *s, struct buf *tb)
 {
+	char sep = fm == F_TSV ? '\t' : ',';
 	struct cell v;
 
 	if (fm == F_JSONL) buf_put8(b, '{');
 	for (unsigned i = 0; i < ncols; i++) {
-		eval(s, &cols[i], &v, tb);
+		const struct col *c = &cols[i];
+
+		if (fm != F_JSONL) {
+			if (i) buf_put8(b, (uint8_t)sep);
+			if (c->kind == CK_SEQ || c->kind == CK_WA) { /* the common case, directly */
+				double f;
+
+				if (seq_value(s, c, &f)) put_f64(b, f);
+				continue;
+			}
+		}
+		eval(s, c, &v, tb);
 		if (fm == F_JSONL) {
 			if (i) buf_put8(b, ',');
-			rj_put_text(b, (const uint8_t *)cols[i].name, strlen(cols[i].name));
+			rj_put_text(b, (const uint8_t *)c->name, strlen(c->name));
 			buf_put8(b, ':');
 			if (v.t == CE_EMPTY) buf_put(b, "null", 4);
 			else if (v.t == CE_TEXT) rj_put_text(b, (const uint8_t *)v.p, v.n);
 			else put_cell_num(b, &v);
 			continue;
 		}
-		if (i) buf_put8(b, fm == F_TSV ? '\t' : ',');
 		if (v.t == CE_TEXT) {
 			if (fm == F_TSV) put_tsv_text(b, v.p, v.n);
-			else put_csv_text(b, v.p, v.n, ',');
+			else put_csv_text(b, v.p, v.n, sep);
 		} else put_cell_num(b, &v);
 	}
 	if (fm == F_JSONL) buf_put8(b, '}');
@@ -855,7 +871,11 @@ static int64_t npy_class(struct npy *z, const char *p, size_t n)
 
 static void set_le64(uint8_t *p, uint64_t u)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(p, &u, 8);
+#else
 	for (int i = 0; i < 8; i++) p[i] = (uint8_t)(u >> 8 * i);
+#endif
 }
 
 /* One row of the matrix and its label, little-endian on any host. */
@@ -869,7 +889,15 @@ static int npy_row(struct npy *z, struct st_flow *s, struct buf *tb)
 	uint64_t u;
 
 	for (unsigned i = 0; i < ncols; i++) {
-		eval(s, &cols[i], &v, tb);
+		const struct col *c = &cols[i];
+
+		if (c->kind == CK_SEQ || c->kind == CK_WA) { /* the common case, directly */
+			if (!seq_value(s, c, &x)) x = NAN;
+			memcpy(&u, &x, 8);
+			set_le64(z->row + 8 * k++, u);
+			continue;
+		}
+		eval(s, c, &v, tb);
 		if (i == z->label_col) {
 			if (v.t == CE_TEXT) label = npy_class(z, v.p, v.n);
 			continue;
