@@ -141,6 +141,7 @@ void st_flow_init(struct st_flow *s)
 void st_flow_free(struct st_flow *s)
 {
 	free(s->scratch);
+	free(s->cum);
 	memset(s, 0, sizeof *s);
 }
 
@@ -264,6 +265,7 @@ static void collect(struct st_flow *s, const struct st_cfg *cfg)
 		s->nsorted[q][SD_DST] = (size_t)(end - c.w[q][SD_DST]);
 		for (int d = 0; d < SD_N; d++) s->npivots[q][d] = 0;
 	}
+	s->cum_seq = -1;
 }
 
 /* The first windows only (a capped table without --partial). */
@@ -346,6 +348,7 @@ void st_flow_table(struct st_flow *s, const struct rec_flow *f, const struct st_
 {
 	s->f = f;
 	s->collected = false;
+	s->cum_seq = -1;
 	s->run = false;
 	s->pk = rec_find(f, RE_PACKETS);
 	s->npkts = s->pk ? rec_pkts_count(s->pk) : 0;
@@ -538,6 +541,47 @@ static void insertion_sort(double *v, size_t n)
 	}
 }
 
+/*
+ * Counting: the integer sequences (all but the times) whose range is at
+ * most twice their count.  The counts of the one sequence last asked
+ * for are kept (the columns of one sequence's quantiles come together).
+ */
+static bool count_seq(struct st_flow *s, int q, int d, const double *v, size_t n)
+{
+	const struct st_mom *m = &s->mom[q][d];
+	size_t r;
+
+	if (q == SQ_IAT || q == SQ_ACTIVE || q == SQ_IDLE) return false;
+	if (s->cum_seq == q * SD_N + d) return true;
+	if (m->n != n || !(m->max - m->min < 2.0 * (double)n)) return false;
+	r = (size_t)(m->max - m->min) + 1;
+	if (r > s->cum_cap) {
+		s->cum_cap = r;
+		s->cum = xrealloc(s->cum, r * sizeof *s->cum);
+	}
+	memset(s->cum, 0, r * sizeof *s->cum);
+	for (size_t i = 0; i < n; i++) s->cum[(size_t)(v[i] - m->min)]++;
+	for (size_t j = 1; j < r; j++) s->cum[j] += s->cum[j - 1];
+	s->cum_len = r;
+	s->cum_min = m->min;
+	s->cum_seq = q * SD_N + d;
+	return true;
+}
+
+/* The k-th smallest of the counted sequence: the first j with cum[j] > k. */
+static double cum_rank(const struct st_flow *s, size_t k)
+{
+	size_t lo = 0, hi = s->cum_len - 1;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->cum[mid] > k) hi = mid;
+		else lo = mid + 1;
+	}
+	return s->cum_min + (double)lo;
+}
+
 double st_flow_quantile(struct st_flow *s, enum st_seq q, enum st_dir d, double p,
     const struct st_cfg *cfg)
 {
@@ -550,6 +594,27 @@ double st_flow_quantile(struct st_flow *s, enum st_seq q, enum st_dir d, double 
 	n = s->nsorted[q][d];
 	pv.k = s->pivots[q][d];
 	pv.n = &s->npivots[q][d];
+	if (n > SORT_MAX && count_seq(s, q, d, v, n)) {
+		size_t i;
+		double g;
+
+		if (p < 0) {
+			double b = cum_rank(s, n / 2);
+
+			return n & 1 ? b : (cum_rank(s, n / 2 - 1) + b) / 2;
+		}
+		/* st_quantile's arithmetic over the counted order statistics */
+		g = (double)(n - 1) * p;
+		if (g <= 0) return cum_rank(s, 0);
+		if (g >= (double)(n - 1)) return cum_rank(s, n - 1);
+		i = (size_t)floor(g);
+		g -= floor(g);
+		{
+			double a = cum_rank(s, i), b = cum_rank(s, i + 1);
+
+			return g >= 0.5 ? b - (b - a) * (1 - g) : a + (b - a) * g;
+		}
+	}
 	if (n <= SORT_MAX) {
 		if (*pv.n != SORTED) {
 			insertion_sort(v, n);

@@ -73,8 +73,10 @@ struct st_cfg {
  * The features of one flow, computed from its PACKETS table.  One pass
  * decodes each packet once into flat sequences in the struct's scratch
  * (reused from flow to flow: memory is bounded by the largest table
- * seen, never by the number of flows); the moments are loops over them
- * and the quantiles select in them.
+ * seen, never by the number of flows); the moments are loops over them.
+ * A quantile of a short sequence sorts it (once for all its quantiles),
+ * of a long integer one of narrow range counts its values (once), of
+ * any other selects in it.
  * Each quantile is found by selection; the ranks already selected in a
  * sequence (its pivots) bound the search for the next one.
  */
@@ -98,6 +100,12 @@ struct st_flow {
 	double *scratch;
 	size_t scratch_cap;
 	bool collected;            /* the scratch holds this flow's sequences */
+	/* a long integer sequence of narrow range, counted: cum[j] values
+	 * are at most cum_min + j (cum_seq = q * SD_N + d, -1 for none) */
+	uint32_t *cum;
+	size_t cum_cap, cum_len;
+	int cum_seq;
+	double cum_min;
 };
 
 void st_flow_init(struct st_flow *s);
