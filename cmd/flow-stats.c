@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cicflow.h"
 #include "cli.h"
@@ -21,7 +22,7 @@
 #include "stream.h"
 #include "summary.h"
 
-#define FLUSH_AT (1u << 16)
+#define FLUSH_AT (1u << 20)
 #define MAX_COLS 4096
 #define MAX_SPLT 64
 
@@ -931,10 +932,21 @@ static int npy_close(struct npy *z, bool ok)
 	return ok ? rc : -1;
 }
 
+/* The row buffer in large writes of its own, past stdio (nothing is
+ * left in the stream's buffer: the header rows go through b too). */
 static void write_out(struct out_file *out, struct buf *b)
 {
-	if (b->len && fwrite(b->p, 1, b->len, out->fp) != b->len)
+	size_t done = 0;
+
+	if (b->len && fflush(out->fp) != 0)
 		msg_die(EXIT_DATA, "%s: write error: %s", out->name, strerror(errno));
+	while (done < b->len) {
+		ssize_t n = write(fileno(out->fp), b->p + done, b->len - done);
+
+		if (n < 0 && errno == EINTR) continue;
+		if (n <= 0) msg_die(EXIT_DATA, "%s: write error: %s", out->name, strerror(n < 0 ? errno : EIO));
+		done += (size_t)n;
+	}
 	buf_reset(b);
 }
 
