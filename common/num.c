@@ -125,11 +125,13 @@ static size_t fmt_g(char *s, bool neg, uint64_t n, int e, int prec)
 	char d[40];
 	size_t nd = 17, k = 0;
 	uint64_t r = n % pow10_tab[16];
+	uint32_t hi = (uint32_t)(r / 100000000u), lo = (uint32_t)(r % 100000000u);
 
 	d[0] = (char)('0' + n / pow10_tab[16]);
-	put8(d + 1, (uint32_t)(r / 100000000u));
-	put8(d + 9, (uint32_t)(r % 100000000u));
+	put8(d + 1, hi);
+	put8(d + 9, lo);
 	memset(d + 17, '0', sizeof d - 17);
+	if (lo == 0) nd = hi == 0 ? 1 : 9; /* eight zeros at a time, then one */
 	while (d[nd - 1] == '0') nd--; /* n > 0 */
 	if (neg) s[k++] = '-';
 	if (e < -4 || e >= prec) {
@@ -174,6 +176,7 @@ struct exact {
 	uint64_t q; /* floor(a * 10^p) */
 	u128 r;     /* mm - q * 2^s */
 	int s;
+	uint64_t hg; /* floor(5^p / 2^(s+1)): half the gap to a neighbour, in units of q */
 };
 
 static int exact_at(uint64_t m, int E, int p, struct exact *x)
@@ -186,6 +189,7 @@ static int exact_at(uint64_t m, int E, int p, struct exact *x)
 	x->mm = (u128)m * pow5_tab[p];
 	x->q = (uint64_t)(x->mm >> x->s);
 	x->r = x->mm - ((u128)x->q << x->s);
+	x->hg = x->s >= 63 ? 0 : pow5_tab[p] >> (x->s + 1);
 	return 0;
 }
 
@@ -223,6 +227,9 @@ static inline int round_to(uint64_t m, const struct exact *ex, int e, uint64_t d
 		up = rem > div / 2 || (rem == div / 2 && (ex->r != 0 || (n & 1)));
 	}
 	n = (n + up) * div;
+	/* Farther from q than the gap allows (a is within 1 of q): no need
+	 * for the exact test. */
+	if ((n > ex->q ? n - ex->q : ex->q - n) > ex->hg + 2) return 0;
 	if (!reads_back(m, n, ex, 16 - e)) return 0;
 	if (n >= pow10_tab[17]) {
 		*out = pow10_tab[16];
