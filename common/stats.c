@@ -194,19 +194,37 @@ static inline void put_burst(struct coll *c, int bdir, uint64_t bpkts, uint64_t 
 	put(c, SQ_BURST_BYTES, d, (double)bbytes);
 }
 
+/*
+ * TCP flag counts 8 at a time: bit b of a flags byte becomes byte b of
+ * a word, and a word of counters adds it (at most 255 packets between
+ * two flushes into the counters, so no byte carries into the next).
+ */
+static uint64_t flag_lanes[256];
+
+static void flush_flags(uint64_t *lanes, uint64_t *cnt)
+{
+	for (int b = 0; b < ST_NFLAGS; b++) cnt[b] += *lanes >> 8 * b & 0xff;
+	*lanes = 0;
+}
+
 static void collect(struct st_flow *s, const struct st_cfg *cfg)
 {
 	bool tcp = s->f->proto == 6;
 	uint64_t prev[SD_N] = { 0 }, run0[SD_N] = { 0 };
 	bool seen[SD_N] = { false };
 	uint64_t bpkts = 0, bbytes = 0;
-	uint64_t fl[SD_N][ST_NFLAGS] = { { 0 } };
+	uint64_t fl[SD_N][ST_NFLAGS] = { { 0 } }, lanes[SD_N] = { 0 };
+	unsigned nlanes = 0; /* packets in lanes */
 	int bdir = -1;
 	size_t cap = s->npkts;
 	double *base = s->scratch;
 	struct coll c;
 	struct rec_pkt p;
 
+	if (flag_lanes[255] == 0)
+		for (unsigned v = 0; v < 256; v++)
+			for (int b = 0; b < ST_NFLAGS; b++)
+				if (v >> b & 1) flag_lanes[v] |= 1ull << 8 * b;
 	for (int q = 0; q < SQ_N; q++) {
 		c.w[q][SD_ALL] = base + 2 * (size_t)q * cap;
 		c.w[q][SD_SRC] = base + (2 * (size_t)q + 1) * cap;
@@ -237,7 +255,12 @@ static void collect(struct st_flow *s, const struct st_cfg *cfg)
 			seen[d] = true;
 			prev[d] = p.t_ns;
 		}
-		for (int b = 0; b < ST_NFLAGS; b++) fl[dd[1]][b] += p.tcp_flags >> b & 1;
+		lanes[dd[1]] += flag_lanes[p.tcp_flags & 0xff];
+		if (++nlanes == 255) {
+			nlanes = 0;
+			flush_flags(&lanes[SD_SRC], fl[SD_SRC]);
+			flush_flags(&lanes[SD_DST], fl[SD_DST]);
+		}
 		if (bdir != p.dir && bdir >= 0) {
 			put_burst(&c, bdir, bpkts, bbytes);
 			bpkts = bbytes = 0;
@@ -249,6 +272,8 @@ static void collect(struct st_flow *s, const struct st_cfg *cfg)
 	for (int d = 0; d < SD_N; d++)
 		if (seen[d]) put(&c, SQ_ACTIVE, d, secs(run0[d], prev[d]));
 	if (bdir >= 0) put_burst(&c, bdir, bpkts, bbytes);
+	flush_flags(&lanes[SD_SRC], fl[SD_SRC]);
+	flush_flags(&lanes[SD_DST], fl[SD_DST]);
 	for (int b = 0; b < ST_NFLAGS; b++) {
 		s->flags[SD_SRC][b] = fl[SD_SRC][b];
 		s->flags[SD_DST][b] = fl[SD_DST][b];
