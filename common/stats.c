@@ -65,16 +65,15 @@ void st_mom_merge(struct st_mom *a, const struct st_mom *b)
 
 double st_mom_stat(const struct st_mom *m, enum st_stat s)
 {
-	double n = (double)m->n, var;
+	double n = (double)m->n;
 
 	if (s == ST_COUNT) return n;
 	if (m->n == 0) return 0;
-	var = m->m2 / n;
-	switch (s) {
+	switch (s) { /* var = m2 / n, divided only where it is used */
 	case ST_SUM: return m->sum;
 	case ST_MEAN: return m->sum / n; /* exact for integers: the sum is */
-	case ST_VAR: return var;
-	case ST_STD: return sqrt(var);
+	case ST_VAR: return m->m2 / n;
+	case ST_STD: return sqrt(m->m2 / n);
 	case ST_SVAR: return m->n > 1 ? m->m2 / (n - 1) : 0;
 	case ST_SSTD: return m->n > 1 ? sqrt(m->m2 / (n - 1)) : 0;
 	case ST_MIN: return m->min;
@@ -82,7 +81,7 @@ double st_mom_stat(const struct st_mom *m, enum st_stat s)
 	case ST_RANGE: return m->max - m->min;
 	case ST_SKEW: return m->m2 > 0 ? sqrt(n) * m->m3 / pow(m->m2, 1.5) : 0;
 	case ST_KURT: return m->m2 > 0 ? n * m->m4 / (m->m2 * m->m2) - 3 : 0;
-	case ST_CV: return m->sum != 0 ? sqrt(var) / (m->sum / n) : 0;
+	case ST_CV: return m->sum != 0 ? sqrt(m->m2 / n) / (m->sum / n) : 0;
 	default: return 0;
 	}
 }
@@ -99,7 +98,7 @@ double st_quantile(const double *v, size_t n, double p)
 	vi = (double)(n - 1) * p;
 	if (vi <= 0) return v[0];
 	if (vi >= (double)(n - 1)) return v[n - 1];
-	lo = floor(vi);
+	lo = (double)(size_t)vi; /* floor: 0 < vi < n - 1 */
 	i = (size_t)lo;
 	g = vi - lo;
 	a = v[i];
@@ -525,7 +524,7 @@ static double select_quantile(double *v, size_t n, double p, struct pivots *pv)
 	vi = (double)(n - 1) * p;
 	if (vi <= 0) return min_of(v, n);
 	if (vi >= (double)(n - 1)) return max_of(v, n);
-	lo = floor(vi);
+	lo = (double)(size_t)vi; /* floor: 0 < vi < n - 1 */
 	i = (size_t)lo;
 	g = vi - lo;
 	a = select_rank(v, n, i, pv);
@@ -632,8 +631,8 @@ double st_flow_quantile(struct st_flow *s, enum st_seq q, enum st_dir d, double 
 		g = (double)(n - 1) * p;
 		if (g <= 0) return cum_rank(s, 0);
 		if (g >= (double)(n - 1)) return cum_rank(s, n - 1);
-		i = (size_t)floor(g);
-		g -= floor(g);
+		i = (size_t)g; /* floor: 0 < g < n - 1 */
+		g -= (double)i;
 		{
 			double a = cum_rank(s, i), b = cum_rank(s, i + 1);
 
