@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cicflow.h"
 #include "cli.h"
@@ -21,7 +22,7 @@
 #include "stream.h"
 #include "summary.h"
 
-#define FLUSH_AT (1u << 16)
+#define FLUSH_AT (1u << 20)
 #define MAX_COLS 4096
 #define MAX_SPLT 64
 
@@ -84,7 +85,7 @@ struct col {
 
 static struct col cols[MAX_COLS];
 static unsigned ncols;
-static struct st_cfg cfg = { 5000000000ull, false };
+static struct st_cfg cfg = { 5000000000ull, false, 0 };
 static bool numeric; /* NPY: enumerations as numbers */
 static uint64_t bin_ns; /* -s --bin: the bin width, 0 for none */
 static struct cic_cfg cic = { false, 5000000u, 120000000u, 5000000000ull };
@@ -549,19 +550,24 @@ static void eval_cic(struct st_flow *s, const struct col *c, struct cell *v, str
 	}
 }
 
-/* A sequence's statistic (most columns of the big sets: kept small, for inlining). */
+/*
+ * A sequence's statistic (most columns of the big sets: kept small, for
+ * inlining); false for an empty cell (no table, or not finite: see eval).
+ */
+static inline bool seq_value(struct st_flow *s, const struct col *c, double *f)
+{
+	if (!s->have && !(s->run && st_run_has(c->seq, c->stat))) return false;
+	if (c->stat >= ST_MEDIAN)
+		*f = st_flow_quantile(s, c->seq, c->dir, c->p, &cfg);
+	else
+		*f = st_mom_stat(&s->mom[c->seq][c->dir], c->stat);
+	if (c->scale) *f *= c->scale;
+	return isfinite(*f);
+}
+
 static void eval_seq(struct st_flow *s, const struct col *c, struct cell *v)
 {
-	v->t = CE_F64;
-	if (!s->have && !(s->run && st_run_has(c->seq, c->stat))) {
-		v->t = CE_EMPTY;
-		return;
-	}
-	if (c->stat == ST_MEDIAN || c->stat == ST_QUANTILE)
-		v->f = st_flow_quantile(s, c->seq, c->dir, c->p, &cfg);
-	else
-		v->f = st_mom_stat(&s->mom[c->seq][c->dir], c->stat);
-	if (c->scale) v->f *= c->scale;
+	v->t = seq_value(s, c, &v->f) ? CE_F64 : CE_EMPTY;
 }
 
 /* The flow's duration in seconds (only for the columns that need it: a division). */
@@ -645,13 +651,25 @@ static void eval(struct st_flow *s, const struct col *c, struct cell *v, struct 
 	if (v->t == CE_F64 && !isfinite(v->f)) v->t = CE_EMPTY;
 }
 
-/* Does any column need the per-flow statistics? */
+/*
+ * Does any column need the per-flow statistics (the pass over the
+ * table)?  cfg.seqs gets the sequences whose moments the columns use;
+ * the others are not computed.  The columns of the cicflowmeter set,
+ * SPLT and the table's counts need only the table (st_flow_table).
+ */
 static bool need_stats(void)
 {
-	for (unsigned i = 0; i < ncols; i++)
-		if (cols[i].kind != CK_FIELD && cols[i].kind != CK_ROW && cols[i].kind != CK_BIN)
-			return true;
-	return false;
+	bool walk = false;
+
+	cfg.seqs = 1u << SQ_N; /* none yet (0 would be all) */
+	for (unsigned i = 0; i < ncols; i++) {
+		const struct col *c = &cols[i];
+
+		if (c->kind == CK_SEQ || c->kind == CK_WA) cfg.seqs |= 1u << c->seq;
+		if (c->kind == CK_SEQ || c->kind == CK_WA || c->kind == CK_FLAG || c->kind == CK_INITWIN)
+			walk = true;
+	}
+	return walk;
 }
 
 static void put_u64(struct buf *b, uint64_t u)
@@ -663,11 +681,41 @@ static void put_u64(struct buf *b, uint64_t u)
 	buf_put(b, s + sizeof s - n, (size_t)n);
 }
 
+/*
+ * The texts of the non-integers printed, by their bits: the same values
+ * recur, in a row (a mean that is also the median, the statistics of
+ * both directions of a one-way flow) and from row to row (about half of
+ * them in the full set).  An empty slot's bits (0) are those of 0.0, an
+ * integer, never looked up.
+ */
+#define MEMO_BITS 12
+static struct memo {
+	uint64_t bits;
+	size_t len;
+	char s[NUM_DBL_LEN];
+} memo[1u << MEMO_BITS];
+
 /* A double in the fewest digits that read back to it (num_fmt_double). */
 static void put_f64(struct buf *b, double x)
 {
+	char *o;
+	struct memo *e;
+	uint64_t bits;
+
 	if (b->cap - b->len < NUM_DBL_LEN) buf_reserve(b, NUM_DBL_LEN);
-	b->len += num_fmt_double((char *)b->p + b->len, x); /* no copy */
+	o = (char *)b->p + b->len;
+	if (fabs(x) < 9007199254740992.0 && (double)(int64_t)x == x) { /* quick to print */
+		b->len += num_fmt_double(o, x);
+		return;
+	}
+	memcpy(&bits, &x, sizeof bits);
+	e = &memo[(bits * 0x9e3779b97f4a7c15ull) >> (64 - MEMO_BITS)];
+	if (e->bits != bits) {
+		e->len = num_fmt_double(e->s, x);
+		e->bits = bits;
+	}
+	memcpy(o, e->s, NUM_DBL_LEN); /* all of it: a fixed-size copy */
+	b->len += e->len;
 }
 
 static void put_cell_num(struct buf *b, const struct cell *v)
@@ -728,24 +776,35 @@ static void put_header(struct buf *b, enum fmt fm)
 
 static void put_row(struct buf *b, enum fmt fm, struct st_flow *s, struct buf *tb)
 {
+	char sep = fm == F_TSV ? '\t' : ',';
 	struct cell v;
 
 	if (fm == F_JSONL) buf_put8(b, '{');
 	for (unsigned i = 0; i < ncols; i++) {
-		eval(s, &cols[i], &v, tb);
+		const struct col *c = &cols[i];
+
+		if (fm != F_JSONL) {
+			if (i) buf_put8(b, (uint8_t)sep);
+			if (c->kind == CK_SEQ || c->kind == CK_WA) { /* the common case, directly */
+				double f;
+
+				if (seq_value(s, c, &f)) put_f64(b, f);
+				continue;
+			}
+		}
+		eval(s, c, &v, tb);
 		if (fm == F_JSONL) {
 			if (i) buf_put8(b, ',');
-			rj_put_text(b, (const uint8_t *)cols[i].name, strlen(cols[i].name));
+			rj_put_text(b, (const uint8_t *)c->name, strlen(c->name));
 			buf_put8(b, ':');
 			if (v.t == CE_EMPTY) buf_put(b, "null", 4);
 			else if (v.t == CE_TEXT) rj_put_text(b, (const uint8_t *)v.p, v.n);
 			else put_cell_num(b, &v);
 			continue;
 		}
-		if (i) buf_put8(b, fm == F_TSV ? '\t' : ',');
 		if (v.t == CE_TEXT) {
 			if (fm == F_TSV) put_tsv_text(b, v.p, v.n);
-			else put_csv_text(b, v.p, v.n, ',');
+			else put_csv_text(b, v.p, v.n, sep);
 		} else put_cell_num(b, &v);
 	}
 	if (fm == F_JSONL) buf_put8(b, '}');
@@ -843,7 +902,11 @@ static int64_t npy_class(struct npy *z, const char *p, size_t n)
 
 static void set_le64(uint8_t *p, uint64_t u)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(p, &u, 8);
+#else
 	for (int i = 0; i < 8; i++) p[i] = (uint8_t)(u >> 8 * i);
+#endif
 }
 
 /* One row of the matrix and its label, little-endian on any host. */
@@ -857,7 +920,15 @@ static int npy_row(struct npy *z, struct st_flow *s, struct buf *tb)
 	uint64_t u;
 
 	for (unsigned i = 0; i < ncols; i++) {
-		eval(s, &cols[i], &v, tb);
+		const struct col *c = &cols[i];
+
+		if (c->kind == CK_SEQ || c->kind == CK_WA) { /* the common case, directly */
+			if (!seq_value(s, c, &x)) x = NAN;
+			memcpy(&u, &x, 8);
+			set_le64(z->row + 8 * k++, u);
+			continue;
+		}
+		eval(s, c, &v, tb);
 		if (i == z->label_col) {
 			if (v.t == CE_TEXT) label = npy_class(z, v.p, v.n);
 			continue;
@@ -891,10 +962,21 @@ static int npy_close(struct npy *z, bool ok)
 	return ok ? rc : -1;
 }
 
+/* The row buffer in large writes of its own, past stdio (nothing is
+ * left in the stream's buffer: the header rows go through b too). */
 static void write_out(struct out_file *out, struct buf *b)
 {
-	if (b->len && fwrite(b->p, 1, b->len, out->fp) != b->len)
+	size_t done = 0;
+
+	if (b->len && fflush(out->fp) != 0)
 		msg_die(EXIT_DATA, "%s: write error: %s", out->name, strerror(errno));
+	while (done < b->len) {
+		ssize_t n = write(fileno(out->fp), b->p + done, b->len - done);
+
+		if (n < 0 && errno == EINTR) continue;
+		if (n <= 0) msg_die(EXIT_DATA, "%s: write error: %s", out->name, strerror(n < 0 ? errno : EIO));
+		done += (size_t)n;
+	}
 	buf_reset(b);
 }
 
@@ -916,7 +998,7 @@ static int run_rows(char **in, int nin, struct out_file *out, struct npy *z, enu
 		if (row_no++ == 0 && header && fm != F_JSONL && fm != F_NPY) put_header(&b, fm);
 		flow_seq++;
 		if (stats) st_flow_compute(&s, it.flow, &cfg);
-		else s.f = it.flow;
+		else st_flow_table(&s, it.flow, &cfg);
 		if (fm == F_NPY) {
 			if (npy_row(z, &s, &tb) < 0) msg_exit(EXIT_DATA);
 		} else put_row(&b, fm, &s, &tb);
@@ -1089,7 +1171,7 @@ static int run_summary(char **in, int nin, struct out_file *out, enum fmt fm, bo
 		if (rt != RS_FLOW) continue;
 		flow_seq++;
 		if (stats) st_flow_compute(&s, f, &cfg);
-		else s.f = f;
+		else st_flow_table(&s, f, &cfg);
 		buf_reset(&key);
 		for (unsigned i = 0; i < ncols; i++) {
 			if (i) buf_put8(&key, '\t');

@@ -102,26 +102,43 @@ size_t num_fmt_double_ref(char *s, double x)
 	return (size_t)n;
 }
 
+/* The 8 digits of u < 10^8 into s, leading zeros included. */
+static inline void put8(char *s, uint32_t u)
+{
+	uint32_t hi = u / 10000, lo = u % 10000;
+
+	memcpy(s, digit_pairs + 2 * (hi / 100), 2);
+	memcpy(s + 2, digit_pairs + 2 * (hi % 100), 2);
+	memcpy(s + 4, digit_pairs + 2 * (lo / 100), 2);
+	memcpy(s + 6, digit_pairs + 2 * (lo % 100), 2);
+}
+
 /*
- * %.Pg of the decimal value N * 10^(e - P + 1), N having exactly P digits
- * (P the precision), e the decimal exponent: trailing zeros dropped,
- * exponent form when e < -4 or e >= P, as printf does.
+ * %.Pg of the decimal value N * 10^(e - 16), N having exactly 17 digits
+ * (the value rounded to P digits, P the precision, times 10^(17 - P)),
+ * e the decimal exponent, e <= 15: trailing zeros dropped, exponent form
+ * when e < -4 or e >= P, as printf does.  The digits are copied in
+ * fixed-size blocks: s needs NUM_DBL_LEN bytes whatever the length.
  */
 static size_t fmt_g(char *s, bool neg, uint64_t n, int e, int prec)
 {
-	char d[24];
-	size_t nd, k = 0;
+	char d[40];
+	size_t nd = 17, k = 0;
+	uint64_t r = n % pow10_tab[16];
+	uint32_t hi = (uint32_t)(r / 100000000u), lo = (uint32_t)(r % 100000000u);
 
-	while (n % 10 == 0) n /= 10; /* n > 0 */
-	nd = put_digits(d, n);
+	d[0] = (char)('0' + n / pow10_tab[16]);
+	put8(d + 1, hi);
+	put8(d + 9, lo);
+	memset(d + 17, '0', sizeof d - 17);
+	if (lo == 0) nd = hi == 0 ? 1 : 9; /* eight zeros at a time, then one */
+	while (d[nd - 1] == '0') nd--; /* n > 0 */
 	if (neg) s[k++] = '-';
 	if (e < -4 || e >= prec) {
-		s[k++] = d[0];
-		if (nd > 1) {
-			s[k++] = '.';
-			memcpy(s + k, d + 1, nd - 1);
-			k += nd - 1;
-		}
+		s[k] = d[0];
+		s[k + 1] = '.';
+		memcpy(s + k + 2, d + 1, 16);
+		k += nd > 1 ? nd + 1 : 1;
 		s[k++] = 'e';
 		s[k++] = e < 0 ? '-' : '+';
 		if (e < 0) e = -e;
@@ -130,18 +147,16 @@ static size_t fmt_g(char *s, bool neg, uint64_t n, int e, int prec)
 		s[k++] = (char)('0' + e % 10);
 		return k;
 	}
-	if (e < 0) {
-		s[k++] = '0';
-		s[k++] = '.';
-		for (int i = -1; i > e; i--) s[k++] = '0';
-		memcpy(s + k, d, nd);
-		return k + nd;
+	if (e < 0) { /* "0.", -e - 1 zeros (at most 3), the digits */
+		memcpy(s + k, "0.000", 5);
+		memcpy(s + k + 1 - e, d, 24);
+		return k + 1 - (size_t)e + nd;
 	}
-	for (size_t i = 0; i < nd || i <= (size_t)e; i++) {
-		if (i == (size_t)e + 1) s[k++] = '.';
-		s[k++] = i < nd ? d[i] : '0';
-	}
-	return k;
+	memcpy(s + k, d, 16); /* the integer part, e + 1 <= 16 digits (zeros past nd) */
+	if (nd <= (size_t)e + 1) return k + (size_t)e + 1;
+	s[k + (size_t)e + 1] = '.';
+	memcpy(s + k + (size_t)e + 2, d + e + 1, 16);
+	return k + nd + 1;
 }
 
 /*
@@ -161,6 +176,7 @@ struct exact {
 	uint64_t q; /* floor(a * 10^p) */
 	u128 r;     /* mm - q * 2^s */
 	int s;
+	uint64_t hg; /* floor(5^p / 2^(s+1)): half the gap to a neighbour, in units of q */
 };
 
 static int exact_at(uint64_t m, int E, int p, struct exact *x)
@@ -173,6 +189,7 @@ static int exact_at(uint64_t m, int E, int p, struct exact *x)
 	x->mm = (u128)m * pow5_tab[p];
 	x->q = (uint64_t)(x->mm >> x->s);
 	x->r = x->mm - ((u128)x->q << x->s);
+	x->hg = x->s >= 63 ? 0 : pow5_tab[p] >> (x->s + 1);
 	return 0;
 }
 
@@ -192,14 +209,45 @@ static bool reads_back(uint64_t m, uint64_t d, const struct exact *x, int p)
 }
 
 /*
+ * ex.q (17 digits) rounded to 17 - log10(div) digits, as a 17-digit
+ * value into *out: 0 if it does not read back, 1 if it does, 2 if it
+ * does and rounded up to 10^17 (*out is then 10^16, the exponent one more).
+ */
+static inline int round_to(uint64_t m, const struct exact *ex, int e, uint64_t div,
+    uint64_t *out)
+{
+	uint64_t n = ex->q / div, rem = ex->q % div;
+	bool up;
+
+	if (div == 1) {
+		u128 half = (u128)1 << (ex->s - 1);
+
+		up = ex->r > half || (ex->r == half && (n & 1));
+	} else {
+		up = rem > div / 2 || (rem == div / 2 && (ex->r != 0 || (n & 1)));
+	}
+	n = (n + up) * div;
+	/* Farther from q than the gap allows (a is within 1 of q): no need
+	 * for the exact test. */
+	if ((n > ex->q ? n - ex->q : ex->q - n) > ex->hg + 2) return 0;
+	if (!reads_back(m, n, ex, 16 - e)) return 0;
+	if (n >= pow10_tab[17]) {
+		*out = pow10_tab[16];
+		return 2;
+	}
+	*out = n;
+	return 1;
+}
+
+/*
  * A double that is not an integer below 2^53.  Kept out of line so that
  * the integers (most calls) do not pay for its registers.
  */
 __attribute__((noinline)) static size_t fmt_nonint(char *s, double x)
 {
 	struct exact ex;
-	uint64_t bits, m;
-	int be, E, e;
+	uint64_t bits, m, n;
+	int be, E, e, r;
 
 	memcpy(&bits, &x, sizeof bits);
 	be = (int)(bits >> 52 & 0x7ff);
@@ -213,22 +261,11 @@ __attribute__((noinline)) static size_t fmt_nonint(char *s, double x)
 	if (ex.q >= pow10_tab[17] && (++e, exact_at(m, E, 16 - e, &ex) < 0))
 		return num_fmt_double_ref(s, x);
 	if (ex.q < pow10_tab[16] || ex.q >= pow10_tab[17]) return num_fmt_double_ref(s, x);
-	/* floor(a * 10^(16-e)) has 17 digits: round it to 15, 16, 17. */
-	for (int prec = 15; prec <= 17; prec++) {
-		uint64_t div = pow10_tab[17 - prec], n = ex.q / div, rem = ex.q % div;
-		bool up;
-
-		if (div == 1) {
-			u128 half = (u128)1 << (ex.s - 1);
-
-			up = ex.r > half || (ex.r == half && (n & 1));
-		} else {
-			up = rem > div / 2 || (rem == div / 2 && (ex.r != 0 || (n & 1)));
-		}
-		n += up;
-		if (reads_back(m, n * div, &ex, 16 - e))
-			return fmt_g(s, x < 0, n, n >= pow10_tab[prec] ? e + 1 : e, prec);
-	}
+	/* floor(a * 10^(16-e)) has 17 digits: round it to 15, 16, 17 (each
+	 * with its divisor a constant: no division instruction). */
+	if ((r = round_to(m, &ex, e, 100, &n)) != 0) return fmt_g(s, x < 0, n, e + r - 1, 15);
+	if ((r = round_to(m, &ex, e, 10, &n)) != 0) return fmt_g(s, x < 0, n, e + r - 1, 16);
+	if ((r = round_to(m, &ex, e, 1, &n)) != 0) return fmt_g(s, x < 0, n, e + r - 1, 17);
 	return num_fmt_double_ref(s, x); /* cannot happen */
 }
 

@@ -24,7 +24,7 @@ int num_hexval(int c);
  * and the read-back test are exact 128-bit integer arithmetic from about
  * 1e-11 to 1e15, and the loop itself outside (nan, inf, tiny, huge).
  */
-#define NUM_DBL_LEN 32
+#define NUM_DBL_LEN 40
 size_t num_fmt_double(char *s, double x);
 /* num_fmt_double_ref: the snprintf/strtod loop itself (for the tests). */
 size_t num_fmt_double_ref(char *s, double x);

@@ -65,16 +65,15 @@ void st_mom_merge(struct st_mom *a, const struct st_mom *b)
 
 double st_mom_stat(const struct st_mom *m, enum st_stat s)
 {
-	double n = (double)m->n, var;
+	double n = (double)m->n;
 
 	if (s == ST_COUNT) return n;
 	if (m->n == 0) return 0;
-	var = m->m2 / n;
-	switch (s) {
+	switch (s) { /* var = m2 / n, divided only where it is used */
 	case ST_SUM: return m->sum;
 	case ST_MEAN: return m->sum / n; /* exact for integers: the sum is */
-	case ST_VAR: return var;
-	case ST_STD: return sqrt(var);
+	case ST_VAR: return m->m2 / n;
+	case ST_STD: return sqrt(m->m2 / n);
 	case ST_SVAR: return m->n > 1 ? m->m2 / (n - 1) : 0;
 	case ST_SSTD: return m->n > 1 ? sqrt(m->m2 / (n - 1)) : 0;
 	case ST_MIN: return m->min;
@@ -82,7 +81,7 @@ double st_mom_stat(const struct st_mom *m, enum st_stat s)
 	case ST_RANGE: return m->max - m->min;
 	case ST_SKEW: return m->m2 > 0 ? sqrt(n) * m->m3 / pow(m->m2, 1.5) : 0;
 	case ST_KURT: return m->m2 > 0 ? n * m->m4 / (m->m2 * m->m2) - 3 : 0;
-	case ST_CV: return m->sum != 0 ? sqrt(var) / (m->sum / n) : 0;
+	case ST_CV: return m->sum != 0 ? sqrt(m->m2 / n) / (m->sum / n) : 0;
 	default: return 0;
 	}
 }
@@ -99,7 +98,7 @@ double st_quantile(const double *v, size_t n, double p)
 	vi = (double)(n - 1) * p;
 	if (vi <= 0) return v[0];
 	if (vi >= (double)(n - 1)) return v[n - 1];
-	lo = floor(vi);
+	lo = (double)(size_t)vi; /* floor: 0 < vi < n - 1 */
 	i = (size_t)lo;
 	g = vi - lo;
 	a = v[i];
@@ -141,45 +140,27 @@ void st_flow_init(struct st_flow *s)
 void st_flow_free(struct st_flow *s)
 {
 	free(s->scratch);
+	free(s->cum);
 	memset(s, 0, sizeof *s);
 }
 
 /*
- * The walk over the table that every sequence comes from: W_SUMS counts,
- * sums and bounds each sequence, W_MOMENTS adds the powers of each
- * value's deviation from the mean and copies the value into its
- * sequence's region of the scratch (for the quantiles).
+ * The pass over the table that every sequence comes from: each packet is
+ * decoded once and its values appended to their sequences' regions of
+ * the scratch, in packet order (the initiator's values forward from the
+ * start of the region its direction shares with the responder's, the
+ * responder's backward from its end: no sequence has more values than
+ * the table has entries, nor have the two directions together).  The
+ * moments are then two tight loops over each flat sequence.
  */
-enum { W_SUMS, W_MOMENTS };
-struct walk {
-	struct st_flow *s;
-	int mode;
-	double dsum[SQ_N][SD_N]; /* W_MOMENTS: sums of the deviations */
+struct coll {
+	double *w[SQ_N][SD_N]; /* where the next value goes (SD_DST: just below it) */
 };
 
-static void emit(struct walk *w, enum st_seq q, int d, double x)
+static inline void put(struct coll *c, int q, int d, double x)
 {
-	struct st_flow *s = w->s;
-	struct st_mom *m = &s->mom[q][d];
-	double dev, d2;
-
-	switch (w->mode) {
-	case W_SUMS:
-		if (m->n == 0 || x < m->min) m->min = x;
-		if (m->n == 0 || x > m->max) m->max = x;
-		m->n++;
-		m->sum += x;
-		return;
-	case W_MOMENTS:
-		dev = x - m->mean;
-		d2 = dev * dev;
-		w->dsum[q][d] += dev;
-		m->m2 += d2;
-		m->m3 += d2 * dev;
-		m->m4 += d2 * d2;
-		s->scratch[s->sorted_off[q][d] + s->nsorted[q][d]++] = x;
-		return;
-	}
+	if (d == SD_DST) *--c->w[q][d] = x;
+	else *c->w[q][d]++ = x;
 }
 
 /* Seconds between two table times (which may go backwards). */
@@ -188,58 +169,99 @@ static double secs(uint64_t from, uint64_t to)
 	return (double)(int64_t)(to - from) / 1e9;
 }
 
-static void walk(struct walk *w, const struct st_cfg *cfg)
+/* The lengths of one packet into the sequences of direction d. */
+static inline void put_lens(struct coll *c, int d, const struct rec_pkt *p, bool tcp)
 {
-	struct st_flow *s = w->s;
+	put(c, SQ_WIRE, d, p->wire_len);
+	put(c, SQ_IP, d, p->ip_len);
+	put(c, SQ_L4, d, p->l4_len);
+	put(c, SQ_PAYLOAD, d, p->payload_len);
+	if (p->payload_len) put(c, SQ_DATA, d, p->payload_len);
+	if (p->wire_len) put(c, SQ_WIRE_NZ, d, p->wire_len);
+	if (p->ip_len) put(c, SQ_IP_NZ, d, p->ip_len);
+	if (p->l4_len) put(c, SQ_L4_NZ, d, p->l4_len);
+	if (tcp) put(c, SQ_WIN, d, p->window);
+}
+
+static inline void put_burst(struct coll *c, int bdir, uint64_t bpkts, uint64_t bbytes)
+{
+	int d = bdir ? SD_DST : SD_SRC;
+
+	put(c, SQ_BURST_PKTS, SD_ALL, (double)bpkts);
+	put(c, SQ_BURST_PKTS, d, (double)bpkts);
+	put(c, SQ_BURST_BYTES, SD_ALL, (double)bbytes);
+	put(c, SQ_BURST_BYTES, d, (double)bbytes);
+}
+
+/*
+ * TCP flag counts 8 at a time: bit b of a flags byte becomes byte b of
+ * a word, and a word of counters adds it (at most 255 packets between
+ * two flushes into the counters, so no byte carries into the next).
+ */
+static uint64_t flag_lanes[256];
+
+static void flush_flags(uint64_t *lanes, uint64_t *cnt)
+{
+	for (int b = 0; b < ST_NFLAGS; b++) cnt[b] += *lanes >> 8 * b & 0xff;
+	*lanes = 0;
+}
+
+static void collect(struct st_flow *s, const struct st_cfg *cfg)
+{
 	bool tcp = s->f->proto == 6;
 	uint64_t prev[SD_N] = { 0 }, run0[SD_N] = { 0 };
 	bool seen[SD_N] = { false };
 	uint64_t bpkts = 0, bbytes = 0;
+	uint64_t fl[SD_N][ST_NFLAGS] = { { 0 } }, lanes[SD_N] = { 0 };
+	unsigned nlanes = 0; /* packets in lanes */
 	int bdir = -1;
+	size_t cap = s->npkts;
+	double *base = s->scratch;
+	struct coll c;
 	struct rec_pkt p;
 
+	if (flag_lanes[255] == 0)
+		for (unsigned v = 0; v < 256; v++)
+			for (int b = 0; b < ST_NFLAGS; b++)
+				if (v >> b & 1) flag_lanes[v] |= 1ull << 8 * b;
+	for (int q = 0; q < SQ_N; q++) {
+		c.w[q][SD_ALL] = base + 2 * (size_t)q * cap;
+		c.w[q][SD_SRC] = base + (2 * (size_t)q + 1) * cap;
+		c.w[q][SD_DST] = base + (2 * (size_t)q + 2) * cap;
+	}
 	for (uint32_t i = 0; i < s->npkts; i++) {
 		int dd[2];
 
 		rec_pkt_get(s->pk, i, &p);
 		dd[0] = SD_ALL;
 		dd[1] = p.dir ? SD_DST : SD_SRC;
+		put_lens(&c, SD_ALL, &p, tcp);
+		put_lens(&c, dd[1], &p, tcp);
 		for (int k = 0; k < 2; k++) {
 			int d = dd[k];
 
-			emit(w, SQ_WIRE, d, p.wire_len);
-			emit(w, SQ_IP, d, p.ip_len);
-			emit(w, SQ_L4, d, p.l4_len);
-			emit(w, SQ_PAYLOAD, d, p.payload_len);
-			if (p.payload_len) emit(w, SQ_DATA, d, p.payload_len);
-			if (p.wire_len) emit(w, SQ_WIRE_NZ, d, p.wire_len);
-			if (p.ip_len) emit(w, SQ_IP_NZ, d, p.ip_len);
-			if (p.l4_len) emit(w, SQ_L4_NZ, d, p.l4_len);
-			if (tcp) emit(w, SQ_WIN, d, p.window);
 			if (seen[d]) {
-				emit(w, SQ_IAT, d, secs(prev[d], p.t_ns));
+				put(&c, SQ_IAT, d, secs(prev[d], p.t_ns));
 				if ((int64_t)(p.t_ns - prev[d]) > (int64_t)cfg->idle_ns) {
-					emit(w, SQ_ACTIVE, d, secs(run0[d], prev[d]));
-					emit(w, SQ_IDLE, d, secs(prev[d], p.t_ns));
+					put(&c, SQ_ACTIVE, d, secs(run0[d], prev[d]));
+					put(&c, SQ_IDLE, d, secs(prev[d], p.t_ns));
 					run0[d] = p.t_ns;
 				}
 			} else {
 				run0[d] = p.t_ns;
-				if (w->mode == W_SUMS) s->init_win[d] = tcp ? p.window : -1;
+				s->init_win[d] = tcp ? p.window : -1;
 			}
 			seen[d] = true;
 			prev[d] = p.t_ns;
-			if (w->mode == W_SUMS)
-				for (int b = 0; b < ST_NFLAGS; b++)
-					if (p.tcp_flags & (1u << b)) s->flags[d][b]++;
+		}
+		lanes[dd[1]] += flag_lanes[p.tcp_flags & 0xff];
+		if (++nlanes == 255) {
+			nlanes = 0;
+			flush_flags(&lanes[SD_SRC], fl[SD_SRC]);
+			flush_flags(&lanes[SD_DST], fl[SD_DST]);
 		}
 		if (bdir != p.dir && bdir >= 0) {
-			int d = bdir ? SD_DST : SD_SRC;
-
-			emit(w, SQ_BURST_PKTS, SD_ALL, (double)bpkts);
-			emit(w, SQ_BURST_PKTS, d, (double)bpkts);
-			emit(w, SQ_BURST_BYTES, SD_ALL, (double)bbytes);
-			emit(w, SQ_BURST_BYTES, d, (double)bbytes);
+			put_burst(&c, bdir, bpkts, bbytes);
 			bpkts = bbytes = 0;
 		}
 		bdir = p.dir;
@@ -247,24 +269,93 @@ static void walk(struct walk *w, const struct st_cfg *cfg)
 		bbytes += p.wire_len;
 	}
 	for (int d = 0; d < SD_N; d++)
-		if (seen[d]) emit(w, SQ_ACTIVE, d, secs(run0[d], prev[d]));
-	if (bdir >= 0) {
-		int d = bdir ? SD_DST : SD_SRC;
+		if (seen[d]) put(&c, SQ_ACTIVE, d, secs(run0[d], prev[d]));
+	if (bdir >= 0) put_burst(&c, bdir, bpkts, bbytes);
+	flush_flags(&lanes[SD_SRC], fl[SD_SRC]);
+	flush_flags(&lanes[SD_DST], fl[SD_DST]);
+	for (int b = 0; b < ST_NFLAGS; b++) {
+		s->flags[SD_SRC][b] = fl[SD_SRC][b];
+		s->flags[SD_DST][b] = fl[SD_DST][b];
+		s->flags[SD_ALL][b] = fl[SD_SRC][b] + fl[SD_DST][b];
+	}
+	for (int q = 0; q < SQ_N; q++) {
+		double *all = base + 2 * (size_t)q * cap, *dir = all + cap, *end = dir + cap;
 
-		emit(w, SQ_BURST_PKTS, SD_ALL, (double)bpkts);
-		emit(w, SQ_BURST_PKTS, d, (double)bpkts);
-		emit(w, SQ_BURST_BYTES, SD_ALL, (double)bbytes);
-		emit(w, SQ_BURST_BYTES, d, (double)bbytes);
+		s->sorted_off[q][SD_ALL] = (size_t)(all - base);
+		s->nsorted[q][SD_ALL] = (size_t)(c.w[q][SD_ALL] - all);
+		s->sorted_off[q][SD_SRC] = (size_t)(dir - base);
+		s->nsorted[q][SD_SRC] = (size_t)(c.w[q][SD_SRC] - dir);
+		s->sorted_off[q][SD_DST] = (size_t)(c.w[q][SD_DST] - base);
+		s->nsorted[q][SD_DST] = (size_t)(end - c.w[q][SD_DST]);
+		for (int d = 0; d < SD_N; d++) s->npivots[q][d] = 0;
+	}
+	s->cum_seq = -1;
+}
+
+/* The first windows only (a capped table without --partial). */
+static void first_windows(struct st_flow *s)
+{
+	bool tcp = s->f->proto == 6;
+	struct rec_pkt p;
+
+	for (uint32_t i = 0; i < s->npkts; i++) {
+		int d;
+
+		rec_pkt_get(s->pk, i, &p);
+		d = p.dir ? SD_DST : SD_SRC;
+		if (i == 0) s->init_win[SD_ALL] = tcp ? p.window : -1;
+		if (s->init_win[d] < 0 && tcp) s->init_win[d] = p.window;
+		if (s->init_win[SD_SRC] >= 0 && s->init_win[SD_DST] >= 0) break;
 	}
 }
 
 /*
- * Two passes over the table: sums, then the central moments about the
- * mean sum / n, corrected by the sum of the deviations (0 but for the
+ * The moments of the n values v[0], v[step], ... in that order: their
+ * count, sums and bounds, then the central moments about the mean
+ * sum / n, corrected by the sum of the deviations (0 but for the
  * rounding of the mean: the corrected two-pass algorithm, extended to
- * the third and fourth moments).  For
- * integer lengths whose mean is a double the results are exact.
+ * the third and fourth moments).  For integer lengths whose mean is a
+ * double the results are exact.
  */
+static void moments(struct st_mom *m, const double *v, size_t n, ptrdiff_t step)
+{
+	double mn = v[0], mx = v[0], sum = 0, mean, c = 0, m2 = 0, m3 = 0, m4 = 0;
+	const double *x = v;
+
+	for (size_t i = 0; i < n; i++, x += step) {
+		if (*x < mn) mn = *x;
+		if (*x > mx) mx = *x;
+		sum += *x;
+	}
+	m->n = n;
+	m->sum = sum;
+	m->min = mn;
+	m->max = mx;
+	m->mean = mean = sum / (double)n;
+	if (mn == mx) { /* equal values: no spread at all */
+		m->m2 = m->m3 = m->m4 = 0;
+		return;
+	}
+	x = v;
+	for (size_t i = 0; i < n; i++, x += step) {
+		double dev = *x - mean, d2 = dev * dev;
+
+		c += dev;
+		m2 += d2;
+		m3 += d2 * dev;
+		m4 += d2 * d2;
+	}
+	/* Moments about mean + e, e = c / n the mean's rounding error. */
+	{
+		double e = c / (double)n;
+
+		m->m2 = m2 - c * e;
+		m->m3 = m3 - 3 * e * m2 + 2 * c * e * e;
+		m->m4 = m4 - 4 * e * m3 + 6 * e * e * m2 - 3 * c * e * e * e;
+		if (m->m2 < 0) m->m2 = 0;
+	}
+}
+
 /* A capped flow's moments from its running aggregates, if it has them. */
 static void st_flow_run(struct st_flow *s, const struct rec_flow *f)
 {
@@ -277,79 +368,55 @@ static void st_flow_run(struct st_flow *s, const struct rec_flow *f)
 	s->run = true;
 }
 
-/* A region of the scratch for each sequence, of its count. */
-static void scratch_regions(struct st_flow *s)
+void st_flow_table(struct st_flow *s, const struct rec_flow *f, const struct st_cfg *cfg)
 {
-	size_t total = 0;
-
-	for (int q = 0; q < SQ_N; q++)
-		for (int d = 0; d < SD_N; d++) {
-			s->sorted_off[q][d] = total;
-			s->nsorted[q][d] = 0;
-			s->npivots[q][d] = 0;
-			total += s->mom[q][d].n;
-		}
-	if (total > s->scratch_cap) {
-		s->scratch_cap = total;
-		s->scratch = xrealloc(s->scratch, total * sizeof *s->scratch);
-	}
-}
-
-void st_flow_compute(struct st_flow *s, const struct rec_flow *f, const struct st_cfg *cfg)
-{
-	struct walk w;
-
 	s->f = f;
-	memset(s->mom, 0, sizeof s->mom);
-	memset(s->flags, 0, sizeof s->flags);
-	for (int d = 0; d < SD_N; d++) s->init_win[d] = -1;
 	s->collected = false;
+	s->cum_seq = -1;
 	s->run = false;
 	s->pk = rec_find(f, RE_PACKETS);
 	s->npkts = s->pk ? rec_pkts_count(s->pk) : 0;
 	s->capped = (f->flags & RF_PKTS_TRUNCATED) != 0;
 	s->have = s->pk && (!s->capped || cfg->partial);
-	if (!s->pk) {
-		st_flow_run(s, f);
-		return;
-	}
-	memset(&w, 0, sizeof w);
-	w.s = s;
-	w.mode = W_SUMS;
-	walk(&w, cfg); /* the first windows are right even in a capped table */
+}
+
+void st_flow_compute(struct st_flow *s, const struct rec_flow *f, const struct st_cfg *cfg)
+{
+	size_t need;
+
+	st_flow_table(s, f, cfg);
+	memset(s->mom, 0, sizeof s->mom);
+	memset(s->flags, 0, sizeof s->flags);
+	for (int d = 0; d < SD_N; d++) s->init_win[d] = -1;
 	if (!s->have) {
-		memset(s->mom, 0, sizeof s->mom);
-		memset(s->flags, 0, sizeof s->flags);
+		if (s->pk) first_windows(s); /* right even in a capped table */
 		st_flow_run(s, f);
 		return;
 	}
-	for (int q = 0; q < SQ_N; q++)
-		for (int d = 0; d < SD_N; d++)
-			if (s->mom[q][d].n) s->mom[q][d].mean = s->mom[q][d].sum / (double)s->mom[q][d].n;
-	scratch_regions(s);
-	w.mode = W_MOMENTS;
-	walk(&w, cfg);
+	if (s->npkts == 0) {
+		s->collected = true;
+		memset(s->nsorted, 0, sizeof s->nsorted);
+		return;
+	}
+	need = 2 * (size_t)SQ_N * s->npkts;
+	if (need > s->scratch_cap) {
+		s->scratch_cap = need;
+		s->scratch = xrealloc(s->scratch, need * sizeof *s->scratch);
+	}
+	collect(s, cfg);
 	s->collected = true;
-	for (int q = 0; q < SQ_N; q++)
+	for (int q = 0; q < SQ_N; q++) {
+		if (cfg->seqs && !(cfg->seqs >> q & 1)) continue;
 		for (int d = 0; d < SD_N; d++) {
-			struct st_mom *m = &s->mom[q][d];
-			double c = w.dsum[q][d];
+			size_t n = s->nsorted[q][d];
+			const double *v = s->scratch + s->sorted_off[q][d];
 
-			if (m->n == 0) continue;
-			if (m->min == m->max) { /* equal values: no spread at all */
-				m->m2 = m->m3 = m->m4 = 0;
-				continue;
-			}
-			/* Moments about mean + e, e = c / n the mean's rounding error. */
-			{
-				double n = (double)m->n, e = c / n, m2 = m->m2, m3 = m->m3;
-
-				m->m2 = m2 - c * e;
-				m->m3 = m3 - 3 * e * m2 + 2 * c * e * e;
-				m->m4 = m->m4 - 4 * e * m3 + 6 * e * e * m2 - 3 * c * e * e * e;
-				if (m->m2 < 0) m->m2 = 0;
-			}
+			if (n == 0) continue;
+			/* The responder's values lie backward: walk them from the last. */
+			if (d == SD_DST) moments(&s->mom[q][d], v + n - 1, n, -1);
+			else moments(&s->mom[q][d], v, n, 1);
 		}
+	}
 }
 
 /*
@@ -457,7 +524,7 @@ static double select_quantile(double *v, size_t n, double p, struct pivots *pv)
 	vi = (double)(n - 1) * p;
 	if (vi <= 0) return min_of(v, n);
 	if (vi >= (double)(n - 1)) return max_of(v, n);
-	lo = floor(vi);
+	lo = (double)(size_t)vi; /* floor: 0 < vi < n - 1 */
 	i = (size_t)lo;
 	g = vi - lo;
 	a = select_rank(v, n, i, pv);
@@ -482,6 +549,63 @@ static double select_median(double *v, size_t n, struct pivots *pv)
 	return (max_of(v + below, n / 2 - (size_t)below) + b) / 2;
 }
 
+/* A short sequence is sorted (by insertion) at its first quantile, and
+ * its quantiles read from it: cheaper than selecting each of them. */
+#define SORT_MAX 24
+#define SORTED UINT32_MAX /* npivots of a sorted sequence */
+
+static void insertion_sort(double *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		double x = v[i];
+		size_t j = i;
+
+		for (; j > 0 && v[j - 1] > x; j--) v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+/*
+ * Counting: the integer sequences (all but the times) whose range is at
+ * most twice their count.  The counts of the one sequence last asked
+ * for are kept (the columns of one sequence's quantiles come together).
+ */
+static bool count_seq(struct st_flow *s, int q, int d, const double *v, size_t n)
+{
+	const struct st_mom *m = &s->mom[q][d];
+	size_t r;
+
+	if (q == SQ_IAT || q == SQ_ACTIVE || q == SQ_IDLE) return false;
+	if (s->cum_seq == q * SD_N + d) return true;
+	if (m->n != n || !(m->max - m->min < 2.0 * (double)n)) return false;
+	r = (size_t)(m->max - m->min) + 1;
+	if (r > s->cum_cap) {
+		s->cum_cap = r;
+		s->cum = xrealloc(s->cum, r * sizeof *s->cum);
+	}
+	memset(s->cum, 0, r * sizeof *s->cum);
+	for (size_t i = 0; i < n; i++) s->cum[(size_t)(v[i] - m->min)]++;
+	for (size_t j = 1; j < r; j++) s->cum[j] += s->cum[j - 1];
+	s->cum_len = r;
+	s->cum_min = m->min;
+	s->cum_seq = q * SD_N + d;
+	return true;
+}
+
+/* The k-th smallest of the counted sequence: the first j with cum[j] > k. */
+static double cum_rank(const struct st_flow *s, size_t k)
+{
+	size_t lo = 0, hi = s->cum_len - 1;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->cum[mid] > k) hi = mid;
+		else lo = mid + 1;
+	}
+	return s->cum_min + (double)lo;
+}
+
 double st_flow_quantile(struct st_flow *s, enum st_seq q, enum st_dir d, double p,
     const struct st_cfg *cfg)
 {
@@ -494,6 +618,37 @@ double st_flow_quantile(struct st_flow *s, enum st_seq q, enum st_dir d, double 
 	n = s->nsorted[q][d];
 	pv.k = s->pivots[q][d];
 	pv.n = &s->npivots[q][d];
+	if (n > SORT_MAX && count_seq(s, q, d, v, n)) {
+		size_t i;
+		double g;
+
+		if (p < 0) {
+			double b = cum_rank(s, n / 2);
+
+			return n & 1 ? b : (cum_rank(s, n / 2 - 1) + b) / 2;
+		}
+		/* st_quantile's arithmetic over the counted order statistics */
+		g = (double)(n - 1) * p;
+		if (g <= 0) return cum_rank(s, 0);
+		if (g >= (double)(n - 1)) return cum_rank(s, n - 1);
+		i = (size_t)g; /* floor: 0 < g < n - 1 */
+		g -= (double)i;
+		{
+			double a = cum_rank(s, i), b = cum_rank(s, i + 1);
+
+			return g >= 0.5 ? b - (b - a) * (1 - g) : a + (b - a) * g;
+		}
+	}
+	if (n <= SORT_MAX) {
+		if (*pv.n != SORTED) {
+			insertion_sort(v, n);
+			*pv.n = SORTED;
+		}
+		if (p >= 0) return st_quantile(v, n, p);
+		if (n == 0) return 0;
+		/* the same order statistics as select_median, the same sum */
+		return n & 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	}
 	return p < 0 ? select_median(v, n, &pv) : select_quantile(v, n, p, &pv);
 }
 

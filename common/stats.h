@@ -66,13 +66,17 @@ const char *st_stat_name(enum st_stat s); /* "mean"; ST_QUANTILE: "p" */
 struct st_cfg {
 	uint64_t idle_ns;   /* a gap above this ends an active period */
 	bool partial;       /* compute over a capped table's packets anyway */
+	uint32_t seqs;      /* bit q: the moments of sequence q are wanted (0: all) */
 };
 
 /*
- * The features of one flow, computed from its PACKETS table.  The copies
- * of the sequences that quantiles need are made in the walk that sums the
- * central moments (no walk of its own) and kept in the struct's scratch (reused from flow to flow: memory
- * is bounded by the largest table seen, never by the number of flows).
+ * The features of one flow, computed from its PACKETS table.  One pass
+ * decodes each packet once into flat sequences in the struct's scratch
+ * (reused from flow to flow: memory is bounded by the largest table
+ * seen, never by the number of flows); the moments are loops over them.
+ * A quantile of a short sequence sorts it (once for all its quantiles),
+ * of a long integer one of narrow range counts its values (once), of
+ * any other selects in it.
  * Each quantile is found by selection; the ranks already selected in a
  * sequence (its pivots) bound the search for the next one.
  */
@@ -96,11 +100,19 @@ struct st_flow {
 	double *scratch;
 	size_t scratch_cap;
 	bool collected;            /* the scratch holds this flow's sequences */
+	/* a long integer sequence of narrow range, counted: cum[j] values
+	 * are at most cum_min + j (cum_seq = q * SD_N + d, -1 for none) */
+	uint32_t *cum;
+	size_t cum_cap, cum_len;
+	int cum_seq;
+	double cum_min;
 };
 
 void st_flow_init(struct st_flow *s);
 void st_flow_free(struct st_flow *s);
 /* st_flow_compute: the moments and counters of f (f must outlive s's use). */
+/* st_flow_table: only f, its table, npkts, capped and have (no statistics). */
+void st_flow_table(struct st_flow *s, const struct rec_flow *f, const struct st_cfg *cfg);
 void st_flow_compute(struct st_flow *s, const struct rec_flow *f, const struct st_cfg *cfg);
 /* st_flow_quantile: the p-quantile of a sequence (by selection);
  * p < 0 gives the median: the middle value, or the mean of the two middle
