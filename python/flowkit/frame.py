@@ -644,7 +644,7 @@ def _scatter(n, idx, vals):
     o = _obj(n)
     if idx:
         tmp = np.empty(len(vals), dtype=object)
-        if any(isinstance(v, (list, np.ndarray)) for v in vals):
+        if any(issubclass(t, (list, np.ndarray)) for t in set(map(type, vals))):
             for k, v in enumerate(vals):
                 tmp[k] = v
         else:
