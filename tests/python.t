@@ -574,6 +574,9 @@ with open(q, "wb") as f:
 e = err_of(q)
 ok(e is not None and str(e) == "%s: offset %d: stream truncated after 2 records"
    % (q, at + len(f1) + len(f2) - 1), "a file cut inside a flow record: named with the offset", e)
+e = err_of(q, flowkit.read_packets)
+ok(e is not None and str(e) == "%s: offset %d: stream truncated after 2 records"
+   % (q, at + len(f1) + len(f2) - 1), "read_packets of that file: the same error", e)
 
 # Hostile input: random byte changes, cuts and splices of a real stream.  Each
 # one either loads or raises FlowrecError, never another exception, and
