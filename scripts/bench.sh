@@ -21,8 +21,9 @@
 # 6. flow-pic pictures/s on the same output (mini-FlowPic, the original
 #    rules stored sparse, overlapping two-channel windows).
 # 7. flowkit.to_pandas flows/s on the same output (core fields and label,
-#    then with the per-packet arrays; a new process each run), when numpy
-#    and pandas are installed.
+#    then with the per-packet arrays; a new process each run), and
+#    flowkit.read_packets (one row a packet, with the label) flows/s and
+#    packets/s, when numpy and pandas are installed.
 #
 # Environment (defaults in brackets):
 #   BENCH_DIR          cache and work directory [build/bench]
@@ -480,8 +481,8 @@ fi
 # Each run a new process (as a user's script would be), pandas imported
 # before the clock starts; the best of $BENCH_RUNS by wall time is kept.
 if [ -s "$flows" ] && /usr/bin/python3 -c 'import numpy, pandas' 2> /dev/null; then
-	echo "flowkit.to_pandas on pcap-flows' output for the bench capture (a new process a run, pandas imported), best of $BENCH_RUNS:"
-	for what in core packets; do
+	echo "flowkit.to_pandas and read_packets on pcap-flows' output for the bench capture (a new process a run, pandas imported), best of $BENCH_RUNS:"
+	for what in core packets long; do
 		bw=
 		i=0
 		while [ "$i" -lt "$BENCH_RUNS" ]; do
@@ -494,21 +495,31 @@ cols = ["src", "sport", "dst", "dport", "proto", "first_ns", "last_ns", "src_pkt
 if sys.argv[2] == "packets":
     cols.append("packets")
 t, c = time.perf_counter(), time.process_time()
-n = len(flowkit.to_pandas(sys.argv[1], columns=cols))
-print(time.perf_counter() - t, time.process_time() - c, n)
+if sys.argv[2] == "long":
+    p = len(flowkit.read_packets(sys.argv[1], columns=["label"]))
+else:
+    n, p = len(flowkit.to_pandas(sys.argv[1], columns=cols)), 0
+t, c = time.perf_counter() - t, time.process_time() - c
+if sys.argv[2] == "long":       # the flows read, counted after the clock
+    n = len(flowkit.read_columns(sys.argv[1], ["ipv"])[1]["ipv"])
+print(t, c, n, p)
 EOF
 			then
 				note "failed: flowkit.to_pandas ($what)"
 				sed 's/^/    /' "$err" | tail -n 20 >&2
 				failed=1; bw=; break
 			fi
-			read -r w c n < "$stat_out"
+			read -r w c n np < "$stat_out"
 			if [ -z "$bw" ] || awk -v a="$w" -v b="$bw" 'BEGIN { exit !(a < b) }'; then
-				bw=$w; bc=$c; bn=$n
+				bw=$w; bc=$c; bn=$n; bp=$np
 			fi
 			i=$((i + 1))
 		done
-		if [ -n "$bw" ]; then
+		if [ -n "$bw" ] && [ "$what" = long ]; then
+			awk -v w="$bw" -v c="$bc" -v f="$bn" -v p="$bp" 'BEGIN {
+				printf "  %-26s %8.3f s %10.0f flows/s %10.0f packets/s  (CPU %.3f s: %.0f flows/s, %.0f packets/s)\n",
+					"read_packets, and label", w, f / w, p / w, c, f / c, p / c }'
+		elif [ -n "$bw" ]; then
 			awk -v n="$what" -v w="$bw" -v c="$bc" -v f="$bn" 'BEGIN {
 				printf "  %-26s %8.3f s %10.0f flows/s  (CPU %.3f s: %.0f flows/s)\n",
 					(n == "core" ? "core fields and label" : "and the PACKETS arrays"), w, f / w, c, f / c }'

@@ -250,13 +250,142 @@ ok(list(sel.columns) == ["src", "dport", "label", "tls.sni"] and
 sel = flowkit.to_pandas(p, columns=["dns"])
 ok(sel.columns.tolist() == [c for c in df.columns if c.startswith("dns.")],
    'an element key ("dns") stands for its columns')
-try:
-    flowkit.to_pandas(p, columns=["nosuch"])
-    e = None
-except ValueError as x:
-    e = str(x)
+
+
+def value_error(fn, *args):
+    """The message of the ValueError fn(*args) raises, or None."""
+    try:
+        fn(*args)
+    except ValueError as x:
+        return str(x)
+    return None
+
+
+e = value_error(flowkit.to_pandas, p, ["nosuch"])
 ok(e is not None and "nosuch" in e, "an unknown column is a ValueError naming it", e)
 ok(len(flowkit.to_pandas(b"")) == 0, "an empty stream: no rows")
+
+# ----------------------------------------------------------- read_packets
+# One row per packet.  The reference is flow-json -p's "packets" table of
+# each flow, numbered by hand here; to_pandas' per-packet arrays,
+# concatenated, must give the same columns with the same dtypes.
+PKT = ["t_ns", "wire_len", "ip_len", "l4_len", "payload_len", "dir", "pflags", "ttl", "tos",
+       "tcp_flags", "window"]
+PKT_DT = ["int64", "uint32", "uint32", "uint32", "uint32", "uint8", "uint8", "uint8", "uint8",
+          "uint16", "uint16"]
+FLOWCOLS = ["src", "dport", "first_ns", "end", "label", "source.first_pkt"]
+
+
+def long_diff(path):
+    """The first difference of read_packets(path) from flow-json -p and from
+    to_pandas, or None; and the number of packet rows."""
+    rc, out, err = run([FLOW_JSON, "-p", path])
+    if rc:
+        return "flow-json -p: " + err, 0
+    js = [j for j in map(json.loads, out.splitlines()) if "flowrec" not in j]
+    want = {c: [] for c in ["flow", "pkt"] + PKT}
+    rep = {c: [] for c in FLOWCOLS}
+    for i, j in enumerate(js):
+        t = j.get("packets", {"t_ns": []})
+        for k in range(len(t["t_ns"])):
+            want["flow"].append(i)
+            want["pkt"].append(k)
+            for f in PKT:
+                want[f].append(t[f][k])
+            for c, v in (("src", j["src"]), ("dport", j["dport"]), ("first_ns", j["first_ns"]),
+                         ("end", str(j["end"])), ("label", j.get("label")),
+                         ("source.first_pkt", j.get("source", {}).get("first_pkt"))):
+                rep[c].append(v)
+    lp = flowkit.read_packets(path, columns=FLOWCOLS)
+    if list(lp.columns) != ["flow", "pkt"] + ["packets." + f for f in PKT] + FLOWCOLS:
+        return "columns %r" % list(lp.columns), 0
+    if len(lp) != len(want["flow"]):
+        return "%d rows, flow-json -p has %d packets" % (len(lp), len(want["flow"])), 0
+    for c in ["flow", "pkt"] + PKT:
+        col = lp[c if c in ("flow", "pkt") else "packets." + c]
+        if str(col.dtype) != (PKT_DT[PKT.index(c)] if c in PKT else "int64"):
+            return "%s: dtype %s" % (c, col.dtype), 0
+        if col.tolist() != want[c]:
+            return "%s differs from flow-json -p" % c, 0
+    got = {"src": lp["src"].tolist(), "dport": lp["dport"].tolist(),
+           "first_ns": lp["first_ns"].astype("int64").tolist(),
+           "end": lp["end"].astype(str).tolist(),
+           "label": [None if missing(x) else jtext(x) for x in lp["label"]],
+           "source.first_pkt": [None if missing(x) else int(x) for x in lp["source.first_pkt"]]}
+    for c in FLOWCOLS:
+        if got[c] != rep[c]:
+            return "%s (repeated) differs from flow-json -p" % c, 0
+    # against to_pandas: the arrays concatenated, the flow columns by row
+    df = flowkit.to_pandas(path, columns=["packets"] + FLOWCOLS)
+    for f in PKT:
+        arr = [a for a in df["packets." + f] if a is not None]
+        cat = np.concatenate(arr) if arr else np.zeros(0, dtype=PKT_DT[PKT.index(f)])
+        if cat.dtype != lp["packets." + f].dtype or not np.array_equal(cat, lp["packets." + f]):
+            return "packets.%s differs from to_pandas' arrays" % f, 0
+    n = np.array([0 if a is None else len(a) for a in df["packets.t_ns"]], dtype=np.int64)
+    if not np.array_equal(np.repeat(np.arange(len(df)), n), lp["flow"].to_numpy()):
+        return "flow is not to_pandas' row", 0
+    for c in FLOWCOLS:
+        x = df[c].take(lp["flow"].to_numpy()).reset_index(drop=True)
+        if x.dtype != lp[c].dtype or not x.equals(lp[c]):
+            return "%s differs from to_pandas' (dtype %s, %s)" % (c, x.dtype, lp[c].dtype), 0
+    return None, len(lp)
+
+
+npk = 0
+fails = []
+for name, data in streams:
+    q = os.path.join(TMP, "p.flows")
+    with open(q, "wb") as f:
+        f.write(data)
+    try:
+        d, k = long_diff(q)
+    except Exception as e:
+        d, k = "%s: %s" % (type(e).__name__, e), 0
+    npk += k
+    if d is not None:
+        fails.append("%s: %s" % (name, d))
+ok(not fails and npk > 1000, "read_packets on each of the %d streams agrees with flow-json -p and"
+   " to_pandas (%d packets)" % (len(streams), npk), *fails[:5])
+d, k = long_diff(p)
+ok(d is None and k == npk, "read_packets on all streams concatenated: the same %d packets" % k, d)
+from flowkit import frame as fkframe
+saved = fkframe._CHUNK
+fkframe._CHUNK = 3
+try:
+    d, k = long_diff(p)
+finally:
+    fkframe._CHUNK = saved
+ok(d is None and k == npk, "read_packets with PACKETS gathered by chunks of 3 entries", d)
+names, cols, _ = flowkit.read_packet_columns(p, ["label"])
+lp = flowkit.read_packets(p, ["label"])
+ok(names == list(lp.columns) and all(np.array_equal(cols[c], lp[c].to_numpy()) for c in names)
+   and isinstance(cols["packets.dir"], np.ndarray),
+   "read_packet_columns: the same columns as numpy arrays")
+sel = flowkit.read_packets(p, columns=["pkt", "tls.sni", "packets.ttl", "flow", "dport",
+                                      "packets.dir"])
+ok(list(sel.columns) == ["flow", "pkt", "packets.dir", "packets.ttl", "dport", "tls.sni"]
+   and sel["packets.ttl"].equals(lp["packets.ttl"]) and
+   sel["tls.sni"].equals(df["tls.sni"].take(lp["flow"].to_numpy()).reset_index(drop=True)),
+   "read_packets columns=: the packets fields named, the flow columns in to_pandas' order")
+e = value_error(flowkit.read_packets, p, ["packets.nosuch"])
+ok(e is not None and "packets.nosuch" in e, "read_packets: an unknown column is a ValueError", e)
+EMPTY_DT = {"flow": "int64", "pkt": "int64", "packets.t_ns": "int64",
+            "packets.wire_len": "uint32", "packets.ip_len": "uint32", "packets.l4_len": "uint32",
+            "packets.payload_len": "uint32", "packets.dir": "uint8", "packets.pflags": "uint8",
+            "packets.ttl": "uint8", "packets.tos": "uint8", "packets.tcp_flags": "uint16",
+            "packets.window": "uint16", "dport": "uint16", "first_ns": "datetime64[ns]",
+            "end": "category", "label": "object", "source.first_pkt": "Int64"}
+e0 = flowkit.read_packets(b"", columns=["dport", "first_ns", "end", "label", "source.first_pkt"])
+ok(len(e0) == 0 and {c: str(t) for c, t in e0.dtypes.items()} == EMPTY_DT,
+   "read_packets of an empty stream: no rows, every column with its dtype",
+   e0.dtypes.to_dict())
+rc, out, _ = run([FLOW_JSON, "-H", p])
+rc2, nopk, err = run([FLOW_JSON, "-r"], out)
+e0 = flowkit.read_packets(nopk, columns=["dport", "first_ns", "end", "label", "source.first_pkt"])
+ok(rc == rc2 == 0 and len(flowkit.to_pandas(nopk)) == nflows and len(e0) == 0 and
+   {c: str(t) for c, t in e0.dtypes.items()} == EMPTY_DT,
+   "read_packets of %d flows without PACKETS: no rows, every column with its dtype" % nflows, err)
 
 # ----------------------------------------------------------------- errors
 small = min((d for _, d in streams if d.count(b"\x89FLOW\r\n\x1a") == 1
@@ -284,6 +413,12 @@ for n in range(1, len(small)):
         fails.append((n, str(e)))
 ok(not fails, "every truncation of a %d-byte stream: FlowrecError 'truncated' with the offset"
    % len(small), fails[:5])
+fails = []
+for n in range(1, len(small)):
+    a, b = err_of(small[:n]), err_of(small[:n], flowkit.read_packets)
+    if a is None or b is None or (str(a), a.offset, a.record) != (str(b), b.offset, b.record):
+        fails.append((n, str(a), str(b)))
+ok(not fails, "every truncation: read_packets raises to_pandas' FlowrecError", fails[:5])
 e = err_of(small[:hl + 50])
 ok(e is not None and str(e) == "bytes: offset %d: stream truncated after 1 records" % (hl + 50),
    "truncated inside a flow record: the message names the end offset", e)
@@ -424,6 +559,14 @@ want = strict_place(data)
 ok(e is not None and "duplicate element 0x3067" in str(e) and want == (e.offset, e.record)
    == (at + len(r1), 3), "a duplicate among more than 64 ids: found, at the strict reader's place",
    e)
+# a PACKETS entry with dir 2 in the second flow: read_packets names it as to_pandas does
+el2 = split_elems(f2)
+el2 = [(i, v[:4 + 24] + b"\x02" + v[4 + 25:] if i == 1 else v) for i, v in el2]
+data = base[:at] + f1 + make_rec(f2, el2) + rest
+a, b = err_of(data), err_of(data, flowkit.read_packets)
+ok(a is not None and b is not None and "entry 0: dir 2 is not 0 or 1" in str(b) and
+   (str(a), a.offset, a.record) == (str(b), b.offset, b.record) == (str(b), at + len(f1), 3),
+   "a PACKETS entry with dir 2: read_packets raises to_pandas' error", a, b)
 # a file whose last flow record is cut: the error names the file and the offset
 q = os.path.join(TMP, "cut.flows")
 with open(q, "wb") as f:
@@ -431,6 +574,9 @@ with open(q, "wb") as f:
 e = err_of(q)
 ok(e is not None and str(e) == "%s: offset %d: stream truncated after 2 records"
    % (q, at + len(f1) + len(f2) - 1), "a file cut inside a flow record: named with the offset", e)
+e = err_of(q, flowkit.read_packets)
+ok(e is not None and str(e) == "%s: offset %d: stream truncated after 2 records"
+   % (q, at + len(f1) + len(f2) - 1), "read_packets of that file: the same error", e)
 
 # Hostile input: random byte changes, cuts and splices of a real stream.  Each
 # one either loads or raises FlowrecError, never another exception, and
@@ -439,7 +585,7 @@ ok(e is not None and str(e) == "%s: offset %d: stream truncated after 2 records"
 import random
 rng = random.Random(15)
 seed = min((d for _, d in streams if b"tls" in d or b"\x40\x12" in d), key=len)
-other, mismatch = [], []
+other, mismatch, lmismatch = [], [], []
 for k in range(1000):
     b = bytearray(seed)
     for _ in range(rng.randint(1, 4)):
@@ -467,9 +613,22 @@ for k in range(1000):
         strict = e.offset
     if mine != strict:
         mismatch.append((k, mine, strict))
+    got = []
+    for fn in (flowkit.read_packets, lambda x: flowkit.to_pandas(x, columns=["packets"])):
+        try:
+            fn(b)
+            got.append(None)
+        except flowkit.FlowrecError as e:
+            got.append((str(e), e.offset, e.record))
+        except Exception as e:
+            other.append("%s: %s" % (type(e).__name__, e))
+    if len(got) == 2 and got[0] != got[1]:
+        lmismatch.append((k,) + tuple(got))
 ok(not other, "1000 mutated streams: only FlowrecError is raised", other[:5])
 ok(not mismatch, "1000 mutated streams: to_pandas rejects what the strict reader rejects, at the same offset",
    mismatch[:5])
+ok(not lmismatch, "1000 mutated streams: read_packets raises what to_pandas(columns=['packets'])"
+   " raises", lmismatch[:5])
 done()
 PYEOF
 exit $?

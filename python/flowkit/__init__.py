@@ -3,6 +3,7 @@
     import flowkit
     df = flowkit.to_pandas("x.flows")                  # one row per flow
     df = flowkit.to_pandas("x.flows", columns=["src", "dport", "label", "tls.sni"])
+    p = flowkit.read_packets("x.flows", columns=["label", "dport"])  # a row per packet
     for flow in flowkit.iter_flows("x.flows"): ...     # dicts, flowrec(5) JSON mapping
     X, y, classes = flowkit.load_idx("out/train")      # flow-idx
     d = flowkit.load_flowpic("pics/")                  # flow-pic
@@ -19,8 +20,8 @@ from .flowrec import (FlowrecError, NaN, RawText, Reader, iter_flows,  # noqa: F
 
 __version__ = "0.1.0"
 __all__ = ["FlowrecError", "NaN", "RawText", "Reader", "iter_records", "iter_flows",
-           "to_json", "to_pandas", "read_columns", "column_names", "load_idx",
-           "load_flowpic", "load_stats", "audit_features", "datadir"]
+           "to_json", "to_pandas", "read_packets", "read_columns", "read_packet_columns",
+           "column_names", "load_idx", "load_flowpic", "load_stats", "audit_features", "datadir"]
 
 
 def _pandas():
@@ -66,7 +67,15 @@ def to_pandas(src, columns=None):
     """
     pd = _pandas()
     from . import frame
-    names, cols, headers = frame.read_columns(src, columns)
+    names, cols, headers, n = frame._read(src, columns)
+    if "end" in cols:
+        cols["end"] = pd.Categorical(cols["end"])
+    return _frame(pd, names, cols, headers, n)
+
+
+def _frame(pd, names, cols, headers, n):
+    """The DataFrame of columns cols (arrays, Categoricals, (values, present)
+    pairs for Int64), in the order names, n rows, headers in its attrs."""
     data = {}
     for c in names:
         v = cols[c]
@@ -75,12 +84,45 @@ def to_pandas(src, columns=None):
             v = pd.array(values, dtype="Int64")
             v[~have] = pd.NA
         data[c] = v
-    n = len(next(iter(cols.values()))) if cols else 0
     df = pd.DataFrame(data, columns=names, index=pd.RangeIndex(n), copy=False)
-    if "end" in df.columns:
-        df["end"] = df["end"].astype("category")
     df.attrs["headers"] = headers
     return df
+
+
+def read_packet_columns(src, columns=None):
+    """(names, {name: numpy array}, headers), one entry per packet; see
+    flowkit.frame.read_packet_columns."""
+    from . import frame
+    return frame.read_packet_columns(src, columns)
+
+
+def read_packets(src, columns=None):
+    """read_packets(path_or_stream_or_bytes, columns=None) -> pandas.DataFrame.
+
+    One row per packet of the PACKETS tables of a flowrec stream (the long
+    form of to_pandas' per-packet arrays), in stream order: "flow", the row
+    of the packet's flow in to_pandas' frame of the same stream (int64),
+    "pkt", the packet's index in its flow (int64), and the fields
+    "packets.t_ns" (int64 nanoseconds after the flow's first_ns),
+    "packets.wire_len" ... "packets.window", with the names and dtypes of
+    to_pandas' per-packet arrays; a flow without PACKETS has no row.
+    columns: flow-level columns (names as for to_pandas) repeated on each
+    of the flow's rows, with to_pandas' types ("end" a category of the same
+    categories); "packets" or "packets.FIELD" names choose the per-packet
+    fields (all of them when none is named).  Nothing is made per flow or
+    per packet in Python.  Raises flowkit.FlowrecError as to_pandas does.
+    """
+    pd = _pandas()
+    from . import frame
+    names, cols, headers, count, flows = frame._packet_table(src, columns)
+    for c, v in flows.items():
+        if c == "end":
+            cat = pd.Categorical(v)
+            cols[c] = pd.Categorical.from_codes(frame.repeat_rows(cat.codes, count),
+                                                dtype=cat.dtype)
+        else:
+            cols[c] = frame.repeat_rows(v, count)
+    return _frame(pd, names, cols, headers, len(cols["flow"]))
 
 
 def load_idx(prefix_or_files, classes=None):

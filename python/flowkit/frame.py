@@ -1,7 +1,9 @@
 """flowkit.frame - a flowrec stream as flat, typed columns, decoded with numpy.
 
 read_columns(src, columns=None) returns (names, {name: numpy array}, headers);
-flowkit.to_pandas wraps it in a DataFrame.  The stream is read into memory
+flowkit.to_pandas wraps it in a DataFrame.  read_packet_columns is the same
+with one entry per packet (flowkit.read_packets): the PACKETS columns as
+they are gathered, the flow columns repeated.  The stream is read into memory
 (a file is mapped), the records are found in one pass over their prefixes,
 the 120-byte cores are gathered in one copy and decoded with one
 structured dtype, the elements of every flow are split by a loop over
@@ -35,7 +37,7 @@ import numpy as np
 
 from . import flowrec as fr
 
-__all__ = ["read_columns", "column_names", "CORE_COLUMNS"]
+__all__ = ["read_columns", "read_packet_columns", "column_names", "CORE_COLUMNS"]
 
 CORE_COLUMNS = ["ipv", "proto", "src", "sport", "dst", "dport", "first_ns", "last_ns",
                 "src_pkts", "dst_pkts", "src_bytes", "dst_bytes", "src_l3_bytes",
@@ -535,12 +537,14 @@ def _each(ctx, fl, vo, vl, fn):
             ctx.bad(i, str(e))
 
 
-def _dec_packets(ctx, n, fl, vo, vl, want, out):
+def _dec_packets(ctx, n, fl, vo, vl, want, out, table=None):
     """The PACKETS tables of every flow: the entries gathered, a chunk of whole
     flows at a time, into one native column per field, checked per flow with
     array reductions; each flow's array is a view of its slice of a column.
     Flows and their views are made in stream order, so that the objects lie
-    in memory in the order pandas and the garbage collector will visit them."""
+    in memory in the order pandas and the garbage collector will visit them.
+    With a dict table, no views are made: table gets "count", the entries of
+    each of the n flows (int64), and the columns asked for, by field name."""
     u8 = ctx.u8
     if len(fl) > 1 and (fl[1:] < fl[:-1]).any():     # in stream order
         o = np.argsort(fl, kind="stable")
@@ -603,6 +607,12 @@ def _dec_packets(ctx, n, fl, vo, vl, want, out):
                 msg = ("PACKETS: entry %d: t_ns %d beyond last_ns - first_ns (%d)"
                        % (e, t[e], span[k]))
             ctx.bad(int(fl[k]), msg)
+    if table is not None:
+        count = np.zeros(n, dtype=np.int64)
+        count[fl] = cnt
+        table["count"] = count
+        table.update((f, cols[f]) for f, _ in names if "packets." + f in want)
+        return
     # slice objects are tracked by the cycle collector, which would walk the
     # growing heap many times while they are made: not one can be in a cycle
     enabled = gc.isenabled()
@@ -634,7 +644,7 @@ def _scatter(n, idx, vals):
     o = _obj(n)
     if idx:
         tmp = np.empty(len(vals), dtype=object)
-        if any(isinstance(v, (list, np.ndarray)) for v in vals):
+        if any(issubclass(t, (list, np.ndarray)) for t in set(map(type, vals))):
             for k, v in enumerate(vals):
                 tmp[k] = v
         else:
@@ -998,6 +1008,80 @@ def read_columns(src, columns=None):
     for the nullable integer column source.first_pkt); names is their order.
     headers is the list of the segments' header dicts (flowrec.iter_records).
     """
+    return _read(src, columns)[:3]
+
+
+def read_packet_columns(src, columns=None):
+    """read_packet_columns(src, columns=None) -> (names, cols, headers).
+
+    The PACKETS tables of a flowrec stream as columns of one entry per
+    packet, in stream order: "flow", the flow's row in read_columns (int64),
+    "pkt", the packet's entry in its flow's table (int64), the fields
+    "packets.t_ns" ... "packets.window" with the dtypes of read_columns'
+    per-packet arrays, then any flow-level columns asked for, each flow's
+    value repeated on each of its packets.  columns: None for every
+    packets field and no flow-level column, or a list of column names as
+    for read_columns, where "packets" and the "packets.FIELD" names choose
+    the fields (all of them when none is named) and "flow" and "pkt" may be
+    given (they are always there).  A flow without PACKETS has no row.
+    """
+    names, cols, headers, count, flows = _packet_table(src, columns)
+    for c, v in flows.items():
+        cols[c] = repeat_rows(v, count)
+    return names, cols, headers
+
+
+def repeat_rows(v, count):
+    """A column of read_columns (an array, or a (values, present) pair) with
+    entry i repeated count[i] times."""
+    if isinstance(v, tuple):
+        return tuple(np.repeat(x, count) for x in v)
+    return np.repeat(v, count)
+
+
+PACKET_INDEX = ["flow", "pkt"]
+
+
+def _packet_table(src, columns):
+    """(names, cols, headers, count, flows): cols holds the per-packet
+    columns, flows the flow-level columns, one entry per flow, count the
+    packets of each flow; names lists both, in their order."""
+    if columns is None:
+        columns = []
+    elif isinstance(columns, str):
+        columns = [columns]
+    fields, other = [], []
+    for c in columns:
+        if c == "packets":
+            fields += fr.PKT_FIELDS
+        elif c.startswith("packets.") and c[8:] in fr.PKT_FIELDS:
+            fields.append(c[8:])
+        elif c not in PACKET_INDEX:
+            other.append(c)
+    fields = [f for f in fr.PKT_FIELDS if f in fields or not fields]
+    table = {}
+    names, flows, headers, n = _read(src, other + ["packets." + f for f in fields], table)
+    count = table["count"]
+    total = int(count.sum())
+    cols = {"flow": np.repeat(np.arange(n, dtype=np.int64), count)}
+    # pkt: a running sum of ones, which a flow's first entry takes back to 0
+    pkt = np.ones(total, dtype=np.int64)
+    has = count[count > 0]
+    if len(has):
+        first = np.cumsum(has) - has
+        pkt[first[1:]] = 1 - has[:-1]
+        pkt[0] = 0
+        np.cumsum(pkt, out=pkt)
+    cols["pkt"] = pkt
+    for f in fields:
+        cols["packets." + f] = table[f]
+    return (PACKET_INDEX + ["packets." + f for f in fields] + names, cols, headers, count,
+            flows)
+
+
+def _read(src, columns, table=None):
+    """read_columns, and the number of flows; with a dict table, the PACKETS
+    columns asked for go into it as _dec_packets says, not into cols."""
     data, name = _slurp(src)
     errs = _Errors(name)
     foff, others, headers, ends = _scan(data, errs)
@@ -1090,9 +1174,9 @@ def read_columns(src, columns=None):
         m = present.get(e)
         sel = (fl[m], vo[m], vl[m]) if m is not None else (np.zeros(0, np.int64),) * 3
         if key == "packets":
-            _dec_packets(ctx, n, sel[0], sel[1], sel[2], want, cols)
+            _dec_packets(ctx, n, sel[0], sel[1], sel[2], want, cols, table)
             for f in fr.PKT_FIELDS:
-                if "packets." + f in want and "packets." + f not in cols:
+                if table is None and "packets." + f in want and "packets." + f not in cols:
                     cols["packets." + f] = _obj(n)
         else:
             _dec_generic(ctx, key, n, sel[0], sel[1], sel[2], want, cols, featnames)
@@ -1136,4 +1220,4 @@ def read_columns(src, columns=None):
             if c not in cols and _owner(c) == "features":
                 cols[c] = _nan(n)
                 names.append(c)
-    return names, cols, [h for _, h in headers]
+    return names, cols, [h for _, h in headers], n
