@@ -297,10 +297,15 @@ static bool match(const uint8_t *p, const uint8_t *nd, size_t len, bool ci)
 
 unsigned am_blank(const struct am_needles *nd, uint8_t *p, size_t n, bool udp_payload)
 {
-	bool first[256] = { false };
+	/* The needles by the byte they start with (a case-insensitive one
+	 * under both cases), each chain in the needles' order. */
+	struct blank_needle { const uint8_t *v, *to; uint16_t len; bool ci; } e[AM_MAX_NEEDLES];
+	struct { int16_t k, next; } node[2 * AM_MAX_NEEDLES];
+	int16_t head[256];
 	struct cur c;
-	unsigned done = 0, k;
+	unsigned done = 0, k, m = 0, nn = 0;
 	size_t i;
+	int j;
 
 	if (nd->quic && udp_payload && n > 5 && (p[0] & 0x80)) {
 		memset(p + 5, 0, n - 5);
@@ -308,34 +313,41 @@ unsigned am_blank(const struct am_needles *nd, uint8_t *p, size_t n, bool udp_pa
 	}
 	if (nd->n == 0) return done;
 	c = cur_make(nd->b.p, nd->b.len);
-	for (k = 0; k < nd->n; k++) {
+	for (k = 0; k < nd->n && m < AM_MAX_NEEDLES; k++) {
 		uint8_t fl;
-		uint16_t len;
-		const uint8_t *v;
 
-		if (!cur_u8(&c, &fl) || !cur_u16(&c, &len) || !cur_bytes(&c, len, &v)) break;
-		first[v[0]] = true;
-		if (fl & NF_CI && v[0] >= 'a' && v[0] <= 'z') first[v[0] - 32] = true;
-		if (fl & NF_REPL) cur_bytes(&c, len, &v);
+		if (!cur_u8(&c, &fl) || !cur_u16(&c, &e[m].len) || !cur_bytes(&c, e[m].len, &e[m].v))
+			break;
+		e[m].ci = fl & NF_CI;
+		e[m].to = NULL;
+		if ((fl & NF_REPL) && !cur_bytes(&c, e[m].len, &e[m].to)) break;
+		if (e[m].len) m++; /* an empty needle would match everywhere */
+	}
+	memset(head, 0xff, sizeof head);
+	for (j = (int)m - 1; j >= 0; j--) { /* pushed last first: chains in order */
+		uint8_t b = e[j].v[0];
+
+		node[nn].k = (int16_t)j;
+		node[nn].next = head[b];
+		head[b] = (int16_t)nn++;
+		if (e[j].ci && b >= 'a' && b <= 'z') {
+			node[nn].k = (int16_t)j;
+			node[nn].next = head[b - 32];
+			head[b - 32] = (int16_t)nn++;
+		}
 	}
 	/* One pass: at each place the first needle that matches is rewritten
 	 * and the search goes on after it, so that a replacement is never
 	 * taken for another needle. */
 	for (i = 0; i < n; i++) {
-		if (!first[p[i]]) continue;
-		c = cur_make(nd->b.p, nd->b.len);
-		for (k = 0; k < nd->n; k++) {
-			uint8_t fl;
-			uint16_t len;
-			const uint8_t *v, *to = NULL;
+		for (j = head[p[i]]; j >= 0; j = node[j].next) {
+			const struct blank_needle *x = &e[node[j].k];
 
-			if (!cur_u8(&c, &fl) || !cur_u16(&c, &len) || !cur_bytes(&c, len, &v)) break;
-			if (fl & NF_REPL) cur_bytes(&c, len, &to);
-			if (len > n - i || !match(p + i, v, len, fl & NF_CI)) continue;
-			if (to) memcpy(p + i, to, len);
-			else memset(p + i, 0, len);
+			if (x->len > n - i || !match(p + i, x->v, x->len, x->ci)) continue;
+			if (x->to) memcpy(p + i, x->to, x->len);
+			else memset(p + i, 0, x->len);
 			done++;
-			i += len - 1u;
+			i += x->len - 1u;
 			break;
 		}
 	}
