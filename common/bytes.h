@@ -43,7 +43,8 @@ struct cur {
 
 static inline struct cur cur_make(const void *p, size_t n)
 {
-	struct cur c = { (const uint8_t *)p, (const uint8_t *)p + n };
+	/* An empty buffer may have no storage: no arithmetic on NULL (C11 6.5.6). */
+	struct cur c = { (const uint8_t *)p, p ? (const uint8_t *)p + n : NULL };
 	return c;
 }
 static inline size_t cur_left(const struct cur *c) { return (size_t)(c->end - c->p); }
