@@ -51,7 +51,6 @@ struct cf_queue {
 	uint64_t table_waits;        /* the flow table's side's (cf->st is the reader's) */
 	/* the reader thread's */
 	struct cap *cap;
-	uint64_t n;
 	int rc;
 };
 
@@ -279,24 +278,27 @@ static struct cf_batch *q_room(struct cf *cf, size_t bytes)
 static void cf_warn(struct cf *cf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void cf_warn(struct cf *cf, const char *fmt, ...)
 {
-	char text[1024];
 	struct cf_batch *b;
-	size_t n;
-	va_list ap;
+	va_list ap, aq;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
-	va_end(ap);
 	if (cf->q == NULL) {
-		msg_warn("%s", text);
+		msg_vwarn(fmt, ap);
+		va_end(ap);
 		return;
 	}
-	n = strlen(text) + 1;
-	b = q_room(cf, n);
-	memcpy(b->bytes + b->used, text, n);
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n < 0) n = 0;
+	b = q_room(cf, (size_t)n + 1);
+	b->bytes[b->used] = '\0';
+	vsnprintf((char *)b->bytes + b->used, (size_t)n + 1, fmt, ap);
+	va_end(ap);
 	b->it[b->n].kind = CF_I_WARN;
 	b->it[b->n++].off = (uint32_t)b->used;
-	b->used += n;
+	b->used += (size_t)n + 1;
 }
 
 static void q_progress(struct cf *cf, uint64_t n)
@@ -435,11 +437,9 @@ static bool stopped(const struct cf *cf)
 	return cf->cfg.stop && *cf->cfg.stop;
 }
 
-/*
- * The read loop: every packet of c to packet(), and the progress line.
- * The packets' count is in *np; the reader's end code is returned.
- */
-static int read_loop(struct cf *cf, struct cap *c, const char *display, uint64_t *np)
+/* The read loop: every packet of c to packet(), and the progress line;
+ * the reader's end code. */
+static int read_loop(struct cf *cf, struct cap *c, const char *display)
 {
 	struct cap_pkt cp;
 	int rc;
@@ -470,7 +470,6 @@ static int read_loop(struct cf *cf, struct cap *c, const char *display, uint64_t
 		if (cf->cfg.count && n >= cf->cfg.count) break;
 		if (stopped(cf)) break;
 	}
-	*np = n;
 	return rc;
 }
 
@@ -479,7 +478,7 @@ static void *reader_main(void *arg)
 	struct cf *cf = arg;
 	struct cf_queue *q = cf->q;
 
-	q->rc = read_loop(cf, q->cap, NULL, &q->n);
+	q->rc = read_loop(cf, q->cap, NULL);
 	pthread_mutex_lock(&q->mu);
 	if (cf->fill->n) {
 		q->count++;
@@ -565,12 +564,11 @@ static bool read_threaded(struct cf *cf, struct cap *c, const char *display, int
 int cf_read(struct cf *cf, struct cap *c, const char *display, const char *label)
 {
 	int rc, ret = 0;
-	uint64_t n;
 
 	ft_set_source(cf->ft, display, label);
 	cf->st.inputs++;
 	if (cf->cfg.threads < 2 || cap_format(c) == CAP_FMT_LIVE || !read_threaded(cf, c, display, &rc))
-		rc = read_loop(cf, c, display, &n);
+		rc = read_loop(cf, c, display);
 	msg_progress_end();
 	if (rc == CAP_TRUNC || rc == CAP_ERR) {
 		msg_warn("%s", cap_errmsg(c));
