@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,7 @@ static const char usage_text[] =
     "      --max-groups N  with -s, at most N groups (1000000)\n"
     "      --bin S       with -s, also group by time bins of S seconds (rwcount)\n"
     "  -o, --output F    write to F (through a temporary file) instead of stdout\n"
+    "      --threads N   compute rows on N threads (the CPUs, at most 8)\n"
     "  -h, --help        this help\n"
     "      --version     print the version\n";
 
@@ -89,9 +91,10 @@ static struct st_cfg cfg = { 5000000000ull, false, 0 };
 static bool numeric; /* NPY: enumerations as numbers */
 static uint64_t bin_ns; /* -s --bin: the bin width, 0 for none */
 static struct cic_cfg cic = { false, 5000000u, 120000000u, 5000000000ull };
-static struct cic_val cic_v[CIC_NCOLS];
-static uint64_t flow_seq; /* flows taken from the input */
-static uint64_t cic_row;  /* the flow_seq cic_v holds, 0 for none */
+/* Per thread (rows are computed on several: see run_rows_mt). */
+static _Thread_local struct cic_val cic_v[CIC_NCOLS];
+static _Thread_local uint64_t flow_seq; /* flows taken from the input */
+static _Thread_local uint64_t cic_row;  /* the flow_seq cic_v holds, 0 for none */
 
 static const char *const dir_prefix[SD_N] = { "", "src_", "dst_" };
 static const char *const flag_names[ST_NFLAGS] = {
@@ -501,7 +504,7 @@ static void eval_field(const struct rec_flow *f, const struct col *c, struct cel
 	v->n = tb->len;
 }
 
-static uint64_t row_no;
+static _Thread_local uint64_t row_no; /* the row being computed, from 1 */
 
 /* Column k of the cicflowmeter set. */
 static void eval_cic(struct st_flow *s, const struct col *c, struct cell *v, struct buf *tb)
@@ -689,7 +692,7 @@ static void put_u64(struct buf *b, uint64_t u)
  * integer, never looked up.
  */
 #define MEMO_BITS 12
-static struct memo {
+static _Thread_local struct memo {
 	uint64_t bits;
 	size_t len;
 	char s[NUM_DBL_LEN];
@@ -909,28 +912,38 @@ static void set_le64(uint8_t *p, uint64_t u)
 #endif
 }
 
-/* One row of the matrix and its label, little-endian on any host. */
-static int npy_row(struct npy *z, struct st_flow *s, struct buf *tb)
+/*
+ * One row's numeric cells into row (ncols_num little-endian float64 on
+ * any host) and its label onto lab: a 32-bit length, -1 for none, and the
+ * text (copied: the cell may point into tb, which the next column reuses).
+ */
+static void npy_cells(const struct npy *z, struct st_flow *s, struct buf *tb, uint8_t *row,
+    struct buf *lab)
 {
 	struct cell v;
-	int64_t label = -1;
-	uint8_t lab[8];
+	int32_t ln = -1;
 	unsigned k = 0;
 	double x;
 	uint64_t u;
+	size_t at = lab->len;
 
+	buf_put(lab, &ln, sizeof ln);
 	for (unsigned i = 0; i < ncols; i++) {
 		const struct col *c = &cols[i];
 
 		if (c->kind == CK_SEQ || c->kind == CK_WA) { /* the common case, directly */
 			if (!seq_value(s, c, &x)) x = NAN;
 			memcpy(&u, &x, 8);
-			set_le64(z->row + 8 * k++, u);
+			set_le64(row + 8 * k++, u);
 			continue;
 		}
 		eval(s, c, &v, tb);
 		if (i == z->label_col) {
-			if (v.t == CE_TEXT) label = npy_class(z, v.p, v.n);
+			if (v.t == CE_TEXT && v.n <= INT32_MAX) {
+				ln = (int32_t)v.n;
+				memcpy(lab->p + at, &ln, sizeof ln);
+				buf_put(lab, v.p, v.n);
+			}
 			continue;
 		}
 		switch (v.t) {
@@ -941,10 +954,37 @@ static int npy_row(struct npy *z, struct st_flow *s, struct buf *tb)
 		default: x = NAN;
 		}
 		memcpy(&u, &x, 8);
-		set_le64(z->row + 8 * k++, u);
+		set_le64(row + 8 * k++, u);
+	}
+}
+
+/* Write a row of cells and the class of the label that npy_cells put at
+ * *lp (moved past it). */
+static int npy_write(struct npy *z, const uint8_t *row, const uint8_t **lp)
+{
+	int64_t label = -1;
+	int32_t ln;
+	uint8_t lab[8];
+
+	memcpy(&ln, *lp, sizeof ln);
+	*lp += sizeof ln;
+	if (ln >= 0) {
+		label = npy_class(z, (const char *)*lp, (size_t)ln);
+		*lp += ln;
 	}
 	set_le64(lab, (uint64_t)label);
-	return npy_put(&z->mat, z->row) < 0 || npy_put(&z->lab, lab) < 0 ? -1 : 0;
+	return npy_put(&z->mat, row) < 0 || npy_put(&z->lab, lab) < 0 ? -1 : 0;
+}
+
+/* One row of the matrix and its label. */
+static int npy_row(struct npy *z, struct st_flow *s, struct buf *tb, struct buf *lab)
+{
+	const uint8_t *lp;
+
+	buf_reset(lab);
+	npy_cells(z, s, tb, z->row, lab);
+	lp = lab->p;
+	return npy_write(z, z->row, &lp);
 }
 
 /* Write the counts into the headers, the class names, and commit all. */
@@ -983,7 +1023,7 @@ static void write_out(struct out_file *out, struct buf *b)
 static int run_rows(char **in, int nin, struct out_file *out, struct npy *z, enum fmt fm,
     bool header)
 {
-	struct buf b = { 0 }, tb = { 0 };
+	struct buf b = { 0 }, tb = { 0 }, lab = { 0 };
 	struct rs_inputs ins;
 	struct rs_item it;
 	struct st_flow s;
@@ -1000,7 +1040,7 @@ static int run_rows(char **in, int nin, struct out_file *out, struct npy *z, enu
 		if (stats) st_flow_compute(&s, it.flow, &cfg);
 		else st_flow_table(&s, it.flow, &cfg);
 		if (fm == F_NPY) {
-			if (npy_row(z, &s, &tb) < 0) msg_exit(EXIT_DATA);
+			if (npy_row(z, &s, &tb, &lab) < 0) msg_exit(EXIT_DATA);
 		} else put_row(&b, fm, &s, &tb);
 		if (b.len >= FLUSH_AT) write_out(out, &b);
 		if ((row_no & 1023) == 0) msg_progress("records", row_no, 0);
@@ -1009,7 +1049,207 @@ static int run_rows(char **in, int nin, struct out_file *out, struct npy *z, enu
 	if (out) write_out(out, &b);
 	buf_free(&b);
 	buf_free(&tb);
+	buf_free(&lab);
 	st_flow_free(&s);
+	msg_progress_end();
+	return status;
+}
+
+/*
+ * Rows on several threads (--threads N, N > 1).  The main thread reads
+ * the input and copies its flow records into batches; N workers take
+ * the batches in turn, decode the records again and print their rows
+ * (or NPY cells) into the batch; the main thread writes the batches in
+ * input order.  The output is the same bytes whatever N is: rows are
+ * independent, and what a row depends on besides its record (its number,
+ * the cicflowmeter cache, the memo of printed doubles) is thread-local.
+ * At most 2N batches exist, so memory stays bounded whatever the input.
+ */
+#define BATCH_RECS 512
+#define BATCH_BYTES (1u << 20)
+
+enum { B_FREE, B_FULL, B_DONE };
+
+struct batch {
+	uint64_t first_row;  /* the row number of its first record */
+	unsigned n;          /* records */
+	int state;
+	struct buf raw;      /* the records, each after its length (a size_t) */
+	struct buf out;      /* their rows, or NPY cells (ncols_num doubles a row) */
+	struct buf lab;      /* NPY: the rows' labels (npy_cells) */
+};
+
+struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	struct batch *b;
+	unsigned nb;
+	uint64_t filled, taken, written; /* batches given out, taken, written */
+	bool quit;
+	enum fmt fm;
+	const struct npy *z;
+	bool stats;
+};
+
+static void batch_rows(const struct pool *p, struct batch *b, struct st_flow *s,
+    struct rec_flow *f, struct buf *tb)
+{
+	const uint8_t *q = b->raw.p;
+	size_t row = p->z ? (size_t)p->z->ncols_num * 8 : 0;
+	char err[256];
+
+	buf_reset(&b->out);
+	buf_reset(&b->lab);
+	for (unsigned i = 0; i < b->n; i++) {
+		size_t len;
+
+		memcpy(&len, q, sizeof len);
+		q += sizeof len;
+		/* the bytes were decoded once already: this cannot fail */
+		if (rec_decode_flow(q, len, f, err, sizeof err) < 0) msg_die(EXIT_DATA, "record: %s", err);
+		q += len;
+		row_no = flow_seq = b->first_row + i;
+		if (p->stats) st_flow_compute(s, f, &cfg);
+		else st_flow_table(s, f, &cfg);
+		if (p->fm == F_NPY) {
+			buf_reserve(&b->out, row);
+			npy_cells(p->z, s, tb, b->out.p + b->out.len, &b->lab);
+			b->out.len += row;
+		} else {
+			put_row(&b->out, p->fm, s, tb);
+		}
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct pool *p = arg;
+	struct rec_flow *f = xmalloc(sizeof *f);
+	struct buf tb = { 0 };
+	struct st_flow s;
+
+	st_flow_init(&s);
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		struct batch *b;
+
+		while (!p->quit && p->taken == p->filled) pthread_cond_wait(&p->work, &p->mu);
+		if (p->taken == p->filled) break; /* told to quit, and nothing is left */
+		b = &p->b[p->taken++ % p->nb];
+		pthread_mutex_unlock(&p->mu);
+		batch_rows(p, b, &s, f, &tb);
+		pthread_mutex_lock(&p->mu);
+		b->state = B_DONE;
+		pthread_cond_broadcast(&p->done);
+	}
+	pthread_mutex_unlock(&p->mu);
+	st_flow_free(&s);
+	buf_free(&tb);
+	free(f);
+	return NULL;
+}
+
+/* Write the done batches in order; with wait, the oldest one first
+ * waits until it is done. */
+static void write_batches(struct pool *p, struct out_file *out, struct npy *z, bool wait)
+{
+	for (;;) {
+		struct batch *b;
+		bool done;
+
+		pthread_mutex_lock(&p->mu);
+		if (p->written == p->filled) {
+			pthread_mutex_unlock(&p->mu);
+			return;
+		}
+		b = &p->b[p->written % p->nb];
+		while (wait && b->state != B_DONE) pthread_cond_wait(&p->done, &p->mu);
+		done = b->state == B_DONE;
+		pthread_mutex_unlock(&p->mu);
+		if (!done) return;
+		if (z) {
+			const uint8_t *lp = b->lab.p;
+
+			for (unsigned i = 0; i < b->n; i++)
+				if (npy_write(z, b->out.p + (size_t)i * z->ncols_num * 8, &lp) < 0)
+					msg_exit(EXIT_DATA);
+		} else {
+			write_out(out, &b->out);
+		}
+		b->state = B_FREE;
+		b->n = 0;
+		buf_reset(&b->raw);
+		p->written++;
+		wait = false;
+	}
+}
+
+static int run_rows_mt(char **in, int nin, struct out_file *out, struct npy *z, enum fmt fm,
+    bool header, unsigned nthreads)
+{
+	struct pool p = { .fm = fm, .z = z, .stats = need_stats(), .nb = 2 * nthreads };
+	pthread_t *th = xcalloc(nthreads, sizeof *th);
+	struct batch *cur = NULL;
+	struct rs_inputs ins;
+	struct rs_item it;
+	int t, status;
+	unsigned i;
+
+	p.b = xcalloc(p.nb, sizeof *p.b);
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.work, NULL);
+	pthread_cond_init(&p.done, NULL);
+	for (i = 0; i < nthreads; i++)
+		if (pthread_create(&th[i], NULL, worker, &p) != 0) msg_die(EXIT_DATA, "cannot start a thread");
+	rs_in_begin(&ins, NULL, in, nin);
+	while ((t = rs_in_next(&ins, &it)) != RS_EOF) {
+		if (t != RS_FLOW) continue;
+		if (row_no++ == 0 && header && fm != F_JSONL && fm != F_NPY) {
+			struct buf hb = { 0 };
+
+			put_header(&hb, fm);
+			write_out(out, &hb);
+			buf_free(&hb);
+		}
+		if (cur == NULL) {
+			while (p.filled - p.written >= p.nb) write_batches(&p, out, z, true);
+			cur = &p.b[p.filled % p.nb];
+			cur->first_row = row_no;
+		}
+		buf_put(&cur->raw, &it.rawlen, sizeof it.rawlen);
+		buf_put(&cur->raw, it.raw, it.rawlen);
+		if (++cur->n == BATCH_RECS || cur->raw.len >= BATCH_BYTES) {
+			pthread_mutex_lock(&p.mu);
+			cur->state = B_FULL;
+			p.filled++;
+			pthread_cond_signal(&p.work);
+			pthread_mutex_unlock(&p.mu);
+			cur = NULL;
+			write_batches(&p, out, z, false);
+		}
+		if ((row_no & 1023) == 0) msg_progress("records", row_no, 0);
+	}
+	status = rs_in_end(&ins, NULL);
+	pthread_mutex_lock(&p.mu);
+	if (cur) {
+		cur->state = B_FULL;
+		p.filled++;
+	}
+	p.quit = true;
+	pthread_cond_broadcast(&p.work);
+	pthread_mutex_unlock(&p.mu);
+	while (p.written < p.filled) write_batches(&p, out, z, true);
+	for (i = 0; i < nthreads; i++) pthread_join(th[i], NULL);
+	for (i = 0; i < p.nb; i++) {
+		buf_free(&p.b[i].raw);
+		buf_free(&p.b[i].out);
+		buf_free(&p.b[i].lab);
+	}
+	free(p.b);
+	free(th);
+	pthread_mutex_destroy(&p.mu);
+	pthread_cond_destroy(&p.work);
+	pthread_cond_destroy(&p.done);
 	msg_progress_end();
 	return status;
 }
@@ -1272,7 +1512,7 @@ static void list_columns(void)
 
 int main(int argc, char **argv)
 {
-	enum { O_SET = 256, O_NOHDR, O_IDLE, O_PARTIAL, O_BY, O_MAXG, O_BIN, O_COMPAT };
+	enum { O_SET = 256, O_NOHDR, O_IDLE, O_PARTIAL, O_BY, O_MAXG, O_BIN, O_COMPAT, O_THREADS };
 	const char *summary = NULL;
 	int by = SM_BYTES;
 	uint64_t top = 0, max_groups = 1000000;
@@ -1292,6 +1532,7 @@ int main(int argc, char **argv)
 		{ "max-groups", required_argument, NULL, O_MAXG },
 		{ "bin", required_argument, NULL, O_BIN },
 		{ "output", required_argument, NULL, 'o' },
+		{ "threads", required_argument, NULL, O_THREADS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -1302,6 +1543,8 @@ int main(int argc, char **argv)
 	bool header = true;
 	double gap;
 	int c, status;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned threads = ncpu > 8 ? 8 : ncpu > 1 ? (unsigned)ncpu : 1;
 
 	cli_init("flow-stats", argc, argv);
 	opterr = 0;
@@ -1357,6 +1600,7 @@ int main(int argc, char **argv)
 			out_close_stdout();
 			return EXIT_OK;
 		case 'o': opath = optarg; break;
+		case O_THREADS: threads = (unsigned)cli_count("--threads", optarg, 1, 64); break;
 		case 'h': cli_help(usage_text);
 		case 'V': cli_version();
 		default: cli_bad_option(c, argv);
@@ -1379,7 +1623,8 @@ int main(int argc, char **argv)
 		if (!opath || strcmp(opath, "-") == 0) cli_usage_error("-f npy needs -o FILE.npy");
 		numeric = true;
 		if (npy_open(&z, opath) < 0) return EXIT_DATA;
-		status = run_rows(argv + optind, argc - optind, NULL, &z, fm, false);
+		status = threads > 1 ? run_rows_mt(argv + optind, argc - optind, NULL, &z, fm, false, threads)
+		                     : run_rows(argv + optind, argc - optind, NULL, &z, fm, false);
 		if (status != EXIT_OK) msg_warn("%s: not written: an input failed", opath);
 		if (npy_close(&z, status == EXIT_OK) < 0) status = EXIT_DATA;
 		return status;
@@ -1388,6 +1633,8 @@ int main(int argc, char **argv)
 	if (summary)
 		status = run_summary(argv + optind, argc - optind, &out, fm, header, (enum sm_metric)by,
 		    top, (size_t)max_groups);
+	else if (threads > 1)
+		status = run_rows_mt(argv + optind, argc - optind, &out, NULL, fm, header, threads);
 	else
 		status = run_rows(argv + optind, argc - optind, &out, NULL, fm, header);
 	if (status != EXIT_OK && opath && strcmp(opath, "-") != 0) {

@@ -169,7 +169,16 @@ static size_t fmt_g(char *s, bool neg, uint64_t n, int e, int prec)
  */
 typedef unsigned __int128 u128;
 
-static uint64_t pow5_tab[28];
+/* 5^0 .. 5^27, constant so that threads share it */
+static const uint64_t pow5_tab[28] = {
+	1ull, 5ull, 25ull, 125ull,
+	625ull, 3125ull, 15625ull, 78125ull,
+	390625ull, 1953125ull, 9765625ull, 48828125ull,
+	244140625ull, 1220703125ull, 6103515625ull, 30517578125ull,
+	152587890625ull, 762939453125ull, 3814697265625ull, 19073486328125ull,
+	95367431640625ull, 476837158203125ull, 2384185791015625ull, 11920928955078125ull,
+	59604644775390625ull, 298023223876953125ull, 1490116119384765625ull, 7450580596923828125ull,
+};
 
 struct exact {
 	u128 mm;    /* m * 5^p */
@@ -184,8 +193,6 @@ static int exact_at(uint64_t m, int E, int p, struct exact *x)
 	if (p < 0 || p > 27) return -1;
 	x->s = -(E + p);
 	if (x->s < 1 || x->s > 64) return -1;
-	if (pow5_tab[0] == 0)
-		for (int i = 0; i < 28; i++) pow5_tab[i] = i ? pow5_tab[i - 1] * 5 : 1;
 	x->mm = (u128)m * pow5_tab[p];
 	x->q = (uint64_t)(x->mm >> x->s);
 	x->r = x->mm - ((u128)x->q << x->s);

@@ -14,6 +14,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -291,25 +292,30 @@ static const uint16_t meta_elems[] = { RE_TLS, RE_HTTP, RE_DNS, RE_QUIC, RE_SSH,
 /*
  * The definition of each tag of a metadata element (NULL: not known),
  * what fld_meta gives, as a table: check_meta looks up every field of
- * every record.  Filled from the registry on first use.
+ * every record.  Filled from the registry once (pthread_once: decoders
+ * run on several threads in flow-stats).
  */
-static const struct fld *const *meta_defs(uint16_t elem)
+static const struct fld *meta_tab[N_META][256];
+static pthread_once_t meta_once = PTHREAD_ONCE_INIT;
+
+static void meta_fill(void)
 {
-	static const struct fld *tab[N_META][256];
-	static bool ready;
+	const struct fld *d;
 	size_t k;
 
-	if (!ready) {
-		const struct fld *d;
+	for (d = fld_table; d < fld_table + FLD_N; d++)
+		for (k = 0; k < N_META; k++)
+			if (d->elem == meta_elems[k] && !fld_is_elem(d) && d->tag)
+				meta_tab[k][d->tag] = d;
+}
 
-		for (d = fld_table; d < fld_table + FLD_N; d++)
-			for (k = 0; k < N_META; k++)
-				if (d->elem == meta_elems[k] && !fld_is_elem(d) && d->tag)
-					tab[k][d->tag] = d;
-		ready = true;
-	}
+static const struct fld *const *meta_defs(uint16_t elem)
+{
+	size_t k;
+
+	pthread_once(&meta_once, meta_fill);
 	for (k = 0; k < N_META; k++)
-		if (meta_elems[k] == elem) return tab[k];
+		if (meta_elems[k] == elem) return meta_tab[k];
 	return NULL;
 }
 

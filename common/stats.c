@@ -198,7 +198,17 @@ static inline void put_burst(struct coll *c, int bdir, uint64_t bpkts, uint64_t 
  * a word, and a word of counters adds it (at most 255 packets between
  * two flushes into the counters, so no byte carries into the next).
  */
-static uint64_t flag_lanes[256];
+#define FL_LANE(v, b) ((uint64_t)((v) >> (b) & 1) << 8 * (b))
+#define FL(v) (FL_LANE(v, 0) | FL_LANE(v, 1) | FL_LANE(v, 2) | FL_LANE(v, 3) | \
+	FL_LANE(v, 4) | FL_LANE(v, 5) | FL_LANE(v, 6) | FL_LANE(v, 7))
+#define FL4(v) FL(v), FL((v) + 1), FL((v) + 2), FL((v) + 3)
+#define FL16(v) FL4(v), FL4((v) + 4), FL4((v) + 8), FL4((v) + 12)
+#define FL64(v) FL16(v), FL16((v) + 16), FL16((v) + 32), FL16((v) + 48)
+/* constant, so that threads share it (flow-stats computes rows on several) */
+static const uint64_t flag_lanes[256] = { FL64(0), FL64(64), FL64(128), FL64(192) };
+#if ST_NFLAGS != 8
+#error "flag_lanes has a lane for each of 8 flags"
+#endif
 
 static void flush_flags(uint64_t *lanes, uint64_t *cnt)
 {
@@ -220,10 +230,6 @@ static void collect(struct st_flow *s, const struct st_cfg *cfg)
 	struct coll c;
 	struct rec_pkt p;
 
-	if (flag_lanes[255] == 0)
-		for (unsigned v = 0; v < 256; v++)
-			for (int b = 0; b < ST_NFLAGS; b++)
-				if (v >> b & 1) flag_lanes[v] |= 1ull << 8 * b;
 	for (int q = 0; q < SQ_N; q++) {
 		c.w[q][SD_ALL] = base + 2 * (size_t)q * cap;
 		c.w[q][SD_SRC] = base + (2 * (size_t)q + 1) * cap;

@@ -15,8 +15,9 @@
 #    (and per active flow); on the bench capture, peak RSS per active flow and
 #    against the bytes the active flows needed (pcap-flows -vv).
 # 5. flow-json, flow-anon, flow-filter (a simple expression) and
-#    flow-stats (its default set, the full set, the cicflowmeter set, the
-#    full set's numbers as NPY, and -s) on pcap-flows' output, against cat
+#    flow-stats (its default set, the full set on its default threads and
+#    on one, the cicflowmeter set, the full set's numbers as NPY, and -s)
+#    on pcap-flows' output, against cat
 #    of the same stream (records/s, and the ratio of cat's time to the tool's).
 # 6. flow-pic pictures/s on the same output (mini-FlowPic, the original
 #    rules stored sparse, overlapping two-channel windows).
@@ -384,12 +385,14 @@ if "$BIN/runstat" "$stat_out" "$B/pcap-flows" -vv "$cap" > "$flows" 2> "$err"; t
 	npycols=$("$B/flow-stats" --set full "$flows" | head -n 1 | tr ',' '\n' |
 		grep -v -x -e src -e dst | paste -s -d , -)
 	for what in "cat" "flow-json" "flow-json -p" "flow-anon" "flow-filter" "flow-stats" "flow-stats --set full" \
-	    "flow-stats --set cicflowmeter" "flow-stats -f npy (full)" "flow-stats -s"; do
+	    "flow-stats --set full --threads 1" "flow-stats --set cicflowmeter" "flow-stats -f npy (full)" "flow-stats -s"; do
 		case $what in
 		cat) measure "$BENCH_RUNS" /dev/null cat "$flows" ;;
 		flow-filter) measure "$BENCH_RUNS" /dev/null "$B/flow-filter" 'proto == tcp and dport == 443' "$flows" ;;
 		flow-stats) measure "$BENCH_RUNS" /dev/null "$B/flow-stats" "$flows" ;;
 		"flow-stats --set full") measure "$BENCH_RUNS" /dev/null "$B/flow-stats" --set full "$flows" ;;
+		"flow-stats --set full --threads 1")
+			measure "$BENCH_RUNS" /dev/null "$B/flow-stats" --set full --threads 1 "$flows" ;;
 		"flow-stats --set cicflowmeter")
 			measure "$BENCH_RUNS" /dev/null "$B/flow-stats" --set cicflowmeter "$flows" ;;
 		"flow-stats -f npy (full)")
@@ -407,10 +410,10 @@ if "$BIN/runstat" "$stat_out" "$B/pcap-flows" -vv "$cap" > "$flows" 2> "$err"; t
 			[ "$what" = flow-filter ] && ffwall=$wall
 			# vs cat: the time of cat over the tool's (cat reads the same stream)
 			awk -v n="$what" -v w="$wall" -v c="$nrec" -v b="$fbytes" -v r="$rss_kib" -v cw="$catwall" 'BEGIN {
-				printf "  %-30s %8.3f s %12.0f records/s %8.0f MB/s  peak RSS %6.1f MiB  %8.4fx cat\n",
+				printf "  %-34s %8.3f s %12.0f records/s %8.0f MB/s  peak RSS %6.1f MiB  %8.4fx cat\n",
 					n, w, c / w, b / w / 1e6, r / 1024, cw / w }'
 		else
-			printf '  %-30s failed\n' "$what"
+			printf '  %-34s failed\n' "$what"
 		fi
 	done
 	# issue 12: flow-filter on a simple expression against cat of the same stream, this run

@@ -350,6 +350,51 @@ is "$status" 2 "--compat: an unknown tool: exit 2"
 run "$FS" -f npy -o "$T/c.npy" --set cicflowmeter "$T/st.flows"
 is "$status" 2 "NPY: the Flow ID text column is refused"
 
+# --- threads ----------------------------------------------------------------
+# Rows computed on several threads come out as the same bytes as on one:
+# the stream four times over (more than 512-record batches), labelled,
+# in every format, with the columns that depend on state (row, the
+# cicflowmeter cache, the memo of printed numbers).
+printf 'web: dport == 443 or dport == 80\ndns: dport == 53\n' >"$T/thr.rules"
+cat "$T/all.flows" "$T/all.flows" "$T/all.flows" "$T/all.flows" |
+    "$FK_BIN/flow-filter" --label-rules "$T/thr.rules" true >"$T/thr.flows"
+nthr=$("$FS" --threads 1 -c row "$T/thr.flows" | tail -n 1)
+ok "threads: the input has more than two batches ($nthr rows)" [ "$nthr" -gt 1024 ]
+thr_same() { # NAME ARGS... (the output goes to stdout)
+	name=$1
+	shift
+	"$FS" --threads 1 "$@" "$T/thr.flows" >"$T/thr1" 2>&1
+	for n in 2 3 8; do
+		"$FS" --threads $n "$@" "$T/thr.flows" >"$T/thr$n" 2>&1
+		cmp -s "$T/thr1" "$T/thr$n" || break
+	done
+	is "$(cmp "$T/thr1" "$T/thr$n" 2>&1)" "" "threads: $name: the same bytes with 1, 2, 3 and 8 threads"
+}
+thr_same "full set, csv" --set full -c row,label
+thr_same "cicflowmeter set" --set cicflowmeter
+thr_same "cicflowmeter compat, tsv" --set cicflowmeter --compat cicflowmeter -f tsv
+thr_same "wa1kpcap set, jsonl" --set wa1kpcap -c row,label -f jsonl
+for n in 1 3; do
+	"$FS" --threads $n -f npy -c label,row,pkts,wire_len_mean,iat_p75 -o "$T/thr$n.npy" "$T/thr.flows"
+done
+is "$(cd "$T" && cat thr1.npy thr1.labels.npy thr1.columns.txt thr1.classes.txt | cksum)" \
+    "$(cd "$T" && cat thr3.npy thr3.labels.npy thr3.columns.txt thr3.classes.txt | cksum)" \
+    "threads: NPY: the same matrix, labels and names with 1 and 3 threads"
+is "$(tr '\n' ' ' <"$T/thr1.classes.txt")" \
+    "$("$FS" -c label --no-header "$T/thr.flows" | awk 'NF && !s[$0]++' | tr '\n' ' ')" \
+    "threads: NPY: the classes in order of first appearance"
+# A damaged input: the rows before the damage, the same with 3 threads, exit 1.
+sz=$(wc -c <"$T/thr.flows")
+head -c $((sz * 2 / 5)) "$T/thr.flows" >"$T/thr-cut.flows"
+run "$FS" --threads 1 -c row,pkts "$T/thr-cut.flows"
+st1=$status
+cp "$T/out" "$T/cut1"
+run "$FS" --threads 3 -c row,pkts "$T/thr-cut.flows"
+is "$st1:$status" "1:1" "threads: a cut input: exit 1 with 1 and 3 threads"
+ok "threads: a cut input: the same rows before the cut" cmp -s "$T/cut1" "$T/out"
+run "$FS" --threads 0 "$T/st.flows"
+is "$status" 2 "--threads 0: exit 2"
+
 # --- usage ------------------------------------------------------------------
 run "$FS" -c no_such_column "$T/st.flows"
 is "$status" 2 "an unknown column: exit 2"
