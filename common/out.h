@@ -35,6 +35,7 @@ struct out_file {
 	char *tmp;        /* the temporary; NULL when written in place */
 	bool direct;      /* written in place: stdout or a special file */
 	bool synced;      /* out_finish succeeded */
+	char *buf;        /* the stream's buffer (temporaries), freed after fclose */
 };
 
 /*
