@@ -426,6 +426,7 @@ static inline __attribute__((always_inline)) void packet(struct cf *cf, const st
 	fp.pkt_no = pkt_no;
 	cf->st.decoded++;
 	if (seed_drop(cf, &fp)) return;
+	ft_key(cf->ft, &fp);
 	if (cf->q)
 		q_packet(cf, &fp, cp, dg, len);
 	else

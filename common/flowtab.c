@@ -71,6 +71,11 @@ struct ft_table {
 	size_t nbucket, nflows;
 	struct flow *ahead[L_N], *atail[L_N];
 	struct flow *chead, *ctail;
+	/* ft_expire has nothing to end while now <= sweep_at (when sweep_ok):
+	 * the earliest timeout of the lists' heads, recomputed after a sweep
+	 * and forgotten when a head leaves its list or a list gets its first */
+	uint64_t sweep_at;
+	bool sweep_ok;
 	uint64_t prev_ts;             /* time of the previous packet */
 	bool now_set, warned_evict, warned_name;
 	struct src *cur;
@@ -212,6 +217,7 @@ const char *ft_source(const struct ft_table *t) { return t->cur ? t->cur->file :
 
 static void act_unlink(struct ft_table *t, struct flow *f)
 {
+	if (!f->aprev) t->sweep_ok = false; /* the head goes */
 	if (f->aprev) f->aprev->anext = f->anext; else t->ahead[f->list] = f->anext;
 	if (f->anext) f->anext->aprev = f->aprev; else t->atail[f->list] = f->aprev;
 	f->aprev = f->anext = NULL;
@@ -222,12 +228,14 @@ static void act_append(struct ft_table *t, struct flow *f, uint8_t list)
 	f->list = list;
 	f->anext = NULL;
 	f->aprev = t->atail[list];
-	if (t->atail[list]) t->atail[list]->anext = f; else t->ahead[list] = f;
+	if (t->atail[list]) t->atail[list]->anext = f;
+	else t->ahead[list] = f, t->sweep_ok = false;
 	t->atail[list] = f;
 }
 
 static void cre_unlink(struct ft_table *t, struct flow *f)
 {
+	if (!f->cprev) t->sweep_ok = false;
 	if (f->cprev) f->cprev->cnext = f->cnext; else t->chead = f->cnext;
 	if (f->cnext) f->cnext->cprev = f->cprev; else t->ctail = f->cprev;
 }
@@ -236,7 +244,8 @@ static void cre_append(struct ft_table *t, struct flow *f)
 {
 	f->cnext = NULL;
 	f->cprev = t->ctail;
-	if (t->ctail) t->ctail->cnext = f; else t->chead = f;
+	if (t->ctail) t->ctail->cnext = f;
+	else t->chead = f, t->sweep_ok = false;
 	t->ctail = f;
 }
 
@@ -537,12 +546,17 @@ static uint8_t closed_reason(const struct flow *f)
 	return f->rst ? END_RST : END_FIN;
 }
 
+/* a + b, or UINT64_MAX past it */
+static uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
 void ft_expire(struct ft_table *t, uint64_t now)
 {
 	int l;
 	struct flow *f;
+	uint64_t at = UINT64_MAX;
 
 	if (t->c.no_split) return;
+	if (t->sweep_ok && now <= t->sweep_at) return;
 	for (l = L_TCP; l <= L_OTHER; l++) {
 		uint64_t idle = t->c.idle_ns[l];
 
@@ -555,6 +569,17 @@ void ft_expire(struct ft_table *t, uint64_t now)
 	while (t->c.active_ns && (f = t->chead) != NULL && now > f->first_ns &&
 	    now - f->first_ns > t->c.active_ns)
 		end_flow(t, f, END_ACTIVE);
+	/* Each head above is due after at: a flow behind it has been active
+	 * since (a list is in order of last activity or of creation). */
+	for (l = L_TCP; l <= L_OTHER; l++)
+		if (t->c.idle_ns[l] && (f = t->ahead[l]) != NULL && sat_add(f->last_ns, t->c.idle_ns[l]) < at)
+			at = sat_add(f->last_ns, t->c.idle_ns[l]);
+	if ((f = t->ahead[L_LINGER]) != NULL && sat_add(f->last_ns, t->c.linger_ns) < at)
+		at = sat_add(f->last_ns, t->c.linger_ns);
+	if (t->c.active_ns && (f = t->chead) != NULL && sat_add(f->first_ns, t->c.active_ns) < at)
+		at = sat_add(f->first_ns, t->c.active_ns);
+	t->sweep_at = at;
+	t->sweep_ok = true;
 }
 
 /* The least recently active flow: closed ones first, then the oldest head. */
@@ -798,6 +823,15 @@ static uint8_t stale(const struct ft_table *t, const struct flow *f, uint64_t ts
 	return 0;
 }
 
+void ft_key(const struct ft_table *t, struct ft_pkt *p)
+{
+	int c = t->c.unidirectional ? -1 : memcmp(p->src, p->dst, 16);
+
+	p->key_swap = c > 0 || (c == 0 && p->sport > p->dport);
+	p->hash = p->key_swap ? key_hash(p->ipv, p->proto, p->dst, p->src, p->dport, p->sport)
+	                      : key_hash(p->ipv, p->proto, p->src, p->dst, p->sport, p->dport);
+}
+
 void ft_packet(struct ft_table *t, const struct ft_pkt *p)
 {
 	const uint8_t *ka = p->src, *kb = p->dst;
@@ -819,15 +853,11 @@ void ft_packet(struct ft_table *t, const struct ft_pkt *p)
 	t->now_set = true;
 	ft_expire(t, clock);
 
-	if (!t->c.unidirectional) {
-		int c = memcmp(p->src, p->dst, 16);
-
-		if (c > 0 || (c == 0 && p->sport > p->dport)) {
-			ka = p->dst; kb = p->src;
-			kpa = p->dport; kpb = p->sport;
-		}
+	if (p->key_swap) {
+		ka = p->dst; kb = p->src;
+		kpa = p->dport; kpb = p->sport;
 	}
-	h = key_hash(p->ipv, p->proto, ka, kb, kpa, kpb);
+	h = p->hash;
 	for (f = t->bucket[h & (t->nbucket - 1)]; f; f = f->hnext)
 		if (f->hash == h && f->kpa == kpa && f->kpb == kpb && f->proto == p->proto &&
 		    f->ipv == p->ipv && memcmp(f->ka, ka, 16) == 0 && memcmp(f->kb, kb, 16) == 0)

@@ -87,6 +87,9 @@ struct ft_pkt {
 	const uint8_t *mac_src, *mac_dst; /* NULL when not Ethernet */
 	const uint8_t *encap;         /* ENCAP element value (5-byte entries), or NULL */
 	uint8_t encap_len;
+	/* set by ft_key: the flow key's hash, and whether dst/dport come first in it */
+	uint64_t hash;
+	bool key_swap;
 };
 
 struct ft_stats {
@@ -111,6 +114,12 @@ void ft_set_source(struct ft_table *t, const char *file, const char *label);
 const char *ft_source(const struct ft_table *t);
 /* Feed one packet (may end and emit flows). */
 void ft_packet(struct ft_table *t, const struct ft_pkt *p);
+/*
+ * ft_key: fill p->hash and p->key_swap, which ft_packet needs, from the
+ * addresses, ports and protocol.  It reads only the table's configuration,
+ * so the reader thread calls it, off the flow table's thread.
+ */
+void ft_key(const struct ft_table *t, struct ft_pkt *p);
 /* Sweep out flows whose idle, active or linger time has passed at now_ns
  * (ft_packet does it; call it on quiet live links with the clock). */
 void ft_expire(struct ft_table *t, uint64_t now_ns);
