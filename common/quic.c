@@ -82,7 +82,10 @@ struct hkey {
  * The algorithms, fetched once, and the contexts, reused for the process:
  * HMAC(EVP_sha256(), ...) and EVP_aes_128_gcm() fetch their
  * implementation on every call and a new context costs allocations, more
- * than the work itself on a 1200-byte Initial.  Static state, so not for several threads: the QUIC module runs only on
+ * than the work itself on a 1200-byte Initial.  Each cipher context is
+ * given its cipher once, in qc_ready: naming it again on every init
+ * resets the context, and a packet then only sets the key and the IV.
+ * Static state, so not for several threads: the QUIC module runs only on
  * the flow-table thread.
  */
 static struct {
@@ -125,7 +128,10 @@ static bool qc_ready(void)
 	    (qc.work = EVP_MD_CTX_new()) != NULL && hkey_new(&qc.initial) && hkey_new(&qc.secret) &&
 	    (qc.gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL)) != NULL &&
 	    (qc.ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL)) != NULL &&
-	    (qc.aead = EVP_CIPHER_CTX_new()) != NULL && (qc.hpc = EVP_CIPHER_CTX_new()) != NULL;
+	    (qc.aead = EVP_CIPHER_CTX_new()) != NULL && (qc.hpc = EVP_CIPHER_CTX_new()) != NULL &&
+	    EVP_EncryptInit_ex2(qc.aead, qc.gcm, NULL, NULL, NULL) == 1 &&
+	    EVP_EncryptInit_ex2(qc.hpc, qc.ecb, NULL, NULL, NULL) == 1 &&
+	    EVP_CIPHER_CTX_set_padding(qc.hpc, 0) == 1;
 	for (size_t i = 0; qc.ok && i < NVERSIONS; i++)
 		qc.ok = hkey_new(&qc.salt[i]) &&
 		    hkey_set(&qc.salt[i], versions[i].salt, sizeof versions[i].salt);
@@ -211,8 +217,7 @@ int quic_hp_mask(const struct quic_keys *k, const uint8_t sample[16], uint8_t ma
 	EVP_CIPHER_CTX *cx = qc.hpc;
 
 	if (!qc_ready()) return -1;
-	if (EVP_EncryptInit_ex2(cx, qc.ecb, k->hp, NULL, NULL) == 1 &&
-	    EVP_CIPHER_CTX_set_padding(cx, 0) == 1 &&
+	if (EVP_EncryptInit_ex2(cx, NULL, k->hp, NULL, NULL) == 1 &&
 	    EVP_EncryptUpdate(cx, out, &len, sample, 16) == 1 && len == 16) {
 		memcpy(mask, out, 5);
 		rc = 0;
@@ -265,7 +270,7 @@ static bool open_initial(const struct quic_keys *k, const uint8_t *pkt, size_t p
 	for (unsigned i = 0; i < 8; i++) nonce[11 - i] ^= (uint8_t)(*pn >> (8 * i));
 
 	size_t ct_off = pn_off + pnlen, ct_len = end - ct_off - 16;
-	if (EVP_DecryptInit_ex2(cx, qc.gcm, k->key, nonce, NULL) != 1 ||
+	if (EVP_DecryptInit_ex2(cx, NULL, k->key, nonce, NULL) != 1 ||
 	    EVP_DecryptUpdate(cx, NULL, &len, &first, 1) != 1 ||
 	    (pn_off > 1 && EVP_DecryptUpdate(cx, NULL, &len, pkt + 1, (int)(pn_off - 1)) != 1) ||
 	    EVP_DecryptUpdate(cx, NULL, &len, pnb, (int)pnlen) != 1)
@@ -294,7 +299,7 @@ int quic_protect(const struct quic_keys *k, uint8_t *pkt, size_t pn_off, size_t 
 	EVP_CIPHER_CTX *cx = qc.aead;
 
 	if (!qc_ready()) return -1;
-	if (EVP_EncryptInit_ex2(cx, qc.gcm, k->key, nonce, NULL) == 1 &&
+	if (EVP_EncryptInit_ex2(cx, NULL, k->key, nonce, NULL) == 1 &&
 	    EVP_EncryptUpdate(cx, NULL, &len, pkt, (int)pt_off) == 1 &&
 	    EVP_EncryptUpdate(cx, pkt + pt_off, &len, pkt + pt_off, (int)(n - 16 - pt_off)) == 1 &&
 	    EVP_EncryptFinal_ex(cx, pkt + pt_off + len, &len) == 1 &&
