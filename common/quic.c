@@ -8,7 +8,6 @@
  */
 #include "quic.h"
 
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -65,49 +64,101 @@ static bool cur_varint(struct cur *c, uint64_t *v)
 
 /* ------------------------------------------------------------------ keys */
 
+#define NVERSIONS (sizeof versions / sizeof versions[0])
+
 /*
- * The algorithms, fetched once, and one context each, reused for the
- * process: HMAC(EVP_sha256(), ...) and EVP_aes_128_gcm() fetch their
+ * HMAC-SHA256 (RFC 2104) made of SHA-256 digest contexts: a key's padded
+ * blocks K^ipad and K^opad are hashed once into the two states of a
+ * struct hkey, and each message starts from copies of them.  EVP_MAC
+ * hashes both pads again on every init; here each key serves several
+ * messages (the initial secret two, each direction's secret three) and
+ * a version's salt, the key of HKDF-Extract, the whole process.
+ */
+struct hkey {
+	EVP_MD_CTX *in, *out;    /* SHA-256 after K^ipad, after K^opad */
+};
+
+/*
+ * The algorithms, fetched once, and the contexts, reused for the process:
+ * HMAC(EVP_sha256(), ...) and EVP_aes_128_gcm() fetch their
  * implementation on every call and a new context costs allocations, more
- * than the work itself on a 1200-byte Initial.  Not for several threads.
+ * than the work itself on a 1200-byte Initial.  Each cipher context is
+ * given its cipher once, in qc_ready: naming it again on every init
+ * resets the context, and a packet then only sets the key and the IV.
+ * Static state, so not for several threads: the QUIC module runs only on
+ * the flow-table thread.
  */
 static struct {
 	bool tried, ok;
-	EVP_MAC *hmac;
-	EVP_MAC_CTX *mac;        /* HMAC-SHA256, keyed per call */
+	EVP_MD *sha256;
+	EVP_MD_CTX *work;          /* a copy of a key's state, one message */
+	struct hkey salt[NVERSIONS];  /* keyed with versions[i].salt */
+	struct hkey initial;       /* keyed per derivation with the initial secret */
+	struct hkey secret;        /* then with one direction's secret */
 	EVP_CIPHER *gcm, *ecb;
-	EVP_CIPHER_CTX *aead;    /* AES-128-GCM, keyed per packet */
-	EVP_CIPHER_CTX *hpc;     /* AES-128-ECB for header protection */
+	EVP_CIPHER_CTX *aead;      /* AES-128-GCM, keyed per packet */
+	EVP_CIPHER_CTX *hpc;       /* AES-128-ECB for header protection */
 } qc;
+
+/* Hash the key's pads into h (kl <= 64, the SHA-256 block); false when
+ * libcrypto failed. */
+static bool hkey_set(struct hkey *h, const uint8_t *key, size_t kl)
+{
+	uint8_t pad[64];
+
+	for (size_t i = 0; i < sizeof pad; i++) pad[i] = (uint8_t)((i < kl ? key[i] : 0) ^ 0x36);
+	if (EVP_DigestInit_ex2(h->in, qc.sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(h->in, pad, sizeof pad) != 1)
+		return false;
+	for (size_t i = 0; i < sizeof pad; i++) pad[i] ^= 0x36 ^ 0x5c;
+	return EVP_DigestInit_ex2(h->out, qc.sha256, NULL) == 1 &&
+	    EVP_DigestUpdate(h->out, pad, sizeof pad) == 1;
+}
+
+static bool hkey_new(struct hkey *h)
+{
+	return (h->in = EVP_MD_CTX_new()) != NULL && (h->out = EVP_MD_CTX_new()) != NULL;
+}
 
 static bool qc_ready(void)
 {
-	OSSL_PARAM par[2];
-
 	if (qc.tried) return qc.ok;
 	qc.tried = true;
-	par[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
-	par[1] = OSSL_PARAM_construct_end();
-	qc.ok = (qc.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL &&
-	    (qc.mac = EVP_MAC_CTX_new(qc.hmac)) != NULL && EVP_MAC_CTX_set_params(qc.mac, par) == 1 &&
+	qc.ok = (qc.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) != NULL &&
+	    (qc.work = EVP_MD_CTX_new()) != NULL && hkey_new(&qc.initial) && hkey_new(&qc.secret) &&
 	    (qc.gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL)) != NULL &&
 	    (qc.ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL)) != NULL &&
-	    (qc.aead = EVP_CIPHER_CTX_new()) != NULL && (qc.hpc = EVP_CIPHER_CTX_new()) != NULL;
+	    (qc.aead = EVP_CIPHER_CTX_new()) != NULL && (qc.hpc = EVP_CIPHER_CTX_new()) != NULL &&
+	    EVP_EncryptInit_ex2(qc.aead, qc.gcm, NULL, NULL, NULL) == 1 &&
+	    EVP_EncryptInit_ex2(qc.hpc, qc.ecb, NULL, NULL, NULL) == 1 &&
+	    EVP_CIPHER_CTX_set_padding(qc.hpc, 0) == 1;
+	for (size_t i = 0; qc.ok && i < NVERSIONS; i++)
+		qc.ok = hkey_new(&qc.salt[i]) &&
+		    hkey_set(&qc.salt[i], versions[i].salt, sizeof versions[i].salt);
 	return qc.ok;
 }
 
-/* HMAC-SHA256(key, in) into out[32]; false when libcrypto failed. */
-static bool hmac_sha256(const uint8_t *key, size_t kl, const uint8_t *in, size_t n, uint8_t out[32])
+/* HMAC(key of h, in) into out[32]: H(K^opad || H(K^ipad || in)).  With
+ * last, the key's own states are used up (no copies: the last message of
+ * a key, which must be set again before another).  false when libcrypto
+ * failed. */
+static bool hmac_sha256(struct hkey *h, bool last, const uint8_t *in, size_t n, uint8_t out[32])
 {
-	size_t ol = 0;
+	uint8_t inner[32];
+	unsigned il = 0, ol = 0;
+	EVP_MD_CTX *ci = last ? h->in : qc.work, *co = last ? h->out : qc.work;
 
-	return qc_ready() && EVP_MAC_init(qc.mac, key, kl, NULL) == 1 &&
-	    EVP_MAC_update(qc.mac, in, n) == 1 && EVP_MAC_final(qc.mac, out, &ol, 32) == 1 && ol == 32;
+	return (last || EVP_MD_CTX_copy_ex(ci, h->in) == 1) && EVP_DigestUpdate(ci, in, n) == 1 &&
+	    EVP_DigestFinal_ex(ci, inner, &il) == 1 && il == 32 &&
+	    (last || EVP_MD_CTX_copy_ex(co, h->out) == 1) &&
+	    EVP_DigestUpdate(co, inner, sizeof inner) == 1 &&
+	    EVP_DigestFinal_ex(co, out, &ol) == 1 && ol == 32;
 }
 
 /* RFC 8446 §7.1 HKDF-Expand-Label with an empty context, for out <= 32 bytes:
- * one HMAC block, T(1) = HMAC(secret, HkdfLabel || 0x01) (RFC 5869 §2.3). */
-static void expand_label(const uint8_t secret[32], const char *label, uint8_t *out, size_t len)
+ * one HMAC block, T(1) = HMAC(secret, HkdfLabel || 0x01) (RFC 5869 §2.3),
+ * the secret being the key of h. */
+static bool expand_label(struct hkey *h, bool last, const char *label, uint8_t *out, size_t len)
 {
 	uint8_t info[2 + 1 + 6 + 16 + 1 + 1], t[32];
 	size_t ll = strlen(label), w = 0;
@@ -121,33 +172,40 @@ static void expand_label(const uint8_t secret[32], const char *label, uint8_t *o
 	w += ll;
 	info[w++] = 0;     /* context length */
 	info[w++] = 0x01;  /* HKDF-Expand block counter */
-	if (!hmac_sha256(secret, 32, info, w, t)) memset(t, 0, sizeof t);
+	if (!hmac_sha256(h, last, info, w, t)) return false;
 	memcpy(out, t, len);
+	return true;
 }
 
-static void keys_from_secret(const struct qver *v, const uint8_t secret[32], struct quic_keys *k)
+/* One direction: its secret from the initial secret (the key of
+ * qc.initial; last: its last use), then key, iv and hp from that secret. */
+static bool direction_keys(const struct qver *v, bool last, const char *label,
+    struct quic_keys *k)
 {
-	expand_label(secret, v->key, k->key, sizeof k->key);
-	expand_label(secret, v->iv, k->iv, sizeof k->iv);
-	expand_label(secret, v->hp, k->hp, sizeof k->hp);
+	uint8_t secret[32];
+
+	return expand_label(&qc.initial, last, label, secret, sizeof secret) &&
+	    hkey_set(&qc.secret, secret, sizeof secret) &&
+	    expand_label(&qc.secret, false, v->key, k->key, sizeof k->key) &&
+	    expand_label(&qc.secret, false, v->iv, k->iv, sizeof k->iv) &&
+	    expand_label(&qc.secret, true, v->hp, k->hp, sizeof k->hp);
 }
 
 int quic_initial_keys(uint32_t version, const uint8_t *dcid, size_t n, struct quic_keys *client,
     struct quic_keys *server)
 {
 	const struct qver *v = find_version(version);
-	uint8_t initial[32], secret[32];
+	uint8_t initial[32];
 
-	if (!v) return -1;
+	if (!v || !qc_ready()) return -1;
 	/* HKDF-Extract(salt, DCID) is HMAC with the salt as the key. */
-	if (!hmac_sha256(v->salt, sizeof v->salt, dcid, n, initial)) return -1;
-	if (client) {
-		expand_label(initial, "client in", secret, 32);
-		keys_from_secret(v, secret, client);
-	}
-	if (server) {
-		expand_label(initial, "server in", secret, 32);
-		keys_from_secret(v, secret, server);
+	if (!hmac_sha256(&qc.salt[v - versions], false, dcid, n, initial) ||
+	    !hkey_set(&qc.initial, initial, sizeof initial) ||
+	    (client && !direction_keys(v, !server, "client in", client)) ||
+	    (server && !direction_keys(v, true, "server in", server))) {
+		if (client) memset(client, 0, sizeof *client);
+		if (server) memset(server, 0, sizeof *server);
+		return -1;
 	}
 	return 0;
 }
@@ -159,8 +217,7 @@ int quic_hp_mask(const struct quic_keys *k, const uint8_t sample[16], uint8_t ma
 	EVP_CIPHER_CTX *cx = qc.hpc;
 
 	if (!qc_ready()) return -1;
-	if (EVP_EncryptInit_ex2(cx, qc.ecb, k->hp, NULL, NULL) == 1 &&
-	    EVP_CIPHER_CTX_set_padding(cx, 0) == 1 &&
+	if (EVP_EncryptInit_ex2(cx, NULL, k->hp, NULL, NULL) == 1 &&
 	    EVP_EncryptUpdate(cx, out, &len, sample, 16) == 1 && len == 16) {
 		memcpy(mask, out, 5);
 		rc = 0;
@@ -213,7 +270,7 @@ static bool open_initial(const struct quic_keys *k, const uint8_t *pkt, size_t p
 	for (unsigned i = 0; i < 8; i++) nonce[11 - i] ^= (uint8_t)(*pn >> (8 * i));
 
 	size_t ct_off = pn_off + pnlen, ct_len = end - ct_off - 16;
-	if (EVP_DecryptInit_ex2(cx, qc.gcm, k->key, nonce, NULL) != 1 ||
+	if (EVP_DecryptInit_ex2(cx, NULL, k->key, nonce, NULL) != 1 ||
 	    EVP_DecryptUpdate(cx, NULL, &len, &first, 1) != 1 ||
 	    (pn_off > 1 && EVP_DecryptUpdate(cx, NULL, &len, pkt + 1, (int)(pn_off - 1)) != 1) ||
 	    EVP_DecryptUpdate(cx, NULL, &len, pnb, (int)pnlen) != 1)
@@ -242,7 +299,7 @@ int quic_protect(const struct quic_keys *k, uint8_t *pkt, size_t pn_off, size_t 
 	EVP_CIPHER_CTX *cx = qc.aead;
 
 	if (!qc_ready()) return -1;
-	if (EVP_EncryptInit_ex2(cx, qc.gcm, k->key, nonce, NULL) == 1 &&
+	if (EVP_EncryptInit_ex2(cx, NULL, k->key, nonce, NULL) == 1 &&
 	    EVP_EncryptUpdate(cx, NULL, &len, pkt, (int)pt_off) == 1 &&
 	    EVP_EncryptUpdate(cx, pkt + pt_off, &len, pkt + pt_off, (int)(n - 16 - pt_off)) == 1 &&
 	    EVP_EncryptFinal_ex(cx, pkt + pt_off + len, &len) == 1 &&
@@ -352,6 +409,22 @@ int quic_hello_done(const struct quic *q, int from_client)
 
 /* -------------------------------------------------------------- frames */
 
+/* Past a run of PADDING frames (zero bytes): clients fill their Initial
+ * datagrams to 1200 bytes (RFC 9000 §14.1), mostly with them, so they are
+ * tested 8 at a time (a load into a word only to compare it with zero,
+ * whatever the byte order). */
+static void skip_padding(struct cur *c)
+{
+	uint64_t w;
+
+	while (cur_left(c) >= sizeof w) {
+		memcpy(&w, c->p, sizeof w);
+		if (w != 0) break;
+		c->p += sizeof w;
+	}
+	while (cur_left(c) > 0 && *c->p == 0x00) c->p++;
+}
+
 /* RFC 9000 §19 and §17.2.2: the frames an Initial packet may carry. */
 int quic_frames(struct quic *q, const uint8_t *payload, size_t n, int from_client)
 {
@@ -362,7 +435,7 @@ int quic_frames(struct quic *q, const uint8_t *payload, size_t n, int from_clien
 
 	while (cur_left(&c) > 0) {
 		if (*c.p == 0x00) {  /* PADDING, usually a long run of it */
-			while (cur_left(&c) > 0 && *c.p == 0x00) c.p++;
+			skip_padding(&c);
 			continue;
 		}
 		if (!cur_varint(&c, &t)) goto bad;
@@ -406,13 +479,30 @@ bad:
 
 /* ------------------------------------------------------------- packets */
 
+/* q->keyed: the source of the keys is set, and which of q->k are derived. */
+#define KEYED_SRC 1u
+#define KEYED_DIR(fc) (2u << (fc))
+
+/* The keys now come from version and dcid; each direction's are derived
+ * when its first Initial needs them (dir_keys): many flows never show a
+ * server Initial (one-sided captures, a client retrying), and a
+ * direction costs half of a derivation. */
 static void set_keys(struct quic *q, uint32_t version, const uint8_t *dcid, size_t n)
 {
-	quic_initial_keys(version, dcid, n, &q->k[1], &q->k[0]);
 	q->key_version = version;
 	memcpy(q->key_dcid, dcid, n);
 	q->key_dcid_len = (uint8_t)n;
-	q->keyed = 1;
+	q->keyed = KEYED_SRC;
+}
+
+static const struct quic_keys *dir_keys(struct quic *q, int fc)
+{
+	if (!(q->keyed & KEYED_DIR(fc))) {
+		quic_initial_keys(q->key_version, q->key_dcid, q->key_dcid_len, fc ? &q->k[1] : NULL,
+		    fc ? NULL : &q->k[0]);
+		q->keyed |= KEYED_DIR(fc);
+	}
+	return &q->k[fc];
 }
 
 /* One Initial packet: pkt[0] is its first byte, the packet number at
@@ -438,13 +528,17 @@ static bool initial_packet(struct quic *q, const uint8_t *pkt, size_t pn_off, si
 		set_keys(q, version, q->key_dcid, q->key_dcid_len);
 	}
 	if (end - pn_off > sizeof stack) out = xmalloc(end - pn_off);
-	ok = open_initial(&q->k[fc], pkt, pn_off, end, d->largest_pn, out, &outlen, &pn);
+	ok = open_initial(dir_keys(q, fc), pkt, pn_off, end, d->largest_pn, out, &outlen, &pn);
 	if (!ok && fc && (dcid_len != q->key_dcid_len || memcmp(dcid, q->key_dcid, dcid_len) != 0)) {
 		/* After a Retry the client's DCID, and so the keys, change. */
 		struct quic_keys k;
 		quic_initial_keys(version, dcid, dcid_len, &k, NULL);
 		ok = open_initial(&k, pkt, pn_off, end, d->largest_pn, out, &outlen, &pn);
-		if (ok) set_keys(q, version, dcid, dcid_len);
+		if (ok) {
+			set_keys(q, version, dcid, dcid_len);
+			q->k[1] = k;
+			q->keyed |= KEYED_DIR(1);
+		}
 	}
 	if (ok) {
 		q->flags |= QUIC_F_DECRYPTED;

@@ -37,11 +37,14 @@
  * Keys: a Retry makes the client use a new DCID for its next Initial; a
  * client Initial that fails with the current keys is tried with keys from
  * its own DCID, and those become the keys of both directions when it
- * decrypts.  The server's Initials use the client's keys' DCID.
+ * decrypts.  The server's Initials use the client's keys' DCID.  Each
+ * direction's keys are derived when its first Initial is opened.
  *
  * Memory: struct quic is a fixed-size value (512 bytes on LP64) that the
- * caller owns; libcrypto allocates and frees its cipher contexts inside
- * each call; the only other allocation is each direction's CRYPTO buffer,
+ * caller owns; the libcrypto algorithms and contexts are made on the
+ * first call and kept for the process, static state that makes the
+ * module for one thread only (pcap-flows runs it on the flow-table
+ * thread); the only other allocation is each direction's CRYPTO buffer,
  * made with xmalloc (exits when memory runs out) on the first CRYPTO
  * byte and grown by doubling up to the limit given to quic_init; quic_free
  * releases both.  Decryption works in a buffer on the stack for packets
@@ -103,7 +106,8 @@ struct quic {
 	uint32_t version;      /* of the first long header with a known version; 0 none */
 	uint32_t key_version;  /* the keys below: version and DCID they come from */
 	uint16_t flags;
-	uint8_t keyed, sscid_set, client_seen;
+	uint8_t keyed;                 /* key_version, key_dcid set; which of k derived */
+	uint8_t sscid_set, client_seen;
 	uint8_t dcid_len, scid_len, sscid_len, key_dcid_len;
 	uint8_t dcid[QUIC_CID_MAX];    /* DCID of the client's first Initial */
 	uint8_t scid[QUIC_CID_MAX];    /* SCID of the client's first Initial */
@@ -165,7 +169,8 @@ void quic_info(const struct quic *q, struct quic_info *out);
  *
  * quic_initial_keys(version, dcid, n, client, server): the Initial keys
  * of both directions (either pointer may be NULL); -1 for a version
- * without Initial keys here.  quic_frames(q, payload, n, from_client):
+ * without Initial keys here, or when libcrypto failed (the keys asked for
+ * are then zeroed).  quic_frames(q, payload, n, from_client):
  * walk the frames of a decrypted Initial payload into the direction's
  * CRYPTO stream; 0, or -1 when it stopped early (flags say why).
  */

@@ -198,6 +198,22 @@ static void test_keys(void)
 	ok(same_hex(s.iv, 12, "dd13c276499c0249d3310652"), "v2 server iv");
 	ok(same_hex(s.hp, 16, "edf6d05c83121201b436e16877593c3a"), "v2 server hp");
 
+	/* One direction at a time (the module derives each when it needs
+	 * it): the same keys, in either order, whatever came before. */
+	struct quic_keys c1, s1;
+	memset(&c1, 0, sizeof c1);
+	memset(&s1, 0, sizeof s1);
+	ok(quic_initial_keys(QUIC_V1, dcid, 8, NULL, &s1) == 0 &&
+	    quic_initial_keys(QUIC_V1, dcid, 8, &c1, NULL) == 0 &&
+	    same_hex(c1.key, 16, "1f369613dd76d5467730efcbe3b1a22d") &&
+	    same_hex(c1.hp, 16, "9f50449e04a0e810283a1e9933adedd2") &&
+	    same_hex(s1.key, 16, "cf3a5331653c364c88f0f379b6067e37") &&
+	    same_hex(s1.hp, 16, "c206b8d9b9f0f37644430b490eeaa314"),
+	    "v1 keys one direction at a time");
+	ok(quic_initial_keys(QUIC_V2, dcid, 8, &c1, NULL) == 0 &&
+	    quic_initial_keys(QUIC_V2, dcid, 8, NULL, &s1) == 0 && memcmp(&c1, &c, sizeof c) == 0 &&
+	    memcmp(&s1, &s, sizeof s) == 0, "v2 keys one direction at a time");
+
 	is(quic_initial_keys(0xff00001cu, dcid, 8, &c, &s), -1, "no keys for draft-28");
 	is(quic_initial_keys(0xff000021u, dcid, 8, &c, &s), -1, "no keys for draft-33");
 }
