@@ -36,6 +36,26 @@ static uint8_t lower(uint8_t ch)
 
 /* ------------------------------------------------------------- fields */
 
+/* fld_meta() of the tags of an element, looked up once per element and
+ * tag: every field of every flow asks.  The registry is constant, so one
+ * table serves every context. */
+static const struct fld *meta_fld(uint16_t elem, uint8_t tag)
+{
+	static struct {
+		uint16_t elem;
+		bool filled;
+		const struct fld *fd[256];
+	} memo[8];
+	unsigned k = elem & 7, t;
+
+	if (!memo[k].filled || memo[k].elem != elem) {
+		for (t = 0; t < 256; t++) memo[k].fd[t] = fld_meta(elem, (uint8_t)t);
+		memo[k].elem = elem;
+		memo[k].filled = true;
+	}
+	return memo[k].fd[tag];
+}
+
 /* One field that --names covers (names is not ANN_KEEP), into b. */
 static void name_field(struct an_ctx *c, enum an_names names, const struct fld *fd, uint8_t tag,
     const uint8_t *val, uint16_t len, struct buf *b)
@@ -90,7 +110,7 @@ unsigned am_meta(struct an_ctx *c, enum an_names names, bool keep_unknown, const
 	buf_reset(out);
 	rec_meta_begin(e, &it);
 	while (rec_meta_next(&it, &tag, &val, &len)) {
-		const struct fld *fd = fld_meta(e->id, tag);
+		const struct fld *fd = meta_fld(e->id, tag);
 
 		if (fd == NULL && !keep_unknown) {
 			if (dropped++ == 0 && unknown_tag) *unknown_tag = tag;
@@ -241,7 +261,7 @@ void am_needles_add(struct an_ctx *c, struct am_needles *nd, const struct rec_el
 	if (e->id == RE_QUIC && names != ANN_KEEP) nd->quic = true;
 	rec_meta_begin(e, &it);
 	while (rec_meta_next(&it, &tag, &val, &len)) {
-		const struct fld *fd = fld_meta(e->id, tag);
+		const struct fld *fd = meta_fld(e->id, tag);
 
 		if (fd == NULL) continue;
 		if (fd->type == FT_ADDR && addrs && (len == 4 || len == 16)) {
