@@ -42,7 +42,8 @@
 #include "num.h"
 #include "pkt.h"
 
-#define CACHE_BITS 14
+#define CACHE_BITS 16  /* cached address pseudonyms */
+#define MCACHE_BITS 12 /* cached MAC pseudonyms, apart: addresses do not evict them */
 #define HASH_BITS 13  /* cached name, text and identifier hashes */
 #define HASH_MAX 126  /* the longest value cached */
 #define FEISTEL_ROUNDS 8
@@ -79,7 +80,7 @@ struct an_ctx {
 	uint8_t pad[16];
 	EVP_MD_CTX *tmp;
 	struct hmac h_ip, h_mac, h_name, h_text, h_id;
-	struct cache_ent *cache;
+	struct cache_ent *cache, *mcache;
 	struct hash_ent *hcache; /* allocated at the first hash */
 	struct prefix pre[MAX_PRESERVE];
 	unsigned npre;
@@ -295,6 +296,7 @@ struct an_ctx *an_new(const uint8_t key[AN_KEY_LEN], enum an_method m)
 	c->trunc4 = 32;
 	c->trunc6 = 128;
 	c->cache = xcalloc((size_t)1 << CACHE_BITS, sizeof *c->cache);
+	c->mcache = xcalloc((size_t)1 << MCACHE_BITS, sizeof *c->mcache);
 	c->aes = EVP_CIPHER_CTX_new();
 	c->tmp = EVP_MD_CTX_new();
 	ok = c->aes && c->tmp &&
@@ -329,6 +331,8 @@ void an_free(struct an_ctx *c)
 	OPENSSL_cleanse(c->pad, sizeof c->pad);
 	if (c->cache) OPENSSL_cleanse(c->cache, ((size_t)1 << CACHE_BITS) * sizeof *c->cache);
 	free(c->cache);
+	if (c->mcache) OPENSSL_cleanse(c->mcache, ((size_t)1 << MCACHE_BITS) * sizeof *c->mcache);
+	free(c->mcache);
 	if (c->hcache) OPENSSL_cleanse(c->hcache, ((size_t)1 << HASH_BITS) * sizeof *c->hcache);
 	free(c->hcache);
 	free(c->orig);
@@ -487,7 +491,7 @@ void an_mac_map(struct an_ctx *c, uint8_t m[6])
 	uint8_t in[6];
 
 	if (memcmp(m, zero, 6) == 0) return;
-	e = &c->cache[cache_slot(m, 6)];
+	e = &c->mcache[cache_slot(m, 6) & ((1u << MCACHE_BITS) - 1)];
 	if (e->len == 6 && memcmp(e->in, m, 6) == 0) {
 		memcpy(m, e->out, 6);
 		return;
