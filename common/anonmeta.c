@@ -39,21 +39,29 @@ static uint8_t lower(uint8_t ch)
 /* fld_meta() of the tags of an element, looked up once per element and
  * tag: every field of every flow asks.  The registry is constant, so one
  * table serves every context. */
-static const struct fld *meta_fld(uint16_t elem, uint8_t tag)
-{
-	static struct {
-		uint16_t elem;
-		bool filled;
-		const struct fld *fd[256];
-	} memo[8];
-	unsigned k = elem & 7, t;
+struct meta_memo {
+	uint16_t elem;
+	bool filled;
+	const struct fld *fd[256];
+};
 
-	if (!memo[k].filled || memo[k].elem != elem) {
-		for (t = 0; t < 256; t++) memo[k].fd[t] = fld_meta(elem, (uint8_t)t);
-		memo[k].elem = elem;
-		memo[k].filled = true;
-	}
-	return memo[k].fd[tag];
+static struct meta_memo memo[8];
+
+static void memo_fill(struct meta_memo *m, uint16_t elem)
+{
+	unsigned t;
+
+	for (t = 0; t < 256; t++) m->fd[t] = fld_meta(elem, (uint8_t)t);
+	m->elem = elem;
+	m->filled = true;
+}
+
+static inline const struct fld *meta_fld(uint16_t elem, uint8_t tag)
+{
+	struct meta_memo *m = &memo[elem & 7];
+
+	if (!m->filled || m->elem != elem) memo_fill(m, elem);
+	return m->fd[tag];
 }
 
 /* One field that --names covers (names is not ANN_KEEP), into b. */
@@ -147,6 +155,7 @@ static void set_pair(struct am_needles *nd, uint8_t a, uint8_t b)
 {
 	unsigned pr = (unsigned)a << 8 | b;
 
+	if (nd->pair[pr >> 3] == 0) nd->touched[nd->ntouched++] = (uint16_t)(pr >> 3);
 	nd->pair[pr >> 3] |= (uint8_t)(1u << (pr & 7));
 }
 
@@ -162,9 +171,11 @@ static void mark_pairs(struct am_needles *nd, const struct am_needle *x)
 		uint8_t a = v[o], b = v[o + 1], ua = other_case(a, ci), ub = other_case(b, ci);
 
 		set_pair(nd, a, b);
-		set_pair(nd, ua, b);
-		set_pair(nd, a, ub);
-		set_pair(nd, ua, ub);
+		if (ua != a) set_pair(nd, ua, b);
+		if (ub != b) {
+			set_pair(nd, a, ub);
+			if (ua != a) set_pair(nd, ua, ub);
+		}
 	}
 }
 
@@ -182,8 +193,11 @@ static void chain(struct am_needles *nd, uint8_t b, unsigned k)
 
 void am_needles_reset(struct am_needles *nd)
 {
+	unsigned k;
+
 	if (nd->n) {
-		memset(nd->pair, 0, sizeof nd->pair);
+		for (k = 0; k < nd->ntouched; k++) nd->pair[nd->touched[k]] = 0;
+		nd->ntouched = 0;
 		memset(nd->head, 0, sizeof nd->head);
 		memset(nd->tail, 0, sizeof nd->tail);
 	}
@@ -409,7 +423,7 @@ unsigned am_blank(const struct am_needles *nd, uint8_t *p, size_t n, bool udp_pa
 	 * taken for another needle. */
 	if (nd->minlen < 3) {
 		for (i = 0; i < n; i++)
-			if ((x = match_at(nd, p, i, n)) != NULL) {
+			if (nd->head[p[i]] && (x = match_at(nd, p, i, n)) != NULL) {
 				rewrite(nd, x, p + i);
 				done++;
 				i += x->len - 1u;
@@ -427,7 +441,7 @@ unsigned am_blank(const struct am_needles *nd, uint8_t *p, size_t n, bool udp_pa
 
 		if (!(nd->pair[pr >> 3] >> (pr & 7) & 1)) continue;
 		for (i = k >= step - 1 ? k - (step - 1) : 0; i <= k; i++) {
-			if (i < from || (x = match_at(nd, p, i, n)) == NULL) continue;
+			if (i < from || !nd->head[p[i]] || (x = match_at(nd, p, i, n)) == NULL) continue;
 			rewrite(nd, x, p + i);
 			done++;
 			from = i + x->len;

@@ -49,6 +49,8 @@ struct am_needles {
 	unsigned nnode;
 	/* bit a << 8 | b: a needle has the bytes a, b at 0 .. AM_PAIRS - 1 */
 	uint8_t pair[65536 / 8];
+	uint16_t touched[65536 / 8]; /* the bytes of pair that are not 0, for the reset */
+	unsigned ntouched;
 	uint16_t minlen; /* the shortest needle's length */
 };
 
