@@ -44,7 +44,7 @@
 
 #define CACHE_BITS 16  /* cached address pseudonyms */
 #define MCACHE_BITS 12 /* cached MAC pseudonyms, apart: addresses do not evict them */
-#define HASH_BITS 13  /* cached name, text and identifier hashes */
+#define HASH_BITS 15  /* cached name, text and identifier hashes */
 #define HASH_MAX 126  /* the longest value cached */
 #define FEISTEL_ROUNDS 8
 #define MAX_PRESERVE 64
