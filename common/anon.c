@@ -42,7 +42,10 @@
 #include "num.h"
 #include "pkt.h"
 
-#define CACHE_BITS 14
+#define CACHE_BITS 16  /* cached address pseudonyms */
+#define MCACHE_BITS 12 /* cached MAC pseudonyms, apart: addresses do not evict them */
+#define HASH_BITS 15  /* cached name, text and identifier hashes */
+#define HASH_MAX 126  /* the longest value cached */
 #define FEISTEL_ROUNDS 8
 #define MAX_PRESERVE 64
 #define MAX_DEPTH 4   /* nested tunnels and quotes followed */
@@ -57,6 +60,14 @@ struct cache_ent {
 	uint8_t in[16], out[16];
 };
 
+/* One cached keyed hash (keyed_hash()). */
+enum hash_kind { HK_NONE, HK_NAME, HK_TEXT, HK_ID };
+struct hash_ent {
+	uint8_t kind, len;
+	uint8_t v[HASH_MAX];
+	uint8_t md[32];
+};
+
 struct prefix {
 	uint8_t len, bits;
 	uint8_t a[16];
@@ -69,7 +80,8 @@ struct an_ctx {
 	uint8_t pad[16];
 	EVP_MD_CTX *tmp;
 	struct hmac h_ip, h_mac, h_name, h_text, h_id;
-	struct cache_ent *cache;
+	struct cache_ent *cache, *mcache;
+	struct hash_ent *hcache; /* allocated at the first hash */
 	struct prefix pre[MAX_PRESERVE];
 	unsigned npre;
 	unsigned trunc4, trunc6;
@@ -284,6 +296,7 @@ struct an_ctx *an_new(const uint8_t key[AN_KEY_LEN], enum an_method m)
 	c->trunc4 = 32;
 	c->trunc6 = 128;
 	c->cache = xcalloc((size_t)1 << CACHE_BITS, sizeof *c->cache);
+	c->mcache = xcalloc((size_t)1 << MCACHE_BITS, sizeof *c->mcache);
 	c->aes = EVP_CIPHER_CTX_new();
 	c->tmp = EVP_MD_CTX_new();
 	ok = c->aes && c->tmp &&
@@ -318,6 +331,10 @@ void an_free(struct an_ctx *c)
 	OPENSSL_cleanse(c->pad, sizeof c->pad);
 	if (c->cache) OPENSSL_cleanse(c->cache, ((size_t)1 << CACHE_BITS) * sizeof *c->cache);
 	free(c->cache);
+	if (c->mcache) OPENSSL_cleanse(c->mcache, ((size_t)1 << MCACHE_BITS) * sizeof *c->mcache);
+	free(c->mcache);
+	if (c->hcache) OPENSSL_cleanse(c->hcache, ((size_t)1 << HASH_BITS) * sizeof *c->hcache);
+	free(c->hcache);
 	free(c->orig);
 	free(c);
 }
@@ -474,7 +491,7 @@ void an_mac_map(struct an_ctx *c, uint8_t m[6])
 	uint8_t in[6];
 
 	if (memcmp(m, zero, 6) == 0) return;
-	e = &c->cache[cache_slot(m, 6)];
+	e = &c->mcache[cache_slot(m, 6) & ((1u << MCACHE_BITS) - 1)];
 	if (e->len == 6 && memcmp(e->in, m, 6) == 0) {
 		memcpy(m, e->out, 6);
 		return;
@@ -488,45 +505,100 @@ void an_mac_map(struct an_ctx *c, uint8_t m[6])
 	memcpy(e->out, m, 6);
 }
 
+/*
+ * The keyed hashes of names and identifiers, cached by purpose and
+ * bytes: the same server names and URIs come back flow after flow, and
+ * one HMAC costs two SHA-256 blocks and the EVP calls around them.
+ * Longer values than an entry holds are hashed every time.
+ */
+static void keyed_hash(struct an_ctx *c, enum hash_kind kind, const struct hmac *h,
+    const uint8_t *v, size_t len, uint8_t md[32])
+{
+	struct hash_ent *e;
+	uint32_t x = 2166136261u ^ (uint32_t)kind;
+	size_t i;
+
+	if (len > HASH_MAX) {
+		hmac_calc(h, c->tmp, v, len, md);
+		return;
+	}
+	for (i = 0; i < len; i++) x = (x ^ v[i]) * 16777619u;
+	if (c->hcache == NULL) c->hcache = xcalloc((size_t)1 << HASH_BITS, sizeof *c->hcache);
+	e = &c->hcache[(x ^ x >> 15) & ((1u << HASH_BITS) - 1)];
+	if (e->kind == kind && e->len == len && memcmp(e->v, v, len) == 0) {
+		memcpy(md, e->md, 32);
+		return;
+	}
+	hmac_calc(h, c->tmp, v, len, md);
+	e->kind = (uint8_t)kind;
+	e->len = (uint8_t)len;
+	memcpy(e->v, v, len);
+	memcpy(e->md, md, 32);
+}
+
+static void hex16(const uint8_t md[8], char out[17])
+{
+	static const char digit[] = "0123456789abcdef";
+	unsigned i;
+
+	for (i = 0; i < 8; i++) {
+		out[2 * i] = digit[md[i] >> 4];
+		out[2 * i + 1] = digit[md[i] & 15];
+	}
+	out[16] = 0;
+}
+
 void an_name_hash(struct an_ctx *c, const uint8_t *name, size_t len, char out[17])
 {
-	uint8_t md[32];
-	uint8_t *low = xmalloc(len + 1);
+	uint8_t md[32], small[HASH_MAX] = { 0 };
+	uint8_t *low = len <= HASH_MAX ? small : xmalloc(len);
 	size_t i;
 
 	for (i = 0; i < len; i++)
 		low[i] = (uint8_t)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
-	hmac_calc(&c->h_name, c->tmp, low, len, md);
-	free(low);
-	for (i = 0; i < 8; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
+	keyed_hash(c, HK_NAME, &c->h_name, low, len, md);
+	if (low != small) free(low);
+	hex16(md, out);
 }
 
 void an_text_hash(struct an_ctx *c, const uint8_t *text, size_t len, char out[17])
 {
 	uint8_t md[32];
-	size_t i;
 
-	hmac_calc(&c->h_text, c->tmp, text, len, md);
-	for (i = 0; i < 8; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
+	keyed_hash(c, HK_TEXT, &c->h_text, text, len, md);
+	hex16(md, out);
 }
 
 size_t an_bytes_hash(struct an_ctx *c, const uint8_t *v, size_t len, uint8_t out[32])
 {
-	hmac_calc(&c->h_id, c->tmp, v, len, out);
+	keyed_hash(c, HK_ID, &c->h_id, v, len, out);
 	return len < 32 ? len : 32;
 }
 
 /* ------------------------------------------------------------ checksums */
 
+/*
+ * Eight bytes at a time: a 64-bit big-endian word is congruent, modulo
+ * 0xFFFF, to the sum of its four 16-bit words (2^16 = 1), and so is a
+ * carry out of 64 bits (2^64 = 1).  A one's complement sum folded to 16
+ * bits is the one value in 1..0xFFFF of its class (0 only when every
+ * byte is 0), so the result is that of the sum word by word.
+ */
 uint32_t an_csum_add(uint32_t sum, const uint8_t *p, size_t len, int odd)
 {
-	uint64_t s = sum;
+	uint64_t s = sum, w = 0, carry = 0, x;
 	size_t i = 0;
 
 	if (odd && len) {
 		s += p[0];
 		i = 1;
 	}
+	for (; i + 8 <= len; i += 8) {
+		x = be64(p + i);
+		w += x;
+		carry += w < x;
+	}
+	s += (w & 0xFFFFFFFF) + (w >> 32) + carry;
 	for (; i + 1 < len; i += 2) s += (uint32_t)(p[i] << 8 | p[i + 1]);
 	if (i < len) s += (uint32_t)p[i] << 8;
 	while (s >> 16) s = (s & 0xFFFF) + (s >> 16);

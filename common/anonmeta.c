@@ -36,6 +36,34 @@ static uint8_t lower(uint8_t ch)
 
 /* ------------------------------------------------------------- fields */
 
+/* fld_meta() of the tags of an element, looked up once per element and
+ * tag: every field of every flow asks.  The registry is constant, so one
+ * table serves every context. */
+struct meta_memo {
+	uint16_t elem;
+	bool filled;
+	const struct fld *fd[256];
+};
+
+static struct meta_memo memo[8];
+
+static void memo_fill(struct meta_memo *m, uint16_t elem)
+{
+	unsigned t;
+
+	for (t = 0; t < 256; t++) m->fd[t] = fld_meta(elem, (uint8_t)t);
+	m->elem = elem;
+	m->filled = true;
+}
+
+static inline const struct fld *meta_fld(uint16_t elem, uint8_t tag)
+{
+	struct meta_memo *m = &memo[elem & 7];
+
+	if (!m->filled || m->elem != elem) memo_fill(m, elem);
+	return m->fd[tag];
+}
+
 /* One field that --names covers (names is not ANN_KEEP), into b. */
 static void name_field(struct an_ctx *c, enum an_names names, const struct fld *fd, uint8_t tag,
     const uint8_t *val, uint16_t len, struct buf *b)
@@ -90,7 +118,7 @@ unsigned am_meta(struct an_ctx *c, enum an_names names, bool keep_unknown, const
 	buf_reset(out);
 	rec_meta_begin(e, &it);
 	while (rec_meta_next(&it, &tag, &val, &len)) {
-		const struct fld *fd = fld_meta(e->id, tag);
+		const struct fld *fd = meta_fld(e->id, tag);
 
 		if (fd == NULL && !keep_unknown) {
 			if (dropped++ == 0 && unknown_tag) *unknown_tag = tag;
@@ -116,8 +144,64 @@ unsigned am_meta(struct an_ctx *c, enum an_names names, bool keep_unknown, const
 
 /* ------------------------------------------------------------ needles */
 
+/* The byte that an uppercase letter of the text may stand for, in a
+ * case-insensitive needle (kept in lowercase). */
+static uint8_t other_case(uint8_t ch, bool ci)
+{
+	return ci && ch >= 'a' && ch <= 'z' ? (uint8_t)(ch - 32) : ch;
+}
+
+static void set_pair(struct am_needles *nd, uint8_t a, uint8_t b)
+{
+	unsigned pr = (unsigned)a << 8 | b;
+
+	if (nd->pair[pr >> 3] == 0) nd->touched[nd->ntouched++] = (uint16_t)(pr >> 3);
+	nd->pair[pr >> 3] |= (uint8_t)(1u << (pr & 7));
+}
+
+/* The pair bits of needle x: its pairs of bytes at 0 .. AM_PAIRS - 1, in
+ * both cases (am_blank()). */
+static void mark_pairs(struct am_needles *nd, const struct am_needle *x)
+{
+	const uint8_t *v = nd->b.p + x->at;
+	bool ci = x->flags & NF_CI;
+	unsigned o;
+
+	for (o = 0; o < AM_PAIRS && o + 1u < x->len; o++) {
+		uint8_t a = v[o], b = v[o + 1], ua = other_case(a, ci), ub = other_case(b, ci);
+
+		set_pair(nd, a, b);
+		if (ua != a) set_pair(nd, ua, b);
+		if (ub != b) {
+			set_pair(nd, a, ub);
+			if (ua != a) set_pair(nd, ua, ub);
+		}
+	}
+}
+
+/* Needle k at the end of the chain of the byte b. */
+static void chain(struct am_needles *nd, uint8_t b, unsigned k)
+{
+	unsigned m = nd->nnode++;
+
+	nd->node[m].k = (uint16_t)k;
+	nd->node[m].next = 0;
+	if (nd->tail[b]) nd->node[nd->tail[b] - 1].next = (uint16_t)(m + 1);
+	else nd->head[b] = (uint16_t)(m + 1);
+	nd->tail[b] = (uint16_t)(m + 1);
+}
+
 void am_needles_reset(struct am_needles *nd)
 {
+	unsigned k;
+
+	if (nd->n) {
+		for (k = 0; k < nd->ntouched; k++) nd->pair[nd->touched[k]] = 0;
+		nd->ntouched = 0;
+		memset(nd->head, 0, sizeof nd->head);
+		memset(nd->tail, 0, sizeof nd->tail);
+	}
+	nd->nnode = 0;
 	buf_reset(&nd->b);
 	nd->n = 0;
 	nd->quic = false;
@@ -125,23 +209,31 @@ void am_needles_reset(struct am_needles *nd)
 
 void am_needles_free(struct am_needles *nd)
 {
+	am_needles_reset(nd);
 	buf_free(&nd->b);
-	nd->n = 0;
 }
 
 static void add(struct am_needles *nd, unsigned flags, const uint8_t *p, size_t len,
     const uint8_t *repl)
 {
+	struct am_needle *x;
 	size_t i, at;
 
 	if (len == 0 || len > 65535 || nd->n >= AM_MAX_NEEDLES) return;
-	buf_put8(&nd->b, (uint8_t)(flags | (repl ? NF_REPL : 0)));
-	buf_put16(&nd->b, (uint16_t)len);
 	at = nd->b.len;
 	buf_put(&nd->b, p, len);
 	if (flags & NF_CI)
 		for (i = 0; i < len; i++) nd->b.p[at + i] = lower(nd->b.p[at + i]);
 	if (repl) buf_put(&nd->b, repl, len);
+	x = &nd->e[nd->n];
+	x->at = (uint32_t)at;
+	x->len = (uint16_t)len;
+	x->flags = (uint8_t)(flags | (repl ? NF_REPL : 0));
+	chain(nd, nd->b.p[at], nd->n);
+	if ((flags & NF_CI) && nd->b.p[at] >= 'a' && nd->b.p[at] <= 'z')
+		chain(nd, (uint8_t)(nd->b.p[at] - 32), nd->n);
+	mark_pairs(nd, x);
+	if (nd->n == 0 || len < nd->minlen) nd->minlen = (uint16_t)len;
 	nd->n++;
 }
 
@@ -241,7 +333,7 @@ void am_needles_add(struct an_ctx *c, struct am_needles *nd, const struct rec_el
 	if (e->id == RE_QUIC && names != ANN_KEEP) nd->quic = true;
 	rec_meta_begin(e, &it);
 	while (rec_meta_next(&it, &tag, &val, &len)) {
-		const struct fld *fd = fld_meta(e->id, tag);
+		const struct fld *fd = meta_fld(e->id, tag);
 
 		if (fd == NULL) continue;
 		if (fd->type == FT_ADDR && addrs && (len == 4 || len == 16)) {
@@ -295,59 +387,66 @@ static bool match(const uint8_t *p, const uint8_t *nd, size_t len, bool ci)
 	return true;
 }
 
+/* The first needle of the chain of p[i] that matches at p + i, or NULL. */
+static const struct am_needle *match_at(const struct am_needles *nd, const uint8_t *p, size_t i,
+    size_t n)
+{
+	unsigned j;
+
+	for (j = nd->head[p[i]]; j; j = nd->node[j - 1].next) {
+		const struct am_needle *x = &nd->e[nd->node[j - 1].k];
+
+		if (x->len <= n - i && match(p + i, nd->b.p + x->at, x->len, x->flags & NF_CI)) return x;
+	}
+	return NULL;
+}
+
+static void rewrite(const struct am_needles *nd, const struct am_needle *x, uint8_t *p)
+{
+	if (x->flags & NF_REPL) memcpy(p, nd->b.p + x->at + x->len, x->len);
+	else memset(p, 0, x->len);
+}
+
 unsigned am_blank(const struct am_needles *nd, uint8_t *p, size_t n, bool udp_payload)
 {
-	/* The needles by the byte they start with (a case-insensitive one
-	 * under both cases), each chain in the needles' order. */
-	struct blank_needle { const uint8_t *v, *to; uint16_t len; bool ci; } e[AM_MAX_NEEDLES];
-	struct { int16_t k, next; } node[2 * AM_MAX_NEEDLES];
-	int16_t head[256];
-	struct cur c;
-	unsigned done = 0, k, m = 0, nn = 0;
-	size_t i;
-	int j;
+	const struct am_needle *x;
+	unsigned done = 0;
+	size_t i, k, step, from = 0;
 
 	if (nd->quic && udp_payload && n > 5 && (p[0] & 0x80)) {
 		memset(p + 5, 0, n - 5);
 		done++;
 	}
 	if (nd->n == 0) return done;
-	c = cur_make(nd->b.p, nd->b.len);
-	for (k = 0; k < nd->n && m < AM_MAX_NEEDLES; k++) {
-		uint8_t fl;
-
-		if (!cur_u8(&c, &fl) || !cur_u16(&c, &e[m].len) || !cur_bytes(&c, e[m].len, &e[m].v))
-			break;
-		e[m].ci = fl & NF_CI;
-		e[m].to = NULL;
-		if ((fl & NF_REPL) && !cur_bytes(&c, e[m].len, &e[m].to)) break;
-		if (e[m].len) m++; /* an empty needle would match everywhere */
-	}
-	memset(head, 0xff, sizeof head);
-	for (j = (int)m - 1; j >= 0; j--) { /* pushed last first: chains in order */
-		uint8_t b = e[j].v[0];
-
-		node[nn].k = (int16_t)j;
-		node[nn].next = head[b];
-		head[b] = (int16_t)nn++;
-		if (e[j].ci && b >= 'a' && b <= 'z') {
-			node[nn].k = (int16_t)j;
-			node[nn].next = head[b - 32];
-			head[b - 32] = (int16_t)nn++;
-		}
-	}
 	/* One pass: at each place the first needle that matches is rewritten
 	 * and the search goes on after it, so that a replacement is never
 	 * taken for another needle. */
-	for (i = 0; i < n; i++) {
-		for (j = head[p[i]]; j >= 0; j = node[j].next) {
-			const struct blank_needle *x = &e[node[j].k];
+	if (nd->minlen < 3) {
+		for (i = 0; i < n; i++)
+			if (nd->head[p[i]] && (x = match_at(nd, p, i, n)) != NULL) {
+				rewrite(nd, x, p + i);
+				done++;
+				i += x->len - 1u;
+			}
+		return done;
+	}
+	/* Every needle has step + 1 bytes or more, so that an occurrence at i
+	 * covers the pair at the multiple of step in i .. i + step - 1, at
+	 * one of the needle's first step places, whose bits are set: the
+	 * pairs at those multiples are enough to find the places to look at,
+	 * in order; from is the first place after the last rewrite. */
+	step = nd->minlen - 1u < AM_PAIRS ? nd->minlen - 1u : AM_PAIRS;
+	for (k = 0; k + 1 < n; k += step) {
+		unsigned pr = (unsigned)p[k] << 8 | p[k + 1];
 
-			if (x->len > n - i || !match(p + i, x->v, x->len, x->ci)) continue;
-			if (x->to) memcpy(p + i, x->to, x->len);
-			else memset(p + i, 0, x->len);
+		if (!(nd->pair[pr >> 3] >> (pr & 7) & 1)) continue;
+		for (i = k >= step - 1 ? k - (step - 1) : 0; i <= k; i++) {
+			if (i < from || !nd->head[p[i]] || (x = match_at(nd, p, i, n)) == NULL) continue;
+			rewrite(nd, x, p + i);
 			done++;
-			i += x->len - 1u;
+			from = i + x->len;
+			/* on at the multiple of step that from's place falls to */
+			k = (from + step - 1) / step * step - step;
 			break;
 		}
 	}

@@ -32,14 +32,28 @@
 unsigned am_meta(struct an_ctx *c, enum an_names names, bool keep_unknown, const struct rec_elem *e,
     struct buf *out, unsigned *unknown_tag);
 
-/* The needles of one flow; zero it before the first use. */
+#define AM_MAX_NEEDLES 512
+#define AM_PAIRS 4 /* the pairs of bytes of each needle in its pair bits */
+
+/* The needles of one flow; zero it before the first use.  The index that
+ * am_blank() searches by is kept as the needles are added. */
 struct am_needles {
-	struct buf b;   /* entries: u8 flags, u16 len, len needle bytes, len replacement bytes */
+	struct buf b;   /* each needle's bytes, then its replacement's, if any */
 	unsigned n;
 	bool quic;      /* the flow has a QUIC element: its Initial packets are blanked too */
+	struct am_needle { uint32_t at; uint16_t len; uint8_t flags; } e[AM_MAX_NEEDLES];
+	/* chains by first byte, in the needles' order (a case-insensitive
+	 * needle under both cases): 1 + the node of the first and the last */
+	uint16_t head[256], tail[256];
+	struct { uint16_t k, next; } node[2 * AM_MAX_NEEDLES];
+	unsigned nnode;
+	/* bit a << 8 | b: a needle has the bytes a, b at 0 .. AM_PAIRS - 1 */
+	uint8_t pair[65536 / 8];
+	uint16_t touched[65536 / 8]; /* the bytes of pair that are not 0, for the reset */
+	unsigned ntouched;
+	uint16_t minlen; /* the shortest needle's length */
 };
 
-#define AM_MAX_NEEDLES 512
 #define AM_MIN_NAME 3 /* text shorter than this is not searched */
 
 void am_needles_reset(struct am_needles *nd);
