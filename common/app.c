@@ -161,11 +161,16 @@ static void fput(struct app_flow *f, int el, uint8_t tag, const void *v, size_t 
 {
 	struct buf *b = &f->fields[el];
 
+	uint8_t *q;
+
 	if (n > 65535) n = 65535;
 	if (b->cap == 0) buf_reserve(b, 384); /* most flows' fields fit: one allocation */
-	buf_put8(b, tag);
-	buf_put16(b, (uint16_t)n);
-	buf_put(b, v, n);
+	buf_reserve(b, 3 + n);
+	q = b->p + b->len;
+	q[0] = tag;
+	put_be16(q + 1, (uint16_t)n);
+	if (n) memcpy(q + 3, v, n);
+	b->len += 3 + n;
 }
 
 static void fput_str(struct app_flow *f, int el, uint8_t tag, const char *s)
@@ -186,16 +191,24 @@ static void fput_u16(struct app_flow *f, int el, uint8_t tag, uint16_t v)
 	fput(f, el, tag, b, 2);
 }
 
+/* The values go straight into the element, the length after them. */
 static void fput_list(struct app_flow *f, int el, uint8_t tag, const struct tls_list *l, bool pq_only)
 {
-	uint8_t b[2 * TLS_MAXLIST];
+	struct buf *b = &f->fields[el];
 	unsigned i, n = 0;
+	uint8_t *q;
 
+	if (b->cap == 0) buf_reserve(b, 384);
+	buf_reserve(b, 3 + 2 * (size_t)l->n);
+	q = b->p + b->len;
 	for (i = 0; i < l->n; i++) {
 		if (pq_only && !tls_group_pq(l->v[i])) continue;
-		put_be16(b + 2 * n++, l->v[i]);
+		put_be16(q + 3 + 2 * n++, l->v[i]);
 	}
-	if (n || !pq_only) fput(f, el, tag, b, 2 * n);
+	if (n == 0 && pq_only) return;
+	q[0] = tag;
+	put_be16(q + 1, (uint16_t)(2 * n));
+	b->len += 3 + 2 * n;
 }
 
 /* ------------------------------------------------------------------- TLS */
@@ -893,10 +906,15 @@ static void encode(struct app_ctx *a, struct buf *out, const struct buf *in)
 		refs[j] = r;
 		n++;
 	}
-	for (i = 0; i < n; i++) {
-		buf_put8(out, refs[i].tag);
-		buf_put16(out, refs[i].len);
-		buf_put(out, refs[i].val, refs[i].len);
+	/* each field as it is in `in` (tag, length, value): the fields that
+	 * follow each other there too are copied in one run */
+	buf_reserve(out, in->len);
+	for (i = 0; i < n; i = j) {
+		const uint8_t *s = refs[i].val - 3, *e = refs[i].val + refs[i].len;
+
+		for (j = i + 1; j < n && refs[j].val - 3 == e; j++) e = refs[j].val + refs[j].len;
+		memcpy(out->p + out->len, s, (size_t)(e - s));
+		out->len += (size_t)(e - s);
 	}
 }
 

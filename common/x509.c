@@ -12,6 +12,7 @@
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/provider.h>
@@ -262,6 +263,60 @@ static bool rsa_bits(X509_PUBKEY *pub, unsigned *bits)
 	return *bits <= 16384 && eb <= 64;
 }
 
+/*
+ * The size (and for EC the group) of a key that libcrypto's decoder
+ * would give without being asked: Ed25519, X25519, Ed448 and X448 with
+ * absent parameters and a key of their length (RFC 8410 3, 4), and
+ * id-ecPublicKey over P-256, P-384 or P-521 by namedCurve (RFC 5480
+ * 2.1.1) whose point the curve accepts.  The bits are those of
+ * EVP_PKEY_get_bits (the order's bits for EC; 256 for Ed25519, 253 for X25519), the name
+ * that of OSSL_PKEY_PARAM_GROUP_NAME.  false: ask libcrypto.
+ */
+static bool other_bits(X509_PUBKEY *pub, unsigned *bits, char *group, size_t gcap)
+{
+	static const struct { int nid; unsigned len, bits; } ecx[] = {
+		{ NID_ED25519, 32, 256 }, { NID_X25519, 32, 253 }, { NID_ED448, 57, 456 }, { NID_X448, 56, 448 },
+	};
+	static const struct { int nid; const char *name; } curves[] = {
+		{ NID_X9_62_prime256v1, "prime256v1" }, { NID_secp384r1, "secp384r1" },
+		{ NID_secp521r1, "secp521r1" },
+	};
+	ASN1_OBJECT *oid = NULL;
+	X509_ALGOR *alg = NULL;
+	const unsigned char *pk = NULL;
+	const void *pval;
+	int pklen = 0, ptype, nid, cn;
+	EC_GROUP *g;
+	EC_POINT *pt;
+	size_t i;
+	bool ok;
+
+	if (X509_PUBKEY_get0_param(&oid, &pk, &pklen, &alg, pub) != 1 || oid == NULL || alg == NULL ||
+	    pk == NULL)
+		return false;
+	nid = OBJ_obj2nid(oid);
+	X509_ALGOR_get0(NULL, &ptype, &pval, alg);
+	for (i = 0; i < sizeof ecx / sizeof ecx[0]; i++) {
+		if (ecx[i].nid != nid) continue;
+		if (ptype != V_ASN1_UNDEF || (unsigned)pklen != ecx[i].len) return false;
+		*bits = ecx[i].bits;
+		return true;
+	}
+	if (nid != NID_X9_62_id_ecPublicKey || ptype != V_ASN1_OBJECT || pval == NULL) return false;
+	cn = OBJ_obj2nid(pval);
+	for (i = 0; i < sizeof curves / sizeof curves[0] && curves[i].nid != cn; i++) continue;
+	if (i == sizeof curves / sizeof curves[0] || strlen(curves[i].name) >= gcap) return false;
+	/* the decoder refuses a point off the curve: the key is then absent */
+	if ((g = EC_GROUP_new_by_curve_name(cn)) == NULL) return false;
+	pt = EC_POINT_new(g);
+	ok = pt && EC_POINT_oct2point(g, pt, pk, (size_t)pklen, NULL) == 1;
+	if (ok) *bits = (unsigned)EC_GROUP_order_bits(g);
+	EC_POINT_free(pt);
+	EC_GROUP_free(g);
+	if (ok) memcpy(group, curves[i].name, strlen(curves[i].name) + 1);
+	return ok;
+}
+
 /* The key's fields from x; NULL full when x was decoded keyless.  false
  * when the default context refuses the certificate that the keyless one
  * read (then, as before, it is X5E_BAD). */
@@ -282,7 +337,8 @@ static bool key_info(X509 *x, bool keyless, const uint8_t *der, size_t len, stru
 		else if (OBJ_obj2txt(c->key_type, sizeof c->key_type, oid, 1) >= (int)sizeof c->key_type)
 			c->flags |= X5E_TEXT_CUT;
 	}
-	if (keyless && pub && rsa_bits(pub, &rb)) {
+	if (keyless && pub && (rsa_bits(pub, &rb) ||
+	    other_bits(pub, &rb, c->key_group, sizeof c->key_group))) {
 		c->key_bits = (uint16_t)rb;
 		return true;
 	}

@@ -24,7 +24,7 @@ command -v openssl >/dev/null 2>&1 || { skip 1 "no openssl"; done_testing; }
 # captures lack (and an RSA modulus whose top byte is not full: 1025 bits);
 # a subject with an escaped comma and UTF-8; SANs.
 : >"$T/ders"
-for k in rsa:2048 rsa:1025 ec:P-384 ed25519 ed448 rsa-pss:1024; do
+for k in rsa:2048 rsa:1025 ec:P-256 ec:P-384 ec:P-521 ed25519 ed448 rsa-pss:1024; do
 	case $k in
 	rsa:*) opt="-newkey rsa:${k#*:}" ;;
 	ec:*) opt="-newkey ec -pkeyopt ec_paramgen_curve:${k#*:}" ;;
