@@ -93,8 +93,7 @@ static uint64_t bin_ns; /* -s --bin: the bin width, 0 for none */
 static struct cic_cfg cic = { false, 5000000u, 120000000u, 5000000000ull };
 /* Per thread (rows are computed on several: see run_rows_mt). */
 static _Thread_local struct cic_val cic_v[CIC_NCOLS];
-static _Thread_local uint64_t flow_seq; /* flows taken from the input */
-static _Thread_local uint64_t cic_row;  /* the flow_seq cic_v holds, 0 for none */
+static _Thread_local uint64_t cic_row;  /* the row_no cic_v holds, 0 for none */
 
 static const char *const dir_prefix[SD_N] = { "", "src_", "dst_" };
 static const char *const flag_names[ST_NFLAGS] = {
@@ -540,9 +539,9 @@ static void eval_cic(struct st_flow *s, const struct col *c, struct cell *v, str
 		v->n = (size_t)n;
 		return;
 	}
-	if (cic_row != flow_seq) {
+	if (cic_row != row_no) {
 		cic_compute(f, s->have ? s->pk : NULL, &cic, cic_v);
-		cic_row = flow_seq;
+		cic_row = row_no;
 	}
 	x = &cic_v[c->k];
 	switch (x->t) {
@@ -1036,7 +1035,6 @@ static int run_rows(char **in, int nin, struct out_file *out, struct npy *z, enu
 		if (t != RS_FLOW) continue;
 		/* The header comes with the first row: no flows, no output. */
 		if (row_no++ == 0 && header && fm != F_JSONL && fm != F_NPY) put_header(&b, fm);
-		flow_seq++;
 		if (stats) st_flow_compute(&s, it.flow, &cfg);
 		else st_flow_table(&s, it.flow, &cfg);
 		if (fm == F_NPY) {
@@ -1108,7 +1106,7 @@ static void batch_rows(const struct pool *p, struct batch *b, struct st_flow *s,
 		/* the bytes were decoded once already: this cannot fail */
 		if (rec_decode_flow(q, len, f, err, sizeof err) < 0) msg_die(EXIT_DATA, "record: %s", err);
 		q += len;
-		row_no = flow_seq = b->first_row + i;
+		row_no = b->first_row + i;
 		if (p->stats) st_flow_compute(s, f, &cfg);
 		else st_flow_table(s, f, &cfg);
 		if (p->fm == F_NPY) {
@@ -1409,7 +1407,7 @@ static int run_summary(char **in, int nin, struct out_file *out, enum fmt fm, bo
 		const struct rec_flow *f = it.flow;
 
 		if (rt != RS_FLOW) continue;
-		flow_seq++;
+		row_no++;
 		if (stats) st_flow_compute(&s, f, &cfg);
 		else st_flow_table(&s, f, &cfg);
 		buf_reset(&key);
@@ -1421,7 +1419,7 @@ static int run_summary(char **in, int nin, struct out_file *out, enum fmt fm, bo
 		    f->bytes[0] + f->bytes[1], f->last_ns - f->first_ns) < 0)
 			msg_die(EXIT_DATA, "-s: more than %zu groups: group by fewer or coarser keys, or raise --max-groups",
 			    max_groups);
-		if ((++row_no & 1023) == 0) msg_progress("records", row_no, 0);
+		if ((row_no & 1023) == 0) msg_progress("records", row_no, 0);
 	}
 	status = rs_in_end(&ins, NULL);
 	msg_progress_end();
