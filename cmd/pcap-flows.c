@@ -51,6 +51,7 @@ static const char usage_text[] =
 "      --trailer           with --link, keep the Ethernet trailer in the stored bytes\n"
 "      --no-meta           no application metadata (TLS, HTTP, DNS, QUIC, SSH elements)\n"
 "      --reasm-bytes N     bytes reassembled per TCP direction for metadata (default 16384)\n"
+"      --reasm-wait S      a direction waits S for a hole to fill (default 30; 0 = to the end)\n"
 "      --threads N         1: one thread; 2: read and decode files on a second thread\n"
 "                          (default 2 when there are two CPUs or more; same output)\n"
 "packet filters (as the seed scripts):\n"
@@ -71,7 +72,7 @@ static const char usage_text[] =
 enum {
 	O_NOSPLIT = 256, O_IDLE, O_TCPIDLE, O_UDPIDLE, O_OTHERIDLE, O_ACTIVE, O_LINGER,
 	O_MAXFLOWS, O_MAXPKTS, O_BYTES, O_PAYLOAD, O_LINK, O_TRAILER, O_DROPCTL, O_DROPDNS, O_DROPDNSQ,
-	O_DROPRETR, O_LABELDIR, O_VERSION, O_NOMETA, O_REASM, O_THREADS
+	O_DROPRETR, O_LABELDIR, O_VERSION, O_NOMETA, O_REASM, O_REASMWAIT, O_THREADS
 };
 
 static const struct option longopts[] = {
@@ -95,6 +96,7 @@ static const struct option longopts[] = {
 	{ "trailer", no_argument, NULL, O_TRAILER },
 	{ "no-meta", no_argument, NULL, O_NOMETA },
 	{ "reasm-bytes", required_argument, NULL, O_REASM },
+	{ "reasm-wait", required_argument, NULL, O_REASMWAIT },
 	{ "threads", required_argument, NULL, O_THREADS },
 	{ "drop-control", no_argument, NULL, O_DROPCTL },
 	{ "drop-dns", no_argument, NULL, O_DROPDNS },
@@ -295,6 +297,7 @@ int main(int argc, char **argv)
 		case O_REASM:
 			opt.fc.app.reasm_bytes = (uint32_t)cli_count("--reasm-bytes", optarg, 0, 16u << 20);
 			break;
+		case O_REASMWAIT: opt.fc.app.hole_ns = parse_seconds(optarg, "--reasm-wait"); break;
 		case O_THREADS: opt.cc.threads = (unsigned)cli_count("--threads", optarg, 1, 2); break;
 		case O_DROPCTL: opt.cc.drop_control = true; break;
 		case O_DROPDNS: opt.cc.drop_dns = true; break;

@@ -85,6 +85,21 @@ struct app_flow {
 	uint32_t msgs, naddr, nname, nq;
 	bool have_q, have_rcode;
 	uint32_t qhash[MAX_QNAMES];
+	struct app_wait *wait[2]; /* the direction waits for a hole to fill */
+};
+
+/*
+ * A TCP direction whose reassembly holds bytes past a hole, in the
+ * context's list of them, oldest first: when the hole has not filled
+ * within app_config.hole_ns of capture time the direction gives up
+ * (ra_abandon), so that a hole that never fills (a packet the capture
+ * lost) does not hold the bytes behind it until the flow ends.
+ */
+struct app_wait {
+	struct app_wait *prev, *next;
+	struct app_flow *f;
+	uint64_t since;
+	int d;
 };
 
 struct fld_ref {
@@ -107,6 +122,7 @@ struct app_ctx {
 	 * fields they are made of.  NULL without memory: computed each time. */
 	struct memo *certs, *hellos;
 	struct buf out[E_N];      /* the encoded elements of the last app_emit */
+	struct app_wait *whead, *wtail; /* directions waiting for a hole, oldest first */
 };
 
 void app_config_default(struct app_config *c)
@@ -114,6 +130,7 @@ void app_config_default(struct app_config *c)
 	c->reasm_bytes = 16384;
 	c->pool_bytes = 256ull << 20;
 	c->max_dns = 64;
+	c->hole_ns = 30 * 1000000000ull;
 }
 
 struct app_ctx *app_new(const struct app_config *c)
@@ -143,11 +160,61 @@ void app_free(struct app_ctx *a)
 
 static void quic_release(struct app_ctx *a, struct app_flow *f);
 
+/* Direction d of f stops waiting (its hole filled, its parse ended, or
+ * the flow ends). */
+static void wait_end(struct app_ctx *a, struct app_flow *f, int d)
+{
+	struct app_wait *w = f->wait[d];
+
+	if (w == NULL) return;
+	if (w->prev) w->prev->next = w->next;
+	else a->whead = w->next;
+	if (w->next) w->next->prev = w->prev;
+	else a->wtail = w->prev;
+	f->wait[d] = NULL;
+	free(w);
+}
+
+/* Direction d of f holds bytes past a hole since now. */
+static void wait_start(struct app_ctx *a, struct app_flow *f, int d, uint64_t now)
+{
+	struct app_wait *w;
+
+	if (a->c.hole_ns == 0 || f->wait[d]) return;
+	w = xmalloc(sizeof *w);
+	w->f = f;
+	w->d = d;
+	w->since = now;
+	w->next = NULL;
+	w->prev = a->wtail;
+	if (a->wtail) a->wtail->next = w;
+	else a->whead = w;
+	a->wtail = w;
+	f->wait[d] = w;
+}
+
+/* The directions whose holes are older than hole_ns at now give up.
+ * (Capture time may step back: a wait counts from when it began.) */
+static void wait_expire(struct app_ctx *a, uint64_t now)
+{
+	struct app_wait *w;
+
+	while ((w = a->whead) != NULL && now > w->since && now - w->since > a->c.hole_ns) {
+		struct app_flow *f = w->f;
+		int d = w->d;
+
+		wait_end(a, f, d);
+		ra_abandon(&a->pool, &f->ra[d]);
+	}
+}
+
 void app_flow_free(struct app_ctx *a, struct app_flow *f)
 {
 	int i;
 
 	if (f == NULL) return;
+	wait_end(a, f, 0);
+	wait_end(a, f, 1);
 	quic_release(a, f);
 	ra_free(&a->pool, &f->ra[0]);
 	ra_free(&a->pool, &f->ra[1]);
@@ -598,6 +665,7 @@ static bool parse_dir(struct app_ctx *a, struct app_flow *f, int d, const uint8_
 
 static void finish_dir(struct app_ctx *a, struct app_flow *f, int d)
 {
+	wait_end(a, f, d);
 	f->done[d] = true;
 	ra_free(&a->pool, &f->ra[d]);
 }
@@ -614,7 +682,8 @@ static int prelude(struct app_ctx *a, struct app_flow *f, int d, const uint8_t *
 	static const uint8_t none[1]; /* a direction without bytes has no buffer */
 	const uint8_t *c = d == 0 ? p : f->ra[0].buf ? f->ra[0].buf : none;
 	const uint8_t *s = d == 1 ? p : f->ra[1].buf ? f->ra[1].buf : none;
-	uint32_t cn = d == 0 ? n : f->ra[0].len, sn = d == 1 ? n : f->ra[1].len;
+	uint32_t cn = d == 0 ? n : f->ra[0].buf ? f->ra[0].len : 0;
+	uint32_t sn = d == 1 ? n : f->ra[1].buf ? f->ra[1].len : 0;
 	struct stls_result r;
 	int e;
 
@@ -639,7 +708,7 @@ static int prelude(struct app_ctx *a, struct app_flow *f, int d, const uint8_t *
 	return 1;
 }
 
-static void tcp_packet(struct app_ctx *a, struct app_flow *f, int d, const struct app_seg *s)
+static void tcp_segment(struct app_ctx *a, struct app_flow *f, int d, const struct app_seg *s)
 {
 	struct ra_dir *r = &f->ra[d];
 	uint32_t seq = s->seq, n;
@@ -700,7 +769,7 @@ static void tcp_packet(struct app_ctx *a, struct app_flow *f, int d, const struc
 		uint32_t m = e == d ? n : f->ra[e].len;
 		bool over;
 
-		if (f->done[e] || m == 0 || m < f->base[e]) continue;
+		if (f->done[e] || m == 0 || m < f->base[e] || q == NULL) continue; /* q: given up */
 		/* after an upgrade's prelude, its TLS bytes (none yet: the parse waits) */
 		over = parse_dir(a, f, e, q + f->base[e], m - f->base[e]);
 		if (!over && m >= a->c.reasm_bytes) {
@@ -711,6 +780,15 @@ static void tcp_packet(struct app_ctx *a, struct app_flow *f, int d, const struc
 		else if (e == d && view) ra_add(&a->pool, r, a->c.reasm_bytes, seq, s->payload, s->caplen, s->len);
 	}
 	if (f->done[0] && f->done[1] && f->proto != P_HTTP) f->off = true;
+}
+
+static void tcp_packet(struct app_ctx *a, struct app_flow *f, int d, const struct app_seg *s)
+{
+	const struct ra_dir *r = &f->ra[d];
+
+	tcp_segment(a, f, d, s);
+	if (!f->done[d] && r->buf && ra_holes(r)) wait_start(a, f, d, s->ts);
+	else wait_end(a, f, d);
 }
 
 /* ------------------------------------------------------------------- UDP */
@@ -876,8 +954,10 @@ static void udp_packet(struct app_ctx *a, struct app_flow *f, int d, const struc
 
 void app_packet(struct app_ctx *a, struct app_flow **fp, int dir, const struct app_seg *s)
 {
-	struct app_flow *f = *fp;
+	struct app_flow *f;
 
+	if (a->whead) wait_expire(a, s->ts);
+	f = *fp;
 	if (f && f->off) {
 		if (f->proto == P_HTTP) tcp_packet(a, f, dir, s);
 		return;
@@ -924,7 +1004,7 @@ static void status_of(const struct app_flow *f, int d, uint16_t *st)
 
 	if (f->done[d] || !r->started || r->len == 0) return;
 	*st |= APP_S_INCOMPLETE;
-	if (ra_holes(r)) *st |= APP_S_GAP;
+	if (ra_holes(r) || r->flags & RA_GAP) *st |= APP_S_GAP;
 	if (r->flags & RA_BUDGET) *st |= APP_S_BUDGET;
 	if (r->flags & RA_SNAPLEN) *st |= APP_S_SNAPLEN;
 	if (r->flags & RA_RANGES) *st |= APP_S_RANGES;

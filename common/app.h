@@ -24,6 +24,8 @@ struct app_config {
 	uint32_t reasm_bytes;   /* bytes reassembled per TCP direction (default 16384) */
 	uint64_t pool_bytes;    /* reassembly bytes held by all flows at once (default 256 MiB) */
 	uint32_t max_dns;       /* DNS messages parsed per flow (default 64) */
+	uint64_t hole_ns;       /* a TCP direction waits this long for a hole to fill
+	                         * (capture time; default 30 s; 0: until the flow ends) */
 };
 
 /* APP status bits (app.status): why a parse did not complete. */
@@ -42,6 +44,7 @@ struct app_seg {
 	uint32_t seq;
 	const uint8_t *payload;
 	uint32_t caplen, len;   /* captured and original payload bytes */
+	uint64_t ts;            /* capture time, ns */
 };
 
 struct app_ctx;

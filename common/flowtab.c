@@ -744,7 +744,7 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 
 	if (t->app && (p->is_tcp || p->proto == 17)) {
 		struct app_seg s = { p->is_tcp, (pflags & RP_RETRANS) != 0, p->tcp_flags, p->seq,
-			p->payload, p->payload_caplen, p->payload_len };
+			p->payload, p->payload_caplen, p->payload_len, p->ts_ns };
 
 		app_packet(t->app, &f->app, d, &s);
 	}

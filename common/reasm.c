@@ -132,6 +132,7 @@ bool ra_add(struct ra_pool *pool, struct ra_dir *d, uint32_t max, uint32_t seq,
 
 	if (caplen > len) caplen = len;
 	if (caplen < len) d->flags |= RA_SNAPLEN;
+	if (d->flags & RA_GAP) return false;
 	if (caplen == 0 || (d->started && d->hi >= max && d->len >= max)) return false;
 	if (!d->started) {
 		d->isn = seq;
@@ -167,6 +168,15 @@ void ra_free(struct ra_pool *pool, struct ra_dir *d)
 	d->buf = NULL;
 	d->cap = d->charged = 0;
 	d->hi = d->len = UINT32_MAX; /* accepts nothing more */
+}
+
+void ra_abandon(struct ra_pool *pool, struct ra_dir *d)
+{
+	pool->used -= d->charged;
+	ra_give(pool, d->buf, d->cap);
+	d->buf = NULL;
+	d->cap = d->charged = 0;
+	d->flags |= RA_GAP;
 }
 
 void ra_pool_free(struct ra_pool *pool)

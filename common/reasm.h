@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 /* Why the reassembled prefix may be short (ra_dir.flags). */
-#define RA_GAP     0x01u /* bytes missing before later bytes (a hole that never filled) */
+#define RA_GAP     0x01u /* the direction stopped waiting for a hole to fill (ra_abandon) */
 #define RA_BUDGET  0x02u /* the direction's or the pool's byte budget ran out */
 #define RA_SNAPLEN 0x04u /* a segment was cut by the capture's snapshot length */
 #define RA_RANGES  0x08u /* too many out-of-order ranges: a segment was dropped */
@@ -75,6 +75,11 @@ static inline bool ra_holes(const struct ra_dir *d) { return d->hi > d->len; }
 /* ra_free: give the buffer back to the pool; the direction keeps its
  * counters and flags and accepts nothing more. */
 void ra_free(struct ra_pool *pool, struct ra_dir *d);
+/* ra_abandon: stop waiting for the hole to fill: the buffer goes back to
+ * the pool, RA_GAP is set, len and hi keep their values (ra_holes stays
+ * true), and segments after it are not placed (RA_SNAPLEN is still set
+ * by the ones the snapshot length cut). */
+void ra_abandon(struct ra_pool *pool, struct ra_dir *d);
 /* ra_pool_free: release the pool's spare buffers (every direction must
  * have been given back). */
 void ra_pool_free(struct ra_pool *pool);

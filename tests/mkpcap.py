@@ -15,6 +15,9 @@ Scenarios (Ethernet, IPv4, microsecond pcap unless said):
                 does not decode
   8021ad IN     IN (an Ethernet pcap whose frames carry two 802.1Q tags)
                 with the outer tag's TPID rewritten to 0x88a8 (802.1ad)
+  tls-late-fill a TLS connection to port 443 whose ClientHello comes in
+                three segments: the first and the third at once, the
+                second (the hole between them) 40 s later
   ttl-flows TTL SEED:N[,SEED:N...]
                 for tests/audit.t: N UDP flows of 3 packets for each
                 SEED, every field drawn from a small set by a generator
@@ -93,6 +96,40 @@ def tcp_reuse():
     return pcap_header() + b"".join(out)
 
 
+def client_hello(name):
+    """A TLS 1.3 ClientHello record (RFC 8446 4.1.2) with server_name
+    (RFC 6066 3), ALPN (RFC 7301) h2, supported_groups x25519 and
+    supported_versions 1.3."""
+    host = name.encode()
+    sni = struct.pack("!HBH", len(host) + 3, 0, len(host)) + host
+    alpn = struct.pack("!HB", 3, 2) + b"h2"
+    exts = (struct.pack("!HH", 0, len(sni)) + sni
+            + struct.pack("!HH", 16, len(alpn)) + alpn
+            + struct.pack("!HHHH", 10, 4, 2, 0x001D)
+            + struct.pack("!HHBH", 43, 3, 2, 0x0304))
+    body = (b"\x03\x03" + bytes(range(32)) + b"\x00" + struct.pack("!HHH", 4, 0x1301, 0x1302)
+            + b"\x01\x00" + struct.pack("!H", len(exts)) + exts)
+    hs = b"\x01" + struct.pack("!I", len(body))[1:] + body
+    return b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
+
+
+def tls_late_fill():
+    out = []
+    ch = client_hello("late.example")
+
+    def pkt(t, src, dst, sp, dp, seq, ack, fl, data=b""):
+        out.append(record(t, eth(ipv4(src, dst, 6, tcp(sp, dp, seq, ack, fl, data)))))
+
+    pkt(T0, A, B, 40443, 443, 1000, 0, SYN)
+    pkt(T0 + 0.01, B, A, 443, 40443, 5000, 1001, SYN | ACK)
+    pkt(T0 + 0.02, A, B, 40443, 443, 1001, 5001, ACK)
+    pkt(T0 + 0.03, A, B, 40443, 443, 1001, 5001, PSH | ACK, ch[:40])
+    pkt(T0 + 0.04, A, B, 40443, 443, 1001 + 80, 5001, PSH | ACK, ch[80:])
+    pkt(T0 + 40.04, A, B, 40443, 443, 1001 + 40, 5001, PSH | ACK, ch[40:80])
+    pkt(T0 + 40.05, B, A, 443, 40443, 5001, 1001 + len(ch), ACK)
+    return pcap_header() + b"".join(out)
+
+
 def ts_backwards():
     out = []
     u = lambda src, dst, sp, dp, d: eth(ipv4(src, dst, 17, udp(sp, dp, d)))
@@ -155,6 +192,8 @@ def main():
         data = tcp_reuse()
     elif sc == "ts-backwards":
         data = ts_backwards()
+    elif sc == "tls-late-fill":
+        data = tls_late_fill()
     elif sc == "linktype-147":
         data = linktype_147()
     elif sc == "8021ad":

@@ -4,8 +4,9 @@
  * Input: byte 0 sets the window (64 << (b & 7) bytes) and whether there
  * is a SYN (bit 3, ISN from bytes 1-4); then segments of a 4-byte header
  * (16-bit offset from the ISN, captured length, a byte cut off as by the
- * snapshot length when bit 0 of the fourth byte is set) and their
- * bytes.  A shadow copy (first copy of each byte wins) must equal the
+ * snapshot length when bit 0 of the fourth byte is set; bit 1 gives up
+ * on a hole after the segment, as app.c does when it waits too long) and
+ * their bytes.  A shadow copy (first copy of each byte wins) must equal the
  * reassembled prefix as long as no segment was dropped, and the ranges
  * must stay sorted, disjoint and beyond the prefix.
  */
@@ -27,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t isn = 0, max, i;
 	uint16_t off;
 	const uint8_t *p;
-	bool exact = true;
+	bool exact = true, gave_up = false;
 
 	memset(&pool, 0, sizeof pool);
 	pool.limit = 6000;
@@ -43,10 +44,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (cur_u16(&c, &off) && cur_u8(&c, &k) && cur_u8(&c, &fl) && cur_bytes(&c, k, &p)) {
 		uint8_t before = d.flags;
 		uint32_t len = k + (fl & 1);
-
 		uint32_t seq = (b0 & 8) ? isn + off : off;
+		uint32_t len0 = d.len, hi0 = d.hi;
+		bool grew = ra_add(&pool, &d, max, seq, p, k, len);
 
-		ra_add(&pool, &d, max, seq, p, k, len);
+		if (gave_up && (grew || d.len != len0 || d.hi != hi0 || d.buf || d.charged)) abort();
+		if ((fl & 2) && !gave_up && ra_holes(&d)) {
+			ra_abandon(&pool, &d);
+			gave_up = true;
+			exact = false;
+			if (!(d.flags & RA_GAP) || !ra_holes(&d) || d.buf) abort();
+		}
 		if ((d.flags & (RA_RANGES | RA_BUDGET)) && !(before & (RA_RANGES | RA_BUDGET))) exact = false;
 		for (i = 0; exact && d.started && i < k; i++) {
 			int32_t pos = (int32_t)(seq + i - d.isn);

@@ -175,7 +175,7 @@ static void test_app(void)
 	struct rec_flow r;
 	uint8_t b[256];
 	size_t n = mk_dns(b);
-	struct app_seg s = { false, false, 0, 0, b, 0, 0 };
+	struct app_seg s = { false, false, 0, 0, b, 0, 0, 0 };
 	const struct rec_elem *e;
 
 	app_config_default(&c);
@@ -197,7 +197,7 @@ static void test_app(void)
 	/* a TCP stream of garbage: not recognised, no element */
 	f = NULL;
 	memset(b, 'x', 64);
-	s = (struct app_seg){ true, false, 0x18, 1000, b, 64, 64 };
+	s = (struct app_seg){ true, false, 0x18, 1000, b, 64, 64, 0 };
 	app_packet(a, &f, 0, &s);
 	memset(&r, 0, sizeof r);
 	app_emit(a, f, &r);
@@ -246,14 +246,14 @@ static void feed_tcp(struct app_ctx *a, struct app_flow **f, const uint8_t *cons
 	size_t at;
 
 	for (d = 0; d < 2; d++) {
-		s = (struct app_seg){ true, false, 0x02, seq[d]++, NULL, 0, 0 };
+		s = (struct app_seg){ true, false, 0x02, seq[d]++, NULL, 0, 0, 0 };
 		app_packet(a, f, d, &s);
 	}
 	for (i = 0; i < nmsg; i++) {
 		for (at = 0; at < len[i]; at += k) {
 			uint32_t n = (uint32_t)(len[i] - at < k ? len[i] - at : k);
 
-			s = (struct app_seg){ true, false, 0x18, seq[dir[i]], msg[i] + at, n, n };
+			s = (struct app_seg){ true, false, 0x18, seq[dir[i]], msg[i] + at, n, n, 0 };
 			app_packet(a, f, dir[i], &s);
 			seq[dir[i]] += n;
 		}
@@ -322,7 +322,7 @@ static void test_app_upgrade(void)
 	app_flow_free(a, f);
 	/* SSDP: an HTTP request in a datagram */
 	f = NULL;
-	s = (struct app_seg){ false, false, 0, 0, (const uint8_t *)ssdp, sizeof ssdp - 1, sizeof ssdp - 1 };
+	s = (struct app_seg){ false, false, 0, 0, (const uint8_t *)ssdp, sizeof ssdp - 1, sizeof ssdp - 1, 0 };
 	app_packet(a, &f, 0, &s);
 	app_packet(a, &f, 0, &s);
 	memset(&r, 0, sizeof r);
