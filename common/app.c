@@ -682,8 +682,7 @@ static int prelude(struct app_ctx *a, struct app_flow *f, int d, const uint8_t *
 	static const uint8_t none[1]; /* a direction without bytes has no buffer */
 	const uint8_t *c = d == 0 ? p : f->ra[0].buf ? f->ra[0].buf : none;
 	const uint8_t *s = d == 1 ? p : f->ra[1].buf ? f->ra[1].buf : none;
-	uint32_t cn = d == 0 ? n : f->ra[0].buf ? f->ra[0].len : 0;
-	uint32_t sn = d == 1 ? n : f->ra[1].buf ? f->ra[1].len : 0;
+	uint32_t cn = d == 0 ? n : f->ra[0].len, sn = d == 1 ? n : f->ra[1].len;
 	struct stls_result r;
 	int e;
 
@@ -769,7 +768,7 @@ static void tcp_segment(struct app_ctx *a, struct app_flow *f, int d, const stru
 		uint32_t m = e == d ? n : f->ra[e].len;
 		bool over;
 
-		if (f->done[e] || m == 0 || m < f->base[e] || q == NULL) continue; /* q: given up */
+		if (f->done[e] || m == 0 || m < f->base[e]) continue;
 		/* after an upgrade's prelude, its TLS bytes (none yet: the parse waits) */
 		over = parse_dir(a, f, e, q + f->base[e], m - f->base[e]);
 		if (!over && m >= a->c.reasm_bytes) {
@@ -787,7 +786,7 @@ static void tcp_packet(struct app_ctx *a, struct app_flow *f, int d, const struc
 	const struct ra_dir *r = &f->ra[d];
 
 	tcp_segment(a, f, d, s);
-	if (!f->done[d] && r->buf && ra_holes(r)) wait_start(a, f, d, s->ts);
+	if (!f->done[d] && ra_holes(r) && !(r->flags & RA_GAP)) wait_start(a, f, d, s->ts);
 	else wait_end(a, f, d);
 }
 
@@ -1004,7 +1003,7 @@ static void status_of(const struct app_flow *f, int d, uint16_t *st)
 
 	if (f->done[d] || !r->started || r->len == 0) return;
 	*st |= APP_S_INCOMPLETE;
-	if (ra_holes(r) || r->flags & RA_GAP) *st |= APP_S_GAP;
+	if (ra_holes(r)) *st |= APP_S_GAP;
 	if (r->flags & RA_BUDGET) *st |= APP_S_BUDGET;
 	if (r->flags & RA_SNAPLEN) *st |= APP_S_SNAPLEN;
 	if (r->flags & RA_RANGES) *st |= APP_S_RANGES;

@@ -161,22 +161,34 @@ bool ra_add(struct ra_pool *pool, struct ra_dir *d, uint32_t max, uint32_t seq,
 	return d->len > old;
 }
 
-void ra_free(struct ra_pool *pool, struct ra_dir *d)
+/* The buffer and its charge back to the pool. */
+static void release(struct ra_pool *pool, struct ra_dir *d)
 {
 	pool->used -= d->charged;
 	ra_give(pool, d->buf, d->cap);
 	d->buf = NULL;
 	d->cap = d->charged = 0;
+}
+
+void ra_free(struct ra_pool *pool, struct ra_dir *d)
+{
+	release(pool, d);
 	d->hi = d->len = UINT32_MAX; /* accepts nothing more */
 }
 
 void ra_abandon(struct ra_pool *pool, struct ra_dir *d)
 {
-	pool->used -= d->charged;
-	ra_give(pool, d->buf, d->cap);
-	d->buf = NULL;
-	d->cap = d->charged = 0;
 	d->flags |= RA_GAP;
+	if (d->len == 0) {
+		release(pool, d);
+		return;
+	}
+	if (d->cap > d->len) {
+		d->buf = xrealloc(d->buf, d->len);
+		d->cap = d->len;
+	}
+	pool->used -= d->charged - d->len;
+	d->charged = d->len;
 }
 
 void ra_pool_free(struct ra_pool *pool)

@@ -75,10 +75,11 @@ static inline bool ra_holes(const struct ra_dir *d) { return d->hi > d->len; }
 /* ra_free: give the buffer back to the pool; the direction keeps its
  * counters and flags and accepts nothing more. */
 void ra_free(struct ra_pool *pool, struct ra_dir *d);
-/* ra_abandon: stop waiting for the hole to fill: the buffer goes back to
- * the pool, RA_GAP is set, len and hi keep their values (ra_holes stays
- * true), and segments after it are not placed (RA_SNAPLEN is still set
- * by the ones the snapshot length cut). */
+/* ra_abandon: stop waiting for the hole to fill: the bytes past it go
+ * back to the pool (the buffer shrinks to the len contiguous ones, which
+ * stay readable), RA_GAP is set, len and hi keep their values (ra_holes
+ * stays true), and segments after it are not placed (RA_SNAPLEN is
+ * still set by the ones the snapshot length cut). */
 void ra_abandon(struct ra_pool *pool, struct ra_dir *d);
 /* ra_pool_free: release the pool's spare buffers (every direction must
  * have been given back). */

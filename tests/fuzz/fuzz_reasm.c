@@ -5,8 +5,9 @@
  * is a SYN (bit 3, ISN from bytes 1-4); then segments of a 4-byte header
  * (16-bit offset from the ISN, captured length, a byte cut off as by the
  * snapshot length when bit 0 of the fourth byte is set; bit 1 gives up
- * on a hole after the segment, as app.c does when it waits too long) and
- * their bytes.  A shadow copy (first copy of each byte wins) must equal the
+ * on a hole after the segment, as app.c does when it waits too long: the
+ * prefix must stay as it was, and nothing more is placed) and their
+ * bytes.  A shadow copy (first copy of each byte wins) must equal the
  * reassembled prefix as long as no segment was dropped, and the ranges
  * must stay sorted, disjoint and beyond the prefix.
  */
@@ -48,12 +49,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint32_t len0 = d.len, hi0 = d.hi;
 		bool grew = ra_add(&pool, &d, max, seq, p, k, len);
 
-		if (gave_up && (grew || d.len != len0 || d.hi != hi0 || d.buf || d.charged)) abort();
+		if (gave_up && (grew || d.len != len0 || d.hi != hi0 || d.cap != d.len ||
+		    d.charged != d.len)) abort();
 		if ((fl & 2) && !gave_up && ra_holes(&d)) {
 			ra_abandon(&pool, &d);
 			gave_up = true;
-			exact = false;
-			if (!(d.flags & RA_GAP) || !ra_holes(&d) || d.buf) abort();
+			if (!(d.flags & RA_GAP) || !ra_holes(&d) || d.cap != d.len || (d.len == 0) != (d.buf == NULL))
+				abort();
 		}
 		if ((d.flags & (RA_RANGES | RA_BUDGET)) && !(before & (RA_RANGES | RA_BUDGET))) exact = false;
 		for (i = 0; exact && d.started && i < k; i++) {
