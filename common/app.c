@@ -61,12 +61,28 @@ static const uint16_t elem_ids[E_N] = { RE_TLS, RE_HTTP, RE_DNS, RE_QUIC, RE_SSH
 #define MAX_QNAMES     8 /* later question names kept per flow */
 #define QUIC_MAX_DGRAMS 16 /* datagrams of a direction read for its hello */
 
+/*
+ * A flow's metadata.  While a parse is under way its state is in *l;
+ * once every direction's parse is over (or the flow is not ours) the
+ * flow is sealed: the fields move into one allocation of their size and
+ * *l is freed, so that a flow that lives on costs its fields and this
+ * head, not the parse's buffers and bookkeeping (the bench capture's
+ * active flows are mostly sealed ones).
+ */
 struct app_flow {
 	uint8_t proto;
 	bool off;                 /* nothing more to do for this flow */
 	bool done[2];             /* the direction's parse is over */
+	uint16_t status;          /* sealed: with the reassembly's (status_of) */
 	const char *detect;
-	uint16_t status;
+	uint32_t req, resp;       /* HTTP: requests and responses counted */
+	uint32_t msgs;            /* DNS: messages parsed */
+	struct app_live *l;       /* NULL once sealed */
+	uint8_t *fld;             /* sealed: the elements' fields, one after another */
+	uint32_t flen[E_N - 1];   /* sealed: their lengths, by element */
+};
+
+struct app_live {
 	struct ra_dir ra[2];
 	uint32_t toff[2];         /* DNS over TCP: next message offset */
 	uint32_t base[2];         /* where TLS begins in the direction (after an upgrade's prelude) */
@@ -75,14 +91,11 @@ struct app_flow {
 	/* TLS */
 	uint8_t sid[32], sidlen;
 	bool ch_seen, sh_seen, cert_seen;
-	uint32_t need[2];         /* bytes a direction must hold before its parse can progress */
 	/* QUIC: the Initial state while a direction's hello is awaited */
 	struct quic *q;
 	uint8_t qdg[2];           /* datagrams fed, per direction */
-	/* HTTP */
-	uint32_t req, resp;
 	/* DNS */
-	uint32_t msgs, naddr, nname, nq;
+	uint32_t naddr, nname, nq;
 	bool have_q, have_rcode;
 	uint32_t qhash[MAX_QNAMES];
 	struct app_wait *wait[2]; /* the direction waits for a hole to fill */
@@ -122,6 +135,7 @@ struct app_ctx {
 	 * fields they are made of.  NULL without memory: computed each time. */
 	struct memo *certs, *hellos;
 	struct buf out[E_N];      /* the encoded elements of the last app_emit */
+	struct buf tmp;           /* scratch: an element's fields and its counters */
 	struct app_wait *whead, *wtail; /* directions waiting for a hole, oldest first */
 };
 
@@ -155,6 +169,7 @@ void app_free(struct app_ctx *a)
 	memo_free(a->certs);
 	memo_free(a->hellos);
 	for (i = 0; i < E_N; i++) buf_free(&a->out[i]);
+	buf_free(&a->tmp);
 	free(a);
 }
 
@@ -164,14 +179,14 @@ static void quic_release(struct app_ctx *a, struct app_flow *f);
  * the flow ends). */
 static void wait_end(struct app_ctx *a, struct app_flow *f, int d)
 {
-	struct app_wait *w = f->wait[d];
+	struct app_wait *w = f->l->wait[d];
 
 	if (w == NULL) return;
 	if (w->prev) w->prev->next = w->next;
 	else a->whead = w->next;
 	if (w->next) w->next->prev = w->prev;
 	else a->wtail = w->prev;
-	f->wait[d] = NULL;
+	f->l->wait[d] = NULL;
 	free(w);
 }
 
@@ -180,7 +195,7 @@ static void wait_start(struct app_ctx *a, struct app_flow *f, int d, uint64_t no
 {
 	struct app_wait *w;
 
-	if (a->c.hole_ns == 0 || f->wait[d]) return;
+	if (a->c.hole_ns == 0 || f->l->wait[d]) return;
 	w = xmalloc(sizeof *w);
 	w->f = f;
 	w->d = d;
@@ -190,7 +205,7 @@ static void wait_start(struct app_ctx *a, struct app_flow *f, int d, uint64_t no
 	if (a->wtail) a->wtail->next = w;
 	else a->whead = w;
 	a->wtail = w;
-	f->wait[d] = w;
+	f->l->wait[d] = w;
 }
 
 /* The directions whose holes are older than hole_ns at now give up.
@@ -204,40 +219,72 @@ static void wait_expire(struct app_ctx *a, uint64_t now)
 		int d = w->d;
 
 		wait_end(a, f, d);
-		ra_abandon(&a->pool, &f->ra[d]);
+		ra_abandon(&a->pool, &f->l->ra[d]);
 	}
+}
+
+/* The parse's state goes; the fields (*fields_to, when not NULL, gets
+ * them) stay. */
+static void live_free(struct app_ctx *a, struct app_flow *f, struct buf *fields_to)
+{
+	int i;
+
+	wait_end(a, f, 0);
+	wait_end(a, f, 1);
+	quic_release(a, f);
+	ra_free(&a->pool, &f->l->ra[0]);
+	ra_free(&a->pool, &f->l->ra[1]);
+	for (i = 0; i < E_N; i++) {
+		if (fields_to) fields_to[i] = f->l->fields[i];
+		else buf_free(&f->l->fields[i]);
+	}
+	free(f->l);
+	f->l = NULL;
+}
+
+void app_expire(struct app_ctx *a, uint64_t now)
+{
+	if (a->whead) wait_expire(a, now);
+}
+
+uint64_t app_due(const struct app_ctx *a)
+{
+	const struct app_wait *w = a->whead;
+
+	if (w == NULL) return UINT64_MAX;
+	return w->since > UINT64_MAX - a->c.hole_ns ? UINT64_MAX : w->since + a->c.hole_ns;
 }
 
 void app_flow_free(struct app_ctx *a, struct app_flow *f)
 {
-	int i;
-
 	if (f == NULL) return;
-	wait_end(a, f, 0);
-	wait_end(a, f, 1);
-	quic_release(a, f);
-	ra_free(&a->pool, &f->ra[0]);
-	ra_free(&a->pool, &f->ra[1]);
-	for (i = 0; i < E_N; i++) buf_free(&f->fields[i]);
+	if (f->l) live_free(a, f, NULL);
+	free(f->fld);
 	free(f);
 }
 
 /* ------------------------------------------------------------------ fields */
 
-static void fput(struct app_flow *f, int el, uint8_t tag, const void *v, size_t n)
+/* One field, tag-length-value, onto b. */
+static void tlv_put(struct buf *b, uint8_t tag, const void *v, size_t n)
 {
-	struct buf *b = &f->fields[el];
-
 	uint8_t *q;
 
 	if (n > 65535) n = 65535;
-	if (b->cap == 0) buf_reserve(b, 384); /* most flows' fields fit: one allocation */
 	buf_reserve(b, 3 + n);
 	q = b->p + b->len;
 	q[0] = tag;
 	put_be16(q + 1, (uint16_t)n);
 	if (n) memcpy(q + 3, v, n);
 	b->len += 3 + n;
+}
+
+static void fput(struct app_flow *f, int el, uint8_t tag, const void *v, size_t n)
+{
+	struct buf *b = &f->l->fields[el];
+
+	if (b->cap == 0) buf_reserve(b, 384); /* most flows' fields fit: one allocation */
+	tlv_put(b, tag, v, n);
 }
 
 static void fput_str(struct app_flow *f, int el, uint8_t tag, const char *s)
@@ -261,7 +308,7 @@ static void fput_u16(struct app_flow *f, int el, uint8_t tag, uint16_t v)
 /* The values go straight into the element, the length after them. */
 static void fput_list(struct app_flow *f, int el, uint8_t tag, const struct tls_list *l, bool pq_only)
 {
-	struct buf *b = &f->fields[el];
+	struct buf *b = &f->l->fields[el];
 	unsigned i, n = 0;
 	uint8_t *q;
 
@@ -294,12 +341,12 @@ static void on_tls_msg(void *ctx, uint8_t type, const uint8_t *body, size_t n)
 	struct tls_cb *cb = ctx;
 	struct app_flow *f = cb->f;
 	struct app_ctx *a = cb->a;
-	struct buf *el = &f->fields[E_TLS];
+	struct buf *el = &f->l->fields[E_TLS];
 	const uint8_t *v;
 	size_t vl, at = el->len;
 
-	if (type != TLS_HS_CERTIFICATE || f->cert_seen) return;
-	f->cert_seen = true;
+	if (type != TLS_HS_CERTIFICATE || f->l->cert_seen) return;
+	f->l->cert_seen = true;
 	/* the fields below depend on the message bytes alone */
 	if (a->certs && (v = memo_get(a->certs, body, n, &vl)) != NULL) {
 		buf_put(el, v, vl);
@@ -313,8 +360,6 @@ static void on_tls_msg(void *ctx, uint8_t type, const uint8_t *body, size_t n)
 	if (a->certs) memo_put(a->certs, body, n, el->p + at, el->len - at);
 }
 
-/* The ClientHello's fields; proto 't' (TCP: rv the version of the first
- * record) or 'q' (QUIC: no record layer, rv 0). */
 /* The list's length and its values but GREASE (RFC 8701), which JA3 and
  * JA4 leave out: clients pick new GREASE values for every connection. */
 static size_t key_list(uint8_t *k, size_t at, const struct tls_list *l)
@@ -414,9 +459,9 @@ static void tls_client(struct app_ctx *a, struct app_flow *f, const struct tls_h
 	if (ch->flags & TLS_F_ECH) fput_u8(f, E_TLS, 23, 1);
 	if (ch->flags & TLS_F_RESUME) fput_u8(f, E_TLS, 24, 1);
 	if (ch->flags & TLS_F_CUT) f->status |= APP_S_CUT;
-	memcpy(f->sid, ch->session_id, ch->session_id_len);
-	f->sidlen = ch->session_id_len;
-	f->ch_seen = true;
+	memcpy(f->l->sid, ch->session_id, ch->session_id_len);
+	f->l->sidlen = ch->session_id_len;
+	f->l->ch_seen = true;
 }
 
 static void tls_server(struct app_flow *f, const struct tls_hello *sh)
@@ -435,14 +480,14 @@ static void tls_server(struct app_flow *f, const struct tls_hello *sh)
 	fput_list(f, E_TLS, 22, &sh->exts, false);
 	/* TLS 1.3 echoes the session id always: only an accepted PSK resumes */
 	resumed = tls13 ? (sh->flags & TLS_F_RESUME) != 0 :
-	    f->ch_seen && f->sidlen && sh->session_id_len == f->sidlen &&
-	    memcmp(sh->session_id, f->sid, f->sidlen) == 0;
+	    f->l->ch_seen && f->l->sidlen && sh->session_id_len == f->l->sidlen &&
+	    memcmp(sh->session_id, f->l->sid, f->l->sidlen) == 0;
 	if (resumed) fput_u8(f, E_TLS, 25, 1);
 	/* TLS 1.3 encrypts the Certificate message: say so rather than say nothing */
-	if (tls13 && !f->cert_seen) {
+	if (tls13 && !f->l->cert_seen) {
 		uint8_t fl = X5C_HIDDEN;
 
-		f->cert_seen = true;
+		f->l->cert_seen = true;
 		fput(f, E_TLS, X5_TAG_FLAGS, &fl, 1);
 	}
 }
@@ -466,11 +511,11 @@ static bool parse_tls(struct app_ctx *a, struct app_flow *f, int d, const uint8_
 	}
 	memset(&h, 0, sizeof h);
 	hr = tls_parse_handshake(a->hs.p, a->hs.len, d == 0 ? &h : NULL, d == 1 ? &h : NULL,
-	    d == 1 && !f->cert_seen ? on_tls_msg : NULL, &cb, &used);
+	    d == 1 && !f->l->cert_seen ? on_tls_msg : NULL, &cb, &used);
 	/* the ServerHello's fields do not wait for the rest of the flight */
-	if (d == 1 && h.valid && !f->sh_seen) {
+	if (d == 1 && h.valid && !f->l->sh_seen) {
 		tls_server(f, &h);
-		f->sh_seen = true;
+		f->l->sh_seen = true;
 	}
 	if (hr == TLS_BAD) {
 		f->status |= APP_S_MALFORMED;
@@ -533,40 +578,40 @@ static void dns_take(struct app_ctx *a, struct app_flow *f, const struct dns_msg
 		return;
 	}
 	f->msgs++;
-	if (!f->have_q) {
-		f->have_q = true;
+	if (!f->l->have_q) {
+		f->l->have_q = true;
 		fput_u16(f, E_DNS, 1, m->id);
 		fput(f, E_DNS, 2, m->qname, strlen(m->qname));
 		fput_u16(f, E_DNS, 3, m->qtype);
-		f->qhash[0] = name_hash(m->qname);
-		f->nq = 1;
+		f->l->qhash[0] = name_hash(m->qname);
+		f->l->nq = 1;
 	} else if (m->qdcount) {
 		uint32_t h = name_hash(m->qname);
 
-		for (i = 0; i < f->nq && f->qhash[i] != h; i++) continue;
-		if (i == f->nq) {
-			if (f->nq < MAX_QNAMES) {
-				f->qhash[f->nq++] = h;
+		for (i = 0; i < f->l->nq && f->l->qhash[i] != h; i++) continue;
+		if (i == f->l->nq) {
+			if (f->l->nq < MAX_QNAMES) {
+				f->l->qhash[f->l->nq++] = h;
 				fput(f, E_DNS, 8, m->qname, strlen(m->qname));
 			} else {
 				f->status |= APP_S_CUT;
 			}
 		}
 	}
-	if (m->response && !f->have_rcode) {
-		f->have_rcode = true;
+	if (m->response && !f->l->have_rcode) {
+		f->l->have_rcode = true;
 		fput_u8(f, E_DNS, 4, m->rcode);
 	}
 	if (m->mflags & DNS_F_CUT) f->status |= APP_S_CUT;
 	for (i = 0; i < m->nans; i++) {
 		const struct dns_answer *an = &m->ans[i];
 
-		if (an->alen && f->naddr < MAX_ANS_ADDR) {
+		if (an->alen && f->l->naddr < MAX_ANS_ADDR) {
 			fput(f, E_DNS, 5, an->addr, an->alen);
-			f->naddr++;
-		} else if (!an->alen && f->nname < MAX_ANS_NAME) {
+			f->l->naddr++;
+		} else if (!an->alen && f->l->nname < MAX_ANS_NAME) {
 			fput(f, E_DNS, 6, an->name, strlen(an->name));
-			f->nname++;
+			f->l->nname++;
 		} else {
 			f->status |= APP_S_CUT;
 		}
@@ -578,16 +623,16 @@ static bool parse_dns_tcp(struct app_ctx *a, struct app_flow *f, int d, const ui
 {
 	struct dns_msg m;
 
-	while (n - f->toff[d] >= 2) {
-		uint32_t k = be16(p + f->toff[d]);
+	while (n - f->l->toff[d] >= 2) {
+		uint32_t k = be16(p + f->l->toff[d]);
 
-		if (n - f->toff[d] - 2 < k) return f->toff[d] + 2 + k > a->c.reasm_bytes;
-		if (dns_parse(p + f->toff[d] + 2, k, &m) != DNS_OK) {
+		if (n - f->l->toff[d] - 2 < k) return f->l->toff[d] + 2 + k > a->c.reasm_bytes;
+		if (dns_parse(p + f->l->toff[d] + 2, k, &m) != DNS_OK) {
 			f->status |= APP_S_MALFORMED;
 			return true;
 		}
 		dns_take(a, f, &m);
-		f->toff[d] += 2 + k;
+		f->l->toff[d] += 2 + k;
 	}
 	return false;
 }
@@ -667,27 +712,27 @@ static void finish_dir(struct app_ctx *a, struct app_flow *f, int d)
 {
 	wait_end(a, f, d);
 	f->done[d] = true;
-	ra_free(&a->pool, &f->ra[d]);
+	ra_free(&a->pool, &f->l->ra[d]);
 }
 
 /*
  * An upgrade candidate, direction d's bytes p[0..n) new: read both
  * directions' preludes again if a line ended in the new bytes (so that a
  * direction is read at most once per line: a bounded number of times).
- * 1 TLS begins (f->base set, the protocol is TLS), 0 more bytes are
+ * 1 TLS begins (f->l->base set, the protocol is TLS), 0 more bytes are
  * needed, -1 the flow's parse is over (refused, or not an upgrade).
  */
 static int prelude(struct app_ctx *a, struct app_flow *f, int d, const uint8_t *p, uint32_t n)
 {
 	static const uint8_t none[1]; /* a direction without bytes has no buffer */
-	const uint8_t *c = d == 0 ? p : f->ra[0].buf ? f->ra[0].buf : none;
-	const uint8_t *s = d == 1 ? p : f->ra[1].buf ? f->ra[1].buf : none;
-	uint32_t cn = d == 0 ? n : f->ra[0].len, sn = d == 1 ? n : f->ra[1].len;
+	const uint8_t *c = d == 0 ? p : f->l->ra[0].buf ? f->l->ra[0].buf : none;
+	const uint8_t *s = d == 1 ? p : f->l->ra[1].buf ? f->l->ra[1].buf : none;
+	uint32_t cn = d == 0 ? n : f->l->ra[0].len, sn = d == 1 ? n : f->l->ra[1].len;
 	struct stls_result r;
 	int e;
 
-	if (n <= f->scanned[d] || memchr(p + f->scanned[d], '\n', n - f->scanned[d]) == NULL) return 0;
-	f->scanned[d] = n;
+	if (n <= f->l->scanned[d] || memchr(p + f->l->scanned[d], '\n', n - f->l->scanned[d]) == NULL) return 0;
+	f->l->scanned[d] = n;
 	e = stls_scan(c, cn, s, sn, &r);
 	if (e == STLS_MORE) {
 		if (cn < a->c.reasm_bytes && sn < a->c.reasm_bytes) return 0;
@@ -702,28 +747,32 @@ static int prelude(struct app_ctx *a, struct app_flow *f, int d, const uint8_t *
 		return -1;
 	}
 	set_proto(f, P_TLS, stls_detect[r.proto]);
-	f->base[0] = r.off[0];
-	f->base[1] = r.off[1];
+	f->l->base[0] = r.off[0];
+	f->l->base[1] = r.off[1];
 	return 1;
+}
+
+/* HTTP over TCP: every request and response start counts, past the
+ * reassembly window too. */
+static void http_count(struct app_flow *f, int d, const struct app_seg *s)
+{
+	bool req;
+
+	if (s->caplen && !s->retrans && http_start(s->payload, s->caplen, &req) && req == (d == 0)) {
+		if (req) f->req++;
+		else f->resp++;
+	}
 }
 
 static void tcp_segment(struct app_ctx *a, struct app_flow *f, int d, const struct app_seg *s)
 {
-	struct ra_dir *r = &f->ra[d];
+	struct ra_dir *r = &f->l->ra[d];
 	uint32_t seq = s->seq, n;
 	const uint8_t *p;
 	bool view, first = f->proto == P_NONE;
 	int i, k;
 
-	/* HTTP: every request and response start counts, past the window too */
-	if (f->proto == P_HTTP && s->caplen && !s->retrans) {
-		bool req;
-
-		if (http_start(s->payload, s->caplen, &req) && req == (d == 0)) {
-			if (req) f->req++;
-			else f->resp++;
-		}
-	}
+	if (f->proto == P_HTTP) http_count(f, d, s);
 	if (f->done[d]) return;
 	if (s->tcp_flags & 0x02) { /* data on a SYN (TCP Fast Open) starts at seq + 1 */
 		ra_syn(r, seq);
@@ -764,13 +813,13 @@ static void tcp_segment(struct app_ctx *a, struct app_flow *f, int d, const stru
 	/* the other direction may hold bytes that came before the protocol was known */
 	for (i = 0; i < 2; i++) {
 		int e = i == 0 ? d : !d;
-		const uint8_t *q = e == d ? p : f->ra[e].buf;
-		uint32_t m = e == d ? n : f->ra[e].len;
+		const uint8_t *q = e == d ? p : f->l->ra[e].buf;
+		uint32_t m = e == d ? n : f->l->ra[e].len;
 		bool over;
 
-		if (f->done[e] || m == 0 || m < f->base[e]) continue;
+		if (f->done[e] || m == 0 || m < f->l->base[e]) continue;
 		/* after an upgrade's prelude, its TLS bytes (none yet: the parse waits) */
-		over = parse_dir(a, f, e, q + f->base[e], m - f->base[e]);
+		over = parse_dir(a, f, e, q + f->l->base[e], m - f->l->base[e]);
 		if (!over && m >= a->c.reasm_bytes) {
 			f->status |= APP_S_BUDGET;
 			over = true;
@@ -783,7 +832,7 @@ static void tcp_segment(struct app_ctx *a, struct app_flow *f, int d, const stru
 
 static void tcp_packet(struct app_ctx *a, struct app_flow *f, int d, const struct app_seg *s)
 {
-	const struct ra_dir *r = &f->ra[d];
+	const struct ra_dir *r = &f->l->ra[d];
 
 	tcp_segment(a, f, d, s);
 	if (!f->done[d] && ra_holes(r) && !(r->flags & RA_GAP)) wait_start(a, f, d, s->ts);
@@ -819,10 +868,10 @@ static uint64_t quic_cost(const struct app_ctx *a)
 
 static void quic_release(struct app_ctx *a, struct app_flow *f)
 {
-	if (f->q == NULL) return;
-	quic_free(f->q);
-	free(f->q);
-	f->q = NULL;
+	if (f->l->q == NULL) return;
+	quic_free(f->l->q);
+	free(f->l->q);
+	f->l->q = NULL;
 	a->pool.used -= quic_cost(a);
 }
 
@@ -833,7 +882,7 @@ static void quic_hello(struct app_ctx *a, struct app_flow *f, int d)
 	struct tls_hello h;
 	const uint8_t *p;
 	unsigned fl;
-	size_t n = quic_crypto(f->q, d == 0, &p, &fl), used;
+	size_t n = quic_crypto(f->l->q, d == 0, &p, &fl), used;
 	int r;
 
 	(void)a;
@@ -850,7 +899,7 @@ static void quic_hello(struct app_ctx *a, struct app_flow *f, int d)
 		while (cur_u8(&c, &k) && cur_bytes(&c, k, &name)) fput(f, E_QUIC, 3, name, k);
 	} else if (h.valid) {
 		tls_server(f, &h);
-		f->sh_seen = true;
+		f->l->sh_seen = true;
 	}
 	if (r == TLS_BAD) {
 		f->status |= APP_S_MALFORMED;
@@ -874,22 +923,22 @@ static void quic_datagram(struct app_ctx *a, struct app_flow *f, int d, const st
 	int fc = d == 0;
 
 	if (f->done[d]) return;
-	if (f->q == NULL) {
+	if (f->l->q == NULL) {
 		if (a->pool.limit && a->pool.used + quic_cost(a) > a->pool.limit) {
 			f->status |= APP_S_BUDGET;
 			f->off = true;
 			return;
 		}
 		a->pool.used += quic_cost(a);
-		f->q = xmalloc(sizeof *f->q);
-		quic_init(f->q, a->c.reasm_bytes);
+		f->l->q = xmalloc(sizeof *f->l->q);
+		quic_init(f->l->q, a->c.reasm_bytes);
 	}
-	quic_feed(f->q, s->payload, s->caplen, fc);
-	f->qdg[d]++;
-	quic_crypto(f->q, fc, NULL, &fl);
-	if (quic_hello_done(f->q, fc) || (fl & QUIC_F_BUDGET) || f->qdg[d] >= QUIC_MAX_DGRAMS) {
+	quic_feed(f->l->q, s->payload, s->caplen, fc);
+	f->l->qdg[d]++;
+	quic_crypto(f->l->q, fc, NULL, &fl);
+	if (quic_hello_done(f->l->q, fc) || (fl & QUIC_F_BUDGET) || f->l->qdg[d] >= QUIC_MAX_DGRAMS) {
 		quic_hello(a, f, d);
-		if (s->caplen < s->len && !(d == 0 ? f->ch_seen : f->sh_seen)) f->status |= APP_S_SNAPLEN;
+		if (s->caplen < s->len && !(d == 0 ? f->l->ch_seen : f->l->sh_seen)) f->status |= APP_S_SNAPLEN;
 	}
 	if (f->done[0] && f->done[1]) {
 		quic_release(a, f);
@@ -951,28 +1000,95 @@ static void udp_packet(struct app_ctx *a, struct app_flow *f, int d, const struc
 	f->off = true; /* the first datagram is not ours: neither is the flow */
 }
 
-void app_packet(struct app_ctx *a, struct app_flow **fp, int dir, const struct app_seg *s)
+static void status_of(const struct app_flow *f, int d, uint16_t *st)
+{
+	const struct ra_dir *r = &f->l->ra[d];
+
+	if (f->done[d] || !r->started || r->len == 0) return;
+	*st |= APP_S_INCOMPLETE;
+	if (ra_holes(r)) *st |= APP_S_GAP;
+	if (r->flags & RA_BUDGET) *st |= APP_S_BUDGET;
+	if (r->flags & RA_SNAPLEN) *st |= APP_S_SNAPLEN;
+	if (r->flags & RA_RANGES) *st |= APP_S_RANGES;
+}
+
+/* What a flow's reassembly and QUIC state add to its status when the
+ * record is written (nothing once every direction's parse is over). */
+static uint16_t live_status(const struct app_flow *f)
+{
+	uint16_t st = 0;
+	int i;
+
+	if (f->proto != P_QUIC && f->proto != P_DNS) {
+		status_of(f, 0, &st);
+		status_of(f, 1, &st);
+	} else if (f->proto == P_DNS && (f->l->ra[0].started || f->l->ra[1].started)) {
+		status_of(f, 0, &st);
+		status_of(f, 1, &st);
+	} else if (f->proto == P_QUIC && f->l->q) {
+		for (i = 0; i < 2; i++) {
+			unsigned fl;
+
+			if (f->done[i] || f->l->qdg[i] == 0) continue;
+			quic_crypto(f->l->q, i == 0, NULL, &fl);
+			st |= APP_S_INCOMPLETE;
+			if (fl & QUIC_F_GAP) st |= APP_S_GAP;
+		}
+	}
+	return st;
+}
+
+/* Every parse of f is over: keep what the record needs, in one block. */
+static void seal(struct app_ctx *a, struct app_flow *f)
+{
+	struct buf fl[E_N];
+	size_t n = 0, at = 0;
+	int i;
+
+	f->status |= live_status(f);
+	live_free(a, f, fl);
+	for (i = 0; i < E_N - 1; i++) n += fl[i].len;
+	if (n) f->fld = xmalloc(n);
+	for (i = 0; i < E_N - 1; i++) {
+		if (fl[i].len) memcpy(f->fld + at, fl[i].p, fl[i].len);
+		at += fl[i].len;
+		f->flen[i] = (uint32_t)fl[i].len;
+	}
+	for (i = 0; i < E_N; i++) buf_free(&fl[i]);
+}
+
+bool app_packet(struct app_ctx *a, struct app_flow **fp, int dir, const struct app_seg *s)
 {
 	struct app_flow *f;
 
 	if (a->whead) wait_expire(a, s->ts);
 	f = *fp;
-	if (f && f->off) {
-		if (f->proto == P_HTTP) tcp_packet(a, f, dir, s);
-		return;
+	if (f && f->l == NULL) {
+		/* sealed: an HTTP connection's later requests and responses still count */
+		if (f->proto != P_HTTP) return false;
+		http_count(f, dir, s);
+		return true;
 	}
-	if (s->caplen == 0 && !(s->is_tcp && (s->tcp_flags & 0x02))) return;
-	if (f == NULL) f = *fp = xcalloc(1, sizeof *f);
+	if (s->caplen == 0 && !(s->is_tcp && (s->tcp_flags & 0x02))) return true;
+	if (f == NULL) {
+		f = *fp = xcalloc(1, sizeof *f);
+		f->l = xcalloc(1, sizeof *f->l);
+	}
 	if (s->is_tcp) tcp_packet(a, f, dir, s);
 	else udp_packet(a, f, dir, s);
+	if (f->off || (f->done[0] && f->done[1])) {
+		seal(a, f);
+		return f->proto == P_HTTP;
+	}
+	return true;
 }
 
 /* ------------------------------------------------------------------ emit */
 
-static void encode(struct app_ctx *a, struct buf *out, const struct buf *in)
+static void encode(struct app_ctx *a, struct buf *out, const uint8_t *in, size_t inlen)
 {
 	struct fld_ref *refs = a->refs;
-	struct cur c = cur_make(in->p, in->len);
+	struct cur c = cur_make(in, inlen);
 	unsigned n = 0, i, j;
 	uint8_t tag;
 	uint16_t len;
@@ -987,7 +1103,7 @@ static void encode(struct app_ctx *a, struct buf *out, const struct buf *in)
 	}
 	/* each field as it is in `in` (tag, length, value): the fields that
 	 * follow each other there too are copied in one run */
-	buf_reserve(out, in->len);
+	buf_reserve(out, inlen);
 	for (i = 0; i < n; i = j) {
 		const uint8_t *s = refs[i].val - 3, *e = refs[i].val + refs[i].len;
 
@@ -997,64 +1113,48 @@ static void encode(struct app_ctx *a, struct buf *out, const struct buf *in)
 	}
 }
 
-static void status_of(const struct app_flow *f, int d, uint16_t *st)
-{
-	const struct ra_dir *r = &f->ra[d];
-
-	if (f->done[d] || !r->started || r->len == 0) return;
-	*st |= APP_S_INCOMPLETE;
-	if (ra_holes(r)) *st |= APP_S_GAP;
-	if (r->flags & RA_BUDGET) *st |= APP_S_BUDGET;
-	if (r->flags & RA_SNAPLEN) *st |= APP_S_SNAPLEN;
-	if (r->flags & RA_RANGES) *st |= APP_S_RANGES;
-}
-
 void app_emit(struct app_ctx *a, const struct app_flow *f, struct rec_flow *r)
 {
-	struct app_flow *w = (struct app_flow *)f; /* counters are added to its fields */
 	uint16_t st;
+	size_t at = 0;
 	int i;
 
 	if (f == NULL || f->proto == P_NONE || f->proto == P_STLS) return;
-	st = f->status;
-	if (f->proto != P_QUIC && f->proto != P_DNS) {
-		status_of(f, 0, &st);
-		status_of(f, 1, &st);
-	} else if (f->proto == P_DNS && (f->ra[0].started || f->ra[1].started)) {
-		status_of(f, 0, &st);
-		status_of(f, 1, &st);
-	} else if (f->proto == P_QUIC && f->q) {
-		for (i = 0; i < 2; i++) {
-			unsigned fl;
-
-			if (f->done[i] || f->qdg[i] == 0) continue;
-			quic_crypto(f->q, i == 0, NULL, &fl);
-			st |= APP_S_INCOMPLETE;
-			if (fl & QUIC_F_GAP) st |= APP_S_GAP;
-		}
-	}
+	st = f->status | (f->l ? live_status(f) : 0);
 	for (i = 0; i < E_N; i++) buf_reset(&a->out[i]);
 	for (i = 0; i < E_N - 1; i++) {
-		size_t keep = w->fields[i].len;
+		const uint8_t *p;
+		size_t n;
+		uint8_t v[4];
 
-		if (i == E_HTTP) {
-			uint8_t v[4];
-
-			put_be32(v, f->req);
-			if (f->req) fput(w, E_HTTP, 9, v, 4);
-			put_be32(v, f->resp);
-			if (f->resp) fput(w, E_HTTP, 10, v, 4);
-		} else if (i == E_DNS && f->msgs) {
-			uint8_t v[4];
-
-			put_be32(v, f->msgs);
-			fput(w, E_DNS, 7, v, 4);
+		if (f->l) {
+			p = f->l->fields[i].p;
+			n = f->l->fields[i].len;
+		} else {
+			p = f->fld + at;
+			n = f->flen[i];
+			at += n;
 		}
-		if (w->fields[i].len) {
-			encode(a, &a->out[i], &w->fields[i]);
+		/* the counters go last, among the fields found */
+		if ((i == E_HTTP && (f->req || f->resp)) || (i == E_DNS && f->msgs)) {
+			buf_reset(&a->tmp);
+			buf_put(&a->tmp, p, n);
+			if (i == E_HTTP) {
+				put_be32(v, f->req);
+				if (f->req) tlv_put(&a->tmp, 9, v, 4);
+				put_be32(v, f->resp);
+				if (f->resp) tlv_put(&a->tmp, 10, v, 4);
+			} else {
+				put_be32(v, f->msgs);
+				tlv_put(&a->tmp, 7, v, 4);
+			}
+			p = a->tmp.p;
+			n = a->tmp.len;
+		}
+		if (n) {
+			encode(a, &a->out[i], p, n);
 			rec_set(r, elem_ids[i], a->out[i].p, (uint32_t)a->out[i].len);
 		}
-		w->fields[i].len = keep; /* emitting twice gives the same record */
 	}
 	buf_put8(&a->out[E_APP], 1);
 	buf_put16(&a->out[E_APP], (uint16_t)strlen(proto_names[f->proto]));

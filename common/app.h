@@ -6,11 +6,12 @@
  *
  * The flow table owns one struct app_flow pointer per flow (NULL until
  * the flow carries payload) and hands every packet's payload to
- * app_packet(); once a flow's protocol is parsed (or not recognised) a
- * packet costs one test.  Memory: per flow the parsed fields (each list
- * and name bounded by its parser) and, while a parse is under way, up
- * to reasm_bytes per TCP direction from a pool of pool_bytes shared by
- * all flows.
+ * app_packet(); once a flow's protocol is parsed (or not recognised)
+ * app_packet says so and the table's packet costs one test.  Memory: per flow the parsed fields (each list
+ * and name bounded by its parser) and, while a parse is under way, its
+ * state and up to reasm_bytes per TCP direction from a pool of
+ * pool_bytes shared by all flows; a flow whose parses are over keeps
+ * only a small head and its fields in one block.
  */
 #ifndef FK_APP_H
 #define FK_APP_H
@@ -53,8 +54,19 @@ struct app_flow;
 void app_config_default(struct app_config *c);
 struct app_ctx *app_new(const struct app_config *c);
 void app_free(struct app_ctx *a);
-/* app_packet: one packet of direction dir (0 initiator, 1 responder). */
-void app_packet(struct app_ctx *a, struct app_flow **fp, int dir, const struct app_seg *s);
+/*
+ * app_packet: one packet of direction dir (0 initiator, 1 responder).
+ * Returns false when the flow's later packets would change nothing: the
+ * caller may stop passing them, but must then call app_expire() at those
+ * of them (of every TCP and UDP flow) that come after app_due().
+ */
+bool app_packet(struct app_ctx *a, struct app_flow **fp, int dir, const struct app_seg *s);
+/* app_expire: the TCP directions whose wait for a hole to fill ran out
+ * by capture time now give up (app_packet does this itself first). */
+void app_expire(struct app_ctx *a, uint64_t now);
+/* app_due: the capture time after which app_expire() has work to do
+ * (UINT64_MAX: none); only app_packet and app_expire change it. */
+uint64_t app_due(const struct app_ctx *a);
 /* app_emit: add the flow's metadata elements to r; their values live in
  * a until the next app_emit. */
 void app_emit(struct app_ctx *a, const struct app_flow *f, struct rec_flow *r);

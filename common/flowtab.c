@@ -60,6 +60,7 @@ struct flow {
 	struct src *src;
 	struct ft_run *run;           /* running aggregates past the table (run_add) */
 	struct app_flow *app;         /* application metadata, NULL until payload */
+	bool app_quiet;               /* app_packet wants no more of its packets */
 };
 
 struct ft_table {
@@ -81,6 +82,7 @@ struct ft_table {
 	struct src *cur;
 	struct ft_stats st;
 	struct app_ctx *app;          /* NULL when metadata is off */
+	uint64_t app_due;             /* app_due(app) */
 	struct rec_flow rec;
 	struct buf tmp;
 	/* flow slots: struct flow + inline buffers (see flow_alloc) */
@@ -188,6 +190,7 @@ struct ft_table *ft_new(const struct ft_config *c, ft_emit_fn emit, void *ctx)
 	t->bucket = xcalloc(t->nbucket, sizeof *t->bucket);
 	slab_init(t);
 	if (c->meta) t->app = app_new(&c->app);
+	t->app_due = UINT64_MAX;
 	return t;
 }
 
@@ -743,10 +746,16 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 	}
 
 	if (t->app && (p->is_tcp || p->proto == 17)) {
-		struct app_seg s = { p->is_tcp, (pflags & RP_RETRANS) != 0, p->tcp_flags, p->seq,
-			p->payload, p->payload_caplen, p->payload_len, p->ts_ns };
+		if (!f->app_quiet) {
+			struct app_seg s = { p->is_tcp, (pflags & RP_RETRANS) != 0, p->tcp_flags, p->seq,
+				p->payload, p->payload_caplen, p->payload_len, p->ts_ns };
 
-		app_packet(t->app, &f->app, d, &s);
+			f->app_quiet = !app_packet(t->app, &f->app, d, &s);
+			t->app_due = app_due(t->app);
+		} else if (p->ts_ns > t->app_due) {
+			app_expire(t->app, p->ts_ns);
+			t->app_due = app_due(t->app);
+		}
 	}
 
 	if (!f->mac_set && p->mac_src && p->mac_dst) {

@@ -18,6 +18,11 @@ Scenarios (Ethernet, IPv4, microsecond pcap unless said):
   tls-late-fill a TLS connection to port 443 whose ClientHello comes in
                 three segments: the first and the third at once, the
                 second (the hole between them) 40 s later
+  tls-late-quiet the same ClientHello's first and third segments, then two
+                datagrams of another flow (not one pcap-flows parses) at
+                10 s and 31 s, then the hole's segment stamped 20 s: the
+                31 s datagram, of a flow whose parse is over, ends the
+                wait before the clock steps back
   ttl-flows TTL SEED:N[,SEED:N...]
                 for tests/audit.t: N UDP flows of 3 packets for each
                 SEED, every field drawn from a small set by a generator
@@ -130,6 +135,28 @@ def tls_late_fill():
     return pcap_header() + b"".join(out)
 
 
+def tls_late_quiet():
+    out = []
+    ch = client_hello("late.example")
+
+    def pkt(t, src, dst, sp, dp, seq, ack, fl, data=b""):
+        out.append(record(t, eth(ipv4(src, dst, 6, tcp(sp, dp, seq, ack, fl, data)))))
+
+    def dgram(t, data):
+        out.append(record(t, eth(ipv4(A, B, 17, udp(7000, 9999, data)))))
+
+    pkt(T0, A, B, 40443, 443, 1000, 0, SYN)
+    pkt(T0 + 0.01, B, A, 443, 40443, 5000, 1001, SYN | ACK)
+    pkt(T0 + 0.02, A, B, 40443, 443, 1001, 5001, ACK)
+    pkt(T0 + 0.03, A, B, 40443, 443, 1001, 5001, PSH | ACK, ch[:40])
+    pkt(T0 + 0.04, A, B, 40443, 443, 1001 + 80, 5001, PSH | ACK, ch[80:])
+    dgram(T0 + 10, b"\xff" * 8)
+    dgram(T0 + 31, b"\xff" * 8)
+    pkt(T0 + 20, A, B, 40443, 443, 1001 + 40, 5001, PSH | ACK, ch[40:80])
+    pkt(T0 + 20.01, B, A, 443, 40443, 5001, 1001 + len(ch), ACK)
+    return pcap_header() + b"".join(out)
+
+
 def ts_backwards():
     out = []
     u = lambda src, dst, sp, dp, d: eth(ipv4(src, dst, 17, udp(sp, dp, d)))
@@ -194,6 +221,8 @@ def main():
         data = ts_backwards()
     elif sc == "tls-late-fill":
         data = tls_late_fill()
+    elif sc == "tls-late-quiet":
+        data = tls_late_quiet()
     elif sc == "linktype-147":
         data = linktype_147()
     elif sc == "8021ad":
