@@ -137,6 +137,7 @@ struct app_ctx {
 	struct buf out[E_N];      /* the encoded elements of the last app_emit */
 	struct buf tmp;           /* scratch: an element's fields and its counters */
 	struct app_wait *whead, *wtail; /* directions waiting for a hole, oldest first */
+	uint64_t due;             /* whead's wait runs out after this capture time (app_due) */
 };
 
 void app_config_default(struct app_config *c)
@@ -153,6 +154,7 @@ struct app_ctx *app_new(const struct app_config *c)
 
 	a->c = *c;
 	a->pool.limit = c->pool_bytes;
+	a->due = UINT64_MAX;
 	a->certs = memo_new(64, 64 * 1024);
 	a->hellos = memo_new(64, 4 * TLS_FP_MAX + HELLO_KEY_MAX);
 	return a;
@@ -175,6 +177,15 @@ void app_free(struct app_ctx *a)
 
 static void quic_release(struct app_ctx *a, struct app_flow *f);
 
+/* The list's head changed. */
+static void set_due(struct app_ctx *a)
+{
+	const struct app_wait *w = a->whead;
+
+	if (w == NULL) a->due = UINT64_MAX;
+	else a->due = w->since > UINT64_MAX - a->c.hole_ns ? UINT64_MAX : w->since + a->c.hole_ns;
+}
+
 /* Direction d of f stops waiting (its hole filled, its parse ended, or
  * the flow ends). */
 static void wait_end(struct app_ctx *a, struct app_flow *f, int d)
@@ -182,8 +193,12 @@ static void wait_end(struct app_ctx *a, struct app_flow *f, int d)
 	struct app_wait *w = f->l->wait[d];
 
 	if (w == NULL) return;
-	if (w->prev) w->prev->next = w->next;
-	else a->whead = w->next;
+	if (w->prev) {
+		w->prev->next = w->next;
+	} else {
+		a->whead = w->next;
+		set_due(a);
+	}
 	if (w->next) w->next->prev = w->prev;
 	else a->wtail = w->prev;
 	f->l->wait[d] = NULL;
@@ -202,9 +217,13 @@ static void wait_start(struct app_ctx *a, struct app_flow *f, int d, uint64_t no
 	w->since = now;
 	w->next = NULL;
 	w->prev = a->wtail;
-	if (a->wtail) a->wtail->next = w;
-	else a->whead = w;
 	a->wtail = w;
+	if (w->prev) {
+		w->prev->next = w;
+	} else {
+		a->whead = w;
+		set_due(a);
+	}
 	f->l->wait[d] = w;
 }
 
@@ -244,15 +263,12 @@ static void live_free(struct app_ctx *a, struct app_flow *f, struct buf *fields_
 
 void app_expire(struct app_ctx *a, uint64_t now)
 {
-	if (a->whead) wait_expire(a, now);
+	if (now > a->due) wait_expire(a, now);
 }
 
 uint64_t app_due(const struct app_ctx *a)
 {
-	const struct app_wait *w = a->whead;
-
-	if (w == NULL) return UINT64_MAX;
-	return w->since > UINT64_MAX - a->c.hole_ns ? UINT64_MAX : w->since + a->c.hole_ns;
+	return a->due;
 }
 
 void app_flow_free(struct app_ctx *a, struct app_flow *f)
@@ -1061,7 +1077,7 @@ bool app_packet(struct app_ctx *a, struct app_flow **fp, int dir, const struct a
 {
 	struct app_flow *f;
 
-	if (a->whead) wait_expire(a, s->ts);
+	if (s->ts > a->due) wait_expire(a, s->ts);
 	f = *fp;
 	if (f && f->l == NULL) {
 		/* sealed: an HTTP connection's later requests and responses still count */
