@@ -287,7 +287,7 @@ static void tlv_put(struct buf *b, uint8_t tag, const void *v, size_t n)
 	uint8_t *q;
 
 	if (n > 65535) n = 65535;
-	buf_reserve(b, 3 + n);
+	if (b->cap - b->len < 3 + n) buf_reserve(b, 3 + n);
 	q = b->p + b->len;
 	q[0] = tag;
 	put_be16(q + 1, (uint16_t)n);
@@ -329,7 +329,7 @@ static void fput_list(struct app_flow *f, int el, uint8_t tag, const struct tls_
 	uint8_t *q;
 
 	if (b->cap == 0) buf_reserve(b, 384);
-	buf_reserve(b, 3 + 2 * (size_t)l->n);
+	if (b->cap - b->len < 3 + 2 * (size_t)l->n) buf_reserve(b, 3 + 2 * (size_t)l->n);
 	q = b->p + b->len;
 	for (i = 0; i < l->n; i++) {
 		if (pq_only && !tls_group_pq(l->v[i])) continue;
