@@ -37,7 +37,8 @@ struct dns_msg {
 };
 
 /* dns_parse: one whole message.  DNS_OK when the header, the questions
- * and the answer section parse; DNS_BAD otherwise (m is then partial). */
+ * and the answer section parse; DNS_BAD otherwise (m is then partial).
+ * Only ans[0, nans) is set: the rest of ans is left as it was. */
 int dns_parse(const uint8_t *p, size_t n, struct dns_msg *m);
 /* dns_plausible: DNS_OK from dns_parse and a shape that real DNS has
  * (one question, a known class, opcode 0-6): detection by content. */

@@ -34,8 +34,17 @@ struct http_msg {
  * http_start: does a request line ("GET / HTTP/1.1", any token method
  * of the registry's common ones) or a status line ("HTTP/1.1 200") start
  * at p?  *request says which.  Needs the first line or 16 bytes.
+ * http_start_line is its part past the first byte, n at least 4.
  */
-bool http_start(const uint8_t *p, size_t n, bool *request);
+bool http_start_line(const uint8_t *p, size_t n, bool *request);
+static inline bool http_start(const uint8_t *p, size_t n, bool *request)
+{
+	/* every method and "HTTP/" start with an upper-case letter: most
+	 * payloads are rejected here, without a call (this runs on every
+	 * packet of HTTP flows) */
+	return n >= 4 && (unsigned)(p[0] - 'A') < 26u && http_start_line(p, n, request);
+}
+
 /*
  * http_parse: one message head at p, up to the empty line.  Returns
  * HTTP_OK with *head_len the bytes of the head, HTTP_MORE when the empty
