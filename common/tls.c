@@ -6,30 +6,63 @@
  * 5.1 (ec_point_formats), RFC 5246 6.2.1 (records).  JA3/JA3S:
  * salesforce/ja3 README; JA4: FoxIO technical_details/JA4.md.
  */
-#include <stdio.h>
-#include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
-
 
 #include "digest.h"
 #include "tls.h"
 
-static void list_add(struct tls_list *l, uint16_t v, uint8_t *flags)
+/* Append the n big-endian u16 values at p (already bounds-checked) to l:
+ * one room test for the list rather than one per value. */
+static void list_put16(struct tls_list *l, const uint8_t *p, size_t n, uint8_t *flags)
 {
-	if (l->n < TLS_MAXLIST) l->v[l->n++] = v;
-	else *flags |= TLS_F_CUT;
+	uint16_t *o = l->v + l->n;
+	size_t i = 0;
+
+	if (n > (size_t)(TLS_MAXLIST - l->n)) {
+		*flags |= TLS_F_CUT;
+		n = (size_t)(TLS_MAXLIST - l->n);
+	}
+#ifdef FK_BSWAP
+	/* Little-endian: four values per 64-bit load, the two bytes of each
+	 * 16-bit lane swapped (cipher lists run to dozens of values). */
+	for (; i + 4 <= n; i += 4) {
+		uint64_t x;
+
+		memcpy(&x, p + 2 * i, 8);
+		x = (x & 0x00ff00ff00ff00ffull) << 8 | (x >> 8 & 0x00ff00ff00ff00ffull);
+		memcpy(o + i, &x, 8);
+	}
+#endif
+	for (; i < n; i++) o[i] = be16(p + 2 * i);
+	l->n = (uint16_t)(l->n + n);
 }
 
-/* A u16 list preceded by its length in bytes (lenbytes 1 or 2). */
-static bool get_u16s(struct cur *c, unsigned lenbytes, struct tls_list *l, uint8_t *flags)
+/* The same for u8 values. */
+static void list_put8(struct tls_list *l, const uint8_t *p, size_t n, uint8_t *flags)
 {
-	struct cur s;
-	uint16_t n16, v;
-	uint8_t n8;
+	uint16_t *o = l->v + l->n;
+	size_t i;
 
-	if (lenbytes == 1 ? !cur_u8(c, &n8) : !cur_u16(c, &n16)) return false;
-	if (!cur_sub(c, lenbytes == 1 ? n8 : n16, &s) || cur_left(&s) % 2) return false;
-	while (cur_u16(&s, &v)) list_add(l, v, flags);
+	if (n > (size_t)(TLS_MAXLIST - l->n)) {
+		*flags |= TLS_F_CUT;
+		n = (size_t)(TLS_MAXLIST - l->n);
+	}
+	for (i = 0; i < n; i++) o[i] = p[i];
+	l->n = (uint16_t)(l->n + n);
+}
+
+/* A u16 list preceded by its length in bytes (lenbytes 1 or 2): the
+ * length and the list are checked once against what is left of c. */
+static inline bool get_u16s(struct cur *c, unsigned lenbytes, struct tls_list *l, uint8_t *flags)
+{
+	size_t left = cur_left(c), n;
+
+	if (left < lenbytes) return false;
+	n = lenbytes == 1 ? c->p[0] : be16(c->p);
+	if (n > left - lenbytes || n % 2) return false;
+	list_put16(l, c->p + lenbytes, n / 2, flags);
+	c->p += lenbytes + n;
 	return true;
 }
 
@@ -85,11 +118,9 @@ static bool ext_alpn(struct cur c, struct tls_hello *h)
 	return true;
 }
 
+/* The extension body c of the given type. */
 static bool parse_ext(uint16_t type, struct cur c, struct tls_hello *h)
 {
-	uint8_t n8, b;
-	struct cur s;
-
 	switch (type) {
 	case 0x0000:
 		if (h->server) return true; /* empty in a ServerHello */
@@ -97,8 +128,8 @@ static bool parse_ext(uint16_t type, struct cur c, struct tls_hello *h)
 	case 0x000a:
 		return get_u16s(&c, 2, &h->groups, &h->flags);
 	case 0x000b:
-		if (!cur_u8(&c, &n8) || !cur_sub(&c, n8, &s)) return false;
-		while (cur_u8(&s, &b)) list_add(&h->ecpf, b, &h->flags);
+		if (cur_left(&c) < 1 || c.p[0] > cur_left(&c) - 1) return false;
+		list_put8(&h->ecpf, c.p + 1, c.p[0], &h->flags);
 		return true;
 	case 0x000d:
 		return get_u16s(&c, 2, &h->sigalgs, &h->flags);
@@ -124,66 +155,112 @@ static bool parse_ext(uint16_t type, struct cur c, struct tls_hello *h)
 	}
 }
 
+/*
+ * An empty hello.  Only the fields before the lists and the counts are
+ * cleared: every reader stops at a count (and sni is NUL-terminated at
+ * sni_len), so the 2 KB of list, name and ALPN storage need no zeroing,
+ * which was a third of the cost of parsing a hello.
+ */
+static void hello_clear(struct tls_hello *h, bool server)
+{
+	memset(h, 0, offsetof(struct tls_hello, ciphers));
+	h->server = server;
+	h->ciphers.n = h->exts.n = h->groups.n = h->sigalgs.n = h->versions.n = h->ecpf.n = 0;
+	h->sni_len = 0;
+	h->sni[0] = 0;
+	h->alpn_len = 0;
+}
+
 int tls_parse_hello(const uint8_t *body, size_t n, bool client, struct tls_hello *h)
 {
-	struct cur c = cur_make(body, n), s, exts;
-	uint16_t len, type;
-	uint8_t sid, comp;
-	const uint8_t *sidp;
+	const uint8_t *p = body, *end;
+	size_t left = n, len;
+	unsigned ne;
+	uint8_t sid;
 
-	memset(h, 0, sizeof *h);
-	h->server = !client;
-	if (!cur_u16(&c, &h->version) || !cur_skip(&c, 32)) return TLS_BAD; /* random */
-	if (!cur_u8(&c, &sid) || sid > 32 || !cur_bytes(&c, sid, &sidp)) return TLS_BAD;
+	hello_clear(h, !client);
+	if (left < 2) return TLS_BAD;
+	h->version = be16(p);
+	/* legacy_version, random (32 bytes), the session id length byte, the id */
+	if (left < 35 || (sid = p[34]) > 32 || sid > left - 35) return TLS_BAD;
 	h->session_id_len = sid;
-	memcpy(h->session_id, sidp, sid);
+	if (sid == 32) memcpy(h->session_id, p + 35, 32); /* the usual length, copied inline */
+	else memcpy(h->session_id, p + 35, sid);
+	p += 35 + sid;
+	left -= 35 + (size_t)sid;
 	if (client) {
-		if (!cur_u16(&c, &len) || len % 2 || !cur_sub(&c, len, &s)) return TLS_BAD;
-		while (cur_u16(&s, &type)) list_add(&h->ciphers, type, &h->flags);
-		if (!cur_u8(&c, &comp) || !cur_skip(&c, comp)) return TLS_BAD;
+		/* cipher_suites (2-byte length, even), compression_methods (1-byte length) */
+		if (left < 2 || (len = be16(p)) % 2 || len > left - 2) return TLS_BAD;
+		list_put16(&h->ciphers, p + 2, len / 2, &h->flags);
+		p += 2 + len;
+		left -= 2 + len;
+		if (left < 1 || p[0] > left - 1) return TLS_BAD;
+		left -= 1 + (size_t)p[0];
+		p += 1 + p[0];
 	} else {
-		if (!cur_u16(&c, &h->cipher) || !cur_skip(&c, 1)) return TLS_BAD;
+		/* cipher_suite, compression_method */
+		if (left < 2) return TLS_BAD;
+		h->cipher = be16(p);
+		if (left < 3) return TLS_BAD;
+		p += 3;
+		left -= 3;
 	}
-	if (cur_left(&c) == 0) { /* no extensions (RFC 5246 7.4.1.2) */
+	if (left == 0) { /* no extensions (RFC 5246 7.4.1.2) */
 		h->valid = true;
 		return TLS_OK;
 	}
-	if (!cur_u16(&c, &len) || !cur_sub(&c, len, &exts)) return TLS_BAD;
-	while (cur_left(&exts)) {
-		if (!cur_u16(&exts, &type) || !cur_u16(&exts, &len) || !cur_sub(&exts, len, &s))
-			return TLS_BAD;
-		list_add(&h->exts, type, &h->flags);
-		if (!parse_ext(type, s, h)) return TLS_BAD;
+	if (left < 2 || (len = be16(p)) > left - 2) return TLS_BAD;
+	p += 2;
+	end = p + len;
+	/* the count of extension types in a register: parse_ext stores through h */
+	ne = h->exts.n;
+	while (p != end) {
+		uint16_t type;
+		size_t elen;
+
+		/* type and length, then the body: two tests per extension */
+		if (end - p < 4) goto bad;
+		type = be16(p);
+		elen = be16(p + 2);
+		if (elen > (size_t)(end - p) - 4) goto bad;
+		if (ne < TLS_MAXLIST) h->exts.v[ne++] = type;
+		else h->flags |= TLS_F_CUT;
+		if (!parse_ext(type, cur_make(p + 4, elen), h)) goto bad;
+		p += 4 + elen;
 	}
+	h->exts.n = (uint16_t)ne;
 	h->valid = true;
 	return TLS_OK;
+bad:
+	h->exts.n = (uint16_t)ne;
+	return TLS_BAD;
 }
 
 int tls_parse_handshake(const uint8_t *p, size_t n, struct tls_hello *ch, struct tls_hello *sh,
     tls_msg_fn on_msg, void *ctx, size_t *used)
 {
-	struct cur c;
-	uint8_t type;
-	const uint8_t *body = NULL;
+	size_t at = 0;
 
 	*used = 0;
+	/* a caller need not clear its hellos (2.4 KB each) to tell whether one came */
+	if (ch) ch->valid = false;
+	if (sh) sh->valid = false;
 	if (n == 0) return TLS_MORE; /* p may be NULL then */
-	c = cur_make(p, n);
-	while (cur_left(&c) >= 4) {
-		uint32_t len = (uint32_t)c.p[1] << 16 | (uint32_t)c.p[2] << 8 | c.p[3];
+	while (n - at >= 4) {
+		const uint8_t *m = p + at;
+		uint8_t type = m[0];
+		uint32_t len = (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
 
-		type = c.p[0];
-		if (cur_left(&c) - 4 < len) return TLS_MORE;
-		cur_skip(&c, 4);
-		cur_bytes(&c, len, &body);
-		*used = (size_t)(c.p - p);
-		if (on_msg) on_msg(ctx, type, body, len);
+		if (n - at - 4 < len) return TLS_MORE;
+		at += 4 + (size_t)len;
+		*used = at;
+		if (on_msg) on_msg(ctx, type, m + 4, len);
 		if (type == TLS_HS_CLIENT_HELLO) {
-			if (ch && tls_parse_hello(body, len, true, ch) != TLS_OK) return TLS_BAD;
+			if (ch && tls_parse_hello(m + 4, len, true, ch) != TLS_OK) return TLS_BAD;
 			return TLS_OK;
 		}
 		if (type == TLS_HS_SERVER_HELLO) {
-			if (sh && tls_parse_hello(body, len, false, sh) != TLS_OK) return TLS_BAD;
+			if (sh && tls_parse_hello(m + 4, len, false, sh) != TLS_OK) return TLS_BAD;
 			/* TLS 1.3: everything after the ServerHello is encrypted */
 			if (sh && sh->selected_version == 0x0304) return TLS_OK;
 		}
@@ -207,26 +284,19 @@ bool tls_sslv2_hello(const uint8_t *p, size_t n)
 
 int tls_records(const uint8_t *p, size_t n, struct buf *hs, uint16_t *rec_version)
 {
-	struct cur c;
-	uint8_t type;
-	uint16_t ver, len;
-	const uint8_t *frag = NULL;
-	bool first = true;
+	size_t at = 0;
 
 	if (n == 0) return TLS_MORE;
-	c = cur_make(p, n);
-	while (cur_left(&c) >= 5) {
-		type = c.p[0];
-		ver = be16(c.p + 1);
-		len = be16(c.p + 3);
-		if (type < 20 || type > 24 || (ver >> 8) != 3 || len > 18432) return TLS_BAD;
-		if (first) *rec_version = ver;
-		first = false;
-		if (type != 22) return TLS_OK;
-		if (cur_left(&c) - 5 < len) return TLS_MORE;
-		cur_skip(&c, 5);
-		cur_bytes(&c, len, &frag);
-		buf_put(hs, frag, len);
+	while (n - at >= 5) {
+		const uint8_t *r = p + at;
+		uint16_t ver = be16(r + 1), len = be16(r + 3);
+
+		if (r[0] < 20 || r[0] > 24 || (ver >> 8) != 3 || len > 18432) return TLS_BAD;
+		if (at == 0) *rec_version = ver; /* the first record */
+		if (r[0] != 22) return TLS_OK;
+		if (n - at - 5 < len) return TLS_MORE;
+		buf_put(hs, r + 5, len);
+		at += 5 + (size_t)len;
 	}
 	return TLS_MORE;
 }
@@ -245,8 +315,46 @@ bool tls_group_pq(uint16_t g)
 
 struct sbuf {
 	char *p;
-	size_t n, size;
+	size_t n, size;  /* p[n] is always the NUL; n < size */
 };
+
+static const char hx[] = "0123456789abcdef";
+/* "00" to "99": two decimal digits per division. */
+static const char dig2[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* v (< 100000: any u16) in decimal at o, without a NUL; returns the end. */
+static inline char *put_dec(char *o, unsigned v)
+{
+	unsigned n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : 5;
+	char *e = o + n;
+
+	while (v >= 100) {
+		unsigned r = v % 100;
+
+		v /= 100;
+		e -= 2;
+		e[0] = dig2[2 * r];
+		e[1] = dig2[2 * r + 1];
+	}
+	if (v >= 10) {
+		e[-2] = dig2[2 * v];
+		e[-1] = dig2[2 * v + 1];
+	} else {
+		e[-1] = (char)('0' + v);
+	}
+	return o + n;
+}
+
+/* v as 4 lowercase hex digits at o, without a NUL; returns the end. */
+static inline char *put_hex4(char *o, unsigned v)
+{
+	o[0] = hx[v >> 12 & 15]; o[1] = hx[v >> 8 & 15];
+	o[2] = hx[v >> 4 & 15]; o[3] = hx[v & 15];
+	return o + 4;
+}
 
 /* Append v in decimal, or as 4 lowercase hex digits when hex (no printf:
  * this runs for every value of every hello). */
@@ -254,15 +362,12 @@ static void sb_add(struct sbuf *s, bool hex, unsigned v)
 {
 	char t[12];
 	int n = 0;
-	static const char hx[] = "0123456789abcdef";
 
-	if (hex && s->n + 5 <= s->size) { /* the common case: room for all four and the NUL */
-		char *o = s->p + s->n;
+	if (s->size - s->n >= 6 && (hex || v < 100000)) { /* the common case: room for it all and the NUL */
+		char *o = s->p + s->n, *e = hex ? put_hex4(o, v) : put_dec(o, v);
 
-		o[0] = hx[v >> 12 & 15]; o[1] = hx[v >> 8 & 15];
-		o[2] = hx[v >> 4 & 15]; o[3] = hx[v & 15];
-		o[4] = 0;
-		s->n += 4;
+		*e = 0;
+		s->n += (size_t)(e - o);
 		return;
 	}
 	if (hex) {
@@ -275,17 +380,75 @@ static void sb_add(struct sbuf *s, bool hex, unsigned v)
 	s->p[s->n] = 0;
 }
 
-static void sb_str(struct sbuf *s, const char *str)
+/* Append the n bytes of str, cut to fit as snprintf would. */
+static void sb_mem(struct sbuf *s, const char *str, size_t n)
 {
-	while (*str && s->n + 1 < s->size) s->p[s->n++] = *str++;
+	if (n > s->size - s->n - 1) n = s->size - s->n - 1;
+	memcpy(s->p + s->n, str, n);
+	s->n += n;
 	s->p[s->n] = 0;
 }
 
-/* The values of l without GREASE, joined by sep, each printed with fmt. */
+static void sb_str(struct sbuf *s, const char *str)
+{
+	sb_mem(s, str, strlen(str));
+}
+
+/* Append one character (a separator), cut to fit. */
+static void sb_chr(struct sbuf *s, char c)
+{
+	if (s->n + 1 < s->size) {
+		s->p[s->n++] = c;
+		s->p[s->n] = 0;
+	}
+}
+
+/* str into out[size], cut to fit (snprintf(out, size, "%s", str)). */
+static void copy_cut(char *out, size_t size, const char *str, size_t n)
+{
+	struct sbuf s = { out, 0, size };
+
+	if (size == 0) return;
+	out[0] = 0;
+	sb_mem(&s, str, n);
+}
+
+/* "a_b_c" into out[size], cut to fit (snprintf(out, size, "%s_%s_%s", a, b, c)). */
+static void join3(char *out, size_t size, const char *a, const char *b, const char *c)
+{
+	struct sbuf s = { out, 0, size };
+
+	if (size == 0) return;
+	out[0] = 0;
+	sb_str(&s, a);
+	sb_chr(&s, '_');
+	sb_str(&s, b);
+	sb_chr(&s, '_');
+	sb_str(&s, c);
+}
+
+/* The values of l without GREASE, joined by sep, in decimal or (hex) as 4 hex digits. */
 static void sb_list(struct sbuf *s, const struct tls_list *l, bool hex, char sep)
 {
 	unsigned i, k = 0;
 
+	/* Room for every value at its longest (5 digits) with a separator,
+	 * and the NUL: no test per character.  The callers' buffers are
+	 * sized so that this is the rule for lists of TLS_MAXLIST values. */
+	if (s->size - s->n > 6u * l->n) {
+		char *o = s->p + s->n, *o0 = o;
+
+		for (i = 0; i < l->n; i++) {
+			unsigned v = l->v[i];
+
+			if (tls_grease((uint16_t)v)) continue;
+			if (k++) *o++ = sep;
+			o = hex ? put_hex4(o, v) : put_dec(o, v);
+		}
+		*o = 0;
+		s->n += (size_t)(o - o0);
+		return;
+	}
 	for (i = 0; i < l->n; i++) {
 		if (tls_grease(l->v[i])) continue;
 		if (k++ && s->n + 1 < s->size) {
@@ -303,15 +466,15 @@ void tls_ja3(const struct tls_hello *ch, bool raw, char *out, size_t out_size)
 
 	str[0] = 0;
 	sb_add(&s, false, ch->version);
-	sb_str(&s, ",");
+	sb_chr(&s, ',');
 	sb_list(&s, &ch->ciphers, false, '-');
-	sb_str(&s, ",");
+	sb_chr(&s, ',');
 	sb_list(&s, &ch->exts, false, '-');
-	sb_str(&s, ",");
+	sb_chr(&s, ',');
 	sb_list(&s, &ch->groups, false, '-');
-	sb_str(&s, ",");
+	sb_chr(&s, ',');
 	sb_list(&s, &ch->ecpf, false, '-');
-	if (raw) snprintf(out, out_size, "%s", str);
+	if (raw) copy_cut(out, out_size, str, s.n);
 	else if (out_size > 32) dg_hex(DG_MD5, str, s.n, out, 32);
 	else if (out_size) out[0] = 0;
 }
@@ -321,13 +484,14 @@ void tls_ja3s(const struct tls_hello *sh, bool raw, char *out, size_t out_size)
 	char str[TLS_FP_MAX];
 	struct sbuf s = { str, 0, sizeof str };
 
-	str[0] = 0;
-	sb_add(&s, false, sh->version);
-	sb_str(&s, ",");
-	sb_add(&s, false, sh->cipher);
-	sb_str(&s, ",");
+	/* "version,cipher," (at most 12 bytes of the TLS_FP_MAX) straight in */
+	s.n = (size_t)(put_dec(str, sh->version) - str);
+	str[s.n++] = ',';
+	s.n = (size_t)(put_dec(str + s.n, sh->cipher) - str);
+	str[s.n++] = ',';
+	str[s.n] = 0;
 	sb_list(&s, &sh->exts, false, '-');
-	if (raw) snprintf(out, out_size, "%s", str);
+	if (raw) copy_cut(out, out_size, str, s.n);
 	else if (out_size > 32) dg_hex(DG_MD5, str, s.n, out, 32);
 	else if (out_size) out[0] = 0;
 }
@@ -394,7 +558,6 @@ static void ja4_a(const struct tls_hello *ch, char proto, char a[16])
 	for (i = 0; i < ch->exts.n; i++) ne += !tls_grease(ch->exts.v[i]);
 	if (ch->alpn_len >= 2 && ch->alpn[0] && ch->alpn[0] < ch->alpn_len) {
 		uint8_t k = ch->alpn[0], f = ch->alpn[1], l = ch->alpn[k];
-		static const char hx[] = "0123456789abcdef";
 
 		if (alnum(f) && alnum(l)) {
 			alpn[0] = (char)f;
@@ -404,8 +567,20 @@ static void ja4_a(const struct tls_hello *ch, char proto, char a[16])
 			alpn[1] = hx[l & 15];
 		}
 	}
-	snprintf(a, 16, "%c%s%c%02u%02u%s", proto, vs, (ch->flags & TLS_F_SNI) ? 'd' : 'i',
-	    nc > 99 ? 99 : nc, ne > 99 ? 99 : ne, alpn);
+	/* "%c%s%c%02u%02u%s" without printf */
+	if (nc > 99) nc = 99;
+	if (ne > 99) ne = 99;
+	a[0] = proto;
+	a[1] = vs[0];
+	a[2] = vs[1];
+	a[3] = (ch->flags & TLS_F_SNI) ? 'd' : 'i';
+	a[4] = dig2[2 * nc];
+	a[5] = dig2[2 * nc + 1];
+	a[6] = dig2[2 * ne];
+	a[7] = dig2[2 * ne + 1];
+	a[8] = alpn[0];
+	a[9] = alpn[1];
+	a[10] = 0;
 }
 
 /* The b and c parts of JA4, raw (comma lists) or hashed, sorted or in
@@ -422,7 +597,7 @@ static void ja4_bc(const struct tls_hello *ch, bool orig, char *b, char *x, size
 	sb_list(&sb, &cl, true, ',');
 	sb_list(&sx, &el, true, ',');
 	if (ch->sigalgs.n) {
-		sb_str(&sx, "_");
+		sb_chr(&sx, '_');
 		sb_list(&sx, &ch->sigalgs, true, ',');
 	}
 	if (hb == NULL) return;
@@ -439,11 +614,11 @@ void tls_ja4(const struct tls_hello *ch, char proto, char form, char *out, size_
 	ja4_a(ch, proto, a);
 	if (form == 'r') {
 		ja4_bc(ch, false, b, x, sizeof b, NULL, NULL);
-		snprintf(out, out_size, "%s_%s_%s", a, b, x);
+		join3(out, out_size, a, b, x);
 		return;
 	}
 	ja4_bc(ch, form == 'o', b, x, sizeof b, hb, hc);
-	snprintf(out, out_size, "%s_%s_%s", a, hb, hc);
+	join3(out, out_size, a, hb, hc);
 }
 
 void tls_ja4_all(const struct tls_hello *ch, char proto, char *ja4, char *ja4_r, char *ja4_o,
@@ -453,8 +628,8 @@ void tls_ja4_all(const struct tls_hello *ch, char proto, char *ja4, char *ja4_r,
 
 	ja4_a(ch, proto, a);
 	ja4_bc(ch, false, b, x, sizeof b, hb, hc);
-	snprintf(ja4, size, "%s_%s_%s", a, hb, hc);
-	snprintf(ja4_r, size, "%s_%s_%s", a, b, x);
+	join3(ja4, size, a, hb, hc);
+	join3(ja4_r, size, a, b, x);
 	ja4_bc(ch, true, b, x, sizeof b, hb, hc);
-	snprintf(ja4_o, size, "%s_%s_%s", a, hb, hc);
+	join3(ja4_o, size, a, hb, hc);
 }

@@ -39,7 +39,9 @@ struct tls_list {
 	uint16_t v[TLS_MAXLIST];
 };
 
-/* A ClientHello or a ServerHello. */
+/* A ClientHello or a ServerHello.  tls_parse_hello clears the fields
+ * before ciphers with one memset and then only the counts: keep new
+ * scalar fields before the lists. */
 struct tls_hello {
 	bool server;
 	bool valid;                  /* tls_parse_hello returned TLS_OK */
@@ -65,7 +67,9 @@ struct tls_hello {
 /*
  * tls_parse_hello: the body of a ClientHello (client true) or ServerHello
  * handshake message (after its 4-byte header).  Returns TLS_OK or TLS_BAD;
- * h is filled as far as the bytes allowed.
+ * h is filled as far as the bytes allowed.  Only what the counts cover is
+ * set: list values past n, sni past its NUL and alpn past alpn_len are
+ * left as they were.
  */
 int tls_parse_hello(const uint8_t *body, size_t n, bool client, struct tls_hello *h);
 
@@ -74,7 +78,8 @@ int tls_parse_hello(const uint8_t *body, size_t n, bool client, struct tls_hello
  * length, body: the bytes of handshake records or of a QUIC CRYPTO
  * stream, in order from the first message).  Each complete message is
  * handed to on_msg (may be NULL); ClientHello and ServerHello are also
- * parsed into *ch / *sh (either may be NULL).  Stops after a
+ * parsed into *ch / *sh (either may be NULL; their valid is cleared
+ * first, so it tells whether that hello was parsed).  Stops after a
  * ServerHelloDone.  Returns TLS_OK when it stopped on a message boundary
  * that ends what the caller wants (a ClientHello seen, a ServerHelloDone
  * seen), TLS_MORE when a message is incomplete, TLS_BAD when a message
