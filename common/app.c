@@ -525,7 +525,7 @@ static bool parse_tls(struct app_ctx *a, struct app_flow *f, int d, const uint8_
 		f->status |= APP_S_MALFORMED;
 		return true;
 	}
-	memset(&h, 0, sizeof h);
+	/* h is read only when valid: tls_parse_handshake clears that first */
 	hr = tls_parse_handshake(a->hs.p, a->hs.len, d == 0 ? &h : NULL, d == 1 ? &h : NULL,
 	    d == 1 && !f->l->cert_seen ? on_tls_msg : NULL, &cb, &used);
 	/* the ServerHello's fields do not wait for the rest of the flight */
@@ -903,7 +903,6 @@ static void quic_hello(struct app_ctx *a, struct app_flow *f, int d)
 
 	(void)a;
 	f->done[d] = true;
-	memset(&h, 0, sizeof h);
 	r = tls_parse_handshake(p, n, d == 0 ? &h : NULL, d == 1 ? &h : NULL, NULL, NULL, &used);
 	if (h.valid && d == 0) {
 		struct cur c = cur_make(h.alpn, h.alpn_len);
