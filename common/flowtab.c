@@ -24,6 +24,17 @@ struct src {
 	unsigned refs;
 };
 
+struct seg;
+
+#define SEG_NSIZE 64u                 /* segment sizes carved from the slot chunks (seg_drop) */
+
+/* A per-flow store: a list of segments (see store_put). */
+struct store {
+	struct seg *head, *tail;
+	uint32_t len, cap;            /* bytes stored; bytes of room and segment headers
+	                                 (what growth goes by) */
+};
+
 struct flow {
 	struct flow *hnext;
 	struct flow *aprev, *anext;   /* activity list */
@@ -50,7 +61,7 @@ struct flow {
 	uint8_t seq_valid;            /* bit d: next_seq[d] known */
 	uint32_t next_seq[2], syn_seq;
 	/* stored data */
-	struct buf pk, pb, pl;
+	struct store pk, pb, pl;      /* PACKETS, PKTBYTES (from its first packet), PAYLOAD */
 	uint32_t npk, npb;
 	uint32_t pb_used;
 	bool mac_set;
@@ -85,23 +96,26 @@ struct ft_table {
 	uint64_t app_due;             /* app_due(app) */
 	struct rec_flow rec;
 	struct buf tmp;
+	struct buf gather;            /* stores in one piece for a record (store_flat) */
+	struct buf stage, place;      /* writes to a store (store_begin) */
+	struct seg *seg_free[SEG_NSIZE]; /* ended flows' segments by size (seg_drop) */
 	/* flow slots: struct flow + inline buffers (see flow_alloc) */
 	struct flow *free;            /* ended flows, chained by hnext */
 	uint8_t *carve;               /* the unused rest of the newest chunk */
 	size_t left;
 	void **chunks;
 	size_t nchunks;
-	size_t slot, off_pk, off_pb, off_pl, cap_pk, cap_pb, cap_pl;
+	size_t slot, off_pk, off_pl, cap_pk, cap_pl; /* inline segments: offsets, bytes */
 };
 
 /*
  * Flows live in fixed-size slots carved from large chunks that ask for
  * transparent huge pages; each slot holds the struct and the first part
- * of its per-packet table and payload, so a typical flow costs one
- * allocation (its PKTBYTES, whose size varies too much to reserve room
- * for in every slot), and ended flows' slots are reused.  Chunks are never
- * returned: memory follows the peak of active flows.  A flow that
- * outgrows its inline room moves that buffer to the heap (store_room).
+ * of its per-packet table and payload (their first segments), and ended
+ * flows' slots are reused.  Chunks are never returned: memory follows the
+ * peak of active flows.  PKTBYTES, whose size varies too much to reserve
+ * room for in every slot, and a flow that outgrows its inline room go on
+ * in segments carved from the same chunks (store_grow).
  */
 #define SLAB_CHUNK  (32u << 20)
 /* Under AddressSanitizer every flow and buffer is its own heap block, so
@@ -176,6 +190,7 @@ int ft_config_check(const struct ft_config *c, char *err, size_t errlen)
 }
 
 static void slab_init(struct ft_table *t);
+static void slab_grow(struct ft_table *t);
 
 struct ft_table *ft_new(const struct ft_config *c, ft_emit_fn emit, void *ctx)
 {
@@ -310,24 +325,180 @@ static void hash_remove(struct ft_table *t, struct flow *f)
 static size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
 /*
- * Room for extra more bytes in a per-flow store: it grows by half (at
- * least STORE_MIN, in 64-byte steps), by a quarter past STORE_BIG, rather
- * than doubling, so that what is held stays within 1.5 (1.25) times what
- * the flow has stored; the few flows that hold much are most of the
- * memory.
+ * A per-flow store (per-packet table, packet bytes, payload) is a list of
+ * segments written in place, so that growing it copies nothing; the record
+ * gets it in one piece when the flow ends (store_flat).  Each new segment
+ * is half (a quarter past STORE_BIG) of what the store has, at least
+ * STORE_MIN, in 64-byte steps, rather than doubling, so that what is held
+ * stays within 1.5 (1.25) times what the flow has stored; the few flows
+ * that hold much are most of the memory.  Every segment but the last is
+ * full: a write that does not fit the room left is split.
  */
 #define STORE_MIN 128u
 #define STORE_BIG 8192u
 
-static inline void store_room(struct buf *b, size_t extra)
-{
-	size_t need, cap;
+struct seg {
+	struct seg *next;
+	uint32_t len, cap;            /* bytes of d used, and there */
+	uint8_t d[];
+};
+_Static_assert(sizeof(struct seg) == 16, "store_grow counts on a 16-byte segment header");
 
-	if (b->cap - b->len >= extra) return;
-	need = b->len + extra;
-	cap = b->cap + (b->cap < STORE_BIG ? b->cap / 2 : b->cap / 4);
-	if (cap < STORE_MIN) cap = STORE_MIN;
-	buf_reserve_to(b, round_up(cap > need ? cap : need, 64));
+static void store_init(struct store *s, void *inl, uint32_t cap)
+{
+	struct seg *g = inl;
+
+	s->head = s->tail = NULL;
+	s->len = s->cap = 0;
+	if (cap == 0) return;
+	g->next = NULL;
+	g->len = 0;
+	g->cap = cap;
+	s->head = s->tail = g;
+	s->cap = cap;
+}
+
+/*
+ * Segments of up to 64 * SEG_NSIZE bytes (most of them) are carved from
+ * the slot chunks, as slots are, and an ended flow's go to a free list by
+ * size for the next flows (growth makes few sizes): a segment costs no
+ * malloc and no free.  Like the slots they are never returned: memory
+ * follows the peak of the active flows' segments of each size.  Under
+ * AddressSanitizer every segment is a heap block of its own.
+ */
+static void seg_drop(struct ft_table *t, struct seg *g)
+{
+	size_t k = (g->cap + 32) / 64 - 1;
+
+	if (FT_SLAB && k < SEG_NSIZE) {
+		g->next = t->seg_free[k];
+		t->seg_free[k] = g;
+	} else {
+		free(g);
+	}
+}
+
+/* Free the segments of s but inl (the slot's inline one, or NULL). */
+static void store_free(struct ft_table *t, struct store *s, const void *inl)
+{
+	struct seg *g, *next;
+
+	for (g = s->head; g; g = next) {
+		next = g->next;
+		if ((const void *)g != inl) seg_drop(t, g);
+	}
+	s->head = s->tail = NULL;
+	s->len = s->cap = 0;
+}
+
+/*
+ * A new last segment with room for at least n bytes.  It takes a 64-byte
+ * multiple of memory: in a chunk, or from malloc, asked for 16 bytes less
+ * for malloc's own header (a word, in 16-byte steps in glibc).  Its room
+ * is a multiple of 32 bytes, so that per-packet entries after the inline
+ * room's count never straddle two segments.
+ */
+static struct seg *store_grow(struct ft_table *t, struct store *s, size_t n)
+{
+	size_t step = s->cap < STORE_BIG ? s->cap / 2 : s->cap / 4, size, k;
+	struct seg *g;
+
+	if (step < STORE_MIN) step = STORE_MIN;
+	size = round_up(step > n + 32 ? step : n + 32, 64) - 16;
+	k = (size + 16) / 64 - 1;
+	if (FT_SLAB && k < SEG_NSIZE && (g = t->seg_free[k]) != NULL) {
+		t->seg_free[k] = g->next;
+	} else if (FT_SLAB && k < SEG_NSIZE) {
+		if (t->left < size + 16) slab_grow(t);
+		g = (struct seg *)(void *)t->carve;
+		t->carve += size + 16;
+		t->left -= size + 16;
+	} else {
+		g = xmalloc(size);
+	}
+	g->next = NULL;
+	g->len = 0;
+	g->cap = (uint32_t)(size - 16);
+	if (s->tail) s->tail->next = g; else s->head = g;
+	s->tail = g;
+	s->cap += (uint32_t)size;
+	return g;
+}
+
+static void store_put(struct ft_table *t, struct store *s, const void *v, size_t n)
+{
+	const uint8_t *q = v;
+
+	while (n) {
+		struct seg *g = s->tail;
+		size_t k;
+
+		if (!g || g->len == g->cap) g = store_grow(t, s, n);
+		k = g->cap - g->len < n ? g->cap - g->len : n;
+		memcpy(g->d + g->len, q, k);
+		g->len += (uint32_t)k;
+		s->len += (uint32_t)k;
+		q += k;
+		n -= k;
+	}
+}
+
+/*
+ * Writing n bytes to s with the buf functions: store_begin gives a buffer
+ * over the room in place when the last segment (or a new one, when it is
+ * full) has n bytes, else the table's staging buffer, whose bytes
+ * store_end splits over the room left and a new segment.
+ */
+static inline struct buf *store_begin(struct ft_table *t, struct store *s, size_t n)
+{
+	struct seg *g = s->tail;
+
+	if (!g || g->len == g->cap) g = store_grow(t, s, n);
+	if (g->cap - g->len >= n) {
+		buf_borrow(&t->place, g->d + g->len, g->cap - g->len);
+		return &t->place;
+	}
+	buf_reset(&t->stage);
+	return &t->stage;
+}
+
+static void store_end_copy(struct ft_table *t, struct store *s, struct buf *w)
+{
+	store_put(t, s, w->p, w->len);
+	if (w == &t->place) buf_free(w); /* outgrew its room: cannot happen with n right */
+}
+
+static inline void store_end(struct ft_table *t, struct store *s, struct buf *w)
+{
+	if (w == &t->place && w->borrowed) {
+		s->tail->len += (uint32_t)w->len;
+		s->len += (uint32_t)w->len;
+		return;
+	}
+	store_end_copy(t, s, w);
+}
+
+/* What store_flat will add to t->gather. */
+static size_t store_gather_len(const struct store *s)
+{
+	return s->head && s->head->next ? s->len : 0;
+}
+
+/* The bytes of s in one piece: its only segment, or a copy at the end of
+ * t->gather, which the caller has reserved store_gather_len(s) bytes in. */
+static const uint8_t *store_flat(struct ft_table *t, const struct store *s)
+{
+	const struct seg *g;
+	uint8_t *p;
+
+	if (!s->head) return NULL;
+	if (!s->head->next) return s->head->d;
+	p = t->gather.p + t->gather.len;
+	for (g = s->head; g; g = g->next) {
+		memcpy(t->gather.p + t->gather.len, g->d, g->len);
+		t->gather.len += g->len;
+	}
+	return p;
 }
 
 /* ---- ending a flow ---- */
@@ -361,13 +532,17 @@ static void entry_of(const struct flow *f, const struct ft_pkt *p, int d, uint8_
 	e->window = p->is_tcp ? p->window : 0;
 }
 
-static void run_add(struct flow *f, const struct ft_pkt *p, int d, uint8_t pflags)
+static void run_add(struct ft_table *t, struct flow *f, const struct ft_pkt *p, int d,
+    uint8_t pflags)
 {
 	struct rec_pkt e;
 
 	if (!f->run) {
-		struct rec_elem tab = { RE_PACKETS, (uint32_t)f->pk.len, f->pk.p };
+		struct rec_elem tab = { RE_PACKETS, f->pk.len, NULL };
 
+		buf_reset(&t->gather);
+		buf_reserve(&t->gather, store_gather_len(&f->pk));
+		tab.val = store_flat(t, &f->pk);
 		f->run = xcalloc(1, sizeof *f->run);
 		for (uint32_t i = 0; i < f->npk; i++) {
 			rec_pkt_get(&tab, i, &e);
@@ -439,15 +614,19 @@ static void emit_flow(struct ft_table *t, struct flow *f, uint8_t reason)
 	}
 	if (f->src && f->src->label)
 		rec_set(r, RE_LABEL, f->src->label, (uint32_t)strlen(f->src->label));
+	/* Counts are patched in the first segment, which holds the header. */
+	buf_reset(&t->gather);
+	buf_reserve(&t->gather, store_gather_len(&f->pk) + store_gather_len(&f->pb) +
+	    store_gather_len(&f->pl));
 	if (f->npk) {
-		put_be32(f->pk.p, f->npk);
-		rec_set(r, RE_PACKETS, f->pk.p, (uint32_t)f->pk.len);
+		put_be32(f->pk.head->d, f->npk);
+		rec_set(r, RE_PACKETS, store_flat(t, &f->pk), f->pk.len);
 	}
 	if (f->npb) {
-		put_be32(f->pb.p + 4, f->npb);
-		rec_set(r, RE_PKTBYTES, f->pb.p, (uint32_t)f->pb.len);
+		put_be32(f->pb.head->d + 4, f->npb);
+		rec_set(r, RE_PKTBYTES, store_flat(t, &f->pb), f->pb.len);
 	}
-	if (f->pl.len) rec_set(r, RE_PAYLOAD, f->pl.p, (uint32_t)f->pl.len);
+	if (f->pl.len) rec_set(r, RE_PAYLOAD, store_flat(t, &f->pl), f->pl.len);
 	if (f->mac_set) rec_set(r, RE_MAC, f->mac, 12);
 	if (f->encap_len) rec_set(r, RE_ENCAP, f->encap, f->encap_len);
 	if (f->run) run_put(r, f->run);
@@ -465,14 +644,13 @@ static void slab_init(struct ft_table *t)
 {
 	const struct ft_config *c = &t->c;
 
+	/* PKTBYTES sizes vary most: no inline room, its segments fit its packets */
 	t->cap_pk = 4 + REC_PKT_ENTRY * (c->max_pkts < INLINE_PKTS ? c->max_pkts : INLINE_PKTS);
-	t->cap_pb = 0; /* PKTBYTES sizes vary most: on the heap, grown with need */
 	t->cap_pl = c->payload_budget < INLINE_MAX ? c->payload_budget : INLINE_MAX;
 	t->off_pk = round_up(sizeof(struct flow), 16);
-	t->off_pb = t->off_pk + round_up(t->cap_pk, 16);
-	t->off_pl = t->off_pb + round_up(t->cap_pb, 16);
-	t->slot = round_up(t->off_pl + t->cap_pl, 64);
-	if (!FT_SLAB) t->cap_pk = t->cap_pb = t->cap_pl = 0;
+	t->off_pl = t->off_pk + round_up(sizeof(struct seg) + t->cap_pk, 16);
+	t->slot = round_up(t->off_pl + (t->cap_pl ? sizeof(struct seg) + t->cap_pl : 0), 64);
+	if (!FT_SLAB) t->cap_pk = t->cap_pl = 0;
 }
 
 static void slab_grow(struct ft_table *t)
@@ -503,18 +681,18 @@ static struct flow *flow_alloc(struct ft_table *t)
 		t->left -= t->slot;
 	}
 	memset(f, 0, sizeof *f);
-	buf_borrow(&f->pk, (uint8_t *)f + t->off_pk, t->cap_pk);
-	if (t->cap_pb) buf_borrow(&f->pb, (uint8_t *)f + t->off_pb, t->cap_pb);
-	if (t->cap_pl) buf_borrow(&f->pl, (uint8_t *)f + t->off_pl, t->cap_pl);
+	store_init(&f->pk, (uint8_t *)f + t->off_pk, (uint32_t)t->cap_pk);
+	store_init(&f->pl, (uint8_t *)f + t->off_pl, (uint32_t)t->cap_pl);
 	return f;
 }
 
-/* Give back what a flow took from the heap; its slot goes to the free list. */
+/* Give back a flow's segments and what it took from the heap; its slot
+ * goes to the free list. */
 static void flow_release(struct ft_table *t, struct flow *f)
 {
-	buf_free(&f->pk);
-	buf_free(&f->pb);
-	buf_free(&f->pl);
+	store_free(t, &f->pk, t->cap_pk ? (uint8_t *)f + t->off_pk : NULL);
+	store_free(t, &f->pb, NULL);
+	store_free(t, &f->pl, t->cap_pl ? (uint8_t *)f + t->off_pl : NULL);
 	if (f->run) run_free(f->run);
 	free(f->encap);
 	app_flow_free(t->app, f->app);
@@ -655,14 +833,7 @@ static struct flow *flow_new(struct ft_table *t, const struct ft_pkt *p, uint64_
 			memcpy(f->encap, p->encap, f->encap_len);
 		}
 	}
-	buf_put32(&f->pk, 0);                      /* count, patched at the end */
-	if (t->c.bytes_budget) {
-		store_room(&f->pb, 8);
-		buf_put8(&f->pb, t->c.link_bytes ? 1 : 0);
-		buf_put8(&f->pb, 0);
-		buf_put16(&f->pb, 0);
-		buf_put32(&f->pb, 0);
-	}
+	store_put(t, &f->pk, (const uint8_t[4]){ 0 }, 4); /* count, patched at the end */
 	f->hnext = t->bucket[h & (t->nbucket - 1)];
 	t->bucket[h & (t->nbucket - 1)] = f;
 	act_append(t, f, class_of(f->proto));
@@ -767,14 +938,15 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 	held0 = flow_held(f);
 	if (f->npk < t->c.max_pkts) {
 		struct rec_pkt e;
+		struct buf *w = store_begin(t, &f->pk, REC_PKT_ENTRY);
 
 		entry_of(f, p, d, pflags, &e);
-		store_room(&f->pk, REC_PKT_ENTRY);
-		rec_pkt_put(&f->pk, &e);
+		rec_pkt_put(w, &e);
+		store_end(t, &f->pk, w);
 		f->npk++;
 	} else if (t->c.max_pkts) {
 		f->flags |= RF_PKTS_TRUNCATED;
-		run_add(f, p, d, pflags);
+		run_add(t, f, p, d, pflags);
 	}
 
 	if (t->c.bytes_budget) {
@@ -784,7 +956,8 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 		if (from == NULL) avail = 0;
 		if (f->pb_used < t->c.bytes_budget && avail > 0 && f->npb < t->npb_max) {
 			struct rec_pb pb;
-			uint32_t room = t->c.bytes_budget - f->pb_used;
+			struct buf *w;
+			uint32_t room = t->c.bytes_budget - f->pb_used, head = f->pb.len ? 0 : 8;
 
 			if (room > REC_MAX_PKT_STORED) room = REC_MAX_PKT_STORED;
 			pb.index = (uint32_t)(f->pkts[0] + f->pkts[1] - 1);
@@ -796,8 +969,17 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 			pb.n = avail < room ? avail : room;
 			pb.data = from;
 			if (pb.n < avail) f->flags |= RF_BYTES_TRUNCATED;
-			store_room(&f->pb, REC_PB_HDR + pb.n);
-			rec_pb_put(&f->pb, &pb);
+			/* The element's header (layer, count patched at the end)
+			 * comes with the first packet: one segment for both. */
+			w = store_begin(t, &f->pb, head + REC_PB_HDR + pb.n);
+			if (head) {
+				buf_put8(w, t->c.link_bytes ? 1 : 0);
+				buf_put8(w, 0);
+				buf_put16(w, 0);
+				buf_put32(w, 0);
+			}
+			rec_pb_put(w, &pb);
+			store_end(t, &f->pb, w);
 			f->npb++;
 			f->pb_used += pb.n;
 		} else if (avail > 0) {
@@ -808,7 +990,7 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 		uint32_t room = t->c.payload_budget - (uint32_t)f->pl.len;
 		uint32_t n = p->payload_caplen < room ? p->payload_caplen : room;
 
-		if (n) buf_put(&f->pl, p->payload, n);
+		if (n) store_put(t, &f->pl, p->payload, n);
 		if (n < p->payload_caplen) f->flags |= RF_PAYLOAD_TRUNCATED;
 	}
 	t->st.held += flow_held(f) - held0;
@@ -918,6 +1100,8 @@ void ft_free(struct ft_table *t)
 	free(t->chunks);
 	src_put(t->cur);
 	buf_free(&t->tmp);
+	buf_free(&t->gather);
+	buf_free(&t->stage);
 	free(t->bucket);
 	app_free(t->app);
 	free(t);
