@@ -10,9 +10,16 @@
  * Fixed-size headers are taken as one checked span (cur_bytes) and their
  * fields then read from the span with be16/be32, so a header costs one
  * bounds check.
+ *
+ * Most frames are Ethernet, IPv4 or IPv6 and TCP or UDP with nothing
+ * unusual about them: pkt_decode() takes those through one straight-line
+ * check and store (fast_eth) and everything else through the layer-by-
+ * layer decoder, pkt_decode_general(), whose result the shortcut matches
+ * field for field.
  */
 #include "pkt.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -87,14 +94,11 @@ static int dec_icmp(struct dx *d, struct pkt_info *pi, int v6)
 	return PKT_OK;
 }
 
-/* TCP header, RFC 9293 §3.1.  The reserved bit just before CWR is AE
- * (AccECN, RFC 9768; the old NS bit of RFC 3540): reported as 0x100. */
-static int dec_tcp(struct dx *d, struct pkt_info *pi)
+/* TCP header, RFC 9293 §3.1: the fixed part's fields (also the fast
+ * path's).  The reserved bit just before CWR is AE (AccECN, RFC 9768; the
+ * old NS bit of RFC 3540): reported as 0x100. */
+static inline void tcp_put(struct pkt_info *pi, const uint8_t *h)
 {
-	const uint8_t *h;
-	uint32_t off = dx_off(d), hl;
-
-	if (!cur_bytes(&d->c, 20, &h)) return dx_short(d, pi, 20, PKT_E_TRANS);
 	pi->sport = be16(h);
 	pi->dport = be16(h + 2);
 	pi->tcp_seq = be32(h + 4);
@@ -102,6 +106,15 @@ static int dec_tcp(struct dx *d, struct pkt_info *pi)
 	pi->tcp_flags = (uint16_t)((h[12] & 1u) << 8 | h[13]);
 	pi->tcp_win = be16(h + 14);
 	pi->tcp_urp = be16(h + 18);
+}
+
+static int dec_tcp(struct dx *d, struct pkt_info *pi)
+{
+	const uint8_t *h;
+	uint32_t off = dx_off(d), hl;
+
+	if (!cur_bytes(&d->c, 20, &h)) return dx_short(d, pi, 20, PKT_E_TRANS);
+	tcp_put(pi, h);
 	hl = (uint32_t)(h[12] >> 4) * 4;
 	pi->trans_hdr_len = hl;
 	if (hl < 20 || hl > pi->trans_len) return PKT_E_TCPHDR;
@@ -211,6 +224,29 @@ static int ip_cut(struct dx *d, struct pkt_info *pi, uint8_t ver, size_t n)
 	return dx_short(d, pi, n, PKT_E_IPHDR);
 }
 
+/* The fields of the IPv4 header h (RFC 791 §3.1) with total length tot
+ * and header length hl (also the fast path's); fo is the flags and
+ * fragment offset word. */
+static inline void ip4_put(struct pkt_info *pi, const uint8_t *h, uint32_t tot, uint32_t hl,
+    uint32_t fo)
+{
+	pi->ipver = 4;
+	pi->tos = h[1];
+	pi->ttl = h[8];
+	pi->proto = h[9];
+	pi->frag_nexthdr = h[9];
+	pi->flowlabel = 0;
+	pi->saddr = h + 12;
+	pi->daddr = h + 16;
+	pi->ip_len = tot;
+	pi->ip_hdr_len = hl;
+	pi->sport = pi->dport = 0;
+	pi->frag_id = be16(h + 4);
+	pi->frag_off = (fo & 0x1fffu) * 8;
+	pi->frag_data_off = hl;
+	pi->frag_nh_off = 0;
+}
+
 /* IPv4 header, RFC 791 §3.1. */
 static int dec_ip4(struct dx *d, struct pkt_info *pi)
 {
@@ -235,22 +271,8 @@ static int dec_ip4(struct dx *d, struct pkt_info *pi)
 		tot = d->wire_end - off;
 		pi->flags |= PKT_F_IPLEN_CLAMPED;
 	}
-	pi->ipver = 4;
-	pi->tos = h[1];
-	pi->ttl = h[8];
-	pi->proto = h[9];
-	pi->frag_nexthdr = h[9];
-	pi->flowlabel = 0;
-	pi->saddr = h + 12;
-	pi->daddr = h + 16;
-	pi->ip_len = tot;
-	pi->ip_hdr_len = hl;
-	pi->sport = pi->dport = 0;
 	fo = be16(h + 6);
-	pi->frag_id = be16(h + 4);
-	pi->frag_off = (fo & 0x1fffu) * 8;
-	pi->frag_data_off = hl;
-	pi->frag_nh_off = 0;
+	ip4_put(pi, h, tot, hl, fo);
 	/* Flags: bit 1 DF, bit 2 MF (RFC 791 §3.1). */
 	pi->flags |= (uint16_t)((fo & 0x4000u ? PKT_F_DF : 0) | (fo & 0x2000u ? PKT_F_MF : 0) |
 	    (fo & 0x3fffu ? PKT_F_FRAG : 0) | (hl > 20 ? PKT_F_IPOPTS : 0));
@@ -282,26 +304,34 @@ static uint32_t find_jumbo(const uint8_t *h, uint32_t hlen)
 	return 0;
 }
 
-/* IPv6 header, RFC 8200 §3, and its extension headers (§4). */
-static int dec_ip6(struct dx *d, struct pkt_info *pi)
+/* The fields of the fixed IPv6 header h (RFC 8200 §3), also the fast
+ * path's; proto is the next header until the extension headers say more. */
+static inline void ip6_put(struct pkt_info *pi, const uint8_t *h)
 {
-	const uint8_t *h, *e;
-	uint32_t off = dx_off(d), plen, len, hoff, elen, nhoff, vtf;
-	uint8_t nh;
+	uint32_t vtf = be32(h);
 
-	if (!cur_bytes(&d->c, 40, &h)) return ip_cut(d, pi, 6, 40);
-	vtf = be32(h);
-	plen = be16(h + 4);
-	nh = h[6];
 	pi->ipver = 6;
 	pi->tos = (uint8_t)(vtf >> 20);
 	pi->flowlabel = vtf & 0xfffffu;
 	pi->ttl = h[7];
 	pi->saddr = h + 8;
 	pi->daddr = h + 24;
-	pi->proto = nh;
+	pi->proto = h[6];
 	pi->sport = pi->dport = 0;
 	pi->frag_off = 0;
+}
+
+/* IPv6 header, RFC 8200 §3, and its extension headers (§4). */
+static int dec_ip6(struct dx *d, struct pkt_info *pi)
+{
+	const uint8_t *h, *e;
+	uint32_t off = dx_off(d), plen, len, hoff, elen, nhoff;
+	uint8_t nh;
+
+	if (!cur_bytes(&d->c, 40, &h)) return ip_cut(d, pi, 6, 40);
+	plen = be16(h + 4);
+	nh = h[6];
+	ip6_put(pi, h);
 	if (plen == 0 && nh != 59) {
 		/* A jumbogram (RFC 2675) or a segmentation-offload packet. */
 		uint32_t jumbo = 0;
@@ -714,8 +744,166 @@ static inline void pi_init(struct pkt_info *pi, struct dx *d, const uint8_t *buf
 	pi->net_off = 0;
 }
 
+/*
+ * The common frame, decoded in one piece: Ethernet II, at most one 802.1Q
+ * tag, IPv4 without options or IPv6 without extension headers, not a
+ * fragment, TCP or UDP whose header the buffer holds whole, lengths that
+ * agree (no clamping, no derived length).  Everything is checked before
+ * anything is stored, so a frame the fast path declines (false) leaves pi
+ * as it was and the general decoder starts from the same struct.  What it
+ * stores is exactly what the general decoder stores for such a frame,
+ * field for field, and no more (fuzz_pkt checks this against
+ * pkt_decode_general): the general decoder stays the definition.
+ */
+
+/* The TCP or UDP header at th, toff bytes into the frame, with tlen bytes
+ * of transport header and payload in the datagram: its header length
+ * (TCP 20 to 60, UDP 8) when the fast path takes it, else 0. */
+static inline uint32_t fast_l4_len(const uint8_t *th, uint8_t proto, uint32_t toff,
+    uint32_t tlen, uint32_t caplen)
+{
+	uint32_t hl, ul;
+
+	if (proto == 6) {
+		if (caplen < toff + 20) return 0;
+		hl = (uint32_t)(th[12] >> 4) * 4;
+		if (hl < 20 || hl > tlen || toff + hl > caplen) return 0;
+		return hl;
+	}
+	if (proto == 17) {
+		if (caplen < toff + 8) return 0;
+		ul = be16(th + 4);
+		if (ul < 8 || ul > tlen) return 0;
+		return 8;
+	}
+	return 0;
+}
+
+/* What every fast frame stores: the link group and the frame's flags.
+ * end is where the datagram ends. */
+static inline void fast_link_put(struct pkt_info *pi, uint32_t caplen, uint32_t wirelen,
+    uint32_t end, uint16_t flags, uint32_t net, uint16_t type, uint16_t tci)
+{
+	if (end < wirelen) flags |= PKT_F_TRAILER;
+	if (end > caplen) flags |= PKT_F_SNAPLEN;
+	pi->caplen = caplen;
+	pi->wirelen = wirelen;
+	pi->flags = flags;
+	pi->layers = PKT_L_LINK | PKT_L_MACDST | PKT_L_MACSRC | PKT_L_NET | PKT_L_TRANS |
+	    PKT_L_PAYLOAD;
+	pi->n_encap = 0;
+	if (net == 18) {
+		pi->n_encap = 1;
+		pi->encap_kind[0] = PKT_ENC_VLAN;
+		pi->encap_val[0] = tci;
+	}
+	pi->ethertype = type;
+	pi->l2_len = 14;
+	pi->mac_dst_off = 0;
+	pi->mac_src_off = 6;
+	pi->net_off = net;
+}
+
+/* The transport group and the payload (hl from fast_l4_len: 8 is UDP). */
+static inline void fast_l4_put(struct pkt_info *pi, const uint8_t *th, uint32_t toff,
+    uint32_t tlen, uint32_t hl, uint32_t caplen)
+{
+	uint32_t end = tlen;   /* where the payload ends, from toff */
+
+	pi->trans_off = toff;
+	pi->trans_len = tlen;
+	pi->trans_hdr_len = hl;
+	if (hl == 8) {
+		pi->sport = be16(th);
+		pi->dport = be16(th + 2);
+		pi->udp_len = be16(th + 4);
+		end = pi->udp_len;
+	} else {
+		tcp_put(pi, th);
+	}
+	/* The header is inside the buffer (toff + hl <= caplen). */
+	pi->payload_off = toff + hl;
+	pi->payload_len = end - hl;
+	pi->payload_caplen = end - hl < caplen - (toff + hl) ? end - hl : caplen - (toff + hl);
+}
+
+/* IPv4, version 4 and IHL 5, at ip = f + net: the offset and MF zero (DF
+ * may be set), a total length from 20 up to what the frame holds on the
+ * wire. */
+static bool fast_ip4(const uint8_t *f, uint32_t caplen, uint32_t wirelen, struct pkt_info *pi,
+    uint32_t net, uint16_t tci)
+{
+	const uint8_t *ip = f + net;
+	uint32_t tot, fo, hl;
+
+	if (caplen < net + 20 || ip[0] != 0x45) return false;
+	tot = be16(ip + 2);
+	fo = be16(ip + 6);
+	if (tot < 20 || tot > wirelen - net || (fo & 0x3fffu)) return false;
+	hl = fast_l4_len(ip + 20, ip[9], net + 20, tot - 20, caplen);
+	if (!hl) return false;
+
+	fast_link_put(pi, caplen, wirelen, net + tot, fo & 0x4000u ? PKT_F_DF : 0, net, 0x0800,
+	    tci);
+	ip4_put(pi, ip, tot, 20, 0);
+	fast_l4_put(pi, ip + 20, net + 20, tot - 20, hl, caplen);
+	return true;
+}
+
+/* IPv6 at ip = f + net whose next header is the transport (no extension
+ * headers, so the fragment fields are not written); a payload length of
+ * 0 (a jumbogram, offload) or past the frame on the wire is not taken. */
+static bool fast_ip6(const uint8_t *f, uint32_t caplen, uint32_t wirelen, struct pkt_info *pi,
+    uint32_t net, uint16_t tci)
+{
+	const uint8_t *ip = f + net;
+	uint32_t plen, hl;
+
+	if (caplen < net + 40 || (ip[0] >> 4) != 6) return false;
+	plen = be16(ip + 4);
+	if (plen == 0 || plen > wirelen - net - 40) return false;
+	hl = fast_l4_len(ip + 40, ip[6], net + 40, plen, caplen);
+	if (!hl) return false;
+
+	fast_link_put(pi, caplen, wirelen, net + 40 + plen, 0, net, 0x86dd, tci);
+	ip6_put(pi, ip);
+	pi->ip_len = 40 + plen;
+	pi->ip_hdr_len = 40;
+	fast_l4_put(pi, ip + 40, net + 40, plen, hl, caplen);
+	return true;
+}
+
+/* Ethernet II, optionally one 802.1Q tag; the frame's smallest is
+ * Ethernet, IPv4 and UDP headers. */
+static inline bool fast_eth(const uint8_t *f, uint32_t caplen, uint32_t wirelen,
+    struct pkt_info *pi)
+{
+	uint16_t type, tci = 0;
+	uint32_t net = 14;
+
+	if (caplen < 14 + 20 + 8) return false;
+	type = be16(f + 12);
+	if (type == 0x8100) {
+		tci = be16(f + 14);
+		type = be16(f + 16);
+		net = 18;
+	}
+	if (type == 0x0800) return fast_ip4(f, caplen, wirelen, pi, net, tci);
+	if (type == 0x86dd) return fast_ip6(f, caplen, wirelen, pi, net, tci);
+	return false;
+}
+
 int pkt_decode(uint32_t linktype, const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
     struct pkt_info *pi)
+{
+	if (linktype == PKT_LT_EN10MB && frame != NULL &&
+	    fast_eth(frame, caplen, wirelen > caplen ? wirelen : caplen, pi))
+		return PKT_OK;
+	return pkt_decode_general(linktype, frame, caplen, wirelen, pi);
+}
+
+int pkt_decode_general(uint32_t linktype, const uint8_t *frame, uint32_t caplen,
+    uint32_t wirelen, struct pkt_info *pi)
 {
 	struct dx d;
 

@@ -199,6 +199,15 @@ int pkt_decode(uint32_t linktype, const uint8_t *frame, uint32_t caplen, uint32_
     struct pkt_info *pi);
 
 /*
+ * pkt_decode_general: the same, without pkt_decode's shortcut for the
+ * common Ethernet/IP/TCP-or-UDP frame: every frame through the layer-by-
+ * layer decoder.  The result is the same by construction; it is there so
+ * that tests (fuzz_pkt) can check the shortcut against it, field by field.
+ */
+int pkt_decode_general(uint32_t linktype, const uint8_t *frame, uint32_t caplen,
+    uint32_t wirelen, struct pkt_info *pi);
+
+/*
  * pkt_decode_ip: decode a buffer that starts with an IPv4 or IPv6 header
  * (a reassembled datagram from frag_feed, a quoted ICMP header, a
  * tunnel's inner packet).  Link fields are reset (no PKT_L_LINK,

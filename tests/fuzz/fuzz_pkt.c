@@ -10,9 +10,15 @@
  * reassembled datagrams and ICMP quotes are decoded again.  Invariants
  * that callers rely on are checked and abort when broken, among them that
  * every field position pkt_locate reports lies inside the buffer.
+ *
+ * Every frame is also decoded by pkt_decode_general (no fast path) into a
+ * struct that held the same bytes before (a pattern taken from the input,
+ * since pkt_decode leaves the fields of groups it does not decode as they
+ * were); the return codes and every field, valid or not, must agree.
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "frag.h"
 #include "pkt.h"
@@ -53,6 +59,27 @@ static void check_pos(const struct pkt_info *pi, const uint8_t *buf)
 	}
 }
 
+/* Field by field, so that padding does not count. */
+static void same(const struct pkt_info *a, const struct pkt_info *b)
+{
+#define SAME(f) do { if (a->f != b->f) abort(); } while (0)
+	SAME(caplen); SAME(wirelen); SAME(flags); SAME(layers); SAME(n_encap);
+	SAME(ethertype); SAME(l2_len); SAME(mac_dst_off); SAME(mac_src_off);
+	for (int i = 0; i < PKT_MAX_ENCAP; i++) {
+		SAME(encap_kind[i]);
+		SAME(encap_val[i]);
+	}
+	SAME(net_off); SAME(ipver); SAME(proto); SAME(ttl); SAME(tos); SAME(flowlabel);
+	SAME(saddr); SAME(daddr); SAME(ip_len); SAME(ip_hdr_len); SAME(frag_id); SAME(frag_off);
+	SAME(frag_data_off); SAME(frag_nh_off); SAME(frag_nexthdr); SAME(sport); SAME(dport);
+	SAME(trans_off); SAME(trans_len); SAME(trans_hdr_len); SAME(tcp_seq); SAME(tcp_ack);
+	SAME(tcp_flags); SAME(tcp_win); SAME(tcp_urp); SAME(udp_len); SAME(icmp_type);
+	SAME(icmp_code); SAME(icmp_id); SAME(icmp_seq); SAME(sctp_vtag);
+	SAME(payload_off); SAME(payload_len); SAME(payload_caplen);
+	SAME(icmpq_off); SAME(icmpq_len);
+#undef SAME
+}
+
 static void check(const struct pkt_info *pi, int rc)
 {
 	if (rc > 0 || rc <= -PKT_NERR) abort();
@@ -69,10 +96,10 @@ static void check(const struct pkt_info *pi, int rc)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct pkt_info pi, q;
+	struct pkt_info pi, q, g;
 	const uint8_t *d;
-	uint32_t caplen, wirelen, len;
-	int rc;
+	uint32_t caplen, wirelen, len, lt;
+	int rc, grc;
 
 	if (size < 2) return 0;
 	if (!fr) {
@@ -82,7 +109,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	caplen = (uint32_t)(size - 2);
 	wirelen = caplen + (data[1] & 1 ? 100 : 0);
 	now += (uint64_t)(data[1] >> 1) * 1000000000ull;
-	rc = pkt_decode(lts[data[0] % (sizeof lts / sizeof lts[0])], data + 2, caplen, wirelen, &pi);
+	lt = lts[data[0] % (sizeof lts / sizeof lts[0])];
+	memset(&pi, data[size - 1], sizeof pi);
+	memset(&g, data[size - 1], sizeof g);
+	rc = pkt_decode(lt, data + 2, caplen, wirelen, &pi);
+	grc = pkt_decode_general(lt, data + 2, caplen, wirelen, &g);
+	if (rc != grc) abort();
+	same(&pi, &g);
 	check(&pi, rc);
 	check_pos(&pi, data + 2);
 	if (pi.layers & PKT_L_ICMPQ) {
