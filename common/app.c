@@ -331,11 +331,15 @@ static void fput_list(struct app_flow *f, int el, uint8_t tag, const struct tls_
 	if (b->cap == 0) buf_reserve(b, 384);
 	if (b->cap - b->len < 3 + 2 * (size_t)l->n) buf_reserve(b, 3 + 2 * (size_t)l->n);
 	q = b->p + b->len;
-	for (i = 0; i < l->n; i++) {
-		if (pq_only && !tls_group_pq(l->v[i])) continue;
-		put_be16(q + 3 + 2 * n++, l->v[i]);
+	if (pq_only) {
+		for (i = 0; i < l->n; i++)
+			if (tls_group_pq(l->v[i])) put_be16(q + 3 + 2 * n++, l->v[i]);
+		if (n == 0) return;
+	} else {
+		/* no test per value */
+		for (i = 0; i < l->n; i++) put_be16(q + 3 + 2 * i, l->v[i]);
+		n = l->n;
 	}
-	if (n == 0 && pq_only) return;
 	q[0] = tag;
 	put_be16(q + 1, (uint16_t)(2 * n));
 	b->len += 3 + 2 * n;

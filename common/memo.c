@@ -47,16 +47,38 @@ void memo_free(struct memo *m)
 	free(m);
 }
 
-/* FNV-1a over the length and at most 64 bytes from each end: the set
- * only; the lookup compares every byte. */
+/* A word at a time (multiply and fold) over the length and at most 64
+ * bytes from each end: the set only; the lookup compares every byte. */
+static inline uint64_t mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+	return h ^ h >> 29;
+}
+
+static uint64_t hash_run(uint64_t h, const uint8_t *k, size_t n)
+{
+	uint64_t w;
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, k + i, 8);
+		h = mix(h, w);
+	}
+	if (i < n) {
+		w = 0;
+		memcpy(&w, k + i, n - i);
+		h = mix(h, w);
+	}
+	return h;
+}
+
 static struct memo_set *set_of(struct memo *m, const uint8_t *k, size_t n)
 {
-	uint32_t h = 2166136261u ^ (uint32_t)n;
-	size_t i, head = n < 64 ? n : 64, tail = n - head < 64 ? n - head : 64;
+	size_t head = n < 64 ? n : 64, tail = n - head < 64 ? n - head : 64;
+	uint64_t h = hash_run(0x243f6a8885a308d3ull ^ n, k, head);
 
-	for (i = 0; i < head; i++) h = (h ^ k[i]) * 16777619u;
-	for (i = n - tail; i < n; i++) h = (h ^ k[i]) * 16777619u;
-	return &m->set[(h ^ h >> 15) % m->nsets];
+	h = hash_run(h, k + n - tail, tail);
+	return &m->set[(h ^ h >> 32) % m->nsets];
 }
 
 const uint8_t *memo_get(struct memo *m, const void *key, size_t klen, size_t *vlen)
