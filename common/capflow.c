@@ -322,16 +322,20 @@ static const uint8_t *rebase(const uint8_t *p, const uint8_t *from, uint8_t *to)
 }
 
 /*
- * Queue fp with a copy of the bytes it points to: the frame (cp) and,
- * for a reassembled datagram, dg (len bytes): the frame then gives only
- * the link addresses.
+ * Queue the packet that to_ft built in b's next item, with a copy of the
+ * bytes it points to: the frame (cp) and, for a reassembled datagram, dg
+ * (len bytes): the frame then gives only the link addresses.  q_room(cf,
+ * q_need()) gave b.
  */
-static void q_packet(struct cf *cf, const struct ft_pkt *fp, const struct cap_pkt *cp,
-    const uint8_t *dg, uint32_t len)
+static size_t q_need(const struct cap_pkt *cp, uint32_t len, const struct pkt_info *lk)
 {
-	size_t need = (size_t)cp->caplen + len + fp->encap_len;
-	struct cf_batch *b = q_room(cf, need);
+	return (size_t)cp->caplen + len + 5u * lk->n_encap;
+}
+
+static void q_commit(struct cf_batch *b, const struct cap_pkt *cp, const uint8_t *dg, uint32_t len)
+{
 	struct cf_item *it = &b->it[b->n++];
+	struct ft_pkt *fp = &it->fp;
 	uint8_t *a = b->bytes + b->used, *d = a + cp->caplen, *e = d + len;
 	const uint8_t *base = dg ? dg : cp->data;
 	uint8_t *nbase = dg ? d : a;
@@ -339,15 +343,14 @@ static void q_packet(struct cf *cf, const struct ft_pkt *fp, const struct cap_pk
 	if (cp->caplen) memcpy(a, cp->data, cp->caplen);
 	if (len) memcpy(d, dg, len);
 	if (fp->encap_len) memcpy(e, fp->encap, fp->encap_len);
-	b->used += need;
+	b->used += (size_t)cp->caplen + len + fp->encap_len;
 	it->kind = CF_I_PKT;
-	it->fp = *fp;
-	it->fp.frame = rebase(fp->frame, base, nbase);
-	it->fp.ip = rebase(fp->ip, base, nbase);
-	it->fp.payload = rebase(fp->payload, base, nbase);
-	it->fp.mac_src = rebase(fp->mac_src, cp->data, a);
-	it->fp.mac_dst = rebase(fp->mac_dst, cp->data, a);
-	if (fp->encap) it->fp.encap = e;
+	fp->frame = rebase(fp->frame, base, nbase);
+	fp->ip = rebase(fp->ip, base, nbase);
+	fp->payload = rebase(fp->payload, base, nbase);
+	fp->mac_src = rebase(fp->mac_src, cp->data, a);
+	fp->mac_dst = rebase(fp->mac_dst, cp->data, a);
+	if (fp->encap) fp->encap = e;
 }
 
 /*
@@ -362,10 +365,11 @@ static inline __attribute__((always_inline)) void packet(struct cf *cf, const st
     uint64_t ts, uint64_t pkt_no)
 {
 	struct pkt_info pi, dpi;
-	struct ft_pkt fp;
+	struct ft_pkt one, *fp = &one;
+	struct cf_batch *b = NULL;
 	int rc;
 	uint8_t pflags = 0;
-	uint64_t wire;
+	uint64_t wire = 0;
 	uint32_t wirelen = cp->wirelen, len = 0;
 	const uint8_t *dg = NULL;
 
@@ -424,19 +428,26 @@ static inline __attribute__((always_inline)) void packet(struct cf *cf, const st
 			return;
 		}
 		wire = frag_wirelen(cf->fr);
-		to_ft(cf, &fp, &dpi, &pi, cp, ts, dg, (uint8_t)(pflags | RP_FRAG),
-		    wire > UINT32_MAX ? UINT32_MAX : (uint32_t)wire);
-	} else {
-		to_ft(cf, &fp, &pi, &pi, cp, ts, cp->data, pflags, pi.wirelen);
 	}
-	fp.pkt_no = pkt_no;
-	cf->st.decoded++;
-	if (seed_drop(cf, &fp)) return;
-	ft_key(cf->ft, &fp);
-	if (cf->q)
-		q_packet(cf, &fp, cp, dg, len);
+	/* With a second thread the packet is built in its batch item (not
+	 * copied there); the item counts only once q_commit takes it. */
+	if (cf->q) {
+		b = q_room(cf, q_need(cp, len, &pi));
+		fp = &b->it[b->n].fp;
+	}
+	if (dg)
+		to_ft(cf, fp, &dpi, &pi, cp, ts, dg, (uint8_t)(pflags | RP_FRAG),
+		    wire > UINT32_MAX ? UINT32_MAX : (uint32_t)wire);
 	else
-		ft_packet(cf->ft, &fp);
+		to_ft(cf, fp, &pi, &pi, cp, ts, cp->data, pflags, pi.wirelen);
+	fp->pkt_no = pkt_no;
+	cf->st.decoded++;
+	if (seed_drop(cf, fp)) return;
+	ft_key(cf->ft, fp);
+	if (b)
+		q_commit(b, cp, dg, len);
+	else
+		ft_packet(cf->ft, fp);
 }
 
 static bool stopped(const struct cf *cf)
