@@ -497,10 +497,26 @@ static void put_bytes(struct rs_writer *w, const uint8_t *p, size_t n)
 		msg_die(EXIT_DATA, "%s: write error: %s", w->name, strerror(errno));
 }
 
-static void emit(struct rs_writer *w)
+/* What w->b holds goes to the stream. */
+static void drain(struct rs_writer *w)
 {
+	if (w->b.len == 0) return;
 	put_bytes(w, w->b.p, w->b.len);
 	buf_reset(&w->b);
+}
+
+/*
+ * A record was encoded into w->b.  Records gather there up to RS_WBATCH
+ * bytes and go to stdio in one call, which writes most of such a block
+ * straight from it: one copy of each byte fewer than record by record
+ * (a record of the bench capture is 3 KB; its fwrite cost 900
+ * instructions).  Whatever writes to w->fp, or flushes it, drains first.
+ */
+#define RS_WBATCH (256u << 10)
+
+static void emit(struct rs_writer *w)
+{
+	if (w->b.len >= RS_WBATCH) drain(w);
 }
 
 static void end_segment(struct rs_writer *w);
@@ -577,6 +593,7 @@ int rs_write_header(struct rs_writer *w, const struct rec_header *in)
 int rs_write_raw(struct rs_writer *w, const uint8_t *raw, size_t len, const struct rec_flow *f)
 {
 	if (!w->in_seg && rs_write_header(w, NULL) < 0) return -1;
+	drain(w);
 	put_bytes(w, raw, len); /* straight into stdio's buffer, not through w->b */
 	w->seg.records++;
 	w->seg.packets = sat_add(w->seg.packets, sat_add(f->pkts[0], f->pkts[1]));
@@ -623,6 +640,7 @@ int rw_abandon(struct rs_writer *w)
 {
 	w->abandoned = true;
 	if (w->in_seg) w->broken = true;
+	drain(w);
 	if (fflush(w->fp) != 0 || ferror(w->fp)) {
 		msg_warn("%s: write error: %s", w->name, strerror(errno));
 		return -1;
@@ -640,6 +658,7 @@ int rs_wclose(struct rs_writer *w)
 		rs_write_end(w);
 	else if (!w->in_seg)
 		rs_write_header(w, NULL); /* an unfinished segment marks the output incomplete */
+	drain(w);
 	if (ferror(w->fp)) {
 		msg_warn("%s: write error", w->name);
 		rc = -1;

@@ -137,7 +137,9 @@ struct rs_writer;
  * rs_wopen(fp, name, cmdline): write records to fp (a binary stream).  A
  * terminal is refused (message, NULL).  cmdline (copied; NULL for none)
  * is the line this tool adds to the provenance of every header it writes
- * (cli_cmdline() in a tool).  The writer does not close fp.
+ * (cli_cmdline() in a tool).  The writer does not close fp.  Records
+ * reach fp in blocks of some hundred kilobytes: only rw_abandon and
+ * rs_wclose make sure all of them have, so nothing else may write to fp.
  */
 struct rs_writer *rs_wopen(FILE *fp, const char *name, const char *cmdline);
 /*
