@@ -60,6 +60,7 @@ static const uint16_t elem_ids[E_N] = { RE_TLS, RE_HTTP, RE_DNS, RE_QUIC, RE_SSH
 #define MAX_ANS_NAME  32
 #define MAX_QNAMES     8 /* later question names kept per flow */
 #define QUIC_MAX_DGRAMS 16 /* datagrams of a direction read for its hello */
+#define NSPARE_LIVE  1024 /* parse states kept for reuse */
 
 /*
  * A flow's metadata.  While a parse is under way its state is in *l;
@@ -99,6 +100,7 @@ struct app_live {
 	bool have_q, have_rcode;
 	uint32_t qhash[MAX_QNAMES];
 	struct app_wait *wait[2]; /* the direction waits for a hole to fill */
+	struct app_live *next_spare; /* in the context's list of spare ones */
 };
 
 /*
@@ -138,6 +140,10 @@ struct app_ctx {
 	struct buf tmp;           /* scratch: an element's fields and its counters */
 	struct app_wait *whead, *wtail; /* directions waiting for a hole, oldest first */
 	uint64_t due;             /* whead's wait runs out after this capture time (app_due) */
+	/* ended parses' state structs, for the next flows (a calloc and a
+	 * free a flow otherwise): at most NSPARE_LIVE */
+	struct app_live *spare;
+	unsigned nspare;
 };
 
 void app_config_default(struct app_config *c)
@@ -172,6 +178,12 @@ void app_free(struct app_ctx *a)
 	memo_free(a->hellos);
 	for (i = 0; i < E_N; i++) buf_free(&a->out[i]);
 	buf_free(&a->tmp);
+	while (a->spare) {
+		struct app_live *l = a->spare;
+
+		a->spare = l->next_spare;
+		free(l);
+	}
 	free(a);
 }
 
@@ -257,7 +269,13 @@ static void live_free(struct app_ctx *a, struct app_flow *f, struct buf *fields_
 		if (fields_to) fields_to[i] = f->l->fields[i];
 		else buf_free(&f->l->fields[i]);
 	}
-	free(f->l);
+	if (a->nspare < NSPARE_LIVE) {
+		f->l->next_spare = a->spare;
+		a->spare = f->l;
+		a->nspare++;
+	} else {
+		free(f->l);
+	}
 	f->l = NULL;
 }
 
@@ -1091,7 +1109,13 @@ bool app_packet(struct app_ctx *a, struct app_flow **fp, int dir, const struct a
 	if (s->caplen == 0 && !(s->is_tcp && (s->tcp_flags & 0x02))) return true;
 	if (f == NULL) {
 		f = *fp = xcalloc(1, sizeof *f);
-		f->l = xcalloc(1, sizeof *f->l);
+		if ((f->l = a->spare) != NULL) {
+			a->spare = f->l->next_spare;
+			a->nspare--;
+			memset(f->l, 0, sizeof *f->l);
+		} else {
+			f->l = xcalloc(1, sizeof *f->l);
+		}
 	}
 	if (s->is_tcp) tcp_packet(a, f, dir, s);
 	else udp_packet(a, f, dir, s);
