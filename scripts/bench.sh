@@ -33,7 +33,7 @@
 #   BENCH_SRC          captures or directories to build it from
 #                      [../shared/pcaps when it exists, else tests/data]
 #   BENCH_SEED         mkbench seed [1]
-#   BENCH_RUNS         runs per program, the best is kept [3]
+#   BENCH_RUNS         runs per program, the best is kept [5]
 #   BENCH_RSS_SIZE     size of the 1x capture of the memory test [128M]
 #   BENCH_RSS_SECONDS  time the 1x capture spans [1800]
 #   CC, B              compiler [cc], build directory of the tools [build]
@@ -49,7 +49,7 @@ if [ -z "${BENCH_SRC:-}" ]; then
 	if [ -d ../shared/pcaps ]; then BENCH_SRC=../shared/pcaps; else BENCH_SRC=tests/data; fi
 fi
 BENCH_SEED=${BENCH_SEED:-1}
-BENCH_RUNS=${BENCH_RUNS:-3}
+BENCH_RUNS=${BENCH_RUNS:-5}
 BENCH_RSS_SIZE=${BENCH_RSS_SIZE:-128M}
 BENCH_RSS_SECONDS=${BENCH_RSS_SECONDS:-1800}
 BIN=$BENCH_DIR/bin
@@ -307,6 +307,7 @@ measure "$BENCH_RUNS" /dev/null "$BIN/floor" -d "$cap"
 row "floor: libpcap, default stdio buffer"
 measure "$BENCH_RUNS" /dev/null "$B/pcap-flows" "$cap"
 row "pcap-flows FILE > /dev/null"
+pf_wall=$wall
 meta_cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')
 measure "$BENCH_RUNS" /dev/null "$B/pcap-flows" --no-meta "$cap"
 row "pcap-flows --no-meta FILE > /dev/null"
@@ -321,6 +322,11 @@ echo "seconds: wall clock of the best run (user, sys: its CPU seconds); MB/s: ca
 echo "(10^6) per second; vs floor: packets/s relative to the floor with the 1 MiB buffer; by CPU:"
 echo "the same by CPU seconds (user + sys; with the pipe, of both sides), steadier on a busy machine."
 echo "application metadata: pcap-flows takes ${meta_ratio:-?}x the CPU time of pcap-flows --no-meta (target <= 1.10)"
+if [ -n "${pf_wall:-}" ] && [ -n "$floor_wall" ]; then
+	awk -v w="$pf_wall" -v f="$floor_wall" 'BEGIN { r = f / w
+		printf "pcap-flows: %.2fx the floor of this run (the target is at least 1.00: %s)\n", r,
+			(r >= 1 ? "met" : "NOT met") }'
+fi
 if [ "$busy" = 1 ]; then
 	echo "*: the wall clock is well above the CPU time: the machine was busy, the figures are not reliable."
 fi
@@ -450,12 +456,20 @@ if [ -x "$B/flow-anon" ] && [ -x "$B/flow-idx" ]; then
 				"$B/pcap-flows" "$cap" "$B/flow-anon" "$idxdir/key" "$B/flow-idx" "$idxdir/bench" ;;
 		esac
 		if [ -n "$wall" ] && [ -n "${base:-}" ]; then
-			awk -v n="$what" -v w="$wall" -v c="$nsess" -v b="$base" 'BEGIN {
-				printf "  %-36s %8.3f s %12.0f sessions/s  %5.2fx pcap-flows alone\n", n, w, c / w, b / w }'
+			awk -v n="$what" -v w="$wall" -v c="$nsess" -v b="$base" -v f="${floor_wall:-0}" 'BEGIN {
+				printf "  %-36s %8.3f s %12.0f sessions/s  %5.2fx pcap-flows alone  %5.2fx the floor\n",
+					n, w, c / w, b / w, f / w }'
+			pipe_wall=$wall
 		else
 			printf '  %-36s failed\n' "$what"
+			pipe_wall=
 		fi
 	done
+	if [ -n "${pipe_wall:-}" ] && [ -n "$floor_wall" ]; then
+		awk -v w="$pipe_wall" -v f="$floor_wall" 'BEGIN { r = f / w
+			printf "  pcap-flows | flow-anon | flow-idx: %.2fx the floor (the target is at least 0.50: %s)\n",
+				r, (r >= 0.5 ? "met" : "NOT met") }'
+	fi
 	rm -rf "$idxdir"
 fi
 # ---- images/s: flow-pic on pcap-flows' output ----
