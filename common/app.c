@@ -239,21 +239,6 @@ static void wait_start(struct app_ctx *a, struct app_flow *f, int d, uint64_t no
 	f->l->wait[d] = w;
 }
 
-/* The directions whose holes are older than hole_ns at now give up.
- * (Capture time may step back: a wait counts from when it began.) */
-static void wait_expire(struct app_ctx *a, uint64_t now)
-{
-	struct app_wait *w;
-
-	while ((w = a->whead) != NULL && now > w->since && now - w->since > a->c.hole_ns) {
-		struct app_flow *f = w->f;
-		int d = w->d;
-
-		wait_end(a, f, d);
-		ra_abandon(&a->pool, &f->l->ra[d]);
-	}
-}
-
 /* The parse's state goes; the fields (*fields_to, when not NULL, gets
  * them) stay. */
 static void live_free(struct app_ctx *a, struct app_flow *f, struct buf *fields_to)
@@ -279,9 +264,19 @@ static void live_free(struct app_ctx *a, struct app_flow *f, struct buf *fields_
 	f->l = NULL;
 }
 
+/* The directions whose holes are older than hole_ns at now give up.
+ * (Capture time may step back: a wait counts from when it began.) */
 void app_expire(struct app_ctx *a, uint64_t now)
 {
-	if (now > a->due) wait_expire(a, now);
+	/* due is the head's since + hole_ns, UINT64_MAX without a head */
+	while (now > a->due) {
+		struct app_wait *w = a->whead;
+		struct app_flow *f = w->f;
+		int d = w->d;
+
+		wait_end(a, f, d);
+		ra_abandon(&a->pool, &f->l->ra[d]);
+	}
 }
 
 uint64_t app_due(const struct app_ctx *a)
@@ -865,7 +860,6 @@ static void tcp_segment(struct app_ctx *a, struct app_flow *f, int d, const stru
 		if (over) finish_dir(a, f, e);
 		else if (e == d && view) ra_add(&a->pool, r, a->c.reasm_bytes, seq, s->payload, s->caplen, s->len);
 	}
-	if (f->done[0] && f->done[1] && f->proto != P_HTTP) f->off = true;
 }
 
 static void tcp_packet(struct app_ctx *a, struct app_flow *f, int d, const struct app_seg *s)
@@ -952,7 +946,7 @@ static void quic_hello(struct app_ctx *a, struct app_flow *f, int d)
  * until the direction's first handshake message (the ClientHello, the
  * ServerHello) is whole in its CRYPTO stream, the stream's budget runs
  * out, or QUIC_MAX_DGRAMS datagrams brought neither.  The state is freed
- * once both directions are over; after that a datagram costs one test.
+ * with the rest of the parse's once both directions are over (seal).
  */
 static void quic_datagram(struct app_ctx *a, struct app_flow *f, int d, const struct app_seg *s)
 {
@@ -976,10 +970,6 @@ static void quic_datagram(struct app_ctx *a, struct app_flow *f, int d, const st
 	if (quic_hello_done(f->l->q, fc) || (fl & QUIC_F_BUDGET) || f->l->qdg[d] >= QUIC_MAX_DGRAMS) {
 		quic_hello(a, f, d);
 		if (s->caplen < s->len && !(d == 0 ? f->l->ch_seen : f->l->sh_seen)) f->status |= APP_S_SNAPLEN;
-	}
-	if (f->done[0] && f->done[1]) {
-		quic_release(a, f);
-		f->off = true;
 	}
 }
 
@@ -1098,7 +1088,7 @@ bool app_packet(struct app_ctx *a, struct app_flow **fp, int dir, const struct a
 {
 	struct app_flow *f;
 
-	if (s->ts > a->due) wait_expire(a, s->ts);
+	app_expire(a, s->ts);
 	f = *fp;
 	if (f && f->l == NULL) {
 		/* sealed: an HTTP connection's later requests and responses still count */

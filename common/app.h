@@ -7,11 +7,12 @@
  * The flow table owns one struct app_flow pointer per flow (NULL until
  * the flow carries payload) and hands every packet's payload to
  * app_packet(); once a flow's protocol is parsed (or not recognised)
- * app_packet says so and the table's packet costs one test.  Memory: per flow the parsed fields (each list
- * and name bounded by its parser) and, while a parse is under way, its
- * state and up to reasm_bytes per TCP direction from a pool of
- * pool_bytes shared by all flows; a flow whose parses are over keeps
- * only a small head and its fields in one block.
+ * app_packet says so and the table's packet costs one test.  Memory:
+ * per flow the parsed fields (each list and name bounded by its parser)
+ * and, while a parse is under way, its state and up to reasm_bytes per
+ * TCP direction from a pool of pool_bytes shared by all flows; a flow
+ * whose parses are over keeps only a small head and its fields in one
+ * block.
  */
 #ifndef FK_APP_H
 #define FK_APP_H

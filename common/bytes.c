@@ -1,8 +1,10 @@
 /*
  * bytes.c - the growable buffer and allocation helpers of bytes.h.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bytes.h"
 #include "msg.h"
@@ -76,4 +78,15 @@ void buf_free(struct buf *b)
 	b->borrowed = false;
 	b->p = NULL;
 	b->len = b->cap = 0;
+}
+
+void fd_widen_pipe(int fd)
+{
+#ifdef F_SETPIPE_SZ
+	struct stat sb;
+
+	if (fstat(fd, &sb) == 0 && S_ISFIFO(sb.st_mode)) (void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+#else
+	(void)fd;
+#endif
 }

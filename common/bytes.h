@@ -139,6 +139,15 @@ void buf_reserve(struct buf *b, size_t extra);
  * that choose their own growth). */
 void buf_reserve_to(struct buf *b, size_t cap);
 void buf_free(struct buf *b);
+
+/*
+ * fd_widen_pipe: if fd is a pipe (either end), ask for a 1 MiB buffer:
+ * the default 64 KiB makes writer and reader wake each other every few
+ * records or packets ("pcap-flows x | flow-anon | flow-idx", "zcat
+ * x.pcap.gz | pcap-flows -").  1 MiB is the default limit for
+ * unprivileged users; a refusal changes nothing.
+ */
+void fd_widen_pipe(int fd);
 static inline void buf_reset(struct buf *b) { b->len = 0; }
 static inline void buf_put(struct buf *b, const void *v, size_t n)
 {

@@ -781,12 +781,7 @@ struct cap *cap_open_fd(int fd, const char *name)
 		if (sb.st_size >= 0 && (uint64_t)sb.st_size < CAP_BUFSIZE / 2)
 			c->memcap = (size_t)sb.st_size + 4096;
 	}
-#ifdef F_SETPIPE_SZ
-	/* A larger pipe means fewer wake-ups of reader and writer
-	 * ("zcat x.pcap.gz | ..."); refused above the system's limit. */
-	if (fstat(fd, &sb) == 0 && S_ISFIFO(sb.st_mode))
-		(void)fcntl(fd, F_SETPIPE_SZ, (int)CAP_BUFSIZE);
-#endif
+	fd_widen_pipe(fd);
 	c->mem = malloc(c->memcap);
 	if (!c->mem) {
 		fail(c, -1, "out of memory");

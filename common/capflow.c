@@ -62,7 +62,7 @@ struct cf {
 	struct cap_bpf *bpf;
 	bool wire_warned;                    /* in the current input */
 	uint8_t linktype_warned[65536 / 8]; /* a bit per link type */
-	uint8_t encap[PKT_MAX_ENCAP * 5];    /* the ENCAP value of the packet in ft_packet */
+	uint8_t encap[PKT_MAX_ENCAP * REC_ENCAP_ENTRY];    /* the ENCAP value of the packet in ft_packet */
 	struct cf_queue *q;                  /* during a two-thread cf_read */
 	struct cf_batch *fill;               /* the batch the reader thread fills */
 };
@@ -182,12 +182,12 @@ static void to_ft(struct cf *cf, struct ft_pkt *fp, const struct pkt_info *pi,
 	if (lk->layers & PKT_L_MACSRC) fp->mac_src = cp->data + lk->mac_src_off;
 	if (lk->layers & PKT_L_MACDST) fp->mac_dst = cp->data + lk->mac_dst_off;
 	for (i = 0; i < lk->n_encap; i++) {
-		cf->encap[5 * i] = lk->encap_kind[i];
-		put_be32(cf->encap + 5 * i + 1, lk->encap_val[i]);
+		cf->encap[REC_ENCAP_ENTRY * i] = lk->encap_kind[i];
+		put_be32(cf->encap + REC_ENCAP_ENTRY * i + 1, lk->encap_val[i]);
 	}
 	if (lk->n_encap) {
 		fp->encap = cf->encap;
-		fp->encap_len = (uint8_t)(5 * lk->n_encap);
+		fp->encap_len = (uint8_t)(REC_ENCAP_ENTRY * lk->n_encap);
 	}
 	if (ipbase == cp->data && pi->net_off > UINT16_MAX) {
 		/* A link header too long for PKTBYTES' link_len: nothing stored. */
@@ -329,7 +329,7 @@ static const uint8_t *rebase(const uint8_t *p, const uint8_t *from, uint8_t *to)
  */
 static size_t q_need(const struct cap_pkt *cp, uint32_t len, const struct pkt_info *lk)
 {
-	return (size_t)cp->caplen + len + 5u * lk->n_encap;
+	return (size_t)cp->caplen + len + (size_t)REC_ENCAP_ENTRY * lk->n_encap;
 }
 
 static void q_commit(struct cf_batch *b, const struct cap_pkt *cp, const uint8_t *dg, uint32_t len)

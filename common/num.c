@@ -76,6 +76,8 @@ static size_t put_digits(char *s, uint64_t u)
 	return n;
 }
 
+size_t num_fmt_u64(char *s, uint64_t u) { return put_digits(s, u); }
+
 static size_t fmt_int(char *s, double x)
 {
 	size_t k = 0;

@@ -24,6 +24,9 @@ int num_hexval(int c);
  * and the read-back test are exact 128-bit integer arithmetic from about
  * 1e-11 to 1e15, and the loop itself outside (nan, inf, tiny, huge).
  */
+/* num_fmt_u64: u's decimal digits at s (at most 20, no NUL), returns
+ * their count. */
+size_t num_fmt_u64(char *s, uint64_t u);
 #define NUM_DBL_LEN 40
 size_t num_fmt_double(char *s, double x);
 /* num_fmt_double_ref: the snprintf/strtod loop itself (for the tests). */

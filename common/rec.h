@@ -206,7 +206,8 @@ void rec_feat_begin(const struct rec_elem *e, uint16_t *count, struct rec_feat_i
 bool rec_feat_next(struct rec_feat_iter *it, const uint8_t **name, uint8_t *namelen,
     double *v);
 
-/* ENCAP entries are 5 bytes: kind, value. */
+/* ENCAP entries are REC_ENCAP_ENTRY bytes: kind, value. */
+#define REC_ENCAP_ENTRY 5
 enum { ENCAP_VLAN = 1, ENCAP_SVLAN = 2, ENCAP_MPLS = 3, ENCAP_PPPOE = 4 };
 
 /* Metadata elements (TLS, HTTP, DNS, QUIC): the registry (field.h,

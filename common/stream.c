@@ -69,24 +69,6 @@ struct rs_reader *rs_fdopen(int fd, const char *name)
 }
 
 /*
- * A record stream through a pipe ("pcap-flows x | flow-anon | flow-idx")
- * moves a few hundred megabytes: with the default 64 KiB pipe, writer and
- * reader wake each other for every few records.  Either end asks for a
- * megabyte (the default limit for unprivileged users; refused above it,
- * which changes nothing).
- */
-static void widen_pipe(int fd)
-{
-#ifdef F_SETPIPE_SZ
-	struct stat sb;
-
-	if (fstat(fd, &sb) == 0 && S_ISFIFO(sb.st_mode)) (void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
-#else
-	(void)fd;
-#endif
-}
-
-/*
  * Open an operand for reading: "-" (or NULL) is stdin.  A directory is
  * refused, and so is a terminal unless tty_ok.  Returns the descriptor, or
  * -1 after "prog: name: why".
@@ -115,7 +97,7 @@ static int open_input(const char *path, bool tty_ok)
 		if (fd > 0) close(fd);
 		return -1;
 	}
-	widen_pipe(fd);
+	fd_widen_pipe(fd);
 	return fd;
 }
 
@@ -474,7 +456,7 @@ struct rs_writer *rs_wopen(FILE *fp, const char *name, const char *cmdline)
 		msg_warn("%s: refusing to write binary records to a terminal", name);
 		return NULL;
 	}
-	widen_pipe(fileno(fp));
+	fd_widen_pipe(fileno(fp));
 	w = xcalloc(1, sizeof *w);
 	w->fp = fp;
 	w->name = xstrdup(name);
@@ -491,17 +473,12 @@ void rs_add_note(struct rs_writer *w, const char *note)
 int rs_in_segment(const struct rs_writer *w) { return w->in_seg; }
 int rs_abandoned(const struct rs_writer *w) { return w->abandoned; }
 
-static void put_bytes(struct rs_writer *w, const uint8_t *p, size_t n)
-{
-	if (fwrite(p, 1, n, w->fp) != n || ferror(w->fp))
-		msg_die(EXIT_DATA, "%s: write error: %s", w->name, strerror(errno));
-}
-
 /* What w->b holds goes to the stream. */
 static void drain(struct rs_writer *w)
 {
 	if (w->b.len == 0) return;
-	put_bytes(w, w->b.p, w->b.len);
+	if (fwrite(w->b.p, 1, w->b.len, w->fp) != w->b.len || ferror(w->fp))
+		msg_die(EXIT_DATA, "%s: write error: %s", w->name, strerror(errno));
 	buf_reset(&w->b);
 }
 
@@ -510,7 +487,8 @@ static void drain(struct rs_writer *w)
  * bytes and go to stdio in one call, which writes most of such a block
  * straight from it: one copy of each byte fewer than record by record
  * (a record of the bench capture is 3 KB; its fwrite cost 900
- * instructions).  Whatever writes to w->fp, or flushes it, drains first.
+ * instructions); records passed through (rs_write_raw) go the same way.
+ * Whatever flushes w->fp drains first.
  */
 #define RS_WBATCH (256u << 10)
 
@@ -593,8 +571,8 @@ int rs_write_header(struct rs_writer *w, const struct rec_header *in)
 int rs_write_raw(struct rs_writer *w, const uint8_t *raw, size_t len, const struct rec_flow *f)
 {
 	if (!w->in_seg && rs_write_header(w, NULL) < 0) return -1;
-	drain(w);
-	put_bytes(w, raw, len); /* straight into stdio's buffer, not through w->b */
+	buf_put(&w->b, raw, len);
+	emit(w);
 	w->seg.records++;
 	w->seg.packets = sat_add(w->seg.packets, sat_add(f->pkts[0], f->pkts[1]));
 	w->seg.bytes = sat_add(w->seg.bytes, sat_add(f->bytes[0], f->bytes[1]));

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "digest.h"
+#include "num.h"
 #include "tls.h"
 
 /* Append the n big-endian u16 values at p (already bounds-checked) to l:
@@ -319,35 +320,6 @@ struct sbuf {
 };
 
 static const char hx[] = "0123456789abcdef";
-/* "00" to "99": two decimal digits per division. */
-static const char dig2[] =
-    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-    "8081828384858687888990919293949596979899";
-
-/* v (< 100000: any u16) in decimal at o, without a NUL; returns the end. */
-static inline char *put_dec(char *o, unsigned v)
-{
-	unsigned n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : 5;
-	char *e = o + n;
-
-	while (v >= 100) {
-		unsigned r = v % 100;
-
-		v /= 100;
-		e -= 2;
-		e[0] = dig2[2 * r];
-		e[1] = dig2[2 * r + 1];
-	}
-	if (v >= 10) {
-		e[-2] = dig2[2 * v];
-		e[-1] = dig2[2 * v + 1];
-	} else {
-		e[-1] = (char)('0' + v);
-	}
-	return o + n;
-}
-
 /* v as 4 lowercase hex digits at o, without a NUL; returns the end. */
 static inline char *put_hex4(char *o, unsigned v)
 {
@@ -364,7 +336,7 @@ static void sb_add(struct sbuf *s, bool hex, unsigned v)
 	int n = 0;
 
 	if (s->size - s->n >= 6 && (hex || v < 100000)) { /* the common case: room for it all and the NUL */
-		char *o = s->p + s->n, *e = hex ? put_hex4(o, v) : put_dec(o, v);
+		char *o = s->p + s->n, *e = hex ? put_hex4(o, v) : o + num_fmt_u64(o, v);
 
 		*e = 0;
 		s->n += (size_t)(e - o);
@@ -443,7 +415,7 @@ static void sb_list(struct sbuf *s, const struct tls_list *l, bool hex, char sep
 
 			if (tls_grease((uint16_t)v)) continue;
 			if (k++) *o++ = sep;
-			o = hex ? put_hex4(o, v) : put_dec(o, v);
+			o = hex ? put_hex4(o, v) : o + num_fmt_u64(o, v);
 		}
 		*o = 0;
 		s->n += (size_t)(o - o0);
@@ -485,9 +457,9 @@ void tls_ja3s(const struct tls_hello *sh, bool raw, char *out, size_t out_size)
 	struct sbuf s = { str, 0, sizeof str };
 
 	/* "version,cipher," (at most 12 bytes of the TLS_FP_MAX) straight in */
-	s.n = (size_t)(put_dec(str, sh->version) - str);
+	s.n = num_fmt_u64(str, sh->version);
 	str[s.n++] = ',';
-	s.n = (size_t)(put_dec(str + s.n, sh->cipher) - str);
+	s.n += num_fmt_u64(str + s.n, sh->cipher);
 	str[s.n++] = ',';
 	str[s.n] = 0;
 	sb_list(&s, &sh->exts, false, '-');
@@ -574,10 +546,10 @@ static void ja4_a(const struct tls_hello *ch, char proto, char a[16])
 	a[1] = vs[0];
 	a[2] = vs[1];
 	a[3] = (ch->flags & TLS_F_SNI) ? 'd' : 'i';
-	a[4] = dig2[2 * nc];
-	a[5] = dig2[2 * nc + 1];
-	a[6] = dig2[2 * ne];
-	a[7] = dig2[2 * ne + 1];
+	a[4] = (char)('0' + nc / 10);
+	a[5] = (char)('0' + nc % 10);
+	a[6] = (char)('0' + ne / 10);
+	a[7] = (char)('0' + ne % 10);
 	a[8] = alpn[0];
 	a[9] = alpn[1];
 	a[10] = 0;
