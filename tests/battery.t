@@ -69,7 +69,9 @@ jsize=$(wc -c <"$FK_DATA/battery.jsonl")
 head -c $((jsize - 10)) "$FK_DATA/battery.jsonl" >"$T/trunc.jsonl"
 mkdir "$T/dir"
 cp "$T/a.flows" "$T/big.flows"
-for _ in 1 2 3 4 5 6 7 8 9; do # 512 copies, by doubling
+# 8192 copies (5.8 MB), by doubling: more than the 1 MiB the tools widen
+# their output pipes to, plus their 256 KiB write blocks.
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13; do
 	cat "$T/big.flows" "$T/big.flows" >"$T/big2.flows"
 	mv "$T/big2.flows" "$T/big.flows"
 done
