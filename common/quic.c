@@ -3,12 +3,19 @@
  *
  * A datagram is walked with one cursor; each Initial packet is opened
  * where it lies (the header is never unmasked in the caller's bytes: the
- * associated data is fed to GCM in three pieces, the unmasked first byte,
- * the bytes up to the packet number, the unmasked packet number).
+ * associated data is unmasked in a copy of the header when that is short,
+ * as it is without a long token, else fed to GCM in three pieces, the
+ * unmasked first byte, the bytes up to the packet number, the unmasked
+ * packet number).
  */
+/* SHA256_Transform, deprecated in OpenSSL 3.0, declared without a
+ * warning (see "keys" below); before any libcrypto header. */
+#define OPENSSL_API_COMPAT 10101
+
 #include "quic.h"
 
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,100 +74,250 @@ static bool cur_varint(struct cur *c, uint64_t *v)
 #define NVERSIONS (sizeof versions / sizeof versions[0])
 
 /*
- * HMAC-SHA256 (RFC 2104) made of SHA-256 digest contexts: a key's padded
- * blocks K^ipad and K^opad are hashed once into the two states of a
- * struct hkey, and each message starts from copies of them.  EVP_MAC
- * hashes both pads again on every init; here each key serves several
- * messages (the initial secret two, each direction's secret three) and
- * a version's salt, the key of HKDF-Extract, the whole process.
+ * SHA-256 (FIPS 180-4) as chaining values and whole 64-byte blocks.  A
+ * derivation is 14 block compressions (10 for the server's keys from a
+ * kept initial secret, see dir_keys), all of them on short messages of
+ * known length: through EVP each one also paid for a context copy (a
+ * malloc and a free in OpenSSL 3.0), an init or a final, near a third
+ * of the work.  Here a state is a plain value, copied by
+ * assignment, and a block is handed to libcrypto's own block function,
+ * SHA256_Transform: deprecated since OpenSSL 3.0 (hence
+ * OPENSSL_API_COMPAT above), but it is libcrypto's assembly with the
+ * machine's SHA extensions.  A libcrypto configured without the
+ * deprecated functions (no-deprecated: OPENSSL_NO_DEPRECATED) gets the
+ * portable block function below instead.
  */
-struct hkey {
-	EVP_MD_CTX *in, *out;    /* SHA-256 after K^ipad, after K^opad */
+#ifndef OPENSSL_NO_DEPRECATED
+struct sha {
+	SHA256_CTX c;  /* only c.h, the chaining value, is used */
+};
+#define SHA_H(s) ((s)->c.h)
+
+static void sha_block(struct sha *s, const uint8_t b[64])
+{
+	SHA256_Transform(&s->c, b);
+}
+#else
+struct sha {
+	uint32_t h[8];
+};
+#define SHA_H(s) ((s)->h)
+
+#define ROR32(x, n) ((x) >> (n) | (x) << (32 - (n)))
+
+static void sha_block(struct sha *s, const uint8_t b[64])
+{
+	/* The first 32 bits of the fractional parts of the cube roots of
+	 * the first 64 primes (FIPS 180-4 §4.2.2). */
+	static const uint32_t k[64] = {
+		0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
+		0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+		0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+		0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+		0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+		0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+		0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+		0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+		0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+		0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+		0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+	};
+	uint32_t w[64];
+
+	for (int i = 0; i < 16; i++) w[i] = be32(b + 4 * i);
+	for (int i = 16; i < 64; i++) {
+		uint32_t x = w[i - 15], y = w[i - 2];
+		w[i] = w[i - 16] + (ROR32(x, 7) ^ ROR32(x, 18) ^ x >> 3) + w[i - 7] +
+		    (ROR32(y, 17) ^ ROR32(y, 19) ^ y >> 10);
+	}
+	uint32_t a = s->h[0], b1 = s->h[1], c = s->h[2], d = s->h[3];
+	uint32_t e = s->h[4], f = s->h[5], g = s->h[6], h = s->h[7];
+	for (int i = 0; i < 64; i++) {
+		uint32_t t1 = h + (ROR32(e, 6) ^ ROR32(e, 11) ^ ROR32(e, 25)) +
+		    ((e & f) ^ (~e & g)) + k[i] + w[i];
+		uint32_t t2 = (ROR32(a, 2) ^ ROR32(a, 13) ^ ROR32(a, 22)) +
+		    ((a & b1) ^ (a & c) ^ (b1 & c));
+		h = g;
+		g = f;
+		f = e;
+		e = d + t1;
+		d = c;
+		c = b1;
+		b1 = a;
+		a = t1 + t2;
+	}
+	s->h[0] += a;
+	s->h[1] += b1;
+	s->h[2] += c;
+	s->h[3] += d;
+	s->h[4] += e;
+	s->h[5] += f;
+	s->h[6] += g;
+	s->h[7] += h;
+}
+#endif
+
+static void sha_start(struct sha *s)
+{
+	static const uint32_t iv[8] = {  /* FIPS 180-4 §5.3.3 */
+		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+	};
+
+	memset(s, 0, sizeof *s);
+	memcpy(SHA_H(s), iv, sizeof iv);
+}
+
+static void sha_out(const struct sha *s, uint8_t out[32])
+{
+	for (int i = 0; i < 8; i++) put_be32(out + 4 * i, SHA_H(s)[i]);
+}
+
+/* The last block of a message of total bytes whose last n (< 56) are m. */
+static void sha_pad(uint8_t b[64], const uint8_t *m, size_t n, uint64_t total)
+{
+	if (n > 0) memcpy(b, m, n);
+	b[n] = 0x80;
+	memset(b + n + 1, 0, 56 - n - 1);
+	put_be64(b + 56, total * 8);
+}
+
+/* A message being hashed: the state after len bytes, len % 64 of them
+ * waiting in buf. */
+struct sha_run {
+	struct sha s;
+	uint64_t len;
+	uint8_t buf[64];
 };
 
+/* Go on from s, the state after len bytes (a multiple of 64). */
+static void run_start(struct sha_run *r, const struct sha *s, uint64_t len)
+{
+	r->s = *s;
+	r->len = len;
+}
+
+static void run_add(struct sha_run *r, const uint8_t *p, size_t n)
+{
+	size_t have = (size_t)(r->len % 64);
+
+	if (n == 0) return;
+	r->len += n;
+	if (have > 0) {
+		size_t take = n < 64 - have ? n : 64 - have;
+		memcpy(r->buf + have, p, take);
+		if (have + take < 64) return;
+		sha_block(&r->s, r->buf);
+		p += take;
+		n -= take;
+	}
+	for (; n >= 64; p += 64, n -= 64) sha_block(&r->s, p);
+	memcpy(r->buf, p, n);
+}
+
+/* The padding and the length: r->s is then the state after the message. */
+static void run_finish(struct sha_run *r)
+{
+	size_t have = (size_t)(r->len % 64);
+	uint8_t b[64];
+
+	if (have >= 56) {  /* no room for the length: a block of its own */
+		r->buf[have] = 0x80;
+		memset(r->buf + have + 1, 0, 64 - have - 1);
+		sha_block(&r->s, r->buf);
+		memset(b, 0, 56);
+		put_be64(b + 56, r->len * 8);
+	} else {
+		sha_pad(b, r->buf, have, r->len);
+	}
+	sha_block(&r->s, b);
+}
+
 /*
- * The algorithms, fetched once, and the contexts, reused for the process:
- * HMAC(EVP_sha256(), ...) and EVP_aes_128_gcm() fetch their
- * implementation on every call and a new context costs allocations, more
- * than the work itself on a 1200-byte Initial.  Each cipher context is
- * given its cipher once, in qc_ready: naming it again on every init
- * resets the context, and a packet then only sets the key and the IV.
- * Static state, so not for several threads: the QUIC module runs only on
- * the flow-table thread.
+ * HMAC-SHA256 (RFC 2104): a key's padded blocks K^ipad and K^opad are
+ * hashed once into the two states of a struct hkey, and each message
+ * starts from copies of them.  Each key serves several messages (the
+ * initial secret two, each direction's secret three), and a version's
+ * salt, the key of HKDF-Extract, the whole process.
  */
-static struct {
-	bool tried, ok;
-	EVP_MD *sha256;
-	EVP_MD_CTX *work;          /* a copy of a key's state, one message */
-	struct hkey salt[NVERSIONS];  /* keyed with versions[i].salt */
-	struct hkey initial;       /* keyed per derivation with the initial secret */
-	struct hkey secret;        /* then with one direction's secret */
-	EVP_CIPHER *gcm, *ecb;
-	EVP_CIPHER_CTX *aead;      /* AES-128-GCM, keyed per packet */
-	EVP_CIPHER_CTX *hpc;       /* AES-128-ECB for header protection */
-} qc;
+struct hkey {
+	struct sha in, out;      /* SHA-256 after K^ipad, after K^opad */
+};
 
-/* Hash the key's pads into h (kl <= 64, the SHA-256 block); false when
- * libcrypto failed. */
-static bool hkey_set(struct hkey *h, const uint8_t *key, size_t kl)
+static void hkey_set(struct hkey *h, const uint8_t *key, size_t kl)
 {
-	uint8_t pad[64];
+	uint64_t pad[8] = { 0 };  /* a block as words: the pads are a byte repeated */
+	uint8_t kd[32];
 
-	for (size_t i = 0; i < sizeof pad; i++) pad[i] = (uint8_t)((i < kl ? key[i] : 0) ^ 0x36);
-	if (EVP_DigestInit_ex2(h->in, qc.sha256, NULL) != 1 ||
-	    EVP_DigestUpdate(h->in, pad, sizeof pad) != 1)
-		return false;
-	for (size_t i = 0; i < sizeof pad; i++) pad[i] ^= 0x36 ^ 0x5c;
-	return EVP_DigestInit_ex2(h->out, qc.sha256, NULL) == 1 &&
-	    EVP_DigestUpdate(h->out, pad, sizeof pad) == 1;
+	if (kl > sizeof pad) {  /* §2: a longer key is hashed first */
+		struct sha_run r;
+		struct sha s;
+		sha_start(&s);
+		run_start(&r, &s, 0);
+		run_add(&r, key, kl);
+		run_finish(&r);
+		sha_out(&r.s, kd);
+		key = kd;
+		kl = sizeof kd;
+	}
+	if (kl > 0) memcpy(pad, key, kl);
+	for (int i = 0; i < 8; i++) pad[i] ^= 0x3636363636363636u;
+	sha_start(&h->in);
+	sha_block(&h->in, (const uint8_t *)pad);
+	for (int i = 0; i < 8; i++) pad[i] ^= 0x3636363636363636u ^ 0x5c5c5c5c5c5c5c5cu;
+	sha_start(&h->out);
+	sha_block(&h->out, (const uint8_t *)pad);
 }
 
-static bool hkey_new(struct hkey *h)
+/* The outer hash, H(K^opad || inner), from the state of the inner one
+ * after its last block: the message is 32 bytes, so its block is the
+ * inner digest and a fixed padding for 96 bytes in all. */
+static void hmac_outer(const struct hkey *h, const struct sha *inner, uint8_t out[32])
 {
-	return (h->in = EVP_MD_CTX_new()) != NULL && (h->out = EVP_MD_CTX_new()) != NULL;
+	static const uint8_t tail[32] = { [0] = 0x80, [30] = 0x03 };  /* 768 bits */
+	uint8_t b[64];
+	struct sha s = h->out;
+
+	sha_out(inner, b);
+	memcpy(b + 32, tail, sizeof tail);
+	sha_block(&s, b);
+	sha_out(&s, out);
 }
 
-static bool qc_ready(void)
+/* HMAC(key of h, message): start, add the message's pieces, end. */
+static void hmac_start(struct sha_run *r, const struct hkey *h)
 {
-	if (qc.tried) return qc.ok;
-	qc.tried = true;
-	qc.ok = (qc.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) != NULL &&
-	    (qc.work = EVP_MD_CTX_new()) != NULL && hkey_new(&qc.initial) && hkey_new(&qc.secret) &&
-	    (qc.gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL)) != NULL &&
-	    (qc.ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL)) != NULL &&
-	    (qc.aead = EVP_CIPHER_CTX_new()) != NULL && (qc.hpc = EVP_CIPHER_CTX_new()) != NULL &&
-	    EVP_EncryptInit_ex2(qc.aead, qc.gcm, NULL, NULL, NULL) == 1 &&
-	    EVP_EncryptInit_ex2(qc.hpc, qc.ecb, NULL, NULL, NULL) == 1 &&
-	    EVP_CIPHER_CTX_set_padding(qc.hpc, 0) == 1;
-	for (size_t i = 0; qc.ok && i < NVERSIONS; i++)
-		qc.ok = hkey_new(&qc.salt[i]) &&
-		    hkey_set(&qc.salt[i], versions[i].salt, sizeof versions[i].salt);
-	return qc.ok;
+	run_start(r, &h->in, 64);
 }
 
-/* HMAC(key of h, in) into out[32]: H(K^opad || H(K^ipad || in)).  With
- * last, the key's own states are used up (no copies: the last message of
- * a key, which must be set again before another).  false when libcrypto
- * failed. */
-static bool hmac_sha256(struct hkey *h, bool last, const uint8_t *in, size_t n, uint8_t out[32])
+static void hmac_end(struct sha_run *r, const struct hkey *h, uint8_t out[32])
 {
-	uint8_t inner[32];
-	unsigned il = 0, ol = 0;
-	EVP_MD_CTX *ci = last ? h->in : qc.work, *co = last ? h->out : qc.work;
-
-	return (last || EVP_MD_CTX_copy_ex(ci, h->in) == 1) && EVP_DigestUpdate(ci, in, n) == 1 &&
-	    EVP_DigestFinal_ex(ci, inner, &il) == 1 && il == 32 &&
-	    (last || EVP_MD_CTX_copy_ex(co, h->out) == 1) &&
-	    EVP_DigestUpdate(co, inner, sizeof inner) == 1 &&
-	    EVP_DigestFinal_ex(co, out, &ol) == 1 && ol == 32;
+	run_finish(r);
+	hmac_outer(h, &r->s, out);
 }
 
-/* RFC 8446 §7.1 HKDF-Expand-Label with an empty context, for out <= 32 bytes:
- * one HMAC block, T(1) = HMAC(secret, HkdfLabel || 0x01) (RFC 5869 §2.3),
- * the secret being the key of h. */
-static bool expand_label(struct hkey *h, bool last, const char *label, uint8_t *out, size_t len)
+static void hmac(const struct hkey *h, const uint8_t *m, size_t n, uint8_t out[32])
 {
-	uint8_t info[2 + 1 + 6 + 16 + 1 + 1], t[32];
+	struct sha_run r;
+
+	hmac_start(&r, h);
+	run_add(&r, m, n);
+	hmac_end(&r, h, out);
+}
+
+/*
+ * RFC 8446 §7.1 HKDF-Expand-Label with an empty context, for at most 32
+ * bytes: one HMAC block, T(1) = HMAC(secret, HkdfLabel || 0x01) (RFC
+ * 5869 §2.3).  HkdfLabel depends only on the version's label and the
+ * length, so the inner hash's one padded block of each is made once
+ * (hkdf_label, qk_ready); an expansion is then two block compressions,
+ * the inner hash's and the outer's.
+ */
+enum { L_CLIENT, L_SERVER, L_KEY, L_IV, L_HP, NLABELS };
+
+static void hkdf_label(uint8_t b[64], const char *label, size_t len)
+{
+	uint8_t info[2 + 1 + 6 + 16 + 1 + 1];
 	size_t ll = strlen(label), w = 0;
 
 	put_be16(info, (uint16_t)len);
@@ -172,23 +329,88 @@ static bool expand_label(struct hkey *h, bool last, const char *label, uint8_t *
 	w += ll;
 	info[w++] = 0;     /* context length */
 	info[w++] = 0x01;  /* HKDF-Expand block counter */
-	if (!hmac_sha256(h, last, info, w, t)) return false;
-	memcpy(out, t, len);
-	return true;
+	sha_pad(b, info, w, 64 + w);  /* after the K^ipad block */
 }
 
-/* One direction: its secret from the initial secret (the key of
- * qc.initial; last: its last use), then key, iv and hp from that secret. */
-static bool direction_keys(const struct qver *v, bool last, const char *label,
+static void expand_label(const struct hkey *h, const uint8_t blk[64], uint8_t out[32])
+{
+	struct sha s = h->in;
+
+	sha_block(&s, blk);
+	hmac_outer(h, &s, out);
+}
+
+/*
+ * The algorithms, fetched once, and the contexts, reused for the process:
+ * EVP_aes_128_gcm() fetches its implementation on every call and a new
+ * context costs allocations, more than the work itself on a 1200-byte
+ * Initial.  Each cipher context is given its cipher once, in qc_ready:
+ * naming it again on every init resets the context, and a packet then
+ * only sets the key and the IV.  Static state, so not for several
+ * threads: the QUIC module runs only on the flow-table thread.
+ */
+static struct {
+	bool keys_made, tried, ok;
+	struct hkey salt[NVERSIONS];  /* keyed with versions[i].salt */
+	uint8_t label[NVERSIONS][NLABELS][64];  /* hkdf_label of each */
+	EVP_CIPHER *gcm, *ecb;
+	EVP_CIPHER_CTX *aead;      /* AES-128-GCM, keyed per packet */
+	EVP_CIPHER_CTX *hpc;       /* AES-128-ECB for header protection */
+} qc;
+
+/* The salts' states and the label blocks, made once; nothing can fail. */
+static void qk_ready(void)
+{
+	if (qc.keys_made) return;
+	qc.keys_made = true;
+	for (size_t i = 0; i < NVERSIONS; i++) {
+		const struct qver *v = &versions[i];
+		hkey_set(&qc.salt[i], v->salt, sizeof v->salt);
+		hkdf_label(qc.label[i][L_CLIENT], "client in", 32);
+		hkdf_label(qc.label[i][L_SERVER], "server in", 32);
+		hkdf_label(qc.label[i][L_KEY], v->key, sizeof ((struct quic_keys *)0)->key);
+		hkdf_label(qc.label[i][L_IV], v->iv, sizeof ((struct quic_keys *)0)->iv);
+		hkdf_label(qc.label[i][L_HP], v->hp, sizeof ((struct quic_keys *)0)->hp);
+	}
+}
+
+static bool qc_ready(void)
+{
+	if (qc.tried) return qc.ok;
+	qc.tried = true;
+	qc.ok = (qc.gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL)) != NULL &&
+	    (qc.ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL)) != NULL &&
+	    (qc.aead = EVP_CIPHER_CTX_new()) != NULL && (qc.hpc = EVP_CIPHER_CTX_new()) != NULL &&
+	    EVP_EncryptInit_ex2(qc.aead, qc.gcm, NULL, NULL, NULL) == 1 &&
+	    EVP_EncryptInit_ex2(qc.hpc, qc.ecb, NULL, NULL, NULL) == 1 &&
+	    EVP_CIPHER_CTX_set_padding(qc.hpc, 0) == 1;
+	return qc.ok;
+}
+
+/* RFC 9001 §5.2: the initial secret, HKDF-Extract(salt, DCID), which is
+ * HMAC with the salt as the key. */
+static void initial_secret(const struct qver *v, const uint8_t *dcid, size_t n, uint8_t out[32])
+{
+	hmac(&qc.salt[v - versions], dcid, n, out);
+}
+
+/* One direction's keys from the initial secret (the key of h): its own
+ * secret, then key, iv and hp from that. */
+static void direction_keys(const struct qver *v, const struct hkey *h, int client,
     struct quic_keys *k)
 {
-	uint8_t secret[32];
+	const uint8_t (*lb)[64] = qc.label[v - versions];
+	struct hkey sh;
+	uint8_t t[32];
 
-	return expand_label(&qc.initial, last, label, secret, sizeof secret) &&
-	    hkey_set(&qc.secret, secret, sizeof secret) &&
-	    expand_label(&qc.secret, false, v->key, k->key, sizeof k->key) &&
-	    expand_label(&qc.secret, false, v->iv, k->iv, sizeof k->iv) &&
-	    expand_label(&qc.secret, true, v->hp, k->hp, sizeof k->hp);
+	expand_label(h, lb[client ? L_CLIENT : L_SERVER], t);
+	hkey_set(&sh, t, sizeof t);
+	expand_label(&sh, lb[L_KEY], t);
+	memcpy(k->key, t, sizeof k->key);
+	expand_label(&sh, lb[L_IV], t);
+	memcpy(k->iv, t, sizeof k->iv);
+	expand_label(&sh, lb[L_HP], t);
+	memcpy(k->hp, t, sizeof k->hp);
 }
 
 int quic_initial_keys(uint32_t version, const uint8_t *dcid, size_t n, struct quic_keys *client,
@@ -196,16 +418,49 @@ int quic_initial_keys(uint32_t version, const uint8_t *dcid, size_t n, struct qu
 {
 	const struct qver *v = find_version(version);
 	uint8_t initial[32];
+	struct hkey h;
 
-	if (!v || !qc_ready()) return -1;
-	/* HKDF-Extract(salt, DCID) is HMAC with the salt as the key. */
-	if (!hmac_sha256(&qc.salt[v - versions], false, dcid, n, initial) ||
-	    !hkey_set(&qc.initial, initial, sizeof initial) ||
-	    (client && !direction_keys(v, !server, "client in", client)) ||
-	    (server && !direction_keys(v, true, "server in", server))) {
+	if (!v) {
 		if (client) memset(client, 0, sizeof *client);
 		if (server) memset(server, 0, sizeof *server);
 		return -1;
+	}
+	qk_ready();
+	initial_secret(v, dcid, n, initial);
+	hkey_set(&h, initial, sizeof initial);
+	if (client) direction_keys(v, &h, 1, client);
+	if (server) direction_keys(v, &h, 0, server);
+	return 0;
+}
+
+void quic_hmac_sha256(const uint8_t *key, size_t kl, const uint8_t *m, size_t n, uint8_t out[32])
+{
+	struct hkey h;
+
+	hkey_set(&h, key, kl);
+	hmac(&h, m, n, out);
+}
+
+int quic_hkdf_sha256(const uint8_t *salt, size_t sl, const uint8_t *ikm, size_t il,
+    const uint8_t *info, size_t nl, uint8_t *out, size_t len)
+{
+	struct hkey h;
+	struct sha_run r;
+	uint8_t prk[32], t[32];
+
+	if (len > 255 * sizeof t) return -1;
+	quic_hmac_sha256(salt, sl, ikm, il, prk);  /* RFC 5869 §2.2: Extract */
+	hkey_set(&h, prk, sizeof prk);
+	for (size_t i = 1, w = 0; w < len; i++) {  /* §2.3: T(i) = HMAC(PRK, T(i-1) | info | i) */
+		uint8_t c = (uint8_t)i;
+		hmac_start(&r, &h);
+		if (i > 1) run_add(&r, t, sizeof t);
+		run_add(&r, info, nl);
+		run_add(&r, &c, 1);
+		hmac_end(&r, &h, t);
+		size_t m = len - w < sizeof t ? len - w : sizeof t;
+		memcpy(out + w, t, m);
+		w += m;
 	}
 	return 0;
 }
@@ -214,9 +469,9 @@ int quic_hp_mask(const struct quic_keys *k, const uint8_t sample[16], uint8_t ma
 {
 	uint8_t out[32];
 	int len = 0, rc = -1;
-	EVP_CIPHER_CTX *cx = qc.hpc;
 
 	if (!qc_ready()) return -1;
+	EVP_CIPHER_CTX *cx = qc.hpc;
 	if (EVP_EncryptInit_ex2(cx, NULL, k->hp, NULL, NULL) == 1 &&
 	    EVP_EncryptUpdate(cx, out, &len, sample, 16) == 1 && len == 16) {
 		memcpy(mask, out, 5);
@@ -246,13 +501,13 @@ static uint64_t pn_decode(uint64_t expected, uint64_t truncated, unsigned bits)
 static bool open_initial(const struct quic_keys *k, const uint8_t *pkt, size_t pn_off, size_t end,
     uint64_t expected, uint8_t *out, size_t *outlen, uint64_t *pn)
 {
-	uint8_t mask[5], first, pnb[4], nonce[12];
+	uint8_t mask[5], first, pnb[4], nonce[12], hdr[128];
 	int len = 0, len2 = 0;
 	bool ok = false;
 
 	/* RFC 9001 §5.4.2: the sample starts 4 bytes after the packet number
 	 * and there must be 16 bytes of it; the tag is at least that long. */
-	if (end - pn_off < 4 + 16) return false;
+	if (pn_off < 1 || end - pn_off < 4 + 16) return false;
 	if (quic_hp_mask(k, pkt + pn_off + 4, mask) != 0) return false;
 	EVP_CIPHER_CTX *cx = qc.aead; /* quic_hp_mask made it ready */
 
@@ -270,11 +525,17 @@ static bool open_initial(const struct quic_keys *k, const uint8_t *pkt, size_t p
 	for (unsigned i = 0; i < 8; i++) nonce[11 - i] ^= (uint8_t)(*pn >> (8 * i));
 
 	size_t ct_off = pn_off + pnlen, ct_len = end - ct_off - 16;
-	if (EVP_DecryptInit_ex2(cx, NULL, k->key, nonce, NULL) != 1 ||
-	    EVP_DecryptUpdate(cx, NULL, &len, &first, 1) != 1 ||
-	    (pn_off > 1 && EVP_DecryptUpdate(cx, NULL, &len, pkt + 1, (int)(pn_off - 1)) != 1) ||
-	    EVP_DecryptUpdate(cx, NULL, &len, pnb, (int)pnlen) != 1)
+	if (EVP_DecryptInit_ex2(cx, NULL, k->key, nonce, NULL) != 1) goto done;
+	if (ct_off <= sizeof hdr) {  /* the header unmasked in a copy, one update */
+		hdr[0] = first;
+		memcpy(hdr + 1, pkt + 1, pn_off - 1);
+		memcpy(hdr + pn_off, pnb, pnlen);
+		if (EVP_DecryptUpdate(cx, NULL, &len, hdr, (int)ct_off) != 1) goto done;
+	} else if (EVP_DecryptUpdate(cx, NULL, &len, &first, 1) != 1 ||
+	    EVP_DecryptUpdate(cx, NULL, &len, pkt + 1, (int)(pn_off - 1)) != 1 ||
+	    EVP_DecryptUpdate(cx, NULL, &len, pnb, (int)pnlen) != 1) {
 		goto done;
+	}
 	len = 0;
 	if (ct_len > 0 && EVP_DecryptUpdate(cx, out, &len, pkt + ct_off, (int)ct_len) != 1)
 		goto done;
@@ -296,9 +557,9 @@ int quic_protect(const struct quic_keys *k, uint8_t *pkt, size_t pn_off, size_t 
 	if (n < pt_off + 16 || n - pn_off < 4 + 16 || n > INT32_MAX) return -1;
 	memcpy(nonce, k->iv, sizeof nonce);
 	for (unsigned i = 0; i < 8; i++) nonce[11 - i] ^= (uint8_t)(pn >> (8 * i));
+	if (!qc_ready()) return -1;
 	EVP_CIPHER_CTX *cx = qc.aead;
 
-	if (!qc_ready()) return -1;
 	if (EVP_EncryptInit_ex2(cx, NULL, k->key, nonce, NULL) == 1 &&
 	    EVP_EncryptUpdate(cx, NULL, &len, pkt, (int)pt_off) == 1 &&
 	    EVP_EncryptUpdate(cx, pkt + pt_off, &len, pkt + pt_off, (int)(n - 16 - pt_off)) == 1 &&
@@ -479,9 +740,13 @@ bad:
 
 /* ------------------------------------------------------------- packets */
 
-/* q->keyed: the source of the keys is set, and which of q->k are derived. */
+/* q->keyed: the source of the keys is set, which of q->k are derived,
+ * and whether k[0] holds the initial secret instead (below). */
 #define KEYED_SRC 1u
 #define KEYED_DIR(fc) (2u << (fc))
+#define KEYED_SECRET 8u
+
+_Static_assert(sizeof(struct quic_keys) >= 32, "k[0] holds the 32-byte initial secret");
 
 /* The keys now come from version and dcid; each direction's are derived
  * when its first Initial needs them (dir_keys): many flows never show a
@@ -495,13 +760,32 @@ static void set_keys(struct quic *q, uint32_t version, const uint8_t *dcid, size
 	q->keyed = KEYED_SRC;
 }
 
+/*
+ * The client's keys come first (a server Initial before any client
+ * Initial is not read), and the initial secret they came from is kept in
+ * the place of the server's keys, k[0], until those are derived: the
+ * server's then skip HKDF-Extract, 10 block compressions instead of 14,
+ * and struct quic stays the size it was.
+ */
 static const struct quic_keys *dir_keys(struct quic *q, int fc)
 {
-	if (!(q->keyed & KEYED_DIR(fc))) {
-		quic_initial_keys(q->key_version, q->key_dcid, q->key_dcid_len, fc ? &q->k[1] : NULL,
-		    fc ? NULL : &q->k[0]);
-		q->keyed |= KEYED_DIR(fc);
+	if (q->keyed & KEYED_DIR(fc)) return &q->k[fc];
+
+	const struct qver *v = find_version(q->key_version);  /* quic_feed took it */
+	uint8_t initial[32];
+	struct hkey h;
+
+	qk_ready();
+	if (q->keyed & KEYED_SECRET) memcpy(initial, &q->k[0], sizeof initial);
+	else initial_secret(v, q->key_dcid, q->key_dcid_len, initial);
+	hkey_set(&h, initial, sizeof initial);
+	direction_keys(v, &h, fc, &q->k[fc]);
+	q->keyed &= ~KEYED_SECRET;
+	if (fc && !(q->keyed & KEYED_DIR(0))) {
+		memcpy(&q->k[0], initial, sizeof initial);
+		q->keyed |= KEYED_SECRET;
 	}
+	q->keyed |= KEYED_DIR(fc);
 	return &q->k[fc];
 }
 

@@ -169,14 +169,22 @@ void quic_info(const struct quic *q, struct quic_info *out);
  *
  * quic_initial_keys(version, dcid, n, client, server): the Initial keys
  * of both directions (either pointer may be NULL); -1 for a version
- * without Initial keys here, or when libcrypto failed (the keys asked for
- * are then zeroed).  quic_frames(q, payload, n, from_client):
- * walk the frames of a decrypted Initial payload into the direction's
- * CRYPTO stream; 0, or -1 when it stopped early (flags say why).
+ * without Initial keys here (the keys asked for are then zeroed).
+ * quic_frames(q, payload, n, from_client): walk the frames of a
+ * decrypted Initial payload into the direction's CRYPTO stream; 0, or -1
+ * when it stopped early (flags say why).
  */
 int quic_initial_keys(uint32_t version, const uint8_t *dcid, size_t n, struct quic_keys *client,
     struct quic_keys *server);
 int quic_frames(struct quic *q, const uint8_t *payload, size_t n, int from_client);
+/* quic_hmac_sha256(key, kl, m, n, out): HMAC-SHA256 (RFC 2104) of m with
+ * key into out[32].  quic_hkdf_sha256(salt, sl, ikm, il, info, nl, out,
+ * len): HKDF-SHA256 (RFC 5869), Extract then Expand, len bytes into out;
+ * -1 when len is over 255 * 32.  The derivation's own HMAC and HKDF
+ * (on libcrypto's SHA-256 block function), exported for their tests. */
+void quic_hmac_sha256(const uint8_t *key, size_t kl, const uint8_t *m, size_t n, uint8_t out[32]);
+int quic_hkdf_sha256(const uint8_t *salt, size_t sl, const uint8_t *ikm, size_t il,
+    const uint8_t *info, size_t nl, uint8_t *out, size_t len);
 /* quic_hp_mask(k, sample, mask): RFC 9001 §5.4.3, the first 5 bytes of
  * AES-128-ECB(hp, sample); -1 when libcrypto fails. */
 int quic_hp_mask(const struct quic_keys *k, const uint8_t sample[16], uint8_t mask[5]);

@@ -233,6 +233,97 @@ static void test_hp(void)
 	ok(same_hex(mask, 5, "2ec0d8356a"), "v1 server mask (RFC 9001 A.3)");
 }
 
+/* The derivation's HMAC and HKDF on their own: RFC 4231 §4 (HMAC-SHA256;
+ * test case 5's output is cut to 128 bits there), RFC 5869 Appendix A.1
+ * to A.3 (HKDF-SHA256), then messages whose padding takes a block of its
+ * own or ends one exactly (values from Python's hmac module). */
+static void test_hmac(void)
+{
+	static const struct {
+		const char *key, *data, *mac;  /* key and data in hex */
+	} h[] = {
+		{ "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "4869205468657265",
+		  "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7" },
+		{ "4a656665", "7768617420646f2079612077616e7420666f72206e6f7468696e673f",
+		  "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" },
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		  "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+		  "dddddddddddddddddddddddddddddddddddd",
+		  "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe" },
+		{ "0102030405060708090a0b0c0d0e0f10111213141516171819",
+		  "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"
+		  "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd",
+		  "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b" },
+		{ "0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c",
+		  "546573742057697468205472756e636174696f6e",
+		  "a3b6167473100ee06e0c796c2955552b" },
+		{ NULL,
+		  "54657374205573696e67204c6172676572205468616e20426c6f636b2d53697a"
+		  "65204b6579202d2048617368204b6579204669727374",
+		  "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54" },
+		{ NULL,
+		  "5468697320697320612074657374207573696e672061206c6172676572207468"
+		  "616e20626c6f636b2d73697a65206b657920616e642061206c61726765722074"
+		  "68616e20626c6f636b2d73697a6520646174612e20546865206b6579206e6565"
+		  "647320746f20626520686173686564206265666f7265206265696e6720757365"
+		  "642062792074686520484d414320616c676f726974686d2e",
+		  "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2" },
+	};
+	uint8_t key[131], data[256], mac[32];
+
+	for (size_t i = 0; i < sizeof h / sizeof h[0]; i++) {
+		size_t kl = sizeof key, dl = unhex(h[i].data, data, sizeof data);
+		if (h[i].key) kl = unhex(h[i].key, key, sizeof key);
+		else memset(key, 0xaa, kl);  /* test cases 6 and 7: a 131-byte key */
+		quic_hmac_sha256(key, kl, data, dl, mac);
+		ok(same_hex(mac, strlen(h[i].mac) / 2, h[i].mac),
+		    "HMAC-SHA256 RFC 4231 test case %zu", i + 1);
+	}
+
+	static const struct {
+		size_t n;
+		const char *mac;
+	} edge[] = {
+		{ 55, "5c753ac4cf15a28e7b5a045ba8ce75e02545a313f326021d770912f768fb53ef" },
+		{ 56, "e9613a403652aa5873dba8b56f223826236e87559a8d8ac63190613796d2319a" },
+		{ 63, "c5531cccae97b1a3e84ffd19fb9468e928c41d6acb9279cf4bac4aaf314196ae" },
+		{ 64, "77207571ea4243ad8e0f220679a62f9033b6d2f59f8d44517d8e9c4857b96fa0" },
+		{ 119, "4ffbedd6a1157e63e62d3fa284549bcfe39fb98dbb77ac48a89120aed5747d6b" },
+		{ 120, "d1cd515a6389be4c26cf09c03af5b128fe8fcc95992b8e2bae38bef7e54b3ef1" },
+	};
+	memset(data, 'a', sizeof data);
+	for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+		quic_hmac_sha256((const uint8_t *)"key", 3, data, edge[i].n, mac);
+		ok(same_hex(mac, 32, edge[i].mac), "HMAC-SHA256 of %zu bytes", edge[i].n);
+	}
+
+	uint8_t ikm[80], salt[80], info[80], okm[82];
+	for (int i = 0; i < 80; i++) {
+		ikm[i] = (uint8_t)i;
+		salt[i] = (uint8_t)(0x60 + i);
+		info[i] = (uint8_t)(0xb0 + i);
+	}
+	uint8_t ikm1[22], salt1[13], info1[10];
+	memset(ikm1, 0x0b, sizeof ikm1);
+	for (int i = 0; i < 13; i++) salt1[i] = (uint8_t)i;
+	for (int i = 0; i < 10; i++) info1[i] = (uint8_t)(0xf0 + i);
+	ok(quic_hkdf_sha256(salt1, 13, ikm1, 22, info1, 10, okm, 42) == 0 &&
+	    same_hex(okm, 42, "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
+	    "34007208d5b887185865"),
+	    "HKDF-SHA256 RFC 5869 test case 1");
+	ok(quic_hkdf_sha256(salt, 80, ikm, 80, info, 80, okm, 82) == 0 &&
+	    same_hex(okm, 82, "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c"
+	    "59045a99cac7827271cb41c65e590e09da3275600c2f09b8367793a9aca3db71"
+	    "cc30c58179ec3e87c14c01d5c1f3434f1d87"),
+	    "HKDF-SHA256 RFC 5869 test case 2");
+	ok(quic_hkdf_sha256(NULL, 0, ikm1, 22, NULL, 0, okm, 42) == 0 &&
+	    same_hex(okm, 42, "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d"
+	    "9d201395faa4b61a96c8"),
+	    "HKDF-SHA256 RFC 5869 test case 3");
+	is(quic_hkdf_sha256(salt1, 13, ikm1, 22, info1, 10, okm, 255 * 32 + 1), -1,
+	    "HKDF-SHA256: at most 255 blocks");
+}
+
 /* The client's and the server's Initial of an Appendix, end to end. */
 static void test_packets(const char *name, uint32_t version, const char *chex, const char *shex,
     const char *chdr, const char *shdr)
@@ -726,6 +817,7 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "-c") == 0) return capture(argv[2], NULL);
 	if (argc == 4 && strcmp(argv[1], "-s") == 0) return capture(argv[3], argv[2]);
 
+	test_hmac();
 	test_keys();
 	test_hp();
 	test_packets("v1", QUIC_V1, v1_client, v1_server, "c300000001088394c8f03e5157080000449e00000002",
