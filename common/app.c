@@ -28,6 +28,7 @@
  * hello is whole; the ClientHello and ServerHello are then parsed by the
  * TLS code, into the TLS element (JA4 with 'q') and the QUIC one.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,7 @@ static const uint16_t elem_ids[E_N] = { RE_TLS, RE_HTTP, RE_DNS, RE_QUIC, RE_SSH
 #define MAX_QNAMES     8 /* later question names kept per flow */
 #define QUIC_MAX_DGRAMS 16 /* datagrams of a direction read for its hello */
 #define NSPARE_LIVE  1024 /* parse states kept for reuse */
+#define SPARE_FIELDS 2048 /* a spare's field buffers are kept up to this size */
 
 /*
  * A flow's metadata.  While a parse is under way its state is in *l;
@@ -79,8 +81,11 @@ struct app_flow {
 	uint32_t req, resp;       /* HTTP: requests and responses counted */
 	uint32_t msgs;            /* DNS: messages parsed */
 	struct app_live *l;       /* NULL once sealed */
-	uint8_t *fld;             /* sealed: the elements' fields, one after another */
-	uint32_t flen[E_N - 1];   /* sealed: their lengths, by element */
+	/* sealed: the elements as the record has them (fields sorted, APP
+	 * whole), one after another, but the HTTP and DNS counters, which
+	 * app_emit adds: the sort is done once, and a record points here */
+	uint8_t *fld;
+	uint32_t flen[E_N];       /* sealed: their lengths, by element */
 };
 
 struct app_live {
@@ -88,7 +93,6 @@ struct app_live {
 	uint32_t toff[2];         /* DNS over TCP: next message offset */
 	uint32_t base[2];         /* where TLS begins in the direction (after an upgrade's prelude) */
 	uint32_t scanned[2];      /* upgrade prelude: bytes of the direction read at the last scan */
-	struct buf fields[E_N];
 	/* TLS */
 	uint8_t sid[32], sidlen;
 	bool ch_seen, sh_seen, cert_seen;
@@ -101,6 +105,9 @@ struct app_live {
 	uint32_t qhash[MAX_QNAMES];
 	struct app_wait *wait[2]; /* the direction waits for a hole to fill */
 	struct app_live *next_spare; /* in the context's list of spare ones */
+	/* last: a spare keeps its buffers (emptied) for the next flow, which
+	 * then writes its fields without a malloc, a realloc and a free */
+	struct buf fields[E_N];
 };
 
 /*
@@ -117,18 +124,14 @@ struct app_wait {
 	int d;
 };
 
-struct fld_ref {
-	uint8_t tag;
-	uint16_t len;
-	const uint8_t *val;
-};
-
 /* The longest memo key of a hello's fingerprints (hello_key). */
 #define HELLO_KEY_MAX (4 + 2 + TLS_MAXALPN + 6 * (2 + 2 * TLS_MAXLIST))
 
 struct app_ctx {
 	struct app_config c;
-	struct fld_ref refs[REC_MAX_META_FIELDS]; /* encode()'s sort */
+	/* sort_fields(): each field's offset, the next of its tag; each tag's first and last */
+	uint32_t sf_off[REC_MAX_META_FIELDS];
+	uint16_t sf_next[REC_MAX_META_FIELDS], sf_first[256], sf_last[256];
 	struct ra_pool pool;
 	struct buf hs;            /* scratch: handshake bytes joined from records */
 	struct x509_chain *chain; /* scratch: the certificates of one message (15 KB) */
@@ -182,6 +185,7 @@ void app_free(struct app_ctx *a)
 		struct app_live *l = a->spare;
 
 		a->spare = l->next_spare;
+		for (i = 0; i < E_N; i++) buf_free(&l->fields[i]);
 		free(l);
 	}
 	free(a);
@@ -239,27 +243,29 @@ static void wait_start(struct app_ctx *a, struct app_flow *f, int d, uint64_t no
 	f->l->wait[d] = w;
 }
 
-/* The parse's state goes; the fields (*fields_to, when not NULL, gets
- * them) stay. */
-static void live_free(struct app_ctx *a, struct app_flow *f, struct buf *fields_to)
+/* The parse's state goes (its field buffers, emptied, with it when it
+ * is kept for reuse). */
+static void live_free(struct app_ctx *a, struct app_flow *f)
 {
+	struct app_live *l = f->l;
 	int i;
 
 	wait_end(a, f, 0);
 	wait_end(a, f, 1);
 	quic_release(a, f);
-	ra_free(&a->pool, &f->l->ra[0]);
-	ra_free(&a->pool, &f->l->ra[1]);
-	for (i = 0; i < E_N; i++) {
-		if (fields_to) fields_to[i] = f->l->fields[i];
-		else buf_free(&f->l->fields[i]);
-	}
+	ra_free(&a->pool, &l->ra[0]);
+	ra_free(&a->pool, &l->ra[1]);
 	if (a->nspare < NSPARE_LIVE) {
-		f->l->next_spare = a->spare;
-		a->spare = f->l;
+		for (i = 0; i < E_N; i++) {
+			if (l->fields[i].cap > SPARE_FIELDS) buf_free(&l->fields[i]);
+			else buf_reset(&l->fields[i]);
+		}
+		l->next_spare = a->spare;
+		a->spare = l;
 		a->nspare++;
 	} else {
-		free(f->l);
+		for (i = 0; i < E_N; i++) buf_free(&l->fields[i]);
+		free(l);
 	}
 	f->l = NULL;
 }
@@ -287,7 +293,7 @@ uint64_t app_due(const struct app_ctx *a)
 void app_flow_free(struct app_ctx *a, struct app_flow *f)
 {
 	if (f == NULL) return;
-	if (f->l) live_free(a, f, NULL);
+	if (f->l) live_free(a, f);
 	free(f->fld);
 	free(f);
 }
@@ -1065,24 +1071,7 @@ static uint16_t live_status(const struct app_flow *f)
 	return st;
 }
 
-/* Every parse of f is over: keep what the record needs, in one block. */
-static void seal(struct app_ctx *a, struct app_flow *f)
-{
-	struct buf fl[E_N];
-	size_t n = 0, at = 0;
-	int i;
-
-	f->status |= live_status(f);
-	live_free(a, f, fl);
-	for (i = 0; i < E_N - 1; i++) n += fl[i].len;
-	if (n) f->fld = xmalloc(n);
-	for (i = 0; i < E_N - 1; i++) {
-		if (fl[i].len) memcpy(f->fld + at, fl[i].p, fl[i].len);
-		at += fl[i].len;
-		f->flen[i] = (uint32_t)fl[i].len;
-	}
-	for (i = 0; i < E_N; i++) buf_free(&fl[i]);
-}
+static void seal(struct app_ctx *a, struct app_flow *f);
 
 bool app_packet(struct app_ctx *a, struct app_flow **fp, int dir, const struct app_seg *s)
 {
@@ -1102,7 +1091,7 @@ bool app_packet(struct app_ctx *a, struct app_flow **fp, int dir, const struct a
 		if ((f->l = a->spare) != NULL) {
 			a->spare = f->l->next_spare;
 			a->nspare--;
-			memset(f->l, 0, sizeof *f->l);
+			memset(f->l, 0, offsetof(struct app_live, fields)); /* the fields are empty */
 		} else {
 			f->l = xcalloc(1, sizeof *f->l);
 		}
@@ -1118,56 +1107,254 @@ bool app_packet(struct app_ctx *a, struct app_flow **fp, int dir, const struct a
 
 /* ------------------------------------------------------------------ emit */
 
-static void encode(struct app_ctx *a, struct buf *out, const uint8_t *in, size_t inlen)
+/* A field of m bytes (3 and more: tag, length, value) from s to o,
+ * inline when it is short (most are): a call to memcpy costs more. */
+static inline void copy_field(uint8_t *o, const uint8_t *s, size_t m)
 {
-	struct fld_ref *refs = a->refs;
-	struct cur c = cur_make(in, inlen);
-	unsigned n = 0, i, j;
-	uint8_t tag;
-	uint16_t len;
-	const uint8_t *v;
+	uint64_t x, y;
+	uint32_t u, v;
 
-	while (n < REC_MAX_META_FIELDS && cur_u8(&c, &tag) && cur_u16(&c, &len) && cur_bytes(&c, len, &v)) {
-		struct fld_ref r = { tag, len, v };
-
-		for (j = n; j > 0 && refs[j - 1].tag > tag; j--) refs[j] = refs[j - 1];
-		refs[j] = r;
-		n++;
+	if (m <= 16 && m >= 8) { /* two words that overlap when m < 16 */
+		memcpy(&x, s, 8);
+		memcpy(&y, s + m - 8, 8);
+		memcpy(o, &x, 8);
+		memcpy(o + m - 8, &y, 8);
+	} else if (m >= 4 && m < 8) {
+		memcpy(&u, s, 4);
+		memcpy(&v, s + m - 4, 4);
+		memcpy(o, &u, 4);
+		memcpy(o + m - 4, &v, 4);
+	} else if (m < 4) {
+		o[0] = s[0];
+		o[1] = s[1];
+		o[2] = s[2];
+	} else {
+		memcpy(o, s, m);
 	}
-	/* each field as it is in `in` (tag, length, value): the fields that
-	 * follow each other there too are copied in one run */
-	buf_reserve(out, inlen);
-	for (i = 0; i < n; i = j) {
-		const uint8_t *s = refs[i].val - 3, *e = refs[i].val + refs[i].len;
+}
 
-		for (j = i + 1; j < n && refs[j].val - 3 == e; j++) e = refs[j].val + refs[j].len;
-		memcpy(out->p + out->len, s, (size_t)(e - s));
-		out->len += (size_t)(e - s);
+/*
+ * The fields of in[0..inlen) (tag-length-value, in the order they were
+ * found; at most REC_MAX_META_FIELDS of them) into out, sorted by tag,
+ * stably: the values of a multi tag keep their order.  Returns the bytes
+ * written (at most inlen).  The fields come in runs that are in order
+ * already (a ClientHello's, then a ServerHello's): one run is copied
+ * whole, two are merged; more (a certificate chain's fields) are sorted
+ * by chaining each tag's fields in the order found and walking the tags
+ * present (a bit each) upwards.
+ */
+static size_t sort_fields(struct app_ctx *a, uint8_t *out, const uint8_t *in, size_t inlen)
+{
+	uint32_t *off = a->sf_off;
+	uint16_t *first = a->sf_first, *last = a->sf_last, *next = a->sf_next;
+	uint64_t seen[4] = { 0, 0, 0, 0 };
+	const uint8_t *p = in, *end = in + inlen;
+	unsigned n = 0, nrun = 1, r2 = 0, i, j, w;
+	uint8_t prev = 0;
+	uint8_t *o = out;
+
+	while (n < REC_MAX_META_FIELDS && end - p >= 3) {
+		size_t len = be16(p + 1);
+
+		if (len > (size_t)(end - p) - 3) break;
+		if (p[0] < prev && nrun++ == 1) r2 = n;
+		prev = p[0];
+		off[n++] = (uint32_t)(p - in);
+		p += 3 + len;
+	}
+	end = p;
+	if (nrun == 1) {
+		memcpy(out, in, (size_t)(end - in));
+		return (size_t)(end - in);
+	}
+	if (nrun == 2) { /* [0, r2) and [r2, n): the first run's field first among equal tags */
+		for (i = 0, j = r2; i < r2 && j < n;) {
+			const uint8_t *x = in + off[i], *y = in + off[j];
+
+			if (y[0] < x[0]) {
+				copy_field(o, y, 3 + (size_t)be16(y + 1));
+				o += 3 + (size_t)be16(y + 1);
+				j++;
+			} else {
+				copy_field(o, x, 3 + (size_t)be16(x + 1));
+				o += 3 + (size_t)be16(x + 1);
+				i++;
+			}
+		}
+		/* what is left of either run is one piece of in */
+		if (i < r2) {
+			memcpy(o, in + off[i], off[r2] - off[i]);
+			o += off[r2] - off[i];
+		} else if (j < n) {
+			memcpy(o, in + off[j], (size_t)(end - (in + off[j])));
+			o += end - (in + off[j]);
+		}
+		return (size_t)(o - out);
+	}
+	for (i = 0; i < n; i++) {
+		uint8_t t = in[off[i]];
+
+		if (seen[t >> 6] & 1ull << (t & 63)) {
+			next[last[t]] = (uint16_t)i;
+		} else {
+			seen[t >> 6] |= 1ull << (t & 63);
+			first[t] = (uint16_t)i;
+		}
+		last[t] = (uint16_t)i;
+	}
+	for (w = 0; w < 4; w++) {
+		uint64_t bits;
+
+		for (bits = seen[w]; bits; bits &= bits - 1) {
+			unsigned t = w * 64 + (unsigned)__builtin_ctzll(bits);
+
+			for (i = first[t];; i = next[i]) {
+				const uint8_t *fl = in + off[i];
+				size_t m = 3 + (size_t)be16(fl + 1);
+
+				copy_field(o, fl, m);
+				o += m;
+				if (i == last[t]) break;
+			}
+		}
+	}
+	return (size_t)(o - out);
+}
+
+/* The APP element of f with status st into out (app_len bytes). */
+static size_t app_len(const struct app_flow *f, uint16_t st)
+{
+	return 6 + strlen(proto_names[f->proto]) + strlen(f->detect) + (st ? 5 : 0);
+}
+
+static void app_elem(const struct app_flow *f, uint16_t st, uint8_t *out)
+{
+	size_t pn = strlen(proto_names[f->proto]), dn = strlen(f->detect);
+
+	out[0] = 1;
+	put_be16(out + 1, (uint16_t)pn);
+	memcpy(out + 3, proto_names[f->proto], pn);
+	out += 3 + pn;
+	out[0] = 2;
+	put_be16(out + 1, (uint16_t)dn);
+	memcpy(out + 3, f->detect, dn);
+	out += 3 + dn;
+	if (st) {
+		out[0] = 3;
+		put_be16(out + 1, 2);
+		put_be16(out + 3, st);
+	}
+}
+
+/* Every parse of f is over: keep what the record needs, in one block,
+ * as app_emit hands it out. */
+static void seal(struct app_ctx *a, struct app_flow *f)
+{
+	struct app_live *l = f->l;
+	size_t n, at = 0;
+	int i;
+
+	if (f->proto != P_NONE && f->proto != P_STLS) { /* else nothing is written */
+		f->status |= live_status(f);
+		n = app_len(f, f->status);
+		for (i = 0; i < E_N - 1; i++) n += l->fields[i].len;
+		f->fld = xmalloc(n);
+		for (i = 0; i < E_N - 1; i++) {
+			f->flen[i] = l->fields[i].len ? (uint32_t)sort_fields(a, f->fld + at, l->fields[i].p,
+			    l->fields[i].len) : 0;
+			at += f->flen[i];
+		}
+		app_elem(f, f->status, f->fld + at);
+		f->flen[E_APP] = (uint32_t)app_len(f, f->status);
+	}
+	live_free(a, f);
+}
+
+/*
+ * Sorted fields p[0..n) and counters (tags ctag[0..nc) ascending, 4-byte
+ * values) into o, each counter after the fields of its tag and below:
+ * what sorting the fields followed by the counters gives.  (The bounds
+ * of the parsers keep an element far below REC_MAX_META_FIELDS fields,
+ * so that no counter is ever cut by it.)
+ */
+static void with_counters(struct buf *o, const uint8_t *p, size_t n, const uint8_t *ctag,
+    const uint32_t *cval, int nc)
+{
+	size_t at = 0, s;
+	int k;
+
+	buf_reset(o);
+	buf_reserve(o, n + 7 * (size_t)nc);
+	for (k = 0; k < nc; k++) {
+		uint8_t *q;
+
+		for (s = at; at < n && p[at] <= ctag[k]; at += 3 + (size_t)be16(p + at + 1)) continue;
+		if (at > s) memcpy(o->p + o->len, p + s, at - s);
+		q = o->p + o->len + (at - s);
+		q[0] = ctag[k];
+		put_be16(q + 1, 4);
+		put_be32(q + 3, cval[k]);
+		o->len += at - s + 7;
+	}
+	if (n > at) memcpy(o->p + o->len, p + at, n - at);
+	o->len += n - at;
+}
+
+/* A sealed flow: its elements as they are, but for the counters. */
+static void emit_sealed(struct app_ctx *a, const struct app_flow *f, struct rec_flow *r)
+{
+	static const uint8_t http_tags[2] = { 9, 10 }, dns_tag[1] = { 7 };
+	size_t at = 0;
+	int i;
+
+	for (i = 0; i < E_N; i++) {
+		const uint8_t *p = f->fld + at;
+		size_t n = f->flen[i];
+		uint32_t v[2];
+		int nc = 0;
+
+		at += n;
+		if (i == E_HTTP && (f->req || f->resp)) {
+			uint8_t t[2];
+
+			if (f->req) {
+				t[nc] = http_tags[0];
+				v[nc++] = f->req;
+			}
+			if (f->resp) {
+				t[nc] = http_tags[1];
+				v[nc++] = f->resp;
+			}
+			with_counters(&a->out[i], p, n, t, v, nc);
+		} else if (i == E_DNS && f->msgs) {
+			v[0] = f->msgs;
+			with_counters(&a->out[i], p, n, dns_tag, v, 1);
+			nc = 1;
+		}
+		if (nc) {
+			p = a->out[i].p;
+			n = a->out[i].len;
+		}
+		if (n) rec_set(r, elem_ids[i], p, (uint32_t)n);
 	}
 }
 
 void app_emit(struct app_ctx *a, const struct app_flow *f, struct rec_flow *r)
 {
 	uint16_t st;
-	size_t at = 0;
 	int i;
 
 	if (f == NULL || f->proto == P_NONE || f->proto == P_STLS) return;
-	st = f->status | (f->l ? live_status(f) : 0);
-	for (i = 0; i < E_N; i++) buf_reset(&a->out[i]);
+	if (f->l == NULL) {
+		emit_sealed(a, f, r);
+		return;
+	}
+	st = f->status | live_status(f);
 	for (i = 0; i < E_N - 1; i++) {
-		const uint8_t *p;
-		size_t n;
+		const uint8_t *p = f->l->fields[i].p;
+		size_t n = f->l->fields[i].len;
 		uint8_t v[4];
 
-		if (f->l) {
-			p = f->l->fields[i].p;
-			n = f->l->fields[i].len;
-		} else {
-			p = f->fld + at;
-			n = f->flen[i];
-			at += n;
-		}
 		/* the counters go last, among the fields found */
 		if ((i == E_HTTP && (f->req || f->resp)) || (i == E_DNS && f->msgs)) {
 			buf_reset(&a->tmp);
@@ -1185,20 +1372,15 @@ void app_emit(struct app_ctx *a, const struct app_flow *f, struct rec_flow *r)
 			n = a->tmp.len;
 		}
 		if (n) {
-			encode(a, &a->out[i], p, n);
+			buf_reset(&a->out[i]);
+			buf_reserve(&a->out[i], n);
+			a->out[i].len = sort_fields(a, a->out[i].p, p, n);
 			rec_set(r, elem_ids[i], a->out[i].p, (uint32_t)a->out[i].len);
 		}
 	}
-	buf_put8(&a->out[E_APP], 1);
-	buf_put16(&a->out[E_APP], (uint16_t)strlen(proto_names[f->proto]));
-	buf_put(&a->out[E_APP], proto_names[f->proto], strlen(proto_names[f->proto]));
-	buf_put8(&a->out[E_APP], 2);
-	buf_put16(&a->out[E_APP], (uint16_t)strlen(f->detect));
-	buf_put(&a->out[E_APP], f->detect, strlen(f->detect));
-	if (st) {
-		buf_put8(&a->out[E_APP], 3);
-		buf_put16(&a->out[E_APP], 2);
-		buf_put16(&a->out[E_APP], st);
-	}
+	buf_reset(&a->out[E_APP]);
+	buf_reserve(&a->out[E_APP], app_len(f, st));
+	app_elem(f, st, a->out[E_APP].p);
+	a->out[E_APP].len = app_len(f, st);
 	rec_set(r, RE_APP, a->out[E_APP].p, (uint32_t)a->out[E_APP].len);
 }
