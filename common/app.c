@@ -124,8 +124,10 @@ struct app_wait {
 	int d;
 };
 
-/* The longest memo key of a hello's fingerprints (hello_key). */
+/* The longest memo key of a hello's fingerprints (hello_key), and
+ * the longest value (hello_fps). */
 #define HELLO_KEY_MAX (4 + 2 + TLS_MAXALPN + 6 * (2 + 2 * TLS_MAXLIST))
+#define HELLO_FPS_MAX (4 * (2 + TLS_FP_MAX))
 
 struct app_ctx {
 	struct app_config c;
@@ -138,7 +140,7 @@ struct app_ctx {
 	/* Results by their input bytes (memo.h): the encoded certificate
 	 * fields by Certificate message, the JA3 and JA4 strings by the hello
 	 * fields they are made of.  NULL without memory: computed each time. */
-	struct memo *certs, *hellos;
+	struct memo *certs, *hellos, *servers; /* and JA3S by the ServerHello's */
 	struct buf out[E_N];      /* the encoded elements of the last app_emit */
 	struct buf tmp;           /* scratch: an element's fields and its counters */
 	struct app_wait *whead, *wtail; /* directions waiting for a hole, oldest first */
@@ -165,7 +167,8 @@ struct app_ctx *app_new(const struct app_config *c)
 	a->pool.limit = c->pool_bytes;
 	a->due = UINT64_MAX;
 	a->certs = memo_new(64, 64 * 1024);
-	a->hellos = memo_new(64, 4 * TLS_FP_MAX + HELLO_KEY_MAX);
+	a->hellos = memo_new(64, HELLO_FPS_MAX + HELLO_KEY_MAX);
+	a->servers = memo_new(16, 4 + 2 + 2 * TLS_MAXLIST + TLS_FP_MAX);
 	return a;
 }
 
@@ -179,6 +182,7 @@ void app_free(struct app_ctx *a)
 	free(a->chain);
 	memo_free(a->certs);
 	memo_free(a->hellos);
+	memo_free(a->servers);
 	for (i = 0; i < E_N; i++) buf_free(&a->out[i]);
 	buf_free(&a->tmp);
 	while (a->spare) {
@@ -340,30 +344,6 @@ static void fput_u16(struct app_flow *f, int el, uint8_t tag, uint16_t v)
 	fput(f, el, tag, b, 2);
 }
 
-/* The values go straight into the element, the length after them. */
-static void fput_list(struct app_flow *f, int el, uint8_t tag, const struct tls_list *l, bool pq_only)
-{
-	struct buf *b = &f->l->fields[el];
-	unsigned i, n = 0;
-	uint8_t *q;
-
-	if (b->cap == 0) buf_reserve(b, 384);
-	if (b->cap - b->len < 3 + 2 * (size_t)l->n) buf_reserve(b, 3 + 2 * (size_t)l->n);
-	q = b->p + b->len;
-	if (pq_only) {
-		for (i = 0; i < l->n; i++)
-			if (tls_group_pq(l->v[i])) put_be16(q + 3 + 2 * n++, l->v[i]);
-		if (n == 0) return;
-	} else {
-		/* no test per value */
-		for (i = 0; i < l->n; i++) put_be16(q + 3 + 2 * i, l->v[i]);
-		n = l->n;
-	}
-	q[0] = tag;
-	put_be16(q + 1, (uint16_t)(2 * n));
-	b->len += 3 + 2 * n;
-}
-
 /* ------------------------------------------------------------------- TLS */
 
 struct tls_cb {
@@ -399,17 +379,107 @@ static void on_tls_msg(void *ctx, uint8_t type, const uint8_t *body, size_t n)
 	if (a->certs) memo_put(a->certs, body, n, el->p + at, el->len - at);
 }
 
+/*
+ * Writing a hello's fields into an element whose room was reserved for
+ * them at their longest (tls_client, tls_server): no test per field.
+ */
+static inline uint8_t *w_tlv(uint8_t *q, uint8_t tag, const void *v, size_t n)
+{
+	q[0] = tag;
+	put_be16(q + 1, (uint16_t)n);
+	memcpy(q + 3, v, n);
+	return q + 3 + n;
+}
+
+static inline uint8_t *w_u16(uint8_t *q, uint8_t tag, uint16_t v)
+{
+	q[0] = tag;
+	put_be16(q + 1, 2);
+	put_be16(q + 3, v);
+	return q + 5;
+}
+
+static inline uint8_t *w_u8(uint8_t *q, uint8_t tag, uint8_t v)
+{
+	q[0] = tag;
+	put_be16(q + 1, 1);
+	q[3] = v;
+	return q + 4;
+}
+
+/* The list's values, big-endian. */
+static uint8_t *w_list(uint8_t *q, uint8_t tag, const struct tls_list *l)
+{
+	uint8_t *o = q + 3;
+	unsigned i = 0;
+
+	q[0] = tag;
+	put_be16(q + 1, (uint16_t)(2 * l->n));
+#ifdef FK_BSWAP
+	/* four values a 64-bit word, the bytes of each 16-bit lane swapped */
+	for (; i + 4 <= l->n; i += 4) {
+		uint64_t x;
+
+		memcpy(&x, l->v + i, 8);
+		x = (x & 0x00ff00ff00ff00ffull) << 8 | (x >> 8 & 0x00ff00ff00ff00ffull);
+		memcpy(o + 2 * i, &x, 8);
+	}
+#endif
+	for (; i < l->n; i++) put_be16(o + 2 * i, l->v[i]);
+	return o + 2 * l->n;
+}
+
+/* The post-quantum groups of l; nothing when there are none. */
+static uint8_t *w_pq(uint8_t *q, uint8_t tag, const struct tls_list *l)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < l->n; i++)
+		if (tls_group_pq(l->v[i])) put_be16(q + 3 + 2 * n++, l->v[i]);
+	if (n == 0) return q;
+	q[0] = tag;
+	put_be16(q + 1, (uint16_t)(2 * n));
+	return q + 3 + 2 * n;
+}
+
+/* Room for n more bytes of element b: also for what usually follows
+ * (the ServerHello's fields after the ClientHello's), one allocation. */
+static uint8_t *room_for(struct buf *b, size_t n)
+{
+	if (b->cap - b->len < n) buf_reserve(b, n + 256);
+	return b->p + b->len;
+}
+
 /* The list's length and its values but GREASE (RFC 8701), which JA3 and
- * JA4 leave out: clients pick new GREASE values for every connection. */
+ * JA4 leave out: clients pick new GREASE values for every connection.
+ * The key is only compared: its values keep their memory order. */
 static size_t key_list(uint8_t *k, size_t at, const struct tls_list *l)
 {
-	unsigned i;
+	unsigned i = 0, j;
 
-	put_be16(k + at, l->n);
+	memcpy(k + at, &l->n, 2);
 	at += 2;
-	for (i = 0; i < l->n; i++) {
+	/* four values at a time while none of them can be GREASE: no 16-bit
+	 * lane of (v & 0x0f0f) ^ 0x0a0a is zero */
+	for (; i + 4 <= l->n; i += 4) {
+		uint64_t x, y;
+
+		memcpy(&x, l->v + i, 8);
+		y = (x & 0x0f0f0f0f0f0f0f0full) ^ 0x0a0a0a0a0a0a0a0aull;
+		if (((y - 0x0001000100010001ull) & ~y & 0x8000800080008000ull) == 0) {
+			memcpy(k + at, &x, 8);
+			at += 8;
+			continue;
+		}
+		for (j = i; j < i + 4; j++) {
+			if (tls_grease(l->v[j])) continue;
+			memcpy(k + at, &l->v[j], 2);
+			at += 2;
+		}
+	}
+	for (; i < l->n; i++) {
 		if (tls_grease(l->v[i])) continue;
-		put_be16(k + at, l->v[i]);
+		memcpy(k + at, &l->v[i], 2);
 		at += 2;
 	}
 	return at;
@@ -438,36 +508,34 @@ static size_t hello_key(const struct tls_hello *ch, char proto, uint8_t *k)
 	return key_list(k, at, &ch->versions);
 }
 
-/* JA3, JA4 and JA4's raw and original-order forms of a hello, each in
- * fp[i][TLS_FP_MAX]; remembered by the fields they come from. */
-static void hello_fps(struct app_ctx *a, const struct tls_hello *ch, char proto, char fp[4][TLS_FP_MAX])
+/* JA3, JA4 and JA4's raw and original-order forms of a hello, each a
+ * 2-byte length and its characters, one after another (*vl bytes, in
+ * the memo or in val[HELLO_FPS_MAX]); remembered by the fields they
+ * come from. */
+static const uint8_t *hello_fps(struct app_ctx *a, const struct tls_hello *ch, char proto, uint8_t *val,
+    size_t *vl)
 {
-	uint8_t key[HELLO_KEY_MAX], val[4 * TLS_FP_MAX];
+	uint8_t key[HELLO_KEY_MAX];
+	char fp[4][TLS_FP_MAX];
 	const uint8_t *v;
-	size_t kl = 0, vl, i, at;
+	size_t kl = 0, i, at = 0;
 
 	if (a->hellos) {
 		kl = hello_key(ch, proto, key);
-		if ((v = memo_get(a->hellos, key, kl, &vl)) != NULL) {
-			for (i = 0, at = 0; i < 4; i++) {
-				size_t n = strlen((const char *)v + at);
-
-				memcpy(fp[i], v + at, n + 1);
-				at += n + 1;
-			}
-			return;
-		}
+		if ((v = memo_get(a->hellos, key, kl, vl)) != NULL) return v;
 	}
 	tls_ja3(ch, false, fp[0], TLS_FP_MAX);
 	tls_ja4_all(ch, proto, fp[1], fp[2], fp[3], TLS_FP_MAX);
-	if (a->hellos == NULL) return;
-	for (i = 0, at = 0; i < 4; i++) {
-		size_t n = strlen(fp[i]);
+	for (i = 0; i < 4; i++) {
+		size_t n = strlen(fp[i]); /* below TLS_FP_MAX */
 
-		memcpy(val + at, fp[i], n + 1);
-		at += n + 1;
+		put_be16(val + at, (uint16_t)n);
+		memcpy(val + at + 2, fp[i], n);
+		at += 2 + n;
 	}
-	memo_put(a->hellos, key, kl, val, at);
+	*vl = at;
+	if (a->hellos) memo_put(a->hellos, key, kl, val, at);
+	return val;
 }
 
 /* The ClientHello's fields; proto 't' (TCP: rv the version of the first
@@ -475,60 +543,90 @@ static void hello_fps(struct app_ctx *a, const struct tls_hello *ch, char proto,
 static void tls_client(struct app_ctx *a, struct app_flow *f, const struct tls_hello *ch, uint16_t rv,
     char proto)
 {
-	char fp[4][TLS_FP_MAX];
+	static const uint8_t fp_tags[4] = { 11, 12, 14, 15 };
+	uint8_t val[HELLO_FPS_MAX], *q;
 	struct cur c = cur_make(ch->alpn, ch->alpn_len);
+	size_t vl, need, i, at;
+	const uint8_t *fps = hello_fps(a, ch, proto, val, &vl), *name;
 	uint8_t k;
-	const uint8_t *name;
 
-	fput_u16(f, E_TLS, 1, ch->version);
-	if (ch->sni_len) fput(f, E_TLS, 3, ch->sni, ch->sni_len);
-	while (cur_u8(&c, &k) && cur_bytes(&c, k, &name)) fput(f, E_TLS, 4, name, k);
-	fput_list(f, E_TLS, 5, &ch->ciphers, false);
-	fput_list(f, E_TLS, 7, &ch->exts, false);
-	if (ch->groups.n) fput_list(f, E_TLS, 8, &ch->groups, false);
-	hello_fps(a, ch, proto, fp);
-	fput_str(f, E_TLS, 11, fp[0]);
-	fput_str(f, E_TLS, 12, fp[1]);
-	fput_str(f, E_TLS, 14, fp[2]);
-	fput_str(f, E_TLS, 15, fp[3]);
-	if (ch->sigalgs.n) fput_list(f, E_TLS, 17, &ch->sigalgs, false);
-	if (ch->versions.n) fput_list(f, E_TLS, 18, &ch->versions, false);
-	if (rv) fput_u16(f, E_TLS, 19, rv);
-	fput_list(f, E_TLS, 20, &ch->groups, true);
-	if (ch->flags & TLS_F_ECH) fput_u8(f, E_TLS, 23, 1);
-	if (ch->flags & TLS_F_RESUME) fput_u8(f, E_TLS, 24, 1);
+	/* every field at its longest: an ALPN name of k bytes takes 1 + k of
+	 * the list and 3 + k here, a fingerprint 3 + n here and 2 + n in fps */
+	need = 5 + 3 + (size_t)ch->sni_len + 3 * (size_t)ch->alpn_len + 6 * 3 +
+	    2 * ((size_t)ch->ciphers.n + ch->exts.n + 2 * (size_t)ch->groups.n + ch->sigalgs.n + ch->versions.n) +
+	    vl + 4 + 5 + 4 + 4;
+	q = room_for(&f->l->fields[E_TLS], need);
+	q = w_u16(q, 1, ch->version);
+	if (ch->sni_len) q = w_tlv(q, 3, ch->sni, ch->sni_len);
+	while (cur_u8(&c, &k) && cur_bytes(&c, k, &name)) q = w_tlv(q, 4, name, k);
+	q = w_list(q, 5, &ch->ciphers);
+	q = w_list(q, 7, &ch->exts);
+	if (ch->groups.n) q = w_list(q, 8, &ch->groups);
+	for (i = 0, at = 0; i < 4; i++) {
+		size_t n = be16(fps + at);
+
+		if (n) q = w_tlv(q, fp_tags[i], fps + at + 2, n);
+		at += 2 + n;
+	}
+	if (ch->sigalgs.n) q = w_list(q, 17, &ch->sigalgs);
+	if (ch->versions.n) q = w_list(q, 18, &ch->versions);
+	if (rv) q = w_u16(q, 19, rv);
+	q = w_pq(q, 20, &ch->groups);
+	if (ch->flags & TLS_F_ECH) q = w_u8(q, 23, 1);
+	if (ch->flags & TLS_F_RESUME) q = w_u8(q, 24, 1);
+	f->l->fields[E_TLS].len = (size_t)(q - f->l->fields[E_TLS].p);
 	if (ch->flags & TLS_F_CUT) f->status |= APP_S_CUT;
 	memcpy(f->l->sid, ch->session_id, ch->session_id_len);
 	f->l->sidlen = ch->session_id_len;
 	f->l->ch_seen = true;
 }
 
-static void tls_server(struct app_flow *f, const struct tls_hello *sh)
+/* JA3S of a ServerHello into fp[TLS_FP_MAX]; returns its length.
+ * Remembered by the fields it comes from (servers answer alike). */
+static size_t server_fp(struct app_ctx *a, const struct tls_hello *sh, char *fp)
+{
+	uint8_t key[4 + 2 + 2 * TLS_MAXLIST];
+	const uint8_t *v;
+	size_t kl, n;
+
+	put_be16(key, sh->version);
+	put_be16(key + 2, sh->cipher);
+	kl = key_list(key, 4, &sh->exts);
+	if (a->servers && (v = memo_get(a->servers, key, kl, &n)) != NULL) {
+		memcpy(fp, v, n);
+		return n;
+	}
+	tls_ja3s(sh, false, fp, TLS_FP_MAX);
+	n = strlen(fp);
+	if (a->servers) memo_put(a->servers, key, kl, fp, n);
+	return n;
+}
+
+static void tls_server(struct app_ctx *a, struct app_flow *f, const struct tls_hello *sh)
 {
 	char fp[TLS_FP_MAX];
 	bool tls13 = sh->selected_version == 0x0304;
 	bool resumed;
+	size_t fl = server_fp(a, sh, fp);
+	uint8_t *q = room_for(&f->l->fields[E_TLS], 5 + 5 + 3 + fl + 3 + 255 + 5 + 3 + 2 * (size_t)sh->exts.n + 4 + 4);
 
-	fput_u16(f, E_TLS, 2, sh->selected_version ? sh->selected_version : sh->version);
-	fput_u16(f, E_TLS, 6, sh->cipher);
-	tls_ja3s(sh, false, fp, sizeof fp);
-	fput_str(f, E_TLS, 13, fp);
-	if (sh->alpn_len >= 2 && sh->alpn[0] + 1u <= sh->alpn_len)
-		fput(f, E_TLS, 16, sh->alpn + 1, sh->alpn[0]);
-	if (sh->key_share) fput_u16(f, E_TLS, 21, sh->key_share);
-	fput_list(f, E_TLS, 22, &sh->exts, false);
+	q = w_u16(q, 2, sh->selected_version ? sh->selected_version : sh->version);
+	q = w_u16(q, 6, sh->cipher);
+	if (fl) q = w_tlv(q, 13, fp, fl);
+	if (sh->alpn_len >= 2 && sh->alpn[0] + 1u <= sh->alpn_len) q = w_tlv(q, 16, sh->alpn + 1, sh->alpn[0]);
+	if (sh->key_share) q = w_u16(q, 21, sh->key_share);
+	q = w_list(q, 22, &sh->exts);
 	/* TLS 1.3 echoes the session id always: only an accepted PSK resumes */
 	resumed = tls13 ? (sh->flags & TLS_F_RESUME) != 0 :
 	    f->l->ch_seen && f->l->sidlen && sh->session_id_len == f->l->sidlen &&
 	    memcmp(sh->session_id, f->l->sid, f->l->sidlen) == 0;
-	if (resumed) fput_u8(f, E_TLS, 25, 1);
+	if (resumed) q = w_u8(q, 25, 1);
 	/* TLS 1.3 encrypts the Certificate message: say so rather than say nothing */
 	if (tls13 && !f->l->cert_seen) {
-		uint8_t fl = X5C_HIDDEN;
-
 		f->l->cert_seen = true;
-		fput(f, E_TLS, X5_TAG_FLAGS, &fl, 1);
+		q = w_u8(q, X5_TAG_FLAGS, X5C_HIDDEN);
 	}
+	f->l->fields[E_TLS].len = (size_t)(q - f->l->fields[E_TLS].p);
 }
 
 /* Parse what direction d has so far; true when its parse is over. */
@@ -553,7 +651,7 @@ static bool parse_tls(struct app_ctx *a, struct app_flow *f, int d, const uint8_
 	    d == 1 && !f->l->cert_seen ? on_tls_msg : NULL, &cb, &used);
 	/* the ServerHello's fields do not wait for the rest of the flight */
 	if (d == 1 && h.valid && !f->l->sh_seen) {
-		tls_server(f, &h);
+		tls_server(a, f, &h);
 		f->l->sh_seen = true;
 	}
 	if (hr == TLS_BAD) {
@@ -935,7 +1033,7 @@ static void quic_hello(struct app_ctx *a, struct app_flow *f, int d)
 		if (h.sni_len) fput(f, E_QUIC, 2, h.sni, h.sni_len);
 		while (cur_u8(&c, &k) && cur_bytes(&c, k, &name)) fput(f, E_QUIC, 3, name, k);
 	} else if (h.valid) {
-		tls_server(f, &h);
+		tls_server(a, f, &h);
 		f->l->sh_seen = true;
 	}
 	if (r == TLS_BAD) {
