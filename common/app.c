@@ -62,6 +62,7 @@ static const uint16_t elem_ids[E_N] = { RE_TLS, RE_HTTP, RE_DNS, RE_QUIC, RE_SSH
 #define MAX_QNAMES     8 /* later question names kept per flow */
 #define QUIC_MAX_DGRAMS 16 /* datagrams of a direction read for its hello */
 #define NSPARE_LIVE  1024 /* parse states kept for reuse */
+#define NSPARE_HEAD  1024 /* flow heads kept for reuse */
 #define SPARE_FIELDS 2048 /* a spare's field buffers are kept up to this size */
 
 /*
@@ -83,7 +84,8 @@ struct app_flow {
 	struct app_live *l;       /* NULL once sealed */
 	/* sealed: the elements as the record has them (fields sorted, APP
 	 * whole), one after another, but the HTTP and DNS counters, which
-	 * app_emit adds: the sort is done once, and a record points here */
+	 * app_emit adds: the sort is done once, and a record points here.
+	 * They follow the head in its allocation (NULL: a head alone). */
 	uint8_t *fld;
 	uint32_t flen[E_N];       /* sealed: their lengths, by element */
 };
@@ -149,6 +151,10 @@ struct app_ctx {
 	 * free a flow otherwise): at most NSPARE_LIVE */
 	struct app_live *spare;
 	unsigned nspare;
+	/* flow heads without fields, for the next flows: at most NSPARE_HEAD
+	 * (a spare one's l points to the next) */
+	struct app_flow *spare_head;
+	unsigned nspare_head;
 };
 
 void app_config_default(struct app_config *c)
@@ -167,8 +173,8 @@ struct app_ctx *app_new(const struct app_config *c)
 	a->pool.limit = c->pool_bytes;
 	a->due = UINT64_MAX;
 	a->certs = memo_new(64, 64 * 1024);
-	a->hellos = memo_new(64, HELLO_FPS_MAX + HELLO_KEY_MAX);
-	a->servers = memo_new(16, 4 + 2 + 2 * TLS_MAXLIST + TLS_FP_MAX);
+	a->hellos = memo_new(256, HELLO_FPS_MAX + HELLO_KEY_MAX);
+	a->servers = memo_new(64, 4 + 2 + 2 * TLS_MAXLIST + TLS_FP_MAX);
 	return a;
 }
 
@@ -185,6 +191,12 @@ void app_free(struct app_ctx *a)
 	memo_free(a->servers);
 	for (i = 0; i < E_N; i++) buf_free(&a->out[i]);
 	buf_free(&a->tmp);
+	while (a->spare_head) {
+		struct app_flow *f = a->spare_head;
+
+		a->spare_head = (struct app_flow *)(void *)f->l;
+		free(f);
+	}
 	while (a->spare) {
 		struct app_live *l = a->spare;
 
@@ -294,12 +306,34 @@ uint64_t app_due(const struct app_ctx *a)
 	return a->due;
 }
 
+/* A head alone, zeroed. */
+static struct app_flow *head_new(struct app_ctx *a)
+{
+	struct app_flow *f = a->spare_head;
+
+	if (f == NULL) return xcalloc(1, sizeof *f);
+	a->spare_head = (struct app_flow *)(void *)f->l;
+	a->nspare_head--;
+	memset(f, 0, sizeof *f);
+	return f;
+}
+
+static void head_free(struct app_ctx *a, struct app_flow *f)
+{
+	if (f->fld || a->nspare_head >= NSPARE_HEAD) {
+		free(f);
+		return;
+	}
+	f->l = (struct app_live *)(void *)a->spare_head;
+	a->spare_head = f;
+	a->nspare_head++;
+}
+
 void app_flow_free(struct app_ctx *a, struct app_flow *f)
 {
 	if (f == NULL) return;
 	if (f->l) live_free(a, f);
-	free(f->fld);
-	free(f);
+	head_free(a, f);
 }
 
 /* ------------------------------------------------------------------ fields */
@@ -1169,7 +1203,7 @@ static uint16_t live_status(const struct app_flow *f)
 	return st;
 }
 
-static void seal(struct app_ctx *a, struct app_flow *f);
+static void seal(struct app_ctx *a, struct app_flow **fp);
 
 bool app_packet(struct app_ctx *a, struct app_flow **fp, int dir, const struct app_seg *s)
 {
@@ -1185,7 +1219,7 @@ bool app_packet(struct app_ctx *a, struct app_flow **fp, int dir, const struct a
 	}
 	if (s->caplen == 0 && !(s->is_tcp && (s->tcp_flags & 0x02))) return true;
 	if (f == NULL) {
-		f = *fp = xcalloc(1, sizeof *f);
+		f = *fp = head_new(a);
 		if ((f->l = a->spare) != NULL) {
 			a->spare = f->l->next_spare;
 			a->nspare--;
@@ -1197,8 +1231,8 @@ bool app_packet(struct app_ctx *a, struct app_flow **fp, int dir, const struct a
 	if (s->is_tcp) tcp_packet(a, f, dir, s);
 	else udp_packet(a, f, dir, s);
 	if (f->off || (f->done[0] && f->done[1])) {
-		seal(a, f);
-		return f->proto == P_HTTP;
+		seal(a, fp);
+		return (*fp)->proto == P_HTTP;
 	}
 	return true;
 }
@@ -1344,10 +1378,11 @@ static void app_elem(const struct app_flow *f, uint16_t st, uint8_t *out)
 	}
 }
 
-/* Every parse of f is over: keep what the record needs, in one block,
- * as app_emit hands it out. */
-static void seal(struct app_ctx *a, struct app_flow *f)
+/* Every parse of *fp is over: keep what the record needs, as app_emit
+ * hands it out, in one block with the head (*fp moves there). */
+static void seal(struct app_ctx *a, struct app_flow **fp)
 {
+	struct app_flow *f = *fp, *g;
 	struct app_live *l = f->l;
 	size_t n, at = 0;
 	int i;
@@ -1356,7 +1391,11 @@ static void seal(struct app_ctx *a, struct app_flow *f)
 		f->status |= live_status(f);
 		n = app_len(f, f->status);
 		for (i = 0; i < E_N - 1; i++) n += l->fields[i].len;
-		f->fld = xmalloc(n);
+		g = xmalloc(sizeof *g + n);
+		*g = *f;
+		g->fld = (uint8_t *)(g + 1);
+		head_free(a, f);
+		*fp = f = g;
 		for (i = 0; i < E_N - 1; i++) {
 			f->flen[i] = l->fields[i].len ? (uint32_t)sort_fields(a, f->fld + at, l->fields[i].p,
 			    l->fields[i].len) : 0;
