@@ -63,6 +63,7 @@ static const uint16_t elem_ids[E_N] = { RE_TLS, RE_HTTP, RE_DNS, RE_QUIC, RE_SSH
 #define QUIC_MAX_DGRAMS 16 /* datagrams of a direction read for its hello */
 #define NSPARE_LIVE  1024 /* parse states kept for reuse */
 #define NSPARE_HEAD  1024 /* flow heads kept for reuse */
+#define MAX_RUNS        4 /* runs in tag order of an element's fields merged at seal */
 #define SPARE_FIELDS 2048 /* a spare's field buffers are kept up to this size */
 
 /*
@@ -107,6 +108,11 @@ struct app_live {
 	uint32_t qhash[MAX_QNAMES];
 	struct app_wait *wait[2]; /* the direction waits for a hole to fill */
 	struct app_live *next_spare; /* in the context's list of spare ones */
+	/* Each element's fields as runs in tag order (run_mark): the runs
+	 * after the first (MAX_RUNS: too many to tell), where they begin,
+	 * the highest tag the last one may have reached. */
+	uint8_t runs[E_N], last[E_N];
+	uint32_t run_at[E_N][MAX_RUNS - 1];
 	/* last: a spare keeps its buffers (emptied) for the next flow, which
 	 * then writes its fields without a malloc, a realloc and a free */
 	struct buf fields[E_N];
@@ -352,10 +358,22 @@ static void tlv_put(struct buf *b, uint8_t tag, const void *v, size_t n)
 	b->len += 3 + n;
 }
 
+/* Fields of element el from offset at on, tags ascending from first
+ * to at most top: a new run when first is below the last one's top. */
+static inline void run_mark(struct app_live *l, int el, size_t at, uint8_t first, uint8_t top)
+{
+	if (first < l->last[el] && l->runs[el] < MAX_RUNS) {
+		if (l->runs[el] < MAX_RUNS - 1) l->run_at[el][l->runs[el]] = (uint32_t)at;
+		l->runs[el]++;
+	}
+	l->last[el] = top;
+}
+
 static void fput(struct app_flow *f, int el, uint8_t tag, const void *v, size_t n)
 {
 	struct buf *b = &f->l->fields[el];
 
+	run_mark(f->l, el, b->len, tag, tag);
 	if (b->cap == 0) buf_reserve(b, 384); /* most flows' fields fit: one allocation */
 	tlv_put(b, tag, v, n);
 }
@@ -403,6 +421,7 @@ static void on_tls_msg(void *ctx, uint8_t type, const uint8_t *body, size_t n)
 	/* the fields below depend on the message bytes alone */
 	if (a->certs && (v = memo_get(a->certs, body, n, &vl)) != NULL) {
 		buf_put(el, v, vl);
+		if (vl) run_mark(f->l, E_TLS, at, v[0], X5_TAG_SAN_DNS);
 		return;
 	}
 	if (a->chain == NULL) a->chain = xmalloc(sizeof *a->chain);
@@ -411,6 +430,7 @@ static void on_tls_msg(void *ctx, uint8_t type, const uint8_t *body, size_t n)
 	x509_encode_names(a->chain, el);
 	x509_encode(a->chain, el);
 	if (a->certs) memo_put(a->certs, body, n, el->p + at, el->len - at);
+	if (el->len > at) run_mark(f->l, E_TLS, at, el->p[at], X5_TAG_SAN_DNS);
 }
 
 /*
@@ -590,6 +610,7 @@ static void tls_client(struct app_ctx *a, struct app_flow *f, const struct tls_h
 	    2 * ((size_t)ch->ciphers.n + ch->exts.n + 2 * (size_t)ch->groups.n + ch->sigalgs.n + ch->versions.n) +
 	    vl + 4 + 5 + 4 + 4;
 	q = room_for(&f->l->fields[E_TLS], need);
+	run_mark(f->l, E_TLS, f->l->fields[E_TLS].len, 1, 24);
 	q = w_u16(q, 1, ch->version);
 	if (ch->sni_len) q = w_tlv(q, 3, ch->sni, ch->sni_len);
 	while (cur_u8(&c, &k) && cur_bytes(&c, k, &name)) q = w_tlv(q, 4, name, k);
@@ -644,6 +665,7 @@ static void tls_server(struct app_ctx *a, struct app_flow *f, const struct tls_h
 	size_t fl = server_fp(a, sh, fp);
 	uint8_t *q = room_for(&f->l->fields[E_TLS], 5 + 5 + 3 + fl + 3 + 255 + 5 + 3 + 2 * (size_t)sh->exts.n + 4 + 4);
 
+	run_mark(f->l, E_TLS, f->l->fields[E_TLS].len, 2, X5_TAG_FLAGS);
 	q = w_u16(q, 2, sh->selected_version ? sh->selected_version : sh->version);
 	q = w_u16(q, 6, sh->cipher);
 	if (fl) q = w_tlv(q, 13, fp, fl);
@@ -1266,6 +1288,44 @@ static inline void copy_field(uint8_t *o, const uint8_t *s, size_t m)
 }
 
 /*
+ * Runs of fields in tag order, run k from at[k] to at[k + 1] (at[0] 0,
+ * at[nrun] n), merged into out (n bytes), an earlier run's fields first
+ * among equal tags: the piece of the chosen run that goes before every
+ * other run's next field is copied at once.  The fields are the
+ * parse's own, whole.
+ */
+static void merge_runs(uint8_t *out, const uint8_t *in, const uint32_t *at, unsigned nrun)
+{
+	const uint8_t *h[MAX_RUNS], *e[MAX_RUNS];
+	unsigned k, j, left = nrun;
+
+	for (k = 0; k < nrun; k++) {
+		h[k] = in + at[k];
+		e[k] = in + at[k + 1];
+		if (h[k] == e[k]) left--;
+	}
+	while (left > 1) {
+		const uint8_t *s;
+		int lim = 256;
+
+		for (k = MAX_RUNS, j = 0; j < nrun; j++)
+			if (h[j] < e[j] && (k == MAX_RUNS || h[j][0] < h[k][0])) k = j;
+		/* before the runs ahead of k strictly, before those after it or with them */
+		for (j = 0; j < nrun; j++) {
+			if (j == k || h[j] == e[j]) continue;
+			if (j < k && h[j][0] - 1 < lim) lim = h[j][0] - 1;
+			if (j > k && h[j][0] < lim) lim = h[j][0];
+		}
+		for (s = h[k]; h[k] < e[k] && h[k][0] <= lim;) h[k] += 3 + (size_t)be16(h[k] + 1);
+		copy_field(out, s, (size_t)(h[k] - s));
+		out += h[k] - s;
+		if (h[k] == e[k]) left--;
+	}
+	for (k = 0; k < nrun; k++)
+		if (h[k] < e[k]) memcpy(out, h[k], (size_t)(e[k] - h[k]));
+}
+
+/*
  * The fields of in[0..inlen) (tag-length-value, in the order they were
  * found; at most REC_MAX_META_FIELDS of them) into out, sorted by tag,
  * stably: the values of a multi tag keep their order.  Returns the bytes
@@ -1397,8 +1457,24 @@ static void seal(struct app_ctx *a, struct app_flow **fp)
 		head_free(a, f);
 		*fp = f = g;
 		for (i = 0; i < E_N - 1; i++) {
-			f->flen[i] = l->fields[i].len ? (uint32_t)sort_fields(a, f->fld + at, l->fields[i].p,
-			    l->fields[i].len) : 0;
+			size_t len = l->fields[i].len;
+
+			/* fewer bytes than REC_MAX_META_FIELDS fields take: none is cut by the bound */
+			if (len == 0 || len >= 3 * REC_MAX_META_FIELDS || l->runs[i] == MAX_RUNS) {
+				f->flen[i] = len ? (uint32_t)sort_fields(a, f->fld + at, l->fields[i].p, len) : 0;
+			} else if (l->runs[i] == 0) {
+				memcpy(f->fld + at, l->fields[i].p, len);
+				f->flen[i] = (uint32_t)len;
+			} else {
+				uint32_t ra[MAX_RUNS + 1];
+				unsigned k, nr = l->runs[i] + 1u;
+
+				ra[0] = 0;
+				for (k = 1; k < nr; k++) ra[k] = l->run_at[i][k - 1];
+				ra[nr] = (uint32_t)len;
+				merge_runs(f->fld + at, l->fields[i].p, ra, nr);
+				f->flen[i] = (uint32_t)len;
+			}
 			at += f->flen[i];
 		}
 		app_elem(f, f->status, f->fld + at);
