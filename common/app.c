@@ -28,6 +28,7 @@
  * hello is whole; the ClientHello and ServerHello are then parsed by the
  * TLS code, into the TLS element (JA4 with 'q') and the QUIC one.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,9 @@ static const uint16_t elem_ids[E_N] = { RE_TLS, RE_HTTP, RE_DNS, RE_QUIC, RE_SSH
 #define MAX_QNAMES     8 /* later question names kept per flow */
 #define QUIC_MAX_DGRAMS 16 /* datagrams of a direction read for its hello */
 #define NSPARE_LIVE  1024 /* parse states kept for reuse */
+#define NSPARE_HEAD  1024 /* flow heads kept for reuse */
+#define MAX_RUNS        4 /* runs in tag order of an element's fields merged at seal */
+#define SPARE_FIELDS 2048 /* a spare's field buffers are kept up to this size */
 
 /*
  * A flow's metadata.  While a parse is under way its state is in *l;
@@ -79,8 +83,12 @@ struct app_flow {
 	uint32_t req, resp;       /* HTTP: requests and responses counted */
 	uint32_t msgs;            /* DNS: messages parsed */
 	struct app_live *l;       /* NULL once sealed */
-	uint8_t *fld;             /* sealed: the elements' fields, one after another */
-	uint32_t flen[E_N - 1];   /* sealed: their lengths, by element */
+	/* sealed: the elements as the record has them (fields sorted, APP
+	 * whole), one after another, but the HTTP and DNS counters, which
+	 * app_emit adds: the sort is done once, and a record points here.
+	 * They follow the head in its allocation (NULL: a head alone). */
+	uint8_t *fld;
+	uint32_t flen[E_N];       /* sealed: their lengths, by element */
 };
 
 struct app_live {
@@ -88,7 +96,6 @@ struct app_live {
 	uint32_t toff[2];         /* DNS over TCP: next message offset */
 	uint32_t base[2];         /* where TLS begins in the direction (after an upgrade's prelude) */
 	uint32_t scanned[2];      /* upgrade prelude: bytes of the direction read at the last scan */
-	struct buf fields[E_N];
 	/* TLS */
 	uint8_t sid[32], sidlen;
 	bool ch_seen, sh_seen, cert_seen;
@@ -101,6 +108,14 @@ struct app_live {
 	uint32_t qhash[MAX_QNAMES];
 	struct app_wait *wait[2]; /* the direction waits for a hole to fill */
 	struct app_live *next_spare; /* in the context's list of spare ones */
+	/* Each element's fields as runs in tag order (run_mark): the runs
+	 * after the first (MAX_RUNS: too many to tell), where they begin,
+	 * the highest tag the last one may have reached. */
+	uint8_t runs[E_N], last[E_N];
+	uint32_t run_at[E_N][MAX_RUNS - 1];
+	/* last: a spare keeps its buffers (emptied) for the next flow, which
+	 * then writes its fields without a malloc, a realloc and a free */
+	struct buf fields[E_N];
 };
 
 /*
@@ -117,25 +132,23 @@ struct app_wait {
 	int d;
 };
 
-struct fld_ref {
-	uint8_t tag;
-	uint16_t len;
-	const uint8_t *val;
-};
-
-/* The longest memo key of a hello's fingerprints (hello_key). */
+/* The longest memo key of a hello's fingerprints (hello_key), and
+ * the longest value (hello_fps). */
 #define HELLO_KEY_MAX (4 + 2 + TLS_MAXALPN + 6 * (2 + 2 * TLS_MAXLIST))
+#define HELLO_FPS_MAX (4 * (2 + TLS_FP_MAX))
 
 struct app_ctx {
 	struct app_config c;
-	struct fld_ref refs[REC_MAX_META_FIELDS]; /* encode()'s sort */
+	/* sort_fields(): each field's offset, the next of its tag; each tag's first and last */
+	uint32_t sf_off[REC_MAX_META_FIELDS];
+	uint16_t sf_next[REC_MAX_META_FIELDS], sf_first[256], sf_last[256];
 	struct ra_pool pool;
 	struct buf hs;            /* scratch: handshake bytes joined from records */
 	struct x509_chain *chain; /* scratch: the certificates of one message (15 KB) */
 	/* Results by their input bytes (memo.h): the encoded certificate
 	 * fields by Certificate message, the JA3 and JA4 strings by the hello
 	 * fields they are made of.  NULL without memory: computed each time. */
-	struct memo *certs, *hellos;
+	struct memo *certs, *hellos, *servers; /* and JA3S by the ServerHello's */
 	struct buf out[E_N];      /* the encoded elements of the last app_emit */
 	struct buf tmp;           /* scratch: an element's fields and its counters */
 	struct app_wait *whead, *wtail; /* directions waiting for a hole, oldest first */
@@ -144,6 +157,10 @@ struct app_ctx {
 	 * free a flow otherwise): at most NSPARE_LIVE */
 	struct app_live *spare;
 	unsigned nspare;
+	/* flow heads without fields, for the next flows: at most NSPARE_HEAD
+	 * (a spare one's l points to the next) */
+	struct app_flow *spare_head;
+	unsigned nspare_head;
 };
 
 void app_config_default(struct app_config *c)
@@ -162,7 +179,8 @@ struct app_ctx *app_new(const struct app_config *c)
 	a->pool.limit = c->pool_bytes;
 	a->due = UINT64_MAX;
 	a->certs = memo_new(64, 64 * 1024);
-	a->hellos = memo_new(64, 4 * TLS_FP_MAX + HELLO_KEY_MAX);
+	a->hellos = memo_new(256, HELLO_FPS_MAX + HELLO_KEY_MAX);
+	a->servers = memo_new(64, 4 + 2 + 2 * TLS_MAXLIST + TLS_FP_MAX);
 	return a;
 }
 
@@ -176,12 +194,20 @@ void app_free(struct app_ctx *a)
 	free(a->chain);
 	memo_free(a->certs);
 	memo_free(a->hellos);
+	memo_free(a->servers);
 	for (i = 0; i < E_N; i++) buf_free(&a->out[i]);
 	buf_free(&a->tmp);
+	while (a->spare_head) {
+		struct app_flow *f = a->spare_head;
+
+		a->spare_head = (struct app_flow *)(void *)f->l;
+		free(f);
+	}
 	while (a->spare) {
 		struct app_live *l = a->spare;
 
 		a->spare = l->next_spare;
+		for (i = 0; i < E_N; i++) buf_free(&l->fields[i]);
 		free(l);
 	}
 	free(a);
@@ -239,27 +265,29 @@ static void wait_start(struct app_ctx *a, struct app_flow *f, int d, uint64_t no
 	f->l->wait[d] = w;
 }
 
-/* The parse's state goes; the fields (*fields_to, when not NULL, gets
- * them) stay. */
-static void live_free(struct app_ctx *a, struct app_flow *f, struct buf *fields_to)
+/* The parse's state goes (its field buffers, emptied, with it when it
+ * is kept for reuse). */
+static void live_free(struct app_ctx *a, struct app_flow *f)
 {
+	struct app_live *l = f->l;
 	int i;
 
 	wait_end(a, f, 0);
 	wait_end(a, f, 1);
 	quic_release(a, f);
-	ra_free(&a->pool, &f->l->ra[0]);
-	ra_free(&a->pool, &f->l->ra[1]);
-	for (i = 0; i < E_N; i++) {
-		if (fields_to) fields_to[i] = f->l->fields[i];
-		else buf_free(&f->l->fields[i]);
-	}
+	ra_free(&a->pool, &l->ra[0]);
+	ra_free(&a->pool, &l->ra[1]);
 	if (a->nspare < NSPARE_LIVE) {
-		f->l->next_spare = a->spare;
-		a->spare = f->l;
+		for (i = 0; i < E_N; i++) {
+			if (l->fields[i].cap > SPARE_FIELDS) buf_free(&l->fields[i]);
+			else buf_reset(&l->fields[i]);
+		}
+		l->next_spare = a->spare;
+		a->spare = l;
 		a->nspare++;
 	} else {
-		free(f->l);
+		for (i = 0; i < E_N; i++) buf_free(&l->fields[i]);
+		free(l);
 	}
 	f->l = NULL;
 }
@@ -284,12 +312,34 @@ uint64_t app_due(const struct app_ctx *a)
 	return a->due;
 }
 
+/* A head alone, zeroed. */
+static struct app_flow *head_new(struct app_ctx *a)
+{
+	struct app_flow *f = a->spare_head;
+
+	if (f == NULL) return xcalloc(1, sizeof *f);
+	a->spare_head = (struct app_flow *)(void *)f->l;
+	a->nspare_head--;
+	memset(f, 0, sizeof *f);
+	return f;
+}
+
+static void head_free(struct app_ctx *a, struct app_flow *f)
+{
+	if (f->fld || a->nspare_head >= NSPARE_HEAD) {
+		free(f);
+		return;
+	}
+	f->l = (struct app_live *)(void *)a->spare_head;
+	a->spare_head = f;
+	a->nspare_head++;
+}
+
 void app_flow_free(struct app_ctx *a, struct app_flow *f)
 {
 	if (f == NULL) return;
-	if (f->l) live_free(a, f, NULL);
-	free(f->fld);
-	free(f);
+	if (f->l) live_free(a, f);
+	head_free(a, f);
 }
 
 /* ------------------------------------------------------------------ fields */
@@ -308,10 +358,22 @@ static void tlv_put(struct buf *b, uint8_t tag, const void *v, size_t n)
 	b->len += 3 + n;
 }
 
+/* Fields of element el from offset at on, tags ascending from first
+ * to at most top: a new run when first is below the last one's top. */
+static inline void run_mark(struct app_live *l, int el, size_t at, uint8_t first, uint8_t top)
+{
+	if (first < l->last[el] && l->runs[el] < MAX_RUNS) {
+		if (l->runs[el] < MAX_RUNS - 1) l->run_at[el][l->runs[el]] = (uint32_t)at;
+		l->runs[el]++;
+	}
+	l->last[el] = top;
+}
+
 static void fput(struct app_flow *f, int el, uint8_t tag, const void *v, size_t n)
 {
 	struct buf *b = &f->l->fields[el];
 
+	run_mark(f->l, el, b->len, tag, tag);
 	if (b->cap == 0) buf_reserve(b, 384); /* most flows' fields fit: one allocation */
 	tlv_put(b, tag, v, n);
 }
@@ -332,30 +394,6 @@ static void fput_u16(struct app_flow *f, int el, uint8_t tag, uint16_t v)
 
 	put_be16(b, v);
 	fput(f, el, tag, b, 2);
-}
-
-/* The values go straight into the element, the length after them. */
-static void fput_list(struct app_flow *f, int el, uint8_t tag, const struct tls_list *l, bool pq_only)
-{
-	struct buf *b = &f->l->fields[el];
-	unsigned i, n = 0;
-	uint8_t *q;
-
-	if (b->cap == 0) buf_reserve(b, 384);
-	if (b->cap - b->len < 3 + 2 * (size_t)l->n) buf_reserve(b, 3 + 2 * (size_t)l->n);
-	q = b->p + b->len;
-	if (pq_only) {
-		for (i = 0; i < l->n; i++)
-			if (tls_group_pq(l->v[i])) put_be16(q + 3 + 2 * n++, l->v[i]);
-		if (n == 0) return;
-	} else {
-		/* no test per value */
-		for (i = 0; i < l->n; i++) put_be16(q + 3 + 2 * i, l->v[i]);
-		n = l->n;
-	}
-	q[0] = tag;
-	put_be16(q + 1, (uint16_t)(2 * n));
-	b->len += 3 + 2 * n;
 }
 
 /* ------------------------------------------------------------------- TLS */
@@ -383,6 +421,7 @@ static void on_tls_msg(void *ctx, uint8_t type, const uint8_t *body, size_t n)
 	/* the fields below depend on the message bytes alone */
 	if (a->certs && (v = memo_get(a->certs, body, n, &vl)) != NULL) {
 		buf_put(el, v, vl);
+		if (vl) run_mark(f->l, E_TLS, at, v[0], X5_TAG_SAN_DNS);
 		return;
 	}
 	if (a->chain == NULL) a->chain = xmalloc(sizeof *a->chain);
@@ -391,19 +430,110 @@ static void on_tls_msg(void *ctx, uint8_t type, const uint8_t *body, size_t n)
 	x509_encode_names(a->chain, el);
 	x509_encode(a->chain, el);
 	if (a->certs) memo_put(a->certs, body, n, el->p + at, el->len - at);
+	if (el->len > at) run_mark(f->l, E_TLS, at, el->p[at], X5_TAG_SAN_DNS);
+}
+
+/*
+ * Writing a hello's fields into an element whose room was reserved for
+ * them at their longest (tls_client, tls_server): no test per field.
+ */
+static inline uint8_t *w_tlv(uint8_t *q, uint8_t tag, const void *v, size_t n)
+{
+	q[0] = tag;
+	put_be16(q + 1, (uint16_t)n);
+	memcpy(q + 3, v, n);
+	return q + 3 + n;
+}
+
+static inline uint8_t *w_u16(uint8_t *q, uint8_t tag, uint16_t v)
+{
+	q[0] = tag;
+	put_be16(q + 1, 2);
+	put_be16(q + 3, v);
+	return q + 5;
+}
+
+static inline uint8_t *w_u8(uint8_t *q, uint8_t tag, uint8_t v)
+{
+	q[0] = tag;
+	put_be16(q + 1, 1);
+	q[3] = v;
+	return q + 4;
+}
+
+/* The list's values, big-endian. */
+static uint8_t *w_list(uint8_t *q, uint8_t tag, const struct tls_list *l)
+{
+	uint8_t *o = q + 3;
+	unsigned i = 0;
+
+	q[0] = tag;
+	put_be16(q + 1, (uint16_t)(2 * l->n));
+#ifdef FK_BSWAP
+	/* four values a 64-bit word, the bytes of each 16-bit lane swapped */
+	for (; i + 4 <= l->n; i += 4) {
+		uint64_t x;
+
+		memcpy(&x, l->v + i, 8);
+		x = (x & 0x00ff00ff00ff00ffull) << 8 | (x >> 8 & 0x00ff00ff00ff00ffull);
+		memcpy(o + 2 * i, &x, 8);
+	}
+#endif
+	for (; i < l->n; i++) put_be16(o + 2 * i, l->v[i]);
+	return o + 2 * l->n;
+}
+
+/* The post-quantum groups of l; nothing when there are none. */
+static uint8_t *w_pq(uint8_t *q, uint8_t tag, const struct tls_list *l)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < l->n; i++)
+		if (tls_group_pq(l->v[i])) put_be16(q + 3 + 2 * n++, l->v[i]);
+	if (n == 0) return q;
+	q[0] = tag;
+	put_be16(q + 1, (uint16_t)(2 * n));
+	return q + 3 + 2 * n;
+}
+
+/* Room for n more bytes of element b: also for what usually follows
+ * (the ServerHello's fields after the ClientHello's), one allocation. */
+static uint8_t *room_for(struct buf *b, size_t n)
+{
+	if (b->cap - b->len < n) buf_reserve(b, n + 256);
+	return b->p + b->len;
 }
 
 /* The list's length and its values but GREASE (RFC 8701), which JA3 and
- * JA4 leave out: clients pick new GREASE values for every connection. */
+ * JA4 leave out: clients pick new GREASE values for every connection.
+ * The key is only compared: its values keep their memory order. */
 static size_t key_list(uint8_t *k, size_t at, const struct tls_list *l)
 {
-	unsigned i;
+	unsigned i = 0, j;
 
-	put_be16(k + at, l->n);
+	memcpy(k + at, &l->n, 2);
 	at += 2;
-	for (i = 0; i < l->n; i++) {
+	/* four values at a time while none of them can be GREASE: no 16-bit
+	 * lane of (v & 0x0f0f) ^ 0x0a0a is zero */
+	for (; i + 4 <= l->n; i += 4) {
+		uint64_t x, y;
+
+		memcpy(&x, l->v + i, 8);
+		y = (x & 0x0f0f0f0f0f0f0f0full) ^ 0x0a0a0a0a0a0a0a0aull;
+		if (((y - 0x0001000100010001ull) & ~y & 0x8000800080008000ull) == 0) {
+			memcpy(k + at, &x, 8);
+			at += 8;
+			continue;
+		}
+		for (j = i; j < i + 4; j++) {
+			if (tls_grease(l->v[j])) continue;
+			memcpy(k + at, &l->v[j], 2);
+			at += 2;
+		}
+	}
+	for (; i < l->n; i++) {
 		if (tls_grease(l->v[i])) continue;
-		put_be16(k + at, l->v[i]);
+		memcpy(k + at, &l->v[i], 2);
 		at += 2;
 	}
 	return at;
@@ -432,36 +562,34 @@ static size_t hello_key(const struct tls_hello *ch, char proto, uint8_t *k)
 	return key_list(k, at, &ch->versions);
 }
 
-/* JA3, JA4 and JA4's raw and original-order forms of a hello, each in
- * fp[i][TLS_FP_MAX]; remembered by the fields they come from. */
-static void hello_fps(struct app_ctx *a, const struct tls_hello *ch, char proto, char fp[4][TLS_FP_MAX])
+/* JA3, JA4 and JA4's raw and original-order forms of a hello, each a
+ * 2-byte length and its characters, one after another (*vl bytes, in
+ * the memo or in val[HELLO_FPS_MAX]); remembered by the fields they
+ * come from. */
+static const uint8_t *hello_fps(struct app_ctx *a, const struct tls_hello *ch, char proto, uint8_t *val,
+    size_t *vl)
 {
-	uint8_t key[HELLO_KEY_MAX], val[4 * TLS_FP_MAX];
+	uint8_t key[HELLO_KEY_MAX];
+	char fp[4][TLS_FP_MAX];
 	const uint8_t *v;
-	size_t kl = 0, vl, i, at;
+	size_t kl = 0, i, at = 0;
 
 	if (a->hellos) {
 		kl = hello_key(ch, proto, key);
-		if ((v = memo_get(a->hellos, key, kl, &vl)) != NULL) {
-			for (i = 0, at = 0; i < 4; i++) {
-				size_t n = strlen((const char *)v + at);
-
-				memcpy(fp[i], v + at, n + 1);
-				at += n + 1;
-			}
-			return;
-		}
+		if ((v = memo_get(a->hellos, key, kl, vl)) != NULL) return v;
 	}
 	tls_ja3(ch, false, fp[0], TLS_FP_MAX);
 	tls_ja4_all(ch, proto, fp[1], fp[2], fp[3], TLS_FP_MAX);
-	if (a->hellos == NULL) return;
-	for (i = 0, at = 0; i < 4; i++) {
-		size_t n = strlen(fp[i]);
+	for (i = 0; i < 4; i++) {
+		size_t n = strlen(fp[i]); /* below TLS_FP_MAX */
 
-		memcpy(val + at, fp[i], n + 1);
-		at += n + 1;
+		put_be16(val + at, (uint16_t)n);
+		memcpy(val + at + 2, fp[i], n);
+		at += 2 + n;
 	}
-	memo_put(a->hellos, key, kl, val, at);
+	*vl = at;
+	if (a->hellos) memo_put(a->hellos, key, kl, val, at);
+	return val;
 }
 
 /* The ClientHello's fields; proto 't' (TCP: rv the version of the first
@@ -469,60 +597,92 @@ static void hello_fps(struct app_ctx *a, const struct tls_hello *ch, char proto,
 static void tls_client(struct app_ctx *a, struct app_flow *f, const struct tls_hello *ch, uint16_t rv,
     char proto)
 {
-	char fp[4][TLS_FP_MAX];
+	static const uint8_t fp_tags[4] = { 11, 12, 14, 15 };
+	uint8_t val[HELLO_FPS_MAX], *q;
 	struct cur c = cur_make(ch->alpn, ch->alpn_len);
+	size_t vl, need, i, at;
+	const uint8_t *fps = hello_fps(a, ch, proto, val, &vl), *name;
 	uint8_t k;
-	const uint8_t *name;
 
-	fput_u16(f, E_TLS, 1, ch->version);
-	if (ch->sni_len) fput(f, E_TLS, 3, ch->sni, ch->sni_len);
-	while (cur_u8(&c, &k) && cur_bytes(&c, k, &name)) fput(f, E_TLS, 4, name, k);
-	fput_list(f, E_TLS, 5, &ch->ciphers, false);
-	fput_list(f, E_TLS, 7, &ch->exts, false);
-	if (ch->groups.n) fput_list(f, E_TLS, 8, &ch->groups, false);
-	hello_fps(a, ch, proto, fp);
-	fput_str(f, E_TLS, 11, fp[0]);
-	fput_str(f, E_TLS, 12, fp[1]);
-	fput_str(f, E_TLS, 14, fp[2]);
-	fput_str(f, E_TLS, 15, fp[3]);
-	if (ch->sigalgs.n) fput_list(f, E_TLS, 17, &ch->sigalgs, false);
-	if (ch->versions.n) fput_list(f, E_TLS, 18, &ch->versions, false);
-	if (rv) fput_u16(f, E_TLS, 19, rv);
-	fput_list(f, E_TLS, 20, &ch->groups, true);
-	if (ch->flags & TLS_F_ECH) fput_u8(f, E_TLS, 23, 1);
-	if (ch->flags & TLS_F_RESUME) fput_u8(f, E_TLS, 24, 1);
+	/* every field at its longest: an ALPN name of k bytes takes 1 + k of
+	 * the list and 3 + k here, a fingerprint 3 + n here and 2 + n in fps */
+	need = 5 + 3 + (size_t)ch->sni_len + 3 * (size_t)ch->alpn_len + 6 * 3 +
+	    2 * ((size_t)ch->ciphers.n + ch->exts.n + 2 * (size_t)ch->groups.n + ch->sigalgs.n + ch->versions.n) +
+	    vl + 4 + 5 + 4 + 4;
+	q = room_for(&f->l->fields[E_TLS], need);
+	run_mark(f->l, E_TLS, f->l->fields[E_TLS].len, 1, 24);
+	q = w_u16(q, 1, ch->version);
+	if (ch->sni_len) q = w_tlv(q, 3, ch->sni, ch->sni_len);
+	while (cur_u8(&c, &k) && cur_bytes(&c, k, &name)) q = w_tlv(q, 4, name, k);
+	q = w_list(q, 5, &ch->ciphers);
+	q = w_list(q, 7, &ch->exts);
+	if (ch->groups.n) q = w_list(q, 8, &ch->groups);
+	for (i = 0, at = 0; i < 4; i++) {
+		size_t n = be16(fps + at);
+
+		if (n) q = w_tlv(q, fp_tags[i], fps + at + 2, n);
+		at += 2 + n;
+	}
+	if (ch->sigalgs.n) q = w_list(q, 17, &ch->sigalgs);
+	if (ch->versions.n) q = w_list(q, 18, &ch->versions);
+	if (rv) q = w_u16(q, 19, rv);
+	q = w_pq(q, 20, &ch->groups);
+	if (ch->flags & TLS_F_ECH) q = w_u8(q, 23, 1);
+	if (ch->flags & TLS_F_RESUME) q = w_u8(q, 24, 1);
+	f->l->fields[E_TLS].len = (size_t)(q - f->l->fields[E_TLS].p);
 	if (ch->flags & TLS_F_CUT) f->status |= APP_S_CUT;
 	memcpy(f->l->sid, ch->session_id, ch->session_id_len);
 	f->l->sidlen = ch->session_id_len;
 	f->l->ch_seen = true;
 }
 
-static void tls_server(struct app_flow *f, const struct tls_hello *sh)
+/* JA3S of a ServerHello into fp[TLS_FP_MAX]; returns its length.
+ * Remembered by the fields it comes from (servers answer alike). */
+static size_t server_fp(struct app_ctx *a, const struct tls_hello *sh, char *fp)
+{
+	uint8_t key[4 + 2 + 2 * TLS_MAXLIST];
+	const uint8_t *v;
+	size_t kl, n;
+
+	put_be16(key, sh->version);
+	put_be16(key + 2, sh->cipher);
+	kl = key_list(key, 4, &sh->exts);
+	if (a->servers && (v = memo_get(a->servers, key, kl, &n)) != NULL) {
+		memcpy(fp, v, n);
+		return n;
+	}
+	tls_ja3s(sh, false, fp, TLS_FP_MAX);
+	n = strlen(fp);
+	if (a->servers) memo_put(a->servers, key, kl, fp, n);
+	return n;
+}
+
+static void tls_server(struct app_ctx *a, struct app_flow *f, const struct tls_hello *sh)
 {
 	char fp[TLS_FP_MAX];
 	bool tls13 = sh->selected_version == 0x0304;
 	bool resumed;
+	size_t fl = server_fp(a, sh, fp);
+	uint8_t *q = room_for(&f->l->fields[E_TLS], 5 + 5 + 3 + fl + 3 + 255 + 5 + 3 + 2 * (size_t)sh->exts.n + 4 + 4);
 
-	fput_u16(f, E_TLS, 2, sh->selected_version ? sh->selected_version : sh->version);
-	fput_u16(f, E_TLS, 6, sh->cipher);
-	tls_ja3s(sh, false, fp, sizeof fp);
-	fput_str(f, E_TLS, 13, fp);
-	if (sh->alpn_len >= 2 && sh->alpn[0] + 1u <= sh->alpn_len)
-		fput(f, E_TLS, 16, sh->alpn + 1, sh->alpn[0]);
-	if (sh->key_share) fput_u16(f, E_TLS, 21, sh->key_share);
-	fput_list(f, E_TLS, 22, &sh->exts, false);
+	run_mark(f->l, E_TLS, f->l->fields[E_TLS].len, 2, X5_TAG_FLAGS);
+	q = w_u16(q, 2, sh->selected_version ? sh->selected_version : sh->version);
+	q = w_u16(q, 6, sh->cipher);
+	if (fl) q = w_tlv(q, 13, fp, fl);
+	if (sh->alpn_len >= 2 && sh->alpn[0] + 1u <= sh->alpn_len) q = w_tlv(q, 16, sh->alpn + 1, sh->alpn[0]);
+	if (sh->key_share) q = w_u16(q, 21, sh->key_share);
+	q = w_list(q, 22, &sh->exts);
 	/* TLS 1.3 echoes the session id always: only an accepted PSK resumes */
 	resumed = tls13 ? (sh->flags & TLS_F_RESUME) != 0 :
 	    f->l->ch_seen && f->l->sidlen && sh->session_id_len == f->l->sidlen &&
 	    memcmp(sh->session_id, f->l->sid, f->l->sidlen) == 0;
-	if (resumed) fput_u8(f, E_TLS, 25, 1);
+	if (resumed) q = w_u8(q, 25, 1);
 	/* TLS 1.3 encrypts the Certificate message: say so rather than say nothing */
 	if (tls13 && !f->l->cert_seen) {
-		uint8_t fl = X5C_HIDDEN;
-
 		f->l->cert_seen = true;
-		fput(f, E_TLS, X5_TAG_FLAGS, &fl, 1);
+		q = w_u8(q, X5_TAG_FLAGS, X5C_HIDDEN);
 	}
+	f->l->fields[E_TLS].len = (size_t)(q - f->l->fields[E_TLS].p);
 }
 
 /* Parse what direction d has so far; true when its parse is over. */
@@ -547,7 +707,7 @@ static bool parse_tls(struct app_ctx *a, struct app_flow *f, int d, const uint8_
 	    d == 1 && !f->l->cert_seen ? on_tls_msg : NULL, &cb, &used);
 	/* the ServerHello's fields do not wait for the rest of the flight */
 	if (d == 1 && h.valid && !f->l->sh_seen) {
-		tls_server(f, &h);
+		tls_server(a, f, &h);
 		f->l->sh_seen = true;
 	}
 	if (hr == TLS_BAD) {
@@ -929,7 +1089,7 @@ static void quic_hello(struct app_ctx *a, struct app_flow *f, int d)
 		if (h.sni_len) fput(f, E_QUIC, 2, h.sni, h.sni_len);
 		while (cur_u8(&c, &k) && cur_bytes(&c, k, &name)) fput(f, E_QUIC, 3, name, k);
 	} else if (h.valid) {
-		tls_server(f, &h);
+		tls_server(a, f, &h);
 		f->l->sh_seen = true;
 	}
 	if (r == TLS_BAD) {
@@ -1065,24 +1225,7 @@ static uint16_t live_status(const struct app_flow *f)
 	return st;
 }
 
-/* Every parse of f is over: keep what the record needs, in one block. */
-static void seal(struct app_ctx *a, struct app_flow *f)
-{
-	struct buf fl[E_N];
-	size_t n = 0, at = 0;
-	int i;
-
-	f->status |= live_status(f);
-	live_free(a, f, fl);
-	for (i = 0; i < E_N - 1; i++) n += fl[i].len;
-	if (n) f->fld = xmalloc(n);
-	for (i = 0; i < E_N - 1; i++) {
-		if (fl[i].len) memcpy(f->fld + at, fl[i].p, fl[i].len);
-		at += fl[i].len;
-		f->flen[i] = (uint32_t)fl[i].len;
-	}
-	for (i = 0; i < E_N; i++) buf_free(&fl[i]);
-}
+static void seal(struct app_ctx *a, struct app_flow **fp);
 
 bool app_packet(struct app_ctx *a, struct app_flow **fp, int dir, const struct app_seg *s)
 {
@@ -1098,11 +1241,11 @@ bool app_packet(struct app_ctx *a, struct app_flow **fp, int dir, const struct a
 	}
 	if (s->caplen == 0 && !(s->is_tcp && (s->tcp_flags & 0x02))) return true;
 	if (f == NULL) {
-		f = *fp = xcalloc(1, sizeof *f);
+		f = *fp = head_new(a);
 		if ((f->l = a->spare) != NULL) {
 			a->spare = f->l->next_spare;
 			a->nspare--;
-			memset(f->l, 0, sizeof *f->l);
+			memset(f->l, 0, offsetof(struct app_live, fields)); /* the fields are empty */
 		} else {
 			f->l = xcalloc(1, sizeof *f->l);
 		}
@@ -1110,64 +1253,321 @@ bool app_packet(struct app_ctx *a, struct app_flow **fp, int dir, const struct a
 	if (s->is_tcp) tcp_packet(a, f, dir, s);
 	else udp_packet(a, f, dir, s);
 	if (f->off || (f->done[0] && f->done[1])) {
-		seal(a, f);
-		return f->proto == P_HTTP;
+		seal(a, fp);
+		return (*fp)->proto == P_HTTP;
 	}
 	return true;
 }
 
 /* ------------------------------------------------------------------ emit */
 
-static void encode(struct app_ctx *a, struct buf *out, const uint8_t *in, size_t inlen)
+/* A field of m bytes (3 and more: tag, length, value) from s to o,
+ * inline when it is short (most are): a call to memcpy costs more. */
+static inline void copy_field(uint8_t *o, const uint8_t *s, size_t m)
 {
-	struct fld_ref *refs = a->refs;
-	struct cur c = cur_make(in, inlen);
-	unsigned n = 0, i, j;
-	uint8_t tag;
-	uint16_t len;
-	const uint8_t *v;
+	uint64_t x, y;
+	uint32_t u, v;
 
-	while (n < REC_MAX_META_FIELDS && cur_u8(&c, &tag) && cur_u16(&c, &len) && cur_bytes(&c, len, &v)) {
-		struct fld_ref r = { tag, len, v };
-
-		for (j = n; j > 0 && refs[j - 1].tag > tag; j--) refs[j] = refs[j - 1];
-		refs[j] = r;
-		n++;
+	if (m <= 16 && m >= 8) { /* two words that overlap when m < 16 */
+		memcpy(&x, s, 8);
+		memcpy(&y, s + m - 8, 8);
+		memcpy(o, &x, 8);
+		memcpy(o + m - 8, &y, 8);
+	} else if (m >= 4 && m < 8) {
+		memcpy(&u, s, 4);
+		memcpy(&v, s + m - 4, 4);
+		memcpy(o, &u, 4);
+		memcpy(o + m - 4, &v, 4);
+	} else if (m < 4) {
+		o[0] = s[0];
+		o[1] = s[1];
+		o[2] = s[2];
+	} else {
+		memcpy(o, s, m);
 	}
-	/* each field as it is in `in` (tag, length, value): the fields that
-	 * follow each other there too are copied in one run */
-	buf_reserve(out, inlen);
-	for (i = 0; i < n; i = j) {
-		const uint8_t *s = refs[i].val - 3, *e = refs[i].val + refs[i].len;
+}
 
-		for (j = i + 1; j < n && refs[j].val - 3 == e; j++) e = refs[j].val + refs[j].len;
-		memcpy(out->p + out->len, s, (size_t)(e - s));
-		out->len += (size_t)(e - s);
+/*
+ * Runs of fields in tag order, run k from at[k] to at[k + 1] (at[0] 0,
+ * at[nrun] n), merged into out (n bytes), an earlier run's fields first
+ * among equal tags: the piece of the chosen run that goes before every
+ * other run's next field is copied at once.  The fields are the
+ * parse's own, whole.
+ */
+static void merge_runs(uint8_t *out, const uint8_t *in, const uint32_t *at, unsigned nrun)
+{
+	const uint8_t *h[MAX_RUNS], *e[MAX_RUNS];
+	unsigned k, j, left = nrun;
+
+	for (k = 0; k < nrun; k++) {
+		h[k] = in + at[k];
+		e[k] = in + at[k + 1];
+		if (h[k] == e[k]) left--;
+	}
+	while (left > 1) {
+		const uint8_t *s;
+		int lim = 256;
+
+		for (k = MAX_RUNS, j = 0; j < nrun; j++)
+			if (h[j] < e[j] && (k == MAX_RUNS || h[j][0] < h[k][0])) k = j;
+		/* before the runs ahead of k strictly, before those after it or with them */
+		for (j = 0; j < nrun; j++) {
+			if (j == k || h[j] == e[j]) continue;
+			if (j < k && h[j][0] - 1 < lim) lim = h[j][0] - 1;
+			if (j > k && h[j][0] < lim) lim = h[j][0];
+		}
+		for (s = h[k]; h[k] < e[k] && h[k][0] <= lim;) h[k] += 3 + (size_t)be16(h[k] + 1);
+		copy_field(out, s, (size_t)(h[k] - s));
+		out += h[k] - s;
+		if (h[k] == e[k]) left--;
+	}
+	for (k = 0; k < nrun; k++)
+		if (h[k] < e[k]) memcpy(out, h[k], (size_t)(e[k] - h[k]));
+}
+
+/*
+ * The fields of in[0..inlen) (tag-length-value, in the order they were
+ * found; at most REC_MAX_META_FIELDS of them) into out, sorted by tag,
+ * stably: the values of a multi tag keep their order.  Returns the bytes
+ * written (at most inlen).  The fields come in runs that are in order
+ * already (a ClientHello's, then a ServerHello's): one run is copied
+ * whole, two are merged; more (a certificate chain's fields) are sorted
+ * by chaining each tag's fields in the order found and walking the tags
+ * present (a bit each) upwards.
+ */
+static size_t sort_fields(struct app_ctx *a, uint8_t *out, const uint8_t *in, size_t inlen)
+{
+	uint32_t *off = a->sf_off;
+	uint16_t *first = a->sf_first, *last = a->sf_last, *next = a->sf_next;
+	uint64_t seen[4] = { 0, 0, 0, 0 };
+	const uint8_t *p = in, *end = in + inlen;
+	unsigned n = 0, nrun = 1, r2 = 0, i, j, w;
+	uint8_t prev = 0;
+	uint8_t *o = out;
+
+	while (n < REC_MAX_META_FIELDS && end - p >= 3) {
+		size_t len = be16(p + 1);
+
+		if (len > (size_t)(end - p) - 3) break;
+		if (p[0] < prev && nrun++ == 1) r2 = n;
+		prev = p[0];
+		off[n++] = (uint32_t)(p - in);
+		p += 3 + len;
+	}
+	end = p;
+	if (nrun == 1) {
+		memcpy(out, in, (size_t)(end - in));
+		return (size_t)(end - in);
+	}
+	if (nrun == 2) { /* [0, r2) and [r2, n): the first run's field first among equal tags */
+		for (i = 0, j = r2; i < r2 && j < n;) {
+			const uint8_t *x = in + off[i], *y = in + off[j];
+
+			if (y[0] < x[0]) {
+				copy_field(o, y, 3 + (size_t)be16(y + 1));
+				o += 3 + (size_t)be16(y + 1);
+				j++;
+			} else {
+				copy_field(o, x, 3 + (size_t)be16(x + 1));
+				o += 3 + (size_t)be16(x + 1);
+				i++;
+			}
+		}
+		/* what is left of either run is one piece of in */
+		if (i < r2) {
+			memcpy(o, in + off[i], off[r2] - off[i]);
+			o += off[r2] - off[i];
+		} else if (j < n) {
+			memcpy(o, in + off[j], (size_t)(end - (in + off[j])));
+			o += end - (in + off[j]);
+		}
+		return (size_t)(o - out);
+	}
+	for (i = 0; i < n; i++) {
+		uint8_t t = in[off[i]];
+
+		if (seen[t >> 6] & 1ull << (t & 63)) {
+			next[last[t]] = (uint16_t)i;
+		} else {
+			seen[t >> 6] |= 1ull << (t & 63);
+			first[t] = (uint16_t)i;
+		}
+		last[t] = (uint16_t)i;
+	}
+	for (w = 0; w < 4; w++) {
+		uint64_t bits;
+
+		for (bits = seen[w]; bits; bits &= bits - 1) {
+			unsigned t = w * 64 + (unsigned)__builtin_ctzll(bits);
+
+			for (i = first[t];; i = next[i]) {
+				const uint8_t *fl = in + off[i];
+				size_t m = 3 + (size_t)be16(fl + 1);
+
+				copy_field(o, fl, m);
+				o += m;
+				if (i == last[t]) break;
+			}
+		}
+	}
+	return (size_t)(o - out);
+}
+
+/* The APP element of f with status st into out (app_len bytes). */
+static size_t app_len(const struct app_flow *f, uint16_t st)
+{
+	return 6 + strlen(proto_names[f->proto]) + strlen(f->detect) + (st ? 5 : 0);
+}
+
+static void app_elem(const struct app_flow *f, uint16_t st, uint8_t *out)
+{
+	size_t pn = strlen(proto_names[f->proto]), dn = strlen(f->detect);
+
+	out[0] = 1;
+	put_be16(out + 1, (uint16_t)pn);
+	memcpy(out + 3, proto_names[f->proto], pn);
+	out += 3 + pn;
+	out[0] = 2;
+	put_be16(out + 1, (uint16_t)dn);
+	memcpy(out + 3, f->detect, dn);
+	out += 3 + dn;
+	if (st) {
+		out[0] = 3;
+		put_be16(out + 1, 2);
+		put_be16(out + 3, st);
+	}
+}
+
+/* Every parse of *fp is over: keep what the record needs, as app_emit
+ * hands it out, in one block with the head (*fp moves there). */
+static void seal(struct app_ctx *a, struct app_flow **fp)
+{
+	struct app_flow *f = *fp, *g;
+	struct app_live *l = f->l;
+	size_t n, at = 0;
+	int i;
+
+	if (f->proto != P_NONE && f->proto != P_STLS) { /* else nothing is written */
+		f->status |= live_status(f);
+		n = app_len(f, f->status);
+		for (i = 0; i < E_N - 1; i++) n += l->fields[i].len;
+		g = xmalloc(sizeof *g + n);
+		*g = *f;
+		g->fld = (uint8_t *)(g + 1);
+		head_free(a, f);
+		*fp = f = g;
+		for (i = 0; i < E_N - 1; i++) {
+			size_t len = l->fields[i].len;
+
+			/* fewer bytes than REC_MAX_META_FIELDS fields take: none is cut by the bound */
+			if (len == 0 || len >= 3 * REC_MAX_META_FIELDS || l->runs[i] == MAX_RUNS) {
+				f->flen[i] = len ? (uint32_t)sort_fields(a, f->fld + at, l->fields[i].p, len) : 0;
+			} else if (l->runs[i] == 0) {
+				memcpy(f->fld + at, l->fields[i].p, len);
+				f->flen[i] = (uint32_t)len;
+			} else {
+				uint32_t ra[MAX_RUNS + 1];
+				unsigned k, nr = l->runs[i] + 1u;
+
+				ra[0] = 0;
+				for (k = 1; k < nr; k++) ra[k] = l->run_at[i][k - 1];
+				ra[nr] = (uint32_t)len;
+				merge_runs(f->fld + at, l->fields[i].p, ra, nr);
+				f->flen[i] = (uint32_t)len;
+			}
+			at += f->flen[i];
+		}
+		app_elem(f, f->status, f->fld + at);
+		f->flen[E_APP] = (uint32_t)app_len(f, f->status);
+	}
+	live_free(a, f);
+}
+
+/*
+ * Sorted fields p[0..n) and counters (tags ctag[0..nc) ascending, 4-byte
+ * values) into o, each counter after the fields of its tag and below:
+ * what sorting the fields followed by the counters gives.  (The bounds
+ * of the parsers keep an element far below REC_MAX_META_FIELDS fields,
+ * so that no counter is ever cut by it.)
+ */
+static void with_counters(struct buf *o, const uint8_t *p, size_t n, const uint8_t *ctag,
+    const uint32_t *cval, int nc)
+{
+	size_t at = 0, s;
+	int k;
+
+	buf_reset(o);
+	buf_reserve(o, n + 7 * (size_t)nc);
+	for (k = 0; k < nc; k++) {
+		uint8_t *q;
+
+		for (s = at; at < n && p[at] <= ctag[k]; at += 3 + (size_t)be16(p + at + 1)) continue;
+		if (at > s) memcpy(o->p + o->len, p + s, at - s);
+		q = o->p + o->len + (at - s);
+		q[0] = ctag[k];
+		put_be16(q + 1, 4);
+		put_be32(q + 3, cval[k]);
+		o->len += at - s + 7;
+	}
+	if (n > at) memcpy(o->p + o->len, p + at, n - at);
+	o->len += n - at;
+}
+
+/* A sealed flow: its elements as they are, but for the counters. */
+static void emit_sealed(struct app_ctx *a, const struct app_flow *f, struct rec_flow *r)
+{
+	static const uint8_t http_tags[2] = { 9, 10 }, dns_tag[1] = { 7 };
+	size_t at = 0;
+	int i;
+
+	for (i = 0; i < E_N; i++) {
+		const uint8_t *p = f->fld + at;
+		size_t n = f->flen[i];
+		uint32_t v[2];
+		int nc = 0;
+
+		at += n;
+		if (i == E_HTTP && (f->req || f->resp)) {
+			uint8_t t[2];
+
+			if (f->req) {
+				t[nc] = http_tags[0];
+				v[nc++] = f->req;
+			}
+			if (f->resp) {
+				t[nc] = http_tags[1];
+				v[nc++] = f->resp;
+			}
+			with_counters(&a->out[i], p, n, t, v, nc);
+		} else if (i == E_DNS && f->msgs) {
+			v[0] = f->msgs;
+			with_counters(&a->out[i], p, n, dns_tag, v, 1);
+			nc = 1;
+		}
+		if (nc) {
+			p = a->out[i].p;
+			n = a->out[i].len;
+		}
+		if (n) rec_set(r, elem_ids[i], p, (uint32_t)n);
 	}
 }
 
 void app_emit(struct app_ctx *a, const struct app_flow *f, struct rec_flow *r)
 {
 	uint16_t st;
-	size_t at = 0;
 	int i;
 
 	if (f == NULL || f->proto == P_NONE || f->proto == P_STLS) return;
-	st = f->status | (f->l ? live_status(f) : 0);
-	for (i = 0; i < E_N; i++) buf_reset(&a->out[i]);
+	if (f->l == NULL) {
+		emit_sealed(a, f, r);
+		return;
+	}
+	st = f->status | live_status(f);
 	for (i = 0; i < E_N - 1; i++) {
-		const uint8_t *p;
-		size_t n;
+		const uint8_t *p = f->l->fields[i].p;
+		size_t n = f->l->fields[i].len;
 		uint8_t v[4];
 
-		if (f->l) {
-			p = f->l->fields[i].p;
-			n = f->l->fields[i].len;
-		} else {
-			p = f->fld + at;
-			n = f->flen[i];
-			at += n;
-		}
 		/* the counters go last, among the fields found */
 		if ((i == E_HTTP && (f->req || f->resp)) || (i == E_DNS && f->msgs)) {
 			buf_reset(&a->tmp);
@@ -1185,20 +1585,15 @@ void app_emit(struct app_ctx *a, const struct app_flow *f, struct rec_flow *r)
 			n = a->tmp.len;
 		}
 		if (n) {
-			encode(a, &a->out[i], p, n);
+			buf_reset(&a->out[i]);
+			buf_reserve(&a->out[i], n);
+			a->out[i].len = sort_fields(a, a->out[i].p, p, n);
 			rec_set(r, elem_ids[i], a->out[i].p, (uint32_t)a->out[i].len);
 		}
 	}
-	buf_put8(&a->out[E_APP], 1);
-	buf_put16(&a->out[E_APP], (uint16_t)strlen(proto_names[f->proto]));
-	buf_put(&a->out[E_APP], proto_names[f->proto], strlen(proto_names[f->proto]));
-	buf_put8(&a->out[E_APP], 2);
-	buf_put16(&a->out[E_APP], (uint16_t)strlen(f->detect));
-	buf_put(&a->out[E_APP], f->detect, strlen(f->detect));
-	if (st) {
-		buf_put8(&a->out[E_APP], 3);
-		buf_put16(&a->out[E_APP], 2);
-		buf_put16(&a->out[E_APP], st);
-	}
+	buf_reset(&a->out[E_APP]);
+	buf_reserve(&a->out[E_APP], app_len(f, st));
+	app_elem(f, st, a->out[E_APP].p);
+	a->out[E_APP].len = app_len(f, st);
 	rec_set(r, RE_APP, a->out[E_APP].p, (uint32_t)a->out[E_APP].len);
 }

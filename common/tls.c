@@ -302,16 +302,6 @@ int tls_records(const uint8_t *p, size_t n, struct buf *hs, uint16_t *rec_versio
 	return TLS_MORE;
 }
 
-bool tls_group_pq(uint16_t g)
-{
-	/* IANA TLS Supported Groups: SecP256r1MLKEM768 0x11eb, X25519MLKEM768
-	 * 0x11ec, SecP384r1MLKEM1024 0x11ed; the draft Kyber hybrids
-	 * X25519Kyber768Draft00 0x6399 and SecP256r1Kyber768Draft00 0x639a;
-	 * the pure ML-KEM groups 0x0200-0x0202 are post-quantum too. */
-	return (g >= 0x11eb && g <= 0x11ed) || g == 0x6399 || g == 0x639a ||
-	    (g >= 0x0200 && g <= 0x0202);
-}
-
 /* ------------------------------------------------------------ fingerprints */
 
 struct sbuf {

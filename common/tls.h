@@ -111,7 +111,15 @@ bool tls_sslv2_hello(const uint8_t *p, size_t n);
 static inline bool tls_grease(uint16_t v) { return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff); }
 /* A post-quantum hybrid key exchange group (X25519MLKEM768 0x11ec and the
  * other ML-KEM and Kyber hybrids of the IANA registry). */
-bool tls_group_pq(uint16_t g);
+static inline bool tls_group_pq(uint16_t g)
+{
+	/* IANA TLS Supported Groups: SecP256r1MLKEM768 0x11eb, X25519MLKEM768
+	 * 0x11ec, SecP384r1MLKEM1024 0x11ed; the draft Kyber hybrids
+	 * X25519Kyber768Draft00 0x6399 and SecP256r1Kyber768Draft00 0x639a;
+	 * the pure ML-KEM groups 0x0200-0x0202 are post-quantum too. */
+	return (g >= 0x11eb && g <= 0x11ed) || g == 0x6399 || g == 0x639a ||
+	    (g >= 0x0200 && g <= 0x0202);
+}
 
 /*
  * Fingerprints, written NUL-terminated into out (out_size bytes; the
