@@ -8,6 +8,18 @@
  * tail is always shorter than one record, so the copy is small.  read(2) on
  * a pipe returns whatever the writer has written, so the same code serves
  * files, pipes and (with no reads at all) memory.
+ *
+ * A lending reader (cap_lend) keeps a pool of such buffers instead (struct
+ * lend): while the current one has room at its end, reads go there; when
+ * it has not, only the tail is copied into another buffer of the pool and
+ * reading goes on there, so a packet's bytes stay where they are for as
+ * long as the caller holds their buffer.  Each buffer has a count of holds
+ * (the reader's own on its current buffer, and the caller's, which may be
+ * released from another thread: C11 atomics, release and acquire, so that
+ * the other thread's reads of a buffer come before the reader writes to
+ * it again).  A buffer is taken again only when its count is 0, and only
+ * while the buffers held stay under CAP_LEND_BYTES; else the reader calls
+ * the caller's wait function, which makes the caller release some.
  */
 #include "cap.h"
 
@@ -17,6 +29,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +46,17 @@
 #define CAP_BUF_MAX (CAP_MAX_BLOCK + 64)
 
 enum { TS_MUL, TS_DIV, TS_POW2, TS_ZERO };
+
+/* The pool of a lending reader (cap_lend); buffer cur is struct cap's mem. */
+struct lend {
+	atomic_uint ref[CAP_LEND_BUFS]; /* holds: the reader's on cur, the caller's */
+	uint8_t *mem[CAP_LEND_BUFS];    /* NULL: not allocated */
+	size_t cap[CAP_LEND_BUFS];      /* written by the reader's thread only */
+	unsigned cur;
+	size_t want;                    /* the size of the buffer being waited for */
+	void (*wait)(void *ctx);
+	void *ctx;
+};
 
 struct ifc {
 	uint32_t snaplen;
@@ -52,8 +76,9 @@ struct cap {
 	struct zr *z;         /* compressed input: bytes come decompressed from here */
 	bool own_fd, eof;
 	bool be;              /* the current byte order is big-endian */
-	uint8_t *mem;         /* the owned buffer */
+	uint8_t *mem;         /* the owned buffer (a lending reader's current one) */
 	size_t memcap;
+	struct lend *lend;    /* NULL unless lending (cap_lend) */
 	const uint8_t *buf;   /* mem, or the caller's bytes for cap_open_mem */
 	size_t pos, len;      /* next unread byte, end of valid bytes in buf */
 	uint64_t base;        /* file offset of buf[0] */
@@ -155,6 +180,83 @@ static int trunc_(struct cap *c, int64_t off, const char *fmt, ...)
 static inline uint64_t offset_of(const struct cap *c, size_t pos) { return c->base + pos; }
 
 /*
+ * lend_pick(l, want): a buffer of the pool free to be read into, with
+ * want bytes, or -1 when there is none or the buffers held and it would
+ * exceed CAP_LEND_BYTES (which only the current buffer held may).
+ * Prefers a free buffer that has the size already.
+ */
+static int lend_pick(struct lend *l, size_t want)
+{
+	size_t held = 0;
+	unsigned nheld = 0;
+	int k = -1;
+
+	for (unsigned i = 0; i < CAP_LEND_BUFS; i++) {
+		if (atomic_load_explicit(&l->ref[i], memory_order_acquire)) {
+			nheld++;
+			held += l->cap[i];
+		} else if (k < 0 || (l->cap[i] == want && l->cap[k] != want)) {
+			k = (int)i;
+		}
+	}
+	if (k < 0 || (nheld > 1 && held + want > CAP_LEND_BYTES))
+		return -1;
+	return k;
+}
+
+/*
+ * lend_next(c, n): go on reading in another buffer of the pool, of at
+ * least n bytes, with the tail (c->len - c->pos bytes) copied to its
+ * start; the reader's hold moves there.  Waits (l->wait) while none may be
+ * used.  0 ok, -1 out of memory (reported).
+ */
+static int lend_next(struct cap *c, size_t n)
+{
+	struct lend *l = c->lend;
+	size_t rem = c->len - c->pos, want = CAP_BUFSIZE;
+	unsigned old = l->cur;
+	int k;
+
+	while (want < n)
+		want *= 2;
+	if (want > CAP_BUF_MAX)
+		want = CAP_BUF_MAX;
+	l->want = want;
+	while ((k = lend_pick(l, want)) < 0)
+		l->wait(l->ctx);
+	/* Free buffers grown for large blocks are given back: the memory
+	 * not held stays a few normal buffers. */
+	for (unsigned i = 0; i < CAP_LEND_BUFS; i++)
+		if ((int)i != k && l->cap[i] > CAP_BUFSIZE &&
+		    !atomic_load_explicit(&l->ref[i], memory_order_acquire)) {
+			free(l->mem[i]);
+			l->mem[i] = NULL;
+			l->cap[i] = 0;
+		}
+	if (l->cap[k] != want) {
+		free(l->mem[k]);
+		l->mem[k] = malloc(want);
+		l->cap[k] = l->mem[k] ? want : 0;
+		if (!l->mem[k]) {
+			fail(c, (int64_t)offset_of(c, c->pos), "out of memory for a %zu-byte block", n);
+			return -1;
+		}
+	}
+	if (rem)
+		memcpy(l->mem[k], c->mem + c->pos, rem);
+	atomic_store_explicit(&l->ref[k], 1, memory_order_relaxed);
+	l->cur = (unsigned)k;
+	c->base += c->pos;
+	c->pos = 0;
+	c->len = rem;
+	c->mem = l->mem[k];
+	c->memcap = want;
+	c->buf = c->mem;
+	atomic_fetch_sub_explicit(&l->ref[old], 1, memory_order_release);
+	return 0;
+}
+
+/*
  * fill(c, n): make at least n bytes available at buf + pos.  1 done; 0 the
  * input ended first (whatever could be read is available); -1 a read
  * error or corrupt compressed data (c->state CAP_ERR) or compressed data
@@ -168,7 +270,12 @@ static int fill(struct cap *c, size_t n)
 		return 1;
 	if ((c->fd < 0 && !c->z) || c->eof)
 		return 0;
-	if (n > c->memcap) {
+	if (c->lend) {
+		/* Lent bytes stay where they are: the reads go on at the
+		 * end of the buffer, or in another one. */
+		if (c->memcap - c->pos < n && lend_next(c, n) < 0)
+			return -1;
+	} else if (n > c->memcap) {
 		size_t ncap = c->memcap ? c->memcap : CAP_BUFSIZE;
 		uint8_t *m;
 		while (ncap < n)
@@ -196,7 +303,7 @@ static int fill(struct cap *c, size_t n)
 		c->pos = 0;
 		c->len = rem;
 	}
-	while (c->len < n) {
+	while (c->len - c->pos < n) {
 		ssize_t r;
 		if (c->z) {
 			size_t got;
@@ -1016,6 +1123,69 @@ void cap_stats(const struct cap *c, struct cap_stats *st)
 	}
 }
 
+/* ---- lending ---- */
+
+int cap_lend(struct cap *c, void (*wait)(void *ctx), void *ctx)
+{
+	struct lend *l = c->lend;
+
+	if (!wait) {
+		/* Every hold was released: the current buffer becomes the
+		 * one owned buffer again. */
+		if (l) {
+			for (unsigned i = 0; i < CAP_LEND_BUFS; i++)
+				if (i != l->cur)
+					free(l->mem[i]);
+			free(l);
+			c->lend = NULL;
+		}
+		return 0;
+	}
+	if (c->fmt == CAP_FMT_LIVE)
+		return -1;
+	if (c->fd < 0 && !c->z)
+		return 1;  /* the caller's memory, or nothing: never reused */
+	if (!l) {
+		l = calloc(1, sizeof *l);
+		if (!l)
+			return -1;
+		for (unsigned i = 0; i < CAP_LEND_BUFS; i++)
+			atomic_init(&l->ref[i], 0);
+		l->mem[0] = c->mem;
+		l->cap[0] = c->memcap;
+		atomic_init(&l->ref[0], 1);
+		l->cur = 0;
+		c->lend = l;
+	}
+	l->wait = wait;
+	l->ctx = ctx;
+	return 0;
+}
+
+int cap_buf(const struct cap *c, const uint8_t **start, size_t *size)
+{
+	if (!c->lend)
+		return -1;
+	*start = c->mem;
+	*size = c->memcap;
+	return (int)c->lend->cur;
+}
+
+void cap_hold(struct cap *c, int i)
+{
+	atomic_fetch_add_explicit(&c->lend->ref[i], 1, memory_order_relaxed);
+}
+
+void cap_release(struct cap *c, int i)
+{
+	atomic_fetch_sub_explicit(&c->lend->ref[i], 1, memory_order_release);
+}
+
+bool cap_lend_ready(const struct cap *c)
+{
+	return lend_pick(c->lend, c->lend->want) >= 0;
+}
+
 void cap_close(struct cap *c, struct cap_stats *st)
 {
 	if (!c)
@@ -1027,7 +1197,13 @@ void cap_close(struct cap *c, struct cap_stats *st)
 	zr_free(c->z);
 	if (c->own_fd && c->fd >= 0)
 		close(c->fd);
-	free(c->mem);
+	if (c->lend) {
+		for (unsigned i = 0; i < CAP_LEND_BUFS; i++)
+			free(c->lend->mem[i]);
+		free(c->lend);
+	} else {
+		free(c->mem);
+	}
 	free(c->ifs);
 	free(c->msg);
 	free(c->name);

@@ -6,6 +6,8 @@
  * owns; libpcap is used only for live capture and for compiling BPF filters
  * (libpcap 1.10 refuses pcapng files whose interfaces differ in link type or
  * snapshot length, and its stdio reads are the slow part of a read loop).
+ * A reader can also lend its buffers (cap_lend), for packets handed to
+ * another thread without copying their bytes.
  *
  * Typical use, one input after another:
  *
@@ -70,6 +72,7 @@
 #ifndef FK_CAP_H
 #define FK_CAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -100,7 +103,8 @@ enum { CAP_FMT_NONE = 0, CAP_FMT_PCAP, CAP_FMT_PCAPNG, CAP_FMT_LIVE };
 /*
  * One packet.  data points into the reader's buffer (or into the memory
  * given to cap_open_mem) and stays valid until the next cap_next or
- * cap_close on the same reader.
+ * cap_close on the same reader (a lending reader's: while its buffer is
+ * held, see cap_lend).
  */
 struct cap_pkt {
 	const uint8_t *data; /* caplen bytes */
@@ -199,6 +203,39 @@ void cap_stats(const struct cap *c, struct cap_stats *st);
 /* cap_close: release everything; when st is not NULL the final counters
  * are stored there first.  c may be NULL. */
 void cap_close(struct cap *c, struct cap_stats *st);
+
+/*
+ * Lending the read buffers, to hand packets to another thread without
+ * copying them.  cap_lend(c, wait, ctx): from now on a buffer packets
+ * point into is not reused while it is held: when a record does not fit
+ * in the rest of the current buffer, only its first part (shorter than a
+ * record) is copied into another buffer of a pool of at most
+ * CAP_LEND_BUFS, and reading goes on there.  The buffers held (with the
+ * new one) stay within CAP_LEND_BYTES, unless only the current one is
+ * held: while no buffer may be used, cap_next calls wait(ctx), on the
+ * reader's thread, which returns once cap_lend_ready(c) (it must first
+ * give away the holds its own thread keeps, or wait for ever).  Returns
+ * 0 lending; 1 nothing to do, as packets point into memory that is never
+ * reused (cap_open_mem); -1 it cannot (a live capture, whose buffer is
+ * libpcap's, or out of memory): then packets stay valid only as before.
+ * cap_lend(c, NULL, NULL) ends lending, once every hold is released.
+ *
+ * cap_buf(c, &start, &size): the buffer the packet cap_next just returned
+ * points into: its number (0 .. CAP_LEND_BUFS-1), and its whole extent
+ * (any pointer in [start, start + size) is in it); -1 when not lending.
+ * cap_hold(c, i) adds a hold on buffer i, which must be the current one
+ * (cap_buf's) or already held; cap_release(c, i) removes one, and may be
+ * called on any thread (the bytes read there before it are read before
+ * the buffer is written again).  cap_lend_ready(c): whether a wait may
+ * end (on the reader's thread only).
+ */
+#define CAP_LEND_BUFS 16                   /* at most 32 (a caller may keep a bit mask) */
+#define CAP_LEND_BYTES (16u * 1024 * 1024)
+int cap_lend(struct cap *c, void (*wait)(void *ctx), void *ctx);
+int cap_buf(const struct cap *c, const uint8_t **start, size_t *size);
+void cap_hold(struct cap *c, int i);
+void cap_release(struct cap *c, int i);
+bool cap_lend_ready(const struct cap *c);
 
 /*
  * BPF filters on every input, whatever its link types: the expression is

@@ -17,15 +17,25 @@
  * Two threads (cfg.threads >= 2, a capture that is not live): a reader
  * thread reads, decodes and reassembles, and hands the flow table's
  * inputs over in batches; the calling thread runs the flow table, which
- * writes the records.  A batch holds the ft_pkt entries and a copy of the
- * bytes they point to (the reader's buffer and the reassembly buffer are
- * reused at once), and the reader's messages and progress at their place
- * among the packets: the flow table sees the same calls in the same order
- * as with one thread, so the output and the messages are the same bytes.
+ * writes the records.  A batch holds the ft_pkt entries and the reader's
+ * messages and progress at their place among the packets: the flow table
+ * sees the same calls in the same order as with one thread, so the output
+ * and the messages are the same bytes.
+ *
+ * The packets' bytes are not copied: the capture reader lends its buffers
+ * (cap_lend), and the entries point into them.  A batch holds each buffer
+ * its packets point into (a bit in held), and the flow table's side
+ * releases them when it hands the batch back; when the reader runs out of
+ * buffers it hands over the batch it is filling and waits, as it waits for
+ * a free batch.  Only what the reader reuses at once is copied into the
+ * batch's bytes: a reassembled datagram (the reassembly buffer), the ENCAP
+ * entries (cf->encap), and the messages.  Memory inputs are never reused,
+ * so there is nothing to hold.
  */
 #define CF_BATCH_ITEMS 2048
-#define CF_BATCH_BYTES (512u * 1024)
+#define CF_BATCH_BYTES (256u * 1024)
 #define CF_NBATCH 4
+_Static_assert(CAP_LEND_BUFS <= 32, "cf_batch.held is a 32-bit mask");
 
 enum { CF_I_PKT, CF_I_WARN, CF_I_PROGRESS };
 
@@ -39,6 +49,9 @@ struct cf_item {
 struct cf_batch {
 	size_t n, used, cap;         /* items; bytes used of cap */
 	uint8_t *bytes;
+	uint32_t held;               /* the capture buffers held (bit i: cap_buf's number i) */
+	uintptr_t held_lo;           /* the extent of the last one held */
+	size_t held_n;
 	struct cf_item it[CF_BATCH_ITEMS];
 };
 
@@ -51,6 +64,7 @@ struct cf_queue {
 	uint64_t table_waits;        /* the flow table's side's (cf->st is the reader's) */
 	/* the reader thread's */
 	struct cap *cap;
+	bool lent;                   /* the packets point into cap's lent buffers */
 	int rc;
 };
 
@@ -246,6 +260,16 @@ static void malformed(struct cf *cf, int rc)
 
 /* ---- the reader thread's side of the queue ---- */
 
+/* An empty batch, that holds no capture buffer: its extent is empty, or
+ * everything when there is nothing to hold (q_commit tests it alone). */
+static void q_reset(const struct cf_queue *q, struct cf_batch *b)
+{
+	b->n = b->used = 0;
+	b->held = 0;
+	b->held_lo = 0;
+	b->held_n = q->lent ? 0 : SIZE_MAX;
+}
+
 /* Hand the batch being filled over, and take the next free one. */
 static void q_submit(struct cf *cf)
 {
@@ -259,24 +283,45 @@ static void q_submit(struct cf *cf)
 	while (q->count == CF_NBATCH) pthread_cond_wait(&q->empty, &q->mu);
 	cf->fill = &q->b[(q->head + q->count) % CF_NBATCH];
 	pthread_mutex_unlock(&q->mu);
-	cf->fill->n = cf->fill->used = 0;
+	q_reset(q, cf->fill);
+}
+
+/* The capture reader's wait for a free buffer (cap_lend): the batch being
+ * filled may hold the buffers it needs, so it is handed over first. */
+static void q_wait_buf(void *arg)
+{
+	struct cf *cf = arg;
+	struct cf_queue *q = cf->q;
+
+	if (cf->fill->n) q_submit(cf);
+	pthread_mutex_lock(&q->mu);
+	if (!cap_lend_ready(q->cap)) cf->st.reader_waits++;
+	while (!cap_lend_ready(q->cap)) pthread_cond_wait(&q->empty, &q->mu);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* q_room's way out: the next batch (grown when it is too small even empty). */
+static __attribute__((noinline)) struct cf_batch *q_next(struct cf *cf, size_t bytes)
+{
+	struct cf_batch *b;
+
+	if (cf->fill->n) q_submit(cf);
+	b = cf->fill;
+	if (b->cap < bytes) {
+		free(b->bytes);
+		b->bytes = xmalloc(bytes);
+		b->cap = bytes;
+	}
+	return b;
 }
 
 /* The batch to add an item of `bytes` bytes to: the current one while it
- * has room, else the next (grown when it is too small even empty). */
-static struct cf_batch *q_room(struct cf *cf, size_t bytes)
+ * has room (inlined: it is asked once a packet), else the next. */
+static inline struct cf_batch *q_room(struct cf *cf, size_t bytes)
 {
 	struct cf_batch *b = cf->fill;
 
-	if (b->n == CF_BATCH_ITEMS || b->cap - b->used < bytes) {
-		if (b->n) q_submit(cf);
-		b = cf->fill;
-		if (b->cap < bytes) {
-			free(b->bytes);
-			b->bytes = xmalloc(bytes);
-			b->cap = bytes;
-		}
-	}
+	if (b->n == CF_BATCH_ITEMS || b->cap - b->used < bytes) b = q_next(cf, bytes);
 	return b;
 }
 
@@ -321,36 +366,69 @@ static const uint8_t *rebase(const uint8_t *p, const uint8_t *from, uint8_t *to)
 	return p ? to + (p - from) : NULL;
 }
 
-/*
- * Queue the packet that to_ft built in b's next item, with a copy of the
- * bytes it points to: the frame (cp) and, for a reassembled datagram, dg
- * (len bytes): the frame then gives only the link addresses.  q_room(cf,
- * q_need()) gave b.
- */
-static size_t q_need(const struct cap_pkt *cp, uint32_t len, const struct pkt_info *lk)
+/* b holds the capture buffer of the packet just read. */
+static void q_hold(struct cf_queue *q, struct cf_batch *b)
 {
-	return (size_t)cp->caplen + len + (size_t)REC_ENCAP_ENTRY * lk->n_encap;
+	const uint8_t *start;
+	size_t size;
+	int k = cap_buf(q->cap, &start, &size);
+
+	if (k < 0) return;
+	if (!(b->held & 1u << k)) {
+		cap_hold(q->cap, k);
+		b->held |= 1u << k;
+	}
+	b->held_lo = (uintptr_t)start;
+	b->held_n = size;
 }
 
-static void q_commit(struct cf_batch *b, const struct cap_pkt *cp, const uint8_t *dg, uint32_t len)
+/*
+ * The bytes of a packet that to_ft built in b's next item that are not in
+ * the capture's buffer: a reassembled datagram dg (len bytes) and the
+ * ENCAP entries, copied into b's bytes, or into the next batch's (the item
+ * moves along) when b has no room for them.  The batch the item is in.
+ */
+static __attribute__((noinline)) struct cf_batch *q_copy(struct cf *cf, struct cf_batch *b,
+    const uint8_t *dg, uint32_t len)
 {
-	struct cf_item *it = &b->it[b->n++];
-	struct ft_pkt *fp = &it->fp;
-	uint8_t *a = b->bytes + b->used, *d = a + cp->caplen, *e = d + len;
-	const uint8_t *base = dg ? dg : cp->data;
-	uint8_t *nbase = dg ? d : a;
+	struct ft_pkt *fp = &b->it[b->n].fp;
+	size_t need = (size_t)len + fp->encap_len;
 
-	if (cp->caplen) memcpy(a, cp->data, cp->caplen);
-	if (len) memcpy(d, dg, len);
-	if (fp->encap_len) memcpy(e, fp->encap, fp->encap_len);
-	b->used += (size_t)cp->caplen + len + fp->encap_len;
-	it->kind = CF_I_PKT;
-	fp->frame = rebase(fp->frame, base, nbase);
-	fp->ip = rebase(fp->ip, base, nbase);
-	fp->payload = rebase(fp->payload, base, nbase);
-	fp->mac_src = rebase(fp->mac_src, cp->data, a);
-	fp->mac_dst = rebase(fp->mac_dst, cp->data, a);
-	if (fp->encap) fp->encap = e;
+	if (b->cap - b->used < need) {
+		struct ft_pkt one = *fp;
+
+		b = q_next(cf, need);
+		fp = &b->it[b->n].fp;
+		*fp = one;
+	}
+	if (dg) {
+		uint8_t *d = b->bytes + b->used;
+
+		memcpy(d, dg, len);
+		b->used += len;
+		fp->frame = rebase(fp->frame, dg, d);
+		fp->ip = rebase(fp->ip, dg, d);
+		fp->payload = rebase(fp->payload, dg, d);
+	}
+	if (fp->encap_len) {
+		uint8_t *e = b->bytes + b->used;
+
+		memcpy(e, fp->encap, fp->encap_len);
+		b->used += fp->encap_len;
+		fp->encap = e;
+	}
+	return b;
+}
+
+/* Queue the packet that to_ft built in b's next item; its frame stays in
+ * the capture's buffer, which the batch holds. */
+static inline void q_commit(struct cf *cf, struct cf_batch *b, const struct cap_pkt *cp,
+    const uint8_t *dg, uint32_t len)
+{
+	if (__builtin_expect((len | b->it[b->n].fp.encap_len) != 0, 0)) b = q_copy(cf, b, dg, len);
+	b->it[b->n++].kind = CF_I_PKT;
+	/* One compare a packet: the buffer is the one held last. */
+	if ((uintptr_t)cp->data - b->held_lo >= b->held_n) q_hold(cf->q, b);
 }
 
 /*
@@ -432,7 +510,7 @@ static inline __attribute__((always_inline)) void packet(struct cf *cf, const st
 	/* With a second thread the packet is built in its batch item (not
 	 * copied there); the item counts only once q_commit takes it. */
 	if (cf->q) {
-		b = q_room(cf, q_need(cp, len, &pi));
+		b = q_room(cf, 0);  /* q_commit finds room for the bytes to copy */
 		fp = &b->it[b->n].fp;
 	}
 	if (dg)
@@ -445,7 +523,7 @@ static inline __attribute__((always_inline)) void packet(struct cf *cf, const st
 	if (seed_drop(cf, fp)) return;
 	ft_key(cf->ft, fp);
 	if (b)
-		q_commit(b, cp, dg, len);
+		q_commit(cf, b, cp, dg, len);
 	else
 		ft_packet(cf->ft, fp);
 }
@@ -536,6 +614,9 @@ static void drain(struct cf *cf, const char *display)
 			else
 				msg_progress(display, it->n, 0);
 		}
+		/* Released before the reader, waiting under the lock, is told. */
+		for (uint32_t m = b->held; m; m &= m - 1)
+			cap_release(q->cap, __builtin_ctz(m));
 		pthread_mutex_lock(&q->mu);
 		q->head = (q->head + 1) % CF_NBATCH;
 		q->count--;
@@ -547,11 +628,15 @@ static void drain(struct cf *cf, const char *display)
 /* Read c on a second thread; false when it could not be started. */
 static bool read_threaded(struct cf *cf, struct cap *c, const char *display, int *rc)
 {
-	struct cf_queue *q = xcalloc(1, sizeof *q);
+	struct cf_queue *q;
 	pthread_t th;
 	unsigned i;
 	bool started;
+	int lend = cap_lend(c, q_wait_buf, cf);
 
+	if (lend < 0) return false;
+	q = xcalloc(1, sizeof *q);
+	q->lent = lend == 0;
 	for (i = 0; i < CF_NBATCH; i++) {
 		q->b[i].bytes = xmalloc(CF_BATCH_BYTES);
 		q->b[i].cap = CF_BATCH_BYTES;
@@ -561,6 +646,7 @@ static bool read_threaded(struct cf *cf, struct cap *c, const char *display, int
 	pthread_cond_init(&q->empty, NULL);
 	q->cap = c;
 	cf->q = q;
+	for (i = 0; i < CF_NBATCH; i++) q_reset(q, &q->b[i]);
 	cf->fill = &q->b[0];
 	started = pthread_create(&th, NULL, reader_main, cf) == 0;
 	if (started) {
@@ -570,6 +656,7 @@ static bool read_threaded(struct cf *cf, struct cap *c, const char *display, int
 		cf->st.threaded++;
 		cf->st.table_waits += q->table_waits;
 	}
+	cap_lend(c, NULL, NULL);
 	cf->q = NULL;
 	pthread_cond_destroy(&q->empty);
 	pthread_cond_destroy(&q->full);

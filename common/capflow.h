@@ -78,7 +78,7 @@ struct cf_stats {
 	uint64_t threaded;              /* inputs read on a second thread (cfg.threads) */
 	uint64_t batches;               /* batches it handed over */
 	uint64_t table_waits;           /* times the flow table waited for a batch */
-	uint64_t reader_waits;          /* times the reader waited for a free batch */
+	uint64_t reader_waits;          /* times the reader waited for a free batch or read buffer */
 };
 
 struct cf;
