@@ -35,48 +35,58 @@ struct store {
 	                                 (what growth goes by) */
 };
 
+/* The fields a packet reads and writes come first: the lookup's in the
+ * first cache line, the per-packet state in the next ones. */
 struct flow {
 	struct flow *hnext;
-	struct flow *aprev, *anext;   /* activity list */
-	struct flow *cprev, *cnext;   /* creation list */
 	uint64_t hash;
-	uint8_t list;
-	/* key: canonical endpoint order (a <= b) unless unidirectional */
+	/* key: canonical endpoint order (a <= b) unless unidirectional; kw
+	 * is key_word(), k the two addresses as words (only compared) */
+	uint64_t kw;
+	uint64_t k[4];
 	uint8_t ipv, proto;
-	uint16_t kpa, kpb;
-	uint8_t ka[16], kb[16];
-	/* initiator endpoint, as in the packets */
-	uint8_t isrc[16];
-	uint16_t isport;
-	uint16_t rec_sport, rec_dport;
-	uint8_t idst[16];
-	uint32_t flags;
-	uint16_t tcp_flags[2];
-	uint64_t first_ns, last_ns;
-	uint64_t pkts[2], bytes[2], l3[2];
-	uint64_t first_pkt_no;
+	uint8_t list;
+	/* direction of a packet: (its key_swap ^ dxor) & dmask; dmask is 0
+	 * when unidirectional or when both endpoints are the same */
+	uint8_t dxor, dmask;
+	bool mac_set;
+	bool app_quiet;               /* app_packet wants no more of its packets */
+	bool pb_done, pl_done;        /* PKTBYTES, PAYLOAD: full and flagged (or no budget) */
 	/* TCP */
 	bool closing, rst, syn_valid;
 	uint8_t fin;                  /* bit d: FIN seen from direction d */
 	uint8_t seq_valid;            /* bit d: next_seq[d] known */
+	uint32_t flags;
+	uint16_t tcp_flags[2];
 	uint32_t next_seq[2], syn_seq;
+	uint64_t idle_lim;            /* its class's idle timeout (UINT64_MAX: none) */
+	uint64_t first_ns, last_ns;
+	uint64_t pkts[2], bytes[2], l3[2];
+	struct flow *aprev, *anext;   /* activity list */
+	struct app_flow *app;         /* application metadata, NULL until payload */
 	/* stored data */
 	struct store pk, pb, pl;      /* PACKETS, PKTBYTES (from its first packet), PAYLOAD */
 	uint32_t npk, npb;
 	uint32_t pb_used;
-	bool mac_set;
+	/* the rest is read when the flow ends */
+	struct flow *cprev, *cnext;   /* creation list */
+	/* initiator endpoint, as in the packets */
+	uint8_t isrc[16];
+	uint16_t rec_sport, rec_dport;
+	uint8_t idst[16];
+	uint64_t first_pkt_no;
 	uint8_t mac[12];
 	uint8_t encap_len;
 	uint8_t *encap;               /* on the heap: few flows have one */
 	struct src *src;
 	struct ft_run *run;           /* running aggregates past the table (run_add) */
-	struct app_flow *app;         /* application metadata, NULL until payload */
-	bool app_quiet;               /* app_packet wants no more of its packets */
 };
 
 struct ft_table {
 	struct ft_config c;
 	uint32_t npb_max;             /* PKTBYTES packets per flow, so that records fit */
+	/* the timeouts as limits: UINT64_MAX for none */
+	uint64_t idle_lim[FT_NCLASS], active_lim;
 	ft_emit_fn emit;
 	void *ctx;
 	struct flow **bucket;
@@ -198,6 +208,8 @@ struct ft_table *ft_new(const struct ft_config *c, ft_emit_fn emit, void *ctx)
 
 	t->c = *c;
 	t->npb_max = npb_max(c);
+	for (int i = 0; i < FT_NCLASS; i++) t->idle_lim[i] = c->idle_ns[i] ? c->idle_ns[i] : UINT64_MAX;
+	t->active_lim = c->active_ns ? c->active_ns : UINT64_MAX;
 	if (t->c.max_flows == 0) t->c.max_flows = 1;
 	t->emit = emit;
 	t->ctx = ctx;
@@ -280,6 +292,12 @@ static inline uint64_t mix(uint64_t h, uint64_t w)
 	return h ^ (h >> 29);
 }
 
+/* The key's version, protocol and ports in one word. */
+static inline uint64_t key_word(uint8_t ipv, uint8_t proto, uint16_t pa, uint16_t pb)
+{
+	return (uint64_t)ipv << 40 | (uint64_t)proto << 32 | (uint64_t)pa << 16 | pb;
+}
+
 static uint64_t key_hash(uint8_t ipv, uint8_t proto, const uint8_t *a, const uint8_t *b,
     uint16_t pa, uint16_t pb)
 {
@@ -291,7 +309,7 @@ static uint64_t key_hash(uint8_t ipv, uint8_t proto, const uint8_t *a, const uin
 	h = mix(h, w[1]);
 	h = mix(h, w[2]);
 	h = mix(h, w[3]);
-	h = mix(h, (uint64_t)ipv << 40 | (uint64_t)proto << 32 | (uint64_t)pa << 16 | pb);
+	h = mix(h, key_word(ipv, proto, pa, pb));
 	return h ^ (h >> 32);
 }
 
@@ -476,6 +494,26 @@ static inline void store_end(struct ft_table *t, struct store *s, struct buf *w)
 		return;
 	}
 	store_end_copy(t, s, w);
+}
+
+/*
+ * Room for n bytes in place at the end of s (a new segment when the last
+ * is full), or NULL when they would straddle two segments; store_commit
+ * then counts them.  Per-packet entries never straddle with the slot
+ * chunks (see store_grow).
+ */
+static inline uint8_t *store_room(struct ft_table *t, struct store *s, size_t n)
+{
+	struct seg *g = s->tail;
+
+	if (!g || g->len == g->cap) g = store_grow(t, s, n);
+	return g->cap - g->len >= n ? g->d + g->len : NULL;
+}
+
+static inline void store_commit(struct store *s, size_t n)
+{
+	s->tail->len += (uint32_t)n;
+	s->len += (uint32_t)n;
 }
 
 /* What store_flat will add to t->gather. */
@@ -785,7 +823,7 @@ static void evict_one(struct ft_table *t)
 }
 
 static struct flow *flow_new(struct ft_table *t, const struct ft_pkt *p, uint64_t h,
-    const uint8_t *ka, const uint8_t *kb, uint16_t kpa, uint16_t kpb)
+    uint64_t kw, const uint64_t *k)
 {
 	struct flow *f;
 	bool reverse = false;
@@ -793,12 +831,13 @@ static struct flow *flow_new(struct ft_table *t, const struct ft_pkt *p, uint64_
 	while (t->nflows >= t->c.max_flows) evict_one(t);
 	f = flow_alloc(t);
 	f->hash = h;
+	f->kw = kw;
+	memcpy(f->k, k, sizeof f->k);
 	f->ipv = p->ipv;
 	f->proto = p->proto;
-	memcpy(f->ka, ka, 16);
-	memcpy(f->kb, kb, 16);
-	f->kpa = kpa;
-	f->kpb = kpb;
+	f->idle_lim = t->idle_lim[class_of(p->proto)];
+	f->pb_done = t->c.bytes_budget == 0;
+	f->pl_done = t->c.payload_budget == 0;
 	if (p->is_tcp && (p->tcp_flags & 0x12) == 0x12) {
 		reverse = true;                    /* SYN+ACK: the receiver opened it */
 	} else if (p->is_tcp && !(p->tcp_flags & 0x02)) {
@@ -811,16 +850,20 @@ static struct flow *flow_new(struct ft_table *t, const struct ft_pkt *p, uint64_
 	if (!reverse) {
 		memcpy(f->isrc, p->src, 16);
 		memcpy(f->idst, p->dst, 16);
-		f->isport = p->sport;
 		f->rec_sport = p->rec_sport;
 		f->rec_dport = p->rec_dport;
 	} else {
 		memcpy(f->isrc, p->dst, 16);
 		memcpy(f->idst, p->src, 16);
-		f->isport = p->dport;
 		f->rec_sport = p->rec_dport;
 		f->rec_dport = p->rec_sport;
 	}
+	/* A packet's sender is the key's first endpoint unless key_swap, and
+	 * the initiator that of this one unless reversed: direction 0 is the
+	 * initiator's.  With both endpoints alike every packet is direction 0. */
+	f->dxor = (uint8_t)(p->key_swap ^ reverse);
+	f->dmask = !t->c.unidirectional &&
+	    !(p->sport == p->dport && memcmp(p->src, p->dst, 16) == 0);
 	f->first_ns = f->last_ns = p->ts_ns;
 	f->first_pkt_no = p->pkt_no;
 	f->src = t->cur;
@@ -848,18 +891,15 @@ static struct flow *flow_new(struct ft_table *t, const struct ft_pkt *p, uint64_
 /* Serial-number comparison (RFC 1982): is a after b? */
 static inline bool seq_after(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
 
+_Static_assert(RP_FRAG << 4 == RF_FRAGMENTS && RP_SNAPLEN << 4 == RF_SNAPLEN,
+    "add_packet shifts the packet flags into the flow's");
+
 static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *p)
 {
-	int d;
+	int d = (p->key_swap ^ f->dxor) & f->dmask;
 	uint8_t pflags = p->pflags;
-	size_t held0;
+	size_t added = 0;             /* bytes stored (ft_stats.held) */
 
-	if (t->c.unidirectional) {
-		d = 0;
-	} else {
-		d = !(p->sport == f->isport && memcmp(p->src, f->isrc, 16) == 0);
-		if (p->sport == p->dport && memcmp(p->src, p->dst, 16) == 0) d = 0;
-	}
 	if (p->is_tcp) {
 		uint16_t fl = p->tcp_flags;
 		uint32_t end = p->seq + p->payload_len + !!(fl & 0x02) + !!(fl & 0x01);
@@ -883,8 +923,7 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 	t->st.packets++;
 	if (p->ts_ns < f->last_ns) f->flags |= RF_TS_BACKWARDS;
 	else f->last_ns = p->ts_ns;
-	if (p->pflags & RP_FRAG) f->flags |= RF_FRAGMENTS;
-	if (p->pflags & RP_SNAPLEN) f->flags |= RF_SNAPLEN;
+	f->flags |= (uint32_t)(p->pflags & (RP_FRAG | RP_SNAPLEN)) << 4;
 	f->pkts[d]++;
 	f->bytes[d] += p->wire_len;
 	f->l3[d] += p->ip_len;
@@ -897,7 +936,9 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 			f->syn_valid = true;
 			f->syn_seq = p->seq;
 		}
-		if (!t->c.no_split && !f->closing) {
+		/* Only RST or FIN can close it (a flow that is not closing has
+		 * seen neither RST nor both FINs). */
+		if ((fl & 0x05) && !t->c.no_split && !f->closing) {
 			if (fl & 0x04) f->rst = true;
 			if (fl & 0x01) f->fin |= (uint8_t)(1u << d);
 			/* A unidirectional flow is one side of a connection: its
@@ -935,21 +976,22 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 		f->mac_set = true;
 	}
 
-	held0 = flow_held(f);
 	if (f->npk < t->c.max_pkts) {
 		struct rec_pkt e;
-		struct buf *w = store_begin(t, &f->pk, REC_PKT_ENTRY);
+		uint8_t tmp[REC_PKT_ENTRY], *q = store_room(t, &f->pk, REC_PKT_ENTRY);
 
 		entry_of(f, p, d, pflags, &e);
-		rec_pkt_put(w, &e);
-		store_end(t, &f->pk, w);
+		rec_pkt_enc(q ? q : tmp, &e);
+		if (q) store_commit(&f->pk, REC_PKT_ENTRY);
+		else store_put(t, &f->pk, tmp, REC_PKT_ENTRY);
+		added += REC_PKT_ENTRY;
 		f->npk++;
 	} else if (t->c.max_pkts) {
 		f->flags |= RF_PKTS_TRUNCATED;
 		run_add(t, f, p, d, pflags);
 	}
 
-	if (t->c.bytes_budget) {
+	if (!f->pb_done) {
 		const uint8_t *from = t->c.link_bytes ? p->frame : p->ip;
 		uint32_t avail = t->c.link_bytes ? p->link_caplen : p->ip_caplen;
 
@@ -980,20 +1022,29 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 			}
 			rec_pb_put(w, &pb);
 			store_end(t, &f->pb, w);
+			added += head + REC_PB_HDR + pb.n;
 			f->npb++;
 			f->pb_used += pb.n;
 		} else if (avail > 0) {
 			f->flags |= RF_BYTES_TRUNCATED;
 		}
+		/* Full and flagged: later packets change nothing. */
+		if ((f->flags & RF_BYTES_TRUNCATED) &&
+		    (f->pb_used >= t->c.bytes_budget || f->npb >= t->npb_max))
+			f->pb_done = true;
 	}
-	if (p->payload_caplen && p->payload && t->c.payload_budget) {
+	if (p->payload_caplen && !f->pl_done && p->payload) {
 		uint32_t room = t->c.payload_budget - (uint32_t)f->pl.len;
 		uint32_t n = p->payload_caplen < room ? p->payload_caplen : room;
 
 		if (n) store_put(t, &f->pl, p->payload, n);
-		if (n < p->payload_caplen) f->flags |= RF_PAYLOAD_TRUNCATED;
+		added += n;
+		if (n < p->payload_caplen) {
+			f->flags |= RF_PAYLOAD_TRUNCATED;
+			f->pl_done = true;
+		}
 	}
-	t->st.held += flow_held(f) - held0;
+	t->st.held += added;
 	if (t->st.held > t->st.max_held) t->st.max_held = t->st.held;
 }
 
@@ -1004,13 +1055,11 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
  */
 static uint8_t stale(const struct ft_table *t, const struct flow *f, uint64_t ts)
 {
-	uint64_t idle = t->c.idle_ns[class_of(f->proto)];
-
+	/* first_ns <= last_ns < ts below */
 	if (ts <= f->last_ns) return 0;
 	if (f->closing) return ts - f->last_ns > t->c.linger_ns ? closed_reason(f) : 0;
-	if (idle && ts - f->last_ns > idle) return END_IDLE;
-	if (t->c.active_ns && ts > f->first_ns && ts - f->first_ns > t->c.active_ns)
-		return END_ACTIVE;
+	if (ts - f->last_ns > f->idle_lim) return END_IDLE;
+	if (ts - f->first_ns > t->active_lim) return END_ACTIVE;
 	return 0;
 }
 
@@ -1038,8 +1087,7 @@ void ft_key(const struct ft_table *t, struct ft_pkt *p)
 void ft_packet(struct ft_table *t, const struct ft_pkt *p)
 {
 	const uint8_t *ka = p->src, *kb = p->dst;
-	uint16_t kpa = p->sport, kpb = p->dport;
-	uint64_t h, clock;
+	uint64_t h, clock, kw, k[4];
 	struct flow *f;
 
 	/*
@@ -1054,16 +1102,20 @@ void ft_packet(struct ft_table *t, const struct ft_pkt *p)
 	else if (t->now_set) clock = t->prev_ts;
 	t->prev_ts = p->ts_ns;
 	t->now_set = true;
-	ft_expire(t, clock);
+	if (!t->c.no_split && !(t->sweep_ok && clock <= t->sweep_at)) ft_expire(t, clock);
 
 	if (p->key_swap) {
 		ka = p->dst; kb = p->src;
-		kpa = p->dport; kpb = p->sport;
+		kw = key_word(p->ipv, p->proto, p->dport, p->sport);
+	} else {
+		kw = key_word(p->ipv, p->proto, p->sport, p->dport);
 	}
+	memcpy(k, ka, 16);
+	memcpy(k + 2, kb, 16);
 	h = p->hash;
 	for (f = t->bucket[h & (t->nbucket - 1)]; f; f = f->hnext)
-		if (f->hash == h && f->kpa == kpa && f->kpb == kpb && f->proto == p->proto &&
-		    f->ipv == p->ipv && memcmp(f->ka, ka, 16) == 0 && memcmp(f->kb, kb, 16) == 0)
+		if (f->hash == h && f->kw == kw &&
+		    ((f->k[0] ^ k[0]) | (f->k[1] ^ k[1]) | (f->k[2] ^ k[2]) | (f->k[3] ^ k[3])) == 0)
 			break;
 	if (f && !t->c.no_split) {
 		bool pure_syn = p->is_tcp && (p->tcp_flags & 0x12) == 0x02;
@@ -1082,7 +1134,7 @@ void ft_packet(struct ft_table *t, const struct ft_pkt *p)
 			f = NULL;
 		}
 	}
-	if (!f) f = flow_new(t, p, h, ka, kb, kpa, kpb);
+	if (!f) f = flow_new(t, p, h, kw, k);
 	add_packet(t, f, p);
 }
 

@@ -623,20 +623,9 @@ void rec_pkt_get(const struct rec_elem *e, uint32_t i, struct rec_pkt *p)
 
 void rec_pkt_put(struct buf *b, const struct rec_pkt *p)
 {
-	uint8_t q[REC_PKT_ENTRY];
-
-	put_be64(q, p->t_ns);
-	put_be32(q + 8, p->wire_len);
-	put_be32(q + 12, p->ip_len);
-	put_be32(q + 16, p->l4_len);
-	put_be32(q + 20, p->payload_len);
-	q[24] = p->dir;
-	q[25] = p->pflags;
-	q[26] = p->ttl;
-	q[27] = p->tos;
-	put_be16(q + 28, p->tcp_flags);
-	put_be16(q + 30, p->window);
-	buf_put(b, q, sizeof q);
+	if (b->cap - b->len < REC_PKT_ENTRY) buf_reserve(b, REC_PKT_ENTRY);
+	rec_pkt_enc(b->p + b->len, p);
+	b->len += REC_PKT_ENTRY;
 }
 
 void rec_pb_begin(const struct rec_elem *e, uint8_t *layer, uint32_t *count, struct rec_pb_iter *it)
