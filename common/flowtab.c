@@ -21,6 +21,7 @@ enum { L_TCP, L_UDP, L_OTHER, L_LINGER, L_N };
 
 struct src {
 	char *file, *label;
+	size_t file_len, label_len;
 	unsigned refs;
 };
 
@@ -88,6 +89,7 @@ struct ft_table {
 	/* the timeouts as limits: UINT64_MAX for none */
 	uint64_t idle_lim[FT_NCLASS], active_lim;
 	ft_emit_fn emit;
+	ft_emit_pieces_fn emit_pieces; /* instead of emit, when set */
 	void *ctx;
 	struct flow **bucket;
 	size_t nbucket, nflows;
@@ -107,6 +109,10 @@ struct ft_table {
 	struct rec_flow rec;
 	struct buf tmp;
 	struct buf gather;            /* stores in one piece for a record (store_flat) */
+	struct rec_pieces pcs[3];     /* or in pieces (emit_pieces) */
+	unsigned npcs;
+	struct rec_piece *piece;
+	size_t piece_cap;
 	struct buf stage, place;      /* writes to a store (store_begin) */
 	struct seg *seg_free[SEG_NSIZE]; /* ended flows' segments by size (seg_drop) */
 	/* flow slots: struct flow + inline buffers (see flow_alloc) */
@@ -236,12 +242,16 @@ void ft_set_source(struct ft_table *t, const char *file, const char *label)
 
 	s->file = xstrdup(file ? file : "");
 	s->label = label ? xstrdup(label) : NULL;
+	s->file_len = strlen(s->file);
+	s->label_len = s->label ? strlen(s->label) : 0;
 	s->refs = 1;
 	src_put(t->cur);
 	t->cur = s;
 }
 
 const char *ft_source(const struct ft_table *t) { return t->cur ? t->cur->file : ""; }
+
+void ft_emit_pieces(struct ft_table *t, ft_emit_pieces_fn emit) { t->emit_pieces = emit; }
 
 /* ---- lists ---- */
 
@@ -604,6 +614,61 @@ static void run_free(struct ft_run *run)
 	free(run);
 }
 
+/* An element the record has not got yet. */
+static inline void elem_add(struct rec_flow *r, uint16_t id, const void *val, uint32_t len)
+{
+	r->elem[r->nelem].id = id;
+	r->elem[r->nelem].len = len;
+	r->elem[r->nelem].val = val;
+	r->nelem++;
+}
+
+static size_t store_nseg(const struct store *s)
+{
+	size_t n = 0;
+
+	for (const struct seg *g = s->head; g; g = g->next) n++;
+	return n;
+}
+
+/* Room in t->piece for the segments of f's stores (emit_pieces). */
+static void pieces_begin(struct ft_table *t, const struct flow *f)
+{
+	size_t n = store_nseg(&f->pk) + store_nseg(&f->pb) + store_nseg(&f->pl);
+
+	if (n > t->piece_cap) {
+		t->piece_cap = n * 2;
+		t->piece = xrealloc(t->piece, t->piece_cap * sizeof *t->piece);
+	}
+}
+
+/* Store s as element id of r: in one piece (gathered unless it has one
+ * segment), or with emit_pieces and more than one segment, as pieces
+ * after those of the elements before it (pieces_begin made room). */
+static void store_elem(struct ft_table *t, struct rec_flow *r, uint16_t id, const struct store *s)
+{
+	struct rec_pieces *pc;
+	struct rec_piece *v;
+	const struct seg *g;
+
+	if (!t->emit_pieces || !s->head || !s->head->next) {
+		elem_add(r, id, store_flat(t, s), s->len);
+		return;
+	}
+	pc = &t->pcs[t->npcs];
+	v = t->npcs ? (struct rec_piece *)t->pcs[t->npcs - 1].v + t->pcs[t->npcs - 1].n : t->piece;
+	pc->id = id;
+	pc->n = 0;
+	pc->v = v;
+	for (g = s->head; g; g = g->next) {
+		v[pc->n].p = g->d;
+		v[pc->n].len = g->len;
+		pc->n++;
+	}
+	t->npcs++;
+	elem_add(r, id, NULL, s->len);
+}
+
 static void emit_flow(struct ft_table *t, struct flow *f, uint8_t reason)
 {
 	struct rec_flow *r = &t->rec;
@@ -631,9 +696,10 @@ static void emit_flow(struct ft_table *t, struct flow *f, uint8_t reason)
 	r->last_ns = f->last_ns;
 	r->nelem = 0;
 
+	/* The elements are new ones: elem_add rather than rec_set. */
 	buf_reset(&t->tmp);
 	if (f->src) {
-		size_t n = strlen(f->src->file);
+		size_t n = f->src->file_len;
 		const char *name = f->src->file;
 
 		/* Keep the end of an over-long path: the file name says most. */
@@ -648,25 +714,30 @@ static void emit_flow(struct ft_table *t, struct flow *f, uint8_t reason)
 		}
 		buf_put64(&t->tmp, f->first_pkt_no);
 		buf_put(&t->tmp, name, n);
-		rec_set(r, RE_SOURCE, t->tmp.p, (uint32_t)t->tmp.len);
+		elem_add(r, RE_SOURCE, t->tmp.p, (uint32_t)t->tmp.len);
 	}
 	if (f->src && f->src->label)
-		rec_set(r, RE_LABEL, f->src->label, (uint32_t)strlen(f->src->label));
+		elem_add(r, RE_LABEL, f->src->label, (uint32_t)f->src->label_len);
 	/* Counts are patched in the first segment, which holds the header. */
-	buf_reset(&t->gather);
-	buf_reserve(&t->gather, store_gather_len(&f->pk) + store_gather_len(&f->pb) +
-	    store_gather_len(&f->pl));
+	t->npcs = 0;
+	if (t->emit_pieces) {
+		pieces_begin(t, f);
+	} else {
+		buf_reset(&t->gather);
+		buf_reserve(&t->gather, store_gather_len(&f->pk) + store_gather_len(&f->pb) +
+		    store_gather_len(&f->pl));
+	}
 	if (f->npk) {
 		put_be32(f->pk.head->d, f->npk);
-		rec_set(r, RE_PACKETS, store_flat(t, &f->pk), f->pk.len);
+		store_elem(t, r, RE_PACKETS, &f->pk);
 	}
 	if (f->npb) {
 		put_be32(f->pb.head->d + 4, f->npb);
-		rec_set(r, RE_PKTBYTES, store_flat(t, &f->pb), f->pb.len);
+		store_elem(t, r, RE_PKTBYTES, &f->pb);
 	}
-	if (f->pl.len) rec_set(r, RE_PAYLOAD, store_flat(t, &f->pl), f->pl.len);
-	if (f->mac_set) rec_set(r, RE_MAC, f->mac, 12);
-	if (f->encap_len) rec_set(r, RE_ENCAP, f->encap, f->encap_len);
+	if (f->pl.len) store_elem(t, r, RE_PAYLOAD, &f->pl);
+	if (f->mac_set) elem_add(r, RE_MAC, f->mac, 12);
+	if (f->encap_len) elem_add(r, RE_ENCAP, f->encap, f->encap_len);
 	if (f->run) run_put(r, f->run);
 	if (f->app) app_emit(t->app, f->app, r);
 
@@ -674,7 +745,8 @@ static void emit_flow(struct ft_table *t, struct flow *f, uint8_t reason)
 	if (f->flags & RF_PKTS_TRUNCATED) t->st.pkts_truncated++;
 	if (f->flags & RF_BYTES_TRUNCATED) t->st.bytes_truncated++;
 	if (f->flags & RF_PAYLOAD_TRUNCATED) t->st.payload_truncated++;
-	t->emit(t->ctx, r);
+	if (t->emit_pieces) t->emit_pieces(t->ctx, r, t->pcs, t->npcs);
+	else t->emit(t->ctx, r);
 }
 
 
@@ -1166,6 +1238,7 @@ void ft_free(struct ft_table *t)
 	buf_free(&t->tmp);
 	buf_free(&t->gather);
 	buf_free(&t->stage);
+	free(t->piece);
 	free(t->bucket);
 	app_free(t->app);
 	free(t);

@@ -102,10 +102,17 @@ struct ft_stats {
 };
 
 typedef void (*ft_emit_fn)(void *ctx, const struct rec_flow *f);
+/* An emit callback that takes the stored data as it is held: elements of
+ * f whose val is NULL have their value in pieces, pc[0..npc-1]
+ * (rec_encode_flow_pieces), which saves copying it into one piece. */
+typedef void (*ft_emit_pieces_fn)(void *ctx, const struct rec_flow *f, const struct rec_pieces *pc,
+    unsigned npc);
 
 struct ft_table;
 
 struct ft_table *ft_new(const struct ft_config *c, ft_emit_fn emit, void *ctx);
+/* ft_emit_pieces: ended flows go to emit (same ctx) instead of ft_new's callback. */
+void ft_emit_pieces(struct ft_table *t, ft_emit_pieces_fn emit);
 /* The source (file name) and label of the packets that follow; both are
  * copied; label may be NULL, and is at most REC_MAX_LABEL bytes (the
  * caller checks). */

@@ -151,6 +151,25 @@ int rec_decode_end(const uint8_t *buf, size_t len, struct rec_end *e,
  */
 int rec_encode_header(struct buf *b, const struct rec_header *h, char *err, size_t errlen);
 int rec_encode_flow(struct buf *b, const struct rec_flow *f, char *err, size_t errlen);
+/*
+ * A value in pieces: the flow table's stores are lists of segments, and
+ * copying them into the record once, rather than into one piece first,
+ * saves a copy of every byte.  rec_encode_flow_pieces is rec_encode_flow
+ * where an element whose val is NULL (and len not 0) takes its value from
+ * the entry of pc[0..npc-1] with its id: n pieces whose lengths add up to
+ * the element's.
+ */
+struct rec_piece {
+	const uint8_t *p;
+	uint32_t len;
+};
+struct rec_pieces {
+	uint16_t id;
+	unsigned n;
+	const struct rec_piece *v;
+};
+int rec_encode_flow_pieces(struct buf *b, const struct rec_flow *f, const struct rec_pieces *pc,
+    unsigned npc, char *err, size_t errlen);
 void rec_encode_end(struct buf *b, const struct rec_end *e);
 
 /* Element lookup: the element with this id, or NULL. */

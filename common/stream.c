@@ -602,10 +602,16 @@ int rs_write_raw(struct rs_writer *w, const uint8_t *raw, size_t len, const stru
 
 int rs_write_flow(struct rs_writer *w, const struct rec_flow *f)
 {
+	return rs_write_flow_pieces(w, f, NULL, 0);
+}
+
+int rs_write_flow_pieces(struct rs_writer *w, const struct rec_flow *f, const struct rec_pieces *pc,
+    unsigned npc)
+{
 	char err[200];
 
 	if (!w->in_seg && rs_write_header(w, NULL) < 0) return -1;
-	if (rec_encode_flow(&w->b, f, err, sizeof err) < 0) {
+	if (rec_encode_flow_pieces(&w->b, f, pc, npc, err, sizeof err) < 0) {
 		msg_warn("%s: %s", w->name, err);
 		return -1;
 	}
