@@ -113,7 +113,6 @@ struct ft_table {
 	unsigned npcs;
 	struct rec_piece *piece;
 	size_t piece_cap;
-	struct buf stage, place;      /* writes to a store (store_begin) */
 	struct seg *seg_free[SEG_NSIZE]; /* ended flows' segments by size (seg_drop) */
 	/* flow slots: struct flow + inline buffers (see flow_alloc) */
 	struct flow *free;            /* ended flows, chained by hnext */
@@ -453,57 +452,39 @@ static struct seg *store_grow(struct ft_table *t, struct store *s, size_t n)
 	return g;
 }
 
-static void store_put(struct ft_table *t, struct store *s, const void *v, size_t n)
+/*
+ * Append na bytes from a, then nb from b, to s: into the room left, then
+ * into new segments, each grown by what is still to come (so that a
+ * packet's header and bytes share a segment).
+ */
+static void store_put2(struct ft_table *t, struct store *s, const void *a, size_t na,
+    const void *b, size_t nb)
 {
-	const uint8_t *q = v;
+	const uint8_t *q = a;
+	size_t n = na, left = na + nb;
 
-	while (n) {
+	while (left) {
 		struct seg *g = s->tail;
 		size_t k;
 
-		if (!g || g->len == g->cap) g = store_grow(t, s, n);
+		if (n == 0) {
+			q = b;
+			n = nb;
+		}
+		if (!g || g->len == g->cap) g = store_grow(t, s, left);
 		k = g->cap - g->len < n ? g->cap - g->len : n;
 		memcpy(g->d + g->len, q, k);
 		g->len += (uint32_t)k;
 		s->len += (uint32_t)k;
 		q += k;
 		n -= k;
+		left -= k;
 	}
 }
 
-/*
- * Writing n bytes to s with the buf functions: store_begin gives a buffer
- * over the room in place when the last segment (or a new one, when it is
- * full) has n bytes, else the table's staging buffer, whose bytes
- * store_end splits over the room left and a new segment.
- */
-static inline struct buf *store_begin(struct ft_table *t, struct store *s, size_t n)
+static void store_put(struct ft_table *t, struct store *s, const void *v, size_t n)
 {
-	struct seg *g = s->tail;
-
-	if (!g || g->len == g->cap) g = store_grow(t, s, n);
-	if (g->cap - g->len >= n) {
-		buf_borrow(&t->place, g->d + g->len, g->cap - g->len);
-		return &t->place;
-	}
-	buf_reset(&t->stage);
-	return &t->stage;
-}
-
-static void store_end_copy(struct ft_table *t, struct store *s, struct buf *w)
-{
-	store_put(t, s, w->p, w->len);
-	if (w == &t->place) buf_free(w); /* outgrew its room: cannot happen with n right */
-}
-
-static inline void store_end(struct ft_table *t, struct store *s, struct buf *w)
-{
-	if (w == &t->place && w->borrowed) {
-		s->tail->len += (uint32_t)w->len;
-		s->len += (uint32_t)w->len;
-		return;
-	}
-	store_end_copy(t, s, w);
+	store_put2(t, s, v, n, NULL, 0);
 }
 
 /*
@@ -1070,7 +1051,7 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 		if (from == NULL) avail = 0;
 		if (f->pb_used < t->c.bytes_budget && avail > 0 && f->npb < t->npb_max) {
 			struct rec_pb pb;
-			struct buf *w;
+			uint8_t hdr[8 + REC_PB_HDR] = { 0 };
 			uint32_t room = t->c.bytes_budget - f->pb_used, head = f->pb.len ? 0 : 8;
 
 			if (room > REC_MAX_PKT_STORED) room = REC_MAX_PKT_STORED;
@@ -1084,16 +1065,11 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 			pb.data = from;
 			if (pb.n < avail) f->flags |= RF_BYTES_TRUNCATED;
 			/* The element's header (layer, count patched at the end)
-			 * comes with the first packet: one segment for both. */
-			w = store_begin(t, &f->pb, head + REC_PB_HDR + pb.n);
-			if (head) {
-				buf_put8(w, t->c.link_bytes ? 1 : 0);
-				buf_put8(w, 0);
-				buf_put16(w, 0);
-				buf_put32(w, 0);
-			}
-			rec_pb_put(w, &pb);
-			store_end(t, &f->pb, w);
+			 * comes with the first packet: one segment for both
+			 * (store_put grows by what is asked first). */
+			hdr[0] = t->c.link_bytes ? 1 : 0;
+			rec_pb_hdr(hdr + 8, &pb);
+			store_put2(t, &f->pb, hdr + 8 - head, head + REC_PB_HDR, pb.data, pb.n);
 			added += head + REC_PB_HDR + pb.n;
 			f->npb++;
 			f->pb_used += pb.n;
@@ -1237,7 +1213,6 @@ void ft_free(struct ft_table *t)
 	src_put(t->cur);
 	buf_free(&t->tmp);
 	buf_free(&t->gather);
-	buf_free(&t->stage);
 	free(t->piece);
 	free(t->bucket);
 	app_free(t->app);

@@ -693,13 +693,7 @@ void rec_pb_put(struct buf *b, const struct rec_pb *pb)
 {
 	uint8_t h[REC_PB_HDR];
 
-	put_be32(h, pb->index);
-	put_be64(h + 4, pb->ts_ns);
-	put_be32(h + 12, pb->orig_len);
-	put_be32(h + 16, pb->incl_len);
-	put_be16(h + 20, pb->linktype);
-	put_be16(h + 22, pb->link_len);
-	put_be32(h + 24, pb->n);
+	rec_pb_hdr(h, pb);
 	buf_put(b, h, sizeof h);
 	buf_put(b, pb->data, pb->n);
 }

@@ -221,6 +221,17 @@ void rec_pb_begin(const struct rec_elem *e, uint8_t *layer, uint32_t *count,
     struct rec_pb_iter *it);
 bool rec_pb_next(struct rec_pb_iter *it, struct rec_pb *pb);
 void rec_pb_put(struct buf *b, const struct rec_pb *pb); /* header + bytes */
+/* rec_pb_hdr: the per-packet header alone, in h. */
+static inline void rec_pb_hdr(uint8_t *h, const struct rec_pb *pb)
+{
+	put_be32(h, pb->index);
+	put_be64(h + 4, pb->ts_ns);
+	put_be32(h + 12, pb->orig_len);
+	put_be32(h + 16, pb->incl_len);
+	put_be16(h + 20, pb->linktype);
+	put_be16(h + 22, pb->link_len);
+	put_be32(h + 24, pb->n);
+}
 
 /* SOURCE */
 void rec_source_get(const struct rec_elem *e, uint64_t *first_pkt,
