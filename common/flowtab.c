@@ -95,11 +95,12 @@ struct ft_table {
 	size_t nbucket, nflows;
 	struct flow *ahead[L_N], *atail[L_N];
 	struct flow *chead, *ctail;
-	/* ft_expire has nothing to end while now <= sweep_at (when sweep_ok):
-	 * the earliest timeout of the lists' heads, recomputed after a sweep
-	 * and forgotten when a head leaves its list or a list gets its first */
-	uint64_t sweep_at;
-	bool sweep_ok;
+	/* ft_expire has nothing to end while now <= sweep_at: the earliest
+	 * timeout of the lists' heads, recomputed after a sweep and forgotten
+	 * (set to sweep_forget) when a head leaves its list or a list gets its
+	 * first.  sweep_forget is 0, at which time nothing can end, or, with
+	 * no_split, which has no timeouts, UINT64_MAX. */
+	uint64_t sweep_at, sweep_forget;
 	uint64_t prev_ts;             /* time of the previous packet */
 	bool now_set, warned_evict, warned_name;
 	struct src *cur;
@@ -215,6 +216,7 @@ struct ft_table *ft_new(const struct ft_config *c, ft_emit_fn emit, void *ctx)
 	t->npb_max = npb_max(c);
 	for (int i = 0; i < FT_NCLASS; i++) t->idle_lim[i] = c->idle_ns[i] ? c->idle_ns[i] : UINT64_MAX;
 	t->active_lim = c->active_ns ? c->active_ns : UINT64_MAX;
+	t->sweep_at = t->sweep_forget = c->no_split ? UINT64_MAX : 0;
 	if (t->c.max_flows == 0) t->c.max_flows = 1;
 	t->emit = emit;
 	t->ctx = ctx;
@@ -256,7 +258,7 @@ void ft_emit_pieces(struct ft_table *t, ft_emit_pieces_fn emit) { t->emit_pieces
 
 static void act_unlink(struct ft_table *t, struct flow *f)
 {
-	if (!f->aprev) t->sweep_ok = false; /* the head goes */
+	if (!f->aprev) t->sweep_at = t->sweep_forget; /* the head goes */
 	if (f->aprev) f->aprev->anext = f->anext; else t->ahead[f->list] = f->anext;
 	if (f->anext) f->anext->aprev = f->aprev; else t->atail[f->list] = f->aprev;
 	f->aprev = f->anext = NULL;
@@ -268,13 +270,13 @@ static void act_append(struct ft_table *t, struct flow *f, uint8_t list)
 	f->anext = NULL;
 	f->aprev = t->atail[list];
 	if (t->atail[list]) t->atail[list]->anext = f;
-	else t->ahead[list] = f, t->sweep_ok = false;
+	else t->ahead[list] = f, t->sweep_at = t->sweep_forget;
 	t->atail[list] = f;
 }
 
 static void cre_unlink(struct ft_table *t, struct flow *f)
 {
-	if (!f->cprev) t->sweep_ok = false;
+	if (!f->cprev) t->sweep_at = t->sweep_forget;
 	if (f->cprev) f->cprev->cnext = f->cnext; else t->chead = f->cnext;
 	if (f->cnext) f->cnext->cprev = f->cprev; else t->ctail = f->cprev;
 }
@@ -284,7 +286,7 @@ static void cre_append(struct ft_table *t, struct flow *f)
 	f->cnext = NULL;
 	f->cprev = t->ctail;
 	if (t->ctail) t->ctail->cnext = f;
-	else t->chead = f, t->sweep_ok = false;
+	else t->chead = f, t->sweep_at = t->sweep_forget;
 	t->ctail = f;
 }
 
@@ -307,8 +309,7 @@ static inline uint64_t key_word(uint8_t ipv, uint8_t proto, uint16_t pa, uint16_
 	return (uint64_t)ipv << 40 | (uint64_t)proto << 32 | (uint64_t)pa << 16 | pb;
 }
 
-static uint64_t key_hash(uint8_t ipv, uint8_t proto, const uint8_t *a, const uint8_t *b,
-    uint16_t pa, uint16_t pb)
+static uint64_t key_hash(const uint8_t *a, const uint8_t *b, uint64_t kw)
 {
 	uint64_t w[4], h = 0x243f6a8885a308d3ull;
 
@@ -318,7 +319,7 @@ static uint64_t key_hash(uint8_t ipv, uint8_t proto, const uint8_t *a, const uin
 	h = mix(h, w[1]);
 	h = mix(h, w[2]);
 	h = mix(h, w[3]);
-	h = mix(h, key_word(ipv, proto, pa, pb));
+	h = mix(h, kw);
 	return h ^ (h >> 32);
 }
 
@@ -828,7 +829,7 @@ void ft_expire(struct ft_table *t, uint64_t now)
 	uint64_t at = UINT64_MAX;
 
 	if (t->c.no_split) return;
-	if (t->sweep_ok && now <= t->sweep_at) return;
+	if (now <= t->sweep_at) return;
 	for (l = L_TCP; l <= L_OTHER; l++) {
 		uint64_t idle = t->c.idle_ns[l];
 
@@ -851,7 +852,6 @@ void ft_expire(struct ft_table *t, uint64_t now)
 	if (t->c.active_ns && (f = t->chead) != NULL && sat_add(f->first_ns, t->c.active_ns) < at)
 		at = sat_add(f->first_ns, t->c.active_ns);
 	t->sweep_at = at;
-	t->sweep_ok = true;
 }
 
 /* The least recently active flow: closed ones first, then the oldest head. */
@@ -1128,8 +1128,13 @@ void ft_key(const struct ft_table *t, struct ft_pkt *p)
 	int c = t->c.unidirectional ? -1 : cmp_addr(p->src, p->dst);
 
 	p->key_swap = c > 0 || (c == 0 && p->sport > p->dport);
-	p->hash = p->key_swap ? key_hash(p->ipv, p->proto, p->dst, p->src, p->dport, p->sport)
-	                      : key_hash(p->ipv, p->proto, p->src, p->dst, p->sport, p->dport);
+	if (p->key_swap) {
+		p->key_word = key_word(p->ipv, p->proto, p->dport, p->sport);
+		p->hash = key_hash(p->dst, p->src, p->key_word);
+	} else {
+		p->key_word = key_word(p->ipv, p->proto, p->sport, p->dport);
+		p->hash = key_hash(p->src, p->dst, p->key_word);
+	}
 }
 
 void ft_packet(struct ft_table *t, const struct ft_pkt *p)
@@ -1150,14 +1155,13 @@ void ft_packet(struct ft_table *t, const struct ft_pkt *p)
 	else if (t->now_set) clock = t->prev_ts;
 	t->prev_ts = p->ts_ns;
 	t->now_set = true;
-	if (!t->c.no_split && !(t->sweep_ok && clock <= t->sweep_at)) ft_expire(t, clock);
+	if (clock > t->sweep_at) ft_expire(t, clock);
 
 	if (p->key_swap) {
-		ka = p->dst; kb = p->src;
-		kw = key_word(p->ipv, p->proto, p->dport, p->sport);
-	} else {
-		kw = key_word(p->ipv, p->proto, p->sport, p->dport);
+		ka = p->dst;
+		kb = p->src;
 	}
+	kw = p->key_word;
 	memcpy(k, ka, 16);
 	memcpy(k + 2, kb, 16);
 	h = p->hash;
@@ -1166,19 +1170,16 @@ void ft_packet(struct ft_table *t, const struct ft_pkt *p)
 		    ((f->k[0] ^ k[0]) | (f->k[1] ^ k[1]) | (f->k[2] ^ k[2]) | (f->k[3] ^ k[3])) == 0)
 			break;
 	if (f && !t->c.no_split) {
-		bool pure_syn = p->is_tcp && (p->tcp_flags & 0x12) == 0x02;
 		uint8_t why = stale(t, f, p->ts_ns);
 
+		if (!why && p->is_tcp && (p->tcp_flags & 0x12) == 0x02) { /* a pure SYN */
+			if (f->closing)
+				why = closed_reason(f);
+			else if (f->syn_valid && p->seq != f->syn_seq && f->pkts[0] + f->pkts[1] > 1)
+				why = END_REUSED; /* a new connection on a tuple still open */
+		}
 		if (why) {
 			end_flow(t, f, why);
-			f = NULL;
-		} else if (f->closing && pure_syn) {
-			end_flow(t, f, closed_reason(f));
-			f = NULL;
-		} else if (pure_syn && f->syn_valid && p->seq != f->syn_seq &&
-		    f->pkts[0] + f->pkts[1] > 1) {
-			/* A new connection on a tuple still open: the old one is over. */
-			end_flow(t, f, END_REUSED);
 			f = NULL;
 		}
 	}

@@ -87,8 +87,9 @@ struct ft_pkt {
 	const uint8_t *mac_src, *mac_dst; /* NULL when not Ethernet */
 	const uint8_t *encap;         /* ENCAP element value (5-byte entries), or NULL */
 	uint8_t encap_len;
-	/* set by ft_key: the flow key's hash, and whether dst/dport come first in it */
-	uint64_t hash;
+	/* set by ft_key: the flow key's hash, its version, protocol and ports in
+	 * one word, and whether dst/dport come first in it */
+	uint64_t hash, key_word;
 	bool key_swap;
 };
 
