@@ -274,6 +274,25 @@ static void act_append(struct ft_table *t, struct flow *f, uint8_t list)
 	t->atail[list] = f;
 }
 
+/* act_unlink and act_append to its list again, for a flow that is not
+ * its list's tail (so it has a next, and the list keeps a tail). */
+static inline void act_to_tail(struct ft_table *t, struct flow *f)
+{
+	uint8_t l = f->list;
+
+	if (f->aprev) {
+		f->aprev->anext = f->anext;
+	} else {
+		t->ahead[l] = f->anext;
+		t->sweep_at = t->sweep_forget; /* the head goes */
+	}
+	f->anext->aprev = f->aprev;
+	f->aprev = t->atail[l];
+	f->anext = NULL;
+	t->atail[l]->anext = f;
+	t->atail[l] = f;
+}
+
 static void cre_unlink(struct ft_table *t, struct flow *f)
 {
 	if (!f->cprev) t->sweep_at = t->sweep_forget;
@@ -1005,10 +1024,7 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 	}
 	/* The lists are in order of last activity (the linger list too:
 	 * a closed flow lingers until its stragglers stop). */
-	if (t->atail[f->list] != f) {
-		act_unlink(t, f);
-		act_append(t, f, f->list);
-	}
+	if (t->atail[f->list] != f) act_to_tail(t, f);
 
 	if (t->app && (p->is_tcp || p->proto == 17)) {
 		if (!f->app_quiet) {
