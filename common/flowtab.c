@@ -1046,10 +1046,17 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 	}
 
 	if (f->npk < t->c.max_pkts) {
-		struct rec_pkt e;
+		/* entry_of's entry, as it is known here: last_ns is at least
+		 * ts_ns or has just become it */
+		struct rec_pkt e = {
+			.t_ns = p->ts_ns > f->first_ns ? p->ts_ns - f->first_ns : 0,
+			.wire_len = p->wire_len, .ip_len = p->ip_len, .l4_len = p->l4_len,
+			.payload_len = p->payload_len, .dir = (uint8_t)d, .pflags = pflags,
+			.ttl = p->ttl, .tos = p->tos,
+			.tcp_flags = p->is_tcp ? p->tcp_flags : 0, .window = p->is_tcp ? p->window : 0,
+		};
 		uint8_t tmp[REC_PKT_ENTRY], *q = store_room(t, &f->pk, REC_PKT_ENTRY);
 
-		entry_of(f, p, d, pflags, &e);
 		rec_pkt_enc(q ? q : tmp, &e);
 		if (q) store_commit(&f->pk, REC_PKT_ENTRY);
 		else store_put(t, &f->pk, tmp, REC_PKT_ENTRY);
