@@ -138,8 +138,9 @@ struct rs_writer;
  * terminal is refused (message, NULL).  cmdline (copied; NULL for none)
  * is the line this tool adds to the provenance of every header it writes
  * (cli_cmdline() in a tool).  The writer does not close fp.  Records
- * reach fp in blocks of some hundred kilobytes: only rw_abandon and
- * rs_wclose make sure all of them have, so nothing else may write to fp.
+ * reach fp in blocks of some hundred kilobytes, written to its descriptor
+ * past stdio (after flushing it): only rw_abandon and rs_wclose make sure
+ * all of them have, so nothing else may write to fp.
  */
 struct rs_writer *rs_wopen(FILE *fp, const char *name, const char *cmdline);
 /*
