@@ -192,15 +192,18 @@ struct rec_pkt {
 static inline uint32_t rec_pkts_count(const struct rec_elem *e) { return be32(e->val); }
 void rec_pkt_get(const struct rec_elem *e, uint32_t i, struct rec_pkt *p);
 void rec_pkt_put(struct buf *b, const struct rec_pkt *p); /* appends one 32-byte entry */
-/* rec_pkt_enc: the entry in q, as four 64-bit stores (the flow table
- * writes one per packet, in place). */
+/* rec_pkt_enc: the entry in q, in few stores (the flow table writes one
+ * per packet, in place). */
 static inline void rec_pkt_enc(uint8_t *q, const struct rec_pkt *p)
 {
 	put_be64(q, p->t_ns);
 	put_be64(q + 8, (uint64_t)p->wire_len << 32 | p->ip_len);
 	put_be64(q + 16, (uint64_t)p->l4_len << 32 | p->payload_len);
-	put_be64(q + 24, (uint64_t)p->dir << 56 | (uint64_t)p->pflags << 48 | (uint64_t)p->ttl << 40 |
-	    (uint64_t)p->tos << 32 | (uint32_t)p->tcp_flags << 16 | p->window);
+	q[24] = p->dir;
+	q[25] = p->pflags;
+	q[26] = p->ttl;
+	q[27] = p->tos;
+	put_be32(q + 28, (uint32_t)p->tcp_flags << 16 | p->window);
 }
 
 /* PKTBYTES (validated by rec_decode_flow): walk the stored packets. */
