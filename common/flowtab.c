@@ -113,7 +113,7 @@ struct ft_table {
 	struct rec_pieces pcs[3];     /* or in pieces (emit_pieces) */
 	unsigned npcs;
 	struct rec_piece *piece;
-	size_t piece_cap;
+	size_t npiece, piece_cap;
 	struct seg *seg_free[SEG_NSIZE]; /* ended flows' segments by size (seg_drop) */
 	/* flow slots: struct flow + inline buffers (see flow_alloc) */
 	struct flow *free;            /* ended flows, chained by hnext */
@@ -637,6 +637,7 @@ static void pieces_begin(struct ft_table *t, const struct flow *f)
 {
 	size_t n = store_nseg(&f->pk) + store_nseg(&f->pb) + store_nseg(&f->pl);
 
+	t->npiece = 0;
 	if (n > t->piece_cap) {
 		t->piece_cap = n * 2;
 		t->piece = xrealloc(t->piece, t->piece_cap * sizeof *t->piece);
@@ -657,7 +658,7 @@ static void store_elem(struct ft_table *t, struct rec_flow *r, uint16_t id, cons
 		return;
 	}
 	pc = &t->pcs[t->npcs];
-	v = t->npcs ? (struct rec_piece *)t->pcs[t->npcs - 1].v + t->pcs[t->npcs - 1].n : t->piece;
+	v = t->piece + t->npiece;
 	pc->id = id;
 	pc->n = 0;
 	pc->v = v;
@@ -666,6 +667,7 @@ static void store_elem(struct ft_table *t, struct rec_flow *r, uint16_t id, cons
 		v[pc->n].len = g->len;
 		pc->n++;
 	}
+	t->npiece += pc->n;
 	t->npcs++;
 	elem_add(r, id, NULL, s->len);
 }
