@@ -126,10 +126,12 @@ static struct rs_writer *out;
 static struct cap *live_cap;
 static volatile sig_atomic_t stop_live;
 
-static void emit(void *ctx, const struct rec_flow *f)
+/* The stored data goes from the flow's segments straight into the
+ * output block (ft_emit_pieces). */
+static void emit(void *ctx, const struct rec_flow *f, const struct rec_pieces *pc, unsigned npc)
 {
 	(void)ctx;
-	if (rs_write_flow(out, f) < 0) msg_die(EXIT_DATA, "cannot encode a flow record");
+	if (rs_write_flow_pieces(out, f, pc, npc) < 0) msg_die(EXIT_DATA, "cannot encode a flow record");
 }
 
 /* An option's seconds as nanoseconds. */
@@ -342,7 +344,8 @@ int main(int argc, char **argv)
 		out_abort(&o);
 		return EXIT_USAGE;
 	}
-	ft = ft_new(&opt.fc, emit, NULL);
+	ft = ft_new(&opt.fc, NULL, NULL);
+	ft_emit_pieces(ft, emit);
 	fr = frag_new(NULL);
 	/* A live capture is filtered by libpcap (cap_open_live), files here. */
 	cf = cf_new(&opt.cc, ft, fr, opt.iface ? NULL : bpf);

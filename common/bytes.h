@@ -32,7 +32,17 @@ static inline uint32_t be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 #endif
 }
-static inline uint64_t be64(const uint8_t *p) { return (uint64_t)be32(p) << 32 | be32(p + 4); }
+static inline uint64_t be64(const uint8_t *p)
+{
+#ifdef FK_BSWAP
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return __builtin_bswap64(v);
+#else
+	return (uint64_t)be32(p) << 32 | be32(p + 4);
+#endif
+}
 static inline uint16_t le16(const uint8_t *p) { return (uint16_t)(p[1] << 8 | p[0]); }
 static inline uint32_t le32(const uint8_t *p)
 {
@@ -58,7 +68,12 @@ static inline void put_be32(uint8_t *p, uint32_t v)
 }
 static inline void put_be64(uint8_t *p, uint64_t v)
 {
+#ifdef FK_BSWAP
+	v = __builtin_bswap64(v);
+	memcpy(p, &v, 8);
+#else
 	put_be32(p, (uint32_t)(v >> 32)); put_be32(p + 4, (uint32_t)v);
+#endif
 }
 
 /*

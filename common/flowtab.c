@@ -21,6 +21,7 @@ enum { L_TCP, L_UDP, L_OTHER, L_LINGER, L_N };
 
 struct src {
 	char *file, *label;
+	size_t file_len, label_len;
 	unsigned refs;
 };
 
@@ -35,59 +36,71 @@ struct store {
 	                                 (what growth goes by) */
 };
 
+/* The fields a packet reads and writes come first: the lookup's in the
+ * first cache line, the per-packet state in the next ones. */
 struct flow {
 	struct flow *hnext;
-	struct flow *aprev, *anext;   /* activity list */
-	struct flow *cprev, *cnext;   /* creation list */
 	uint64_t hash;
-	uint8_t list;
-	/* key: canonical endpoint order (a <= b) unless unidirectional */
+	/* key: canonical endpoint order (a <= b) unless unidirectional; kw
+	 * is key_word(), k the two addresses as words (only compared) */
+	uint64_t kw;
+	uint64_t k[4];
 	uint8_t ipv, proto;
-	uint16_t kpa, kpb;
-	uint8_t ka[16], kb[16];
-	/* initiator endpoint, as in the packets */
-	uint8_t isrc[16];
-	uint16_t isport;
-	uint16_t rec_sport, rec_dport;
-	uint8_t idst[16];
-	uint32_t flags;
-	uint16_t tcp_flags[2];
-	uint64_t first_ns, last_ns;
-	uint64_t pkts[2], bytes[2], l3[2];
-	uint64_t first_pkt_no;
+	uint8_t list;
+	/* direction of a packet: (its key_swap ^ dxor) & dmask; dmask is 0
+	 * when unidirectional or when both endpoints are the same */
+	uint8_t dxor, dmask;
+	bool mac_set;
+	bool app_quiet;               /* app_packet wants no more of its packets */
+	bool pb_done, pl_done;        /* PKTBYTES, PAYLOAD: full and flagged (or no budget) */
 	/* TCP */
 	bool closing, rst, syn_valid;
 	uint8_t fin;                  /* bit d: FIN seen from direction d */
 	uint8_t seq_valid;            /* bit d: next_seq[d] known */
+	uint32_t flags;
+	uint16_t tcp_flags[2];
 	uint32_t next_seq[2], syn_seq;
+	uint64_t idle_lim;            /* its class's idle timeout (UINT64_MAX: none) */
+	uint64_t first_ns, last_ns;
+	uint64_t pkts[2], bytes[2], l3[2];
+	struct flow *aprev, *anext;   /* activity list */
+	struct app_flow *app;         /* application metadata, NULL until payload */
 	/* stored data */
 	struct store pk, pb, pl;      /* PACKETS, PKTBYTES (from its first packet), PAYLOAD */
 	uint32_t npk, npb;
 	uint32_t pb_used;
-	bool mac_set;
+	/* the rest is read when the flow ends */
+	struct flow *cprev, *cnext;   /* creation list */
+	/* initiator endpoint, as in the packets */
+	uint8_t isrc[16];
+	uint16_t rec_sport, rec_dport;
+	uint8_t idst[16];
+	uint64_t first_pkt_no;
 	uint8_t mac[12];
 	uint8_t encap_len;
 	uint8_t *encap;               /* on the heap: few flows have one */
 	struct src *src;
 	struct ft_run *run;           /* running aggregates past the table (run_add) */
-	struct app_flow *app;         /* application metadata, NULL until payload */
-	bool app_quiet;               /* app_packet wants no more of its packets */
 };
 
 struct ft_table {
 	struct ft_config c;
 	uint32_t npb_max;             /* PKTBYTES packets per flow, so that records fit */
+	/* the timeouts as limits: UINT64_MAX for none */
+	uint64_t idle_lim[FT_NCLASS], active_lim;
 	ft_emit_fn emit;
+	ft_emit_pieces_fn emit_pieces; /* instead of emit, when set */
 	void *ctx;
 	struct flow **bucket;
 	size_t nbucket, nflows;
 	struct flow *ahead[L_N], *atail[L_N];
 	struct flow *chead, *ctail;
-	/* ft_expire has nothing to end while now <= sweep_at (when sweep_ok):
-	 * the earliest timeout of the lists' heads, recomputed after a sweep
-	 * and forgotten when a head leaves its list or a list gets its first */
-	uint64_t sweep_at;
-	bool sweep_ok;
+	/* ft_expire has nothing to end while now <= sweep_at: the earliest
+	 * timeout of the lists' heads, recomputed after a sweep and forgotten
+	 * (set to sweep_forget) when a head leaves its list or a list gets its
+	 * first.  sweep_forget is 0, at which time nothing can end, or, with
+	 * no_split, which has no timeouts, UINT64_MAX. */
+	uint64_t sweep_at, sweep_forget;
 	uint64_t prev_ts;             /* time of the previous packet */
 	bool now_set, warned_evict, warned_name;
 	struct src *cur;
@@ -97,7 +110,10 @@ struct ft_table {
 	struct rec_flow rec;
 	struct buf tmp;
 	struct buf gather;            /* stores in one piece for a record (store_flat) */
-	struct buf stage, place;      /* writes to a store (store_begin) */
+	struct rec_pieces pcs[3];     /* or in pieces (emit_pieces) */
+	unsigned npcs;
+	struct rec_piece *piece;
+	size_t npiece, piece_cap;
 	struct seg *seg_free[SEG_NSIZE]; /* ended flows' segments by size (seg_drop) */
 	/* flow slots: struct flow + inline buffers (see flow_alloc) */
 	struct flow *free;            /* ended flows, chained by hnext */
@@ -198,6 +214,9 @@ struct ft_table *ft_new(const struct ft_config *c, ft_emit_fn emit, void *ctx)
 
 	t->c = *c;
 	t->npb_max = npb_max(c);
+	for (int i = 0; i < FT_NCLASS; i++) t->idle_lim[i] = c->idle_ns[i] ? c->idle_ns[i] : UINT64_MAX;
+	t->active_lim = c->active_ns ? c->active_ns : UINT64_MAX;
+	t->sweep_at = t->sweep_forget = c->no_split ? UINT64_MAX : 0;
 	if (t->c.max_flows == 0) t->c.max_flows = 1;
 	t->emit = emit;
 	t->ctx = ctx;
@@ -224,6 +243,8 @@ void ft_set_source(struct ft_table *t, const char *file, const char *label)
 
 	s->file = xstrdup(file ? file : "");
 	s->label = label ? xstrdup(label) : NULL;
+	s->file_len = strlen(s->file);
+	s->label_len = s->label ? strlen(s->label) : 0;
 	s->refs = 1;
 	src_put(t->cur);
 	t->cur = s;
@@ -231,11 +252,13 @@ void ft_set_source(struct ft_table *t, const char *file, const char *label)
 
 const char *ft_source(const struct ft_table *t) { return t->cur ? t->cur->file : ""; }
 
+void ft_emit_pieces(struct ft_table *t, ft_emit_pieces_fn emit) { t->emit_pieces = emit; }
+
 /* ---- lists ---- */
 
 static void act_unlink(struct ft_table *t, struct flow *f)
 {
-	if (!f->aprev) t->sweep_ok = false; /* the head goes */
+	if (!f->aprev) t->sweep_at = t->sweep_forget; /* the head goes */
 	if (f->aprev) f->aprev->anext = f->anext; else t->ahead[f->list] = f->anext;
 	if (f->anext) f->anext->aprev = f->aprev; else t->atail[f->list] = f->aprev;
 	f->aprev = f->anext = NULL;
@@ -247,13 +270,32 @@ static void act_append(struct ft_table *t, struct flow *f, uint8_t list)
 	f->anext = NULL;
 	f->aprev = t->atail[list];
 	if (t->atail[list]) t->atail[list]->anext = f;
-	else t->ahead[list] = f, t->sweep_ok = false;
+	else t->ahead[list] = f, t->sweep_at = t->sweep_forget;
 	t->atail[list] = f;
+}
+
+/* act_unlink and act_append to its list again, for a flow that is not
+ * its list's tail (so it has a next, and the list keeps a tail). */
+static inline void act_to_tail(struct ft_table *t, struct flow *f)
+{
+	uint8_t l = f->list;
+
+	if (f->aprev) {
+		f->aprev->anext = f->anext;
+	} else {
+		t->ahead[l] = f->anext;
+		t->sweep_at = t->sweep_forget; /* the head goes */
+	}
+	f->anext->aprev = f->aprev;
+	f->aprev = t->atail[l];
+	f->anext = NULL;
+	t->atail[l]->anext = f;
+	t->atail[l] = f;
 }
 
 static void cre_unlink(struct ft_table *t, struct flow *f)
 {
-	if (!f->cprev) t->sweep_ok = false;
+	if (!f->cprev) t->sweep_at = t->sweep_forget;
 	if (f->cprev) f->cprev->cnext = f->cnext; else t->chead = f->cnext;
 	if (f->cnext) f->cnext->cprev = f->cprev; else t->ctail = f->cprev;
 }
@@ -263,7 +305,7 @@ static void cre_append(struct ft_table *t, struct flow *f)
 	f->cnext = NULL;
 	f->cprev = t->ctail;
 	if (t->ctail) t->ctail->cnext = f;
-	else t->chead = f, t->sweep_ok = false;
+	else t->chead = f, t->sweep_at = t->sweep_forget;
 	t->ctail = f;
 }
 
@@ -280,8 +322,13 @@ static inline uint64_t mix(uint64_t h, uint64_t w)
 	return h ^ (h >> 29);
 }
 
-static uint64_t key_hash(uint8_t ipv, uint8_t proto, const uint8_t *a, const uint8_t *b,
-    uint16_t pa, uint16_t pb)
+/* The key's version, protocol and ports in one word. */
+static inline uint64_t key_word(uint8_t ipv, uint8_t proto, uint16_t pa, uint16_t pb)
+{
+	return (uint64_t)ipv << 40 | (uint64_t)proto << 32 | (uint64_t)pa << 16 | pb;
+}
+
+static uint64_t key_hash(const uint8_t *a, const uint8_t *b, uint64_t kw)
 {
 	uint64_t w[4], h = 0x243f6a8885a308d3ull;
 
@@ -291,7 +338,7 @@ static uint64_t key_hash(uint8_t ipv, uint8_t proto, const uint8_t *a, const uin
 	h = mix(h, w[1]);
 	h = mix(h, w[2]);
 	h = mix(h, w[3]);
-	h = mix(h, (uint64_t)ipv << 40 | (uint64_t)proto << 32 | (uint64_t)pa << 16 | pb);
+	h = mix(h, kw);
 	return h ^ (h >> 32);
 }
 
@@ -425,57 +472,59 @@ static struct seg *store_grow(struct ft_table *t, struct store *s, size_t n)
 	return g;
 }
 
-static void store_put(struct ft_table *t, struct store *s, const void *v, size_t n)
+/*
+ * Append na bytes from a, then nb from b, to s: into the room left, then
+ * into new segments, each grown by what is still to come (so that a
+ * packet's header and bytes share a segment).
+ */
+static void store_put2(struct ft_table *t, struct store *s, const void *a, size_t na,
+    const void *b, size_t nb)
 {
-	const uint8_t *q = v;
+	const uint8_t *q = a;
+	size_t n = na, left = na + nb;
 
-	while (n) {
+	while (left) {
 		struct seg *g = s->tail;
 		size_t k;
 
-		if (!g || g->len == g->cap) g = store_grow(t, s, n);
+		if (n == 0) {
+			q = b;
+			n = nb;
+		}
+		if (!g || g->len == g->cap) g = store_grow(t, s, left);
 		k = g->cap - g->len < n ? g->cap - g->len : n;
 		memcpy(g->d + g->len, q, k);
 		g->len += (uint32_t)k;
 		s->len += (uint32_t)k;
 		q += k;
 		n -= k;
+		left -= k;
 	}
 }
 
+static void store_put(struct ft_table *t, struct store *s, const void *v, size_t n)
+{
+	store_put2(t, s, v, n, NULL, 0);
+}
+
 /*
- * Writing n bytes to s with the buf functions: store_begin gives a buffer
- * over the room in place when the last segment (or a new one, when it is
- * full) has n bytes, else the table's staging buffer, whose bytes
- * store_end splits over the room left and a new segment.
+ * Room for n bytes in place at the end of s (a new segment when the last
+ * is full), or NULL when they would straddle two segments; store_commit
+ * then counts them.  Per-packet entries never straddle with the slot
+ * chunks (see store_grow).
  */
-static inline struct buf *store_begin(struct ft_table *t, struct store *s, size_t n)
+static inline uint8_t *store_room(struct ft_table *t, struct store *s, size_t n)
 {
 	struct seg *g = s->tail;
 
 	if (!g || g->len == g->cap) g = store_grow(t, s, n);
-	if (g->cap - g->len >= n) {
-		buf_borrow(&t->place, g->d + g->len, g->cap - g->len);
-		return &t->place;
-	}
-	buf_reset(&t->stage);
-	return &t->stage;
+	return g->cap - g->len >= n ? g->d + g->len : NULL;
 }
 
-static void store_end_copy(struct ft_table *t, struct store *s, struct buf *w)
+static inline void store_commit(struct store *s, size_t n)
 {
-	store_put(t, s, w->p, w->len);
-	if (w == &t->place) buf_free(w); /* outgrew its room: cannot happen with n right */
-}
-
-static inline void store_end(struct ft_table *t, struct store *s, struct buf *w)
-{
-	if (w == &t->place && w->borrowed) {
-		s->tail->len += (uint32_t)w->len;
-		s->len += (uint32_t)w->len;
-		return;
-	}
-	store_end_copy(t, s, w);
+	s->tail->len += (uint32_t)n;
+	s->len += (uint32_t)n;
 }
 
 /* What store_flat will add to t->gather. */
@@ -566,6 +615,63 @@ static void run_free(struct ft_run *run)
 	free(run);
 }
 
+/* An element the record has not got yet. */
+static inline void elem_add(struct rec_flow *r, uint16_t id, const void *val, uint32_t len)
+{
+	r->elem[r->nelem].id = id;
+	r->elem[r->nelem].len = len;
+	r->elem[r->nelem].val = val;
+	r->nelem++;
+}
+
+static size_t store_nseg(const struct store *s)
+{
+	size_t n = 0;
+
+	for (const struct seg *g = s->head; g; g = g->next) n++;
+	return n;
+}
+
+/* Room in t->piece for the segments of f's stores (emit_pieces). */
+static void pieces_begin(struct ft_table *t, const struct flow *f)
+{
+	size_t n = store_nseg(&f->pk) + store_nseg(&f->pb) + store_nseg(&f->pl);
+
+	t->npiece = 0;
+	if (n > t->piece_cap) {
+		t->piece_cap = n * 2;
+		t->piece = xrealloc(t->piece, t->piece_cap * sizeof *t->piece);
+	}
+}
+
+/* Store s as element id of r: in one piece (gathered unless it has one
+ * segment), or with emit_pieces and more than one segment, as pieces
+ * after those of the elements before it (pieces_begin made room). */
+static void store_elem(struct ft_table *t, struct rec_flow *r, uint16_t id, const struct store *s)
+{
+	struct rec_pieces *pc;
+	struct rec_piece *v;
+	const struct seg *g;
+
+	if (!t->emit_pieces || !s->head || !s->head->next) {
+		elem_add(r, id, store_flat(t, s), s->len);
+		return;
+	}
+	pc = &t->pcs[t->npcs];
+	v = t->piece + t->npiece;
+	pc->id = id;
+	pc->n = 0;
+	pc->v = v;
+	for (g = s->head; g; g = g->next) {
+		v[pc->n].p = g->d;
+		v[pc->n].len = g->len;
+		pc->n++;
+	}
+	t->npiece += pc->n;
+	t->npcs++;
+	elem_add(r, id, NULL, s->len);
+}
+
 static void emit_flow(struct ft_table *t, struct flow *f, uint8_t reason)
 {
 	struct rec_flow *r = &t->rec;
@@ -593,9 +699,10 @@ static void emit_flow(struct ft_table *t, struct flow *f, uint8_t reason)
 	r->last_ns = f->last_ns;
 	r->nelem = 0;
 
+	/* The elements are new ones: elem_add rather than rec_set. */
 	buf_reset(&t->tmp);
 	if (f->src) {
-		size_t n = strlen(f->src->file);
+		size_t n = f->src->file_len;
 		const char *name = f->src->file;
 
 		/* Keep the end of an over-long path: the file name says most. */
@@ -610,25 +717,30 @@ static void emit_flow(struct ft_table *t, struct flow *f, uint8_t reason)
 		}
 		buf_put64(&t->tmp, f->first_pkt_no);
 		buf_put(&t->tmp, name, n);
-		rec_set(r, RE_SOURCE, t->tmp.p, (uint32_t)t->tmp.len);
+		elem_add(r, RE_SOURCE, t->tmp.p, (uint32_t)t->tmp.len);
 	}
 	if (f->src && f->src->label)
-		rec_set(r, RE_LABEL, f->src->label, (uint32_t)strlen(f->src->label));
+		elem_add(r, RE_LABEL, f->src->label, (uint32_t)f->src->label_len);
 	/* Counts are patched in the first segment, which holds the header. */
-	buf_reset(&t->gather);
-	buf_reserve(&t->gather, store_gather_len(&f->pk) + store_gather_len(&f->pb) +
-	    store_gather_len(&f->pl));
+	t->npcs = 0;
+	if (t->emit_pieces) {
+		pieces_begin(t, f);
+	} else {
+		buf_reset(&t->gather);
+		buf_reserve(&t->gather, store_gather_len(&f->pk) + store_gather_len(&f->pb) +
+		    store_gather_len(&f->pl));
+	}
 	if (f->npk) {
 		put_be32(f->pk.head->d, f->npk);
-		rec_set(r, RE_PACKETS, store_flat(t, &f->pk), f->pk.len);
+		store_elem(t, r, RE_PACKETS, &f->pk);
 	}
 	if (f->npb) {
 		put_be32(f->pb.head->d + 4, f->npb);
-		rec_set(r, RE_PKTBYTES, store_flat(t, &f->pb), f->pb.len);
+		store_elem(t, r, RE_PKTBYTES, &f->pb);
 	}
-	if (f->pl.len) rec_set(r, RE_PAYLOAD, store_flat(t, &f->pl), f->pl.len);
-	if (f->mac_set) rec_set(r, RE_MAC, f->mac, 12);
-	if (f->encap_len) rec_set(r, RE_ENCAP, f->encap, f->encap_len);
+	if (f->pl.len) store_elem(t, r, RE_PAYLOAD, &f->pl);
+	if (f->mac_set) elem_add(r, RE_MAC, f->mac, 12);
+	if (f->encap_len) elem_add(r, RE_ENCAP, f->encap, f->encap_len);
 	if (f->run) run_put(r, f->run);
 	if (f->app) app_emit(t->app, f->app, r);
 
@@ -636,7 +748,8 @@ static void emit_flow(struct ft_table *t, struct flow *f, uint8_t reason)
 	if (f->flags & RF_PKTS_TRUNCATED) t->st.pkts_truncated++;
 	if (f->flags & RF_BYTES_TRUNCATED) t->st.bytes_truncated++;
 	if (f->flags & RF_PAYLOAD_TRUNCATED) t->st.payload_truncated++;
-	t->emit(t->ctx, r);
+	if (t->emit_pieces) t->emit_pieces(t->ctx, r, t->pcs, t->npcs);
+	else t->emit(t->ctx, r);
 }
 
 
@@ -737,7 +850,7 @@ void ft_expire(struct ft_table *t, uint64_t now)
 	uint64_t at = UINT64_MAX;
 
 	if (t->c.no_split) return;
-	if (t->sweep_ok && now <= t->sweep_at) return;
+	if (now <= t->sweep_at) return;
 	for (l = L_TCP; l <= L_OTHER; l++) {
 		uint64_t idle = t->c.idle_ns[l];
 
@@ -760,7 +873,6 @@ void ft_expire(struct ft_table *t, uint64_t now)
 	if (t->c.active_ns && (f = t->chead) != NULL && sat_add(f->first_ns, t->c.active_ns) < at)
 		at = sat_add(f->first_ns, t->c.active_ns);
 	t->sweep_at = at;
-	t->sweep_ok = true;
 }
 
 /* The least recently active flow: closed ones first, then the oldest head. */
@@ -785,7 +897,7 @@ static void evict_one(struct ft_table *t)
 }
 
 static struct flow *flow_new(struct ft_table *t, const struct ft_pkt *p, uint64_t h,
-    const uint8_t *ka, const uint8_t *kb, uint16_t kpa, uint16_t kpb)
+    uint64_t kw, const uint64_t *k)
 {
 	struct flow *f;
 	bool reverse = false;
@@ -793,12 +905,13 @@ static struct flow *flow_new(struct ft_table *t, const struct ft_pkt *p, uint64_
 	while (t->nflows >= t->c.max_flows) evict_one(t);
 	f = flow_alloc(t);
 	f->hash = h;
+	f->kw = kw;
+	memcpy(f->k, k, sizeof f->k);
 	f->ipv = p->ipv;
 	f->proto = p->proto;
-	memcpy(f->ka, ka, 16);
-	memcpy(f->kb, kb, 16);
-	f->kpa = kpa;
-	f->kpb = kpb;
+	f->idle_lim = t->idle_lim[class_of(p->proto)];
+	f->pb_done = t->c.bytes_budget == 0;
+	f->pl_done = t->c.payload_budget == 0;
 	if (p->is_tcp && (p->tcp_flags & 0x12) == 0x12) {
 		reverse = true;                    /* SYN+ACK: the receiver opened it */
 	} else if (p->is_tcp && !(p->tcp_flags & 0x02)) {
@@ -811,16 +924,20 @@ static struct flow *flow_new(struct ft_table *t, const struct ft_pkt *p, uint64_
 	if (!reverse) {
 		memcpy(f->isrc, p->src, 16);
 		memcpy(f->idst, p->dst, 16);
-		f->isport = p->sport;
 		f->rec_sport = p->rec_sport;
 		f->rec_dport = p->rec_dport;
 	} else {
 		memcpy(f->isrc, p->dst, 16);
 		memcpy(f->idst, p->src, 16);
-		f->isport = p->dport;
 		f->rec_sport = p->rec_dport;
 		f->rec_dport = p->rec_sport;
 	}
+	/* A packet's sender is the key's first endpoint unless key_swap, and
+	 * the initiator that of this one unless reversed: direction 0 is the
+	 * initiator's.  With both endpoints alike every packet is direction 0. */
+	f->dxor = (uint8_t)(p->key_swap ^ reverse);
+	f->dmask = !t->c.unidirectional &&
+	    !(p->sport == p->dport && memcmp(p->src, p->dst, 16) == 0);
 	f->first_ns = f->last_ns = p->ts_ns;
 	f->first_pkt_no = p->pkt_no;
 	f->src = t->cur;
@@ -848,18 +965,15 @@ static struct flow *flow_new(struct ft_table *t, const struct ft_pkt *p, uint64_
 /* Serial-number comparison (RFC 1982): is a after b? */
 static inline bool seq_after(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
 
+_Static_assert(RP_FRAG << 4 == RF_FRAGMENTS && RP_SNAPLEN << 4 == RF_SNAPLEN,
+    "add_packet shifts the packet flags into the flow's");
+
 static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *p)
 {
-	int d;
+	int d = (p->key_swap ^ f->dxor) & f->dmask;
 	uint8_t pflags = p->pflags;
-	size_t held0;
+	size_t added = 0;             /* bytes stored (ft_stats.held) */
 
-	if (t->c.unidirectional) {
-		d = 0;
-	} else {
-		d = !(p->sport == f->isport && memcmp(p->src, f->isrc, 16) == 0);
-		if (p->sport == p->dport && memcmp(p->src, p->dst, 16) == 0) d = 0;
-	}
 	if (p->is_tcp) {
 		uint16_t fl = p->tcp_flags;
 		uint32_t end = p->seq + p->payload_len + !!(fl & 0x02) + !!(fl & 0x01);
@@ -883,8 +997,7 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 	t->st.packets++;
 	if (p->ts_ns < f->last_ns) f->flags |= RF_TS_BACKWARDS;
 	else f->last_ns = p->ts_ns;
-	if (p->pflags & RP_FRAG) f->flags |= RF_FRAGMENTS;
-	if (p->pflags & RP_SNAPLEN) f->flags |= RF_SNAPLEN;
+	f->flags |= (uint32_t)(p->pflags & (RP_FRAG | RP_SNAPLEN)) << 4;
 	f->pkts[d]++;
 	f->bytes[d] += p->wire_len;
 	f->l3[d] += p->ip_len;
@@ -897,7 +1010,9 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 			f->syn_valid = true;
 			f->syn_seq = p->seq;
 		}
-		if (!t->c.no_split && !f->closing) {
+		/* Only RST or FIN can close it (a flow that is not closing has
+		 * seen neither RST nor both FINs). */
+		if ((fl & 0x05) && !t->c.no_split && !f->closing) {
 			if (fl & 0x04) f->rst = true;
 			if (fl & 0x01) f->fin |= (uint8_t)(1u << d);
 			/* A unidirectional flow is one side of a connection: its
@@ -911,10 +1026,7 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 	}
 	/* The lists are in order of last activity (the linger list too:
 	 * a closed flow lingers until its stragglers stop). */
-	if (t->atail[f->list] != f) {
-		act_unlink(t, f);
-		act_append(t, f, f->list);
-	}
+	if (t->atail[f->list] != f) act_to_tail(t, f);
 
 	if (t->app && (p->is_tcp || p->proto == 17)) {
 		if (!f->app_quiet) {
@@ -935,28 +1047,36 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 		f->mac_set = true;
 	}
 
-	held0 = flow_held(f);
 	if (f->npk < t->c.max_pkts) {
-		struct rec_pkt e;
-		struct buf *w = store_begin(t, &f->pk, REC_PKT_ENTRY);
+		/* entry_of's entry, as it is known here: last_ns is at least
+		 * ts_ns or has just become it */
+		struct rec_pkt e = {
+			.t_ns = p->ts_ns > f->first_ns ? p->ts_ns - f->first_ns : 0,
+			.wire_len = p->wire_len, .ip_len = p->ip_len, .l4_len = p->l4_len,
+			.payload_len = p->payload_len, .dir = (uint8_t)d, .pflags = pflags,
+			.ttl = p->ttl, .tos = p->tos,
+			.tcp_flags = p->is_tcp ? p->tcp_flags : 0, .window = p->is_tcp ? p->window : 0,
+		};
+		uint8_t tmp[REC_PKT_ENTRY], *q = store_room(t, &f->pk, REC_PKT_ENTRY);
 
-		entry_of(f, p, d, pflags, &e);
-		rec_pkt_put(w, &e);
-		store_end(t, &f->pk, w);
+		rec_pkt_enc(q ? q : tmp, &e);
+		if (q) store_commit(&f->pk, REC_PKT_ENTRY);
+		else store_put(t, &f->pk, tmp, REC_PKT_ENTRY);
+		added += REC_PKT_ENTRY;
 		f->npk++;
 	} else if (t->c.max_pkts) {
 		f->flags |= RF_PKTS_TRUNCATED;
 		run_add(t, f, p, d, pflags);
 	}
 
-	if (t->c.bytes_budget) {
+	if (!f->pb_done) {
 		const uint8_t *from = t->c.link_bytes ? p->frame : p->ip;
 		uint32_t avail = t->c.link_bytes ? p->link_caplen : p->ip_caplen;
 
 		if (from == NULL) avail = 0;
 		if (f->pb_used < t->c.bytes_budget && avail > 0 && f->npb < t->npb_max) {
 			struct rec_pb pb;
-			struct buf *w;
+			uint8_t hdr[8 + REC_PB_HDR] = { 0 };
 			uint32_t room = t->c.bytes_budget - f->pb_used, head = f->pb.len ? 0 : 8;
 
 			if (room > REC_MAX_PKT_STORED) room = REC_MAX_PKT_STORED;
@@ -970,30 +1090,34 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
 			pb.data = from;
 			if (pb.n < avail) f->flags |= RF_BYTES_TRUNCATED;
 			/* The element's header (layer, count patched at the end)
-			 * comes with the first packet: one segment for both. */
-			w = store_begin(t, &f->pb, head + REC_PB_HDR + pb.n);
-			if (head) {
-				buf_put8(w, t->c.link_bytes ? 1 : 0);
-				buf_put8(w, 0);
-				buf_put16(w, 0);
-				buf_put32(w, 0);
-			}
-			rec_pb_put(w, &pb);
-			store_end(t, &f->pb, w);
+			 * comes with the first packet: one segment for both
+			 * (store_put grows by what is asked first). */
+			hdr[0] = t->c.link_bytes ? 1 : 0;
+			rec_pb_hdr(hdr + 8, &pb);
+			store_put2(t, &f->pb, hdr + 8 - head, head + REC_PB_HDR, pb.data, pb.n);
+			added += head + REC_PB_HDR + pb.n;
 			f->npb++;
 			f->pb_used += pb.n;
 		} else if (avail > 0) {
 			f->flags |= RF_BYTES_TRUNCATED;
 		}
+		/* Full and flagged: later packets change nothing. */
+		if ((f->flags & RF_BYTES_TRUNCATED) &&
+		    (f->pb_used >= t->c.bytes_budget || f->npb >= t->npb_max))
+			f->pb_done = true;
 	}
-	if (p->payload_caplen && p->payload && t->c.payload_budget) {
+	if (p->payload_caplen && !f->pl_done && p->payload) {
 		uint32_t room = t->c.payload_budget - (uint32_t)f->pl.len;
 		uint32_t n = p->payload_caplen < room ? p->payload_caplen : room;
 
 		if (n) store_put(t, &f->pl, p->payload, n);
-		if (n < p->payload_caplen) f->flags |= RF_PAYLOAD_TRUNCATED;
+		added += n;
+		if (n < p->payload_caplen) {
+			f->flags |= RF_PAYLOAD_TRUNCATED;
+			f->pl_done = true;
+		}
 	}
-	t->st.held += flow_held(f) - held0;
+	t->st.held += added;
 	if (t->st.held > t->st.max_held) t->st.max_held = t->st.held;
 }
 
@@ -1004,13 +1128,11 @@ static void add_packet(struct ft_table *t, struct flow *f, const struct ft_pkt *
  */
 static uint8_t stale(const struct ft_table *t, const struct flow *f, uint64_t ts)
 {
-	uint64_t idle = t->c.idle_ns[class_of(f->proto)];
-
+	/* first_ns <= last_ns < ts below */
 	if (ts <= f->last_ns) return 0;
 	if (f->closing) return ts - f->last_ns > t->c.linger_ns ? closed_reason(f) : 0;
-	if (idle && ts - f->last_ns > idle) return END_IDLE;
-	if (t->c.active_ns && ts > f->first_ns && ts - f->first_ns > t->c.active_ns)
-		return END_ACTIVE;
+	if (ts - f->last_ns > f->idle_lim) return END_IDLE;
+	if (ts - f->first_ns > t->active_lim) return END_ACTIVE;
 	return 0;
 }
 
@@ -1031,15 +1153,19 @@ void ft_key(const struct ft_table *t, struct ft_pkt *p)
 	int c = t->c.unidirectional ? -1 : cmp_addr(p->src, p->dst);
 
 	p->key_swap = c > 0 || (c == 0 && p->sport > p->dport);
-	p->hash = p->key_swap ? key_hash(p->ipv, p->proto, p->dst, p->src, p->dport, p->sport)
-	                      : key_hash(p->ipv, p->proto, p->src, p->dst, p->sport, p->dport);
+	if (p->key_swap) {
+		p->key_word = key_word(p->ipv, p->proto, p->dport, p->sport);
+		p->hash = key_hash(p->dst, p->src, p->key_word);
+	} else {
+		p->key_word = key_word(p->ipv, p->proto, p->sport, p->dport);
+		p->hash = key_hash(p->src, p->dst, p->key_word);
+	}
 }
 
 void ft_packet(struct ft_table *t, const struct ft_pkt *p)
 {
 	const uint8_t *ka = p->src, *kb = p->dst;
-	uint16_t kpa = p->sport, kpb = p->dport;
-	uint64_t h, clock;
+	uint64_t h, clock, kw, k[4];
 	struct flow *f;
 
 	/*
@@ -1054,35 +1180,35 @@ void ft_packet(struct ft_table *t, const struct ft_pkt *p)
 	else if (t->now_set) clock = t->prev_ts;
 	t->prev_ts = p->ts_ns;
 	t->now_set = true;
-	ft_expire(t, clock);
+	if (clock > t->sweep_at) ft_expire(t, clock);
 
 	if (p->key_swap) {
-		ka = p->dst; kb = p->src;
-		kpa = p->dport; kpb = p->sport;
+		ka = p->dst;
+		kb = p->src;
 	}
+	kw = p->key_word;
+	memcpy(k, ka, 16);
+	memcpy(k + 2, kb, 16);
 	h = p->hash;
 	for (f = t->bucket[h & (t->nbucket - 1)]; f; f = f->hnext)
-		if (f->hash == h && f->kpa == kpa && f->kpb == kpb && f->proto == p->proto &&
-		    f->ipv == p->ipv && memcmp(f->ka, ka, 16) == 0 && memcmp(f->kb, kb, 16) == 0)
+		if (f->hash == h && f->kw == kw &&
+		    ((f->k[0] ^ k[0]) | (f->k[1] ^ k[1]) | (f->k[2] ^ k[2]) | (f->k[3] ^ k[3])) == 0)
 			break;
 	if (f && !t->c.no_split) {
-		bool pure_syn = p->is_tcp && (p->tcp_flags & 0x12) == 0x02;
 		uint8_t why = stale(t, f, p->ts_ns);
 
+		if (!why && p->is_tcp && (p->tcp_flags & 0x12) == 0x02) { /* a pure SYN */
+			if (f->closing)
+				why = closed_reason(f);
+			else if (f->syn_valid && p->seq != f->syn_seq && f->pkts[0] + f->pkts[1] > 1)
+				why = END_REUSED; /* a new connection on a tuple still open */
+		}
 		if (why) {
 			end_flow(t, f, why);
 			f = NULL;
-		} else if (f->closing && pure_syn) {
-			end_flow(t, f, closed_reason(f));
-			f = NULL;
-		} else if (pure_syn && f->syn_valid && p->seq != f->syn_seq &&
-		    f->pkts[0] + f->pkts[1] > 1) {
-			/* A new connection on a tuple still open: the old one is over. */
-			end_flow(t, f, END_REUSED);
-			f = NULL;
 		}
 	}
-	if (!f) f = flow_new(t, p, h, ka, kb, kpa, kpb);
+	if (!f) f = flow_new(t, p, h, kw, k);
 	add_packet(t, f, p);
 }
 
@@ -1113,7 +1239,7 @@ void ft_free(struct ft_table *t)
 	src_put(t->cur);
 	buf_free(&t->tmp);
 	buf_free(&t->gather);
-	buf_free(&t->stage);
+	free(t->piece);
 	free(t->bucket);
 	app_free(t->app);
 	free(t);

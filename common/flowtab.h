@@ -87,8 +87,9 @@ struct ft_pkt {
 	const uint8_t *mac_src, *mac_dst; /* NULL when not Ethernet */
 	const uint8_t *encap;         /* ENCAP element value (5-byte entries), or NULL */
 	uint8_t encap_len;
-	/* set by ft_key: the flow key's hash, and whether dst/dport come first in it */
-	uint64_t hash;
+	/* set by ft_key: the flow key's hash, its version, protocol and ports in
+	 * one word, and whether dst/dport come first in it */
+	uint64_t hash, key_word;
 	bool key_swap;
 };
 
@@ -102,10 +103,17 @@ struct ft_stats {
 };
 
 typedef void (*ft_emit_fn)(void *ctx, const struct rec_flow *f);
+/* An emit callback that takes the stored data as it is held: elements of
+ * f whose val is NULL have their value in pieces, pc[0..npc-1]
+ * (rec_encode_flow_pieces), which saves copying it into one piece. */
+typedef void (*ft_emit_pieces_fn)(void *ctx, const struct rec_flow *f, const struct rec_pieces *pc,
+    unsigned npc);
 
 struct ft_table;
 
 struct ft_table *ft_new(const struct ft_config *c, ft_emit_fn emit, void *ctx);
+/* ft_emit_pieces: ended flows go to emit (same ctx) instead of ft_new's callback. */
+void ft_emit_pieces(struct ft_table *t, ft_emit_pieces_fn emit);
 /* The source (file name) and label of the packets that follow; both are
  * copied; label may be NULL, and is at most REC_MAX_LABEL bytes (the
  * caller checks). */

@@ -474,15 +474,34 @@ static void put_prefix(struct buf *b, uint32_t len, uint16_t type)
 	buf_put16(b, 0);
 }
 
-static void put_elems(struct buf *b, const struct rec_elem *elem, unsigned n)
+/* The elements, in the room the caller has reserved (pc: rec_encode_flow_pieces). */
+static void put_elems(struct buf *b, const struct rec_elem *elem, unsigned n,
+    const struct rec_pieces *pc, unsigned npc)
 {
-	unsigned i;
+	uint8_t *q = b->p + b->len;
+	unsigned i, j, k;
 
 	for (i = 0; i < n; i++) {
-		buf_put16(b, elem[i].id);
-		buf_put32(b, elem[i].len);
-		buf_put(b, elem[i].val, elem[i].len);
+		put_be16(q, elem[i].id);
+		put_be32(q + 2, elem[i].len);
+		q += 6;
+		if (elem[i].val) {
+			memcpy(q, elem[i].val, elem[i].len);
+			q += elem[i].len;
+			continue;
+		}
+		for (j = 0; j < npc && pc[j].id != elem[i].id; j++) continue;
+		if (j == npc) { /* not reached: rec_encode_flow_pieces checked */
+			memset(q, 0, elem[i].len);
+			q += elem[i].len;
+			continue;
+		}
+		for (k = 0; k < pc[j].n; k++) {
+			memcpy(q, pc[j].v[k].p, pc[j].v[k].len);
+			q += pc[j].v[k].len;
+		}
 	}
+	b->len = (size_t)(q - b->p);
 }
 
 static uint64_t elems_size(const struct rec_elem *elem, unsigned n)
@@ -511,11 +530,17 @@ int rec_encode_header(struct buf *b, const struct rec_header *h, char *err, size
 	buf_put8(b, h->major);
 	buf_put8(b, h->minor);
 	buf_put16(b, 0);
-	put_elems(b, h->elem, h->nelem);
+	put_elems(b, h->elem, h->nelem, NULL, 0);
 	return 0;
 }
 
 int rec_encode_flow(struct buf *b, const struct rec_flow *f, char *err, size_t errlen)
+{
+	return rec_encode_flow_pieces(b, f, NULL, 0, err, errlen);
+}
+
+int rec_encode_flow_pieces(struct buf *b, const struct rec_flow *f, const struct rec_pieces *pc,
+    unsigned npc, char *err, size_t errlen)
 {
 	uint64_t len;
 	unsigned i;
@@ -523,6 +548,17 @@ int rec_encode_flow(struct buf *b, const struct rec_flow *f, char *err, size_t e
 
 	if (f->nelem > REC_MAX_ELEMS)
 		return fail(err, errlen, "flow: more than %u elements", REC_MAX_ELEMS);
+	for (i = 0; i < f->nelem; i++) {
+		unsigned j, k;
+		uint64_t sum = 0;
+
+		if (f->elem[i].val || f->elem[i].len == 0) continue;
+		for (j = 0; j < npc && pc[j].id != f->elem[i].id; j++) continue;
+		for (k = 0; j < npc && k < pc[j].n; k++) sum += pc[j].v[k].len;
+		if (sum != f->elem[i].len)
+			return fail(err, errlen, "flow: element 0x%04x: %llu bytes in pieces, not %u",
+			    f->elem[i].id, (unsigned long long)sum, f->elem[i].len);
+	}
 	len = REC_FLOW_CORE + elems_size(f->elem, f->nelem);
 	if (len > REC_MAX_LEN)
 		return fail(err, errlen, "flow: %llu bytes, more than %u", (unsigned long long)len,
@@ -548,7 +584,7 @@ int rec_encode_flow(struct buf *b, const struct rec_flow *f, char *err, size_t e
 		put_be64(p + 96 + 8 * i, f->l3_bytes[i]);
 	}
 	buf_put(b, core, sizeof core);
-	put_elems(b, f->elem, f->nelem);
+	put_elems(b, f->elem, f->nelem, pc, npc);
 	return 0;
 }
 
@@ -623,20 +659,9 @@ void rec_pkt_get(const struct rec_elem *e, uint32_t i, struct rec_pkt *p)
 
 void rec_pkt_put(struct buf *b, const struct rec_pkt *p)
 {
-	uint8_t q[REC_PKT_ENTRY];
-
-	put_be64(q, p->t_ns);
-	put_be32(q + 8, p->wire_len);
-	put_be32(q + 12, p->ip_len);
-	put_be32(q + 16, p->l4_len);
-	put_be32(q + 20, p->payload_len);
-	q[24] = p->dir;
-	q[25] = p->pflags;
-	q[26] = p->ttl;
-	q[27] = p->tos;
-	put_be16(q + 28, p->tcp_flags);
-	put_be16(q + 30, p->window);
-	buf_put(b, q, sizeof q);
+	if (b->cap - b->len < REC_PKT_ENTRY) buf_reserve(b, REC_PKT_ENTRY);
+	rec_pkt_enc(b->p + b->len, p);
+	b->len += REC_PKT_ENTRY;
 }
 
 void rec_pb_begin(const struct rec_elem *e, uint8_t *layer, uint32_t *count, struct rec_pb_iter *it)
@@ -668,13 +693,7 @@ void rec_pb_put(struct buf *b, const struct rec_pb *pb)
 {
 	uint8_t h[REC_PB_HDR];
 
-	put_be32(h, pb->index);
-	put_be64(h + 4, pb->ts_ns);
-	put_be32(h + 12, pb->orig_len);
-	put_be32(h + 16, pb->incl_len);
-	put_be16(h + 20, pb->linktype);
-	put_be16(h + 22, pb->link_len);
-	put_be32(h + 24, pb->n);
+	rec_pb_hdr(h, pb);
 	buf_put(b, h, sizeof h);
 	buf_put(b, pb->data, pb->n);
 }

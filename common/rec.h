@@ -151,6 +151,25 @@ int rec_decode_end(const uint8_t *buf, size_t len, struct rec_end *e,
  */
 int rec_encode_header(struct buf *b, const struct rec_header *h, char *err, size_t errlen);
 int rec_encode_flow(struct buf *b, const struct rec_flow *f, char *err, size_t errlen);
+/*
+ * A value in pieces: the flow table's stores are lists of segments, and
+ * copying them into the record once, rather than into one piece first,
+ * saves a copy of every byte.  rec_encode_flow_pieces is rec_encode_flow
+ * where an element whose val is NULL (and len not 0) takes its value from
+ * the entry of pc[0..npc-1] with its id: n pieces whose lengths add up to
+ * the element's.
+ */
+struct rec_piece {
+	const uint8_t *p;
+	uint32_t len;
+};
+struct rec_pieces {
+	uint16_t id;
+	unsigned n;
+	const struct rec_piece *v;
+};
+int rec_encode_flow_pieces(struct buf *b, const struct rec_flow *f, const struct rec_pieces *pc,
+    unsigned npc, char *err, size_t errlen);
 void rec_encode_end(struct buf *b, const struct rec_end *e);
 
 /* Element lookup: the element with this id, or NULL. */
@@ -173,6 +192,19 @@ struct rec_pkt {
 static inline uint32_t rec_pkts_count(const struct rec_elem *e) { return be32(e->val); }
 void rec_pkt_get(const struct rec_elem *e, uint32_t i, struct rec_pkt *p);
 void rec_pkt_put(struct buf *b, const struct rec_pkt *p); /* appends one 32-byte entry */
+/* rec_pkt_enc: the entry in q, in few stores (the flow table writes one
+ * per packet, in place). */
+static inline void rec_pkt_enc(uint8_t *q, const struct rec_pkt *p)
+{
+	put_be64(q, p->t_ns);
+	put_be64(q + 8, (uint64_t)p->wire_len << 32 | p->ip_len);
+	put_be64(q + 16, (uint64_t)p->l4_len << 32 | p->payload_len);
+	q[24] = p->dir;
+	q[25] = p->pflags;
+	q[26] = p->ttl;
+	q[27] = p->tos;
+	put_be32(q + 28, (uint32_t)p->tcp_flags << 16 | p->window);
+}
 
 /* PKTBYTES (validated by rec_decode_flow): walk the stored packets. */
 struct rec_pb {
@@ -192,6 +224,17 @@ void rec_pb_begin(const struct rec_elem *e, uint8_t *layer, uint32_t *count,
     struct rec_pb_iter *it);
 bool rec_pb_next(struct rec_pb_iter *it, struct rec_pb *pb);
 void rec_pb_put(struct buf *b, const struct rec_pb *pb); /* header + bytes */
+/* rec_pb_hdr: the per-packet header alone, in h. */
+static inline void rec_pb_hdr(uint8_t *h, const struct rec_pb *pb)
+{
+	put_be32(h, pb->index);
+	put_be64(h + 4, pb->ts_ns);
+	put_be32(h + 12, pb->orig_len);
+	put_be32(h + 16, pb->incl_len);
+	put_be16(h + 20, pb->linktype);
+	put_be16(h + 22, pb->link_len);
+	put_be32(h + 24, pb->n);
+}
 
 /* SOURCE */
 void rec_source_get(const struct rec_elem *e, uint64_t *first_pkt,

@@ -473,22 +473,43 @@ void rs_add_note(struct rs_writer *w, const char *note)
 int rs_in_segment(const struct rs_writer *w) { return w->in_seg; }
 int rs_abandoned(const struct rs_writer *w) { return w->abandoned; }
 
-/* What w->b holds goes to the stream. */
+/*
+ * What w->b holds goes to the stream: with write(2) on its descriptor,
+ * after whatever stdio holds (nothing, as a rule), so that no byte is
+ * copied on the way; fwrite copied the part of each block that filled
+ * its buffer.  A stream without a descriptor goes through stdio.
+ */
 static void drain(struct rs_writer *w)
 {
-	if (w->b.len == 0) return;
-	if (fwrite(w->b.p, 1, w->b.len, w->fp) != w->b.len || ferror(w->fp))
+	const uint8_t *p = w->b.p;
+	size_t n = w->b.len;
+	int fd = fileno(w->fp);
+
+	if (n == 0) return;
+	if (fd < 0) {
+		if (fwrite(p, 1, n, w->fp) != n || ferror(w->fp))
+			msg_die(EXIT_DATA, "%s: write error: %s", w->name, strerror(errno));
+		buf_reset(&w->b);
+		return;
+	}
+	if (fflush(w->fp) != 0 || ferror(w->fp))
 		msg_die(EXIT_DATA, "%s: write error: %s", w->name, strerror(errno));
+	while (n > 0) {
+		ssize_t k = write(fd, p, n);
+
+		if (k < 0 && errno == EINTR) continue;
+		if (k <= 0) msg_die(EXIT_DATA, "%s: write error: %s", w->name, strerror(errno));
+		p += k;
+		n -= (size_t)k;
+	}
 	buf_reset(&w->b);
 }
 
 /*
  * A record was encoded into w->b.  Records gather there up to RS_WBATCH
- * bytes and go to stdio in one call, which writes most of such a block
- * straight from it: one copy of each byte fewer than record by record
- * (a record of the bench capture is 3 KB; its fwrite cost 900
- * instructions); records passed through (rs_write_raw) go the same way.
- * Whatever flushes w->fp drains first.
+ * bytes and go out in one write (drain): a record of the bench capture
+ * is 3 KB, and its fwrite cost 900 instructions; records passed through
+ * (rs_write_raw) go the same way.  Whatever flushes w->fp drains first.
  */
 #define RS_WBATCH (256u << 10)
 
@@ -581,10 +602,16 @@ int rs_write_raw(struct rs_writer *w, const uint8_t *raw, size_t len, const stru
 
 int rs_write_flow(struct rs_writer *w, const struct rec_flow *f)
 {
+	return rs_write_flow_pieces(w, f, NULL, 0);
+}
+
+int rs_write_flow_pieces(struct rs_writer *w, const struct rec_flow *f, const struct rec_pieces *pc,
+    unsigned npc)
+{
 	char err[200];
 
 	if (!w->in_seg && rs_write_header(w, NULL) < 0) return -1;
-	if (rec_encode_flow(&w->b, f, err, sizeof err) < 0) {
+	if (rec_encode_flow_pieces(&w->b, f, pc, npc, err, sizeof err) < 0) {
 		msg_warn("%s: %s", w->name, err);
 		return -1;
 	}

@@ -138,8 +138,9 @@ struct rs_writer;
  * terminal is refused (message, NULL).  cmdline (copied; NULL for none)
  * is the line this tool adds to the provenance of every header it writes
  * (cli_cmdline() in a tool).  The writer does not close fp.  Records
- * reach fp in blocks of some hundred kilobytes: only rw_abandon and
- * rs_wclose make sure all of them have, so nothing else may write to fp.
+ * reach fp in blocks of some hundred kilobytes, written to its descriptor
+ * past stdio (after flushing it): only rw_abandon and rs_wclose make sure
+ * all of them have, so nothing else may write to fp.
  */
 struct rs_writer *rs_wopen(FILE *fp, const char *name, const char *cmdline);
 /*
@@ -154,6 +155,9 @@ int rs_write_header_exact(struct rs_writer *w, const struct rec_header *h);
 /* rs_add_note: a NOTE for the next header this writer writes ("key=value"). */
 void rs_add_note(struct rs_writer *w, const char *note);
 int rs_write_flow(struct rs_writer *w, const struct rec_flow *f);
+/* rs_write_flow_pieces: with values in pieces (rec_encode_flow_pieces). */
+int rs_write_flow_pieces(struct rs_writer *w, const struct rec_flow *f, const struct rec_pieces *pc,
+    unsigned npc);
 /* rs_write_raw: pass a decoded record through unchanged (f gives its counts). */
 int rs_write_raw(struct rs_writer *w, const uint8_t *raw, size_t len, const struct rec_flow *f);
 /* rs_write_end: close the segment with its counts. */
