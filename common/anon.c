@@ -44,6 +44,7 @@
 
 #define CACHE_BITS 16  /* cached address pseudonyms */
 #define MCACHE_BITS 12 /* cached MAC pseudonyms, apart: addresses do not evict them */
+#define PAN_BITS 12    /* Crypto-PAn prefixes kept: half IPv4, half IPv6 */
 #define HASH_BITS 15  /* cached name, text and identifier hashes */
 #define HASH_MAX 126  /* the longest value cached */
 #define FEISTEL_ROUNDS 8
@@ -58,6 +59,13 @@ struct hmac {
 struct cache_ent {
 	uint8_t len; /* 0: empty */
 	uint8_t in[16], out[16];
+};
+
+/* The last address under a prefix that Crypto-PAn mapped, with the bits
+ * it flipped (an_cryptopan()). */
+struct pan_ent {
+	uint8_t len; /* 0: empty */
+	uint8_t in[16], flip[16];
 };
 
 /* One cached keyed hash (keyed_hash()). */
@@ -81,6 +89,7 @@ struct an_ctx {
 	EVP_MD_CTX *tmp;
 	struct hmac h_ip, h_mac, h_name, h_text, h_id;
 	struct cache_ent *cache, *mcache;
+	struct pan_ent *pan;
 	struct hash_ent *hcache; /* allocated at the first hash */
 	struct prefix pre[MAX_PRESERVE];
 	unsigned npre;
@@ -297,6 +306,7 @@ struct an_ctx *an_new(const uint8_t key[AN_KEY_LEN], enum an_method m)
 	c->trunc6 = 128;
 	c->cache = xcalloc((size_t)1 << CACHE_BITS, sizeof *c->cache);
 	c->mcache = xcalloc((size_t)1 << MCACHE_BITS, sizeof *c->mcache);
+	c->pan = xcalloc((size_t)1 << PAN_BITS, sizeof *c->pan);
 	c->aes = EVP_CIPHER_CTX_new();
 	c->tmp = EVP_MD_CTX_new();
 	ok = c->aes && c->tmp &&
@@ -333,6 +343,8 @@ void an_free(struct an_ctx *c)
 	free(c->cache);
 	if (c->mcache) OPENSSL_cleanse(c->mcache, ((size_t)1 << MCACHE_BITS) * sizeof *c->mcache);
 	free(c->mcache);
+	if (c->pan) OPENSSL_cleanse(c->pan, ((size_t)1 << PAN_BITS) * sizeof *c->pan);
+	free(c->pan);
 	if (c->hcache) OPENSSL_cleanse(c->hcache, ((size_t)1 << HASH_BITS) * sizeof *c->hcache);
 	free(c->hcache);
 	free(c->orig);
@@ -396,24 +408,52 @@ static bool prefix_match(const uint8_t *a, const uint8_t *p, unsigned bits)
 	return true;
 }
 
+/*
+ * Output bit i of Crypto-PAn depends on the input's bits 0 .. i only
+ * (its flip on bits 0 .. i - 1), so an address that shares its first p
+ * bits with one mapped before has the flips of bits 0 .. p of that one:
+ * the last address mapped in a slot picked by its first 16 bits is kept
+ * with its flips, and only the blocks of the bits after the prefix it
+ * shares with the address are encrypted (any address of the slot gives
+ * the same result: the prefix is measured, not assumed).  Block i is the pad with the first i bits of the input,
+ * built from block i - 1 by one bit.
+ */
 void an_cryptopan(struct an_ctx *c, const uint8_t *in, uint8_t *out, unsigned len)
 {
-	uint8_t blk[128 * 16], enc[128 * 16];
-	unsigned nbits = len * 8, i;
+	uint8_t blk[128 * 16], enc[128 * 16], cur[16], flip[16];
+	unsigned nbits = len * 8, i, from = 0, p;
+	struct pan_ent *pe;
 	int outl = 0;
 
 	if (len != 4 && len != 16) {
 		memcpy(out, in, len);
 		return;
 	}
-	for (i = 0; i < nbits; i++) {
-		memcpy(blk + 16 * i, c->pad, 16);
-		copy_bits(blk + 16 * i, in, i);
+	pe = &c->pan[(len == 16) << (PAN_BITS - 1) | ((unsigned)in[0] << 8 | in[1]) % (1u << (PAN_BITS - 1))];
+	memset(flip, 0, sizeof flip);
+	if (pe->len == len) {
+		/* p: the number of leading bits in and pe->in share */
+		for (p = 0; p < len && in[p] == pe->in[p]; p++) continue;
+		p = p == len ? nbits : p * 8 + (unsigned)__builtin_clz((unsigned)(in[p] ^ pe->in[p]) << 24);
+		/* the flips of bits 0 .. p (all of them when p is nbits) */
+		from = p + 1 < nbits ? p + 1 : nbits;
+		copy_bits(flip, pe->flip, from);
 	}
-	EVP_EncryptUpdate(c->aes, enc, &outl, blk, (int)(16 * nbits));
-	memcpy(out, in, len);
-	for (i = 0; i < nbits; i++)
-		if (enc[16 * i] & 0x80) out[i / 8] ^= (uint8_t)(0x80u >> (i % 8));
+	memcpy(cur, c->pad, 16);
+	copy_bits(cur, in, from);
+	for (i = from; i < nbits; i++) {
+		uint8_t m = (uint8_t)(0x80u >> (i % 8));
+
+		memcpy(blk + 16 * (i - from), cur, 16);
+		cur[i / 8] = (uint8_t)((cur[i / 8] & ~m) | (in[i / 8] & m));
+	}
+	if (from < nbits) EVP_EncryptUpdate(c->aes, enc, &outl, blk, (int)(16 * (nbits - from)));
+	for (i = from; i < nbits; i++)
+		if (enc[16 * (i - from)] & 0x80) flip[i / 8] |= (uint8_t)(0x80u >> (i % 8));
+	for (i = 0; i < len; i++) out[i] = in[i] ^ flip[i];
+	pe->len = (uint8_t)len;
+	memcpy(pe->in, in, len);
+	memcpy(pe->flip, flip, len);
 }
 
 /* The seeds' mapping: SHA-256 of the address text, first len bytes. */

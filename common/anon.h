@@ -89,8 +89,9 @@ void an_set_truncate(struct an_ctx *c, unsigned b4, unsigned b6);
 
 /* an_addr(c, a, len): map an IPv4 (len 4) or IPv6 (len 16) address in place. */
 void an_addr(struct an_ctx *c, uint8_t *a, unsigned len);
-/* an_cryptopan(c, in, out, len): the bare Crypto-PAn mapping (no cache,
- * no preserve list, no truncation), for tests. */
+/* an_cryptopan(c, in, out, len): the bare Crypto-PAn mapping (no address
+ * cache, no preserve list, no truncation; its prefix memo changes no
+ * bit), for tests. */
 void an_cryptopan(struct an_ctx *c, const uint8_t *in, uint8_t *out, unsigned len);
 /* an_mac_map(c, m): a keyed permutation of MACs, in place, that keeps the
  * group and local bits.  The all-zero MAC (flowrec's "unseen") stays zero. */
