@@ -477,6 +477,42 @@ static uint32_t cache_slot(const uint8_t *a, unsigned len)
 	return (h ^ h >> 15) & ((1u << CACHE_BITS) - 1);
 }
 
+/* The slot of an address: a multiplicative hash of its words, every
+ * packet maps two addresses or more. */
+static uint32_t addr_slot(const uint8_t *a, unsigned len)
+{
+	uint64_t x, y;
+
+	if (len == 4) {
+		uint32_t w;
+
+		memcpy(&w, a, 4);
+		return (uint32_t)(((uint64_t)w * 0x9E3779B97F4A7C15ull) >> (64 - CACHE_BITS));
+	}
+	memcpy(&x, a, 8);
+	memcpy(&y, a + 8, 8);
+	x = (x ^ (y * 0xC2B2AE3D27D4EB4Full)) * 0x9E3779B97F4A7C15ull;
+	return (uint32_t)(x >> (64 - CACHE_BITS));
+}
+
+static bool addr_eq(const uint8_t *a, const uint8_t *b, unsigned len)
+{
+	uint64_t x0, x1, y0, y1;
+
+	if (len == 4) {
+		uint32_t u, v;
+
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		return u == v;
+	}
+	memcpy(&x0, a, 8);
+	memcpy(&x1, a + 8, 8);
+	memcpy(&y0, b, 8);
+	memcpy(&y1, b + 8, 8);
+	return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+}
+
 void an_addr(struct an_ctx *c, uint8_t *a, unsigned len)
 {
 	static const uint8_t rm4[4] = { 192, 0, 2, 0 };
@@ -486,9 +522,10 @@ void an_addr(struct an_ctx *c, uint8_t *a, unsigned len)
 	unsigned i, tb;
 
 	if (c->m == AN_KEEP || (len != 4 && len != 16)) return;
-	e = &c->cache[cache_slot(a, len)];
-	if (e->len == len && memcmp(e->in, a, len) == 0) {
-		memcpy(a, e->out, len);
+	e = &c->cache[addr_slot(a, len)];
+	if (e->len == len && addr_eq(e->in, a, len)) {
+		if (len == 4) memcpy(a, e->out, 4);
+		else memcpy(a, e->out, 16);
 		return;
 	}
 	switch (c->m) {
