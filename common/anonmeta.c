@@ -155,11 +155,10 @@ static void set_pair(struct am_needles *nd, uint8_t a, uint8_t b)
 {
 	unsigned pr = (unsigned)a << 8 | b;
 
-	if (nd->pair[pr >> 3] == 0) nd->touched[nd->ntouched++] = (uint16_t)(pr >> 3);
-	nd->pair[pr >> 3] |= (uint8_t)(1u << (pr & 7));
+	nd->pair[pr] = nd->gen;
 }
 
-/* The pair bits of needle x: its pairs of bytes at 0 .. AM_PAIRS - 1, in
+/* The pair stamps of needle x: its pairs of bytes at 0 .. AM_PAIRS - 1, in
  * both cases (am_blank()). */
 static void mark_pairs(struct am_needles *nd, const struct am_needle *x)
 {
@@ -193,11 +192,12 @@ static void chain(struct am_needles *nd, uint8_t b, unsigned k)
 
 void am_needles_reset(struct am_needles *nd)
 {
-	unsigned k;
-
 	if (nd->n) {
-		for (k = 0; k < nd->ntouched; k++) nd->pair[nd->touched[k]] = 0;
-		nd->ntouched = 0;
+		/* the stamps of this set go stale; at the wrap, all of them */
+		if (++nd->gen == 0) {
+			memset(nd->pair, 0, sizeof nd->pair);
+			nd->gen = 1;
+		}
 		memset(nd->head, 0, sizeof nd->head);
 		memset(nd->tail, 0, sizeof nd->tail);
 	}
@@ -213,17 +213,39 @@ void am_needles_free(struct am_needles *nd)
 	buf_free(&nd->b);
 }
 
+/* lower() over p[0..n), eight bytes at a time: a byte below 0x80 whose
+ * low seven bits are 'A' .. 'Z' gets 0x20 (the additions to the low
+ * seven bits of each byte cannot carry into the next). */
+static void lower_bytes(uint8_t *p, size_t n)
+{
+	const uint64_t lo7 = 0x7F7F7F7F7F7F7F7Full, hi = 0x8080808080808080ull;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, h, ge, gt;
+
+		memcpy(&x, p + i, 8);
+		h = x & lo7;
+		ge = h + 0x3F3F3F3F3F3F3F3Full; /* bit 7: at least 'A' */
+		gt = h + 0x2525252525252525ull; /* bit 7: above 'Z' */
+		x |= (ge & ~gt & ~x & hi) >> 2;
+		memcpy(p + i, &x, 8);
+	}
+	for (; i < n; i++) p[i] = lower(p[i]);
+}
+
 static void add(struct am_needles *nd, unsigned flags, const uint8_t *p, size_t len,
     const uint8_t *repl)
 {
 	struct am_needle *x;
-	size_t i, at;
+	size_t at;
 
 	if (len == 0 || len > 65535 || nd->n >= AM_MAX_NEEDLES) return;
+	if (nd->gen == 0) nd->gen = 1; /* a zeroed set: 0 is no stamp */
 	at = nd->b.len;
 	buf_put(&nd->b, p, len);
 	if (flags & NF_CI)
-		for (i = 0; i < len; i++) nd->b.p[at + i] = lower(nd->b.p[at + i]);
+		lower_bytes(nd->b.p + at, len);
 	if (repl) buf_put(&nd->b, repl, len);
 	x = &nd->e[nd->n];
 	x->at = (uint32_t)at;
@@ -381,7 +403,8 @@ static bool match(const uint8_t *p, const uint8_t *nd, size_t len, bool ci)
 {
 	size_t i;
 
-	if (!ci) return memcmp(p, nd, len) == 0;
+	/* most places differ by their second byte: no call for those */
+	if (!ci) return (len < 2 || (p[0] == nd[0] && p[1] == nd[1])) && memcmp(p, nd, len) == 0;
 	for (i = 0; i < len; i++)
 		if (lower(p[i]) != nd[i]) return false;
 	return true;
@@ -410,6 +433,7 @@ static void rewrite(const struct am_needles *nd, const struct am_needle *x, uint
 unsigned am_blank(const struct am_needles *nd, uint8_t *p, size_t n, bool udp_payload)
 {
 	const struct am_needle *x;
+	const uint16_t *pair = nd->pair, gen = nd->gen;
 	unsigned done = 0;
 	size_t i, k, step, from = 0;
 
@@ -432,14 +456,14 @@ unsigned am_blank(const struct am_needles *nd, uint8_t *p, size_t n, bool udp_pa
 	}
 	/* Every needle has step + 1 bytes or more, so that an occurrence at i
 	 * covers the pair at the multiple of step in i .. i + step - 1, at
-	 * one of the needle's first step places, whose bits are set: the
+	 * one of the needle's first step places, whose stamps are set: the
 	 * pairs at those multiples are enough to find the places to look at,
 	 * in order; from is the first place after the last rewrite. */
 	step = nd->minlen - 1u < AM_PAIRS ? nd->minlen - 1u : AM_PAIRS;
 	for (k = 0; k + 1 < n; k += step) {
 		unsigned pr = (unsigned)p[k] << 8 | p[k + 1];
 
-		if (!(nd->pair[pr >> 3] >> (pr & 7) & 1)) continue;
+		if (pair[pr] != gen) continue;
 		for (i = k >= step - 1 ? k - (step - 1) : 0; i <= k; i++) {
 			if (i < from || !nd->head[p[i]] || (x = match_at(nd, p, i, n)) == NULL) continue;
 			rewrite(nd, x, p + i);

@@ -33,7 +33,7 @@ unsigned am_meta(struct an_ctx *c, enum an_names names, bool keep_unknown, const
     struct buf *out, unsigned *unknown_tag);
 
 #define AM_MAX_NEEDLES 512
-#define AM_PAIRS 4 /* the pairs of bytes of each needle in its pair bits */
+#define AM_PAIRS 4 /* the pairs of bytes of each needle in its pair stamps */
 
 /* The needles of one flow; zero it before the first use.  The index that
  * am_blank() searches by is kept as the needles are added. */
@@ -47,10 +47,11 @@ struct am_needles {
 	uint16_t head[256], tail[256];
 	struct { uint16_t k, next; } node[2 * AM_MAX_NEEDLES];
 	unsigned nnode;
-	/* bit a << 8 | b: a needle has the bytes a, b at 0 .. AM_PAIRS - 1 */
-	uint8_t pair[65536 / 8];
-	uint16_t touched[65536 / 8]; /* the bytes of pair that are not 0, for the reset */
-	unsigned ntouched;
+	/* pair[a << 8 | b] == gen: a needle has the bytes a, b at 0 ..
+	 * AM_PAIRS - 1.  A stamp, not a bit: the reset is one increment, and
+	 * am_blank() tests one load at every step. */
+	uint16_t pair[65536];
+	uint16_t gen;
 	uint16_t minlen; /* the shortest needle's length */
 };
 
