@@ -33,7 +33,7 @@ unsigned am_meta(struct an_ctx *c, enum an_names names, bool keep_unknown, const
     struct buf *out, unsigned *unknown_tag);
 
 #define AM_MAX_NEEDLES 512
-#define AM_PAIRS 4 /* the pairs of bytes of each needle in its pair stamps */
+#define AM_PAIRS 8 /* the pairs of bytes of each needle in its pair stamps */
 
 /* The needles of one flow; zero it before the first use.  The index that
  * am_blank() searches by is kept as the needles are added. */
