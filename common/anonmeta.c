@@ -446,12 +446,18 @@ unsigned am_blank(const struct am_needles *nd, uint8_t *p, size_t n, bool udp_pa
 	 * and the search goes on after it, so that a replacement is never
 	 * taken for another needle. */
 	if (nd->minlen < 3) {
-		for (i = 0; i < n; i++)
+		/* With 2 bytes or more, a needle at i has the stamp of the pair
+		 * at i (its place 0, under any case): none at the last byte. */
+		bool two = nd->minlen >= 2;
+
+		for (i = 0; i < n; i++) {
+			if (two && (i + 1 >= n || pair[(unsigned)p[i] << 8 | p[i + 1]] != gen)) continue;
 			if (nd->head[p[i]] && (x = match_at(nd, p, i, n)) != NULL) {
 				rewrite(nd, x, p + i);
 				done++;
 				i += x->len - 1u;
 			}
+		}
 		return done;
 	}
 	/* Every needle has step + 1 bytes or more, so that an occurrence at i
@@ -465,7 +471,10 @@ unsigned am_blank(const struct am_needles *nd, uint8_t *p, size_t n, bool udp_pa
 
 		if (pair[pr] != gen) continue;
 		for (i = k >= step - 1 ? k - (step - 1) : 0; i <= k; i++) {
-			if (i < from || !nd->head[p[i]] || (x = match_at(nd, p, i, n)) == NULL) continue;
+			/* i + 1 <= k + 1 < n; the pair at i is a needle's place 0 */
+			if (i < from || pair[(unsigned)p[i] << 8 | p[i + 1]] != gen || !nd->head[p[i]] ||
+			    (x = match_at(nd, p, i, n)) == NULL)
+				continue;
 			rewrite(nd, x, p + i);
 			done++;
 			from = i + x->len;
