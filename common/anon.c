@@ -625,14 +625,33 @@ static void hex16(const uint8_t md[8], char out[17])
 	out[16] = 0;
 }
 
+/* Eight bytes at a time: a byte below 0x80 whose low seven bits are
+ * 'A' .. 'Z' gets 0x20 (the additions to the low seven bits of each
+ * byte cannot carry into the next). */
+void an_lower(uint8_t *dst, const uint8_t *src, size_t n)
+{
+	const uint64_t lo7 = 0x7F7F7F7F7F7F7F7Full, hi = 0x8080808080808080ull;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, h, ge, gt;
+
+		memcpy(&x, src + i, 8);
+		h = x & lo7;
+		ge = h + 0x3F3F3F3F3F3F3F3Full; /* bit 7: at least 'A' */
+		gt = h + 0x2525252525252525ull; /* bit 7: above 'Z' */
+		x |= (ge & ~gt & ~x & hi) >> 2;
+		memcpy(dst + i, &x, 8);
+	}
+	for (; i < n; i++) dst[i] = (uint8_t)(src[i] >= 'A' && src[i] <= 'Z' ? src[i] + 32 : src[i]);
+}
+
 void an_name_hash(struct an_ctx *c, const uint8_t *name, size_t len, char out[17])
 {
 	uint8_t md[32], small[HASH_MAX] = { 0 };
 	uint8_t *low = len <= HASH_MAX ? small : xmalloc(len);
-	size_t i;
 
-	for (i = 0; i < len; i++)
-		low[i] = (uint8_t)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+	an_lower(low, name, len);
 	keyed_hash(c, HK_NAME, &c->h_name, low, len, md);
 	if (low != small) free(low);
 	hex16(md, out);

@@ -96,6 +96,9 @@ void an_cryptopan(struct an_ctx *c, const uint8_t *in, uint8_t *out, unsigned le
 /* an_mac_map(c, m): a keyed permutation of MACs, in place, that keeps the
  * group and local bits.  The all-zero MAC (flowrec's "unseen") stays zero. */
 void an_mac_map(struct an_ctx *c, uint8_t m[6]);
+/* an_lower(dst, src, n): src[0..n) with 'A' .. 'Z' lowered, into dst
+ * (which may be src). */
+void an_lower(uint8_t *dst, const uint8_t *src, size_t n);
 /* an_name_hash(c, name, len, out): keyed hash of a name as 16 lowercase
  * hex digits, NUL-ended (case-insensitive: the name is lowercased first). */
 void an_name_hash(struct an_ctx *c, const uint8_t *name, size_t len, char out[17]);

@@ -213,27 +213,6 @@ void am_needles_free(struct am_needles *nd)
 	buf_free(&nd->b);
 }
 
-/* lower() over p[0..n), eight bytes at a time: a byte below 0x80 whose
- * low seven bits are 'A' .. 'Z' gets 0x20 (the additions to the low
- * seven bits of each byte cannot carry into the next). */
-static void lower_bytes(uint8_t *p, size_t n)
-{
-	const uint64_t lo7 = 0x7F7F7F7F7F7F7F7Full, hi = 0x8080808080808080ull;
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		uint64_t x, h, ge, gt;
-
-		memcpy(&x, p + i, 8);
-		h = x & lo7;
-		ge = h + 0x3F3F3F3F3F3F3F3Full; /* bit 7: at least 'A' */
-		gt = h + 0x2525252525252525ull; /* bit 7: above 'Z' */
-		x |= (ge & ~gt & ~x & hi) >> 2;
-		memcpy(p + i, &x, 8);
-	}
-	for (; i < n; i++) p[i] = lower(p[i]);
-}
-
 static void add(struct am_needles *nd, unsigned flags, const uint8_t *p, size_t len,
     const uint8_t *repl)
 {
@@ -245,7 +224,7 @@ static void add(struct am_needles *nd, unsigned flags, const uint8_t *p, size_t 
 	at = nd->b.len;
 	buf_put(&nd->b, p, len);
 	if (flags & NF_CI)
-		lower_bytes(nd->b.p + at, len);
+		an_lower(nd->b.p + at, nd->b.p + at, len);
 	if (repl) buf_put(&nd->b, repl, len);
 	x = &nd->e[nd->n];
 	x->at = (uint32_t)at;
